@@ -1,0 +1,223 @@
+//! Layered settings: defaults → optional file → `APP__SECTION__KEY`
+//! environment → the contract's environment names (`DATABASE_URL`,
+//! `BIND_ADDR`, `DATA_DIR`, `JWT_SECRET`, `MFA_REQUIRED`,
+//! `BOOTSTRAP_HRSS_PASSWORD`, `PII_KEY`).
+//!
+//! The file is `CONFIG_FILE` when set, else `./config.toml` when present.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Everything the server can be told.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `sqlite://…` or `postgres://…`; unset means `DATA_DIR/ce.db` (WAL).
+    pub database_url: Option<String>,
+    /// Listen address.
+    pub bind_addr: String,
+    /// Attachments and generated keys live here.
+    pub data_dir: PathBuf,
+    /// HS256 secret for access tokens; unset means generated once into `DATA_DIR`.
+    #[serde(skip_serializing)]
+    pub jwt_secret: Option<String>,
+    /// 64 hex characters: the key that encrypts and hashes ID and phone
+    /// numbers; unset means generated once into `DATA_DIR`.
+    #[serde(skip_serializing)]
+    pub pii_key: Option<String>,
+    /// SMS second factor for human accounts (R-ID-3).
+    pub mfa_required: bool,
+    /// When set and no `hrss` account exists, `hrss-admin` is created with it.
+    #[serde(skip_serializing)]
+    pub bootstrap_hrss_password: Option<String>,
+    pub auth: AuthSettings,
+    pub database: DatabaseSettings,
+    pub limits: LimitSettings,
+}
+
+/// Tokens, one-time codes and lock-out.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    pub issuer: String,
+    pub audience: String,
+    /// Lifetime of a person's or admin's access token.
+    pub token_ttl_seconds: u32,
+    /// Lifetime of a platform's client-credentials token.
+    pub platform_token_ttl_seconds: u32,
+    /// Consecutive failures that lock an account (R-ID-3).
+    pub lockout_threshold: u32,
+    /// How long a locked account stays locked.
+    pub lockout_minutes: u32,
+    /// Lifetime of an SMS code.
+    pub code_ttl_seconds: u32,
+    /// Wrong guesses a single SMS code tolerates before it is void.
+    pub code_max_attempts: u32,
+}
+
+/// Connection pool.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
+    pub max_connections: u32,
+    /// Seconds a request waits for a pooled connection.
+    pub acquire_timeout_seconds: u64,
+}
+
+/// Request size limits.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LimitSettings {
+    /// Largest JSON or form body accepted, in bytes (413 beyond).
+    pub json_body_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            bind_addr: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            jwt_secret: None,
+            pii_key: None,
+            mfa_required: true,
+            bootstrap_hrss_password: None,
+            auth: AuthSettings::default(),
+            database: DatabaseSettings::default(),
+            limits: LimitSettings::default(),
+        }
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "ce-api".into(),
+            audience: "ce-api".into(),
+            token_ttl_seconds: 3600,
+            platform_token_ttl_seconds: 3600,
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+            code_ttl_seconds: 300,
+            code_max_attempts: 5,
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout_seconds: 5,
+        }
+    }
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            json_body_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// The contract's plain environment names and the setting each overrides.
+const CONTRACT_ENV: &[(&str, &str)] = &[
+    ("DATABASE_URL", "database_url"),
+    ("BIND_ADDR", "bind_addr"),
+    ("DATA_DIR", "data_dir"),
+    ("JWT_SECRET", "jwt_secret"),
+    ("PII_KEY", "pii_key"),
+    ("MFA_REQUIRED", "mfa_required"),
+    ("BOOTSTRAP_HRSS_PASSWORD", "bootstrap_hrss_password"),
+];
+
+impl Settings {
+    /// Settings from the process environment (and the file it names).
+    pub fn load() -> Result<Self, config::ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Self::from_env(&env)
+    }
+
+    /// Settings from the given environment; the pure core of [`Settings::load`].
+    pub fn from_env(env: &HashMap<String, String>) -> Result<Self, config::ConfigError> {
+        let file = match env.get("CONFIG_FILE") {
+            Some(path) => config::File::with_name(path).required(true),
+            None => config::File::with_name("config.toml").required(false),
+        };
+        let app_env: HashMap<String, String> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("APP__"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut builder = config::Config::builder()
+            .add_source(config::Config::try_from(&Settings::default())?)
+            .add_source(file)
+            .add_source(
+                config::Environment::with_prefix("APP")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true)
+                    .source(Some(app_env)),
+            );
+        for (var, key) in CONTRACT_ENV {
+            if let Some(v) = env.get(*var).filter(|v| !v.is_empty()) {
+                builder = builder.set_override(*key, v.as_str())?;
+            }
+        }
+        builder.build()?.try_deserialize()
+    }
+
+    /// The database URL in force: the setting, or the SQLite file in `data_dir`.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("ce.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply_with_an_empty_environment() {
+        let s = Settings::from_env(&env(&[])).unwrap();
+        assert_eq!(s.bind_addr, "127.0.0.1:8080");
+        assert!(s.mfa_required);
+        assert_eq!(s.auth.lockout_threshold, 5);
+        assert_eq!(s.auth.lockout_minutes, 15);
+        assert!(s.effective_database_url().ends_with("ce.db?mode=rwc"));
+    }
+
+    #[test]
+    fn contract_names_override_everything() {
+        let s = Settings::from_env(&env(&[
+            ("BIND_ADDR", "0.0.0.0:9000"),
+            ("APP__BIND_ADDR", "1.2.3.4:1"),
+            ("MFA_REQUIRED", "false"),
+            ("DATABASE_URL", "postgres://x@localhost/y"),
+            ("APP__AUTH__LOCKOUT_THRESHOLD", "3"),
+        ]))
+        .unwrap();
+        assert_eq!(s.bind_addr, "0.0.0.0:9000");
+        assert!(!s.mfa_required);
+        assert_eq!(s.effective_database_url(), "postgres://x@localhost/y");
+        assert_eq!(s.auth.lockout_threshold, 3);
+    }
+
+    #[test]
+    fn a_named_file_that_is_missing_is_an_error() {
+        assert!(Settings::from_env(&env(&[("CONFIG_FILE", "/nonexistent/ce.toml")])).is_err());
+    }
+}

@@ -1,0 +1,512 @@
+//! The one place where failures become HTTP statuses: RFC 9457
+//! `application/problem+json` bodies with a stable machine-readable `code`.
+//!
+//! Services return [`ServiceError`]; routes and extractors return
+//! [`ApiError`]; `From<ServiceError> for ApiError` is the mapping. Unexpected
+//! errors are logged with their cause chain and answered with an opaque 500.
+
+use std::borrow::Cow;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::DomainError;
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's path in the request, e.g. `id_card_no`.
+    pub field: String,
+    /// Stable machine-readable reason, e.g. `id_card_invalid`.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+/// An RFC 9457 problem details body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// URI reference naming the problem type: `urn:ce:problem:{code}`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// HTTP status code.
+    #[schema(minimum = 400, maximum = 599)]
+    pub status: u16,
+    /// Explanation of this occurrence.
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `already_registered`.
+    pub code: String,
+    /// Field errors, for 422 responses.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Errors of the use cases, independent of HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Unknown, or outside the caller's scope.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Duplicate or illegal state.
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    /// The caller's grants do not allow this.
+    #[error("{detail}")]
+    Forbidden { code: &'static str, detail: String },
+    /// Well-formed but invalid.
+    #[error("{detail}")]
+    Invalid {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// Wrong credentials or code.
+    #[error("{detail}")]
+    Unauthorized { code: &'static str, detail: String },
+    /// The account is locked until the given time.
+    #[error("account locked")]
+    Locked { until: chrono::DateTime<chrono::Utc> },
+    /// Anything unexpected.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ServiceError {
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn invalid_field(code: &'static str, field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::Invalid {
+            code,
+            detail: message.clone(),
+            errors: vec![FieldError {
+                field: field.into(),
+                code: code.into(),
+                message,
+            }],
+        }
+    }
+
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Unauthorized {
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ServiceError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+/// Turns a unique-index violation into a 409 with the given code; any other
+/// database error stays internal. The one helper for duplicates
+/// (ARCHITECTURE "Examples" 4), so no handler matches error strings.
+pub trait UniqueViolation<T> {
+    fn on_unique(self, code: &'static str, detail: &str) -> Result<T, ServiceError>;
+}
+
+impl<T> UniqueViolation<T> for Result<T, sea_orm::DbErr> {
+    fn on_unique(self, code: &'static str, detail: &str) -> Result<T, ServiceError> {
+        self.map_err(|e| match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                ServiceError::conflict(code, detail)
+            }
+            _ => ServiceError::from(e),
+        })
+    }
+}
+
+/// An error on its way to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: Cow<'static, str>,
+    detail: String,
+    errors: Vec<FieldError>,
+    headers: Vec<(HeaderName, String)>,
+    /// Kept for the log only; never sent.
+    source: Option<anyhow::Error>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.into(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            headers: Vec::new(),
+            source: None,
+        }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// 400: the request could not be read.
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    /// 401 with the RFC 6750 challenge.
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        let error = if code == "unauthenticated" {
+            String::new()
+        } else {
+            format!(", error=\"invalid_token\", error_description=\"{}\"", detail.replace('"', "'"))
+        };
+        Self::new(StatusCode::UNAUTHORIZED, code, detail)
+            .with_header(header::WWW_AUTHENTICATE, format!("Bearer realm=\"ce-api\"{error}"))
+    }
+
+    /// 403: the caller's role does not allow this.
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, detail)
+    }
+
+    /// 404: unknown, or outside the caller's scope.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+    }
+
+    /// 422 from one field.
+    pub fn invalid_field(code: &'static str, field: &str, message: impl Into<String>) -> Self {
+        ServiceError::invalid_field(code, field, message).into()
+    }
+
+    /// 422 from a domain newtype's parse error.
+    pub fn domain(field: &str, e: DomainError) -> Self {
+        Self::invalid_field(e.code, field, e.message)
+    }
+
+    /// 422 from several domain parse errors at once.
+    pub fn domain_fields(errors: Vec<(&str, DomainError)>) -> Self {
+        let fields: Vec<FieldError> = errors
+            .into_iter()
+            .map(|(field, e)| FieldError {
+                field: field.into(),
+                code: e.code.into(),
+                message: e.message,
+            })
+            .collect();
+        Self::from_field_errors(fields)
+    }
+
+    /// 422 whose `code` is the fields' shared code when they share one
+    /// (`id_card_invalid`), else `validation_failed`.
+    fn from_field_errors(errors: Vec<FieldError>) -> Self {
+        let code: Cow<'static, str> = match errors.first() {
+            Some(first) if errors.iter().all(|e| e.code == first.code) && !GENERIC_CODES.contains(&first.code.as_str()) => {
+                Cow::Owned(first.code.clone())
+            }
+            _ => Cow::Borrowed("validation_failed"),
+        };
+        let detail = match errors.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            many => format!(
+                "{} fields are invalid: {}",
+                many.len(),
+                many.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).with_errors(errors)
+    }
+
+    /// 415 naming what is accepted.
+    pub fn unsupported_media_type(accepted: &str) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("the body must be {accepted}"),
+        )
+    }
+
+    /// 503: a dependency is down; the cause is logged, not sent.
+    pub fn unavailable(code: &'static str, e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, code, "dependency unavailable");
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, "a dependency is unavailable; try again shortly")
+    }
+
+    /// 500: logged with its cause chain here, opaque to the client.
+    pub fn internal(e: anyhow::Error) -> Self {
+        let mut me = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "an unexpected error occurred; it has been logged",
+        );
+        me.source = Some(e);
+        me
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    fn title(&self) -> &'static str {
+        self.status.canonical_reason().unwrap_or("Error")
+    }
+
+    /// The problem body.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            problem_type: format!("urn:ce:problem:{}", self.code),
+            title: self.title().into(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_string(),
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound(what) => ApiError::not_found(what),
+            ServiceError::Conflict { code, detail } => ApiError::new(StatusCode::CONFLICT, code, detail),
+            ServiceError::Forbidden { code, detail } => ApiError::forbidden(code, detail),
+            ServiceError::Invalid {
+                code,
+                detail,
+                errors,
+            } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).with_errors(errors),
+            ServiceError::Unauthorized { code, detail } => ApiError::unauthorized(code, detail),
+            ServiceError::Locked { until } => {
+                let retry = (until - chrono::Utc::now()).num_seconds().max(1);
+                ApiError::new(
+                    StatusCode::LOCKED,
+                    "account_locked",
+                    format!(
+                        "the account is locked after repeated failures until {}; reset the password to unlock it now",
+                        until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    ),
+                )
+                .with_header(header::RETRY_AFTER, retry.to_string())
+            }
+            ServiceError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<DomainError> for ServiceError {
+    fn from(e: DomainError) -> Self {
+        ServiceError::Invalid {
+            code: e.code,
+            detail: e.message.clone(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl From<validator::ValidationErrors> for ApiError {
+    fn from(e: validator::ValidationErrors) -> Self {
+        let mut errors = Vec::new();
+        collect_validation_errors("", &e, &mut errors);
+        errors.sort_by(|a, b| a.field.cmp(&b.field));
+        ApiError::from_field_errors(errors)
+    }
+}
+
+/// validator's own codes, which say how a field is wrong but not what it is.
+const GENERIC_CODES: &[&str] = &["length", "range", "email", "url", "regex", "required", "contains", "custom"];
+
+fn collect_validation_errors(prefix: &str, e: &validator::ValidationErrors, out: &mut Vec<FieldError>) {
+    use validator::ValidationErrorsKind;
+    for (field, kind) in e.errors() {
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for fe in list {
+                    out.push(FieldError {
+                        field: path.clone(),
+                        code: fe.code.to_string(),
+                        message: fe
+                            .message
+                            .as_ref()
+                            .map(|m| m.to_string())
+                            .unwrap_or_else(|| describe(fe)),
+                    });
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect_validation_errors(&path, inner, out),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    collect_validation_errors(&format!("{path}[{i}]"), inner, out);
+                }
+            }
+        }
+    }
+}
+
+/// A readable message for a validator error without one of its own.
+fn describe(fe: &validator::ValidationError) -> String {
+    let p = |k: &str| fe.params.get(k).map(|v| v.to_string());
+    match fe.code.as_ref() {
+        "length" => match (p("min"), p("max")) {
+            (Some(min), Some(max)) => format!("length must be between {min} and {max}"),
+            (Some(min), None) => format!("length must be at least {min}"),
+            (None, Some(max)) => format!("length must be at most {max}"),
+            _ => "length is out of range".into(),
+        },
+        "range" => match (p("min"), p("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
+            (Some(min), None) => format!("must be at least {min}"),
+            (None, Some(max)) => format!("must be at most {max}"),
+            _ => "out of range".into(),
+        },
+        other => format!("is invalid ({other})"),
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(source) = &self.source {
+            // `{:#}` prints the whole cause chain.
+            tracing::error!(error = %format!("{source:#}"), "internal error");
+        }
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_else(|_| b"{}".to_vec());
+        let mut res = HttpResponse::build(self.status);
+        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        for (name, value) in &self.headers {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                res.insert_header((name.clone(), v));
+            }
+        }
+        res.body(body)
+    }
+}
+
+/// actix's extractor failures as problems: malformed JSON, wrong content
+/// type and oversized bodies, bad queries and paths. Installed in
+/// `startup` so no extractor answers `text/plain`.
+pub mod extractors {
+    use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError, UrlencodedError};
+    use actix_web::{Error, HttpRequest};
+
+    use super::*;
+
+    fn too_large(limit: usize) -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is larger than the limit of {limit} bytes"),
+        )
+    }
+
+    pub fn json(limit: usize) -> impl Fn(JsonPayloadError, &HttpRequest) -> Error + Clone {
+        move |e, _| {
+            let api = match &e {
+                JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => too_large(limit),
+                JsonPayloadError::ContentType => ApiError::unsupported_media_type("application/json"),
+                JsonPayloadError::Deserialize(de) if de.is_data() => {
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "body_invalid", format!("the JSON does not fit the schema: {de}"))
+                }
+                JsonPayloadError::Payload(PayloadError::Overflow) => too_large(limit),
+                _ => ApiError::bad_request("malformed_request", format!("the JSON body could not be read: {e}")),
+            };
+            api.into()
+        }
+    }
+
+    pub fn form(limit: usize) -> impl Fn(UrlencodedError, &HttpRequest) -> Error + Clone {
+        move |e, _| {
+            let api = match &e {
+                UrlencodedError::Overflow { .. } => too_large(limit),
+                UrlencodedError::ContentType => ApiError::unsupported_media_type("application/x-www-form-urlencoded"),
+                _ => ApiError::bad_request("malformed_request", format!("the form body could not be read: {e}")),
+            };
+            api.into()
+        }
+    }
+
+    pub fn query(e: QueryPayloadError, _: &HttpRequest) -> Error {
+        ApiError::bad_request("query_invalid", format!("the query string is invalid: {e}")).into()
+    }
+
+    pub fn path(e: PathError, _: &HttpRequest) -> Error {
+        ApiError::bad_request("path_invalid", format!("the path is invalid: {e}")).into()
+    }
+
+    pub fn payload_too_large(limit: usize) -> ApiError {
+        too_large(limit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    #[test]
+    fn problems_are_rfc9457_with_a_code() {
+        let res = ApiError::from(ServiceError::conflict("already_registered", "the ID number is already registered"))
+            .error_response();
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE).unwrap(),
+            "application/problem+json"
+        );
+        let body = res.into_body().try_into_bytes().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["code"], "already_registered");
+        assert_eq!(v["status"], 409);
+        assert_eq!(v["type"], "urn:ce:problem:already_registered");
+        assert_eq!(v["title"], "Conflict");
+        assert!(v.get("errors").is_none());
+    }
+
+    #[test]
+    fn internal_errors_are_opaque() {
+        let e = ApiError::internal(anyhow::anyhow!("secret table exploded"));
+        let p = e.problem();
+        assert_eq!(p.status, 500);
+        assert!(!p.detail.contains("secret"));
+    }
+
+    #[test]
+    fn unauthorized_carries_a_bearer_challenge() {
+        let res = ApiError::unauthorized("token_expired", "the token has expired").error_response();
+        let www = res.headers().get(header::WWW_AUTHENTICATE).unwrap().to_str().unwrap();
+        assert!(www.starts_with("Bearer realm=\"ce-api\""));
+        assert!(www.contains("invalid_token"));
+    }
+}

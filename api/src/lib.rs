@@ -1,0 +1,18 @@
+//! The continuing-education REST API: settings, storage, auth, routes and the
+//! OpenAPI document. `main.rs` only wires telemetry, settings and
+//! [`startup::Application`] together; tests start the same application on
+//! port 0.
+
+pub mod auth;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod observe;
+pub mod openapi;
+pub mod routes;
+pub mod service;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

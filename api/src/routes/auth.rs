@@ -1,0 +1,320 @@
+//! Registration, login, SMS second factor, password reset, client
+//! credentials and `GET /me` (R-ID-1, R-ID-3).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::auth::{AuthUser, Role};
+use crate::domain::{IdCardNo, Password, PersonName, Phone};
+use crate::error::{ApiError, Problem};
+use crate::service::accounts::{self, Registration};
+use crate::service::platforms;
+use crate::service::views::{LoginResponse, Me, PasswordResetStarted, TokenResponse};
+use crate::state::AppState;
+
+/// A person's self-registration.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+pub struct RegisterRequest {
+    /// The name on the ID card.
+    #[schema(min_length = 1, max_length = 50, example = "张三")]
+    #[validate(length(min = 1, max = 50, code = "name_invalid"))]
+    pub name: String,
+    /// 18-character resident ID number (GB 11643, check character by ISO 7064 MOD 11-2).
+    #[schema(min_length = 18, max_length = 18, pattern = "^[0-9]{17}[0-9Xx]$", example = "11010519491231002X")]
+    #[validate(length(min = 18, max = 18, code = "id_card_invalid"))]
+    pub id_card_no: String,
+    /// Mainland mobile number; codes are sent to it.
+    #[schema(min_length = 11, max_length = 20, example = "13800138000")]
+    #[validate(length(min = 11, max = 20, code = "phone_invalid"))]
+    pub phone: String,
+    /// 8–128 characters with at least three of: lower case, upper case, digits, other.
+    #[schema(min_length = 8, max_length = 128, format = Password)]
+    #[validate(length(min = 8, max = 128, code = "password_weak"))]
+    pub password: String,
+}
+
+impl TryFrom<RegisterRequest> for Registration {
+    type Error = ApiError;
+
+    fn try_from(r: RegisterRequest) -> Result<Self, Self::Error> {
+        let mut errors = Vec::new();
+        let name = PersonName::parse(&r.name).map_err(|e| errors.push(("name", e))).ok();
+        let id_card_no = IdCardNo::parse(&r.id_card_no).map_err(|e| errors.push(("id_card_no", e))).ok();
+        let phone = Phone::parse(&r.phone).map_err(|e| errors.push(("phone", e))).ok();
+        let password = Password::parse(&r.password).map_err(|e| errors.push(("password", e))).ok();
+        match (name, id_card_no, phone, password) {
+            (Some(name), Some(id_card_no), Some(phone), Some(password)) => Ok(Registration {
+                name,
+                id_card_no,
+                phone,
+                password,
+            }),
+            _ => Err(ApiError::domain_fields(errors)),
+        }
+    }
+}
+
+/// Register as a person
+///
+/// Creates the person (R-ID-1: one ID number, one person), an account that
+/// signs in with the ID number or phone, and the `person` grant. The person
+/// still has to pass real-name verification before doing business (R-ID-2).
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered: the new account with its person", body = Me,
+            headers(("Location" = String, description = "`/api/v1/me`"))),
+        (status = 409, description = "The ID number is already registered (`already_registered`) or the phone is bound to another account (`phone_taken`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field: `id_card_invalid`, `phone_invalid`, `password_weak`, `name_invalid`",
+            body = Problem, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+#[post("/auth/register")]
+pub async fn auth_register(
+    state: web::Data<AppState>,
+    body: web::Json<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    body.validate()?;
+    let me = accounts::register(&state, body.try_into()?).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, "/api/v1/me"))
+        .json(me))
+}
+
+/// Account and password.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+pub struct LoginRequest {
+    /// The ID number, the bound phone, or an account name such as `hrss-admin`.
+    #[schema(min_length = 1, max_length = 64, example = "13800138000")]
+    #[validate(length(min = 1, max = 64))]
+    pub account: String,
+    #[schema(min_length = 1, max_length = 128, format = Password)]
+    #[validate(length(min = 1, max = 128))]
+    pub password: String,
+}
+
+/// Sign in with account and password
+///
+/// With the second factor on (`MFA_REQUIRED`, the default) the answer is
+/// `{mfa_required: true, challenge_id}` and a code goes to the bound phone;
+/// finish with `POST /api/v1/auth/login/verify`. Otherwise the answer is the
+/// token. Five consecutive failures lock the account for 15 minutes (R-ID-3).
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "A token, or an SMS challenge when the second factor is on", body = LoginResponse),
+        (status = 401, description = "Wrong account or password (`invalid_credentials`)", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Locked after repeated failures (`account_locked`); `Retry-After` says for how long",
+            body = Problem, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+#[post("/auth/login")]
+pub async fn auth_login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let res = accounts::login(&state, &body.account, &body.password).await?;
+    Ok(HttpResponse::Ok().insert_header(no_store()).json(res))
+}
+
+/// The SMS code of a login challenge.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+pub struct LoginVerifyRequest {
+    pub challenge_id: Uuid,
+    /// The six digits sent by SMS.
+    #[schema(min_length = 6, max_length = 6, pattern = "^[0-9]{6}$", example = "123456")]
+    #[validate(length(min = 6, max = 6, code = "code_invalid"))]
+    pub code: String,
+}
+
+/// Finish a login with the SMS code
+///
+/// A wrong code counts as a failed login towards the lock-out; a code works
+/// once, for a few minutes.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginVerifyRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong, used or expired code (`code_invalid`)", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Locked after repeated failures (`account_locked`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+#[post("/auth/login/verify")]
+pub async fn auth_login_verify(
+    state: web::Data<AppState>,
+    body: web::Json<LoginVerifyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let res = accounts::login_verify(&state, body.challenge_id, &body.code).await?;
+    Ok(HttpResponse::Ok().insert_header(no_store()).json(res))
+}
+
+/// Which account forgot its password.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+pub struct PasswordResetRequest {
+    /// The ID number, the bound phone, or an account name.
+    #[schema(min_length = 1, max_length = 64)]
+    #[validate(length(min = 1, max = 64))]
+    pub account: String,
+}
+
+/// Start a password reset
+///
+/// Sends a code to the account's bound phone (密码找回). The answer is the
+/// same whether or not the account exists, so it cannot be used to find
+/// accounts.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "A code was sent if the account exists", body = PasswordResetStarted),
+    ),
+    security(())
+)]
+#[post("/auth/password-reset")]
+pub async fn auth_password_reset(
+    state: web::Data<AppState>,
+    body: web::Json<PasswordResetRequest>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let res = accounts::password_reset_start(&state, &body.account).await?;
+    Ok(HttpResponse::Accepted().json(res))
+}
+
+/// The code and the new password.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+pub struct PasswordResetConfirmRequest {
+    pub challenge_id: Uuid,
+    #[schema(min_length = 6, max_length = 6, pattern = "^[0-9]{6}$")]
+    #[validate(length(min = 6, max = 6, code = "code_invalid"))]
+    pub code: String,
+    /// 8–128 characters with at least three of: lower case, upper case, digits, other.
+    #[schema(min_length = 8, max_length = 128, format = Password)]
+    #[validate(length(min = 8, max = 128, code = "password_weak"))]
+    pub new_password: String,
+}
+
+/// Set a new password with the reset code
+///
+/// Sets the password and unlocks the account (R-ID-3).
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordResetConfirmRequest,
+    responses(
+        (status = 204, description = "Password changed; the account is unlocked"),
+        (status = 401, description = "Wrong, used or expired code (`code_invalid`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The new password is too weak (`password_weak`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+#[post("/auth/password-reset/confirm")]
+pub async fn auth_password_reset_confirm(
+    state: web::Data<AppState>,
+    body: web::Json<PasswordResetConfirmRequest>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let pw = Password::parse(&body.new_password).map_err(|e| ApiError::domain("new_password", e))?;
+    accounts::password_reset_confirm(&state, body.challenge_id, &body.code, pw).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The OAuth 2.0 grant type; only client credentials.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    ClientCredentials,
+}
+
+/// Client credentials (RFC 6749 §4.4), form-encoded or JSON.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+pub struct TokenRequest {
+    pub grant_type: GrantType,
+    #[schema(min_length = 1, max_length = 64)]
+    #[validate(length(min = 1, max = 64))]
+    pub client_id: String,
+    #[schema(min_length = 1, max_length = 128, format = Password)]
+    #[validate(length(min = 1, max = 128))]
+    pub client_secret: String,
+}
+
+/// Get a platform token with client credentials
+///
+/// For learning platforms: `grant_type=client_credentials` with the
+/// `client_id` and `client_secret` from `POST /api/v1/platforms`, as
+/// `application/x-www-form-urlencoded` (RFC 6749) or JSON. The token carries
+/// role `platform` and scope `records:push`. Cheap: one indexed read and one
+/// HMAC, no password hashing.
+#[utoipa::path(
+    tag = "auth",
+    request_body(content(
+        (TokenRequest = "application/x-www-form-urlencoded"),
+        (TokenRequest = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "The platform's token", body = TokenResponse),
+        (status = 401, description = "Unknown client, wrong secret or revoked client (`invalid_client`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+#[post("/auth/token")]
+pub async fn auth_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let mime = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let parsed: TokenRequest = match mime.as_str() {
+        "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(&body)
+            .map_err(|e| ApiError::bad_request("malformed_request", format!("the form could not be read: {e}")))?,
+        "application/json" => serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request("malformed_request", format!("the JSON could not be read: {e}")))?,
+        _ => return Err(ApiError::unsupported_media_type("application/x-www-form-urlencoded or application/json")),
+    };
+    parsed.validate()?;
+    let res = platforms::token(&state, &parsed.client_id, &parsed.client_secret).await?;
+    Ok(HttpResponse::Ok().insert_header(no_store()).json(res))
+}
+
+/// Who am I
+///
+/// The account (or platform) behind the token, its grants, and its person
+/// with ID and phone numbers unmasked (the caller is their holder).
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller", body = Me),
+        (status = 404, description = "The account behind the token no longer exists (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me")]
+pub async fn me_view(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let is_platform = auth.has_role(Role::Platform);
+    let me = accounts::me(&state, auth.account_id(), is_platform, auth.claims.scopes.clone()).await?;
+    Ok(HttpResponse::Ok().insert_header(no_store()).json(me))
+}
+
+fn no_store() -> (header::HeaderName, &'static str) {
+    (header::CACHE_CONTROL, "no-store")
+}

@@ -1,0 +1,10 @@
+//! Use cases over the database, independent of HTTP: each takes validated
+//! domain values, runs in one transaction, and returns views or a
+//! [`crate::error::ServiceError`].
+
+pub mod accounts;
+pub mod bootstrap;
+pub mod pagination;
+pub mod platforms;
+pub mod sms;
+pub mod views;

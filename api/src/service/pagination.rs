@@ -1,0 +1,106 @@
+//! Keyset pagination over time-ordered (v7) ids: `limit` and an opaque
+//! `cursor` in, `{items, next_cursor}` out (API.md "Lists").
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::error::ServiceError;
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 500;
+
+/// `limit` and `cursor` of every list.
+#[derive(Debug, Clone, Deserialize, IntoParams, Validate)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    #[validate(range(min = 1, max = 500))]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(max_length = 64)]
+    #[validate(length(max = 64))]
+    pub cursor: Option<String>,
+}
+
+/// A validated page request.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: u64,
+    pub after: Option<Uuid>,
+}
+
+impl TryFrom<&PageQuery> for Page {
+    type Error = ServiceError;
+
+    fn try_from(q: &PageQuery) -> Result<Self, Self::Error> {
+        let after = match &q.cursor {
+            None => None,
+            Some(c) if c.is_empty() => None,
+            Some(c) => Some(Uuid::parse_str(c).map_err(|_| {
+                ServiceError::invalid_field("cursor_invalid", "cursor", "the cursor is not one this API gave out")
+            })?),
+        };
+        Ok(Self {
+            limit: u64::from(q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)),
+            after,
+        })
+    }
+}
+
+impl Page {
+    /// Rows to fetch: one more than the page, to know whether another follows.
+    pub fn fetch(&self) -> u64 {
+        self.limit + 1
+    }
+
+    /// Cuts the extra row off and gives the cursor of the next page.
+    pub fn finish<T>(&self, mut rows: Vec<T>, id: impl Fn(&T) -> Uuid) -> (Vec<T>, Option<String>) {
+        if rows.len() as u64 > self.limit {
+            rows.truncate(self.limit as usize);
+            let next = rows.last().map(|r| id(r).to_string());
+            (rows, next)
+        } else {
+            (rows, None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_bad_cursors() {
+        let p = Page::try_from(&PageQuery {
+            limit: None,
+            cursor: None,
+        })
+        .unwrap();
+        assert_eq!(p.limit, 50);
+        assert!(
+            Page::try_from(&PageQuery {
+                limit: None,
+                cursor: Some("nope".into())
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn finish_gives_a_cursor_only_when_more_follow() {
+        let p = Page {
+            limit: 2,
+            after: None,
+        };
+        let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+        let (items, next) = p.finish(ids.clone(), |u| *u);
+        assert_eq!(items.len(), 2);
+        assert_eq!(next, Some(ids[1].to_string()));
+        let (items, next) = p.finish(ids[..2].to_vec(), |u| *u);
+        assert_eq!(items.len(), 2);
+        assert_eq!(next, None);
+    }
+}

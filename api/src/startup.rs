@@ -1,0 +1,187 @@
+//! Builds the application: settings → keys → database → state → server.
+//! Tests call [`Application::build`] with `BIND_ADDR` port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, middleware, web};
+use anyhow::Context;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::JwtKeys;
+use crate::config::Settings;
+use crate::crypto::{PiiVault, load_or_create_key};
+use crate::error::{ApiError, extractors};
+use crate::observe::{Metrics, observe};
+use crate::service::bootstrap;
+use crate::service::sms::{LogSmsSender, SmsSender};
+use crate::state::AppState;
+
+/// A built, not yet awaited, server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// With the default SMS sender.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, Arc::new(LogSmsSender)).await
+    }
+
+    /// With a given SMS sender (a gateway, or a test's capture).
+    pub async fn build_with(settings: Settings, sms: Arc<dyn SmsSender>) -> anyhow::Result<Self> {
+        let jwt_secret = match &settings.jwt_secret {
+            Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
+            Some(_) => anyhow::bail!("JWT_SECRET must be at least 32 characters"),
+            None => {
+                let (key, created) = load_or_create_key(&settings.data_dir, "jwt.key")?;
+                if created {
+                    tracing::warn!(
+                        path = %settings.data_dir.join("jwt.key").display(),
+                        "JWT_SECRET is not set: generated a secret and kept it in DATA_DIR; set JWT_SECRET to share it between servers"
+                    );
+                }
+                key
+            }
+        };
+        let pii_key = match &settings.pii_key {
+            Some(hex_key) => hex::decode(hex_key.trim()).context("PII_KEY must be hex")?,
+            None => load_or_create_key(&settings.data_dir, "pii.key")?.0,
+        };
+        let db = crate::db::connect_and_migrate(&settings).await?;
+        let state = AppState {
+            db,
+            jwt: Arc::new(JwtKeys::new(&jwt_secret, &settings.auth)),
+            pii: Arc::new(PiiVault::new(&pii_key)?),
+            settings: Arc::new(settings),
+            sms,
+        };
+        bootstrap::ensure_hrss_admin(&state).await?;
+
+        let listener = TcpListener::bind(&state.settings.bind_addr)
+            .with_context(|| format!("binding {}", state.settings.bind_addr))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, state.clone())?;
+        Ok(Self { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The paths of the spec with their methods, to tell 404 from 405.
+struct KnownRoutes(Vec<(Vec<String>, Vec<Method>)>);
+
+impl KnownRoutes {
+    fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
+        let mut routes: Vec<(Vec<String>, Vec<Method>)> = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segs = path.trim_matches('/').split('/').map(str::to_string).collect();
+                let mut methods = Vec::new();
+                for (m, op) in [
+                    (Method::GET, &item.get),
+                    (Method::POST, &item.post),
+                    (Method::PUT, &item.put),
+                    (Method::PATCH, &item.patch),
+                    (Method::DELETE, &item.delete),
+                ] {
+                    if op.is_some() {
+                        methods.push(m);
+                    }
+                }
+                (segs, methods)
+            })
+            .collect();
+        routes.push((vec!["api-docs".into(), "openapi.json".into()], vec![Method::GET]));
+        Self(routes)
+    }
+
+    fn allowed(&self, path: &str) -> Option<&[Method]> {
+        let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+        self.0.iter().find_map(|(pattern, methods)| {
+            let fits = pattern.len() == segs.len()
+                && pattern
+                    .iter()
+                    .zip(&segs)
+                    .all(|(p, s)| (p.starts_with('{') && p.ends_with('}') && !s.is_empty()) || p == s);
+            fits.then_some(methods.as_slice())
+        })
+    }
+}
+
+async fn fallback(req: HttpRequest, known: web::Data<KnownRoutes>) -> Result<HttpResponse, ApiError> {
+    match known.allowed(req.path()) {
+        Some(methods) if !methods.contains(req.method()) => {
+            let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+            Err(ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("{} is not allowed here; allowed: {allow}", req.method()),
+            )
+            .with_header(header::ALLOW, allow))
+        }
+        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource")),
+    }
+}
+
+fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let spec = crate::openapi::spec();
+    let known = web::Data::new(KnownRoutes::from_spec(&spec));
+    let metrics = web::Data::new(Metrics::new()?);
+    let limit = state.settings.limits.json_body_bytes;
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(middleware::from_fn(observe))
+            .app_data(data.clone())
+            .app_data(metrics.clone())
+            .app_data(known.clone())
+            .app_data(web::JsonConfig::default().limit(limit).error_handler(extractors::json(limit)))
+            .app_data(web::FormConfig::default().limit(limit).error_handler(extractors::form(limit)))
+            .app_data(web::PayloadConfig::default().limit(limit))
+            .app_data(web::QueryConfig::default().error_handler(extractors::query))
+            .app_data(web::PathConfig::default().error_handler(extractors::path))
+            .configure(|cfg| {
+                let mut cfg = utoipa_actix_web::service_config::ServiceConfig::new(cfg);
+                crate::routes::configure(&mut cfg);
+            })
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
+            .service(web::redirect("/docs", "/docs/"))
+            .default_service(web::to(fallback))
+    })
+    .listen(listener)?
+    .shutdown_timeout(30)
+    .run();
+    Ok(server)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_routes_match_templates() {
+        let known = KnownRoutes::from_spec(&crate::openapi::spec());
+        assert!(known.allowed("/api/v1/platforms/abc").is_some());
+        assert!(known.allowed("/api/v1/nothing").is_none());
+        let m = known.allowed("/api/v1/auth/register").unwrap();
+        assert_eq!(m, &[Method::POST]);
+    }
+}

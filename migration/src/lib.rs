@@ -1,0 +1,23 @@
+//! Schema migrations of the continuing-education database.
+//!
+//! The same migrations run on SQLite and PostgreSQL; nothing here may depend
+//! on one backend's quirks. Each migration has a `down()`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod csv;
+mod m20261127_000001_reference_data;
+mod m20261127_000002_accounts;
+
+/// All migrations, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261127_000001_reference_data::Migration),
+            Box::new(m20261127_000002_accounts::Migration),
+        ]
+    }
+}
