@@ -25,7 +25,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let spec31: Value = serde_yaml::from_str(&text)?;
     let spec30 = to_openapi_30(spec31);
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
-    std::fs::write(out.join("openapi-3.0.json"), serde_json::to_string_pretty(&spec30)?)?;
+    std::fs::write(
+        out.join("openapi-3.0.json"),
+        serde_json::to_string_pretty(&spec30)?,
+    )?;
     let spec: openapiv3::OpenAPI = serde_json::from_value(spec30)?;
     let mut generator = progenitor::Generator::default();
     let tokens = generator.generate_tokens(&spec)?;
@@ -41,7 +44,10 @@ fn write(path: &Path, text: &str) -> std::io::Result<()> {
 /// The whole document, 3.1 → 3.0.
 pub fn to_openapi_30(mut spec: Value) -> Value {
     spec["openapi"] = json!("3.0.3");
-    if let Some(license) = spec.pointer_mut("/info/license").and_then(Value::as_object_mut) {
+    if let Some(license) = spec
+        .pointer_mut("/info/license")
+        .and_then(Value::as_object_mut)
+    {
         license.remove("identifier");
     }
     if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
@@ -58,7 +64,10 @@ pub fn to_openapi_30(mut spec: Value) -> Value {
 }
 
 fn one_request_content_type(op: &mut Value) {
-    let Some(content) = op.pointer_mut("/requestBody/content").and_then(Value::as_object_mut) else {
+    let Some(content) = op
+        .pointer_mut("/requestBody/content")
+        .and_then(Value::as_object_mut)
+    else {
         return;
     };
     if content.len() > 1 {
@@ -89,7 +98,11 @@ fn convert(v: &mut Value) {
 fn convert_schema(map: &mut Map<String, Value>) {
     // type: [X, "null"] → type: X, nullable: true
     if let Some(Value::Array(types)) = map.get("type").cloned() {
-        let non_null: Vec<Value> = types.iter().filter(|t| t.as_str() != Some("null")).cloned().collect();
+        let non_null: Vec<Value> = types
+            .iter()
+            .filter(|t| t.as_str() != Some("null"))
+            .cloned()
+            .collect();
         if non_null.len() < types.len() {
             map.insert("nullable".into(), json!(true));
         }
@@ -130,7 +143,10 @@ fn convert_schema(map: &mut Map<String, Value>) {
         map.insert("enum".into(), json!([c]));
     }
     // 3.1 numeric exclusive bounds → 3.0 boolean form
-    for (ex, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+    for (ex, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
         if let Some(n) = map.get(ex).filter(|v| v.is_number()).cloned() {
             map.insert(bound.into(), n);
             map.insert(ex.into(), json!(true));

@@ -28,8 +28,10 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 pub fn load_or_create_key(dir: &Path, name: &str) -> anyhow::Result<(Vec<u8>, bool)> {
     let path = dir.join(name);
     if path.exists() {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        let key = hex::decode(text.trim()).with_context(|| format!("{} is not hex", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let key =
+            hex::decode(text.trim()).with_context(|| format!("{} is not hex", path.display()))?;
         if key.len() < 32 {
             bail!("{} holds fewer than 32 bytes", path.display());
         }
@@ -175,10 +177,19 @@ mod tests {
     #[test]
     fn hashes_are_stable_keyed_and_separated_by_kind() {
         let v = PiiVault::new(&[7u8; 32]).unwrap();
-        assert_eq!(v.hash("phone", "13800138000"), v.hash("phone", "13800138000"));
-        assert_ne!(v.hash("phone", "13800138000"), v.hash("id_card", "13800138000"));
+        assert_eq!(
+            v.hash("phone", "13800138000"),
+            v.hash("phone", "13800138000")
+        );
+        assert_ne!(
+            v.hash("phone", "13800138000"),
+            v.hash("id_card", "13800138000")
+        );
         let w = PiiVault::new(&[9u8; 32]).unwrap();
-        assert_ne!(v.hash("phone", "13800138000"), w.hash("phone", "13800138000"));
+        assert_ne!(
+            v.hash("phone", "13800138000"),
+            w.hash("phone", "13800138000")
+        );
     }
 
     #[test]

@@ -18,16 +18,24 @@ pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Database
         let mut opts = ConnectOptions::new(url);
         opts.max_connections(settings.database.max_connections)
             .min_connections(1)
-            .acquire_timeout(Duration::from_secs(settings.database.acquire_timeout_seconds))
+            .acquire_timeout(Duration::from_secs(
+                settings.database.acquire_timeout_seconds,
+            ))
             .sqlx_logging(false);
-        Database::connect(opts).await.context("connecting to PostgreSQL")?
+        Database::connect(opts)
+            .await
+            .context("connecting to PostgreSQL")?
     };
-    Migrator::up(&db, None).await.context("running migrations")?;
+    Migrator::up(&db, None)
+        .await
+        .context("running migrations")?;
     Ok(db)
 }
 
 async fn connect_sqlite(url: &str, settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+    use sea_orm::sqlx::sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    };
 
     if settings.database_url.is_none() {
         std::fs::create_dir_all(&settings.data_dir)
@@ -44,7 +52,9 @@ async fn connect_sqlite(url: &str, settings: &Settings) -> anyhow::Result<Databa
     let pool = SqlitePoolOptions::new()
         .max_connections(settings.database.max_connections)
         .min_connections(1)
-        .acquire_timeout(Duration::from_secs(settings.database.acquire_timeout_seconds))
+        .acquire_timeout(Duration::from_secs(
+            settings.database.acquire_timeout_seconds,
+        ))
         .connect_with(opts)
         .await
         .context("opening the SQLite database")?;

@@ -70,7 +70,9 @@ pub enum ServiceError {
     Unauthorized { code: &'static str, detail: String },
     /// The account is locked until the given time.
     #[error("account locked")]
-    Locked { until: chrono::DateTime<chrono::Utc> },
+    Locked {
+        until: chrono::DateTime<chrono::Utc>,
+    },
     /// Anything unexpected.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -148,7 +150,11 @@ impl std::fmt::Display for ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             code: code.into(),
@@ -180,10 +186,15 @@ impl ApiError {
         let error = if code == "unauthenticated" {
             String::new()
         } else {
-            format!(", error=\"invalid_token\", error_description=\"{}\"", detail.replace('"', "'"))
+            format!(
+                ", error=\"invalid_token\", error_description=\"{}\"",
+                detail.replace('"', "'")
+            )
         };
-        Self::new(StatusCode::UNAUTHORIZED, code, detail)
-            .with_header(header::WWW_AUTHENTICATE, format!("Bearer realm=\"ce-api\"{error}"))
+        Self::new(StatusCode::UNAUTHORIZED, code, detail).with_header(
+            header::WWW_AUTHENTICATE,
+            format!("Bearer realm=\"ce-api\"{error}"),
+        )
     }
 
     /// 403: the caller's role does not allow this.
@@ -193,7 +204,11 @@ impl ApiError {
 
     /// 404: unknown, or outside the caller's scope.
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     /// 422 from one field.
@@ -223,7 +238,10 @@ impl ApiError {
     /// (`id_card_invalid`), else `validation_failed`.
     fn from_field_errors(errors: Vec<FieldError>) -> Self {
         let code: Cow<'static, str> = match errors.first() {
-            Some(first) if errors.iter().all(|e| e.code == first.code) && !GENERIC_CODES.contains(&first.code.as_str()) => {
+            Some(first)
+                if errors.iter().all(|e| e.code == first.code)
+                    && !GENERIC_CODES.contains(&first.code.as_str()) =>
+            {
                 Cow::Owned(first.code.clone())
             }
             _ => Cow::Borrowed("validation_failed"),
@@ -233,7 +251,10 @@ impl ApiError {
             many => format!(
                 "{} fields are invalid: {}",
                 many.len(),
-                many.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(|e| e.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).with_errors(errors)
@@ -251,7 +272,11 @@ impl ApiError {
     /// 503: a dependency is down; the cause is logged, not sent.
     pub fn unavailable(code: &'static str, e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, code, "dependency unavailable");
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, "a dependency is unavailable; try again shortly")
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code,
+            "a dependency is unavailable; try again shortly",
+        )
     }
 
     /// 500: logged with its cause chain here, opaque to the client.
@@ -294,7 +319,9 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::NotFound(what) => ApiError::not_found(what),
-            ServiceError::Conflict { code, detail } => ApiError::new(StatusCode::CONFLICT, code, detail),
+            ServiceError::Conflict { code, detail } => {
+                ApiError::new(StatusCode::CONFLICT, code, detail)
+            }
             ServiceError::Forbidden { code, detail } => ApiError::forbidden(code, detail),
             ServiceError::Invalid {
                 code,
@@ -339,9 +366,15 @@ impl From<validator::ValidationErrors> for ApiError {
 }
 
 /// validator's own codes, which say how a field is wrong but not what it is.
-const GENERIC_CODES: &[&str] = &["length", "range", "email", "url", "regex", "required", "contains", "custom"];
+const GENERIC_CODES: &[&str] = &[
+    "length", "range", "email", "url", "regex", "required", "contains", "custom",
+];
 
-fn collect_validation_errors(prefix: &str, e: &validator::ValidationErrors, out: &mut Vec<FieldError>) {
+fn collect_validation_errors(
+    prefix: &str,
+    e: &validator::ValidationErrors,
+    out: &mut Vec<FieldError>,
+) {
     use validator::ValidationErrorsKind;
     for (field, kind) in e.errors() {
         let path = if prefix.is_empty() {
@@ -405,7 +438,10 @@ impl ResponseError for ApiError {
         }
         let body = serde_json::to_vec(&self.problem()).unwrap_or_else(|_| b"{}".to_vec());
         let mut res = HttpResponse::build(self.status);
-        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        res.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
         for (name, value) in &self.headers {
             if let Ok(v) = HeaderValue::from_str(value) {
                 res.insert_header((name.clone(), v));
@@ -419,7 +455,9 @@ impl ResponseError for ApiError {
 /// type and oversized bodies, bad queries and paths. Installed in
 /// `startup` so no extractor answers `text/plain`.
 pub mod extractors {
-    use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError, UrlencodedError};
+    use actix_web::error::{
+        JsonPayloadError, PathError, PayloadError, QueryPayloadError, UrlencodedError,
+    };
     use actix_web::{Error, HttpRequest};
 
     use super::*;
@@ -435,13 +473,21 @@ pub mod extractors {
     pub fn json(limit: usize) -> impl Fn(JsonPayloadError, &HttpRequest) -> Error + Clone {
         move |e, _| {
             let api = match &e {
-                JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => too_large(limit),
-                JsonPayloadError::ContentType => ApiError::unsupported_media_type("application/json"),
-                JsonPayloadError::Deserialize(de) if de.is_data() => {
-                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "body_invalid", format!("the JSON does not fit the schema: {de}"))
+                JsonPayloadError::OverflowKnownLength { .. }
+                | JsonPayloadError::Overflow { .. } => too_large(limit),
+                JsonPayloadError::ContentType => {
+                    ApiError::unsupported_media_type("application/json")
                 }
+                JsonPayloadError::Deserialize(de) if de.is_data() => ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "body_invalid",
+                    format!("the JSON does not fit the schema: {de}"),
+                ),
                 JsonPayloadError::Payload(PayloadError::Overflow) => too_large(limit),
-                _ => ApiError::bad_request("malformed_request", format!("the JSON body could not be read: {e}")),
+                _ => ApiError::bad_request(
+                    "malformed_request",
+                    format!("the JSON body could not be read: {e}"),
+                ),
             };
             api.into()
         }
@@ -451,8 +497,13 @@ pub mod extractors {
         move |e, _| {
             let api = match &e {
                 UrlencodedError::Overflow { .. } => too_large(limit),
-                UrlencodedError::ContentType => ApiError::unsupported_media_type("application/x-www-form-urlencoded"),
-                _ => ApiError::bad_request("malformed_request", format!("the form body could not be read: {e}")),
+                UrlencodedError::ContentType => {
+                    ApiError::unsupported_media_type("application/x-www-form-urlencoded")
+                }
+                _ => ApiError::bad_request(
+                    "malformed_request",
+                    format!("the form body could not be read: {e}"),
+                ),
             };
             api.into()
         }
@@ -478,8 +529,11 @@ mod tests {
 
     #[test]
     fn problems_are_rfc9457_with_a_code() {
-        let res = ApiError::from(ServiceError::conflict("already_registered", "the ID number is already registered"))
-            .error_response();
+        let res = ApiError::from(ServiceError::conflict(
+            "already_registered",
+            "the ID number is already registered",
+        ))
+        .error_response();
         assert_eq!(res.status(), StatusCode::CONFLICT);
         assert_eq!(
             res.headers().get(header::CONTENT_TYPE).unwrap(),
@@ -505,7 +559,12 @@ mod tests {
     #[test]
     fn unauthorized_carries_a_bearer_challenge() {
         let res = ApiError::unauthorized("token_expired", "the token has expired").error_response();
-        let www = res.headers().get(header::WWW_AUTHENTICATE).unwrap().to_str().unwrap();
+        let www = res
+            .headers()
+            .get(header::WWW_AUTHENTICATE)
+            .unwrap()
+            .to_str()
+            .unwrap();
         assert!(www.starts_with("Bearer realm=\"ce-api\""));
         assert!(www.contains("invalid_token"));
     }

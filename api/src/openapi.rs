@@ -75,7 +75,10 @@ pub fn spec_yaml() -> anyhow::Result<String> {
 fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
     ResponseBuilder::new()
         .description(description)
-        .content(PROBLEM_JSON, Content::new(Some(Ref::from_schema_name("Problem"))))
+        .content(
+            PROBLEM_JSON,
+            Content::new(Some(Ref::from_schema_name("Problem"))),
+        )
         .build()
         .into()
 }
@@ -125,19 +128,40 @@ pub fn finish(spec: &mut Spec) {
                     .or_insert_with(|| problem(description));
             };
             if !public {
-                add("401", "Missing, expired or invalid bearer token (`unauthenticated`, `token_expired`, `token_invalid`)");
-                add("403", "The caller's role does not allow this operation (`forbidden`)");
+                add(
+                    "401",
+                    "Missing, expired or invalid bearer token (`unauthenticated`, `token_expired`, `token_invalid`)",
+                );
+                add(
+                    "403",
+                    "The caller's role does not allow this operation (`forbidden`)",
+                );
             }
             if has_body || !params.is_empty() {
-                add("400", "Malformed JSON, form, query or path (`malformed_request`, `query_invalid`, `path_invalid`)");
+                add(
+                    "400",
+                    "Malformed JSON, form, query or path (`malformed_request`, `query_invalid`, `path_invalid`)",
+                );
             }
             if has_body {
-                add("413", "Request body larger than the limit (`payload_too_large`)");
-                add("415", "Content type not accepted (`unsupported_media_type`)");
-                add("422", "Well-formed but invalid; the fields are listed in `errors`");
+                add(
+                    "413",
+                    "Request body larger than the limit (`payload_too_large`)",
+                );
+                add(
+                    "415",
+                    "Content type not accepted (`unsupported_media_type`)",
+                );
+                add(
+                    "422",
+                    "Well-formed but invalid; the fields are listed in `errors`",
+                );
             }
             if params.iter().any(|p| matches!(p, ParameterIn::Path)) {
-                add("404", "Unknown, or outside the caller's scope (`not_found`)");
+                add(
+                    "404",
+                    "Unknown, or outside the caller's scope (`not_found`)",
+                );
             }
             if let Some(RefOr::T(body)) = op.request_body.as_mut() {
                 body.required = Some(Required::True);

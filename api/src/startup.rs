@@ -66,7 +66,11 @@ impl Application {
             .with_context(|| format!("binding {}", state.settings.bind_addr))?;
         let port = listener.local_addr()?.port();
         let server = run(listener, state.clone())?;
-        Ok(Self { port, server, state })
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -93,7 +97,11 @@ impl KnownRoutes {
             .paths
             .iter()
             .map(|(path, item)| {
-                let segs = path.trim_matches('/').split('/').map(str::to_string).collect();
+                let segs = path
+                    .trim_matches('/')
+                    .split('/')
+                    .map(str::to_string)
+                    .collect();
                 let mut methods = Vec::new();
                 for (m, op) in [
                     (Method::GET, &item.get),
@@ -109,7 +117,10 @@ impl KnownRoutes {
                 (segs, methods)
             })
             .collect();
-        routes.push((vec!["api-docs".into(), "openapi.json".into()], vec![Method::GET]));
+        routes.push((
+            vec!["api-docs".into(), "openapi.json".into()],
+            vec![Method::GET],
+        ));
         Self(routes)
     }
 
@@ -117,19 +128,25 @@ impl KnownRoutes {
         let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
         self.0.iter().find_map(|(pattern, methods)| {
             let fits = pattern.len() == segs.len()
-                && pattern
-                    .iter()
-                    .zip(&segs)
-                    .all(|(p, s)| (p.starts_with('{') && p.ends_with('}') && !s.is_empty()) || p == s);
+                && pattern.iter().zip(&segs).all(|(p, s)| {
+                    (p.starts_with('{') && p.ends_with('}') && !s.is_empty()) || p == s
+                });
             fits.then_some(methods.as_slice())
         })
     }
 }
 
-async fn fallback(req: HttpRequest, known: web::Data<KnownRoutes>) -> Result<HttpResponse, ApiError> {
+async fn fallback(
+    req: HttpRequest,
+    known: web::Data<KnownRoutes>,
+) -> Result<HttpResponse, ApiError> {
     match known.allowed(req.path()) {
         Some(methods) if !methods.contains(req.method()) => {
-            let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+            let allow = methods
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
             Err(ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
@@ -137,7 +154,11 @@ async fn fallback(req: HttpRequest, known: web::Data<KnownRoutes>) -> Result<Htt
             )
             .with_header(header::ALLOW, allow))
         }
-        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource")),
+        _ => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such resource",
+        )),
     }
 }
 
@@ -153,8 +174,16 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(data.clone())
             .app_data(metrics.clone())
             .app_data(known.clone())
-            .app_data(web::JsonConfig::default().limit(limit).error_handler(extractors::json(limit)))
-            .app_data(web::FormConfig::default().limit(limit).error_handler(extractors::form(limit)))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(limit)
+                    .error_handler(extractors::json(limit)),
+            )
+            .app_data(
+                web::FormConfig::default()
+                    .limit(limit)
+                    .error_handler(extractors::form(limit)),
+            )
             .app_data(web::PayloadConfig::default().limit(limit))
             .app_data(web::QueryConfig::default().error_handler(extractors::query))
             .app_data(web::PathConfig::default().error_handler(extractors::path))

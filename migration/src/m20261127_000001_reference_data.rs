@@ -235,8 +235,11 @@ impl MigrationTrait for Migration {
         inserts.push(q);
 
         let mut q = Query::insert();
-        q.into_table(CityBases::Table)
-            .columns([CityBases::BaseNo, CityBases::Name, CityBases::Scope]);
+        q.into_table(CityBases::Table).columns([
+            CityBases::BaseNo,
+            CityBases::Name,
+            CityBases::Scope,
+        ]);
         for r in rows("guangzhou_city_bases.csv", BASES)? {
             q.values_panic([
                 field(&r, "base_no")?.into(),
@@ -260,7 +263,9 @@ impl MigrationTrait for Migration {
             AnnualRequirements::Table.into_iden(),
             ProfessionalSeries::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(t).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(t).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -259,7 +259,9 @@ impl MigrationTrait for Migration {
             Accounts::Table.into_iden(),
             Persons::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(t).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(t).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -88,16 +88,14 @@ fn decode(status: u16, bytes: &[u8]) -> Error {
 }
 
 /// Turns progenitor's error into [`Error`], reading problem bodies.
-pub async fn from_progenitor(e: progenitor_client::Error<progenitor_client::ByteStream>) -> Error {
-    use futures_util::TryStreamExt;
+pub async fn from_progenitor<E: ErrorBody>(e: progenitor_client::Error<E>) -> Error {
     use progenitor_client::Error as P;
     match e {
         P::ErrorResponse(rv) => {
             let status = rv.status().as_u16();
-            let chunks: Result<Vec<_>, _> = rv.into_inner().into_inner().try_collect().await;
-            match chunks {
-                Ok(chunks) => decode(status, &chunks.concat()),
-                Err(e) => Error::Transport(e.to_string()),
+            match rv.into_inner().bytes().await {
+                Ok(bytes) => decode(status, &bytes),
+                Err(e) => Error::Transport(e),
             }
         }
         P::UnexpectedResponse(resp) => {
@@ -109,8 +107,35 @@ pub async fn from_progenitor(e: progenitor_client::Error<progenitor_client::Byte
             status: 0,
             body: format!("{e}: {}", String::from_utf8_lossy(&bytes)),
         },
-        P::CommunicationError(e) => Error::Transport(e.to_string()),
-        other => Error::Transport(other.to_string()),
+        P::CommunicationError(e) | P::InvalidUpgrade(e) | P::ResponseBodyError(e) => {
+            Error::Transport(e.to_string())
+        }
+        P::InvalidRequest(s) | P::Custom(s) => Error::Transport(s),
+    }
+}
+
+/// The body of a documented error response, as progenitor hands it over.
+pub trait ErrorBody {
+    fn bytes(self) -> futures_util::future::BoxFuture<'static, Result<Vec<u8>, String>>;
+}
+
+impl ErrorBody for progenitor_client::ByteStream {
+    fn bytes(self) -> futures_util::future::BoxFuture<'static, Result<Vec<u8>, String>> {
+        use futures_util::TryStreamExt;
+        Box::pin(async move {
+            let chunks: Vec<_> = self
+                .into_inner()
+                .try_collect()
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(chunks.concat())
+        })
+    }
+}
+
+impl ErrorBody for () {
+    fn bytes(self) -> futures_util::future::BoxFuture<'static, Result<Vec<u8>, String>> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 }
 
@@ -203,11 +228,17 @@ impl Client {
     /// Signs in with account (ID number, phone or account name) and password.
     pub async fn login(&self, account: &str, password: &str) -> Result<Login, Error> {
         let body = types::LoginRequest {
-            account: account.parse().map_err(|e| Error::Transport(format!("account: {e}")))?,
-            password: password.parse().map_err(|e| Error::Transport(format!("password: {e}")))?,
+            account: account
+                .parse()
+                .map_err(|e| Error::Transport(format!("account: {e}")))?,
+            password: password
+                .parse()
+                .map_err(|e| Error::Transport(format!("password: {e}")))?,
         };
         match call!(self.api.auth_login(&body))? {
-            types::LoginResponse::TokenResponse(t) => Ok(Login::Done(self.with_token(t.access_token))),
+            types::LoginResponse::TokenResponse(t) => {
+                Ok(Login::Done(self.with_token(t.access_token)))
+            }
             types::LoginResponse::MfaChallenge(c) => Ok(Login::CodeSent {
                 challenge_id: c.challenge_id,
             }),
@@ -215,20 +246,32 @@ impl Client {
     }
 
     /// Finishes a login with the SMS code.
-    pub async fn login_verify(&self, challenge_id: uuid::Uuid, code: &str) -> Result<Client, Error> {
+    pub async fn login_verify(
+        &self,
+        challenge_id: uuid::Uuid,
+        code: &str,
+    ) -> Result<Client, Error> {
         let body = types::LoginVerifyRequest {
             challenge_id,
-            code: code.parse().map_err(|e| Error::Transport(format!("code: {e}")))?,
+            code: code
+                .parse()
+                .map_err(|e| Error::Transport(format!("code: {e}")))?,
         };
         let t = call!(self.api.auth_login_verify(&body))?;
         Ok(self.with_token(t.access_token))
     }
 
     /// A platform's client from its client credentials.
-    pub async fn client_credentials(&self, client_id: &str, client_secret: &str) -> Result<Client, Error> {
+    pub async fn client_credentials(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+    ) -> Result<Client, Error> {
         let body = types::TokenRequest {
             grant_type: types::GrantType::ClientCredentials,
-            client_id: client_id.parse().map_err(|e| Error::Transport(format!("client_id: {e}")))?,
+            client_id: client_id
+                .parse()
+                .map_err(|e| Error::Transport(format!("client_id: {e}")))?,
             client_secret: client_secret
                 .parse()
                 .map_err(|e| Error::Transport(format!("client_secret: {e}")))?,
@@ -246,15 +289,29 @@ impl Client {
         content_type: Option<&str>,
         body: Vec<u8>,
     ) -> Result<RawResponse, Error> {
-        let mut req = self.http.request(method, format!("{}{}", self.base_url, path));
+        let mut req = self
+            .http
+            .request(method, format!("{}{}", self.base_url, path));
         if let Some(ct) = content_type {
             req = req.header(reqwest::header::CONTENT_TYPE, ct);
         }
-        let resp = req.body(body).send().await.map_err(|e| Error::Transport(e.to_string()))?;
+        let resp = req
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| Error::Transport(e.to_string()))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(|e| Error::Transport(e.to_string()))?.to_vec();
-        Ok(RawResponse { status, headers, body })
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::Transport(e.to_string()))?
+            .to_vec();
+        Ok(RawResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }
 

@@ -1,1 +1,11 @@
-fn main(){}
+//! End-to-end tests: each test spawns the real server on port 0 with a
+//! fresh database (SQLite, or PostgreSQL when `TEST_DATABASE_URL` names a
+//! server) and drives it through the `ce-sdk` client.
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod operations;
+mod platforms;
+mod spec;

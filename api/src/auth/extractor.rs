@@ -84,9 +84,9 @@ fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState is not registered")))?;
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::unauthorized("token_invalid", "the Authorization header is not readable"))?;
+    let value = value.to_str().map_err(|_| {
+        ApiError::unauthorized("token_invalid", "the Authorization header is not readable")
+    })?;
     let token = match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
         _ => {
@@ -98,8 +98,14 @@ fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, ApiError> {
     };
     match state.jwt.verify(token) {
         Ok(claims) => Ok(Some(AuthUser { claims })),
-        Err(TokenError::Expired) => Err(ApiError::unauthorized("token_expired", "the token has expired")),
-        Err(TokenError::Invalid) => Err(ApiError::unauthorized("token_invalid", "the token is not valid")),
+        Err(TokenError::Expired) => Err(ApiError::unauthorized(
+            "token_expired",
+            "the token has expired",
+        )),
+        Err(TokenError::Invalid) => Err(ApiError::unauthorized(
+            "token_invalid",
+            "the token is not valid",
+        )),
     }
 }
 
@@ -152,14 +158,29 @@ mod tests {
             person_id: None,
         }]);
         assert!(u.require(Role::UnitAdmin, unit).is_ok());
-        assert_eq!(u.require(Role::UnitAdmin, other).unwrap_err().status().as_u16(), 404);
-        assert_eq!(u.require(Role::Hrss, unit).unwrap_err().status().as_u16(), 403);
+        assert_eq!(
+            u.require(Role::UnitAdmin, other)
+                .unwrap_err()
+                .status()
+                .as_u16(),
+            404
+        );
+        assert_eq!(
+            u.require(Role::Hrss, unit).unwrap_err().status().as_u16(),
+            403
+        );
     }
 
     #[test]
     fn scopes_are_checked() {
         let mut u = user(vec![]);
-        assert_eq!(u.require_scope("records:push").unwrap_err().status().as_u16(), 403);
+        assert_eq!(
+            u.require_scope("records:push")
+                .unwrap_err()
+                .status()
+                .as_u16(),
+            403
+        );
         u.claims.scopes.push("records:push".into());
         assert!(u.require_scope("records:push").is_ok());
     }

@@ -1,7 +1,7 @@
 //! Password hashing with argon2id, off the async executor.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 /// A PHC-format argon2id hash of `password`.
 pub fn hash(password: &str) -> anyhow::Result<String> {

@@ -58,7 +58,13 @@ impl JwtKeys {
     }
 
     /// Issues a token for `sub` with the given grants and scopes.
-    pub fn issue(&self, sub: Uuid, grants: Vec<Grant>, scopes: Vec<String>, ttl_seconds: u32) -> anyhow::Result<String> {
+    pub fn issue(
+        &self,
+        sub: Uuid,
+        grants: Vec<Grant>,
+        scopes: Vec<String>,
+        ttl_seconds: u32,
+    ) -> anyhow::Result<String> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -70,7 +76,11 @@ impl JwtKeys {
             grants,
             scopes,
         };
-        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
     }
 
     /// Verifies signature, algorithm, issuer, audience and expiry.

@@ -24,7 +24,12 @@ pub struct RegisterRequest {
     #[validate(length(min = 1, max = 50, code = "name_invalid"))]
     pub name: String,
     /// 18-character resident ID number (GB 11643, check character by ISO 7064 MOD 11-2).
-    #[schema(min_length = 18, max_length = 18, pattern = "^[0-9]{17}[0-9Xx]$", example = "11010519491231002X")]
+    #[schema(
+        min_length = 18,
+        max_length = 18,
+        pattern = "^[0-9]{17}[0-9Xx]$",
+        example = "11010519491231002X"
+    )]
     #[validate(length(min = 18, max = 18, code = "id_card_invalid"))]
     pub id_card_no: String,
     /// Mainland mobile number; codes are sent to it.
@@ -42,10 +47,18 @@ impl TryFrom<RegisterRequest> for Registration {
 
     fn try_from(r: RegisterRequest) -> Result<Self, Self::Error> {
         let mut errors = Vec::new();
-        let name = PersonName::parse(&r.name).map_err(|e| errors.push(("name", e))).ok();
-        let id_card_no = IdCardNo::parse(&r.id_card_no).map_err(|e| errors.push(("id_card_no", e))).ok();
-        let phone = Phone::parse(&r.phone).map_err(|e| errors.push(("phone", e))).ok();
-        let password = Password::parse(&r.password).map_err(|e| errors.push(("password", e))).ok();
+        let name = PersonName::parse(&r.name)
+            .map_err(|e| errors.push(("name", e)))
+            .ok();
+        let id_card_no = IdCardNo::parse(&r.id_card_no)
+            .map_err(|e| errors.push(("id_card_no", e)))
+            .ok();
+        let phone = Phone::parse(&r.phone)
+            .map_err(|e| errors.push(("phone", e)))
+            .ok();
+        let password = Password::parse(&r.password)
+            .map_err(|e| errors.push(("password", e)))
+            .ok();
         match (name, id_card_no, phone, password) {
             (Some(name), Some(id_card_no), Some(phone), Some(password)) => Ok(Registration {
                 name,
@@ -133,7 +146,12 @@ pub async fn auth_login(
 pub struct LoginVerifyRequest {
     pub challenge_id: Uuid,
     /// The six digits sent by SMS.
-    #[schema(min_length = 6, max_length = 6, pattern = "^[0-9]{6}$", example = "123456")]
+    #[schema(
+        min_length = 6,
+        max_length = 6,
+        pattern = "^[0-9]{6}$",
+        example = "123456"
+    )]
     #[validate(length(min = 6, max = 6, code = "code_invalid"))]
     pub code: String,
 }
@@ -226,7 +244,8 @@ pub async fn auth_password_reset_confirm(
     body: web::Json<PasswordResetConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
-    let pw = Password::parse(&body.new_password).map_err(|e| ApiError::domain("new_password", e))?;
+    let pw =
+        Password::parse(&body.new_password).map_err(|e| ApiError::domain("new_password", e))?;
     accounts::password_reset_confirm(&state, body.challenge_id, &body.code, pw).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -286,11 +305,25 @@ pub async fn auth_token(
         .trim()
         .to_ascii_lowercase();
     let parsed: TokenRequest = match mime.as_str() {
-        "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(&body)
-            .map_err(|e| ApiError::bad_request("malformed_request", format!("the form could not be read: {e}")))?,
-        "application/json" => serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request("malformed_request", format!("the JSON could not be read: {e}")))?,
-        _ => return Err(ApiError::unsupported_media_type("application/x-www-form-urlencoded or application/json")),
+        "application/x-www-form-urlencoded" => {
+            serde_urlencoded::from_bytes(&body).map_err(|e| {
+                ApiError::bad_request(
+                    "malformed_request",
+                    format!("the form could not be read: {e}"),
+                )
+            })?
+        }
+        "application/json" => serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request(
+                "malformed_request",
+                format!("the JSON could not be read: {e}"),
+            )
+        })?,
+        _ => {
+            return Err(ApiError::unsupported_media_type(
+                "application/x-www-form-urlencoded or application/json",
+            ));
+        }
     };
     parsed.validate()?;
     let res = platforms::token(&state, &parsed.client_id, &parsed.client_secret).await?;
@@ -311,7 +344,13 @@ pub async fn auth_token(
 #[get("/me")]
 pub async fn me_view(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let is_platform = auth.has_role(Role::Platform);
-    let me = accounts::me(&state, auth.account_id(), is_platform, auth.claims.scopes.clone()).await?;
+    let me = accounts::me(
+        &state,
+        auth.account_id(),
+        is_platform,
+        auth.claims.scopes.clone(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().insert_header(no_store()).json(me))
 }
 

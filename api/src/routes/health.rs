@@ -24,7 +24,9 @@ pub struct Health {
 )]
 #[get("/health/live")]
 pub async fn health_live() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok".into() })
+    HttpResponse::Ok().json(Health {
+        status: "ok".into(),
+    })
 }
 
 /// Can the process reach its database
@@ -38,8 +40,14 @@ pub async fn health_live() -> HttpResponse {
 )]
 #[get("/health/ready")]
 pub async fn health_ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state.db.ping().await.map_err(|e| ApiError::unavailable("database_unavailable", e))?;
-    Ok(HttpResponse::Ok().json(Health { status: "ok".into() }))
+    state
+        .db
+        .ping()
+        .await
+        .map_err(|e| ApiError::unavailable("database_unavailable", e))?;
+    Ok(HttpResponse::Ok().json(Health {
+        status: "ok".into(),
+    }))
 }
 
 /// Prometheus metrics

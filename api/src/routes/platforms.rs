@@ -19,7 +19,11 @@ use crate::state::AppState;
 /// A new platform client.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 pub struct CreatePlatformRequest {
-    #[schema(min_length = 1, max_length = 100, example = "广东省专业技术人员继续教育公需课平台")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        example = "广东省专业技术人员继续教育公需课平台"
+    )]
     #[validate(length(min = 1, max = 100))]
     pub name: String,
     /// Record categories it may push.
@@ -43,9 +47,17 @@ impl TryFrom<CreatePlatformRequest> for NewPlatform {
     fn try_from(r: CreatePlatformRequest) -> Result<Self, Self::Error> {
         let name = r.name.trim().to_string();
         if name.is_empty() || name.chars().any(char::is_control) {
-            return Err(ApiError::invalid_field("name_invalid", "name", "the name must be printable text"));
+            return Err(ApiError::invalid_field(
+                "name_invalid",
+                "name",
+                "the name must be printable text",
+            ));
         }
-        if let Some(bad) = r.series_families.iter().find(|f| f.0.is_empty() || f.0.len() > 64) {
+        if let Some(bad) = r
+            .series_families
+            .iter()
+            .find(|f| f.0.is_empty() || f.0.len() > 64)
+        {
             return Err(ApiError::invalid_field(
                 "series_family_unknown",
                 "series_families",
@@ -55,7 +67,11 @@ impl TryFrom<CreatePlatformRequest> for NewPlatform {
         Ok(NewPlatform {
             name,
             categories: r.categories.into_iter().collect(),
-            series_families: r.series_families.into_iter().map(|f| f.0).collect::<BTreeSet<_>>(),
+            series_families: r
+                .series_families
+                .into_iter()
+                .map(|f| f.0)
+                .collect::<BTreeSet<_>>(),
         })
     }
 }
@@ -85,7 +101,10 @@ pub async fn platform_create(
     body.validate()?;
     let created = platforms::create(&state, auth.account_id(), body.try_into()?).await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/platforms/{}", created.platform.id)))
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/platforms/{}", created.platform.id),
+        ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(created))
 }

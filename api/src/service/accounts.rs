@@ -76,7 +76,10 @@ pub async fn register(state: &AppState, reg: Registration) -> Result<Me, Service
     .insert(&txn)
     .await
     // A concurrent registration of the same number or phone loses here.
-    .on_unique("already_registered", "this ID number or phone is already registered (证件号码已注册)")?;
+    .on_unique(
+        "already_registered",
+        "this ID number or phone is already registered (证件号码已注册)",
+    )?;
     let a = account::ActiveModel {
         id: Set(account_id),
         username: Set(None),
@@ -143,7 +146,11 @@ pub async fn insert_grant<C: ConnectionTrait>(
 }
 
 /// A person as the API shows it; `reveal` unmasks ID and phone numbers.
-pub fn person_view(state: &AppState, p: &person::Model, reveal: bool) -> Result<PersonView, ServiceError> {
+pub fn person_view(
+    state: &AppState,
+    p: &person::Model,
+    reveal: bool,
+) -> Result<PersonView, ServiceError> {
     let (id_card_no, phone) = if reveal {
         let phone = match &p.phone_enc {
             Some(enc) => Some(state.pii.decrypt(enc)?),
@@ -166,10 +173,17 @@ pub fn person_view(state: &AppState, p: &person::Model, reveal: bool) -> Result<
 
 /// Finds the account an `account` login field names: an ID number, a phone
 /// or an account name.
-async fn find_account(state: &AppState, login: &str) -> Result<Option<(account::Model, Option<person::Model>)>, ServiceError> {
+async fn find_account(
+    state: &AppState,
+    login: &str,
+) -> Result<Option<(account::Model, Option<person::Model>)>, ServiceError> {
     let login = login.trim();
     let by_person = |col: person::Column, hash: String| async move {
-        let Some(p) = person::Entity::find().filter(col.eq(hash)).one(&state.db).await? else {
+        let Some(p) = person::Entity::find()
+            .filter(col.eq(hash))
+            .one(&state.db)
+            .await?
+        else {
             return Ok::<_, ServiceError>(None);
         };
         let a = account::Entity::find()
@@ -179,10 +193,18 @@ async fn find_account(state: &AppState, login: &str) -> Result<Option<(account::
         Ok(a.map(|a| (a, Some(p))))
     };
     if let Ok(id) = IdCardNo::parse(login) {
-        return by_person(person::Column::IdCardHash, state.pii.hash("id_card", id.as_ref())).await;
+        return by_person(
+            person::Column::IdCardHash,
+            state.pii.hash("id_card", id.as_ref()),
+        )
+        .await;
     }
     if let Ok(phone) = Phone::parse(login) {
-        return by_person(person::Column::PhoneHash, state.pii.hash("phone", phone.as_ref())).await;
+        return by_person(
+            person::Column::PhoneHash,
+            state.pii.hash("phone", phone.as_ref()),
+        )
+        .await;
     }
     let a = account::Entity::find()
         .filter(account::Column::Username.eq(login))
@@ -220,14 +242,23 @@ fn check_not_locked(a: &account::Model) -> Result<(), ServiceError> {
 
 /// Counts one failure; the threshold-th consecutive one locks the account
 /// (R-ID-3). Returns the lock when this failure set it.
-async fn record_failure(state: &AppState, account_id: Uuid) -> Result<Option<ServiceError>, ServiceError> {
+async fn record_failure(
+    state: &AppState,
+    account_id: Uuid,
+) -> Result<Option<ServiceError>, ServiceError> {
     let auth = &state.settings.auth;
     account::Entity::update_many()
-        .col_expr(account::Column::FailedLogins, Expr::col(account::Column::FailedLogins).add(1))
+        .col_expr(
+            account::Column::FailedLogins,
+            Expr::col(account::Column::FailedLogins).add(1),
+        )
         .filter(account::Column::Id.eq(account_id))
         .exec(&state.db)
         .await?;
-    let Some(a) = account::Entity::find_by_id(account_id).one(&state.db).await? else {
+    let Some(a) = account::Entity::find_by_id(account_id)
+        .one(&state.db)
+        .await?
+    else {
         return Ok(None);
     };
     if a.failed_logins >= auth.lockout_threshold as i32 {
@@ -248,14 +279,20 @@ async fn record_failure(state: &AppState, account_id: Uuid) -> Result<Option<Ser
 async fn clear_failures(state: &AppState, account_id: Uuid) -> Result<(), ServiceError> {
     account::Entity::update_many()
         .col_expr(account::Column::FailedLogins, Expr::value(0))
-        .col_expr(account::Column::LockedUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+        .col_expr(
+            account::Column::LockedUntil,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
         .filter(account::Column::Id.eq(account_id))
         .exec(&state.db)
         .await?;
     Ok(())
 }
 
-async fn grants_of<C: ConnectionTrait>(conn: &C, account_id: Uuid) -> Result<Vec<Grant>, ServiceError> {
+async fn grants_of<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+) -> Result<Vec<Grant>, ServiceError> {
     let rows = grant::Entity::find()
         .filter(grant::Column::AccountId.eq(account_id))
         .all(conn)
@@ -272,7 +309,10 @@ async fn grants_of<C: ConnectionTrait>(conn: &C, account_id: Uuid) -> Result<Vec
         .collect())
 }
 
-async fn issue_for_account(state: &AppState, account_id: Uuid) -> Result<TokenResponse, ServiceError> {
+async fn issue_for_account(
+    state: &AppState,
+    account_id: Uuid,
+) -> Result<TokenResponse, ServiceError> {
     let grants = grants_of(&state.db, account_id).await?;
     let ttl = state.settings.auth.token_ttl_seconds;
     let access_token = state.jwt.issue(account_id, grants, vec![], ttl)?;
@@ -311,7 +351,9 @@ async fn send_challenge(
     };
     let minutes = state.settings.auth.code_ttl_seconds.div_ceil(60);
     let body = match purpose {
-        PURPOSE_RESET => format!("【继续教育】您正在找回密码，验证码 {code}，{minutes} 分钟内有效。"),
+        PURPOSE_RESET => {
+            format!("【继续教育】您正在找回密码，验证码 {code}，{minutes} 分钟内有效。")
+        }
         _ => format!("【继续教育】登录验证码 {code}，{minutes} 分钟内有效，请勿告诉他人。"),
     };
     let txn = state.db.begin().await?;
@@ -353,7 +395,10 @@ async fn redeem_challenge(
     if c.consumed_at.is_some() || c.expires_at <= now || c.attempts >= max {
         return Err(code_invalid());
     }
-    let Some(a) = account::Entity::find_by_id(c.account_id).one(&state.db).await? else {
+    let Some(a) = account::Entity::find_by_id(c.account_id)
+        .one(&state.db)
+        .await?
+    else {
         return Err(code_invalid());
     };
     if count_towards_lockout {
@@ -361,7 +406,10 @@ async fn redeem_challenge(
     }
     if !digest_eq(&code_hash(state, c.id, code.trim()), &c.code_hash) {
         auth_challenge::Entity::update_many()
-            .col_expr(auth_challenge::Column::Attempts, Expr::col(auth_challenge::Column::Attempts).add(1))
+            .col_expr(
+                auth_challenge::Column::Attempts,
+                Expr::col(auth_challenge::Column::Attempts).add(1),
+            )
             .filter(auth_challenge::Column::Id.eq(c.id))
             .exec(&state.db)
             .await?;
@@ -384,7 +432,11 @@ async fn redeem_challenge(
 }
 
 /// R-ID-3: account + password, then (when required) an SMS code.
-pub async fn login(state: &AppState, login: &str, password_text: &str) -> Result<LoginResponse, ServiceError> {
+pub async fn login(
+    state: &AppState,
+    login: &str,
+    password_text: &str,
+) -> Result<LoginResponse, ServiceError> {
     let Some((a, p)) = find_account(state, login).await? else {
         // Same work as for a real account, so timing does not tell.
         let _ = password::verify_async(password_text.into(), password::dummy_hash().into()).await;
@@ -409,7 +461,11 @@ pub async fn login(state: &AppState, login: &str, password_text: &str) -> Result
 }
 
 /// The second step of a login.
-pub async fn login_verify(state: &AppState, challenge_id: Uuid, code: &str) -> Result<TokenResponse, ServiceError> {
+pub async fn login_verify(
+    state: &AppState,
+    challenge_id: Uuid,
+    code: &str,
+) -> Result<TokenResponse, ServiceError> {
     let a = redeem_challenge(state, challenge_id, PURPOSE_LOGIN, code, true).await?;
     clear_failures(state, a.id).await?;
     issue_for_account(state, a.id).await
@@ -417,7 +473,10 @@ pub async fn login_verify(state: &AppState, challenge_id: Uuid, code: &str) -> R
 
 /// R-ID-3 password recovery: a code to the bound phone. The answer is the
 /// same whether or not the account exists.
-pub async fn password_reset_start(state: &AppState, login: &str) -> Result<PasswordResetStarted, ServiceError> {
+pub async fn password_reset_start(
+    state: &AppState,
+    login: &str,
+) -> Result<PasswordResetStarted, ServiceError> {
     let challenge_id = match find_account(state, login).await? {
         Some((a, p)) => send_challenge(state, &a, p.as_ref(), PURPOSE_RESET).await?,
         None => Uuid::now_v7(),
@@ -437,7 +496,10 @@ pub async fn password_reset_confirm(
     account::Entity::update_many()
         .col_expr(account::Column::PasswordHash, Expr::value(hash))
         .col_expr(account::Column::FailedLogins, Expr::value(0))
-        .col_expr(account::Column::LockedUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+        .col_expr(
+            account::Column::LockedUntil,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
         .col_expr(account::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(account::Column::Id.eq(a.id))
         .exec(&state.db)
@@ -446,7 +508,12 @@ pub async fn password_reset_confirm(
 }
 
 /// The caller's own view (`GET /me`): fresh from the database, not the token.
-pub async fn me(state: &AppState, principal: Uuid, is_platform: bool, scopes: Vec<String>) -> Result<Me, ServiceError> {
+pub async fn me(
+    state: &AppState,
+    principal: Uuid,
+    is_platform: bool,
+    scopes: Vec<String>,
+) -> Result<Me, ServiceError> {
     if is_platform {
         let pf = platform::Entity::find_by_id(principal)
             .one(&state.db)

@@ -28,7 +28,8 @@ pub async fn ensure_hrss_admin(state: &AppState) -> anyhow::Result<()> {
     if exists {
         return Ok(());
     }
-    let pw = Password::parse(pw).map_err(|e| anyhow::anyhow!("BOOTSTRAP_HRSS_PASSWORD: {}", e.message))?;
+    let pw = Password::parse(pw)
+        .map_err(|e| anyhow::anyhow!("BOOTSTRAP_HRSS_PASSWORD: {}", e.message))?;
     let hash = password::hash_async(pw.expose().to_string()).await?;
     let now = Utc::now();
     let id = Uuid::now_v7();

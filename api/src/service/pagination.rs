@@ -40,7 +40,11 @@ impl TryFrom<&PageQuery> for Page {
             None => None,
             Some(c) if c.is_empty() => None,
             Some(c) => Some(Uuid::parse_str(c).map_err(|_| {
-                ServiceError::invalid_field("cursor_invalid", "cursor", "the cursor is not one this API gave out")
+                ServiceError::invalid_field(
+                    "cursor_invalid",
+                    "cursor",
+                    "the cursor is not one this API gave out",
+                )
             })?),
         };
         Ok(Self {

@@ -54,7 +54,11 @@ fn view(m: platform::Model) -> PlatformView {
 }
 
 /// Creates a platform client; the secret is in the answer and nowhere else.
-pub async fn create(state: &AppState, created_by: Uuid, new: NewPlatform) -> Result<PlatformCreated, ServiceError> {
+pub async fn create(
+    state: &AppState,
+    created_by: Uuid,
+    new: NewPlatform,
+) -> Result<PlatformCreated, ServiceError> {
     let known: BTreeSet<String> = professional_series::Entity::find()
         .select_only()
         .column(professional_series::Column::Family)
@@ -83,7 +87,9 @@ pub async fn create(state: &AppState, created_by: Uuid, new: NewPlatform) -> Res
         client_id: Set(client_id.clone()),
         secret_hash: Set(secret_hash(state, &client_id, &client_secret)),
         categories: Set(serde_json::to_value(&new.categories).map_err(anyhow::Error::from)?),
-        series_families: Set(serde_json::to_value(&new.series_families).map_err(anyhow::Error::from)?),
+        series_families: Set(
+            serde_json::to_value(&new.series_families).map_err(anyhow::Error::from)?
+        ),
         created_by: Set(created_by),
         created_at: Set(Utc::now()),
         revoked_at: Set(None),
@@ -122,7 +128,10 @@ pub async fn get(state: &AppState, id: Uuid) -> Result<PlatformView, ServiceErro
 
 /// Revokes a platform: no new tokens from now on. Revoking twice is fine.
 pub async fn revoke(state: &AppState, id: Uuid) -> Result<(), ServiceError> {
-    let exists = platform::Entity::find_by_id(id).one(&state.db).await?.is_some();
+    let exists = platform::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .is_some();
     if !exists {
         return Err(ServiceError::NotFound("platform"));
     }
@@ -136,8 +145,17 @@ pub async fn revoke(state: &AppState, id: Uuid) -> Result<(), ServiceError> {
 }
 
 /// `grant_type=client_credentials`: one indexed read and one HMAC.
-pub async fn token(state: &AppState, client_id: &str, client_secret: &str) -> Result<TokenResponse, ServiceError> {
-    let invalid = || ServiceError::unauthorized("invalid_client", "the client id or secret is wrong, or the client is revoked");
+pub async fn token(
+    state: &AppState,
+    client_id: &str,
+    client_secret: &str,
+) -> Result<TokenResponse, ServiceError> {
+    let invalid = || {
+        ServiceError::unauthorized(
+            "invalid_client",
+            "the client id or secret is wrong, or the client is revoked",
+        )
+    };
     let Some(p) = platform::Entity::find()
         .filter(platform::Column::ClientId.eq(client_id))
         .one(&state.db)
@@ -145,7 +163,12 @@ pub async fn token(state: &AppState, client_id: &str, client_secret: &str) -> Re
     else {
         return Err(invalid());
     };
-    if p.revoked_at.is_some() || !digest_eq(&secret_hash(state, client_id, client_secret), &p.secret_hash) {
+    if p.revoked_at.is_some()
+        || !digest_eq(
+            &secret_hash(state, client_id, client_secret),
+            &p.secret_hash,
+        )
+    {
         return Err(invalid());
     }
     let ttl = state.settings.auth.platform_token_ttl_seconds;

@@ -102,6 +102,8 @@ pub async fn dispatch<C: ConnectionTrait>(conn: &C, sender: &Arc<dyn SmsSender>,
                 tracing::warn!(sms_id = %msg.id, error = %e, "could not mark sms delivered");
             }
         }
-        Err(e) => tracing::warn!(sms_id = %msg.id, error = %format!("{e:#}"), "sms delivery failed"),
+        Err(e) => {
+            tracing::warn!(sms_id = %msg.id, error = %format!("{e:#}"), "sms delivery failed")
+        }
     }
 }

@@ -1,0 +1,236 @@
+//! `spawn_app()` and the arrangements tests share.
+
+use std::sync::{Arc, Mutex};
+
+use ce_api::config::Settings;
+use ce_api::service::sms::{OutgoingSms, SmsSender};
+use ce_api::startup::Application;
+use ce_sdk::{Client, Login, types};
+use futures_util::future::BoxFuture;
+use rand::Rng;
+use sea_orm::{ConnectionTrait, Database};
+
+pub const HRSS_PASSWORD: &str = "Hrss-Bootstrap-Pass-9";
+pub const PASSWORD: &str = "Str0ng-Passw0rd";
+
+/// Captures the SMS messages the server sends, like a phone would.
+#[derive(Default)]
+pub struct Phone(Mutex<Vec<OutgoingSms>>);
+
+impl SmsSender for Phone {
+    fn deliver<'a>(&'a self, msg: &'a OutgoingSms) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            self.0
+                .lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?
+                .push(msg.clone());
+            Ok(())
+        })
+    }
+}
+
+impl Phone {
+    /// The six-digit code of the last message sent to `phone` (or to the
+    /// phone-less account's outbox when `phone` is `None`).
+    pub fn last_code(&self, phone: Option<&str>) -> String {
+        let msgs = self.0.lock().unwrap();
+        let msg = msgs
+            .iter()
+            .rev()
+            .find(|m| m.phone.as_deref() == phone)
+            .expect("no SMS was sent there");
+        msg.body
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .expect("the SMS has no six-digit code")
+            .to_string()
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+}
+
+pub struct TestApp {
+    pub client: Client,
+    pub phone: Arc<Phone>,
+    pub jwt_secret: String,
+    _dir: TempDir,
+}
+
+/// A directory removed when the test ends.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// What a test can change about the server.
+pub struct Options {
+    pub mfa_required: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { mfa_required: true }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+/// A fresh database: a SQLite file in the test's directory, or a new
+/// PostgreSQL database on the server `TEST_DATABASE_URL` names.
+async fn fresh_database(dir: &std::path::Path) -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("ce_test_{}", uuid::Uuid::now_v7().simple());
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("connecting to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("creating the test database");
+            admin.close().await.ok();
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&admin_url);
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+    }
+}
+
+pub async fn spawn_app_with(opts: Options) -> TestApp {
+    let dir = std::env::temp_dir().join(format!("ce-e2e-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let jwt_secret: String = (0..48)
+        .map(|_| rand::thread_rng().sample(rand::distributions::Alphanumeric) as char)
+        .collect();
+    let mut settings = Settings {
+        bind_addr: "127.0.0.1:0".into(),
+        data_dir: dir.clone(),
+        database_url: Some(fresh_database(&dir).await),
+        jwt_secret: Some(jwt_secret.clone()),
+        mfa_required: opts.mfa_required,
+        bootstrap_hrss_password: Some(HRSS_PASSWORD.into()),
+        ..Settings::default()
+    };
+    settings.database.max_connections = 4;
+    let phone = Arc::new(Phone::default());
+    let app = Application::build_with(settings, phone.clone())
+        .await
+        .expect("building the app");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        client: Client::new(format!("http://127.0.0.1:{port}")),
+        phone,
+        jwt_secret,
+
+        _dir: TempDir(dir),
+    }
+}
+
+/// A valid resident ID number (GB 11643) with a random sequence.
+pub fn id_card_no() -> String {
+    let mut rng = rand::thread_rng();
+    let body = format!(
+        "440106{:04}{:02}{:02}{:03}",
+        rng.gen_range(1950..2000),
+        rng.gen_range(1..=12),
+        rng.gen_range(1..=28),
+        rng.gen_range(0..1000)
+    );
+    format!("{body}{}", check_char(&body))
+}
+
+/// The ISO 7064 MOD 11-2 check character of 17 digits.
+pub fn check_char(body: &str) -> char {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body
+        .chars()
+        .zip(W)
+        .map(|(c, w)| c.to_digit(10).unwrap() * w)
+        .sum();
+    b"10X98765432"[(sum % 11) as usize] as char
+}
+
+/// The same number with a wrong check character.
+pub fn with_wrong_check(id: &str) -> String {
+    let right = id.chars().last().unwrap();
+    let wrong = if right == '0' { '1' } else { '0' };
+    format!("{}{wrong}", &id[..17])
+}
+
+pub fn phone_no() -> String {
+    format!("138{:08}", rand::thread_rng().gen_range(0..100_000_000))
+}
+
+/// A registered person.
+pub struct Person {
+    pub id_card_no: String,
+    pub phone: String,
+    pub password: String,
+    pub me: types::Me,
+}
+
+pub fn registration(id_card_no: &str, phone: &str) -> types::RegisterRequest {
+    types::RegisterRequest {
+        name: "张三".parse().unwrap(),
+        id_card_no: id_card_no.parse().unwrap(),
+        phone: phone.parse().unwrap(),
+        password: PASSWORD.parse().unwrap(),
+    }
+}
+
+impl TestApp {
+    pub async fn register(&self) -> Person {
+        let (id, phone) = (id_card_no(), phone_no());
+        let me = ce_sdk::call!(self.client.api().auth_register(&registration(&id, &phone)))
+            .expect("registering");
+        Person {
+            id_card_no: id,
+            phone,
+            password: PASSWORD.into(),
+            me,
+        }
+    }
+
+    /// Signs in, answering the SMS challenge when there is one.
+    pub async fn login(&self, account: &str, password: &str, phone: Option<&str>) -> Client {
+        match self.client.login(account, password).await.expect("login") {
+            Login::Done(c) => c,
+            Login::CodeSent { challenge_id } => {
+                let code = self.phone.last_code(phone);
+                self.client
+                    .login_verify(challenge_id, &code)
+                    .await
+                    .expect("login verify")
+            }
+        }
+    }
+
+    pub async fn login_person(&self, p: &Person) -> Client {
+        self.login(&p.id_card_no, &p.password, Some(&p.phone)).await
+    }
+
+    pub async fn hrss(&self) -> Client {
+        self.login("hrss-admin", HRSS_PASSWORD, None).await
+    }
+
+    /// A token signed with the server's key for arbitrary claims.
+    pub fn forge(&self, claims: &serde_json::Value, secret: &str) -> String {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    }
+}
