@@ -53,3 +53,48 @@ pub fn date_field(row: &[(&str, &str)], key: &str) -> Result<chrono::NaiveDate, 
     chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
         .map_err(|_| DbErr::Migration(format!("column {key}: {v:?} is not a date")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_map_headers_to_fields() {
+        let r = rows("t", "a,b\n1, x \n\n2,y\n").unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(field(&r[0], "b").unwrap(), "x");
+        assert_eq!(number::<i32>(&r[1], "a").unwrap(), 2);
+    }
+
+    #[test]
+    fn a_row_with_the_wrong_field_count_fails_loudly() {
+        let e = rows("t.csv", "a,b\n1,2,3\n").unwrap_err();
+        assert!(e.to_string().contains("t.csv: row 2 has 3 fields"), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_reference_files_parse_completely() {
+        let series = rows("s", include_str!("../data/professional_series.csv")).unwrap();
+        assert_eq!(series.len(), 38);
+        let bases = rows("b", include_str!("../data/guangzhou_city_bases.csv")).unwrap();
+        assert_eq!(bases.len(), 59, "R-PQ-4: 59 city-level bases");
+        let req = rows("r", include_str!("../data/annual_requirements.csv")).unwrap();
+        assert!(req.iter().all(|r| number::<i32>(r, "total_min").is_ok()));
+        let subjects = rows("p", include_str!("../data/public_subjects.csv")).unwrap();
+        assert_eq!(
+            date_field(&subjects[0], "offline_after")
+                .unwrap()
+                .to_string(),
+            "2024-04-30"
+        );
+        let conv = rows(
+            "c",
+            include_str!("../data/accounting_credit_conversions.csv"),
+        )
+        .unwrap();
+        assert!(
+            conv.iter().all(|r| number::<f64>(r, "credits").is_ok()
+                && number::<bool>(r, "public_exempt").is_ok())
+        );
+    }
+}

@@ -12,6 +12,7 @@ async fn register_login_with_sms_code_and_me_show_the_unmasked_person() {
     let p = app.register().await;
     let person = p.me.person.as_ref().unwrap();
     assert_eq!(person.id_card_no.to_string(), p.id_card_no);
+    assert_eq!(p.me.name.as_deref(), Some("张三"));
     assert!(!person.verified);
 
     let Login::CodeSent { challenge_id } = app.client.login(&p.id_card_no, PASSWORD).await.unwrap()
@@ -22,6 +23,7 @@ async fn register_login_with_sms_code_and_me_show_the_unmasked_person() {
     let me_client = app.client.login_verify(challenge_id, &code).await.unwrap();
     let me = call!(me_client.api().me_view()).unwrap();
     assert_eq!(me.id, p.me.id);
+    assert_eq!(me.name, p.me.name);
     assert_eq!(me.kind, types::PrincipalKind::Account);
     assert_eq!(me.grants.len(), 1);
     assert_eq!(me.grants[0].role, types::Role::Person);

@@ -292,8 +292,9 @@ pub struct TokenRequest {
 pub async fn auth_token(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let body = super::read_body(payload, state.settings.limits.json_body_bytes).await?;
     let mime = req
         .headers()
         .get(header::CONTENT_TYPE)

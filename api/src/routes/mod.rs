@@ -5,7 +5,30 @@ pub mod auth;
 pub mod health;
 pub mod platforms;
 
+use actix_web::web;
+use futures_util::StreamExt;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
+
+use crate::error::{ApiError, extractors};
+
+/// Reads a raw body up to `limit` bytes; beyond it, a 413 problem (the
+/// `Bytes` extractor would answer `text/plain`).
+pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+    let mut buf = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request(
+                "malformed_request",
+                format!("the body could not be read: {e}"),
+            )
+        })?;
+        if buf.len() + chunk.len() > limit {
+            return Err(extractors::payload_too_large(limit));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
 
 /// Registers every handler (and so every path of the spec).
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -99,7 +99,7 @@ pub async fn register(state: &AppState, reg: Registration) -> Result<Me, Service
         id: a.id,
         kind: PrincipalKind::Account,
         username: None,
-        name: None,
+        name: Some(p.name.clone()),
         grants: vec![Grant {
             role: Role::Person,
             org_id: None,
