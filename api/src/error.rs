@@ -68,6 +68,9 @@ pub enum ServiceError {
     /// Wrong credentials or code.
     #[error("{detail}")]
     Unauthorized { code: &'static str, detail: String },
+    /// `If-Match` named a version that is no longer current.
+    #[error("the item changed since version {expected}")]
+    PreconditionFailed { expected: i32, current: i32 },
     /// The account is locked until the given time.
     #[error("account locked")]
     Locked {
@@ -96,6 +99,13 @@ impl ServiceError {
                 code: code.into(),
                 message,
             }],
+        }
+    }
+
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Forbidden {
+            code,
+            detail: detail.into(),
         }
     }
 
@@ -329,6 +339,12 @@ impl From<ServiceError> for ApiError {
                 errors,
             } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).with_errors(errors),
             ServiceError::Unauthorized { code, detail } => ApiError::unauthorized(code, detail),
+            ServiceError::PreconditionFailed { expected, current } => ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "version_mismatch",
+                format!("If-Match named version {expected} but the item is at version {current}: someone changed it first; read it again"),
+            )
+            .with_header(header::ETAG, format!("\"{current}\"")),
             ServiceError::Locked { until } => {
                 let retry = (until - chrono::Utc::now()).num_seconds().max(1);
                 ApiError::new(

@@ -3,12 +3,24 @@
 
 pub mod account;
 pub mod accounting_credit_conversion;
+pub mod admin_invitation;
 pub mod annual_requirement;
+pub mod attachment;
 pub mod auth_challenge;
+pub mod authority;
+pub mod authority_series;
+pub mod binding;
 pub mod city_base;
 pub mod grant;
+
 pub mod person;
+pub mod person_series;
 pub mod platform;
 pub mod professional_series;
+pub mod provider;
 pub mod public_subject;
+pub mod qualification;
+pub mod review;
 pub mod sms_outbox;
+pub mod teacher;
+pub mod unit;

@@ -14,6 +14,8 @@ pub struct Model {
     pub phone_enc: Option<Vec<u8>>,
     pub phone_masked: Option<String>,
     pub verified: bool,
+    pub education: Option<String>,
+    pub title: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

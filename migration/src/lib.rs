@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod csv;
 mod m20261127_000001_reference_data;
 mod m20261127_000002_accounts;
+mod m20261127_000003_parties;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_reference_data::Migration),
             Box::new(m20261127_000002_accounts::Migration),
+            Box::new(m20261127_000003_parties::Migration),
         ]
     }
 }

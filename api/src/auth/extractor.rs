@@ -3,8 +3,13 @@
 //! Handlers check role *and* scope: `auth.require(Role::UnitAdmin, unit_id)?`.
 //! A caller without the role gets 403; a caller with the role for another
 //! scope gets 404, so nothing reveals that another unit's data exists.
+//!
+//! An account's grants are read fresh from the database on every request
+//! (one indexed query), so a removed admin loses access at once rather than
+//! when the token expires. Platform tokens carry their one grant and need no
+//! query, which keeps pushes cheap.
 
-use std::future::{Ready, ready};
+use futures_util::future::LocalBoxFuture;
 
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
@@ -77,12 +82,14 @@ impl AuthUser {
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+/// Verifies the token of a request; `None` when there is no token.
+async fn authenticate(req: HttpRequest) -> Result<Option<AuthUser>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION).cloned() else {
         return Ok(None);
     };
     let state = req
         .app_data::<web::Data<AppState>>()
+        .cloned()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState is not registered")))?;
     let value = value.to_str().map_err(|_| {
         ApiError::unauthorized("token_invalid", "the Authorization header is not readable")
@@ -111,21 +118,25 @@ fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, ApiError> {
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|u| {
-            u.ok_or_else(|| ApiError::unauthorized("unauthenticated", "a bearer token is required"))
-        }))
+        let req = req.clone();
+        Box::pin(async move {
+            authenticate(req).await?.ok_or_else(|| {
+                ApiError::unauthorized("unauthenticated", "a bearer token is required")
+            })
+        })
     }
 }
 
 impl FromRequest for MaybeAuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).map(MaybeAuthUser))
+        let req = req.clone();
+        Box::pin(async move { authenticate(req).await.map(MaybeAuthUser) })
     }
 }
 

@@ -11,6 +11,7 @@ pub mod id_card;
 pub mod name;
 pub mod password;
 pub mod phone;
+pub mod review;
 pub mod year;
 
 pub use credit_code::CreditCode;

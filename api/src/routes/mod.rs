@@ -11,6 +11,29 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::error::{ApiError, extractors};
 
+/// The version named by `If-Match` (`"3"`, `W/"3"` or `3`), if sent.
+pub fn if_match(req: &actix_web::HttpRequest) -> Result<Option<i32>, ApiError> {
+    let Some(v) = req.headers().get(actix_web::http::header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = v.to_str().unwrap_or("").trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    let bare = text.trim_start_matches("W/").trim_matches('"');
+    bare.parse::<i32>().map(Some).map_err(|_| {
+        ApiError::bad_request(
+            "if_match_invalid",
+            "If-Match must be the ETag of the item, e.g. \"3\"",
+        )
+    })
+}
+
+/// The `ETag` of a version.
+pub fn etag(version: i32) -> (actix_web::http::header::HeaderName, String) {
+    (actix_web::http::header::ETAG, format!("\"{version}\""))
+}
+
 /// Reads a raw body up to `limit` bytes; beyond it, a 413 problem (the
 /// `Bytes` extractor would answer `text/plain`).
 pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {

@@ -69,6 +69,8 @@ pub async fn register(state: &AppState, reg: Registration) -> Result<Me, Service
         phone_enc: Set(Some(state.pii.encrypt(reg.phone.as_ref())?)),
         phone_masked: Set(Some(reg.phone.masked())),
         verified: Set(false),
+        education: Set(None),
+        title: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
@@ -289,7 +291,8 @@ async fn clear_failures(state: &AppState, account_id: Uuid) -> Result<(), Servic
     Ok(())
 }
 
-async fn grants_of<C: ConnectionTrait>(
+/// The roles an account holds now.
+pub async fn grants_of<C: ConnectionTrait>(
     conn: &C,
     account_id: Uuid,
 ) -> Result<Vec<Grant>, ServiceError> {

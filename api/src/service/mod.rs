@@ -6,5 +6,6 @@ pub mod accounts;
 pub mod bootstrap;
 pub mod pagination;
 pub mod platforms;
+pub mod reviews;
 pub mod sms;
 pub mod views;

@@ -1,0 +1,145 @@
+//! The one review mechanism (R-RV-1): every decision on a plan,
+//! qualification, authority application, binding or record is kept with
+//! who, in which role, when and with what comment; items carry a `version`
+//! so two reviewers cannot both decide the same item.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use ce_entity::review;
+
+use crate::auth::Role;
+use crate::domain::review::Decision;
+use crate::error::ServiceError;
+
+/// A review decision with an optional comment (R-RV-1).
+#[derive(Debug, Clone, Deserialize, ToSchema, Validate)]
+pub struct ReviewRequest {
+    pub decision: Decision,
+    /// Why; shown to the submitter.
+    #[schema(max_length = 500)]
+    #[validate(length(max = 500))]
+    pub comment: Option<String>,
+}
+
+/// The same decision on many items (批量审核).
+#[derive(Debug, Clone, Deserialize, ToSchema, Validate)]
+pub struct BatchReviewRequest {
+    /// The items to decide, at most 100.
+    #[schema(min_items = 1, max_items = 100)]
+    #[validate(length(min = 1, max = 100))]
+    pub ids: Vec<Uuid>,
+    pub decision: Decision,
+    #[schema(max_length = 500)]
+    #[validate(length(max = 500))]
+    pub comment: Option<String>,
+}
+
+/// One item's outcome in a batch review.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BatchReviewResult {
+    pub id: Uuid,
+    /// Whether the decision was applied.
+    pub ok: bool,
+    /// The item's status after the decision, when applied.
+    pub status: Option<String>,
+    /// Why not, when not applied (`not_found`, `illegal_transition`, …).
+    pub code: Option<String>,
+}
+
+/// The outcomes of a batch review, in the order of `ids`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BatchReviewResponse {
+    pub results: Vec<BatchReviewResult>,
+}
+
+/// A decision as kept.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReviewView {
+    /// `approve`, `reject_close`, `reject_return` (or `reject` for bindings).
+    pub decision: String,
+    pub comment: Option<String>,
+    pub reviewer_account_id: Uuid,
+    pub reviewer_role: Role,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// Who decides.
+#[derive(Debug, Clone, Copy)]
+pub struct Reviewer {
+    pub account_id: Uuid,
+    pub role: Role,
+}
+
+/// Keeps a decision, inside the caller's transaction.
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    entity_type: &str,
+    entity_id: Uuid,
+    decision: &str,
+    comment: Option<&str>,
+    reviewer: Reviewer,
+) -> Result<(), ServiceError> {
+    review::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        entity_type: Set(entity_type.into()),
+        entity_id: Set(entity_id),
+        decision: Set(decision.into()),
+        comment: Set(comment.map(str::to_string)),
+        reviewer_account_id: Set(reviewer.account_id),
+        reviewer_role: Set(reviewer.role.as_str().into()),
+        decided_at: Set(Utc::now()),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// The decisions on an item, oldest first.
+pub async fn history<C: ConnectionTrait>(
+    conn: &C,
+    entity_type: &str,
+    entity_id: Uuid,
+) -> Result<Vec<ReviewView>, ServiceError> {
+    let rows = review::Entity::find()
+        .filter(review::Column::EntityType.eq(entity_type))
+        .filter(review::Column::EntityId.eq(entity_id))
+        .order_by_asc(review::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ReviewView {
+            decision: r.decision,
+            comment: r.comment,
+            reviewer_account_id: r.reviewer_account_id,
+            reviewer_role: Role::parse(&r.reviewer_role).unwrap_or(Role::Hrss),
+            decided_at: r.decided_at,
+        })
+        .collect())
+}
+
+/// 412 unless `expected` (from `If-Match`) is absent or current.
+pub fn check_version(expected: Option<i32>, current: i32) -> Result<(), ServiceError> {
+    match expected {
+        Some(e) if e != current => Err(ServiceError::PreconditionFailed {
+            expected: e,
+            current,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The error for a decision the state machine refuses.
+pub fn illegal(from: &str, what: &str) -> ServiceError {
+    ServiceError::conflict(
+        "illegal_transition",
+        format!("cannot {what} an item that is {from}"),
+    )
+}
