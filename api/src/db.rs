@@ -60,3 +60,18 @@ async fn connect_sqlite(url: &str, settings: &Settings) -> anyhow::Result<Databa
         .context("opening the SQLite database")?;
     Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
+
+/// Starts a transaction that will write. On SQLite it takes the write lock
+/// at `BEGIN` (`IMMEDIATE`), so two writers queue on the busy timeout
+/// instead of one failing when it upgrades a read lock; PostgreSQL ignores
+/// the mode.
+pub async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}

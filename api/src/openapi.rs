@@ -4,6 +4,7 @@
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Spec, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
@@ -29,6 +30,10 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
     modifiers(&BearerScheme),
     tags(
         (name = "auth", description = "Registration, login with SMS second factor, password reset, tokens, the caller"),
+        (name = "persons", description = "Professionals: profile, series per year, real-name verification"),
+        (name = "units", description = "Employer units and their admin sub-accounts"),
+        (name = "bindings", description = "Persons bound to units: requests, decisions, history"),
+        (name = "teachers", description = "Teacher rosters of units and providers"),
         (name = "platforms", description = "Learning-platform clients that push completed hours"),
         (name = "operations", description = "Health and metrics for operators"),
     )
@@ -111,6 +116,20 @@ pub fn finish(spec: &mut Spec) {
             } else {
                 vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]
             });
+            // A header is absent or a string, never JSON null.
+            for p in op.parameters.iter_mut().flatten() {
+                if let RefOr::T(p) = p
+                    && matches!(p.parameter_in, ParameterIn::Header)
+                    && let Some(RefOr::T(Schema::Object(obj))) = p.schema.as_mut()
+                    && let SchemaType::Array(types) = &obj.schema_type
+                    && let [one] = types
+                        .iter()
+                        .filter(|t| !matches!(t, Type::Null))
+                        .collect::<Vec<_>>()[..]
+                {
+                    obj.schema_type = SchemaType::Type(one.clone());
+                }
+            }
             let params: Vec<ParameterIn> = op
                 .parameters
                 .iter()

@@ -16,6 +16,7 @@ use crate::crypto::{PiiVault, load_or_create_key};
 use crate::error::{ApiError, extractors};
 use crate::observe::{Metrics, observe};
 use crate::service::bootstrap;
+use crate::service::persons::FormatVerifier;
 use crate::service::sms::{LogSmsSender, SmsSender};
 use crate::state::AppState;
 
@@ -59,6 +60,7 @@ impl Application {
             pii: Arc::new(PiiVault::new(&pii_key)?),
             settings: Arc::new(settings),
             sms,
+            verifier: Arc::new(FormatVerifier),
         };
         bootstrap::ensure_hrss_admin(&state).await?;
 

@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::JwtKeys;
 use crate::config::Settings;
 use crate::crypto::PiiVault;
+use crate::service::persons::IdentityVerifier;
 use crate::service::sms::SmsSender;
 
 /// Shared application state, cheap to clone.
@@ -17,4 +18,6 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub pii: Arc<PiiVault>,
     pub sms: Arc<dyn SmsSender>,
+    /// Real-name verification (R-ID-2).
+    pub verifier: Arc<dyn IdentityVerifier>,
 }

@@ -234,3 +234,83 @@ impl TestApp {
         .unwrap()
     }
 }
+
+/// A valid unified social credit code (GB 32100) with a random body.
+pub fn credit_code() -> String {
+    const CHARS: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    const W: [usize; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
+    let mut rng = rand::thread_rng();
+    let mut body = String::from("91440101");
+    for _ in 0..9 {
+        body.push(CHARS[rng.gen_range(0..CHARS.len())] as char);
+    }
+    let sum: usize = body
+        .bytes()
+        .zip(W)
+        .map(|(c, w)| CHARS.iter().position(|x| *x == c).unwrap() * w)
+        .sum();
+    format!("{body}{}", CHARS[(31 - sum % 31) % 31] as char)
+}
+
+/// A signed-in person, with their client.
+pub struct Signed {
+    pub person: Person,
+    pub client: Client,
+}
+
+impl Signed {
+    pub fn person_id(&self) -> uuid::Uuid {
+        self.person.me.person.as_ref().unwrap().id
+    }
+
+    pub fn account_id(&self) -> uuid::Uuid {
+        self.person.me.id
+    }
+}
+
+impl TestApp {
+    /// A registered, signed-in person.
+    pub async fn person(&self) -> Signed {
+        let person = self.register().await;
+        let client = self.login_person(&person).await;
+        Signed { person, client }
+    }
+
+    /// A registered, signed-in, real-name-verified person (R-ID-2).
+    pub async fn verified_person(&self) -> Signed {
+        let s = self.person().await;
+        ce_sdk::call!(s.client.api().person_verify(
+            &s.person_id(),
+            &types::VerificationRequest {
+                name: "张三".parse().unwrap(),
+                id_card_no: s.person.id_card_no.parse().unwrap(),
+            }
+        ))
+        .expect("verifying");
+        s
+    }
+
+    /// A unit registered by a fresh person, who is its admin.
+    pub async fn unit(&self) -> (Signed, types::UnitView) {
+        let admin = self.person().await;
+        let unit = ce_sdk::call!(
+            admin
+                .client
+                .api()
+                .unit_create(&unit_request(&credit_code()))
+        )
+        .expect("unit");
+        (admin, unit)
+    }
+}
+
+pub fn unit_request(code: &str) -> types::UnitCreateRequest {
+    types::UnitCreateRequest {
+        name: "广州市某某医院".parse().unwrap(),
+        credit_code: code.parse().unwrap(),
+        address: None,
+        contact_phone: None,
+    }
+}

@@ -5,7 +5,11 @@
 mod helpers;
 
 mod auth;
+mod bindings;
 mod errors;
 mod operations;
+mod persons;
 mod platforms;
 mod spec;
+mod teachers;
+mod units;

@@ -3,7 +3,10 @@
 
 pub mod auth;
 pub mod health;
+pub mod persons;
 pub mod platforms;
+pub mod teachers;
+pub mod units;
 
 use actix_web::web;
 use futures_util::StreamExt;
@@ -67,7 +70,31 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(platforms::platform_create)
             .service(platforms::platform_list)
             .service(platforms::platform_view)
-            .service(platforms::platform_revoke),
+            .service(platforms::platform_revoke)
+            .service(persons::person_list)
+            .service(persons::person_view)
+            .service(persons::person_update)
+            .service(persons::person_verify)
+            .service(persons::binding_request)
+            .service(persons::binding_history)
+            .service(units::unit_create)
+            .service(units::unit_list)
+            .service(units::unit_view)
+            .service(units::unit_update)
+            .service(units::unit_admin_list)
+            .service(units::unit_admin_invite)
+            .service(units::unit_admin_accept)
+            .service(units::unit_admin_remove)
+            .service(units::binding_list)
+            .service(units::binding_review)
+            .service(units::unit_person_add)
+            .service(units::unit_person_remove)
+            .service(teachers::unit_teacher_list)
+            .service(teachers::unit_teacher_create)
+            .service(teachers::provider_teacher_list)
+            .service(teachers::provider_teacher_create)
+            .service(teachers::teacher_update)
+            .service(teachers::teacher_delete),
     )
     .service(health::health_live)
     .service(health::health_ready)

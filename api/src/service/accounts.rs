@@ -3,9 +3,7 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use ce_entity::{account, auth_challenge, grant, person, platform};
@@ -16,7 +14,7 @@ use crate::domain::{IdCardNo, Password, PersonName, Phone};
 use crate::error::{ServiceError, UniqueViolation};
 use crate::service::sms;
 use crate::service::views::{
-    LoginResponse, Me, MfaChallenge, PasswordResetStarted, PersonView, PrincipalKind, TokenResponse,
+    LoginResponse, Me, MfaChallenge, PasswordResetStarted, PrincipalKind, TokenResponse,
 };
 use crate::state::AppState;
 
@@ -58,7 +56,7 @@ pub async fn register(state: &AppState, reg: Registration) -> Result<Me, Service
     let person_id = Uuid::now_v7();
     let account_id = Uuid::now_v7();
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let p = person::ActiveModel {
         id: Set(person_id),
         name: Set(reg.name.as_ref().to_string()),
@@ -108,7 +106,7 @@ pub async fn register(state: &AppState, reg: Registration) -> Result<Me, Service
             person_id: Some(person_id),
         }],
         scopes: vec![],
-        person: Some(person_view(state, &p, true)?),
+        person: Some(crate::service::persons::view(state, &state.db, &p, true).await?),
     })
 }
 
@@ -145,32 +143,6 @@ pub async fn insert_grant<C: ConnectionTrait>(
     .insert(conn)
     .await?;
     Ok(())
-}
-
-/// A person as the API shows it; `reveal` unmasks ID and phone numbers.
-pub fn person_view(
-    state: &AppState,
-    p: &person::Model,
-    reveal: bool,
-) -> Result<PersonView, ServiceError> {
-    let (id_card_no, phone) = if reveal {
-        let phone = match &p.phone_enc {
-            Some(enc) => Some(state.pii.decrypt(enc)?),
-            None => None,
-        };
-        (state.pii.decrypt(&p.id_card_enc)?, phone)
-    } else {
-        (p.id_card_masked.clone(), p.phone_masked.clone())
-    };
-    Ok(PersonView {
-        id: p.id,
-        name: p.name.clone(),
-        id_card_no,
-        phone,
-        verified: p.verified,
-        created_at: p.created_at,
-        version: p.version,
-    })
 }
 
 /// Finds the account an `account` login field names: an ID number, a phone
@@ -359,7 +331,7 @@ async fn send_challenge(
         }
         _ => format!("【继续教育】登录验证码 {code}，{minutes} 分钟内有效，请勿告诉他人。"),
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     auth_challenge::ActiveModel {
         id: Set(id),
         account_id: Set(a.id),
@@ -542,7 +514,7 @@ pub async fn me(
         .ok_or(ServiceError::NotFound("account"))?;
     let person = match a.person_id {
         Some(pid) => match person::Entity::find_by_id(pid).one(&state.db).await? {
-            Some(p) => Some(person_view(state, &p, true)?),
+            Some(p) => Some(crate::service::persons::view(state, &state.db, &p, true).await?),
             None => None,
         },
         None => None,

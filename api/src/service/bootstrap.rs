@@ -1,7 +1,7 @@
 //! The first `hrss` account, from `BOOTSTRAP_HRSS_PASSWORD`.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use ce_entity::{account, grant};
@@ -33,7 +33,7 @@ pub async fn ensure_hrss_admin(state: &AppState) -> anyhow::Result<()> {
     let hash = password::hash_async(pw.expose().to_string()).await?;
     let now = Utc::now();
     let id = Uuid::now_v7();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     account::ActiveModel {
         id: Set(id),
         username: Set(Some(HRSS_ADMIN.into())),

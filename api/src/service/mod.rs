@@ -3,9 +3,13 @@
 //! [`crate::error::ServiceError`].
 
 pub mod accounts;
+pub mod bindings;
 pub mod bootstrap;
 pub mod pagination;
+pub mod persons;
 pub mod platforms;
 pub mod reviews;
 pub mod sms;
+pub mod teachers;
+pub mod units;
 pub mod views;

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Grant;
+pub use crate::service::persons::PersonView;
 
 /// An access token (RFC 6749 §5.1).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -44,26 +45,6 @@ pub enum LoginResponse {
 pub struct PasswordResetStarted {
     /// Send it with the code and the new password to `/auth/password-reset/confirm`.
     pub challenge_id: Uuid,
-}
-
-/// A person. ID and phone numbers are masked (`440106********123X`,
-/// `138****1234`) for everyone but the holder, their unit and hrss.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PersonView {
-    pub id: Uuid,
-    #[schema(max_length = 50)]
-    pub name: String,
-    /// Resident ID number, masked unless the caller may see it.
-    #[schema(max_length = 18, example = "440106********123X")]
-    pub id_card_no: String,
-    /// Bound mobile phone, masked unless the caller may see it.
-    #[schema(max_length = 11, example = "138****1234")]
-    pub phone: Option<String>,
-    /// Passed real-name verification (R-ID-2).
-    pub verified: bool,
-    pub created_at: DateTime<Utc>,
-    #[schema(minimum = 1)]
-    pub version: i32,
 }
 
 /// Who the caller is.

@@ -1,0 +1,255 @@
+//! Teacher rosters (师资) of units and providers (R-T-1): add, enable,
+//! disable, delete. Only enabled teachers can be chosen for a class.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use ce_entity::{provider, teacher, unit};
+
+use crate::auth::{AuthUser, Role};
+use crate::error::ServiceError;
+use crate::service::pagination::Page;
+use crate::service::reviews::check_version;
+use crate::state::AppState;
+
+/// Whose roster a teacher is on.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnerType {
+    Unit,
+    Provider,
+}
+
+impl OwnerType {
+    fn as_str(self) -> &'static str {
+        match self {
+            OwnerType::Unit => "unit",
+            OwnerType::Provider => "provider",
+        }
+    }
+
+    fn role(self) -> Role {
+        match self {
+            OwnerType::Unit => Role::UnitAdmin,
+            OwnerType::Provider => Role::ProviderAdmin,
+        }
+    }
+}
+
+/// A teacher on a roster.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TeacherView {
+    pub id: Uuid,
+    pub owner_type: OwnerType,
+    pub owner_id: Uuid,
+    #[schema(max_length = 50)]
+    pub name: String,
+    #[schema(max_length = 64)]
+    pub title: Option<String>,
+    /// Only enabled teachers can teach or head a class (R-T-1).
+    pub enabled: bool,
+    pub created_at: chrono::DateTime<Utc>,
+    #[schema(minimum = 1)]
+    pub version: i32,
+}
+
+/// A page of teachers.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TeacherPage {
+    pub items: Vec<TeacherView>,
+    pub next_cursor: Option<String>,
+}
+
+/// A teacher change; absent fields stay.
+#[derive(Debug, Default)]
+pub struct TeacherChange {
+    pub name: Option<String>,
+    pub title: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+fn view(t: teacher::Model) -> TeacherView {
+    TeacherView {
+        id: t.id,
+        owner_type: if t.owner_type == "provider" {
+            OwnerType::Provider
+        } else {
+            OwnerType::Unit
+        },
+        owner_id: t.owner_id,
+        name: t.name,
+        title: t.title,
+        enabled: t.enabled,
+        created_at: t.created_at,
+        version: t.version,
+    }
+}
+
+/// The owner's admins manage its roster; hrss may read (and act).
+fn require_owner(auth: &AuthUser, owner: OwnerType, owner_id: Uuid) -> Result<(), ServiceError> {
+    if auth.has_role(Role::Hrss) {
+        return Ok(());
+    }
+    let role = owner.role();
+    if !auth.has_role(role) {
+        return Err(ServiceError::forbidden(
+            "forbidden",
+            format!("this roster is managed by the {} role", role.as_str()),
+        ));
+    }
+    if auth
+        .grants()
+        .iter()
+        .any(|g| g.role == role && g.org_id == Some(owner_id))
+    {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound("roster"))
+    }
+}
+
+async fn owner_exists(state: &AppState, owner: OwnerType, id: Uuid) -> Result<(), ServiceError> {
+    let found = match owner {
+        OwnerType::Unit => unit::Entity::find_by_id(id).one(&state.db).await?.is_some(),
+        OwnerType::Provider => provider::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .is_some(),
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound("roster"))
+    }
+}
+
+pub async fn list(
+    state: &AppState,
+    auth: &AuthUser,
+    owner: OwnerType,
+    owner_id: Uuid,
+    page: Page,
+) -> Result<TeacherPage, ServiceError> {
+    require_owner(auth, owner, owner_id)?;
+    owner_exists(state, owner, owner_id).await?;
+    let mut q = teacher::Entity::find()
+        .filter(teacher::Column::OwnerType.eq(owner.as_str()))
+        .filter(teacher::Column::OwnerId.eq(owner_id))
+        .order_by_asc(teacher::Column::Id);
+    if let Some(after) = page.after {
+        q = q.filter(teacher::Column::Id.gt(after));
+    }
+    let rows = q.limit(page.fetch()).all(&state.db).await?;
+    let (rows, next_cursor) = page.finish(rows, |r| r.id);
+    Ok(TeacherPage {
+        items: rows.into_iter().map(view).collect(),
+        next_cursor,
+    })
+}
+
+pub async fn create(
+    state: &AppState,
+    auth: &AuthUser,
+    owner: OwnerType,
+    owner_id: Uuid,
+    name: String,
+    title: Option<String>,
+) -> Result<TeacherView, ServiceError> {
+    require_owner(auth, owner, owner_id)?;
+    owner_exists(state, owner, owner_id).await?;
+    let now = Utc::now();
+    let t = teacher::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        owner_type: Set(owner.as_str().into()),
+        owner_id: Set(owner_id),
+        name: Set(name),
+        title: Set(title),
+        enabled: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(view(t))
+}
+
+async fn find_for(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+) -> Result<teacher::Model, ServiceError> {
+    let t = teacher::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("teacher"))?;
+    let owner = view(t.clone()).owner_type;
+    if !auth.has_role(Role::Hrss)
+        && !auth.has_role(Role::UnitAdmin)
+        && !auth.has_role(Role::ProviderAdmin)
+    {
+        return Err(ServiceError::forbidden(
+            "forbidden",
+            "rosters are managed by unit and provider admins",
+        ));
+    }
+    match require_owner(auth, owner, t.owner_id) {
+        Ok(()) => Ok(t),
+        // Holding the other admin role is still "someone else's teacher".
+        Err(_) => Err(ServiceError::NotFound("teacher")),
+    }
+}
+
+/// R-T-1: enable, disable or rename.
+pub async fn update(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+    change: TeacherChange,
+    if_match: Option<i32>,
+) -> Result<TeacherView, ServiceError> {
+    let t = find_for(state, auth, id).await?;
+    check_version(if_match, t.version)?;
+    let mut am: teacher::ActiveModel = t.clone().into();
+    if let Some(n) = change.name {
+        am.name = Set(n);
+    }
+    if let Some(title) = change.title {
+        am.title = Set(Some(title));
+    }
+    if let Some(e) = change.enabled {
+        am.enabled = Set(e);
+    }
+    am.version = Set(t.version + 1);
+    am.updated_at = Set(Utc::now());
+    let res = teacher::Entity::update_many()
+        .set(am)
+        .filter(teacher::Column::Id.eq(id))
+        .filter(teacher::Column::Version.eq(t.version))
+        .exec(&state.db)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(ServiceError::PreconditionFailed {
+            expected: t.version,
+            current: t.version + 1,
+        });
+    }
+    teacher::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .map(view)
+        .ok_or(ServiceError::NotFound("teacher"))
+}
+
+/// R-T-1: deletes a teacher no class refers to. Classes arrive with the
+/// training issue; until then no teacher is in use.
+pub async fn delete(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<(), ServiceError> {
+    let t = find_for(state, auth, id).await?;
+    teacher::Entity::delete_by_id(t.id).exec(&state.db).await?;
+    Ok(())
+}
