@@ -130,6 +130,15 @@ pub fn finish(spec: &mut Spec) {
                     obj.schema_type = SchemaType::Type(one.clone());
                 }
             }
+            // If-Match carries an ETag of ours: a version number, maybe quoted or weak.
+            for p in op.parameters.iter_mut().flatten() {
+                if let RefOr::T(p) = p
+                    && p.name == "If-Match"
+                    && let Some(RefOr::T(Schema::Object(obj))) = p.schema.as_mut()
+                {
+                    obj.pattern = Some(r#"^(W/)?"?[0-9]{1,9}"?$"#.into());
+                }
+            }
             let params: Vec<ParameterIn> = op
                 .parameters
                 .iter()
@@ -160,6 +169,12 @@ pub fn finish(spec: &mut Spec) {
                 add(
                     "400",
                     "Malformed JSON, form, query or path (`malformed_request`, `query_invalid`, `path_invalid`)",
+                );
+            }
+            if params.iter().any(|p| matches!(p, ParameterIn::Query)) {
+                add(
+                    "422",
+                    "A query parameter is out of range or refers to nothing (`validation_failed`, `cursor_invalid`, …)",
                 );
             }
             if has_body {

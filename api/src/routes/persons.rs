@@ -46,7 +46,7 @@ pub struct PersonListQuery {
     #[validate(range(min = 1, max = 500))]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
-    #[param(max_length = 64)]
+    #[param(max_length = 64, format = Uuid)]
     #[validate(length(max = 64))]
     pub cursor: Option<String>,
 }

@@ -46,11 +46,11 @@ impl TryFrom<CreatePlatformRequest> for NewPlatform {
 
     fn try_from(r: CreatePlatformRequest) -> Result<Self, Self::Error> {
         let name = r.name.trim().to_string();
-        if name.is_empty() || name.chars().any(char::is_control) {
+        if name.is_empty() {
             return Err(ApiError::invalid_field(
                 "name_invalid",
                 "name",
-                "the name must be printable text",
+                "the name must not be blank",
             ));
         }
         if let Some(bad) = r

@@ -17,22 +17,22 @@ use super::{etag, if_match};
 /// A teacher to add.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 pub struct TeacherCreateRequest {
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(min_length = 1, max_length = 50, pattern = "\\S")]
     #[validate(length(min = 1, max = 50))]
     pub name: String,
     /// Professional title.
-    #[schema(max_length = 64)]
-    #[validate(length(max = 64))]
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
+    #[validate(length(min = 1, max = 64))]
     pub title: Option<String>,
 }
 
 fn text(s: &str, field: &str) -> Result<String, ApiError> {
     let t = s.trim();
-    if t.is_empty() || t.chars().any(char::is_control) {
+    if t.is_empty() {
         return Err(ApiError::invalid_field(
             "text_invalid",
             field,
-            "must be printable text",
+            "must not be blank",
         ));
     }
     Ok(t.to_string())
@@ -147,10 +147,10 @@ pub async fn provider_teacher_create(
 /// A teacher change; absent fields stay.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 pub struct TeacherUpdateRequest {
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(min_length = 1, max_length = 50, pattern = "\\S")]
     #[validate(length(min = 1, max = 50))]
     pub name: Option<String>,
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
     #[validate(length(min = 1, max = 64))]
     pub title: Option<String>,
     /// Disable a teacher who must not be chosen for new classes (R-T-1).

@@ -19,11 +19,11 @@ use super::{etag, if_match};
 
 fn clean(s: &str, field: &str) -> Result<String, ApiError> {
     let t = s.trim();
-    if t.is_empty() || t.chars().any(char::is_control) {
+    if t.is_empty() {
         return Err(ApiError::invalid_field(
             "text_invalid",
             field,
-            "must be printable text",
+            "must not be blank",
         ));
     }
     Ok(t.to_string())
@@ -32,18 +32,23 @@ fn clean(s: &str, field: &str) -> Result<String, ApiError> {
 /// A unit's registration.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 pub struct UnitCreateRequest {
-    #[schema(min_length = 1, max_length = 100, example = "广州市第一人民医院")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "\\S",
+        example = "广州市第一人民医院"
+    )]
     #[validate(length(min = 1, max = 100))]
     pub name: String,
     /// Unified social credit code (GB 32100, mod-31 check character).
     #[schema(min_length = 18, max_length = 18, example = "91350100M000100Y43")]
     #[validate(length(min = 18, max = 18, code = "credit_code_invalid"))]
     pub credit_code: String,
-    #[schema(max_length = 200)]
-    #[validate(length(max = 200))]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    #[validate(length(min = 1, max = 200))]
     pub address: Option<String>,
-    #[schema(max_length = 20)]
-    #[validate(length(max = 20))]
+    #[schema(min_length = 1, max_length = 20, pattern = "\\S")]
+    #[validate(length(min = 1, max = 20))]
     pub contact_phone: Option<String>,
 }
 
@@ -102,7 +107,7 @@ pub struct UnitListQuery {
     #[param(minimum = 1, maximum = 500)]
     #[validate(range(min = 1, max = 500))]
     pub limit: Option<u32>,
-    #[param(max_length = 64)]
+    #[param(max_length = 64, format = Uuid)]
     #[validate(length(max = 64))]
     pub cursor: Option<String>,
 }
@@ -148,13 +153,13 @@ pub async fn unit_view(
 /// A change of a unit's details; the credit code never changes.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 pub struct UnitUpdateRequest {
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     #[validate(length(min = 1, max = 100))]
     pub name: Option<String>,
-    #[schema(max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     #[validate(length(min = 1, max = 200))]
     pub address: Option<String>,
-    #[schema(max_length = 20)]
+    #[schema(min_length = 1, max_length = 20, pattern = "\\S")]
     #[validate(length(min = 1, max = 20))]
     pub contact_phone: Option<String>,
 }
@@ -310,7 +315,7 @@ pub struct BindingListQuery {
     #[param(minimum = 1, maximum = 500)]
     #[validate(range(min = 1, max = 500))]
     pub limit: Option<u32>,
-    #[param(max_length = 64)]
+    #[param(max_length = 64, format = Uuid)]
     #[validate(length(max = 64))]
     pub cursor: Option<String>,
 }

@@ -20,7 +20,7 @@ pub struct PageQuery {
     #[validate(range(min = 1, max = 500))]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
-    #[param(max_length = 64)]
+    #[param(max_length = 64, format = Uuid)]
     #[validate(length(max = 64))]
     pub cursor: Option<String>,
 }
@@ -38,7 +38,6 @@ impl TryFrom<&PageQuery> for Page {
     fn try_from(q: &PageQuery) -> Result<Self, Self::Error> {
         let after = match &q.cursor {
             None => None,
-            Some(c) if c.is_empty() => None,
             Some(c) => Some(Uuid::parse_str(c).map_err(|_| {
                 ServiceError::invalid_field(
                     "cursor_invalid",
