@@ -34,7 +34,7 @@ async fn r_pu_1_a_verified_person_asks_and_the_unit_approves() {
     let b = call!(admin.client.api().binding_review(
         &unit.id,
         &b.id,
-        Some("\"1\""),
+        Some(&"\"1\"".parse().unwrap()),
         &review(types::BindingDecision::Approve)
     ))
     .unwrap();
@@ -179,14 +179,15 @@ async fn r_rv_1_two_admins_deciding_the_same_request_the_second_gets_412() {
         review(types::BindingDecision::Approve),
         review(types::BindingDecision::Reject),
     );
+    let v1: types::BindingReviewIfMatch = "\"1\"".parse().unwrap();
     let first = admin
         .client
         .api()
-        .binding_review(&unit.id, &b.id, Some("\"1\""), &approve);
+        .binding_review(&unit.id, &b.id, Some(&v1), &approve);
     let second = admin
         .client
         .api()
-        .binding_review(&unit.id, &b.id, Some("\"1\""), &reject);
+        .binding_review(&unit.id, &b.id, Some(&v1), &reject);
     let (r1, r2) = tokio::join!(first, second);
     let codes: Vec<u16> = [
         r1.map(|r| r.status().as_u16()),

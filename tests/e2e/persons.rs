@@ -29,7 +29,7 @@ async fn r_pu_4_a_person_holds_two_series_in_one_year_and_one_in_another() {
     .unwrap();
     let v = call!(p.client.api().person_update(
         &id,
-        Some("\"2\""),
+        Some(&"\"2\"".parse().unwrap()),
         &series_update(&["economics"], 2024)
     ))
     .unwrap();
@@ -67,7 +67,7 @@ async fn r_pu_2_an_unknown_series_is_422_and_a_stale_if_match_is_412() {
     assert_eq!(err.code(), Some("series_unknown"));
     let err = call!(p.client.api().person_update(
         &id,
-        Some("\"7\""),
+        Some(&"\"7\"".parse().unwrap()),
         &series_update(&["engineering"], 2023)
     ))
     .unwrap_err();

@@ -31,28 +31,25 @@ async fn r_t_1_a_unit_adds_disables_enables_and_deletes_a_teacher() {
     )
     .unwrap();
     assert!(t.enabled);
-    let t = call!(
-        admin
-            .client
-            .api()
-            .teacher_update(&t.id, Some("\"1\""), &enabled(false))
-    )
+    let t = call!(admin.client.api().teacher_update(
+        &t.id,
+        Some(&"\"1\"".parse().unwrap()),
+        &enabled(false)
+    ))
     .unwrap();
     assert!(!t.enabled);
-    let err = call!(
-        admin
-            .client
-            .api()
-            .teacher_update(&t.id, Some("\"1\""), &enabled(true))
-    )
+    let err = call!(admin.client.api().teacher_update(
+        &t.id,
+        Some(&"\"1\"".parse().unwrap()),
+        &enabled(true)
+    ))
     .unwrap_err();
     assert_eq!(err.status(), Some(412));
-    let t = call!(
-        admin
-            .client
-            .api()
-            .teacher_update(&t.id, Some("\"2\""), &enabled(true))
-    )
+    let t = call!(admin.client.api().teacher_update(
+        &t.id,
+        Some(&"\"2\"".parse().unwrap()),
+        &enabled(true)
+    ))
     .unwrap();
     assert!(t.enabled);
     let page = call!(admin.client.api().unit_teacher_list(&unit.id, None, None)).unwrap();

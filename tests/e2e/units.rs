@@ -90,21 +90,19 @@ fn rename(name: &str) -> types::UnitUpdateRequest {
 async fn r_id_5_an_admin_changes_details_with_if_match_and_a_stale_version_is_412() {
     let app = spawn_app().await;
     let (admin, unit) = app.unit().await;
-    let updated = call!(
-        admin
-            .client
-            .api()
-            .unit_update(&unit.id, Some("\"1\""), &rename("新名字"))
-    )
+    let updated = call!(admin.client.api().unit_update(
+        &unit.id,
+        Some(&"\"1\"".parse().unwrap()),
+        &rename("新名字")
+    ))
     .unwrap();
     assert_eq!(updated.name.to_string(), "新名字");
     assert_eq!(updated.version.get(), 2);
-    let err = call!(
-        admin
-            .client
-            .api()
-            .unit_update(&unit.id, Some("\"1\""), &rename("又一个"))
-    )
+    let err = call!(admin.client.api().unit_update(
+        &unit.id,
+        Some(&"\"1\"".parse().unwrap()),
+        &rename("又一个")
+    ))
     .unwrap_err();
     assert_eq!(err.status(), Some(412));
     assert_eq!(err.code(), Some("version_mismatch"));
