@@ -70,7 +70,7 @@ pub enum ServiceError {
     Unauthorized { code: &'static str, detail: String },
     /// `If-Match` named a version that is no longer current.
     #[error("the item changed since version {expected}")]
-    PreconditionFailed { expected: i32, current: i32 },
+    PreconditionFailed { expected: i32, current: Option<i32> },
     /// The account is locked until the given time.
     #[error("account locked")]
     Locked {
@@ -339,12 +339,19 @@ impl From<ServiceError> for ApiError {
                 errors,
             } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).with_errors(errors),
             ServiceError::Unauthorized { code, detail } => ApiError::unauthorized(code, detail),
-            ServiceError::PreconditionFailed { expected, current } => ApiError::new(
-                StatusCode::PRECONDITION_FAILED,
-                "version_mismatch",
-                format!("If-Match named version {expected} but the item is at version {current}: someone changed it first; read it again"),
-            )
-            .with_header(header::ETAG, format!("\"{current}\"")),
+            ServiceError::PreconditionFailed { expected, current } => {
+                let e = ApiError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "version_mismatch",
+                    format!(
+                        "the item is no longer at version {expected}: someone changed it first; read it again"
+                    ),
+                );
+                match current {
+                    Some(c) => e.with_header(header::ETAG, format!("\"{c}\"")),
+                    None => e,
+                }
+            }
             ServiceError::Locked { until } => {
                 let retry = (until - chrono::Utc::now()).num_seconds().max(1);
                 ApiError::new(

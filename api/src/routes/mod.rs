@@ -14,6 +14,19 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::error::{ApiError, extractors};
 
+/// Trims; blank text is refused (the schema says so with `pattern: \S`).
+pub fn non_blank(s: &str, field: &str) -> Result<String, ApiError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(ApiError::invalid_field(
+            "text_invalid",
+            field,
+            "must not be blank",
+        ));
+    }
+    Ok(t.to_string())
+}
+
 /// The version named by `If-Match` (`"3"`, `W/"3"` or `3`), if sent.
 pub fn if_match(req: &actix_web::HttpRequest) -> Result<Option<i32>, ApiError> {
     let Some(v) = req.headers().get(actix_web::http::header::IF_MATCH) else {

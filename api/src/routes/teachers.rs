@@ -12,7 +12,7 @@ use crate::service::pagination::{Page, PageQuery};
 use crate::service::teachers::{self, OwnerType, TeacherChange, TeacherPage, TeacherView};
 use crate::state::AppState;
 
-use super::{etag, if_match};
+use super::{etag, if_match, non_blank};
 
 /// A teacher to add.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -26,18 +26,6 @@ pub struct TeacherCreateRequest {
     pub title: Option<String>,
 }
 
-fn text(s: &str, field: &str) -> Result<String, ApiError> {
-    let t = s.trim();
-    if t.is_empty() {
-        return Err(ApiError::invalid_field(
-            "text_invalid",
-            field,
-            "must not be blank",
-        ));
-    }
-    Ok(t.to_string())
-}
-
 async fn create(
     state: &AppState,
     auth: &AuthUser,
@@ -46,11 +34,11 @@ async fn create(
     body: TeacherCreateRequest,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
-    let name = text(&body.name, "name")?;
+    let name = non_blank(&body.name, "name")?;
     let title = body
         .title
         .as_deref()
-        .map(|t| text(t, "title"))
+        .map(|t| non_blank(t, "title"))
         .transpose()?;
     let t = teachers::create(state, auth, owner, owner_id, name, title).await?;
     Ok(HttpResponse::Created()
@@ -180,11 +168,15 @@ pub async fn teacher_update(
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let change = TeacherChange {
-        name: body.name.as_deref().map(|n| text(n, "name")).transpose()?,
+        name: body
+            .name
+            .as_deref()
+            .map(|n| non_blank(n, "name"))
+            .transpose()?,
         title: body
             .title
             .as_deref()
-            .map(|t| text(t, "title"))
+            .map(|t| non_blank(t, "title"))
             .transpose()?,
         enabled: body.enabled,
     };

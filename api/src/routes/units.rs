@@ -15,19 +15,7 @@ use crate::service::pagination::{Page, PageQuery};
 use crate::service::units::{self, AdminList, AdminView, NewUnit, UnitChange, UnitPage, UnitView};
 use crate::state::AppState;
 
-use super::{etag, if_match};
-
-fn clean(s: &str, field: &str) -> Result<String, ApiError> {
-    let t = s.trim();
-    if t.is_empty() {
-        return Err(ApiError::invalid_field(
-            "text_invalid",
-            field,
-            "must not be blank",
-        ));
-    }
-    Ok(t.to_string())
-}
+use super::{etag, if_match, non_blank};
 
 /// A unit's registration.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -76,17 +64,17 @@ pub async fn unit_create(
     let credit_code =
         CreditCode::parse(&body.credit_code).map_err(|e| ApiError::domain("credit_code", e))?;
     let new = NewUnit {
-        name: clean(&body.name, "name")?,
+        name: non_blank(&body.name, "name")?,
         credit_code,
         address: body
             .address
             .as_deref()
-            .map(|a| clean(a, "address"))
+            .map(|a| non_blank(a, "address"))
             .transpose()?,
         contact_phone: body
             .contact_phone
             .as_deref()
-            .map(|p| clean(p, "contact_phone"))
+            .map(|p| non_blank(p, "contact_phone"))
             .transpose()?,
     };
     let u = units::create(&state, &auth, new).await?;
@@ -189,16 +177,20 @@ pub async fn unit_update(
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let change = UnitChange {
-        name: body.name.as_deref().map(|n| clean(n, "name")).transpose()?,
+        name: body
+            .name
+            .as_deref()
+            .map(|n| non_blank(n, "name"))
+            .transpose()?,
         address: body
             .address
             .as_deref()
-            .map(|a| clean(a, "address"))
+            .map(|a| non_blank(a, "address"))
             .transpose()?,
         contact_phone: body
             .contact_phone
             .as_deref()
-            .map(|p| clean(p, "contact_phone"))
+            .map(|p| non_blank(p, "contact_phone"))
             .transpose()?,
     };
     let u = units::update(&state, &auth, id.into_inner(), change, if_match(&req)?).await?;

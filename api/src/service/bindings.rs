@@ -161,11 +161,7 @@ pub async fn request(
             "only a person asks to be bound",
         ));
     }
-    if !auth
-        .grants()
-        .iter()
-        .any(|g| g.role == Role::Person && g.person_id == Some(person_id))
-    {
+    if !auth.is_person(person_id) {
         return Err(ServiceError::NotFound("person"));
     }
     let p = person::Entity::find_by_id(person_id)
@@ -248,10 +244,7 @@ pub async fn history(
     person_id: Uuid,
     page: Page,
 ) -> Result<BindingPage, ServiceError> {
-    let own = auth
-        .grants()
-        .iter()
-        .any(|g| g.role == Role::Person && g.person_id == Some(person_id));
+    let own = auth.is_person(person_id);
     if !own && !auth.has_role(Role::Hrss) {
         return Err(if auth.has_role(Role::Person) {
             ServiceError::NotFound("person")
@@ -314,12 +307,7 @@ pub async fn review(
             "already_bound",
             "the person was bound to another unit meanwhile",
         )?;
-    if res.rows_affected != 1 {
-        return Err(ServiceError::PreconditionFailed {
-            expected: b.version,
-            current: b.version + 1,
-        });
-    }
+    crate::service::reviews::updated_once(res.rows_affected, b.version)?;
     let role = if auth.has_role(Role::UnitAdmin) {
         Role::UnitAdmin
     } else {

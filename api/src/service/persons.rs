@@ -188,12 +188,7 @@ async fn access(
     auth: &AuthUser,
     p: &person::Model,
 ) -> Result<Option<bool>, ServiceError> {
-    if auth.has_role(Role::Hrss)
-        || auth
-            .grants()
-            .iter()
-            .any(|g| g.role == Role::Person && g.person_id == Some(p.id))
-    {
+    if auth.has_role(Role::Hrss) || auth.is_person(p.id) {
         return Ok(Some(true));
     }
     if auth.has_role(Role::UnitAdmin)
@@ -421,12 +416,7 @@ pub async fn update(
             "phone_taken",
             "this phone number is already bound to another account",
         )?;
-    if res.rows_affected != 1 {
-        return Err(ServiceError::PreconditionFailed {
-            expected: p.version,
-            current: p.version + 1,
-        });
-    }
+    crate::service::reviews::updated_once(res.rows_affected, p.version)?;
     if let Some(series) = &change.series {
         let year = change.series_year.value();
         person_series::Entity::delete_many()
@@ -465,11 +455,7 @@ fn require_self(auth: &AuthUser, id: Uuid) -> Result<(), ServiceError> {
             "only the person themself may do this",
         ));
     }
-    if auth
-        .grants()
-        .iter()
-        .any(|g| g.role == Role::Person && g.person_id == Some(id))
-    {
+    if auth.is_person(id) {
         Ok(())
     } else {
         Err(ServiceError::NotFound("person"))
@@ -485,11 +471,7 @@ pub async fn verify(
     name: PersonName,
     id_card_no: IdCardNo,
 ) -> Result<PersonView, ServiceError> {
-    if !auth
-        .grants()
-        .iter()
-        .any(|g| g.role == Role::Person && g.person_id == Some(id))
-    {
+    if !auth.is_person(id) {
         return Err(if auth.has_role(Role::Person) {
             ServiceError::NotFound("person")
         } else {

@@ -130,9 +130,22 @@ pub fn check_version(expected: Option<i32>, current: i32) -> Result<(), ServiceE
     match expected {
         Some(e) if e != current => Err(ServiceError::PreconditionFailed {
             expected: e,
-            current,
+            current: Some(current),
         }),
         _ => Ok(()),
+    }
+}
+
+/// 412 unless a conditional `UPDATE … WHERE version = ?` changed exactly
+/// one row: someone else changed the item between our read and our write.
+pub fn updated_once(rows_affected: u64, read_version: i32) -> Result<(), ServiceError> {
+    if rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(ServiceError::PreconditionFailed {
+            expected: read_version,
+            current: None,
+        })
     }
 }
 

@@ -233,12 +233,7 @@ pub async fn update(
         .filter(teacher::Column::Version.eq(t.version))
         .exec(&state.db)
         .await?;
-    if res.rows_affected != 1 {
-        return Err(ServiceError::PreconditionFailed {
-            expected: t.version,
-            current: t.version + 1,
-        });
-    }
+    crate::service::reviews::updated_once(res.rows_affected, t.version)?;
     teacher::Entity::find_by_id(id)
         .one(&state.db)
         .await?

@@ -234,12 +234,7 @@ pub async fn update(
         .filter(unit::Column::Version.eq(u.version))
         .exec(&state.db)
         .await?;
-    if res.rows_affected != 1 {
-        return Err(ServiceError::PreconditionFailed {
-            expected: u.version,
-            current: u.version + 1,
-        });
-    }
+    crate::service::reviews::updated_once(res.rows_affected, u.version)?;
     get(state, auth, id).await
 }
 
