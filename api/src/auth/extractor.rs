@@ -103,17 +103,34 @@ async fn authenticate(req: HttpRequest) -> Result<Option<AuthUser>, ApiError> {
             ));
         }
     };
-    match state.jwt.verify(token) {
-        Ok(claims) => Ok(Some(AuthUser { claims })),
-        Err(TokenError::Expired) => Err(ApiError::unauthorized(
-            "token_expired",
-            "the token has expired",
-        )),
-        Err(TokenError::Invalid) => Err(ApiError::unauthorized(
-            "token_invalid",
-            "the token is not valid",
-        )),
+    let mut claims = match state.jwt.verify(token) {
+        Ok(claims) => claims,
+        Err(TokenError::Expired) => {
+            return Err(ApiError::unauthorized(
+                "token_expired",
+                "the token has expired",
+            ));
+        }
+        Err(TokenError::Invalid) => {
+            return Err(ApiError::unauthorized(
+                "token_invalid",
+                "the token is not valid",
+            ));
+        }
+    };
+    let is_platform = claims.grants.iter().any(|g| g.role == Role::Platform);
+    if !is_platform {
+        claims.grants = crate::service::accounts::grants_of(&state.db, claims.sub)
+            .await
+            .map_err(ApiError::from)?;
+        if claims.grants.is_empty() {
+            return Err(ApiError::unauthorized(
+                "token_invalid",
+                "the account behind the token has no roles",
+            ));
+        }
     }
+    Ok(Some(AuthUser { claims }))
 }
 
 impl FromRequest for AuthUser {
