@@ -4,8 +4,11 @@
 
 mod helpers;
 
+mod attachments;
 mod auth;
+mod authorities;
 mod errors;
 mod operations;
 mod platforms;
+mod providers;
 mod spec;

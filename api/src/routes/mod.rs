@@ -1,9 +1,12 @@
 //! One module per resource: extract, check shape, call the service, map.
 //! Handler name = `operation_id` = SDK method name.
 
+pub mod attachments;
 pub mod auth;
+pub mod authorities;
 pub mod health;
 pub mod platforms;
+pub mod providers;
 
 use actix_web::web;
 use futures_util::StreamExt;
@@ -67,7 +70,23 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(platforms::platform_create)
             .service(platforms::platform_list)
             .service(platforms::platform_view)
-            .service(platforms::platform_revoke),
+            .service(platforms::platform_revoke)
+            .service(providers::provider_create)
+            .service(providers::provider_list)
+            .service(providers::provider_view)
+            .service(providers::qualification_apply)
+            .service(providers::qualification_list)
+            .service(providers::qualification_view)
+            .service(providers::qualification_review)
+            .service(providers::qualification_update)
+            .service(providers::qualification_resubmit)
+            .service(authorities::authority_apply)
+            .service(authorities::authority_list)
+            .service(authorities::authority_review_batch)
+            .service(authorities::authority_view)
+            .service(authorities::authority_review)
+            .service(attachments::attachment_upload)
+            .service(attachments::attachment_download),
     )
     .service(health::health_live)
     .service(health::health_ready)

@@ -2,10 +2,15 @@
 //! domain values, runs in one transaction, and returns views or a
 //! [`crate::error::ServiceError`].
 
+pub mod access;
 pub mod accounts;
+pub mod attachments;
+pub mod authorities;
 pub mod bootstrap;
 pub mod pagination;
 pub mod platforms;
+pub mod providers;
+pub mod qualifications;
 pub mod reviews;
 pub mod sms;
 pub mod views;
