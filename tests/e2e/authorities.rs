@@ -380,3 +380,32 @@ async fn only_persons_and_hrss_apply_and_no_token_is_401() {
     let err = call!(app.client.api().authority_apply(&body)).unwrap_err();
     assert_eq!(err.status(), Some(401));
 }
+
+#[tokio::test]
+async fn other_methods_on_the_batch_path_are_405_not_a_bad_id() {
+    let app = spawn_app().await;
+    let hrss = app.hrss().await;
+    let res = hrss
+        .send_raw(
+            reqwest::Method::GET,
+            "/api/v1/authorities/reviews",
+            None,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status, 405);
+    assert_eq!(res.headers.get("allow").unwrap(), "POST");
+    assert_eq!(res.problem().unwrap().code, "method_not_allowed");
+    // A malformed id is still a 400.
+    let res = hrss
+        .send_raw(
+            reqwest::Method::GET,
+            "/api/v1/authorities/nope",
+            None,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status, 400);
+}

@@ -55,7 +55,8 @@ impl Filename {
                 "the file name must not contain path separators or control characters",
             ));
         }
-        if s.trim().is_empty() || s == "." || s == ".." {
+        // Blank names and dot-only names (`.`, `..`) name nothing.
+        if !s.chars().any(|c| !c.is_whitespace() && c != '.') {
             return Err(err("the file name must name a file"));
         }
         Ok(Self(s.to_string()))
@@ -118,12 +119,15 @@ mod tests {
     #[test]
     fn file_names_are_names_not_paths() {
         assert!(Filename::parse("资格证明.pdf").is_ok());
+        assert!(Filename::parse(".profile").is_ok());
         for bad in [
             "",
             "../etc/passwd",
             "a\\b",
             "a\nb",
+            "a\u{85}b",
             "..",
+            " . ",
             " ",
             &"x".repeat(201),
         ] {

@@ -26,7 +26,12 @@ pub struct FileBytes(pub Vec<u8>);
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The file's name, without a path: 1–200 characters, no `/`, `\` or control characters.
-    #[param(min_length = 1, max_length = 200, example = "资格证明.pdf")]
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^/\\\u0000-\u001F\u007F-\u009F]*[^/\\\s.\u0000-\u001F\u007F-\u009F][^/\\\u0000-\u001F\u007F-\u009F]*$",
+        example = "资格证明.pdf"
+    )]
     #[validate(length(min = 1, max = 200, code = "filename_invalid"))]
     pub filename: String,
 }

@@ -65,6 +65,7 @@ pub struct ApplyAuthorityRequest {
     #[validate(length(min = 1, max = 40))]
     pub series: Vec<SeriesCode>,
     /// The approved authority one level up; none for a province.
+    #[schema(nullable = false)]
     pub parent_id: Option<Uuid>,
 }
 
@@ -133,11 +134,14 @@ pub async fn authority_apply(
 #[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct AuthorityListQuery {
+    #[param(nullable = false)]
     pub status: Option<ReviewStatus>,
+    #[param(nullable = false)]
     pub level: Option<AuthorityLevel>,
+    #[param(nullable = false)]
     pub parent_id: Option<Uuid>,
     /// Authorities supervising this series.
-    #[param(max_length = 64)]
+    #[param(max_length = 64, nullable = false)]
     #[validate(length(max = 64))]
     pub series: Option<String>,
 }

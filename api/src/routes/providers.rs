@@ -138,12 +138,13 @@ pub async fn provider_create(
 #[into_params(parameter_in = Query)]
 pub struct ProviderListQuery {
     /// Part of the name.
-    #[param(max_length = 100)]
+    #[param(max_length = 100, nullable = false)]
     #[validate(length(max = 100))]
     pub q: Option<String>,
+    #[param(nullable = false)]
     pub level: Option<ProviderLevel>,
     /// A city base's number, e.g. `001`.
-    #[param(max_length = 3)]
+    #[param(max_length = 3, nullable = false)]
     #[validate(length(max = 3))]
     pub base_no: Option<String>,
 }
@@ -222,6 +223,7 @@ pub struct IfMatchHeader {
         rename = "If-Match",
         required = false,
         max_length = 16,
+        pattern = r#"^(W/)?"?[0-9]{1,9}"?$"#,
         example = "\"1\""
     )]
     pub if_match: String,
@@ -275,7 +277,9 @@ pub async fn qualification_apply(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct QualificationListQuery {
+    #[param(nullable = false)]
     pub status: Option<ReviewStatus>,
+    #[param(nullable = false)]
     pub provider_id: Option<Uuid>,
 }
 
@@ -374,6 +378,7 @@ pub async fn qualification_review(
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 pub struct UpdateQualificationRequest {
     /// Another approved authority of the same series.
+    #[schema(nullable = false)]
     pub authority_id: Option<Uuid>,
     /// The full new list of supporting documents.
     #[schema(max_items = 20)]
