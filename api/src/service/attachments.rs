@@ -167,3 +167,22 @@ pub async fn uploaded_by(
         .map(|a| a.id)
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blobs_are_content_addressed_and_written_once() {
+        let dir = std::env::temp_dir().join(format!("ce-blob-{}", Uuid::now_v7()));
+        let sha = hex::encode(Sha256::digest(b"%PDF-1.7"));
+        let path = blob_path(&dir, &sha);
+        assert_eq!(path, dir.join("attachments").join(&sha[..2]).join(&sha));
+        write_blob(&path, b"%PDF-1.7").unwrap();
+        write_blob(&path, b"%PDF-1.7").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"%PDF-1.7");
+        let entries: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(entries.len(), 1, "no temporary files left behind");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -402,3 +402,75 @@ pub async fn is_qualified<C: ConnectionTrait>(
         .await?
         .is_some())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ce_entity::authority;
+
+    #[tokio::test]
+    async fn r_pq_3_only_an_approved_qualification_in_the_series_qualifies() {
+        let dir = std::env::temp_dir().join(format!("ce-q-{}", Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let settings = crate::config::Settings {
+            data_dir: dir.clone(),
+            ..Default::default()
+        };
+        let db = crate::db::connect_and_migrate(&settings).await.unwrap();
+        let now = Utc::now();
+        let provider = provider::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            name: Set("机构".into()),
+            credit_code: Set(None),
+            level: Set("city".into()),
+            base_no: Set(None),
+            scope: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        let authority = authority::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            name: Set("主管部门".into()),
+            level: Set("province".into()),
+            region: Set("440000".into()),
+            parent_id: Set(None),
+            status: Set("approved".into()),
+            applicant_account_id: Set(Uuid::now_v7()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        let qualify = |series: &str, status: ReviewStatus| qualification::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            provider_id: Set(provider.id),
+            series_code: Set(series.into()),
+            authority_id: Set(authority.id),
+            status: Set(status.as_str().into()),
+            attachment_ids: Set(serde_json::json!([])),
+            submitted_by: Set(Uuid::now_v7()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        };
+        qualify("engineering", ReviewStatus::Submitted)
+            .insert(&db)
+            .await
+            .unwrap();
+        qualify("nursing", ReviewStatus::Approved)
+            .insert(&db)
+            .await
+            .unwrap();
+        assert!(!is_qualified(&db, provider.id, "engineering").await.unwrap());
+        assert!(is_qualified(&db, provider.id, "nursing").await.unwrap());
+        assert!(!is_qualified(&db, Uuid::now_v7(), "nursing").await.unwrap());
+        db.close().await.ok();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
