@@ -98,6 +98,13 @@ async fn r_pq_4_the_59_city_bases_are_providers() {
         )
         .unwrap();
     assert!(found.items.iter().any(|p| p.id == first.items[0].id));
+    // `%` is text, not a wildcard.
+    let none = call!(
+        c.api()
+            .provider_list(None, None, None, None, Some(&"%".parse().unwrap()))
+    )
+    .unwrap();
+    assert!(none.items.is_empty());
     let view = call!(c.api().provider_view(&first.items[0].id)).unwrap();
     assert_eq!(view.base_no.as_deref().map(String::as_str), Some("001"));
 

@@ -46,7 +46,12 @@ impl SeriesCode {
 /// An authority's application (R-AU-1).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 pub struct ApplyAuthorityRequest {
-    #[schema(min_length = 1, max_length = 100, example = "广州市住房和城乡建设局")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"\S",
+        example = "广州市住房和城乡建设局"
+    )]
     #[validate(length(min = 1, max = 100))]
     pub name: String,
     pub level: AuthorityLevel,

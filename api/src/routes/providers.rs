@@ -29,7 +29,12 @@ use crate::state::AppState;
 /// A provider's registration (R-PQ-1).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 pub struct CreateProviderRequest {
-    #[schema(min_length = 1, max_length = 100, example = "广州市继续教育培训中心")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"\S",
+        example = "广州市继续教育培训中心"
+    )]
     #[validate(length(min = 1, max = 100))]
     pub name: String,
     /// 18-character unified social credit code (GB 32100, mod-31 check character).

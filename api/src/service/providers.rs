@@ -2,6 +2,7 @@
 //! preloaded city bases, and the directory.
 
 use chrono::Utc;
+use sea_orm::sea_query::LikeExpr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     TransactionTrait,
@@ -115,7 +116,17 @@ pub async fn list(
 ) -> Result<ProviderPage, ServiceError> {
     let mut q = provider::Entity::find().order_by_asc(provider::Column::Id);
     if let Some(text) = filter.q.as_deref().filter(|t| !t.is_empty()) {
-        q = q.filter(provider::Column::Name.contains(text));
+        // `%` and `_` in the text are literal, not wildcards.
+        let escaped: String = text
+            .chars()
+            .flat_map(|c| match c {
+                '\\' | '%' | '_' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        q = q.filter(
+            provider::Column::Name.like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+        );
     }
     if let Some(level) = filter.level {
         q = q.filter(provider::Column::Level.eq(level.as_str()));
