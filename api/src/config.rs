@@ -72,6 +72,8 @@ pub struct DatabaseSettings {
 pub struct LimitSettings {
     /// Largest JSON or form body accepted, in bytes (413 beyond).
     pub json_body_bytes: usize,
+    /// Largest attachment accepted, in bytes (413 beyond).
+    pub attachment_bytes: usize,
 }
 
 impl Default for Settings {
@@ -119,6 +121,7 @@ impl Default for LimitSettings {
     fn default() -> Self {
         Self {
             json_body_bytes: 256 * 1024,
+            attachment_bytes: 10 * 1024 * 1024,
         }
     }
 }

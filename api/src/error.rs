@@ -65,6 +65,9 @@ pub enum ServiceError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// The body is of a type this operation does not keep.
+    #[error("{detail}")]
+    UnsupportedType { code: &'static str, detail: String },
     /// Wrong credentials or code.
     #[error("{detail}")]
     Unauthorized { code: &'static str, detail: String },
@@ -338,6 +341,9 @@ impl From<ServiceError> for ApiError {
                 detail,
                 errors,
             } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).with_errors(errors),
+            ServiceError::UnsupportedType { code, detail } => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, code, detail)
+            }
             ServiceError::Unauthorized { code, detail } => ApiError::unauthorized(code, detail),
             ServiceError::PreconditionFailed { expected, current } => {
                 let e = ApiError::new(

@@ -35,6 +35,9 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
         (name = "bindings", description = "Persons bound to units: requests, decisions, history"),
         (name = "teachers", description = "Teacher rosters of units and providers"),
         (name = "platforms", description = "Learning-platform clients that push completed hours"),
+        (name = "providers", description = "Training providers, the city-level bases, and their qualifications per series"),
+        (name = "authorities", description = "Industry authorities: applications province → city → district and their review"),
+        (name = "attachments", description = "Uploaded documents (PDF, PNG, JPEG)"),
         (name = "operations", description = "Health and metrics for operators"),
     )
 )]

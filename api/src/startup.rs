@@ -126,6 +126,19 @@ impl KnownRoutes {
         Self(routes)
     }
 
+    /// The methods of a path of the spec without templates, e.g.
+    /// `/api/v1/authorities/reviews`, which a template beside it
+    /// (`/api/v1/authorities/{id}`) would otherwise swallow.
+    fn literal(&self, path: &str) -> Option<&[Method]> {
+        let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+        self.0.iter().find_map(|(pattern, methods)| {
+            (pattern.len() == segs.len()
+                && !pattern.iter().any(|p| p.starts_with('{'))
+                && pattern.iter().zip(&segs).all(|(p, s)| p == s))
+            .then_some(methods.as_slice())
+        })
+    }
+
     fn allowed(&self, path: &str) -> Option<&[Method]> {
         let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
         self.0.iter().find_map(|(pattern, methods)| {
@@ -138,23 +151,40 @@ impl KnownRoutes {
     }
 }
 
+fn method_not_allowed(method: &Method, methods: &[Method]) -> ApiError {
+    let allow = methods
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not allowed here; allowed: {allow}"),
+    )
+    .with_header(header::ALLOW, allow)
+}
+
+/// A path that did not parse: 405 when it is a literal path of the spec
+/// asked with another method (`GET /api/v1/authorities/reviews` reaches
+/// `GET /api/v1/authorities/{id}`), else the 400 problem.
+fn path_error(e: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    if let Some(known) = req.app_data::<web::Data<KnownRoutes>>()
+        && let Some(methods) = known.literal(req.path())
+        && !methods.contains(req.method())
+    {
+        return method_not_allowed(req.method(), methods).into();
+    }
+    extractors::path(e, req)
+}
+
 async fn fallback(
     req: HttpRequest,
     known: web::Data<KnownRoutes>,
 ) -> Result<HttpResponse, ApiError> {
     match known.allowed(req.path()) {
         Some(methods) if !methods.contains(req.method()) => {
-            let allow = methods
-                .iter()
-                .map(Method::as_str)
-                .collect::<Vec<_>>()
-                .join(", ");
-            Err(ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                format!("{} is not allowed here; allowed: {allow}", req.method()),
-            )
-            .with_header(header::ALLOW, allow))
+            Err(method_not_allowed(req.method(), methods))
         }
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -188,7 +218,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             )
             .app_data(web::PayloadConfig::default().limit(limit))
             .app_data(web::QueryConfig::default().error_handler(extractors::query))
-            .app_data(web::PathConfig::default().error_handler(extractors::path))
+            .app_data(web::PathConfig::default().error_handler(path_error))
             .configure(|cfg| {
                 let mut cfg = utoipa_actix_web::service_config::ServiceConfig::new(cfg);
                 crate::routes::configure(&mut cfg);

@@ -314,3 +314,83 @@ pub fn unit_request(code: &str) -> types::UnitCreateRequest {
         contact_phone: None,
     }
 }
+
+pub fn new_provider(name: &str, credit_code: &str) -> types::CreateProviderRequest {
+    types::CreateProviderRequest {
+        name: name.parse().unwrap(),
+        credit_code: credit_code.parse().unwrap(),
+        level: types::ProviderLevel::City,
+        base_no: None,
+    }
+}
+
+pub fn authority_application(
+    level: types::AuthorityLevel,
+    region: &str,
+    series: &[&str],
+    parent_id: Option<uuid::Uuid>,
+) -> types::ApplyAuthorityRequest {
+    types::ApplyAuthorityRequest {
+        name: "行业主管部门".parse().unwrap(),
+        level,
+        region: region.parse().unwrap(),
+        series: series.iter().map(|s| s.parse().unwrap()).collect(),
+        parent_id,
+    }
+}
+
+pub fn decision(d: types::Decision) -> types::ReviewRequest {
+    types::ReviewRequest {
+        decision: d,
+        comment: None,
+    }
+}
+
+impl TestApp {
+    /// A fresh person who registered a provider and so administers it.
+    pub async fn provider_admin(&self) -> (Client, types::ProviderView) {
+        let p = self.register().await;
+        let client = self.login_person(&p).await;
+        let provider = ce_sdk::call!(
+            client
+                .api()
+                .provider_create(&new_provider("培训中心", &credit_code()))
+        )
+        .expect("registering a provider");
+        (client, provider)
+    }
+
+    /// A fresh person whose province-level application (region 440000)
+    /// hrss approved. Grants are read per request, so the same client now
+    /// acts as the authority.
+    pub async fn province_authority(&self, series: &[&str]) -> (Client, types::AuthorityView) {
+        let p = self.register().await;
+        let client = self.login_person(&p).await;
+        let app = authority_application(types::AuthorityLevel::Province, "440000", series, None);
+        let applied =
+            ce_sdk::call!(client.api().authority_apply(&app)).expect("applying as authority");
+        let hrss = self.hrss().await;
+        let approved = ce_sdk::call!(hrss.api().authority_review(
+            &applied.id,
+            None,
+            &decision(types::Decision::Approve)
+        ))
+        .expect("hrss approving");
+        (client, approved)
+    }
+
+    /// A learning platform's client (a role that none of the org operations allow).
+    pub async fn platform(&self) -> Client {
+        let hrss = self.hrss().await;
+        let created = ce_sdk::call!(hrss.api().platform_create(&types::CreatePlatformRequest {
+            name: "平台".parse().unwrap(),
+            categories: vec![types::Category::Professional],
+            series_families: vec!["engineering".parse().unwrap()],
+        }))
+        .expect("creating a platform");
+        self.client
+            .client_credentials(&created.client_id, &created.client_secret)
+            .await
+            .expect("platform token")
+    }
+}

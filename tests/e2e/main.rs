@@ -4,12 +4,15 @@
 
 mod helpers;
 
+mod attachments;
 mod auth;
+mod authorities;
 mod bindings;
 mod errors;
 mod operations;
 mod persons;
 mod platforms;
+mod providers;
 mod spec;
 mod teachers;
 mod units;

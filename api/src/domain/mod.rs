@@ -5,6 +5,8 @@
 //! that it satisfies the corresponding business rule. All validation failures
 //! are reported as a [`DomainError`] carrying a stable machine-readable code.
 
+pub mod attachment;
+pub mod authority;
 pub mod credit_code;
 pub mod hours;
 pub mod id_card;

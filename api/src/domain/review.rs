@@ -17,6 +17,16 @@ pub enum Decision {
     RejectReturn,
 }
 
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approve => "approve",
+            Decision::RejectClose => "reject_close",
+            Decision::RejectReturn => "reject_return",
+        }
+    }
+}
+
 /// Where a reviewed item stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -1,10 +1,13 @@
 //! One module per resource: extract, check shape, call the service, map.
 //! Handler name = `operation_id` = SDK method name.
 
+pub mod attachments;
 pub mod auth;
+pub mod authorities;
 pub mod health;
 pub mod persons;
 pub mod platforms;
+pub mod providers;
 pub mod teachers;
 pub mod units;
 
@@ -107,7 +110,23 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(teachers::provider_teacher_list)
             .service(teachers::provider_teacher_create)
             .service(teachers::teacher_update)
-            .service(teachers::teacher_delete),
+            .service(teachers::teacher_delete)
+            .service(providers::provider_create)
+            .service(providers::provider_list)
+            .service(providers::provider_view)
+            .service(providers::qualification_apply)
+            .service(providers::qualification_list)
+            .service(providers::qualification_view)
+            .service(providers::qualification_review)
+            .service(providers::qualification_update)
+            .service(providers::qualification_resubmit)
+            .service(authorities::authority_apply)
+            .service(authorities::authority_list)
+            .service(authorities::authority_review_batch)
+            .service(authorities::authority_view)
+            .service(authorities::authority_review)
+            .service(attachments::attachment_upload)
+            .service(attachments::attachment_download),
     )
     .service(health::health_live)
     .service(health::health_ready)

@@ -2,12 +2,17 @@
 //! domain values, runs in one transaction, and returns views or a
 //! [`crate::error::ServiceError`].
 
+pub mod access;
 pub mod accounts;
+pub mod attachments;
+pub mod authorities;
 pub mod bindings;
 pub mod bootstrap;
 pub mod pagination;
 pub mod persons;
 pub mod platforms;
+pub mod providers;
+pub mod qualifications;
 pub mod reviews;
 pub mod sms;
 pub mod teachers;

@@ -156,3 +156,34 @@ pub fn illegal(from: &str, what: &str) -> ServiceError {
         format!("cannot {what} an item that is {from}"),
     )
 }
+
+/// One item's line in a batch review: decided, or why not. Items outside
+/// the caller's scope read as `not_found`, like a single review's 404;
+/// unexpected errors fail the whole batch.
+pub fn batch_result(
+    id: Uuid,
+    outcome: Result<String, ServiceError>,
+) -> Result<BatchReviewResult, ServiceError> {
+    let failed = |code: &str| BatchReviewResult {
+        id,
+        ok: false,
+        status: None,
+        code: Some(code.to_string()),
+    };
+    Ok(match outcome {
+        Ok(status) => BatchReviewResult {
+            id,
+            ok: true,
+            status: Some(status),
+            code: None,
+        },
+        Err(ServiceError::NotFound(_) | ServiceError::Forbidden { .. }) => failed("not_found"),
+        Err(ServiceError::PreconditionFailed { .. }) => failed("version_mismatch"),
+        Err(
+            ServiceError::Conflict { code, .. }
+            | ServiceError::Invalid { code, .. }
+            | ServiceError::UnsupportedType { code, .. },
+        ) => failed(code),
+        Err(e) => return Err(e),
+    })
+}

@@ -1,0 +1,435 @@
+//! Industry authorities (R-AU-1, R-AU-2): applications province → city →
+//! district, each approved one level up (hrss for a province), one at a
+//! time or in batch. Approval gives the applicant the `authority` grant.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use ce_entity::{authority, authority_series, professional_series};
+
+use crate::auth::{AuthUser, Role};
+use crate::domain::authority::{AuthorityLevel, Region};
+use crate::domain::review::{Decision, ReviewEvent, ReviewStatus};
+use crate::error::ServiceError;
+use crate::service::access::{holds, require_any};
+use crate::service::accounts::insert_grant;
+use crate::service::pagination::Page;
+use crate::service::reviews::{self, BatchReviewResult, Reviewer};
+use crate::service::views::{AuthorityDetail, AuthorityPage, AuthorityView};
+use crate::state::AppState;
+
+/// What `reviews.entity_type` says for authority applications.
+pub const ENTITY: &str = "authority";
+
+/// An application, shape-checked.
+#[derive(Debug)]
+pub struct NewAuthority {
+    pub name: String,
+    pub level: AuthorityLevel,
+    pub region: String,
+    pub series: BTreeSet<String>,
+    pub parent_id: Option<Uuid>,
+}
+
+/// Filters of the list.
+#[derive(Debug, Default)]
+pub struct AuthorityFilter {
+    pub status: Option<ReviewStatus>,
+    pub level: Option<AuthorityLevel>,
+    pub parent_id: Option<Uuid>,
+    pub series: Option<String>,
+}
+
+fn view(m: authority::Model, series: Vec<String>) -> AuthorityView {
+    AuthorityView {
+        id: m.id,
+        name: m.name,
+        level: AuthorityLevel::parse(&m.level).unwrap_or(AuthorityLevel::District),
+        region: m.region,
+        series,
+        parent_id: m.parent_id,
+        status: ReviewStatus::parse(&m.status).unwrap_or(ReviewStatus::Submitted),
+        applicant_account_id: m.applicant_account_id,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        version: m.version,
+    }
+}
+
+/// The series of each authority in `ids`, sorted.
+async fn series_of<C: ConnectionTrait>(
+    conn: &C,
+    ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, Vec<String>>, ServiceError> {
+    let mut out: HashMap<Uuid, Vec<String>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let rows = authority_series::Entity::find()
+        .filter(authority_series::Column::AuthorityId.is_in(ids))
+        .order_by_asc(authority_series::Column::SeriesCode)
+        .all(conn)
+        .await?;
+    for r in rows {
+        out.entry(r.authority_id).or_default().push(r.series_code);
+    }
+    Ok(out)
+}
+
+async fn view_one<C: ConnectionTrait>(
+    conn: &C,
+    m: authority::Model,
+) -> Result<AuthorityView, ServiceError> {
+    let series = series_of(conn, vec![m.id])
+        .await?
+        .remove(&m.id)
+        .unwrap_or_default();
+    Ok(view(m, series))
+}
+
+/// Whether the authority is approved and supervises `series`.
+pub async fn approved_for_series<C: ConnectionTrait>(
+    conn: &C,
+    authority_id: Uuid,
+    series: &str,
+) -> Result<bool, ServiceError> {
+    let Some(a) = authority::Entity::find_by_id(authority_id)
+        .one(conn)
+        .await?
+    else {
+        return Ok(false);
+    };
+    if a.status != ReviewStatus::Approved.as_str() {
+        return Ok(false);
+    }
+    Ok(authority_series::Entity::find()
+        .filter(authority_series::Column::AuthorityId.eq(authority_id))
+        .filter(authority_series::Column::SeriesCode.eq(series))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// 422 `series_unknown` unless every code is a professional series.
+pub async fn check_series_known<C: ConnectionTrait>(
+    conn: &C,
+    field: &str,
+    codes: &BTreeSet<String>,
+) -> Result<(), ServiceError> {
+    let known: BTreeSet<String> = professional_series::Entity::find()
+        .select_only()
+        .column(professional_series::Column::Code)
+        .filter(professional_series::Column::Code.is_in(codes.iter().cloned()))
+        .into_tuple::<String>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    match codes.iter().find(|c| !known.contains(*c)) {
+        Some(unknown) => Err(ServiceError::invalid_field(
+            "series_unknown",
+            field,
+            format!("{unknown:?} is not a professional series (see GET /api/v1/series)"),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn parent_invalid(message: impl Into<String>) -> ServiceError {
+    ServiceError::invalid_field("parent_invalid", "parent_id", message)
+}
+
+/// R-AU-1: checks the application against its parent and files it as
+/// `submitted`.
+pub async fn apply(
+    state: &AppState,
+    account_id: Uuid,
+    new: NewAuthority,
+) -> Result<AuthorityView, ServiceError> {
+    let region = Region::parse(&new.region, new.level)
+        .map_err(|e| ServiceError::invalid_field(e.code, "region", e.message))?;
+    check_series_known(&state.db, "series", &new.series).await?;
+    match (new.level.parent_level(), new.parent_id) {
+        (None, None) => {}
+        (None, Some(_)) => {
+            return Err(parent_invalid(
+                "a province-level authority has no parent: hrss approves it",
+            ));
+        }
+        (Some(want), None) => {
+            return Err(parent_invalid(format!(
+                "a {}-level authority names its {}-level parent",
+                new.level.as_str(),
+                want.as_str()
+            )));
+        }
+        (Some(want), Some(parent_id)) => {
+            let Some(parent) = authority::Entity::find_by_id(parent_id)
+                .one(&state.db)
+                .await?
+            else {
+                return Err(parent_invalid("the parent authority is not registered"));
+            };
+            if parent.level != want.as_str() {
+                return Err(parent_invalid(format!(
+                    "the parent of a {}-level authority must be {}-level, not {}",
+                    new.level.as_str(),
+                    want.as_str(),
+                    parent.level
+                )));
+            }
+            if parent.status != ReviewStatus::Approved.as_str() {
+                return Err(ServiceError::invalid_field(
+                    "parent_not_approved",
+                    "parent_id",
+                    format!(
+                        "the parent authority is {}, not approved: it must be approved first",
+                        parent.status
+                    ),
+                ));
+            }
+            let parent_series: BTreeSet<String> = series_of(&state.db, vec![parent_id])
+                .await?
+                .remove(&parent_id)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            if let Some(outside) = new.series.iter().find(|s| !parent_series.contains(*s)) {
+                return Err(ServiceError::invalid_field(
+                    "series_not_in_parent",
+                    "series",
+                    format!("the parent authority does not supervise the series {outside:?}"),
+                ));
+            }
+            if !region.within(&parent.region, want) {
+                return Err(ServiceError::invalid_field(
+                    "region_outside_parent",
+                    "region",
+                    format!(
+                        "the region must lie within the parent's region {}",
+                        parent.region
+                    ),
+                ));
+            }
+        }
+    }
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let m = authority::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(new.name),
+        level: Set(new.level.as_str().into()),
+        region: Set(region.as_ref().to_string()),
+        parent_id: Set(new.parent_id),
+        status: Set(ReviewStatus::Submitted.as_str().into()),
+        applicant_account_id: Set(account_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&txn)
+    .await?;
+    for code in &new.series {
+        authority_series::ActiveModel {
+            authority_id: Set(m.id),
+            series_code: Set(code.clone()),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(view(m, new.series.into_iter().collect()))
+}
+
+/// A page of authorities, oldest first.
+pub async fn list(
+    state: &AppState,
+    filter: AuthorityFilter,
+    page: Page,
+) -> Result<AuthorityPage, ServiceError> {
+    let mut q = authority::Entity::find().order_by_asc(authority::Column::Id);
+    if let Some(s) = filter.status {
+        q = q.filter(authority::Column::Status.eq(s.as_str()));
+    }
+    if let Some(l) = filter.level {
+        q = q.filter(authority::Column::Level.eq(l.as_str()));
+    }
+    if let Some(p) = filter.parent_id {
+        q = q.filter(authority::Column::ParentId.eq(p));
+    }
+    if let Some(series) = filter.series {
+        let ids: Vec<Uuid> = authority_series::Entity::find()
+            .select_only()
+            .column(authority_series::Column::AuthorityId)
+            .filter(authority_series::Column::SeriesCode.eq(series))
+            .into_tuple::<Uuid>()
+            .all(&state.db)
+            .await?;
+        q = q.filter(authority::Column::Id.is_in(ids));
+    }
+    if let Some(after) = page.after {
+        q = q.filter(authority::Column::Id.gt(after));
+    }
+    let rows = q.limit(page.fetch()).all(&state.db).await?;
+    let (rows, next_cursor) = page.finish(rows, |r| r.id);
+    let mut series = series_of(&state.db, rows.iter().map(|r| r.id).collect()).await?;
+    Ok(AuthorityPage {
+        items: rows
+            .into_iter()
+            .map(|r| {
+                let s = series.remove(&r.id).unwrap_or_default();
+                view(r, s)
+            })
+            .collect(),
+        next_cursor,
+    })
+}
+
+/// One authority with its review history.
+pub async fn get(state: &AppState, id: Uuid) -> Result<AuthorityDetail, ServiceError> {
+    let Some(m) = authority::Entity::find_by_id(id).one(&state.db).await? else {
+        return Err(ServiceError::NotFound("authority"));
+    };
+    Ok(AuthorityDetail {
+        authority: view_one(&state.db, m).await?,
+        reviews: reviews::history(&state.db, ENTITY, id).await?,
+    })
+}
+
+/// R-AU-1: who decides an application. A province one: hrss. A city or
+/// district one: the authority it names as parent. Other authorities get
+/// 404, everyone else 403.
+fn reviewer_role(auth: &AuthUser, a: &authority::Model) -> Result<Role, ServiceError> {
+    let may = match a.parent_id {
+        None => auth.has_role(Role::Hrss).then_some(Role::Hrss),
+        Some(parent) => holds(auth, Role::Authority, parent).then_some(Role::Authority),
+    };
+    match may {
+        Some(role) => Ok(role),
+        None if auth.has_role(Role::Authority) => Err(ServiceError::NotFound("authority")),
+        None => Err(ServiceError::forbidden(
+            "forbidden",
+            "an application is decided by hrss (province) or the parent authority",
+        )),
+    }
+}
+
+/// Applies a decision: version-checked, recorded, and on approval the
+/// applicant becomes the authority. The `UPDATE … WHERE version = ?` means
+/// that of two concurrent reviews only one wins; the other gets 412.
+async fn decide(
+    state: &AppState,
+    a: authority::Model,
+    expected: Option<i32>,
+    decision: Decision,
+    comment: Option<&str>,
+    reviewer: Reviewer,
+) -> Result<authority::Model, ServiceError> {
+    reviews::check_version(expected, a.version)?;
+    let from = ReviewStatus::parse(&a.status)
+        .ok_or_else(|| anyhow::anyhow!("authority {} has status {:?}", a.id, a.status))?;
+    let to = from
+        .transition(ReviewEvent::Decide(decision))
+        .map_err(|_| reviews::illegal(from.as_str(), decision.as_str()))?;
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let res = authority::Entity::update_many()
+        .col_expr(authority::Column::Status, Expr::value(to.as_str()))
+        .col_expr(
+            authority::Column::Version,
+            Expr::col(authority::Column::Version).add(1),
+        )
+        .col_expr(authority::Column::UpdatedAt, Expr::value(now))
+        .filter(authority::Column::Id.eq(a.id))
+        .filter(authority::Column::Version.eq(a.version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        txn.rollback().await?;
+        let current = authority::Entity::find_by_id(a.id)
+            .one(&state.db)
+            .await?
+            .map(|m| m.version);
+        return Err(ServiceError::PreconditionFailed {
+            expected: expected.unwrap_or(a.version),
+            current,
+        });
+    }
+    reviews::record(&txn, ENTITY, a.id, decision.as_str(), comment, reviewer).await?;
+    if to == ReviewStatus::Approved {
+        insert_grant(
+            &txn,
+            a.applicant_account_id,
+            Role::Authority,
+            Some(a.id),
+            None,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(authority::Model {
+        status: to.as_str().into(),
+        version: a.version + 1,
+        updated_at: now,
+        ..a
+    })
+}
+
+/// R-AU-1, R-RV-1: one decision on one application.
+pub async fn review(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+    expected: Option<i32>,
+    decision: Decision,
+    comment: Option<&str>,
+) -> Result<AuthorityView, ServiceError> {
+    require_any(auth, &[Role::Hrss, Role::Authority])?;
+    let Some(a) = authority::Entity::find_by_id(id).one(&state.db).await? else {
+        return Err(ServiceError::NotFound("authority"));
+    };
+    let role = reviewer_role(auth, &a)?;
+    let reviewer = Reviewer {
+        account_id: auth.account_id(),
+        role,
+    };
+    let m = decide(state, a, expected, decision, comment, reviewer).await?;
+    view_one(&state.db, m).await
+}
+
+/// R-AU-2 批量审核: the same decision on many applications, each checked
+/// and decided on its own.
+pub async fn review_batch(
+    state: &AppState,
+    auth: &AuthUser,
+    ids: &[Uuid],
+    decision: Decision,
+    comment: Option<&str>,
+) -> Result<Vec<BatchReviewResult>, ServiceError> {
+    require_any(auth, &[Role::Hrss, Role::Authority])?;
+    let mut results = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let outcome = match authority::Entity::find_by_id(id).one(&state.db).await? {
+            None => Err(ServiceError::NotFound("authority")),
+            Some(a) => match reviewer_role(auth, &a) {
+                Ok(role) => {
+                    let reviewer = Reviewer {
+                        account_id: auth.account_id(),
+                        role,
+                    };
+                    decide(state, a, None, decision, comment, reviewer).await
+                }
+                Err(e) => Err(e),
+            },
+        };
+        results.push(reviews::batch_result(id, outcome.map(|m| m.status))?);
+    }
+    Ok(results)
+}
