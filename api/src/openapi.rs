@@ -4,7 +4,6 @@
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Spec, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
@@ -119,29 +118,6 @@ pub fn finish(spec: &mut Spec) {
             } else {
                 vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]
             });
-            // A header is absent or a string, never JSON null.
-            for p in op.parameters.iter_mut().flatten() {
-                if let RefOr::T(p) = p
-                    && matches!(p.parameter_in, ParameterIn::Header)
-                    && let Some(RefOr::T(Schema::Object(obj))) = p.schema.as_mut()
-                    && let SchemaType::Array(types) = &obj.schema_type
-                    && let [one] = types
-                        .iter()
-                        .filter(|t| !matches!(t, Type::Null))
-                        .collect::<Vec<_>>()[..]
-                {
-                    obj.schema_type = SchemaType::Type(one.clone());
-                }
-            }
-            // If-Match carries an ETag of ours: a version number, maybe quoted or weak.
-            for p in op.parameters.iter_mut().flatten() {
-                if let RefOr::T(p) = p
-                    && p.name == "If-Match"
-                    && let Some(RefOr::T(Schema::Object(obj))) = p.schema.as_mut()
-                {
-                    obj.pattern = Some(r#"^(W/)?"?[0-9]{1,9}"?$"#.into());
-                }
-            }
             let params: Vec<ParameterIn> = op
                 .parameters
                 .iter()

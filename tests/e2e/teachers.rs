@@ -166,3 +166,62 @@ async fn r_t_1_rosters_scope_other_unit_404_person_403_anonymous_401() {
         1
     );
 }
+
+#[tokio::test]
+async fn r_t_1_a_provider_roster_is_managed_by_its_provider_admin_only() {
+    let app = spawn_app().await;
+    let (admin, provider) = app.provider_admin().await;
+    let (other, _) = app.provider_admin().await;
+    let (unit_admin, _) = app.unit().await;
+    let t = call!(
+        admin
+            .api()
+            .provider_teacher_create(&provider.id, &teacher("王老师"))
+    )
+    .unwrap();
+    assert_eq!(t.owner_type, types::OwnerType::Provider);
+    assert_eq!(
+        call!(admin.api().provider_teacher_list(&provider.id, None, None))
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    let off = call!(admin.api().teacher_update(&t.id, None, &enabled(false))).unwrap();
+    assert!(!off.enabled);
+    // Another provider's admin: 404; a unit admin: 403; nobody: 401.
+    assert_eq!(
+        call!(other.api().provider_teacher_list(&provider.id, None, None))
+            .unwrap_err()
+            .status(),
+        Some(404)
+    );
+    assert_eq!(
+        call!(other.api().teacher_delete(&t.id))
+            .unwrap_err()
+            .status(),
+        Some(404)
+    );
+    assert_eq!(
+        call!(
+            unit_admin
+                .client
+                .api()
+                .provider_teacher_create(&provider.id, &teacher("x"))
+        )
+        .unwrap_err()
+        .status(),
+        Some(403)
+    );
+    assert_eq!(
+        call!(
+            app.client
+                .api()
+                .provider_teacher_list(&provider.id, None, None)
+        )
+        .unwrap_err()
+        .status(),
+        Some(401)
+    );
+    call!(admin.api().teacher_delete(&t.id)).unwrap();
+}

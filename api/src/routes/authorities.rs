@@ -14,7 +14,7 @@ use crate::auth::AuthUser;
 use crate::domain::authority::AuthorityLevel;
 use crate::domain::review::ReviewStatus;
 use crate::error::{ApiError, Problem};
-use crate::routes::providers::IfMatchHeader;
+use crate::routes::IfMatchHeader;
 use crate::routes::{etag, if_match};
 use crate::service::access::require_human;
 use crate::service::authorities::{self, AuthorityFilter, NewAuthority};

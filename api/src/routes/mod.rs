@@ -13,6 +13,7 @@ pub mod units;
 
 use actix_web::web;
 use futures_util::StreamExt;
+use utoipa::IntoParams;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::error::{ApiError, extractors};
@@ -28,6 +29,23 @@ pub fn non_blank(s: &str, field: &str) -> Result<String, ApiError> {
         ));
     }
     Ok(t.to_string())
+}
+
+/// The `If-Match` header as a documented parameter (read by
+/// [`if_match`]; optional, but not nullable, so clients get
+/// a plain optional string).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchHeader {
+    /// The `ETag` (version) you last read; 412 when someone changed the item since.
+    #[param(
+        rename = "If-Match",
+        required = false,
+        max_length = 16,
+        pattern = r#"^(W/)?"?[0-9]{1,9}"?$"#,
+        example = "\"1\""
+    )]
+    pub if_match: String,
 }
 
 /// The version named by `If-Match` (`"3"`, `W/"3"` or `3`), if sent.

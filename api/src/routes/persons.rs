@@ -180,7 +180,7 @@ impl TryFrom<PersonUpdateRequest> for ProfileChange {
     tag = "persons",
     params(
         ("id" = Uuid, Path, description = "Person id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the person changed since"),
+        super::IfMatchHeader,
     ),
     request_body = PersonUpdateRequest,
     responses(

@@ -217,23 +217,6 @@ pub struct ApplyQualificationRequest {
     pub attachment_ids: Option<Vec<Uuid>>,
 }
 
-/// The `If-Match` header as a documented parameter (read by
-/// [`crate::routes::if_match`]; optional, but not nullable, so clients get
-/// a plain optional string).
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Header)]
-pub struct IfMatchHeader {
-    /// The `ETag` (version) you last read; 412 when someone changed the item since.
-    #[param(
-        rename = "If-Match",
-        required = false,
-        max_length = 16,
-        pattern = r#"^(W/)?"?[0-9]{1,9}"?$"#,
-        example = "\"1\""
-    )]
-    pub if_match: String,
-}
-
 /// Apply for a qualification
 ///
 /// R-PQ-2: a provider applies per professional series, naming the
@@ -346,7 +329,7 @@ pub async fn qualification_view(
 /// closes it, or returns it to the provider for changes.
 #[utoipa::path(
     tag = "providers",
-    params(("id" = Uuid, Path, description = "Qualification id"), IfMatchHeader),
+    params(("id" = Uuid, Path, description = "Qualification id"), super::IfMatchHeader),
     request_body = ReviewRequest,
     responses(
         (status = 200, description = "Decided: the qualification with its new status", body = QualificationView,
@@ -397,7 +380,7 @@ pub struct UpdateQualificationRequest {
 /// with `POST /api/v1/qualifications/{id}/resubmit`.
 #[utoipa::path(
     tag = "providers",
-    params(("id" = Uuid, Path, description = "Qualification id"), IfMatchHeader),
+    params(("id" = Uuid, Path, description = "Qualification id"), super::IfMatchHeader),
     request_body = UpdateQualificationRequest,
     responses(
         (status = 200, description = "Changed", body = QualificationView,
@@ -434,7 +417,7 @@ pub async fn qualification_update(
 /// R-RV-1: `returned` → `submitted`, back to the authority.
 #[utoipa::path(
     tag = "providers",
-    params(("id" = Uuid, Path, description = "Qualification id"), IfMatchHeader),
+    params(("id" = Uuid, Path, description = "Qualification id"), super::IfMatchHeader),
     responses(
         (status = 200, description = "Submitted again", body = QualificationView,
             headers(("ETag" = String, description = "Its new version"))),

@@ -150,7 +150,7 @@ pub struct TeacherUpdateRequest {
     tag = "teachers",
     params(
         ("id" = Uuid, Path, description = "Teacher id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read"),
+        super::IfMatchHeader,
     ),
     request_body = TeacherUpdateRequest,
     responses(

@@ -159,7 +159,7 @@ pub struct UnitUpdateRequest {
     tag = "units",
     params(
         ("id" = Uuid, Path, description = "Unit id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read"),
+        super::IfMatchHeader,
     ),
     request_body = UnitUpdateRequest,
     responses(
@@ -353,7 +353,7 @@ pub struct BindingReviewRequest {
     params(
         ("id" = Uuid, Path, description = "Unit id"),
         ("binding_id" = Uuid, Path, description = "Binding id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read"),
+        super::IfMatchHeader,
     ),
     request_body = BindingReviewRequest,
     responses(

@@ -193,10 +193,7 @@ async fn access(
     }
     if auth.has_role(Role::UnitAdmin)
         && let Some(unit) = current_unit(&state.db, p.id).await?
-        && auth
-            .grants()
-            .iter()
-            .any(|g| g.role == Role::UnitAdmin && g.org_id == Some(unit))
+        && crate::service::access::holds(auth, Role::UnitAdmin, unit)
     {
         return Ok(Some(true));
     }
@@ -259,12 +256,7 @@ pub async fn list(
     if auth.has_role(Role::Hrss) {
         reveal = true;
     } else if auth.has_role(Role::UnitAdmin) {
-        let mine: Vec<Uuid> = auth
-            .grants()
-            .iter()
-            .filter(|g| g.role == Role::UnitAdmin)
-            .filter_map(|g| g.org_id)
-            .collect();
+        let mine = crate::service::access::orgs(auth, Role::UnitAdmin);
         let units = match f.unit_id {
             Some(u) if mine.contains(&u) => vec![u],
             Some(_) => return Err(ServiceError::NotFound("unit")),

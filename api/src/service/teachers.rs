@@ -102,11 +102,7 @@ fn require_owner(auth: &AuthUser, owner: OwnerType, owner_id: Uuid) -> Result<()
             format!("this roster is managed by the {} role", role.as_str()),
         ));
     }
-    if auth
-        .grants()
-        .iter()
-        .any(|g| g.role == role && g.org_id == Some(owner_id))
-    {
+    if crate::service::access::holds(auth, role, owner_id) {
         Ok(())
     } else {
         Err(ServiceError::NotFound("roster"))

@@ -124,11 +124,7 @@ pub fn require_admin(auth: &AuthUser, unit_id: Uuid) -> Result<(), ServiceError>
             "this operation needs the unit_admin role",
         ));
     }
-    if auth
-        .grants()
-        .iter()
-        .any(|g| g.role == Role::UnitAdmin && g.org_id == Some(unit_id))
-    {
+    if crate::service::access::holds(auth, Role::UnitAdmin, unit_id) {
         Ok(())
     } else {
         Err(ServiceError::NotFound("unit"))
