@@ -33,6 +33,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
         (name = "units", description = "Employer units and their admin sub-accounts"),
         (name = "bindings", description = "Persons bound to units: requests, decisions, history"),
         (name = "teachers", description = "Teacher rosters of units and providers"),
+        (name = "catalogue", description = "Professional series and the professional-subject catalogue"),
         (name = "platforms", description = "Learning-platform clients that push completed hours"),
         (name = "providers", description = "Training providers, the city-level bases, and their qualifications per series"),
         (name = "authorities", description = "Industry authorities: applications province → city → district and their review"),

@@ -10,6 +10,7 @@ pub mod auth_challenge;
 pub mod authority;
 pub mod authority_series;
 pub mod binding;
+pub mod catalogue_course;
 pub mod city_base;
 pub mod grant;
 

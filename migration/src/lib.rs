@@ -9,6 +9,7 @@ mod csv;
 mod m20261127_000001_reference_data;
 mod m20261127_000002_accounts;
 mod m20261127_000003_parties;
+mod m20261127_000004_catalogue;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_reference_data::Migration),
             Box::new(m20261127_000002_accounts::Migration),
             Box::new(m20261127_000003_parties::Migration),
+            Box::new(m20261127_000004_catalogue::Migration),
         ]
     }
 }

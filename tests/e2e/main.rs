@@ -8,6 +8,7 @@ mod attachments;
 mod auth;
 mod authorities;
 mod bindings;
+mod catalogue;
 mod errors;
 mod operations;
 mod persons;

@@ -4,6 +4,7 @@
 pub mod attachments;
 pub mod auth;
 pub mod authorities;
+pub mod catalogue;
 pub mod health;
 pub mod persons;
 pub mod platforms;
@@ -144,7 +145,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(authorities::authority_view)
             .service(authorities::authority_review)
             .service(attachments::attachment_upload)
-            .service(attachments::attachment_download),
+            .service(attachments::attachment_download)
+            .service(catalogue::series_list)
+            .service(catalogue::catalogue_list)
+            .service(catalogue::catalogue_publish),
     )
     .service(health::health_live)
     .service(health::health_ready)

@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use ce_entity::{authority, authority_series, professional_series};
+use ce_entity::{authority, authority_series};
 
 use crate::auth::{AuthUser, Role};
 use crate::domain::authority::{AuthorityLevel, Region};
@@ -117,31 +117,6 @@ pub async fn approved_for_series<C: ConnectionTrait>(
         .is_some())
 }
 
-/// 422 `series_unknown` unless every code is a professional series.
-pub async fn check_series_known<C: ConnectionTrait>(
-    conn: &C,
-    field: &str,
-    codes: &BTreeSet<String>,
-) -> Result<(), ServiceError> {
-    let known: BTreeSet<String> = professional_series::Entity::find()
-        .select_only()
-        .column(professional_series::Column::Code)
-        .filter(professional_series::Column::Code.is_in(codes.iter().cloned()))
-        .into_tuple::<String>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .collect();
-    match codes.iter().find(|c| !known.contains(*c)) {
-        Some(unknown) => Err(ServiceError::invalid_field(
-            "series_unknown",
-            field,
-            format!("{unknown:?} is not a professional series (see GET /api/v1/series)"),
-        )),
-        None => Ok(()),
-    }
-}
-
 fn parent_invalid(message: impl Into<String>) -> ServiceError {
     ServiceError::invalid_field("parent_invalid", "parent_id", message)
 }
@@ -155,7 +130,7 @@ pub async fn apply(
 ) -> Result<AuthorityView, ServiceError> {
     let region = Region::parse(&new.region, new.level)
         .map_err(|e| ServiceError::invalid_field(e.code, "region", e.message))?;
-    check_series_known(&state.db, "series", &new.series).await?;
+    crate::service::series::check_known(&state.db, "series", &new.series).await?;
     match (new.level.parent_level(), new.parent_id) {
         (None, None) => {}
         (None, Some(_)) => {

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use ce_entity::{binding, person, person_series, professional_series};
+use ce_entity::{binding, person, person_series};
 
 use crate::auth::{AuthUser, Role};
 use crate::domain::{IdCardNo, PersonName, Phone, Year};
@@ -355,21 +355,7 @@ pub async fn update(
 ) -> Result<PersonView, ServiceError> {
     require_self(auth, id)?;
     if let Some(series) = &change.series {
-        let known: BTreeSet<String> = professional_series::Entity::find()
-            .select_only()
-            .column(professional_series::Column::Code)
-            .into_tuple::<String>()
-            .all(&state.db)
-            .await?
-            .into_iter()
-            .collect();
-        if let Some(bad) = series.iter().find(|s| !known.contains(*s)) {
-            return Err(ServiceError::invalid_field(
-                "series_unknown",
-                "series",
-                format!("{bad:?} is not a professional series; see GET /api/v1/series"),
-            ));
-        }
+        crate::service::series::check_known(&state.db, "series", series).await?;
     }
     let txn = crate::db::begin_write(&state.db).await?;
     let p = person::Entity::find_by_id(id)

@@ -19,7 +19,7 @@ use crate::domain::review::{Decision, ReviewEvent, ReviewStatus};
 use crate::error::ServiceError;
 use crate::service::access::{holds, orgs, require_any};
 use crate::service::attachments;
-use crate::service::authorities::{approved_for_series, check_series_known};
+use crate::service::authorities::approved_for_series;
 use crate::service::pagination::Page;
 use crate::service::reviews::{self, Reviewer};
 use crate::service::views::{QualificationDetail, QualificationPage, QualificationView};
@@ -129,7 +129,8 @@ pub async fn apply(
     {
         return Err(ServiceError::NotFound("provider"));
     }
-    check_series_known(&state.db, "series", &BTreeSet::from([new.series.clone()])).await?;
+    crate::service::series::check_known(&state.db, "series", &BTreeSet::from([new.series.clone()]))
+        .await?;
     check_authority(state, new.authority_id, &new.series).await?;
     let attachment_ids = dedup(new.attachment_ids);
     check_attachments(state, account_id, &attachment_ids, &[]).await?;

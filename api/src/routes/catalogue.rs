@@ -1,0 +1,137 @@
+//! Reference data and the professional-subject catalogue (R-CP-2).
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::auth::AuthUser;
+use crate::domain::{Hours, Year};
+use crate::error::{ApiError, Problem};
+use crate::service::catalogue::{self, CoursePage, CourseView, NewCourse};
+use crate::service::pagination::{Page, PageQuery};
+use crate::service::series::{self, SeriesList};
+use crate::state::AppState;
+
+use super::non_blank;
+
+/// List the professional series
+///
+/// Every series with its family, public-course platform (R-RC-9) and
+/// requirement group (R-REQ-1). Public reference data.
+#[utoipa::path(
+    tag = "catalogue",
+    responses((status = 200, description = "All series", body = SeriesList)),
+    security(())
+)]
+#[get("/series")]
+pub async fn series_list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .json(series::list(&state.db).await?))
+}
+
+fn year(y: i32) -> Result<Year, ApiError> {
+    Year::new(y).map_err(|e| ApiError::domain("year", e))
+}
+
+/// Filters of the catalogue.
+#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[into_params(parameter_in = Query)]
+pub struct CourseListQuery {
+    /// Only this series.
+    #[param(max_length = 64)]
+    #[validate(length(max = 64))]
+    pub series: Option<String>,
+}
+
+/// List a year's catalogue
+///
+/// The professional-subject courses published for the year (R-CP-2), for
+/// any signed-in caller.
+#[utoipa::path(
+    tag = "catalogue",
+    params(
+        ("year" = i32, Path, minimum = 2017, maximum = 2100, description = "The year"),
+        CourseListQuery,
+        PageQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of courses", body = CoursePage),
+        (status = 422, description = "Year out of range (`year_invalid`) or a bad filter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/catalogue/{year}/courses")]
+pub async fn catalogue_list(
+    state: web::Data<AppState>,
+    _auth: AuthUser,
+    path: web::Path<i32>,
+    filter: web::Query<CourseListQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    filter.validate()?;
+    page.validate()?;
+    let y = year(path.into_inner())?;
+    let page = Page::try_from(&*page)?;
+    Ok(HttpResponse::Ok().json(catalogue::list(&state, y, filter.series.as_deref(), page).await?))
+}
+
+/// A course to publish.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+pub struct CourseCreateRequest {
+    /// Series code.
+    #[schema(min_length = 1, max_length = 64, example = "nursing")]
+    #[validate(length(min = 1, max = 64))]
+    pub series: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "\\S",
+        example = "护理安全管理"
+    )]
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    /// Suggested hours (one decimal place at most).
+    #[schema(minimum = 0, maximum = 10000, multiple_of = 0.1)]
+    #[validate(range(min = 0.0, max = 10000.0))]
+    pub hours: Option<f64>,
+}
+
+/// Publish a catalogue course
+///
+/// An approved authority of the series adds a professional-subject course
+/// to the year's catalogue (R-CP-2).
+#[utoipa::path(
+    tag = "catalogue",
+    params(("year" = i32, Path, minimum = 2017, maximum = 2100, description = "The year")),
+    request_body = CourseCreateRequest,
+    responses(
+        (status = 201, description = "Published", body = CourseView),
+        (status = 403, description = "Not an authority (`forbidden`) or not of this series (`series_not_supervised`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The year and series list this name already (`course_exists`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown series (`series_unknown`), bad hours or year", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/catalogue/{year}/courses")]
+pub async fn catalogue_publish(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<i32>,
+    body: web::Json<CourseCreateRequest>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let y = year(path.into_inner())?;
+    let hours = body
+        .hours
+        .map(Hours::parse_f64)
+        .transpose()
+        .map_err(|e| ApiError::domain("hours", e))?;
+    let new = NewCourse {
+        series: body.series.trim().to_string(),
+        name: non_blank(&body.name, "name")?,
+        hours,
+    };
+    let c = catalogue::publish(&state, &auth, y, new).await?;
+    Ok(HttpResponse::Created().json(c))
+}
