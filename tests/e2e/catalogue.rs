@@ -17,10 +17,18 @@ async fn the_series_are_public_reference_data_from_the_seed() {
     let app = spawn_app().await;
     let list = call!(app.client.api().series_list()).unwrap();
     assert_eq!(list.items.len(), 38);
-    let nursing = list.items.iter().find(|s| s.code.as_str() == "nursing").unwrap();
+    let nursing = list
+        .items
+        .iter()
+        .find(|s| s.code.as_str() == "nursing")
+        .unwrap();
     assert_eq!(nursing.family.as_str(), "health");
     assert_eq!(nursing.public_course_platform.as_str(), "health");
-    let accounting = list.items.iter().find(|s| s.code.as_str() == "accounting").unwrap();
+    let accounting = list
+        .items
+        .iter()
+        .find(|s| s.code.as_str() == "accounting")
+        .unwrap();
     assert_eq!(accounting.requirement_group.as_str(), "accounting");
 }
 
