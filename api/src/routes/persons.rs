@@ -41,14 +41,6 @@ pub struct PersonListQuery {
     #[param(max_length = 50)]
     #[validate(length(max = 50))]
     pub name: Option<String>,
-    /// Items per page (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    #[validate(range(min = 1, max = 500))]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    #[param(max_length = 64, format = Uuid)]
-    #[validate(length(max = 64))]
-    pub cursor: Option<String>,
 }
 
 /// List persons
@@ -58,7 +50,7 @@ pub struct PersonListQuery {
 /// a person only themself.
 #[utoipa::path(
     tag = "persons",
-    params(PersonListQuery),
+    params(PersonListQuery, PageQuery),
     responses(
         (status = 200, description = "A page of persons", body = PersonPage),
         (status = 404, description = "`unit_id` names a unit the caller does not administer", body = Problem, content_type = "application/problem+json"),
@@ -69,13 +61,12 @@ pub async fn person_list(
     state: web::Data<AppState>,
     auth: AuthUser,
     query: web::Query<PersonListQuery>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
+    page.validate()?;
     let q = query.into_inner();
-    let page = Page::try_from(&PageQuery {
-        limit: q.limit,
-        cursor: q.cursor.clone(),
-    })?;
+    let page = Page::try_from(&*page)?;
     let id_card_no = match q.id_card_no.as_deref() {
         Some(s) => Some(IdCardNo::parse(s).map_err(|e| ApiError::domain("id_card_no", e))?),
         None => None,

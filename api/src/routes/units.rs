@@ -92,12 +92,6 @@ pub struct UnitListQuery {
     #[param(max_length = 100)]
     #[validate(length(max = 100))]
     pub q: Option<String>,
-    #[param(minimum = 1, maximum = 500)]
-    #[validate(range(min = 1, max = 500))]
-    pub limit: Option<u32>,
-    #[param(max_length = 64, format = Uuid)]
-    #[validate(length(max = 64))]
-    pub cursor: Option<String>,
 }
 
 /// Search units by name
@@ -105,7 +99,7 @@ pub struct UnitListQuery {
 /// For a person looking for their employer to bind to.
 #[utoipa::path(
     tag = "units",
-    params(UnitListQuery),
+    params(UnitListQuery, PageQuery),
     responses((status = 200, description = "A page of units", body = UnitPage))
 )]
 #[get("/units")]
@@ -113,12 +107,11 @@ pub async fn unit_list(
     state: web::Data<AppState>,
     auth: AuthUser,
     query: web::Query<UnitListQuery>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
-    let page = Page::try_from(&PageQuery {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    })?;
+    page.validate()?;
+    let page = Page::try_from(&*page)?;
     Ok(HttpResponse::Ok().json(units::search(&state, &auth, query.q.as_deref(), page).await?))
 }
 
@@ -304,12 +297,6 @@ pub async fn unit_admin_remove(
 #[into_params(parameter_in = Query)]
 pub struct BindingListQuery {
     pub status: Option<BindingStatus>,
-    #[param(minimum = 1, maximum = 500)]
-    #[validate(range(min = 1, max = 500))]
-    pub limit: Option<u32>,
-    #[param(max_length = 64, format = Uuid)]
-    #[validate(length(max = 64))]
-    pub cursor: Option<String>,
 }
 
 /// List a unit's bindings
@@ -317,7 +304,7 @@ pub struct BindingListQuery {
 /// `status=pending` gives the requests waiting for the unit (专业技术人员信息确认).
 #[utoipa::path(
     tag = "bindings",
-    params(("id" = Uuid, Path, description = "Unit id"), BindingListQuery),
+    params(("id" = Uuid, Path, description = "Unit id"), BindingListQuery, PageQuery),
     responses((status = 200, description = "A page of bindings", body = BindingPage))
 )]
 #[get("/units/{id}/bindings")]
@@ -326,12 +313,11 @@ pub async fn binding_list(
     auth: AuthUser,
     id: web::Path<Uuid>,
     query: web::Query<BindingListQuery>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
-    let page = Page::try_from(&PageQuery {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    })?;
+    page.validate()?;
+    let page = Page::try_from(&*page)?;
     Ok(HttpResponse::Ok()
         .json(bindings::for_unit(&state, &auth, id.into_inner(), query.status, page).await?))
 }
