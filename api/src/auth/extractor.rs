@@ -44,14 +44,6 @@ impl AuthUser {
         self.claims.grants.iter().any(|g| g.role == role)
     }
 
-    /// Whether the caller is this person (holds `person` for them).
-    pub fn is_person(&self, person_id: Uuid) -> bool {
-        self.claims
-            .grants
-            .iter()
-            .any(|g| g.role == Role::Person && g.person_id == Some(person_id))
-    }
-
     /// The first grant of `role`, or 403.
     pub fn require_role(&self, role: Role) -> Result<&Grant, ApiError> {
         self.claims

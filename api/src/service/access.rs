@@ -53,3 +53,61 @@ pub fn require_any(auth: &AuthUser, roles: &[Role]) -> Result<(), ServiceError> 
         ))
     }
 }
+
+/// The role-and-scope rule every scoped operation follows: hrss passes when
+/// `hrss_too`; a caller without `role` gets 403; a caller holding `role`
+/// only for other scopes gets 404 (`what` not found), so nothing reveals
+/// that another unit's or person's data exists.
+pub fn require_scoped(
+    auth: &AuthUser,
+    role: Role,
+    scope: Uuid,
+    hrss_too: bool,
+    what: &'static str,
+) -> Result<(), ServiceError> {
+    if hrss_too && auth.has_role(Role::Hrss) {
+        return Ok(());
+    }
+    if !auth.has_role(role) {
+        return Err(ServiceError::forbidden(
+            "forbidden",
+            format!("this operation needs the {} role", role.as_str()),
+        ));
+    }
+    if holds(auth, role, scope) {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound(what))
+    }
+}
+
+/// A LIKE pattern matching `text` anywhere, with `%`, `_` and `\` taken
+/// literally (use with `.escape('\\')`).
+pub fn like_contains(text: &str) -> sea_orm::sea_query::LikeExpr {
+    sea_orm::sea_query::LikeExpr::new(format!("%{}%", escape_like(text))).escape('\\')
+}
+
+/// A LIKE pattern matching text that starts with `text`, literally.
+pub fn like_prefix(text: &str) -> sea_orm::sea_query::LikeExpr {
+    sea_orm::sea_query::LikeExpr::new(format!("{}%", escape_like(text))).escape('\\')
+}
+
+fn escape_like(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| match c {
+            '\\' | '%' | '_' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod like_tests {
+    use super::escape_like;
+
+    #[test]
+    fn wildcards_and_the_escape_character_are_literal() {
+        assert_eq!(escape_like("50%_off\\x"), "50\\%\\_off\\\\x");
+        assert_eq!(escape_like("广州"), "广州");
+    }
+}

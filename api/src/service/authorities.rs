@@ -229,7 +229,7 @@ pub async fn list(
     filter: AuthorityFilter,
     page: Page,
 ) -> Result<AuthorityPage, ServiceError> {
-    let mut q = authority::Entity::find().order_by_asc(authority::Column::Id);
+    let mut q = authority::Entity::find();
     if let Some(s) = filter.status {
         q = q.filter(authority::Column::Status.eq(s.as_str()));
     }
@@ -249,11 +249,9 @@ pub async fn list(
             .await?;
         q = q.filter(authority::Column::Id.is_in(ids));
     }
-    if let Some(after) = page.after {
-        q = q.filter(authority::Column::Id.gt(after));
-    }
-    let rows = q.limit(page.fetch()).all(&state.db).await?;
-    let (rows, next_cursor) = page.finish(rows, |r| r.id);
+    let (rows, next_cursor) = page
+        .load(&state.db, q, authority::Column::Id, false, |r| r.id)
+        .await?;
     let mut series = series_of(&state.db, rows.iter().map(|r| r.id).collect()).await?;
     Ok(AuthorityPage {
         items: rows

@@ -4,9 +4,7 @@
 //! history is kept.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -131,9 +129,8 @@ async fn view_of(state: &AppState, b: binding::Model) -> Result<BindingView, Ser
 async fn page_of(
     state: &AppState,
     rows: Vec<binding::Model>,
-    page: Page,
+    next_cursor: Option<String>,
 ) -> Result<BindingPage, ServiceError> {
-    let (rows, next_cursor) = page.finish(rows, |r| r.id);
     let mut items = Vec::with_capacity(rows.len());
     for b in rows {
         items.push(view_of(state, b).await?);
@@ -155,15 +152,7 @@ pub async fn request(
     person_id: Uuid,
     unit_id: Uuid,
 ) -> Result<BindingView, ServiceError> {
-    if !auth.has_role(Role::Person) {
-        return Err(ServiceError::forbidden(
-            "forbidden",
-            "only a person asks to be bound",
-        ));
-    }
-    if !auth.is_person(person_id) {
-        return Err(ServiceError::NotFound("person"));
-    }
+    crate::service::access::require_scoped(auth, Role::Person, person_id, false, "person")?;
     let p = person::Entity::find_by_id(person_id)
         .one(&state.db)
         .await?
@@ -224,17 +213,14 @@ pub async fn for_unit(
     page: Page,
 ) -> Result<BindingPage, ServiceError> {
     require_admin(auth, unit_id)?;
-    let mut q = binding::Entity::find()
-        .filter(binding::Column::UnitId.eq(unit_id))
-        .order_by_asc(binding::Column::Id);
+    let mut q = binding::Entity::find().filter(binding::Column::UnitId.eq(unit_id));
     if let Some(s) = status {
         q = q.filter(binding::Column::Status.eq(s.as_str()));
     }
-    if let Some(after) = page.after {
-        q = q.filter(binding::Column::Id.gt(after));
-    }
-    let rows = q.limit(page.fetch()).all(&state.db).await?;
-    page_of(state, rows, page).await
+    let (rows, next_cursor) = page
+        .load(&state.db, q, binding::Column::Id, false, |r| r.id)
+        .await?;
+    page_of(state, rows, next_cursor).await
 }
 
 /// A person's binding history, newest first.
@@ -244,25 +230,12 @@ pub async fn history(
     person_id: Uuid,
     page: Page,
 ) -> Result<BindingPage, ServiceError> {
-    let own = auth.is_person(person_id);
-    if !own && !auth.has_role(Role::Hrss) {
-        return Err(if auth.has_role(Role::Person) {
-            ServiceError::NotFound("person")
-        } else {
-            ServiceError::forbidden(
-                "forbidden",
-                "only the person and hrss read a binding history",
-            )
-        });
-    }
-    let mut q = binding::Entity::find()
-        .filter(binding::Column::PersonId.eq(person_id))
-        .order_by_desc(binding::Column::Id);
-    if let Some(after) = page.after {
-        q = q.filter(binding::Column::Id.lt(after));
-    }
-    let rows = q.limit(page.fetch()).all(&state.db).await?;
-    page_of(state, rows, page).await
+    crate::service::access::require_scoped(auth, Role::Person, person_id, true, "person")?;
+    let q = binding::Entity::find().filter(binding::Column::PersonId.eq(person_id));
+    let (rows, next_cursor) = page
+        .load(&state.db, q, binding::Column::Id, true, |r| r.id)
+        .await?;
+    page_of(state, rows, next_cursor).await
 }
 
 /// R-PU-1: the unit approves or rejects a pending request.

@@ -3,9 +3,7 @@
 //! outside the catalogue or an approved plan counts at most as elective.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -83,17 +81,14 @@ pub async fn list(
     series: Option<&str>,
     page: Page,
 ) -> Result<CoursePage, ServiceError> {
-    let mut q = catalogue_course::Entity::find()
-        .filter(catalogue_course::Column::Year.eq(year.value()))
-        .order_by_asc(catalogue_course::Column::Id);
+    let mut q =
+        catalogue_course::Entity::find().filter(catalogue_course::Column::Year.eq(year.value()));
     if let Some(s) = series {
         q = q.filter(catalogue_course::Column::SeriesCode.eq(s));
     }
-    if let Some(after) = page.after {
-        q = q.filter(catalogue_course::Column::Id.gt(after));
-    }
-    let rows = q.limit(page.fetch()).all(&state.db).await?;
-    let (rows, next_cursor) = page.finish(rows, |r| r.id);
+    let (rows, next_cursor) = page
+        .load(&state.db, q, catalogue_course::Column::Id, false, |r| r.id)
+        .await?;
     Ok(CoursePage {
         items: rows.into_iter().map(view).collect(),
         next_cursor,

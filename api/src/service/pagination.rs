@@ -1,6 +1,9 @@
 //! Keyset pagination over time-ordered (v7) ids: `limit` and an opaque
 //! `cursor` in, `{items, next_cursor}` out (API.md "Lists").
 
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -57,6 +60,35 @@ impl Page {
     /// Rows to fetch: one more than the page, to know whether another follows.
     pub fn fetch(&self) -> u64 {
         self.limit + 1
+    }
+
+    /// Runs a list query keyed on a time-ordered id column: orders by it,
+    /// continues after the cursor, fetches one extra row, and gives the rows
+    /// with the next cursor. `newest_first` pages backwards in time.
+    pub async fn load<E, C>(
+        &self,
+        conn: &C,
+        query: Select<E>,
+        id: E::Column,
+        newest_first: bool,
+        key: impl Fn(&E::Model) -> Uuid,
+    ) -> Result<(Vec<E::Model>, Option<String>), DbErr>
+    where
+        E: EntityTrait,
+        C: ConnectionTrait,
+    {
+        let query = if newest_first {
+            query.order_by_desc(id)
+        } else {
+            query.order_by_asc(id)
+        };
+        let query = match self.after {
+            Some(after) if newest_first => query.filter(id.lt(after)),
+            Some(after) => query.filter(id.gt(after)),
+            None => query,
+        };
+        let rows = query.limit(self.fetch()).all(conn).await?;
+        Ok(self.finish(rows, key))
     }
 
     /// Cuts the extra row off and gives the cursor of the next page.

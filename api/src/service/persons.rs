@@ -9,10 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::Utc;
 use futures_util::future::BoxFuture;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -188,7 +185,7 @@ async fn access(
     auth: &AuthUser,
     p: &person::Model,
 ) -> Result<Option<bool>, ServiceError> {
-    if auth.has_role(Role::Hrss) || auth.is_person(p.id) {
+    if auth.has_role(Role::Hrss) || crate::service::access::holds(auth, Role::Person, p.id) {
         return Ok(Some(true));
     }
     if auth.has_role(Role::UnitAdmin)
@@ -205,17 +202,10 @@ async fn access(
 
 /// Roles that may read persons at all; the rest get 403.
 pub fn require_reader(auth: &AuthUser) -> Result<(), ServiceError> {
-    let ok = [Role::Person, Role::UnitAdmin, Role::Authority, Role::Hrss]
-        .iter()
-        .any(|r| auth.has_role(*r));
-    if ok {
-        Ok(())
-    } else {
-        Err(ServiceError::forbidden(
-            "forbidden",
-            "persons are not visible to this role",
-        ))
-    }
+    crate::service::access::require_any(
+        auth,
+        &[Role::Person, Role::UnitAdmin, Role::Authority, Role::Hrss],
+    )
 }
 
 /// One person, as the caller may see them.
@@ -251,7 +241,7 @@ pub async fn list(
     page: Page,
 ) -> Result<PersonPage, ServiceError> {
     require_reader(auth)?;
-    let mut q = person::Entity::find().order_by_asc(person::Column::Id);
+    let mut q = person::Entity::find();
     let reveal;
     if auth.has_role(Role::Hrss) {
         reveal = true;
@@ -319,13 +309,11 @@ pub async fn list(
         q = q.filter(person::Column::IdCardHash.eq(state.pii.hash("id_card", id.as_ref())));
     }
     if let Some(n) = &f.name {
-        q = q.filter(person::Column::Name.starts_with(n.as_str()));
+        q = q.filter(person::Column::Name.like(crate::service::access::like_prefix(n)));
     }
-    if let Some(after) = page.after {
-        q = q.filter(person::Column::Id.gt(after));
-    }
-    let rows = q.limit(page.fetch()).all(&state.db).await?;
-    let (rows, next_cursor) = page.finish(rows, |r| r.id);
+    let (rows, next_cursor) = page
+        .load(&state.db, q, person::Column::Id, false, |r| r.id)
+        .await?;
     let mut items = Vec::with_capacity(rows.len());
     for p in &rows {
         items.push(view(state, &state.db, p, reveal).await?);
@@ -424,20 +412,7 @@ pub async fn update(
 
 /// 404 unless the caller is this person (hrss may act too).
 fn require_self(auth: &AuthUser, id: Uuid) -> Result<(), ServiceError> {
-    if auth.has_role(Role::Hrss) {
-        return Ok(());
-    }
-    if !auth.has_role(Role::Person) {
-        return Err(ServiceError::forbidden(
-            "forbidden",
-            "only the person themself may do this",
-        ));
-    }
-    if auth.is_person(id) {
-        Ok(())
-    } else {
-        Err(ServiceError::NotFound("person"))
-    }
+    crate::service::access::require_scoped(auth, Role::Person, id, true, "person")
 }
 
 /// The holder passes real-name verification (R-ID-2): the name and number
@@ -449,13 +424,7 @@ pub async fn verify(
     name: PersonName,
     id_card_no: IdCardNo,
 ) -> Result<PersonView, ServiceError> {
-    if !auth.is_person(id) {
-        return Err(if auth.has_role(Role::Person) {
-            ServiceError::NotFound("person")
-        } else {
-            ServiceError::forbidden("forbidden", "only the person themself may verify")
-        });
-    }
+    crate::service::access::require_scoped(auth, Role::Person, id, false, "person")?;
     let p = person::Entity::find_by_id(id)
         .one(&state.db)
         .await?

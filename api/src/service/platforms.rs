@@ -10,9 +10,7 @@ use std::collections::BTreeSet;
 use base64::Engine;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
 
 use ce_entity::{platform, professional_series};
@@ -105,12 +103,10 @@ pub async fn create(
 
 /// A page of platforms, oldest first.
 pub async fn list(state: &AppState, page: Page) -> Result<PlatformPage, ServiceError> {
-    let mut q = platform::Entity::find().order_by_asc(platform::Column::Id);
-    if let Some(after) = page.after {
-        q = q.filter(platform::Column::Id.gt(after));
-    }
-    let rows = q.limit(page.fetch()).all(&state.db).await?;
-    let (rows, next_cursor) = page.finish(rows, |r| r.id);
+    let q = platform::Entity::find();
+    let (rows, next_cursor) = page
+        .load(&state.db, q, platform::Column::Id, false, |r| r.id)
+        .await?;
     Ok(PlatformPage {
         items: rows.into_iter().map(view).collect(),
         next_cursor,

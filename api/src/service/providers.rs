@@ -2,11 +2,7 @@
 //! preloaded city bases, and the directory.
 
 use chrono::Utc;
-use sea_orm::sea_query::LikeExpr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use uuid::Uuid;
 
 use ce_entity::provider;
@@ -114,19 +110,10 @@ pub async fn list(
     filter: ProviderFilter,
     page: Page,
 ) -> Result<ProviderPage, ServiceError> {
-    let mut q = provider::Entity::find().order_by_asc(provider::Column::Id);
+    let mut q = provider::Entity::find();
     if let Some(text) = filter.q.as_deref().filter(|t| !t.is_empty()) {
         // `%` and `_` in the text are literal, not wildcards.
-        let escaped: String = text
-            .chars()
-            .flat_map(|c| match c {
-                '\\' | '%' | '_' => vec!['\\', c],
-                c => vec![c],
-            })
-            .collect();
-        q = q.filter(
-            provider::Column::Name.like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
-        );
+        q = q.filter(provider::Column::Name.like(crate::service::access::like_contains(text)));
     }
     if let Some(level) = filter.level {
         q = q.filter(provider::Column::Level.eq(level.as_str()));
@@ -134,11 +121,9 @@ pub async fn list(
     if let Some(no) = filter.base_no {
         q = q.filter(provider::Column::BaseNo.eq(no));
     }
-    if let Some(after) = page.after {
-        q = q.filter(provider::Column::Id.gt(after));
-    }
-    let rows = q.limit(page.fetch()).all(&state.db).await?;
-    let (rows, next_cursor) = page.finish(rows, |r| r.id);
+    let (rows, next_cursor) = page
+        .load(&state.db, q, provider::Column::Id, false, |r| r.id)
+        .await?;
     Ok(ProviderPage {
         items: rows.into_iter().map(view).collect(),
         next_cursor,

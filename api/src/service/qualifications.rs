@@ -8,7 +8,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -186,7 +186,7 @@ pub async fn list(
     page: Page,
 ) -> Result<QualificationPage, ServiceError> {
     require_any(auth, READERS)?;
-    let mut q = qualification::Entity::find().order_by_asc(qualification::Column::Id);
+    let mut q = qualification::Entity::find();
     if !auth.has_role(Role::Hrss) {
         q = q.filter(
             Condition::any()
@@ -200,11 +200,9 @@ pub async fn list(
     if let Some(p) = filter.provider_id {
         q = q.filter(qualification::Column::ProviderId.eq(p));
     }
-    if let Some(after) = page.after {
-        q = q.filter(qualification::Column::Id.gt(after));
-    }
-    let rows = q.limit(page.fetch()).all(&state.db).await?;
-    let (rows, next_cursor) = page.finish(rows, |r| r.id);
+    let (rows, next_cursor) = page
+        .load(&state.db, q, qualification::Column::Id, false, |r| r.id)
+        .await?;
     Ok(QualificationPage {
         items: rows.into_iter().map(view).collect(),
         next_cursor,

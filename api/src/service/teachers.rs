@@ -2,9 +2,7 @@
 //! disable, delete. Only enabled teachers can be chosen for a class.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -92,21 +90,7 @@ fn view(t: teacher::Model) -> TeacherView {
 
 /// The owner's admins manage its roster; hrss may read (and act).
 fn require_owner(auth: &AuthUser, owner: OwnerType, owner_id: Uuid) -> Result<(), ServiceError> {
-    if auth.has_role(Role::Hrss) {
-        return Ok(());
-    }
-    let role = owner.role();
-    if !auth.has_role(role) {
-        return Err(ServiceError::forbidden(
-            "forbidden",
-            format!("this roster is managed by the {} role", role.as_str()),
-        ));
-    }
-    if crate::service::access::holds(auth, role, owner_id) {
-        Ok(())
-    } else {
-        Err(ServiceError::NotFound("roster"))
-    }
+    crate::service::access::require_scoped(auth, owner.role(), owner_id, true, "roster")
 }
 
 async fn owner_exists(state: &AppState, owner: OwnerType, id: Uuid) -> Result<(), ServiceError> {
@@ -133,15 +117,12 @@ pub async fn list(
 ) -> Result<TeacherPage, ServiceError> {
     require_owner(auth, owner, owner_id)?;
     owner_exists(state, owner, owner_id).await?;
-    let mut q = teacher::Entity::find()
+    let q = teacher::Entity::find()
         .filter(teacher::Column::OwnerType.eq(owner.as_str()))
-        .filter(teacher::Column::OwnerId.eq(owner_id))
-        .order_by_asc(teacher::Column::Id);
-    if let Some(after) = page.after {
-        q = q.filter(teacher::Column::Id.gt(after));
-    }
-    let rows = q.limit(page.fetch()).all(&state.db).await?;
-    let (rows, next_cursor) = page.finish(rows, |r| r.id);
+        .filter(teacher::Column::OwnerId.eq(owner_id));
+    let (rows, next_cursor) = page
+        .load(&state.db, q, teacher::Column::Id, false, |r| r.id)
+        .await?;
     Ok(TeacherPage {
         items: rows.into_iter().map(view).collect(),
         next_cursor,

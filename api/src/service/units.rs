@@ -5,7 +5,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -115,20 +115,7 @@ fn require_account(auth: &AuthUser) -> Result<(), ServiceError> {
 
 /// 403 without `unit_admin` (or hrss), 404 for another unit.
 pub fn require_admin(auth: &AuthUser, unit_id: Uuid) -> Result<(), ServiceError> {
-    if auth.has_role(Role::Hrss) {
-        return Ok(());
-    }
-    if !auth.has_role(Role::UnitAdmin) {
-        return Err(ServiceError::forbidden(
-            "forbidden",
-            "this operation needs the unit_admin role",
-        ));
-    }
-    if crate::service::access::holds(auth, Role::UnitAdmin, unit_id) {
-        Ok(())
-    } else {
-        Err(ServiceError::NotFound("unit"))
-    }
+    crate::service::access::require_scoped(auth, Role::UnitAdmin, unit_id, true, "unit")
 }
 
 /// R-ID-4: registers a unit; the caller becomes its first admin (R-ID-5).
@@ -174,15 +161,13 @@ pub async fn search(
     page: Page,
 ) -> Result<UnitPage, ServiceError> {
     require_account(auth)?;
-    let mut query = unit::Entity::find().order_by_asc(unit::Column::Id);
+    let mut query = unit::Entity::find();
     if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
-        query = query.filter(unit::Column::Name.contains(q));
+        query = query.filter(unit::Column::Name.like(crate::service::access::like_contains(q)));
     }
-    if let Some(after) = page.after {
-        query = query.filter(unit::Column::Id.gt(after));
-    }
-    let rows = query.limit(page.fetch()).all(&state.db).await?;
-    let (rows, next_cursor) = page.finish(rows, |r| r.id);
+    let (rows, next_cursor) = page
+        .load(&state.db, query, unit::Column::Id, false, |r| r.id)
+        .await?;
     Ok(UnitPage {
         items: rows.into_iter().map(view).collect(),
         next_cursor,
