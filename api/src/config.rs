@@ -35,6 +35,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub database: DatabaseSettings,
     pub limits: LimitSettings,
+    pub training: TrainingSettings,
 }
 
 /// Tokens, one-time codes and lock-out.
@@ -76,6 +77,23 @@ pub struct LimitSettings {
     pub attachment_bytes: usize,
 }
 
+/// Training policy.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainingSettings {
+    /// R-CP-3: a face-to-face class is filed at most this many days before
+    /// it starts (开班前30日内), and no later than its start.
+    pub filing_window_days: u32,
+}
+
+impl Default for TrainingSettings {
+    fn default() -> Self {
+        Self {
+            filing_window_days: 30,
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -89,6 +107,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             database: DatabaseSettings::default(),
             limits: LimitSettings::default(),
+            training: TrainingSettings::default(),
         }
     }
 }

@@ -37,6 +37,9 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
         (name = "platforms", description = "Learning-platform clients that push completed hours"),
         (name = "providers", description = "Training providers, the city-level bases, and their qualifications per series"),
         (name = "authorities", description = "Industry authorities: applications province → city → district and their review"),
+        (name = "course-plans", description = "Professional course plans of providers, units and authorities, and their review"),
+        (name = "classes", description = "Classes under course plans: filing, lifecycle, enrolment, results, closing into records"),
+        (name = "records", description = "Continuing-education records of hours"),
         (name = "attachments", description = "Uploaded documents (PDF, PNG, JPEG)"),
         (name = "operations", description = "Health and metrics for operators"),
     )

@@ -10,6 +10,7 @@ mod m20261127_000001_reference_data;
 mod m20261127_000002_accounts;
 mod m20261127_000003_parties;
 mod m20261127_000004_catalogue;
+mod m20261127_000005_training;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_accounts::Migration),
             Box::new(m20261127_000003_parties::Migration),
             Box::new(m20261127_000004_catalogue::Migration),
+            Box::new(m20261127_000005_training::Migration),
         ]
     }
 }

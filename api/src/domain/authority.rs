@@ -105,6 +105,35 @@ impl Region {
         Ok(Self(s.to_string()))
     }
 
+    /// A division code of any level, the level read from its form.
+    ///
+    /// # Errors
+    /// `region_invalid` when the code is not a six-digit division code.
+    pub fn parse_any(s: &str) -> Result<(Self, AuthorityLevel), DomainError> {
+        let t = s.trim();
+        let level = if t.ends_with("0000") {
+            AuthorityLevel::Province
+        } else if t.ends_with("00") {
+            AuthorityLevel::City
+        } else {
+            AuthorityLevel::District
+        };
+        Self::parse(t, level).map(|r| (r, level))
+    }
+
+    /// The codes that cover this region, most specific first: itself, its
+    /// city, its province (without repeats).
+    pub fn covering(&self) -> Vec<String> {
+        let mut out = vec![self.0.clone()];
+        for n in [4, 2] {
+            let code = format!("{:0<6}", &self.0[..n]);
+            if !out.contains(&code) {
+                out.push(code);
+            }
+        }
+        out
+    }
+
     /// Whether this region lies within `parent`, a region of `parent_level`.
     pub fn within(&self, parent: &str, parent_level: AuthorityLevel) -> bool {
         let n = parent_level.prefix_len();
@@ -122,6 +151,21 @@ impl AsRef<str> for Region {
 mod tests {
     use super::*;
     use AuthorityLevel::*;
+
+    #[test]
+    fn any_level_is_read_from_the_code_and_covered_upwards() {
+        let (r, level) = Region::parse_any("440106").unwrap();
+        assert_eq!(level, District);
+        assert_eq!(r.covering(), ["440106", "440100", "440000"]);
+        let (r, level) = Region::parse_any("440100").unwrap();
+        assert_eq!(level, City);
+        assert_eq!(r.covering(), ["440100", "440000"]);
+        let (r, level) = Region::parse_any("440000").unwrap();
+        assert_eq!(level, Province);
+        assert_eq!(r.covering(), ["440000"]);
+        assert!(Region::parse_any("4401").is_err());
+        assert!(Region::parse_any("000000").is_err());
+    }
 
     #[test]
     fn r_au_1_regions_fit_their_level() {

@@ -7,12 +7,15 @@
 
 pub mod attachment;
 pub mod authority;
+pub mod class;
 pub mod credit_code;
 pub mod hours;
 pub mod id_card;
 pub mod name;
 pub mod password;
 pub mod phone;
+pub mod plan;
+pub mod record;
 pub mod review;
 pub mod year;
 

@@ -5,10 +5,13 @@ pub mod attachments;
 pub mod auth;
 pub mod authorities;
 pub mod catalogue;
+pub mod classes;
 pub mod health;
 pub mod persons;
+pub mod plans;
 pub mod platforms;
 pub mod providers;
+pub mod records;
 pub mod teachers;
 pub mod units;
 
@@ -148,7 +151,24 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(attachments::attachment_download)
             .service(catalogue::series_list)
             .service(catalogue::catalogue_list)
-            .service(catalogue::catalogue_publish),
+            .service(catalogue::catalogue_publish)
+            .service(plans::course_plan_create)
+            .service(plans::course_plan_list)
+            .service(plans::course_plan_review_batch)
+            .service(plans::course_plan_view)
+            .service(plans::course_plan_update)
+            .service(plans::course_plan_submit)
+            .service(plans::course_plan_review)
+            .service(classes::class_create)
+            .service(classes::class_list)
+            .service(classes::class_view)
+            .service(classes::class_transition)
+            .service(classes::enrollment_create)
+            .service(classes::enrollment_list)
+            .service(classes::enrollment_review)
+            .service(classes::enrollment_result)
+            .service(records::record_list)
+            .service(records::record_view),
     )
     .service(health::health_live)
     .service(health::health_ready)

@@ -298,6 +298,9 @@ pub async fn review(
         },
     )
     .await?;
+    if status == BindingStatus::Approved {
+        crate::service::records::adopt_parked(&txn, b.person_id, unit_id).await?;
+    }
     txn.commit().await?;
     let b = binding::Entity::find_by_id(b.id)
         .one(&state.db)
@@ -347,6 +350,7 @@ pub async fn add_person(
         return Err(already_bound());
     }
     let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
     let b = binding::ActiveModel {
         id: Set(Uuid::now_v7()),
         person_id: Set(p.id),
@@ -362,9 +366,11 @@ pub async fn add_person(
         created_at: Set(now),
         version: Set(1),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await
     .on_unique("already_bound", "the person is bound to a unit already")?;
+    crate::service::records::adopt_parked(&txn, p.id, unit_id).await?;
+    txn.commit().await?;
     view_of(state, b).await
 }
 

@@ -4,6 +4,7 @@
 //! so two reviewers cannot both decide the same item.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -147,6 +148,42 @@ pub fn updated_once(rows_affected: u64, read_version: i32) -> Result<(), Service
             current: None,
         })
     }
+}
+
+/// Writes `changes` to the row `id` and bumps its version, only if the
+/// version is still `version`: of two concurrent writers one wins, the
+/// other gets 412. `updated_at` is set to now.
+pub async fn write_versioned<E, C>(
+    conn: &C,
+    cols: Versioned<E::Column>,
+    id: Uuid,
+    version: i32,
+    changes: Vec<(E::Column, SimpleExpr)>,
+) -> Result<(), ServiceError>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let mut update = E::update_many()
+        .col_expr(cols.version, Expr::col(cols.version).add(1))
+        .col_expr(cols.updated_at, Expr::value(Utc::now()));
+    for (col, value) in changes {
+        update = update.col_expr(col, value);
+    }
+    let res = update
+        .filter(cols.id.eq(id))
+        .filter(cols.version.eq(version))
+        .exec(conn)
+        .await?;
+    updated_once(res.rows_affected, version)
+}
+
+/// The id, version and update-time columns of a versioned table.
+#[derive(Debug, Clone, Copy)]
+pub struct Versioned<Col> {
+    pub id: Col,
+    pub version: Col,
+    pub updated_at: Col,
 }
 
 /// The error for a decision the state machine refuses.

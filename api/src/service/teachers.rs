@@ -218,10 +218,18 @@ pub async fn update(
         .ok_or(ServiceError::NotFound("teacher"))
 }
 
-/// R-T-1: deletes a teacher no class refers to. Classes arrive with the
-/// training issue; until then no teacher is in use.
+/// R-T-1: deletes a teacher no class refers to; one that teaches or heads
+/// a class is disabled instead (409 `teacher_in_use`).
 pub async fn delete(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<(), ServiceError> {
     let t = find_for(state, auth, id).await?;
-    teacher::Entity::delete_by_id(t.id).exec(&state.db).await?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    if crate::service::classes::teacher_in_use(&txn, t.id).await? {
+        return Err(ServiceError::conflict(
+            "teacher_in_use",
+            "a class names this teacher; disable the teacher (PATCH enabled: false) instead",
+        ));
+    }
+    teacher::Entity::delete_by_id(t.id).exec(&txn).await?;
+    txn.commit().await?;
     Ok(())
 }

@@ -1,0 +1,132 @@
+//! Course plans (R-CP-1): drafted by their owner, submitted to the
+//! authority of their series and region, decided by it (R-RV-1). A pure
+//! state machine; services persist its result.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::review::Decision;
+
+/// Where a course plan stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    /// Being written by its owner; not yet seen by the authority.
+    Draft,
+    /// Waiting for the authority's decision.
+    Submitted,
+    /// May run classes that accept enrolment.
+    Approved,
+    /// Returned to the owner to change and submit again.
+    Returned,
+    /// Refused for good.
+    Closed,
+}
+
+/// What can happen to a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanEvent {
+    /// The owner sends a draft or a returned plan to the authority.
+    Submit,
+    Decide(Decision),
+}
+
+/// A transition the plan state machine does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {event:?} a plan that is {from:?}")]
+pub struct IllegalPlanTransition {
+    pub from: PlanStatus,
+    pub event: PlanEvent,
+}
+
+impl PlanStatus {
+    pub const ALL: [PlanStatus; 5] = [
+        PlanStatus::Draft,
+        PlanStatus::Submitted,
+        PlanStatus::Approved,
+        PlanStatus::Returned,
+        PlanStatus::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanStatus::Draft => "draft",
+            PlanStatus::Submitted => "submitted",
+            PlanStatus::Approved => "approved",
+            PlanStatus::Returned => "returned",
+            PlanStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// R-CP-1, R-RV-1: drafts and returned plans are submitted; only a
+    /// submitted plan is decided.
+    pub fn transition(self, event: PlanEvent) -> Result<Self, IllegalPlanTransition> {
+        use PlanStatus::*;
+        match (self, event) {
+            (Draft | Returned, PlanEvent::Submit) => Ok(Submitted),
+            (Submitted, PlanEvent::Decide(Decision::Approve)) => Ok(Approved),
+            (Submitted, PlanEvent::Decide(Decision::RejectClose)) => Ok(Closed),
+            (Submitted, PlanEvent::Decide(Decision::RejectReturn)) => Ok(Returned),
+            (from, event) => Err(IllegalPlanTransition { from, event }),
+        }
+    }
+
+    /// The owner may change the plan only while it is a draft or returned.
+    pub fn editable(self) -> bool {
+        matches!(self, PlanStatus::Draft | PlanStatus::Returned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Decision::*;
+    use PlanStatus::*;
+
+    const ALL_EVENTS: [PlanEvent; 4] = [
+        PlanEvent::Submit,
+        PlanEvent::Decide(Approve),
+        PlanEvent::Decide(RejectClose),
+        PlanEvent::Decide(RejectReturn),
+    ];
+
+    #[test]
+    fn r_cp_1_every_status_and_event_exhaustively() {
+        for from in PlanStatus::ALL {
+            for event in ALL_EVENTS {
+                let expected = match (from, event) {
+                    (Draft, PlanEvent::Submit) | (Returned, PlanEvent::Submit) => Some(Submitted),
+                    (Submitted, PlanEvent::Decide(Approve)) => Some(Approved),
+                    (Submitted, PlanEvent::Decide(RejectClose)) => Some(Closed),
+                    (Submitted, PlanEvent::Decide(RejectReturn)) => Some(Returned),
+                    _ => None,
+                };
+                assert_eq!(
+                    from.transition(event).ok(),
+                    expected,
+                    "{from:?} + {event:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn r_rv_1_only_drafts_and_returned_plans_are_editable() {
+        for s in PlanStatus::ALL {
+            assert_eq!(s.editable(), matches!(s, Draft | Returned), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in PlanStatus::ALL {
+            assert_eq!(PlanStatus::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(PlanStatus::parse("open"), None);
+    }
+}

@@ -1,0 +1,334 @@
+//! Continuing-education records (继续教育记录, R-RC-1..3). This module
+//! holds what closing a class needs (R-CL-3, R-CL-4), parking records of a
+//! person with no unit until they bind, and the scoped reads; declarations,
+//! unit review and platform push extend it.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use ce_entity::{
+    authority, class, course_plan, enrollment, provider, record, record_contribution, unit,
+};
+
+use crate::auth::{AuthUser, Role};
+use crate::domain::Hours;
+use crate::domain::Year;
+use crate::domain::class::EnrollmentStatus;
+use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
+use crate::error::ServiceError;
+use crate::service::access::{holds, orgs, require_any};
+use crate::service::pagination::Page;
+use crate::service::persons::current_unit;
+use crate::service::plans::{Owner, OwnerType};
+use crate::state::AppState;
+
+/// A record of hours.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecordView {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    /// The declared year (申报年度) the hours count for.
+    #[schema(minimum = 2017, maximum = 2100)]
+    pub year: i32,
+    pub category: RecordCategory,
+    /// Series code; `null` for public subjects.
+    #[schema(max_length = 64)]
+    pub series: Option<String>,
+    #[schema(max_length = 200)]
+    pub course_name: String,
+    #[schema(minimum = 0, maximum = 10000)]
+    pub hours: f64,
+    /// Assessment result (考核结果).
+    #[schema(max_length = 100)]
+    pub result: Option<String>,
+    pub source: RecordSource,
+    pub provider_id: Option<Uuid>,
+    /// Who ran the training.
+    #[schema(max_length = 100)]
+    pub provider_name: Option<String>,
+    /// The class that created the record (source `class_closure`).
+    pub class_id: Option<Uuid>,
+    /// The unit that reviews the record; `null` while the person has no
+    /// unit: the record waits as `pending_unit_review` and goes to the unit
+    /// the person binds to next.
+    pub unit_id: Option<Uuid>,
+    pub status: RecordStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[schema(minimum = 1)]
+    pub version: i32,
+}
+
+/// A page of records.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecordPage {
+    pub items: Vec<RecordView>,
+    pub next_cursor: Option<String>,
+}
+
+/// Filters of the record list.
+#[derive(Debug, Default)]
+pub struct RecordFilter {
+    pub person_id: Option<Uuid>,
+    pub year: Option<Year>,
+    pub status: Option<RecordStatus>,
+    pub category: Option<RecordCategory>,
+    pub source: Option<RecordSource>,
+}
+
+pub fn view(m: record::Model) -> RecordView {
+    RecordView {
+        id: m.id,
+        person_id: m.person_id,
+        year: m.year,
+        category: RecordCategory::parse(&m.category).unwrap_or(RecordCategory::Elective),
+        series: m.series_code,
+        course_name: m.course_name,
+        hours: Hours::from_tenths(u32::try_from(m.hours_tenths).unwrap_or(0)).as_f64(),
+        result: m.result,
+        source: RecordSource::parse(&m.source).unwrap_or(RecordSource::SelfDeclared),
+        provider_id: m.provider_id,
+        provider_name: m.provider_name,
+        class_id: m.class_id,
+        unit_id: m.unit_id,
+        status: RecordStatus::parse(&m.status).unwrap_or(RecordStatus::Closed),
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        version: m.version,
+    }
+}
+
+/// The name of the organisation that ran a plan's classes.
+async fn owner_name<C: ConnectionTrait>(conn: &C, owner: Owner) -> Result<String, ServiceError> {
+    let name = match owner.kind {
+        OwnerType::Provider => provider::Entity::find_by_id(owner.id)
+            .one(conn)
+            .await?
+            .map(|m| m.name),
+        OwnerType::Unit => unit::Entity::find_by_id(owner.id)
+            .one(conn)
+            .await?
+            .map(|m| m.name),
+        OwnerType::Authority => authority::Entity::find_by_id(owner.id)
+            .one(conn)
+            .await?
+            .map(|m| m.name),
+    };
+    Ok(name.unwrap_or_default())
+}
+
+/// What an assessment says on the record.
+fn result_text(score: Option<i32>) -> String {
+    match score {
+        Some(s) => format!("passed ({s})"),
+        None => "passed".into(),
+    }
+}
+
+/// R-CL-3, R-CL-4: inside the closing transaction, gives every accepted
+/// learner who passed the class's hours: added to their live professional
+/// record of the same course name and year, or in a new record. Either way
+/// the record goes (back) to the learner's current unit for review
+/// (R-RC-3). A contribution row per class and learner, unique, means a
+/// class can never give the same learner its hours twice.
+pub async fn from_closed_class<C: ConnectionTrait>(
+    conn: &C,
+    c: &class::Model,
+    p: &course_plan::Model,
+) -> Result<u32, ServiceError> {
+    let owner = Owner::of(p)?;
+    let provider_name = owner_name(conn, owner).await?;
+    let provider_id = (owner.kind == OwnerType::Provider).then_some(owner.id);
+    let learners = enrollment::Entity::find()
+        .filter(enrollment::Column::ClassId.eq(c.id))
+        .filter(enrollment::Column::Status.eq(EnrollmentStatus::Accepted.as_str()))
+        .filter(enrollment::Column::Passed.eq(true))
+        .order_by_asc(enrollment::Column::Id)
+        .all(conn)
+        .await?;
+    let live = [
+        RecordStatus::PendingUnitReview.as_str(),
+        RecordStatus::Approved.as_str(),
+        RecordStatus::Returned.as_str(),
+    ];
+    let now = Utc::now();
+    let mut credited = 0;
+    for e in learners {
+        let already = record_contribution::Entity::find()
+            .filter(record_contribution::Column::ClassId.eq(c.id))
+            .filter(record_contribution::Column::PersonId.eq(e.person_id))
+            .one(conn)
+            .await?;
+        if already.is_some() {
+            continue;
+        }
+        let unit_id = current_unit(conn, e.person_id).await?;
+        let existing = record::Entity::find()
+            .filter(record::Column::PersonId.eq(e.person_id))
+            .filter(record::Column::Year.eq(p.year))
+            .filter(record::Column::Category.eq(RecordCategory::Professional.as_str()))
+            .filter(record::Column::CourseName.eq(&p.course_name))
+            .filter(record::Column::Status.is_in(live))
+            .order_by_asc(record::Column::Id)
+            .one(conn)
+            .await?;
+        let record_id = match existing {
+            // R-CL-4: the same course and year accumulate; the added hours
+            // are new to the unit, so the record is reviewed again.
+            Some(r) => {
+                let mut update = record::Entity::update_many()
+                    .col_expr(
+                        record::Column::HoursTenths,
+                        Expr::col(record::Column::HoursTenths).add(c.hours_tenths),
+                    )
+                    .col_expr(
+                        record::Column::Status,
+                        Expr::value(RecordStatus::PendingUnitReview.as_str()),
+                    )
+                    .col_expr(
+                        record::Column::Version,
+                        Expr::col(record::Column::Version).add(1),
+                    )
+                    .col_expr(record::Column::UpdatedAt, Expr::value(now));
+                if let Some(u) = unit_id {
+                    update = update.col_expr(record::Column::UnitId, Expr::value(u));
+                }
+                update
+                    .filter(record::Column::Id.eq(r.id))
+                    .exec(conn)
+                    .await?;
+                r.id
+            }
+            None => {
+                record::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    person_id: Set(e.person_id),
+                    year: Set(p.year),
+                    category: Set(RecordCategory::Professional.as_str().into()),
+                    series_code: Set(Some(p.series_code.clone())),
+                    course_name: Set(p.course_name.clone()),
+                    hours_tenths: Set(c.hours_tenths),
+                    result: Set(Some(result_text(e.score))),
+                    source: Set(RecordSource::ClassClosure.as_str().into()),
+                    provider_id: Set(provider_id),
+                    provider_name: Set(Some(provider_name.clone())),
+                    class_id: Set(Some(c.id)),
+                    platform_id: Set(None),
+                    external_id: Set(None),
+                    unit_id: Set(unit_id),
+                    status: Set(RecordStatus::PendingUnitReview.as_str().into()),
+                    attachment_ids: Set(serde_json::json!([])),
+                    completed_at: Set(Some(now)),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    version: Set(1),
+                }
+                .insert(conn)
+                .await?
+                .id
+            }
+        };
+        record_contribution::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            record_id: Set(record_id),
+            class_id: Set(c.id),
+            person_id: Set(e.person_id),
+            hours_tenths: Set(c.hours_tenths),
+            created_at: Set(now),
+        }
+        .insert(conn)
+        .await?;
+        credited += 1;
+    }
+    Ok(credited)
+}
+
+/// Sends the records a person's closed classes parked (no unit at the
+/// time) to the unit the person is now bound to. Called in the binding's
+/// transaction.
+pub async fn adopt_parked<C: ConnectionTrait>(
+    conn: &C,
+    person_id: Uuid,
+    unit_id: Uuid,
+) -> Result<(), ServiceError> {
+    record::Entity::update_many()
+        .col_expr(record::Column::UnitId, Expr::value(unit_id))
+        .col_expr(
+            record::Column::Version,
+            Expr::col(record::Column::Version).add(1),
+        )
+        .col_expr(record::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(record::Column::PersonId.eq(person_id))
+        .filter(record::Column::UnitId.is_null())
+        .filter(record::Column::Status.eq(RecordStatus::PendingUnitReview.as_str()))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+const READERS: &[Role] = &[Role::Hrss, Role::UnitAdmin, Role::Person];
+
+/// hrss sees every record; a person their own; a unit admin those sent to
+/// the unit.
+fn visible(auth: &AuthUser, r: &record::Model) -> bool {
+    auth.has_role(Role::Hrss)
+        || holds(auth, Role::Person, r.person_id)
+        || r.unit_id.is_some_and(|u| holds(auth, Role::UnitAdmin, u))
+}
+
+/// A page of the records the caller may see, oldest first.
+pub async fn list(
+    state: &AppState,
+    auth: &AuthUser,
+    filter: RecordFilter,
+    page: Page,
+) -> Result<RecordPage, ServiceError> {
+    require_any(auth, READERS)?;
+    let mut q = record::Entity::find();
+    if !auth.has_role(Role::Hrss) {
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(record::Column::PersonId.is_in(orgs(auth, Role::Person)))
+                .add(record::Column::UnitId.is_in(orgs(auth, Role::UnitAdmin))),
+        );
+    }
+    if let Some(p) = filter.person_id {
+        q = q.filter(record::Column::PersonId.eq(p));
+    }
+    if let Some(y) = filter.year {
+        q = q.filter(record::Column::Year.eq(y.value()));
+    }
+    if let Some(s) = filter.status {
+        q = q.filter(record::Column::Status.eq(s.as_str()));
+    }
+    if let Some(c) = filter.category {
+        q = q.filter(record::Column::Category.eq(c.as_str()));
+    }
+    if let Some(s) = filter.source {
+        q = q.filter(record::Column::Source.eq(s.as_str()));
+    }
+    let (rows, next_cursor) = page
+        .load(&state.db, q, record::Column::Id, false, |r| r.id)
+        .await?;
+    Ok(RecordPage {
+        items: rows.into_iter().map(view).collect(),
+        next_cursor,
+    })
+}
+
+/// One record, if the caller may see it.
+pub async fn get(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<RecordView, ServiceError> {
+    require_any(auth, READERS)?;
+    let r = record::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|r| visible(auth, r))
+        .ok_or(ServiceError::NotFound("record"))?;
+    Ok(view(r))
+}

@@ -1,0 +1,33 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "records")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub year: i32,
+    pub category: String,
+    pub series_code: Option<String>,
+    pub course_name: String,
+    pub hours_tenths: i32,
+    pub result: Option<String>,
+    pub source: String,
+    pub provider_id: Option<Uuid>,
+    pub provider_name: Option<String>,
+    pub class_id: Option<Uuid>,
+    pub platform_id: Option<Uuid>,
+    pub external_id: Option<String>,
+    pub unit_id: Option<Uuid>,
+    pub status: String,
+    pub attachment_ids: Json,
+    pub completed_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
