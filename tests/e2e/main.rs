@@ -16,4 +16,5 @@ mod platforms;
 mod providers;
 mod spec;
 mod teachers;
+mod training;
 mod units;

@@ -548,7 +548,10 @@ pub async fn enrol(
         .first()
         .copied()
         .ok_or_else(|| ServiceError::forbidden("forbidden", "only a person enrols in a class"))?;
-    let (c, p) = load_visible(state, auth, class_id).await?;
+    // Not `load_visible`: a person holding the id of a class whose plan is
+    // not approved yet learns why they cannot enrol (409), not a 404.
+    let c = load(&state.db, class_id).await?;
+    let p = plans::load(&state.db, c.plan_id).await?;
     let me = person::Entity::find_by_id(person_id)
         .one(&state.db)
         .await?

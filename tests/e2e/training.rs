@@ -1,0 +1,890 @@
+//! Course plans, classes, enrolment and closing into records (R-CP-1..4,
+//! R-CL-1..4, R-PQ-3, R-AU-3, R-RV-1).
+
+use ce_sdk::{Client, call, types};
+use chrono::{Days, FixedOffset, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+const COURSE: &str = "护理安全管理";
+
+fn today() -> NaiveDate {
+    let shanghai = FixedOffset::east_opt(8 * 3600).unwrap();
+    Utc::now().with_timezone(&shanghai).date_naive()
+}
+
+fn year() -> i32 {
+    use chrono::Datelike;
+    today().year()
+}
+
+fn in_days(n: i64) -> NaiveDate {
+    if n >= 0 {
+        today().checked_add_days(Days::new(n as u64)).unwrap()
+    } else {
+        today().checked_sub_days(Days::new((-n) as u64)).unwrap()
+    }
+}
+
+fn qm(v: i32) -> String {
+    format!("\"{v}\"")
+}
+
+/// A nursing authority with a catalogue course, and a provider it qualified
+/// in nursing, with one enabled teacher.
+struct Training {
+    authority: Client,
+    authority_view: types::AuthorityView,
+    provider: Client,
+    provider_view: types::ProviderView,
+    teacher: Uuid,
+}
+
+async fn training(app: &TestApp) -> Training {
+    let (authority, authority_view) = app.province_authority(&["nursing"]).await;
+    publish(&authority, "nursing", COURSE).await;
+    let (provider, provider_view) = app.provider_admin().await;
+    let q = call!(provider.api().qualification_apply(
+        &provider_view.id,
+        &types::ApplyQualificationRequest {
+            series: "nursing".parse().unwrap(),
+            authority_id: authority_view.id,
+            attachment_ids: None,
+        }
+    ))
+    .expect("applying");
+    call!(
+        authority
+            .api()
+            .qualification_review(&q.id, None, &decision(types::Decision::Approve))
+    )
+    .expect("qualifying");
+    let teacher = call!(provider.api().provider_teacher_create(
+        &provider_view.id,
+        &types::TeacherCreateRequest {
+            name: "王老师".parse().unwrap(),
+            title: None,
+        }
+    ))
+    .expect("teacher")
+    .id;
+    Training {
+        authority,
+        authority_view,
+        provider,
+        provider_view,
+        teacher,
+    }
+}
+
+async fn publish(authority: &Client, series: &str, name: &str) {
+    call!(authority.api().catalogue_publish(
+        year(),
+        &types::CourseCreateRequest {
+            series: series.parse().unwrap(),
+            name: name.parse().unwrap(),
+            hours: Some(24.0),
+        }
+    ))
+    .expect("publishing a course");
+}
+
+fn plan_for(provider_id: Uuid, series: &str) -> types::CreatePlanRequest {
+    types::CreatePlanRequest {
+        provider_id: Some(provider_id),
+        unit_id: None,
+        authority_id: None,
+        series: series.parse().unwrap(),
+        year: year(),
+        course_name: COURSE.parse().unwrap(),
+        region: None,
+        description: None,
+    }
+}
+
+fn class_req(
+    mode: types::ClassMode,
+    start: NaiveDate,
+    capacity: u32,
+    teachers: &[Uuid],
+) -> types::CreateClassRequest {
+    types::CreateClassRequest {
+        name: "第一期".parse().unwrap(),
+        mode,
+        start_date: start,
+        end_date: start.checked_add_days(Days::new(2)).unwrap(),
+        hours: 24.0,
+        capacity: capacity.try_into().unwrap(),
+        venue: Some("广州".parse().unwrap()),
+        content: None,
+        teacher_ids: teachers.to_vec(),
+        head_teacher_id: teachers.first().copied(),
+    }
+}
+
+fn to(t: types::ClassTarget) -> types::TransitionRequest {
+    types::TransitionRequest { to: t }
+}
+
+impl Training {
+    /// A draft plan of the provider's.
+    async fn draft(&self) -> types::PlanView {
+        call!(
+            self.provider
+                .api()
+                .course_plan_create(&plan_for(self.provider_view.id, "nursing"))
+        )
+        .expect("drafting a plan")
+    }
+
+    /// A plan the authority approved.
+    async fn approved_plan(&self) -> types::PlanView {
+        let plan = self.draft().await;
+        call!(self.provider.api().course_plan_submit(&plan.id, None)).expect("submitting");
+        call!(self.authority.api().course_plan_review(
+            &plan.id,
+            None,
+            &decision(types::Decision::Approve)
+        ))
+        .expect("approving")
+    }
+
+    /// An accepting face-to-face class of an approved plan.
+    async fn class(&self, capacity: u32) -> types::ClassView {
+        let plan = self.approved_plan().await;
+        self.class_of(&plan, capacity).await
+    }
+
+    async fn class_of(&self, plan: &types::PlanView, capacity: u32) -> types::ClassView {
+        call!(self.provider.api().class_create(
+            &plan.id,
+            &class_req(
+                types::ClassMode::FaceToFace,
+                in_days(5),
+                capacity,
+                &[self.teacher]
+            )
+        ))
+        .expect("filing a class")
+    }
+
+    /// Enrols, accepts, opens, enters results, closes.
+    async fn run(&self, class: &types::ClassView, learners: &[(&Signed, bool)]) {
+        for (l, passed) in learners {
+            let e = call!(l.client.api().enrollment_create(&class.id)).expect("enrolling");
+            call!(self.provider.api().enrollment_review(
+                &e.id,
+                None,
+                &types::EnrollmentReviewRequest {
+                    decision: types::EnrollmentDecision::Accept
+                }
+            ))
+            .expect("accepting");
+            let _ = passed;
+        }
+        call!(self.provider.api().class_transition(
+            &class.id,
+            None,
+            &to(types::ClassTarget::Open)
+        ))
+        .expect("opening");
+        let enrolments =
+            call!(
+                self.provider
+                    .api()
+                    .enrollment_list(&class.id, None, None, None)
+            )
+            .unwrap();
+        for (l, passed) in learners {
+            let e = enrolments
+                .items
+                .iter()
+                .find(|e| e.person_id == l.person_id())
+                .unwrap();
+            call!(self.provider.api().enrollment_result(
+                &e.id,
+                None,
+                &types::ResultRequest {
+                    score: Some(if *passed { 88 } else { 40 }),
+                    passed: *passed,
+                }
+            ))
+            .expect("entering a result");
+        }
+        call!(self.provider.api().class_transition(
+            &class.id,
+            None,
+            &to(types::ClassTarget::Closed)
+        ))
+        .expect("closing");
+    }
+}
+
+/// A verified person bound to the unit of `admin`.
+async fn learner_of(app: &TestApp, admin: &Signed, unit: &types::UnitView) -> Signed {
+    let l = app.verified_person().await;
+    call!(admin.client.api().unit_person_add(
+        &unit.id,
+        &types::UnitPersonAddRequest {
+            id_card_no: l.person.id_card_no.parse().unwrap(),
+            name: "张三".parse().unwrap(),
+        }
+    ))
+    .expect("binding the learner");
+    l
+}
+
+async fn records_of(client: &Client) -> Vec<types::RecordView> {
+    call!(client.api().record_list(None, None, None, None, None, None, None))
+        .unwrap()
+        .items
+}
+
+#[tokio::test]
+async fn r_cl_3_r_cl_4_from_qualification_to_closed_class_each_unit_receives_its_records() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    let (admin_a, unit_a) = app.unit().await;
+    let (admin_b, unit_b) = app.unit().await;
+    let passes = learner_of(&app, &admin_a, &unit_a).await;
+    let repeats = learner_of(&app, &admin_b, &unit_b).await;
+    let fails = learner_of(&app, &admin_a, &unit_a).await;
+
+    // R-CP-1: draft → submitted (to the nursing authority) → approved.
+    let plan = t.draft().await;
+    assert_eq!(plan.status, types::PlanStatus::Draft);
+    assert_eq!(plan.provider_id, Some(t.provider_view.id));
+    assert_eq!(plan.reviewer_authority_id, None);
+    let submitted = call!(t.provider.api().course_plan_submit(&plan.id, None)).unwrap();
+    assert_eq!(submitted.status, types::PlanStatus::Submitted);
+    assert_eq!(submitted.reviewer_authority_id, Some(t.authority_view.id));
+    let approved = call!(t.authority.api().course_plan_review(
+        &plan.id,
+        Some(&qm(2).parse().unwrap()),
+        &decision(types::Decision::Approve)
+    ))
+    .unwrap();
+    assert_eq!(approved.status, types::PlanStatus::Approved);
+    let detail = call!(t.provider.api().course_plan_view(&plan.id)).unwrap();
+    assert_eq!(detail.reviews.len(), 1);
+
+    // An earlier class of the same course gives `repeats` a record already.
+    let earlier = t.class_of(&approved, 10).await;
+    t.run(&earlier, &[(&repeats, true)]).await;
+    let before = records_of(&repeats.client).await;
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].hours, 24.0);
+
+    // The class: three places, three learners.
+    let class = t.class_of(&approved, 3).await;
+    assert_eq!(class.status, types::ClassStatus::Accepting);
+    assert_eq!(class.capacity.get(), 3);
+    assert_eq!(class.enrolled_count, 0);
+    assert!(class.plan_approved);
+    t.run(&class, &[(&passes, true), (&repeats, true), (&fails, false)])
+        .await;
+    let closed = call!(t.provider.api().class_view(&class.id)).unwrap();
+    assert_eq!(closed.status, types::ClassStatus::Closed);
+    assert_eq!(closed.enrolled_count, 3);
+    assert!(closed.closed_at.is_some());
+
+    // Unit A receives the record of the learner who passed, none for the
+    // one who failed.
+    let a = records_of(&admin_a.client).await;
+    assert_eq!(a.len(), 1, "{a:?}");
+    let r = &a[0];
+    assert_eq!(r.person_id, passes.person_id());
+    assert_eq!(r.unit_id, Some(unit_a.id));
+    assert_eq!(r.year, year());
+    assert_eq!(r.category, types::RecordCategory::Professional);
+    assert_eq!(r.series.as_ref().map(|s| s.as_str()), Some("nursing"));
+    assert_eq!(r.course_name.as_str(), COURSE);
+    assert_eq!(r.hours, 24.0);
+    assert_eq!(r.source, types::RecordSource::ClassClosure);
+    assert_eq!(r.status, types::RecordStatus::PendingUnitReview);
+    assert_eq!(r.provider_id, Some(t.provider_view.id));
+    assert_eq!(r.class_id, Some(class.id));
+    assert!(records_of(&fails.client).await.is_empty());
+
+    // R-CL-4: unit B's learner has one record with both classes' hours.
+    let b = records_of(&admin_b.client).await;
+    assert_eq!(b.len(), 1, "{b:?}");
+    assert_eq!(b[0].id, before[0].id);
+    assert_eq!(b[0].hours, 48.0);
+    assert_eq!(b[0].unit_id, Some(unit_b.id));
+    assert_eq!(b[0].status, types::RecordStatus::PendingUnitReview);
+
+    // Closing twice never doubles hours.
+    let err = call!(t.provider.api().class_transition(
+        &class.id,
+        None,
+        &to(types::ClassTarget::Closed)
+    ))
+    .unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("illegal_transition"));
+    let again = call!(repeats.client.api().record_view(&b[0].id)).unwrap();
+    assert_eq!(again.hours, 48.0);
+
+    // Records are scoped: unit B cannot read unit A's record.
+    let err = call!(admin_b.client.api().record_view(&r.id)).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let hrss = app.hrss().await;
+    assert_eq!(records_of(&hrss).await.len(), 2);
+}
+
+#[tokio::test]
+async fn r_cl_3_a_learner_without_a_unit_gets_the_record_when_they_bind() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    let loner = app.verified_person().await;
+    let class = t.class(5).await;
+    t.run(&class, &[(&loner, true)]).await;
+    let mine = records_of(&loner.client).await;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].unit_id, None);
+    assert_eq!(mine[0].status, types::RecordStatus::PendingUnitReview);
+
+    let (admin, unit) = app.unit().await;
+    assert!(records_of(&admin.client).await.is_empty());
+    call!(admin.client.api().unit_person_add(
+        &unit.id,
+        &types::UnitPersonAddRequest {
+            id_card_no: loner.person.id_card_no.parse().unwrap(),
+            name: "张三".parse().unwrap(),
+        }
+    ))
+    .unwrap();
+    let theirs = records_of(&admin.client).await;
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].id, mine[0].id);
+    assert_eq!(theirs[0].unit_id, Some(unit.id));
+}
+
+#[tokio::test]
+async fn r_pq_3_a_provider_plans_only_in_a_series_it_is_qualified_for() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    let (engineering, _) = app.province_authority(&["engineering"]).await;
+    publish(&engineering, "engineering", COURSE).await;
+    let err = call!(
+        t.provider
+            .api()
+            .course_plan_create(&plan_for(t.provider_view.id, "engineering"))
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    assert_eq!(err.code(), Some("not_qualified"));
+
+    // R-CP-2: the course must be in the year's catalogue.
+    let mut off = plan_for(t.provider_view.id, "nursing");
+    off.course_name = "不在目录中的课程".parse().unwrap();
+    let err = call!(t.provider.api().course_plan_create(&off)).unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    assert_eq!(err.code(), Some("course_not_in_catalogue"));
+
+    // Exactly one owner.
+    let mut two = plan_for(t.provider_view.id, "nursing");
+    two.unit_id = Some(Uuid::now_v7());
+    let err = call!(t.provider.api().course_plan_create(&two)).unwrap_err();
+    assert_eq!(err.code(), Some("owner_invalid"));
+
+    // Another provider's admin: 404; a person: 403.
+    let (other, _) = app.provider_admin().await;
+    let err = call!(
+        other
+            .api()
+            .course_plan_create(&plan_for(t.provider_view.id, "nursing"))
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let person = app.person().await;
+    let err = call!(
+        person
+            .client
+            .api()
+            .course_plan_create(&plan_for(t.provider_view.id, "nursing"))
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+}
+
+#[tokio::test]
+async fn r_cp_3_face_to_face_classes_are_filed_within_the_window() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    let plan = t.approved_plan().await;
+    for start in [in_days(31), in_days(-1)] {
+        let err = call!(t.provider.api().class_create(
+            &plan.id,
+            &class_req(types::ClassMode::FaceToFace, start, 10, &[t.teacher])
+        ))
+        .unwrap_err();
+        assert_eq!(err.status(), Some(422), "{start}");
+        assert_eq!(err.code(), Some("filing_window"));
+    }
+    for start in [in_days(0), in_days(30)] {
+        call!(t.provider.api().class_create(
+            &plan.id,
+            &class_req(types::ClassMode::FaceToFace, start, 10, &[t.teacher])
+        ))
+        .unwrap();
+    }
+    // Online classes are not filed against the window.
+    let online = call!(t.provider.api().class_create(
+        &plan.id,
+        &class_req(types::ClassMode::Online, in_days(60), 10, &[t.teacher])
+    ))
+    .unwrap();
+    assert_eq!(online.mode, types::ClassMode::Online);
+    // End before start.
+    let mut bad = class_req(types::ClassMode::FaceToFace, in_days(3), 10, &[t.teacher]);
+    bad.end_date = in_days(2);
+    let err = call!(t.provider.api().class_create(&plan.id, &bad)).unwrap_err();
+    assert_eq!(err.code(), Some("dates_invalid"));
+}
+
+#[tokio::test]
+async fn r_cp_4_teachers_are_enabled_teachers_of_the_owner() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    let plan = t.approved_plan().await;
+    let (other, other_view) = app.provider_admin().await;
+    let stranger = call!(other.api().provider_teacher_create(
+        &other_view.id,
+        &types::TeacherCreateRequest {
+            name: "外人".parse().unwrap(),
+            title: None,
+        }
+    ))
+    .unwrap();
+    let err = call!(t.provider.api().class_create(
+        &plan.id,
+        &class_req(types::ClassMode::FaceToFace, in_days(3), 10, &[stranger.id])
+    ))
+    .unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    assert_eq!(err.code(), Some("teacher_invalid"));
+
+    // A disabled teacher of the owner is refused too.
+    call!(t.provider.api().teacher_update(
+        &t.teacher,
+        None,
+        &types::TeacherUpdateRequest {
+            enabled: Some(false),
+            name: None,
+            title: None,
+        }
+    ))
+    .unwrap();
+    let err = call!(t.provider.api().class_create(
+        &plan.id,
+        &class_req(types::ClassMode::FaceToFace, in_days(3), 10, &[t.teacher])
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), Some("teacher_invalid"));
+}
+
+#[tokio::test]
+async fn r_t_1_a_teacher_a_class_names_cannot_be_deleted() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    t.class(5).await;
+    let err = call!(t.provider.api().teacher_delete(&t.teacher)).unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("teacher_in_use"));
+    let spare = call!(t.provider.api().provider_teacher_create(
+        &t.provider_view.id,
+        &types::TeacherCreateRequest {
+            name: "备用".parse().unwrap(),
+            title: None,
+        }
+    ))
+    .unwrap();
+    call!(t.provider.api().teacher_delete(&spare.id)).unwrap();
+}
+
+#[tokio::test]
+async fn r_cl_1_illegal_transitions_are_refused() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    let class = t.class(5).await;
+    let step = |target| {
+        let api = t.provider.api();
+        let id = class.id;
+        async move { call!(api.class_transition(&id, None, &to(target))) }
+    };
+    let err = step(types::ClassTarget::Closed).await.unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("illegal_transition"));
+    let open = step(types::ClassTarget::Open).await.unwrap();
+    assert_eq!(open.status, types::ClassStatus::Open);
+    assert_eq!(
+        step(types::ClassTarget::Open).await.unwrap_err().code(),
+        Some("illegal_transition")
+    );
+    let cancelled = step(types::ClassTarget::Cancelled).await.unwrap();
+    assert_eq!(cancelled.status, types::ClassStatus::Cancelled);
+    for target in [
+        types::ClassTarget::Open,
+        types::ClassTarget::Closed,
+        types::ClassTarget::Cancelled,
+    ] {
+        assert_eq!(
+            step(target).await.unwrap_err().code(),
+            Some("illegal_transition")
+        );
+    }
+    // A stale If-Match is 412.
+    let err = call!(t.provider.api().class_transition(
+        &class.id,
+        Some(&qm(1).parse().unwrap()),
+        &to(types::ClassTarget::Open)
+    ))
+    .unwrap_err();
+    assert_eq!(err.status(), Some(412));
+    // Only the owner moves a class: another provider gets 404.
+    let (other, _) = app.provider_admin().await;
+    let err = call!(other.api().class_transition(
+        &class.id,
+        None,
+        &to(types::ClassTarget::Open)
+    ))
+    .unwrap_err();
+    assert_eq!(err.status(), Some(404));
+}
+
+#[tokio::test]
+async fn r_cl_2_full_classes_and_double_enrolment_are_refused() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    let class = t.class(2).await;
+    let one = app.verified_person().await;
+    let two = app.verified_person().await;
+    let three = app.verified_person().await;
+    let e1 = call!(one.client.api().enrollment_create(&class.id)).unwrap();
+    assert_eq!(e1.status, types::EnrollmentStatus::Pending);
+    let err = call!(one.client.api().enrollment_create(&class.id)).unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("already_enrolled"));
+    call!(two.client.api().enrollment_create(&class.id)).unwrap();
+    let err = call!(three.client.api().enrollment_create(&class.id)).unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("class_full"));
+    let seen = call!(three.client.api().class_view(&class.id)).unwrap();
+    assert_eq!(seen.enrolled_count, 2);
+
+    // Cancelling an enrolment frees the place.
+    call!(t.provider.api().enrollment_review(
+        &e1.id,
+        None,
+        &types::EnrollmentReviewRequest {
+            decision: types::EnrollmentDecision::Cancel
+        }
+    ))
+    .unwrap();
+    call!(three.client.api().enrollment_create(&class.id)).unwrap();
+    // A person sees only their own enrolment; the owner sees all three.
+    let own = call!(three.client.api().enrollment_list(&class.id, None, None, None)).unwrap();
+    assert_eq!(own.items.len(), 1);
+    let all = call!(t.provider.api().enrollment_list(&class.id, None, None, None)).unwrap();
+    assert_eq!(all.items.len(), 3);
+
+    // An unverified person cannot enrol.
+    let unverified = app.person().await;
+    let err = call!(unverified.client.api().enrollment_create(&class.id)).unwrap_err();
+    assert_eq!(err.code(), Some("not_verified"));
+}
+
+#[tokio::test]
+async fn r_cp_1_classes_of_unapproved_plans_take_no_enrolment() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    let plan = t.draft().await;
+    let class = t.class_of(&plan, 5).await;
+    assert!(!class.plan_approved);
+    let person = app.verified_person().await;
+    let err = call!(person.client.api().enrollment_create(&class.id)).unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("plan_not_approved"));
+    // Nor can it open, and others do not see it.
+    let err = call!(t.provider.api().class_transition(
+        &class.id,
+        None,
+        &to(types::ClassTarget::Open)
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), Some("plan_not_approved"));
+    let err = call!(person.client.api().class_view(&class.id)).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let listed = call!(
+        person
+            .client
+            .api()
+            .class_list(None, None, None, None, None, None, None, None)
+    )
+    .unwrap();
+    assert!(listed.items.iter().all(|c| c.id != class.id));
+    let mine = call!(t.provider.api().class_list(
+        None,
+        None,
+        None,
+        Some(&plan.id),
+        None,
+        None,
+        None,
+        None
+    ))
+    .unwrap();
+    assert_eq!(mine.items.len(), 1);
+}
+
+#[tokio::test]
+async fn r_rv_1_an_authority_of_another_series_cannot_review() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    let plan = t.draft().await;
+    call!(t.provider.api().course_plan_submit(&plan.id, None)).unwrap();
+    let (engineering, _) = app.province_authority(&["engineering"]).await;
+    let err = call!(engineering.api().course_plan_review(
+        &plan.id,
+        None,
+        &decision(types::Decision::Approve)
+    ))
+    .unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let err = call!(engineering.api().course_plan_view(&plan.id)).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let batch = types::BatchReviewRequest {
+        ids: vec![plan.id],
+        decision: types::Decision::Approve,
+        comment: None,
+    };
+    let res = call!(engineering.api().course_plan_review_batch(&batch)).unwrap();
+    assert!(!res.results[0].ok);
+    assert_eq!(res.results[0].code.as_deref(), Some("not_found"));
+    // The plan's own authority decides in batch; a second batch finds
+    // nothing left to decide.
+    let res = call!(t.authority.api().course_plan_review_batch(&batch)).unwrap();
+    assert!(res.results[0].ok);
+    assert_eq!(res.results[0].status.as_deref(), Some("approved"));
+    let res = call!(t.authority.api().course_plan_review_batch(&batch)).unwrap();
+    assert_eq!(res.results[0].code.as_deref(), Some("illegal_transition"));
+    // A provider is no reviewer.
+    let err = call!(t.provider.api().course_plan_review(
+        &plan.id,
+        None,
+        &decision(types::Decision::Approve)
+    ))
+    .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+}
+
+#[tokio::test]
+async fn r_rv_1_a_returned_plan_is_edited_and_submitted_again() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    publish(&t.authority, "nursing", "感染控制").await;
+    let plan = t.draft().await;
+    call!(t.provider.api().course_plan_submit(&plan.id, None)).unwrap();
+    let change = types::UpdatePlanRequest {
+        course_name: Some("感染控制".parse().unwrap()),
+        description: None,
+        region: None,
+        series: None,
+        year: None,
+    };
+    let err = call!(t.provider.api().course_plan_update(&plan.id, None, &change)).unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("not_editable"));
+    let returned = call!(t.authority.api().course_plan_review(
+        &plan.id,
+        None,
+        &types::ReviewRequest {
+            decision: types::Decision::RejectReturn,
+            comment: Some("请修改课程".parse().unwrap()),
+        }
+    ))
+    .unwrap();
+    assert_eq!(returned.status, types::PlanStatus::Returned);
+    let changed = call!(t.provider.api().course_plan_update(
+        &plan.id,
+        Some(&qm(returned.version.get() as i32).parse().unwrap()),
+        &change
+    ))
+    .unwrap();
+    assert_eq!(changed.course_name.as_str(), "感染控制");
+    let again = call!(t.provider.api().course_plan_submit(&plan.id, None)).unwrap();
+    assert_eq!(again.status, types::PlanStatus::Submitted);
+    let closed = call!(t.authority.api().course_plan_review(
+        &plan.id,
+        None,
+        &decision(types::Decision::RejectClose)
+    ))
+    .unwrap();
+    assert_eq!(closed.status, types::PlanStatus::Closed);
+    // A closed plan can neither change nor hold classes.
+    let err = call!(t.provider.api().course_plan_update(&plan.id, None, &change)).unwrap_err();
+    assert_eq!(err.code(), Some("not_editable"));
+    let err = call!(t.provider.api().class_create(
+        &plan.id,
+        &class_req(types::ClassMode::FaceToFace, in_days(3), 10, &[t.teacher])
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), Some("plan_closed"));
+    let detail = call!(t.provider.api().course_plan_view(&plan.id)).unwrap();
+    let decisions: Vec<_> = detail.reviews.iter().map(|r| r.decision.as_str()).collect();
+    assert_eq!(decisions, ["reject_return", "reject_close"]);
+    assert_eq!(detail.reviews[0].comment.as_deref(), Some("请修改课程"));
+}
+
+#[tokio::test]
+async fn r_au_3_an_authority_declares_plans_and_runs_classes_itself() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    let plan = call!(t.authority.api().course_plan_create(&types::CreatePlanRequest {
+        provider_id: None,
+        unit_id: None,
+        authority_id: Some(t.authority_view.id),
+        series: "nursing".parse().unwrap(),
+        year: year(),
+        course_name: COURSE.parse().unwrap(),
+        region: None,
+        description: None,
+    }))
+    .unwrap();
+    assert_eq!(plan.authority_id, Some(t.authority_view.id));
+    assert_eq!(plan.region.as_str(), "440000");
+    let submitted = call!(t.authority.api().course_plan_submit(&plan.id, None)).unwrap();
+    assert_eq!(submitted.reviewer_authority_id, Some(t.authority_view.id));
+    call!(t.authority.api().course_plan_review(
+        &plan.id,
+        None,
+        &decision(types::Decision::Approve)
+    ))
+    .unwrap();
+    // Authorities keep no roster: any enabled teacher may teach.
+    let class = call!(t.authority.api().class_create(
+        &plan.id,
+        &class_req(types::ClassMode::Online, in_days(1), 10, &[t.teacher])
+    ))
+    .unwrap();
+    assert_eq!(class.owner_type, types::OwnerType::Authority);
+    // An authority of another series may not declare in nursing.
+    let (engineering, engineering_view) = app.province_authority(&["engineering"]).await;
+    let err = call!(engineering.api().course_plan_create(&types::CreatePlanRequest {
+        provider_id: None,
+        unit_id: None,
+        authority_id: Some(engineering_view.id),
+        series: "nursing".parse().unwrap(),
+        year: year(),
+        course_name: COURSE.parse().unwrap(),
+        region: None,
+        description: None,
+    }))
+    .unwrap_err();
+    assert_eq!(err.code(), Some("series_not_supervised"));
+}
+
+#[tokio::test]
+async fn r_cp_1_a_units_plan_goes_to_the_most_local_authority_of_its_series() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    // A Guangzhou (city) nursing authority under the province one.
+    let p = app.register().await;
+    let city = app.login_person(&p).await;
+    let applied = call!(city.api().authority_apply(&authority_application(
+        types::AuthorityLevel::City,
+        "440100",
+        &["nursing"],
+        Some(t.authority_view.id)
+    )))
+    .unwrap();
+    call!(t.authority.api().authority_review(
+        &applied.id,
+        None,
+        &decision(types::Decision::Approve)
+    ))
+    .unwrap();
+    let (admin, unit) = app.unit().await;
+    let plan = |region: Option<&str>| types::CreatePlanRequest {
+        provider_id: None,
+        unit_id: Some(unit.id),
+        authority_id: None,
+        series: "nursing".parse().unwrap(),
+        year: year(),
+        course_name: COURSE.parse().unwrap(),
+        region: region.map(|r| r.parse().unwrap()),
+        description: None,
+    };
+    let in_tianhe = call!(admin.client.api().course_plan_create(&plan(Some("440106")))).unwrap();
+    let s = call!(admin.client.api().course_plan_submit(&in_tianhe.id, None)).unwrap();
+    assert_eq!(s.reviewer_authority_id, Some(applied.id));
+    let provincial = call!(admin.client.api().course_plan_create(&plan(None))).unwrap();
+    assert_eq!(provincial.region.as_str(), "440000");
+    let s = call!(admin.client.api().course_plan_submit(&provincial.id, None)).unwrap();
+    assert_eq!(s.reviewer_authority_id, Some(t.authority_view.id));
+    // The city authority sees only the plan submitted to it.
+    let seen = call!(city.api().course_plan_list(None, None, None, None, None, None)).unwrap();
+    assert_eq!(seen.items.len(), 1);
+    assert_eq!(seen.items[0].id, in_tianhe.id);
+    // Another unit's admin cannot read the plan.
+    let (other, _) = app.unit().await;
+    let err = call!(other.client.api().course_plan_view(&in_tianhe.id)).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let err = call!(other.client.api().course_plan_submit(&in_tianhe.id, None)).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+}
+
+#[tokio::test]
+async fn r_cl_2_results_are_entered_while_the_class_is_open() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    let class = t.class(5).await;
+    let learner = app.verified_person().await;
+    let e = call!(learner.client.api().enrollment_create(&class.id)).unwrap();
+    let result = types::ResultRequest {
+        score: Some(90),
+        passed: true,
+    };
+    // Not accepted yet, and not open.
+    let err = call!(t.provider.api().enrollment_result(&e.id, None, &result)).unwrap_err();
+    assert_eq!(err.code(), Some("class_not_open"));
+    call!(t.provider.api().enrollment_review(
+        &e.id,
+        None,
+        &types::EnrollmentReviewRequest {
+            decision: types::EnrollmentDecision::Accept
+        }
+    ))
+    .unwrap();
+    let err = call!(t.provider.api().enrollment_review(
+        &e.id,
+        None,
+        &types::EnrollmentReviewRequest {
+            decision: types::EnrollmentDecision::Accept
+        }
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), Some("illegal_transition"));
+    call!(t.provider.api().class_transition(
+        &class.id,
+        None,
+        &to(types::ClassTarget::Open)
+    ))
+    .unwrap();
+    let done = call!(t.provider.api().enrollment_result(&e.id, None, &result)).unwrap();
+    assert_eq!(done.score, Some(90));
+    assert_eq!(done.passed, Some(true));
+    // Enrolment closes when the class opens.
+    let late = app.verified_person().await;
+    let err = call!(late.client.api().enrollment_create(&class.id)).unwrap_err();
+    assert_eq!(err.code(), Some("class_not_accepting"));
+    // Only the class owner enters results.
+    let (other, _) = app.provider_admin().await;
+    let err = call!(other.api().enrollment_result(&e.id, None, &result)).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let err = call!(learner.client.api().enrollment_result(&e.id, None, &result)).unwrap_err();
+    assert_eq!(err.status(), Some(403));
+}
