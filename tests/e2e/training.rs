@@ -183,19 +183,18 @@ impl Training {
             .expect("accepting");
             let _ = passed;
         }
-        call!(self.provider.api().class_transition(
-            &class.id,
-            None,
-            &to(types::ClassTarget::Open)
-        ))
+        call!(
+            self.provider
+                .api()
+                .class_transition(&class.id, None, &to(types::ClassTarget::Open))
+        )
         .expect("opening");
-        let enrolments =
-            call!(
-                self.provider
-                    .api()
-                    .enrollment_list(&class.id, None, None, None)
-            )
-            .unwrap();
+        let enrolments = call!(
+            self.provider
+                .api()
+                .enrollment_list(&class.id, None, None, None)
+        )
+        .unwrap();
         for (l, passed) in learners {
             let e = enrolments
                 .items
@@ -236,9 +235,13 @@ async fn learner_of(app: &TestApp, admin: &Signed, unit: &types::UnitView) -> Si
 }
 
 async fn records_of(client: &Client) -> Vec<types::RecordView> {
-    call!(client.api().record_list(None, None, None, None, None, None, None))
-        .unwrap()
-        .items
+    call!(
+        client
+            .api()
+            .record_list(None, None, None, None, None, None, None)
+    )
+    .unwrap()
+    .items
 }
 
 #[tokio::test]
@@ -282,8 +285,11 @@ async fn r_cl_3_r_cl_4_from_qualification_to_closed_class_each_unit_receives_its
     assert_eq!(class.capacity.get(), 3);
     assert_eq!(class.enrolled_count, 0);
     assert!(class.plan_approved);
-    t.run(&class, &[(&passes, true), (&repeats, true), (&fails, false)])
-        .await;
+    t.run(
+        &class,
+        &[(&passes, true), (&repeats, true), (&fails, false)],
+    )
+    .await;
     let closed = call!(t.provider.api().class_view(&class.id)).unwrap();
     assert_eq!(closed.status, types::ClassStatus::Closed);
     assert_eq!(closed.enrolled_count, 3);
@@ -546,11 +552,11 @@ async fn r_cl_1_illegal_transitions_are_refused() {
     assert_eq!(err.status(), Some(412));
     // Only the owner moves a class: another provider gets 404.
     let (other, _) = app.provider_admin().await;
-    let err = call!(other.api().class_transition(
-        &class.id,
-        None,
-        &to(types::ClassTarget::Open)
-    ))
+    let err = call!(
+        other
+            .api()
+            .class_transition(&class.id, None, &to(types::ClassTarget::Open))
+    )
     .unwrap_err();
     assert_eq!(err.status(), Some(404));
 }
@@ -586,9 +592,20 @@ async fn r_cl_2_full_classes_and_double_enrolment_are_refused() {
     .unwrap();
     call!(three.client.api().enrollment_create(&class.id)).unwrap();
     // A person sees only their own enrolment; the owner sees all three.
-    let own = call!(three.client.api().enrollment_list(&class.id, None, None, None)).unwrap();
+    let own = call!(
+        three
+            .client
+            .api()
+            .enrollment_list(&class.id, None, None, None)
+    )
+    .unwrap();
     assert_eq!(own.items.len(), 1);
-    let all = call!(t.provider.api().enrollment_list(&class.id, None, None, None)).unwrap();
+    let all = call!(
+        t.provider
+            .api()
+            .enrollment_list(&class.id, None, None, None)
+    )
+    .unwrap();
     assert_eq!(all.items.len(), 3);
 
     // An unverified person cannot enrol.
@@ -743,16 +760,20 @@ async fn r_rv_1_a_returned_plan_is_edited_and_submitted_again() {
 async fn r_au_3_an_authority_declares_plans_and_runs_classes_itself() {
     let app = spawn_app().await;
     let t = training(&app).await;
-    let plan = call!(t.authority.api().course_plan_create(&types::CreatePlanRequest {
-        provider_id: None,
-        unit_id: None,
-        authority_id: Some(t.authority_view.id),
-        series: "nursing".parse().unwrap(),
-        year: year(),
-        course_name: COURSE.parse().unwrap(),
-        region: None,
-        description: None,
-    }))
+    let plan = call!(
+        t.authority
+            .api()
+            .course_plan_create(&types::CreatePlanRequest {
+                provider_id: None,
+                unit_id: None,
+                authority_id: Some(t.authority_view.id),
+                series: "nursing".parse().unwrap(),
+                year: year(),
+                course_name: COURSE.parse().unwrap(),
+                region: None,
+                description: None,
+            })
+    )
     .unwrap();
     assert_eq!(plan.authority_id, Some(t.authority_view.id));
     assert_eq!(plan.region.as_str(), "440000");
@@ -773,16 +794,20 @@ async fn r_au_3_an_authority_declares_plans_and_runs_classes_itself() {
     assert_eq!(class.owner_type, types::OwnerType::Authority);
     // An authority of another series may not declare in nursing.
     let (engineering, engineering_view) = app.province_authority(&["engineering"]).await;
-    let err = call!(engineering.api().course_plan_create(&types::CreatePlanRequest {
-        provider_id: None,
-        unit_id: None,
-        authority_id: Some(engineering_view.id),
-        series: "nursing".parse().unwrap(),
-        year: year(),
-        course_name: COURSE.parse().unwrap(),
-        region: None,
-        description: None,
-    }))
+    let err = call!(
+        engineering
+            .api()
+            .course_plan_create(&types::CreatePlanRequest {
+                provider_id: None,
+                unit_id: None,
+                authority_id: Some(engineering_view.id),
+                series: "nursing".parse().unwrap(),
+                year: year(),
+                course_name: COURSE.parse().unwrap(),
+                region: None,
+                description: None,
+            })
+    )
     .unwrap_err();
     assert_eq!(err.code(), Some("series_not_supervised"));
 }
@@ -826,7 +851,11 @@ async fn r_cp_1_a_units_plan_goes_to_the_most_local_authority_of_its_series() {
     let s = call!(admin.client.api().course_plan_submit(&provincial.id, None)).unwrap();
     assert_eq!(s.reviewer_authority_id, Some(t.authority_view.id));
     // The city authority sees only the plan submitted to it.
-    let seen = call!(city.api().course_plan_list(None, None, None, None, None, None)).unwrap();
+    let seen = call!(
+        city.api()
+            .course_plan_list(None, None, None, None, None, None)
+    )
+    .unwrap();
     assert_eq!(seen.items.len(), 1);
     assert_eq!(seen.items[0].id, in_tianhe.id);
     // Another unit's admin cannot read the plan.
@@ -868,11 +897,11 @@ async fn r_cl_2_results_are_entered_while_the_class_is_open() {
     ))
     .unwrap_err();
     assert_eq!(err.code(), Some("illegal_transition"));
-    call!(t.provider.api().class_transition(
-        &class.id,
-        None,
-        &to(types::ClassTarget::Open)
-    ))
+    call!(
+        t.provider
+            .api()
+            .class_transition(&class.id, None, &to(types::ClassTarget::Open))
+    )
     .unwrap();
     let done = call!(t.provider.api().enrollment_result(&e.id, None, &result)).unwrap();
     assert_eq!(done.score, Some(90));

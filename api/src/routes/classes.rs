@@ -44,6 +44,7 @@ pub struct CreateClassRequest {
     /// 拟招人数.
     #[schema(minimum = 1, maximum = 100000, example = 60)]
     #[validate(range(min = 1, max = 100000, code = "capacity_invalid"))]
+    #[serde(deserialize_with = "super::whole::i32")]
     pub capacity: i32,
     #[schema(max_length = 200, nullable = false)]
     #[validate(length(max = 200))]
@@ -351,6 +352,7 @@ pub struct ResultRequest {
     /// Score out of 100, if the class scores.
     #[schema(minimum = 0, maximum = 100, nullable = false)]
     #[validate(range(min = 0, max = 100, code = "score_invalid"))]
+    #[serde(default, deserialize_with = "super::whole::opt_i32")]
     pub score: Option<i32>,
     /// Whether the learner passed: only those who passed get a record.
     pub passed: bool,

@@ -14,6 +14,7 @@ pub mod providers;
 pub mod records;
 pub mod teachers;
 pub mod units;
+pub mod whole;
 
 use actix_web::web;
 use futures_util::StreamExt;

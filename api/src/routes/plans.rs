@@ -37,6 +37,7 @@ pub struct CreatePlanRequest {
     pub series: SeriesCode,
     #[schema(minimum = 2017, maximum = 2100, example = 2026)]
     #[validate(range(min = 2017, max = 2100, code = "year_invalid"))]
+    #[serde(deserialize_with = "super::whole::i32")]
     pub year: i32,
     /// A course of the year's catalogue for the series (R-CP-2).
     #[schema(
@@ -216,6 +217,7 @@ pub struct UpdatePlanRequest {
     pub series: Option<SeriesCode>,
     #[schema(minimum = 2017, maximum = 2100, nullable = false)]
     #[validate(range(min = 2017, max = 2100, code = "year_invalid"))]
+    #[serde(default, deserialize_with = "super::whole::opt_i32")]
     pub year: Option<i32>,
     #[schema(min_length = 1, max_length = 200, pattern = r"\S", nullable = false)]
     #[validate(length(min = 1, max = 200))]
