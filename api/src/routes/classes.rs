@@ -287,7 +287,8 @@ pub struct EnrollmentListQuery {
 
 /// List a class's enrolments
 ///
-/// The class owner and hrss see every enrolment; a person sees their own.
+/// The class owner, the authority that reviews its plan and hrss see every
+/// enrolment; a person sees their own.
 #[utoipa::path(
     tag = "classes",
     params(("id" = Uuid, Path, description = "Class id"), EnrollmentListQuery, PageQuery),
