@@ -607,6 +607,13 @@ async fn r_cl_2_full_classes_and_double_enrolment_are_refused() {
     )
     .unwrap();
     assert_eq!(all.items.len(), 3);
+    let reviewing = call!(
+        t.authority
+            .api()
+            .enrollment_list(&class.id, None, None, None)
+    )
+    .unwrap();
+    assert_eq!(reviewing.items.len(), 3);
 
     // An unverified person cannot enrol.
     let unverified = app.person().await;
