@@ -8,6 +8,7 @@
 pub mod attachment;
 pub mod authority;
 pub mod class;
+pub mod compliance;
 pub mod credit_code;
 pub mod hours;
 pub mod id_card;
