@@ -39,6 +39,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
         (name = "authorities", description = "Industry authorities: applications province → city → district and their review"),
         (name = "course-plans", description = "Professional course plans of providers, units and authorities, and their review"),
         (name = "classes", description = "Classes under course plans: filing, lifecycle, enrolment, results, closing into records"),
+        (name = "compliance", description = "Annual verification: a person's standing against the year's policy"),
         (name = "records", description = "Continuing-education records of hours"),
         (name = "attachments", description = "Uploaded documents (PDF, PNG, JPEG)"),
         (name = "operations", description = "Health and metrics for operators"),

@@ -331,7 +331,7 @@ async fn r_cl_3_r_cl_4_from_qualification_to_closed_class_each_unit_receives_its
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("illegal_transition"));
     let again = call!(repeats.client.api().record_view(&b[0].id)).unwrap();
-    assert_eq!(again.hours, 48.0);
+    assert_eq!(again.record.hours, 48.0);
 
     // Records are scoped: unit B cannot read unit A's record.
     let err = call!(admin_b.client.api().record_view(&r.id)).unwrap_err();
@@ -923,4 +923,111 @@ async fn r_cl_2_results_are_entered_while_the_class_is_open() {
     assert_eq!(err.status(), Some(404));
     let err = call!(learner.client.api().enrollment_result(&e.id, None, &result)).unwrap_err();
     assert_eq!(err.status(), Some(403));
+}
+
+#[tokio::test]
+async fn r_rc_3_the_unit_reviews_class_records_and_the_standing_follows() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    let (admin, unit) = app.unit().await;
+    let learner = learner_of(&app, &admin, &unit).await;
+    call!(learner.client.api().person_update(
+        &learner.person_id(),
+        None,
+        &types::PersonUpdateRequest {
+            name: None,
+            phone: None,
+            education: None,
+            title: None,
+            series: Some(vec!["nursing".parse().unwrap()]),
+            series_year: Some(year()),
+        }
+    ))
+    .unwrap();
+    let class = t.class(5).await;
+    t.run(&class, &[(&learner, true)]).await;
+    let standing = |c| standing(c, learner.person_id());
+    let before = standing(&learner.client).await;
+    assert!(!before.complete);
+    assert_eq!(before.series.len(), 1);
+    assert_eq!(before.series[0].series.as_str(), "nursing");
+    assert_eq!(before.series[0].required, 42.0);
+    assert_eq!(before.series[0].pending, 24.0);
+    assert_eq!(before.series[0].approved, 0.0);
+    assert_eq!(before.categories.professional.missing, 42.0);
+
+    let record = records_of(&admin.client).await.remove(0);
+    // Another unit cannot decide it (404; batch `not_found`), nor can the person.
+    let (other, _) = app.unit().await;
+    let err = call!(other.client.api().record_review(
+        &record.id,
+        None,
+        &decision(types::Decision::Approve)
+    ))
+    .unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let batch = types::BatchReviewRequest {
+        ids: vec![record.id],
+        decision: types::Decision::Approve,
+        comment: None,
+    };
+    let res = call!(other.client.api().record_review_batch(&batch)).unwrap();
+    assert_eq!(res.results[0].code.as_deref(), Some("not_found"));
+    let err = call!(learner.client.api().record_review(
+        &record.id,
+        None,
+        &decision(types::Decision::Approve)
+    ))
+    .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    // The unit approves in batch: the hours count.
+    let res = call!(admin.client.api().record_review_batch(&batch)).unwrap();
+    assert!(res.results[0].ok, "{res:?}");
+    let after = standing(&admin.client).await;
+    assert_eq!(after.series[0].approved, 24.0);
+    assert_eq!(after.series[0].pending, 0.0);
+    assert_eq!(after.series[0].missing, 18.0);
+    // R-RC-4: an approved record that turns out wrong is closed; it stops counting.
+    let closed = call!(admin.client.api().record_review(
+        &record.id,
+        Some(&qm(2).parse().unwrap()),
+        &types::ReviewRequest {
+            decision: types::Decision::RejectClose,
+            comment: Some("学时有误".parse().unwrap()),
+        }
+    ))
+    .unwrap();
+    assert_eq!(closed.status, types::RecordStatus::Closed);
+    let detail = call!(learner.client.api().record_view(&record.id)).unwrap();
+    assert_eq!(detail.reviews.len(), 2);
+    assert_eq!(standing(&learner.client).await.series[0].approved, 0.0);
+    let err = call!(admin.client.api().record_review(
+        &record.id,
+        None,
+        &decision(types::Decision::Approve)
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), Some("illegal_transition"));
+    // Another person's standing is not for a stranger.
+    let stranger = app.person().await;
+    let err = call!(
+        stranger
+            .client
+            .api()
+            .person_compliance(&learner.person_id(), Some(year()))
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let err = call!(
+        other
+            .client
+            .api()
+            .person_compliance(&learner.person_id(), Some(year()))
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), Some(404));
+}
+
+async fn standing(c: &Client, person: Uuid) -> types::ComplianceView {
+    call!(c.api().person_compliance(&person, Some(year()))).unwrap()
 }

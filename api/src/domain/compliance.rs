@@ -166,13 +166,8 @@ pub fn assess(policy: &Policy, series: &[SeriesHeld], records: &[Fact]) -> Asses
     } else {
         series.iter().map(|s| s.group).collect()
     };
-    let max_of = |f: fn(Requirement) -> u32| {
-        groups
-            .iter()
-            .map(|g| f(policy.of(*g)))
-            .max()
-            .unwrap_or(0)
-    };
+    let max_of =
+        |f: fn(Requirement) -> u32| groups.iter().map(|g| f(policy.of(*g))).max().unwrap_or(0);
     let in_cat = |c: RecordCategory| move |f: &Fact| f.category == c;
     let line_of = |c: RecordCategory, required: u32| {
         Line::new(
@@ -185,7 +180,10 @@ pub fn assess(policy: &Policy, series: &[SeriesHeld], records: &[Fact]) -> Asses
     let elective = line_of(RecordCategory::Elective, max_of(|r| r.elective_min));
     let mut lines = Vec::new();
     let professional = if series.is_empty() {
-        line_of(RecordCategory::Professional, policy.general.professional_min)
+        line_of(
+            RecordCategory::Professional,
+            policy.general.professional_min,
+        )
     } else {
         let mut total = Line::default();
         for s in series {
@@ -197,7 +195,8 @@ pub fn assess(policy: &Policy, series: &[SeriesHeld], records: &[Fact]) -> Asses
                 sum(&facts, RecordStatus::Approved, of_series),
                 sum(&facts, RecordStatus::PendingUnitReview, of_series),
             );
-            let add = |a: Hours, b: Hours| Hours::from_tenths(a.tenths().saturating_add(b.tenths()));
+            let add =
+                |a: Hours, b: Hours| Hours::from_tenths(a.tenths().saturating_add(b.tenths()));
             total = Line {
                 required: add(total.required, l.required),
                 approved: add(total.approved, l.approved),

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::review::Decision;
+
 macro_rules! names {
     ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
         impl $ty {
@@ -79,9 +81,73 @@ names!(RecordStatus {
     Closed => "closed",
 });
 
+/// What can happen to a record under the unit's review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordEvent {
+    /// The unit decides (R-RV-1).
+    Decide(Decision),
+    /// The person sends a returned record again.
+    Resubmit,
+}
+
+/// A transition the record state machine does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {event:?} a record that is {from:?}")]
+pub struct IllegalRecordTransition {
+    pub from: RecordStatus,
+    pub event: RecordEvent,
+}
+
+impl RecordStatus {
+    /// R-RC-3, R-RC-4: the unit decides a pending record; an approved one
+    /// that turns out wrong can still be closed (the person declares
+    /// again); a returned one goes back to the unit when resubmitted.
+    pub fn transition(self, event: RecordEvent) -> Result<Self, IllegalRecordTransition> {
+        use RecordStatus::*;
+        match (self, event) {
+            (PendingUnitReview, RecordEvent::Decide(Decision::Approve)) => Ok(Approved),
+            (PendingUnitReview, RecordEvent::Decide(Decision::RejectReturn)) => Ok(Returned),
+            (PendingUnitReview | Approved, RecordEvent::Decide(Decision::RejectClose)) => {
+                Ok(Closed)
+            }
+            (Returned, RecordEvent::Resubmit) => Ok(PendingUnitReview),
+            (from, event) => Err(IllegalRecordTransition { from, event }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn r_rc_3_r_rc_4_every_status_and_event_exhaustively() {
+        use Decision::*;
+        use RecordStatus::*;
+        let events = [
+            RecordEvent::Decide(Approve),
+            RecordEvent::Decide(RejectClose),
+            RecordEvent::Decide(RejectReturn),
+            RecordEvent::Resubmit,
+        ];
+        for from in RecordStatus::ALL.iter().copied() {
+            for event in events {
+                let expected = match (from, event) {
+                    (PendingUnitReview, RecordEvent::Decide(Approve)) => Some(Approved),
+                    (PendingUnitReview, RecordEvent::Decide(RejectReturn)) => Some(Returned),
+                    (PendingUnitReview, RecordEvent::Decide(RejectClose)) => Some(Closed),
+                    (Approved, RecordEvent::Decide(RejectClose)) => Some(Closed),
+                    (Returned, RecordEvent::Resubmit) => Some(PendingUnitReview),
+                    _ => None,
+                };
+                assert_eq!(
+                    from.transition(event).ok(),
+                    expected,
+                    "{from:?} + {event:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn names_round_trip_and_match_serde() {

@@ -10,6 +10,7 @@ pub mod health;
 pub mod persons;
 pub mod plans;
 pub mod platforms;
+pub mod policies;
 pub mod providers;
 pub mod records;
 pub mod teachers;
@@ -168,8 +169,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(classes::enrollment_list)
             .service(classes::enrollment_review)
             .service(classes::enrollment_result)
+            .service(policies::policy_view)
+            .service(policies::policy_set)
+            .service(policies::person_compliance)
             .service(records::record_list)
-            .service(records::record_view),
+            .service(records::record_review_batch)
+            .service(records::record_view)
+            .service(records::record_review),
     )
     .service(health::health_live)
     .service(health::health_ready)

@@ -180,7 +180,7 @@ pub async fn view<C: ConnectionTrait>(
 }
 
 /// How much of a person the caller may see: `None` → not at all (404).
-async fn access(
+pub(crate) async fn access(
     state: &AppState,
     auth: &AuthUser,
     p: &person::Model,

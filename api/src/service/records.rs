@@ -20,12 +20,14 @@ use crate::auth::{AuthUser, Role};
 use crate::domain::Hours;
 use crate::domain::Year;
 use crate::domain::class::EnrollmentStatus;
-use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
+use crate::domain::record::{RecordCategory, RecordEvent, RecordSource, RecordStatus};
+use crate::domain::review::Decision;
 use crate::error::ServiceError;
 use crate::service::access::{holds, orgs, require_any};
 use crate::service::pagination::Page;
 use crate::service::persons::current_unit;
 use crate::service::plans::{Owner, OwnerType};
+use crate::service::reviews::{self, BatchReviewResult, ReviewView, Reviewer, Versioned};
 use crate::state::AppState;
 
 /// A record of hours.
@@ -322,13 +324,111 @@ pub async fn list(
     })
 }
 
-/// One record, if the caller may see it.
-pub async fn get(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<RecordView, ServiceError> {
+/// One record with its decisions, if the caller may see it.
+pub async fn get(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+) -> Result<RecordDetail, ServiceError> {
     require_any(auth, READERS)?;
     let r = record::Entity::find_by_id(id)
         .one(&state.db)
         .await?
         .filter(|r| visible(auth, r))
         .ok_or(ServiceError::NotFound("record"))?;
-    Ok(view(r))
+    Ok(RecordDetail {
+        reviews: reviews::history(&state.db, ENTITY, id).await?,
+        record: view(r),
+    })
+}
+
+/// What `reviews.entity_type` says for records.
+pub const ENTITY: &str = "record";
+
+const COLS: Versioned<record::Column> = Versioned {
+    id: record::Column::Id,
+    version: record::Column::Version,
+    updated_at: record::Column::UpdatedAt,
+};
+
+/// Applies one decision by an admin of the unit the record was sent to;
+/// others get 404 (R-RC-3: only the person's unit reviews).
+async fn decide(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+    expected: Option<i32>,
+    decision: Decision,
+    comment: Option<&str>,
+) -> Result<record::Model, ServiceError> {
+    let r = record::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|r| r.unit_id.is_some_and(|u| holds(auth, Role::UnitAdmin, u)))
+        .ok_or(ServiceError::NotFound("record"))?;
+    reviews::check_version(expected, r.version)?;
+    let from = RecordStatus::parse(&r.status)
+        .ok_or_else(|| anyhow::anyhow!("record {} has status {:?}", r.id, r.status))?;
+    let to = from
+        .transition(RecordEvent::Decide(decision))
+        .map_err(|_| reviews::illegal(from.as_str(), decision.as_str()))?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    reviews::write_versioned::<record::Entity, _>(
+        &txn,
+        COLS,
+        r.id,
+        r.version,
+        vec![(record::Column::Status, Expr::value(to.as_str()))],
+    )
+    .await?;
+    let who = Reviewer {
+        account_id: auth.account_id(),
+        role: Role::UnitAdmin,
+    };
+    reviews::record(&txn, ENTITY, id, decision.as_str(), comment, who).await?;
+    txn.commit().await?;
+    record::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("record"))
+}
+
+/// R-RC-3, R-RC-4, R-RV-1: the unit decides one record.
+pub async fn review(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+    expected: Option<i32>,
+    decision: Decision,
+    comment: Option<&str>,
+) -> Result<RecordView, ServiceError> {
+    require_any(auth, &[Role::UnitAdmin])?;
+    decide(state, auth, id, expected, decision, comment)
+        .await
+        .map(view)
+}
+
+/// The same decision on many records, each on its own.
+pub async fn review_batch(
+    state: &AppState,
+    auth: &AuthUser,
+    ids: &[Uuid],
+    decision: Decision,
+    comment: Option<&str>,
+) -> Result<Vec<BatchReviewResult>, ServiceError> {
+    require_any(auth, &[Role::UnitAdmin])?;
+    let mut results = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let outcome = decide(state, auth, id, None, decision, comment).await;
+        results.push(reviews::batch_result(id, outcome.map(|m| m.status))?);
+    }
+    Ok(results)
+}
+
+/// A record with its review history.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecordDetail {
+    pub record: RecordView,
+    /// The unit's decisions, oldest first.
+    pub reviews: Vec<ReviewView>,
 }

@@ -1,0 +1,231 @@
+//! Annual policies (R-REQ-1, R-REQ-4, R-RC-8) and a person's standing
+//! against them (R-REQ-2, R-REQ-3).
+
+use actix_web::{HttpResponse, get, put, web};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::auth::AuthUser;
+use crate::domain::Year;
+use crate::domain::compliance::Group;
+use crate::error::{ApiError, Problem};
+use crate::service::compliance::{self, ComplianceView};
+use crate::service::policies::{self, GroupMinimums, PolicyChange, PolicyView, PublicTopic};
+use crate::state::AppState;
+
+fn year(y: i32) -> Result<Year, ApiError> {
+    Year::new(y).map_err(|e| ApiError::domain("year", e))
+}
+
+/// The policy in force for a year
+///
+/// R-REQ-1: per requirement group, the latest rule effective in or before
+/// the year (a group with none is judged by the general group's), with the
+/// year's public-subject topics and deadline (R-RC-8). Public.
+#[utoipa::path(
+    tag = "catalogue",
+    params(("year" = i32, Path, minimum = 2017, maximum = 2100, description = "The year")),
+    responses(
+        (status = 200, description = "The policy", body = PolicyView),
+        (status = 404, description = "No rule is in force for the year (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Year out of range (`year_invalid`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+#[get("/policies/{year}")]
+pub async fn policy_view(
+    state: web::Data<AppState>,
+    path: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    let y = year(path.into_inner())?;
+    Ok(HttpResponse::Ok().json(policies::get(&state.db, y).await?))
+}
+
+/// A group's minimum hours (whole hours); the total is their sum.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+pub struct GroupMinimumsRequest {
+    #[schema(minimum = 0, maximum = 1000)]
+    #[validate(range(max = 1000))]
+    pub public_min: u32,
+    #[schema(minimum = 0, maximum = 1000)]
+    #[validate(range(max = 1000))]
+    pub professional_min: u32,
+    #[schema(minimum = 0, maximum = 1000)]
+    #[validate(range(max = 1000))]
+    pub elective_min: u32,
+    /// At most `professional_min`.
+    #[schema(minimum = 0, maximum = 1000, nullable = false)]
+    #[validate(range(max = 1000))]
+    pub professional_general_knowledge_min: Option<u32>,
+}
+
+/// The groups to set; absent groups keep their rules.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+pub struct PolicyGroupsRequest {
+    #[schema(nullable = false)]
+    #[validate(nested)]
+    pub general: Option<GroupMinimumsRequest>,
+    #[schema(nullable = false)]
+    #[validate(nested)]
+    pub accounting: Option<GroupMinimumsRequest>,
+    #[schema(nullable = false)]
+    #[validate(nested)]
+    pub archives: Option<GroupMinimumsRequest>,
+}
+
+/// A public topic to publish.
+#[derive(Debug, Deserialize, serde::Serialize, ToSchema, Validate)]
+pub struct PublicTopicRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"\S",
+        example = "中国式现代化"
+    )]
+    #[validate(length(min = 1, max = 100))]
+    pub topic: String,
+    #[schema(minimum = 1, maximum = 1000, example = 30)]
+    #[validate(range(min = 1, max = 1000))]
+    pub hours_to_complete: u32,
+}
+
+/// What hrss sets for a year.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+pub struct PolicyUpdateRequest {
+    #[validate(nested)]
+    pub groups: PolicyGroupsRequest,
+    /// Replaces the year's public topics; needs `public_deadline`.
+    #[schema(max_items = 20, nullable = false)]
+    #[validate(length(max = 20), nested)]
+    pub public_topics: Option<Vec<PublicTopicRequest>>,
+    /// The last day the year's public courses count (R-RC-8).
+    #[schema(nullable = false)]
+    pub public_deadline: Option<NaiveDate>,
+}
+
+fn minimums(r: GroupMinimumsRequest, field: &str) -> Result<GroupMinimums, ApiError> {
+    let gk = r.professional_general_knowledge_min.unwrap_or(0);
+    if gk > r.professional_min {
+        return Err(ApiError::invalid_field(
+            "general_knowledge_invalid",
+            field,
+            "the general-knowledge minimum is part of the professional minimum",
+        ));
+    }
+    Ok(GroupMinimums {
+        public_min: r.public_min,
+        professional_min: r.professional_min,
+        elective_min: r.elective_min,
+        professional_general_knowledge_min: gk,
+    })
+}
+
+/// Set a year's policy
+///
+/// R-REQ-4: hrss sets, for the groups given, the rules effective from this
+/// year (until a later one), and optionally the year's public topics and
+/// deadline. Verifications made after the change use it; certificates
+/// already issued stand.
+#[utoipa::path(
+    tag = "catalogue",
+    params(("year" = i32, Path, minimum = 2017, maximum = 2100, description = "The year the rules take effect")),
+    request_body = PolicyUpdateRequest,
+    responses(
+        (status = 200, description = "The policy now in force for the year", body = PolicyView),
+        (status = 403, description = "Not hrss (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Topics without a deadline (`public_deadline_missing`), general-knowledge above professional, or another invalid field", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/policies/{year}")]
+pub async fn policy_set(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<i32>,
+    body: web::Json<PolicyUpdateRequest>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let y = year(path.into_inner())?;
+    let b = body.into_inner();
+    let mut groups = Vec::new();
+    for (g, r) in [
+        (Group::General, b.groups.general),
+        (Group::Accounting, b.groups.accounting),
+        (Group::Archives, b.groups.archives),
+    ] {
+        if let Some(r) = r {
+            groups.push((g, minimums(r, &format!("groups.{}", g.as_str()))?));
+        }
+    }
+    let public = match (b.public_topics, b.public_deadline) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(ApiError::invalid_field(
+                "public_deadline_missing",
+                "public_deadline",
+                "public topics need the date after which the year's courses go offline",
+            ));
+        }
+        (Some(topics), Some(deadline)) => {
+            let mut out: Vec<PublicTopic> = Vec::new();
+            for t in topics {
+                let topic = super::non_blank(&t.topic, "public_topics")?;
+                if out.iter().any(|o| o.topic == topic) {
+                    return Err(ApiError::invalid_field(
+                        "topic_duplicate",
+                        "public_topics",
+                        "each topic once",
+                    ));
+                }
+                out.push(PublicTopic {
+                    topic,
+                    hours_to_complete: t.hours_to_complete,
+                });
+            }
+            Some((out, deadline))
+        }
+    };
+    let view = policies::put(&state, &auth, y, PolicyChange { groups, public }).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Which year.
+#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[into_params(parameter_in = Query)]
+pub struct ComplianceQuery {
+    /// Default: the current year in China time.
+    #[param(minimum = 2017, maximum = 2100, nullable = false)]
+    #[validate(range(min = 2017, max = 2100, code = "year_invalid"))]
+    pub year: Option<i32>,
+}
+
+/// A person's standing in a year
+///
+/// R-REQ-1..3, live: per category and per series held that year, the hours
+/// required, approved, pending (not counted yet) and missing, and whether
+/// the year is complete. The person, the admins of their unit and hrss may
+/// ask; others get 404.
+#[utoipa::path(
+    tag = "compliance",
+    params(("id" = Uuid, Path, description = "Person id"), ComplianceQuery),
+    responses(
+        (status = 200, description = "The standing", body = ComplianceView),
+        (status = 422, description = "Year out of range (`year_invalid`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/persons/{id}/compliance")]
+pub async fn person_compliance(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    query: web::Query<ComplianceQuery>,
+) -> Result<HttpResponse, ApiError> {
+    query.validate()?;
+    let y = match query.year {
+        Some(y) => year(y)?,
+        None => year(Year::current_in_shanghai(Utc::now()))?,
+    };
+    Ok(HttpResponse::Ok().json(compliance::of_person(&state, &auth, id.into_inner(), y).await?))
+}

@@ -1,0 +1,206 @@
+//! Annual requirements (R-REQ-1, R-REQ-4) and public subjects (R-RC-8):
+//! the policy in force for a year, read from `annual_requirements` and
+//! `public_subjects` (seeded from `../shared/data`), set by hrss.
+
+use chrono::NaiveDate;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use ce_entity::{annual_requirement, public_subject};
+
+use crate::auth::{AuthUser, Role};
+use crate::domain::Year;
+use crate::domain::compliance::{Group, Policy, Requirement, Rule};
+use crate::error::ServiceError;
+use crate::state::AppState;
+
+/// The minimum hours of one group (whole hours).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupRequirement {
+    /// The sum of the three categories (R-REQ-2: the total follows from the parts).
+    #[schema(minimum = 0, maximum = 1000)]
+    pub total_min: u32,
+    #[schema(minimum = 0, maximum = 1000)]
+    pub public_min: u32,
+    /// Per series held (R-REQ-3).
+    #[schema(minimum = 0, maximum = 1000)]
+    pub professional_min: u32,
+    #[schema(minimum = 0, maximum = 1000)]
+    pub elective_min: u32,
+    /// Of the professional hours, at least this many in general-knowledge
+    /// subjects (R-ACC-1).
+    #[schema(minimum = 0, maximum = 1000)]
+    pub professional_general_knowledge_min: u32,
+    /// The year this rule took effect (it applies until a later one).
+    #[schema(minimum = 2017, maximum = 2100)]
+    pub effective_year: i32,
+}
+
+/// The requirement per group.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PolicyGroups {
+    pub general: GroupRequirement,
+    pub accounting: GroupRequirement,
+    pub archives: GroupRequirement,
+}
+
+/// A public-subject topic of the year (R-RC-8).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicTopic {
+    #[schema(min_length = 1, max_length = 100, example = "中国式现代化")]
+    pub topic: String,
+    /// Hours of this topic that complete the year's public requirement.
+    #[schema(minimum = 1, maximum = 1000, example = 30)]
+    pub hours_to_complete: u32,
+}
+
+/// The policy in force for a year.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PolicyView {
+    #[schema(minimum = 2017, maximum = 2100)]
+    pub year: i32,
+    pub groups: PolicyGroups,
+    pub public_topics: Vec<PublicTopic>,
+    /// After this date the year's public courses are offline and public
+    /// records for the year are refused (R-RC-8); `null` when none is set.
+    pub public_deadline: Option<NaiveDate>,
+}
+
+/// A group's new minimums.
+#[derive(Debug, Clone)]
+pub struct GroupMinimums {
+    pub public_min: u32,
+    pub professional_min: u32,
+    pub elective_min: u32,
+    pub professional_general_knowledge_min: u32,
+}
+
+/// What hrss sets for a year.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyChange {
+    pub groups: Vec<(Group, GroupMinimums)>,
+    /// The topics and their deadline, replacing the year's.
+    pub public: Option<(Vec<PublicTopic>, NaiveDate)>,
+}
+
+fn rule(m: &annual_requirement::Model) -> Option<Rule> {
+    let n = |v: i32| u32::try_from(v).unwrap_or(0);
+    Some(Rule {
+        group: Group::parse(&m.requirement_group)?,
+        requirement: Requirement {
+            effective_year: m.effective_year,
+            total_min: n(m.total_min),
+            public_min: n(m.public_min),
+            professional_min: n(m.professional_min),
+            elective_min: n(m.elective_min),
+            general_knowledge_min: n(m.professional_general_knowledge_min),
+        },
+    })
+}
+
+/// R-REQ-1: the policy in force for `year`, or 404 when no rule is.
+pub async fn in_force<C: ConnectionTrait>(conn: &C, year: Year) -> Result<Policy, ServiceError> {
+    let rules: Vec<Rule> = annual_requirement::Entity::find()
+        .filter(annual_requirement::Column::EffectiveYear.lte(year.value()))
+        .all(conn)
+        .await?
+        .iter()
+        .filter_map(rule)
+        .collect();
+    Policy::in_force(year.value(), &rules).ok_or(ServiceError::NotFound("policy"))
+}
+
+fn group_view(r: Requirement) -> GroupRequirement {
+    GroupRequirement {
+        total_min: r.total_min,
+        public_min: r.public_min,
+        professional_min: r.professional_min,
+        elective_min: r.elective_min,
+        professional_general_knowledge_min: r.general_knowledge_min,
+        effective_year: r.effective_year,
+    }
+}
+
+/// The year's policy with its public topics and deadline.
+pub async fn get<C: ConnectionTrait>(conn: &C, year: Year) -> Result<PolicyView, ServiceError> {
+    let policy = in_force(conn, year).await?;
+    let topics = public_subject::Entity::find()
+        .filter(public_subject::Column::Year.eq(year.value()))
+        .all(conn)
+        .await?;
+    Ok(PolicyView {
+        year: year.value(),
+        groups: PolicyGroups {
+            general: group_view(policy.general),
+            accounting: group_view(policy.accounting),
+            archives: group_view(policy.archives),
+        },
+        public_deadline: topics.iter().map(|t| t.offline_after).max(),
+        public_topics: topics
+            .into_iter()
+            .map(|t| PublicTopic {
+                topic: t.topic,
+                hours_to_complete: u32::try_from(t.hours_to_complete).unwrap_or(0),
+            })
+            .collect(),
+    })
+}
+
+/// R-REQ-4: hrss sets the rules effective from `year` for the groups given
+/// and, optionally, the year's public topics and deadline. Later years keep
+/// their own rules; certificates already issued stand.
+pub async fn put(
+    state: &AppState,
+    auth: &AuthUser,
+    year: Year,
+    change: PolicyChange,
+) -> Result<PolicyView, ServiceError> {
+    auth.require_role(Role::Hrss)
+        .map_err(|_| ServiceError::forbidden("forbidden", "policies are set by hrss"))?;
+    let source = format!(
+        "set by hrss account {} on {}",
+        auth.account_id(),
+        chrono::Utc::now().date_naive()
+    );
+    let txn = crate::db::begin_write(&state.db).await?;
+    for (group, m) in change.groups {
+        annual_requirement::Entity::delete_many()
+            .filter(annual_requirement::Column::EffectiveYear.eq(year.value()))
+            .filter(annual_requirement::Column::RequirementGroup.eq(group.as_str()))
+            .exec(&txn)
+            .await?;
+        let i = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+        annual_requirement::ActiveModel {
+            effective_year: Set(year.value()),
+            requirement_group: Set(group.as_str().into()),
+            total_min: Set(i(m.public_min + m.professional_min + m.elective_min)),
+            public_min: Set(i(m.public_min)),
+            professional_min: Set(i(m.professional_min)),
+            elective_min: Set(i(m.elective_min)),
+            professional_general_knowledge_min: Set(i(m.professional_general_knowledge_min)),
+            source: Set(source.clone()),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    if let Some((topics, deadline)) = change.public {
+        public_subject::Entity::delete_many()
+            .filter(public_subject::Column::Year.eq(year.value()))
+            .exec(&txn)
+            .await?;
+        for t in topics {
+            public_subject::ActiveModel {
+                year: Set(year.value()),
+                topic: Set(t.topic),
+                hours_to_complete: Set(i32::try_from(t.hours_to_complete).unwrap_or(i32::MAX)),
+                offline_after: Set(deadline),
+                source: Set(source.clone()),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    get(&state.db, year).await
+}
