@@ -37,6 +37,17 @@ pub fn non_blank(s: &str, field: &str) -> Result<String, ApiError> {
     Ok(t.to_string())
 }
 
+/// For optional body fields the schema says are not nullable: absent is
+/// `None` (with `#[serde(default)]`), an explicit `null` is refused as the
+/// schema promises, instead of being read as absent.
+pub fn no_null<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
 /// The `If-Match` header as a documented parameter (read by
 /// [`if_match`]; optional, but not nullable, so clients get
 /// a plain optional string).

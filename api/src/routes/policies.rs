@@ -59,6 +59,7 @@ pub struct GroupMinimumsRequest {
     /// At most `professional_min`.
     #[schema(minimum = 0, maximum = 1000, nullable = false)]
     #[validate(range(max = 1000))]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub professional_general_knowledge_min: Option<u32>,
 }
 
@@ -67,12 +68,15 @@ pub struct GroupMinimumsRequest {
 pub struct PolicyGroupsRequest {
     #[schema(nullable = false)]
     #[validate(nested)]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub general: Option<GroupMinimumsRequest>,
     #[schema(nullable = false)]
     #[validate(nested)]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub accounting: Option<GroupMinimumsRequest>,
     #[schema(nullable = false)]
     #[validate(nested)]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub archives: Option<GroupMinimumsRequest>,
 }
 
@@ -100,9 +104,11 @@ pub struct PolicyUpdateRequest {
     /// Replaces the year's public topics; needs `public_deadline`.
     #[schema(max_items = 20, nullable = false)]
     #[validate(length(max = 20), nested)]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub public_topics: Option<Vec<PublicTopicRequest>>,
     /// The last day the year's public courses count (R-RC-8).
     #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub public_deadline: Option<NaiveDate>,
 }
 

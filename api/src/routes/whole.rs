@@ -52,3 +52,22 @@ mod tests {
         assert!(serde_json::from_str::<T>(r#"{"a": "9"}"#).is_err());
     }
 }
+
+#[cfg(test)]
+mod no_null_tests {
+    #[derive(Debug, serde::Deserialize)]
+    struct T {
+        #[serde(default, deserialize_with = "crate::routes::no_null")]
+        a: Option<Vec<u32>>,
+    }
+
+    #[test]
+    fn absent_is_none_and_null_is_refused() {
+        assert!(serde_json::from_str::<T>("{}").unwrap().a.is_none());
+        assert_eq!(
+            serde_json::from_str::<T>(r#"{"a": [1]}"#).unwrap().a,
+            Some(vec![1])
+        );
+        assert!(serde_json::from_str::<T>(r#"{"a": null}"#).is_err());
+    }
+}
