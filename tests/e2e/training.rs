@@ -1031,3 +1031,127 @@ async fn r_rc_3_the_unit_reviews_class_records_and_the_standing_follows() {
 async fn standing(c: &Client, person: Uuid) -> types::ComplianceView {
     call!(c.api().person_compliance(&person, Some(year()))).unwrap()
 }
+
+fn declaration(
+    year: i32,
+    category: types::RecordCategory,
+    series: Option<&str>,
+    course: &str,
+) -> types::DeclareRequest {
+    types::DeclareRequest {
+        year,
+        category,
+        series: series.map(|s| s.parse().unwrap()),
+        course_name: course.parse().unwrap(),
+        hours: 12.0,
+        result: Some("合格".parse().unwrap()),
+        provider_name: Some("某培训机构".parse().unwrap()),
+        attachment_ids: vec![],
+    }
+}
+
+#[tokio::test]
+async fn r_rc_1_r_rc_4_declarations_are_checked_reviewed_returned_and_resubmitted() {
+    use types::RecordCategory::{Elective, Professional, Public};
+    let app = spawn_app().await;
+    // The nursing catalogue lists COURSE.
+    let _catalogue = training(&app).await;
+    let (admin, unit) = app.unit().await;
+    let person = learner_of(&app, &admin, &unit).await;
+    call!(person.client.api().person_update(
+        &person.person_id(),
+        None,
+        &types::PersonUpdateRequest {
+            name: None,
+            phone: None,
+            education: None,
+            title: None,
+            series: Some(vec!["nursing".parse().unwrap()]),
+            series_year: Some(year()),
+        }
+    ))
+    .unwrap();
+    let api = person.client.api();
+    let code =
+        |r: Result<types::RecordView, ce_sdk::Error>| r.unwrap_err().code().map(String::from);
+    // R-RC-5: not for a future year.
+    let r = call!(api.record_declare(&declaration(year() + 1, Elective, None, "x")));
+    assert_eq!(code(r).as_deref(), Some("year_in_future"));
+    // R-RC-2: public hours are not declared.
+    let r = call!(api.record_declare(&declaration(year(), Public, None, "x")));
+    assert_eq!(code(r).as_deref(), Some("public_not_declarable"));
+    // R-PU-4: only a series held that year.
+    let r = call!(api.record_declare(&declaration(
+        year(),
+        Professional,
+        Some("engineering"),
+        COURSE
+    )));
+    assert_eq!(code(r).as_deref(), Some("series_not_held"));
+    // R-CP-2, R-RC-6: outside the catalogue and approved plans it is not professional…
+    let r = call!(api.record_declare(&declaration(
+        year(),
+        Professional,
+        Some("nursing"),
+        "自学笔记"
+    )));
+    assert_eq!(code(r).as_deref(), Some("not_professional"));
+    // …but may be elective.
+    call!(api.record_declare(&declaration(year(), Elective, None, "自学笔记"))).unwrap();
+    // A catalogue course is professional.
+    let d = call!(api.record_declare(&declaration(year(), Professional, Some("nursing"), COURSE)))
+        .unwrap();
+    assert_eq!(d.source, types::RecordSource::SelfDeclared);
+    assert_eq!(d.status, types::RecordStatus::PendingUnitReview);
+    assert_eq!(d.unit_id, Some(unit.id));
+
+    // R-RC-4: no editing under review.
+    let change = types::UpdateRecordRequest {
+        course_name: None,
+        hours: Some(16.0),
+        result: None,
+        provider_name: None,
+        attachment_ids: vec![],
+    };
+    let err = call!(api.record_update(&d.id, None, &change)).unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("under_review"));
+    // The unit returns it; the person edits and resubmits; the unit approves.
+    call!(
+        admin
+            .client
+            .api()
+            .record_review(&d.id, None, &decision(types::Decision::RejectReturn))
+    )
+    .unwrap();
+    let edited = call!(api.record_update(&d.id, None, &change)).unwrap();
+    assert_eq!(edited.hours, 16.0);
+    assert_eq!(edited.status, types::RecordStatus::Returned);
+    let again = call!(api.record_resubmit(&d.id, None)).unwrap();
+    assert_eq!(again.status, types::RecordStatus::PendingUnitReview);
+    let approved = call!(admin.client.api().record_review(
+        &d.id,
+        None,
+        &decision(types::Decision::Approve)
+    ))
+    .unwrap();
+    assert_eq!(approved.status, types::RecordStatus::Approved);
+    assert_eq!(
+        standing(&person.client, person.person_id()).await.series[0].approved,
+        16.0
+    );
+    // Someone else's record is not there for them.
+    let stranger = app.verified_person().await;
+    let err = call!(stranger.client.api().record_update(&d.id, None, &change)).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    // A person with no unit cannot declare.
+    let loner = app.verified_person().await;
+    let err = call!(
+        loner
+            .client
+            .api()
+            .record_declare(&declaration(year(), Elective, None, "x"))
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), Some("not_bound"));
+}

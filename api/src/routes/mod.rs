@@ -184,9 +184,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(policies::policy_set)
             .service(policies::person_compliance)
             .service(records::record_list)
+            .service(records::record_declare)
             .service(records::record_review_batch)
             .service(records::record_view)
-            .service(records::record_review),
+            .service(records::record_update)
+            .service(records::record_review)
+            .service(records::record_resubmit),
     )
     .service(health::health_live)
     .service(health::health_ready)

@@ -1,19 +1,22 @@
 //! Continuing-education records (R-RC-1..3): the scoped reads. Closing a
 //! class creates them (R-CL-3); declarations and review extend this.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::AuthUser;
-use crate::domain::Year;
 use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
+use crate::domain::{Hours, Year};
 use crate::error::{ApiError, Problem};
 use crate::routes::{IfMatchHeader, etag, if_match};
 use crate::service::pagination::{Page, PageQuery};
-use crate::service::records::{self, RecordDetail, RecordFilter, RecordPage, RecordView};
+use crate::service::records::{
+    self, Declaration, DeclarationChange, RecordDetail, RecordFilter, RecordPage, RecordView,
+};
 use crate::service::reviews::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
 use crate::state::AppState;
 
@@ -160,4 +163,206 @@ pub async fn record_review_batch(
     )
     .await?;
     Ok(HttpResponse::Ok().json(BatchReviewResponse { results }))
+}
+
+/// A person's declaration (R-RC-1).
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+pub struct DeclareRequest {
+    /// The declared year (申报年度), this year or an earlier one (R-RC-5).
+    #[schema(minimum = 2017, maximum = 2100, example = 2026)]
+    #[validate(range(min = 2017, max = 2100, code = "year_invalid"))]
+    #[serde(deserialize_with = "super::whole::i32")]
+    pub year: i32,
+    /// `professional` or `elective`; public hours come from the platforms.
+    pub category: RecordCategory,
+    /// One of your series for the year; required for professional records.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        nullable = false,
+        example = "engineering"
+    )]
+    #[validate(length(min = 1, max = 64))]
+    #[serde(default, deserialize_with = "super::no_null")]
+    pub series: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S",
+        example = "结构设计新规范"
+    )]
+    #[validate(length(min = 1, max = 200))]
+    pub course_name: String,
+    /// Hours (1 credit = 1 hour), one decimal place at most.
+    #[schema(minimum = 0.1, maximum = 1000, multiple_of = 0.1, example = 12)]
+    #[validate(range(min = 0.1, max = 1000.0, code = "hours_invalid"))]
+    pub hours: f64,
+    /// Assessment result (考核结果).
+    #[schema(max_length = 100, nullable = false)]
+    #[validate(length(max = 100))]
+    #[serde(default, deserialize_with = "super::no_null")]
+    pub result: Option<String>,
+    #[schema(max_length = 100, nullable = false)]
+    #[validate(length(max = 100))]
+    #[serde(default, deserialize_with = "super::no_null")]
+    pub provider_name: Option<String>,
+    /// Proof you uploaded.
+    #[schema(max_items = 20, nullable = false)]
+    #[validate(length(max = 20))]
+    #[serde(default, deserialize_with = "super::no_null")]
+    pub attachment_ids: Option<Vec<Uuid>>,
+}
+
+fn text(t: Option<String>) -> Option<String> {
+    t.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+fn hours(h: f64) -> Result<Hours, ApiError> {
+    Hours::parse_f64(h).map_err(|e| ApiError::domain("hours", e))
+}
+
+/// Declare a record
+///
+/// R-RC-1, R-RC-2, R-RC-5: a verified person bound to a unit declares
+/// professional or elective hours with proof, for this year or an earlier
+/// one; the record waits for the unit (R-RC-3). A professional course must
+/// be in the year's catalogue of the series or the course of an approved
+/// plan (R-CP-2, R-RC-6), else 422 `not_professional`: declare it as
+/// elective.
+#[utoipa::path(
+    tag = "records",
+    request_body = DeclareRequest,
+    responses(
+        (status = 201, description = "The record, pending the unit's review", body = RecordView,
+            headers(("ETag" = String, description = "Its version"), ("Location" = String, description = "The record"))),
+        (status = 403, description = "Not a person (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not verified (`not_verified`) or bound to no unit (`not_bound`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Future year (`year_in_future`), public category (`public_not_declarable`), series not held that year (`series_not_held`), course not professional (`not_professional`), unknown attachment, or another invalid field", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/records")]
+pub async fn record_declare(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: web::Json<DeclareRequest>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let b = body.into_inner();
+    let year = Year::new(b.year).map_err(|e| ApiError::domain("year", e))?;
+    if year.value() > Year::current_in_shanghai(chrono::Utc::now()) {
+        return Err(ApiError::invalid_field(
+            "year_in_future",
+            "year",
+            "hours are declared for this year or an earlier one (R-RC-5)",
+        ));
+    }
+    let d = Declaration {
+        year,
+        category: b.category,
+        series: text(b.series),
+        course_name: super::non_blank(&b.course_name, "course_name")?,
+        hours: hours(b.hours)?,
+        result: text(b.result),
+        provider_name: text(b.provider_name),
+        attachment_ids: b.attachment_ids.unwrap_or_default(),
+    };
+    let r = records::declare(&state, &auth, d).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/records/{}", r.id)))
+        .insert_header(etag(r.version))
+        .json(r))
+}
+
+/// Changes to a returned record; absent fields stay.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+pub struct UpdateRecordRequest {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S", nullable = false)]
+    #[validate(length(min = 1, max = 200))]
+    #[serde(default, deserialize_with = "super::no_null")]
+    pub course_name: Option<String>,
+    #[schema(minimum = 0.1, maximum = 1000, multiple_of = 0.1, nullable = false)]
+    #[validate(range(min = 0.1, max = 1000.0, code = "hours_invalid"))]
+    #[serde(default, deserialize_with = "super::no_null")]
+    pub hours: Option<f64>,
+    #[schema(max_length = 100, nullable = false)]
+    #[validate(length(max = 100))]
+    #[serde(default, deserialize_with = "super::no_null")]
+    pub result: Option<String>,
+    #[schema(max_length = 100, nullable = false)]
+    #[validate(length(max = 100))]
+    #[serde(default, deserialize_with = "super::no_null")]
+    pub provider_name: Option<String>,
+    /// The full new list of proof.
+    #[schema(max_items = 20, nullable = false)]
+    #[validate(length(max = 20))]
+    #[serde(default, deserialize_with = "super::no_null")]
+    pub attachment_ids: Option<Vec<Uuid>>,
+}
+
+/// Change a returned record
+///
+/// R-RC-4: a person changes their record only after the unit returned it
+/// (409 `under_review` while it waits); then resubmits it.
+#[utoipa::path(
+    tag = "records",
+    params(("id" = Uuid, Path, description = "Record id"), IfMatchHeader),
+    request_body = UpdateRecordRequest,
+    responses(
+        (status = 200, description = "The changed record", body = RecordView,
+            headers(("ETag" = String, description = "Its new version"))),
+        (status = 403, description = "Not a person (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Under review (`under_review`), approved or closed (`not_editable`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the `If-Match` version (`version_mismatch`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Course not professional (`not_professional`), unknown attachment, or another invalid field", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/records/{id}")]
+pub async fn record_update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateRecordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    body.validate()?;
+    let b = body.into_inner();
+    let change = DeclarationChange {
+        course_name: b
+            .course_name
+            .map(|c| super::non_blank(&c, "course_name"))
+            .transpose()?,
+        hours: b.hours.map(hours).transpose()?,
+        result: b.result.map(|t| t.trim().to_string()),
+        provider_name: b.provider_name.map(|t| t.trim().to_string()),
+        attachment_ids: b.attachment_ids,
+    };
+    let r = records::update(&state, &auth, id.into_inner(), expected, change).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(r.version)).json(r))
+}
+
+/// Resubmit a returned record
+///
+/// R-RC-4: sends the returned record to the person's current unit again.
+#[utoipa::path(
+    tag = "records",
+    params(("id" = Uuid, Path, description = "Record id"), IfMatchHeader),
+    responses(
+        (status = 200, description = "The record, pending the unit's review", body = RecordView,
+            headers(("ETag" = String, description = "Its new version"))),
+        (status = 403, description = "Not a person (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not returned (`illegal_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the `If-Match` version (`version_mismatch`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/records/{id}/resubmit")]
+pub async fn record_resubmit(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    let r = records::resubmit(&state, &auth, id.into_inner(), expected).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(r.version)).json(r))
 }

@@ -432,3 +432,285 @@ pub struct RecordDetail {
     /// The unit's decisions, oldest first.
     pub reviews: Vec<ReviewView>,
 }
+
+/// A person's declaration, shape-checked (R-RC-1, R-RC-5).
+#[derive(Debug)]
+pub struct Declaration {
+    pub year: Year,
+    pub category: RecordCategory,
+    pub series: Option<String>,
+    pub course_name: String,
+    pub hours: Hours,
+    pub result: Option<String>,
+    pub provider_name: Option<String>,
+    pub attachment_ids: Vec<Uuid>,
+}
+
+/// Changes to a returned declaration.
+#[derive(Debug, Default)]
+pub struct DeclarationChange {
+    pub course_name: Option<String>,
+    pub hours: Option<Hours>,
+    pub result: Option<String>,
+    pub provider_name: Option<String>,
+    pub attachment_ids: Option<Vec<Uuid>>,
+}
+
+/// The caller as a person: their id, or 403.
+fn person_of(auth: &AuthUser) -> Result<Uuid, ServiceError> {
+    orgs(auth, Role::Person)
+        .first()
+        .copied()
+        .ok_or_else(|| ServiceError::forbidden("forbidden", "records are declared by persons"))
+}
+
+/// R-CP-2, R-RC-6: a professional record's course is in the year's
+/// catalogue of the series or is the course of an approved plan; else it
+/// can only be elective.
+async fn check_professional<C: ConnectionTrait>(
+    conn: &C,
+    year: i32,
+    series: &str,
+    course_name: &str,
+) -> Result<(), ServiceError> {
+    let listed = ce_entity::catalogue_course::Entity::find()
+        .filter(ce_entity::catalogue_course::Column::Year.eq(year))
+        .filter(ce_entity::catalogue_course::Column::SeriesCode.eq(series))
+        .filter(ce_entity::catalogue_course::Column::Name.eq(course_name))
+        .one(conn)
+        .await?
+        .is_some();
+    let planned = course_plan::Entity::find()
+        .filter(course_plan::Column::Year.eq(year))
+        .filter(course_plan::Column::SeriesCode.eq(series))
+        .filter(course_plan::Column::CourseName.eq(course_name))
+        .filter(course_plan::Column::Status.eq(crate::domain::plan::PlanStatus::Approved.as_str()))
+        .one(conn)
+        .await?
+        .is_some();
+    if listed || planned {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid_field(
+            "not_professional",
+            "course_name",
+            format!(
+                "{course_name:?} is neither in the {year} catalogue of the series {series:?} nor \
+                 the course of an approved plan: it does not count as professional hours \
+                 (R-CP-2, R-RC-6); declare it with category `elective`"
+            ),
+        ))
+    }
+}
+
+async fn check_attachments(
+    state: &AppState,
+    account_id: Uuid,
+    ids: &[Uuid],
+) -> Result<(), ServiceError> {
+    let mine = crate::service::attachments::uploaded_by(state, account_id, ids).await?;
+    match ids.iter().find(|id| !mine.contains(id)) {
+        Some(unknown) => Err(ServiceError::invalid_field(
+            "attachment_unknown",
+            "attachment_ids",
+            format!("{unknown} is not an attachment you uploaded"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// R-RC-1, R-RC-2, R-RC-5: a verified person bound to a unit declares a
+/// professional or elective record with proof; it waits for the unit.
+pub async fn declare(
+    state: &AppState,
+    auth: &AuthUser,
+    d: Declaration,
+) -> Result<RecordView, ServiceError> {
+    let person_id = person_of(auth)?;
+    let p = ce_entity::person::Entity::find_by_id(person_id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("person"))?;
+    if !p.verified {
+        return Err(ServiceError::conflict(
+            "not_verified",
+            "pass real-name verification before declaring records (R-ID-2)",
+        ));
+    }
+    let Some(unit_id) = current_unit(&state.db, person_id).await? else {
+        return Err(ServiceError::conflict(
+            "not_bound",
+            "bind to your unit first: it reviews your records (R-RC-3)",
+        ));
+    };
+    if d.category == RecordCategory::Public {
+        return Err(ServiceError::invalid_field(
+            "public_not_declarable",
+            "category",
+            "public-subject hours come from the public-course platforms, not declarations (R-RC-2)",
+        ));
+    }
+    if let Some(series) = &d.series {
+        let held = ce_entity::person_series::Entity::find()
+            .filter(ce_entity::person_series::Column::PersonId.eq(person_id))
+            .filter(ce_entity::person_series::Column::Year.eq(d.year.value()))
+            .filter(ce_entity::person_series::Column::SeriesCode.eq(series))
+            .one(&state.db)
+            .await?;
+        if held.is_none() {
+            return Err(ServiceError::invalid_field(
+                "series_not_held",
+                "series",
+                format!(
+                    "you hold no series {series:?} in {}; set your series for the year first (R-PU-4)",
+                    d.year.value()
+                ),
+            ));
+        }
+    }
+    if d.category == RecordCategory::Professional {
+        let Some(series) = &d.series else {
+            return Err(ServiceError::invalid_field(
+                "series_required",
+                "series",
+                "a professional record names the series it counts for (R-REQ-3)",
+            ));
+        };
+        check_professional(&state.db, d.year.value(), series, &d.course_name).await?;
+    }
+    let attachment_ids = crate::service::qualifications::dedup(d.attachment_ids);
+    check_attachments(state, auth.account_id(), &attachment_ids).await?;
+    let now = Utc::now();
+    let m = record::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        person_id: Set(person_id),
+        year: Set(d.year.value()),
+        category: Set(d.category.as_str().into()),
+        series_code: Set(d.series),
+        course_name: Set(d.course_name),
+        hours_tenths: Set(i32::try_from(d.hours.tenths()).map_err(anyhow::Error::from)?),
+        result: Set(d.result),
+        source: Set(RecordSource::SelfDeclared.as_str().into()),
+        provider_id: Set(None),
+        provider_name: Set(d.provider_name),
+        class_id: Set(None),
+        platform_id: Set(None),
+        external_id: Set(None),
+        unit_id: Set(Some(unit_id)),
+        status: Set(RecordStatus::PendingUnitReview.as_str().into()),
+        attachment_ids: Set(serde_json::to_value(&attachment_ids).map_err(anyhow::Error::from)?),
+        completed_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(view(m))
+}
+
+/// The caller's own record, or 403/404.
+async fn load_own(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+) -> Result<record::Model, ServiceError> {
+    let person_id = person_of(auth)?;
+    record::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|r| r.person_id == person_id)
+        .ok_or(ServiceError::NotFound("record"))
+}
+
+/// R-RC-4: the person changes a returned record; one under review is
+/// returned by the unit first (409 `under_review`).
+pub async fn update(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+    expected: Option<i32>,
+    change: DeclarationChange,
+) -> Result<RecordView, ServiceError> {
+    let r = load_own(state, auth, id).await?;
+    reviews::check_version(expected, r.version)?;
+    match RecordStatus::parse(&r.status) {
+        Some(RecordStatus::Returned) => {}
+        Some(RecordStatus::PendingUnitReview) => {
+            return Err(ServiceError::conflict(
+                "under_review",
+                "the record is under the unit's review: it can be changed once returned (R-RC-4)",
+            ));
+        }
+        _ => {
+            return Err(ServiceError::conflict(
+                "not_editable",
+                format!(
+                    "a record that is {} cannot be changed; declare again",
+                    r.status
+                ),
+            ));
+        }
+    }
+    let mut changes = Vec::new();
+    if let Some(name) = change.course_name {
+        if r.category == RecordCategory::Professional.as_str()
+            && let Some(series) = &r.series_code
+        {
+            check_professional(&state.db, r.year, series, &name).await?;
+        }
+        changes.push((record::Column::CourseName, Expr::value(name)));
+    }
+    if let Some(h) = change.hours {
+        let t = i32::try_from(h.tenths()).map_err(anyhow::Error::from)?;
+        changes.push((record::Column::HoursTenths, Expr::value(t)));
+    }
+    if let Some(v) = change.result {
+        changes.push((record::Column::Result, Expr::value(v)));
+    }
+    if let Some(v) = change.provider_name {
+        changes.push((record::Column::ProviderName, Expr::value(v)));
+    }
+    if let Some(ids) = change.attachment_ids {
+        let ids = crate::service::qualifications::dedup(ids);
+        check_attachments(state, auth.account_id(), &ids).await?;
+        changes.push((
+            record::Column::AttachmentIds,
+            Expr::value(serde_json::to_value(&ids).map_err(anyhow::Error::from)?),
+        ));
+    }
+    reviews::write_versioned::<record::Entity, _>(&state.db, COLS, r.id, r.version, changes)
+        .await?;
+    record::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .map(view)
+        .ok_or(ServiceError::NotFound("record"))
+}
+
+/// R-RC-4: the person sends a returned record to their current unit again.
+pub async fn resubmit(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+    expected: Option<i32>,
+) -> Result<RecordView, ServiceError> {
+    let r = load_own(state, auth, id).await?;
+    reviews::check_version(expected, r.version)?;
+    let from = RecordStatus::parse(&r.status)
+        .ok_or_else(|| anyhow::anyhow!("record {} has status {:?}", r.id, r.status))?;
+    let to = from
+        .transition(RecordEvent::Resubmit)
+        .map_err(|_| reviews::illegal(from.as_str(), "resubmit"))?;
+    let mut changes = vec![(record::Column::Status, Expr::value(to.as_str()))];
+    if let Some(u) = current_unit(&state.db, r.person_id).await? {
+        changes.push((record::Column::UnitId, Expr::value(u)));
+    }
+    reviews::write_versioned::<record::Entity, _>(&state.db, COLS, r.id, r.version, changes)
+        .await?;
+    record::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .map(view)
+        .ok_or(ServiceError::NotFound("record"))
+}
