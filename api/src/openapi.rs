@@ -25,7 +25,12 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
         contact(name = "Continuing-education API team")
     ),
     servers((url = "/", description = "This server")),
-    components(schemas(Problem, FieldError)),
+    // Enums only query parameters name need registering by hand.
+    components(schemas(
+        Problem,
+        FieldError,
+        crate::service::compliance::UnitComplianceSort
+    )),
     modifiers(&BearerScheme),
     tags(
         (name = "auth", description = "Registration, login with SMS second factor, password reset, tokens, the caller"),

@@ -1155,3 +1155,102 @@ async fn r_rc_1_r_rc_4_declarations_are_checked_reviewed_returned_and_resubmitte
     .unwrap_err();
     assert_eq!(err.code(), Some("not_bound"));
 }
+
+#[tokio::test]
+async fn r_req_2_the_unit_sees_who_is_behind_and_by_how_much() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    let (admin, unit) = app.unit().await;
+    let ahead = learner_of(&app, &admin, &unit).await;
+    let behind_a = learner_of(&app, &admin, &unit).await;
+    let behind_b = learner_of(&app, &admin, &unit).await;
+    let class = t.class(5).await;
+    t.run(&class, &[(&ahead, true)]).await;
+    let record = records_of(&admin.client).await.remove(0);
+    call!(
+        admin
+            .client
+            .api()
+            .record_review(&record.id, None, &decision(types::Decision::Approve))
+    )
+    .unwrap();
+
+    let api = admin.client.api();
+    let all = call!(api.unit_compliance(
+        &unit.id,
+        Some(false),
+        None,
+        None,
+        Some(types::UnitComplianceSort::MostMissing),
+        Some(year())
+    ))
+    .unwrap();
+    assert_eq!(all.items.len(), 3);
+    // No series declared: the general 30/42/18 applies; the learner with
+    // 24 approved professional hours is least behind.
+    assert_eq!(all.items[0].missing, 90.0);
+    assert_eq!(all.items[2].standing.person_id, ahead.person_id());
+    assert_eq!(all.items[2].missing, 66.0);
+    assert_eq!(all.items[2].person_name.as_str(), "张三");
+    // Paged: two, then one.
+    let first = call!(api.unit_compliance(
+        &unit.id,
+        None,
+        None,
+        Some(2.try_into().unwrap()),
+        Some(types::UnitComplianceSort::MostMissing),
+        Some(year())
+    ))
+    .unwrap();
+    assert_eq!(first.items.len(), 2);
+    let cursor: uuid::Uuid = first.next_cursor.as_deref().unwrap().parse().unwrap();
+    let second = call!(api.unit_compliance(
+        &unit.id,
+        None,
+        Some(&cursor),
+        Some(2.try_into().unwrap()),
+        Some(types::UnitComplianceSort::MostMissing),
+        Some(year())
+    ))
+    .unwrap();
+    assert_eq!(second.items.len(), 1);
+    assert_eq!(second.next_cursor, None);
+    let mut seen: Vec<Uuid> = first
+        .items
+        .iter()
+        .chain(&second.items)
+        .map(|i| i.standing.person_id)
+        .collect();
+    seen.sort();
+    let mut expected = vec![
+        ahead.person_id(),
+        behind_a.person_id(),
+        behind_b.person_id(),
+    ];
+    expected.sort();
+    assert_eq!(seen, expected);
+    // Nobody is complete.
+    let done =
+        call!(api.unit_compliance(&unit.id, Some(true), None, None, None, Some(year()))).unwrap();
+    assert!(done.items.is_empty());
+    // Another unit's admin: 404; a person: 403.
+    let (other, _) = app.unit().await;
+    let err =
+        call!(
+            other
+                .client
+                .api()
+                .unit_compliance(&unit.id, None, None, None, None, Some(year()))
+        )
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let err =
+        call!(
+            ahead
+                .client
+                .api()
+                .unit_compliance(&unit.id, None, None, None, None, Some(year()))
+        )
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+}

@@ -183,6 +183,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(policies::policy_view)
             .service(policies::policy_set)
             .service(policies::person_compliance)
+            .service(policies::unit_compliance)
             .service(records::record_list)
             .service(records::record_declare)
             .service(records::record_review_batch)

@@ -12,7 +12,8 @@ use crate::auth::AuthUser;
 use crate::domain::Year;
 use crate::domain::compliance::Group;
 use crate::error::{ApiError, Problem};
-use crate::service::compliance::{self, ComplianceView};
+use crate::service::compliance::{self, ComplianceView, UnitCompliancePage, UnitComplianceSort};
+use crate::service::pagination::{Page, PageQuery};
 use crate::service::policies::{self, GroupMinimums, PolicyChange, PolicyView, PublicTopic};
 use crate::state::AppState;
 
@@ -234,4 +235,62 @@ pub async fn person_compliance(
         None => year(Year::current_in_shanghai(Utc::now()))?,
     };
     Ok(HttpResponse::Ok().json(compliance::of_person(&state, &auth, id.into_inner(), y).await?))
+}
+
+/// Filters of the unit's list.
+#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[into_params(parameter_in = Query)]
+pub struct UnitComplianceQuery {
+    /// Default: the current year in China time.
+    #[param(minimum = 2017, maximum = 2100, nullable = false)]
+    #[validate(range(min = 2017, max = 2100, code = "year_invalid"))]
+    pub year: Option<i32>,
+    /// Only the persons whose year is (`true`) or is not (`false`) complete.
+    #[param(nullable = false)]
+    pub complete: Option<bool>,
+    /// Default `person`.
+    #[param(nullable = false)]
+    pub sort: Option<UnitComplianceSort>,
+}
+
+/// Who in the unit is behind
+///
+/// R-REQ-1..3, live: every person bound to the unit with their standing in
+/// the year and their total missing hours; `complete=false` lists who is
+/// behind, `sort=most_missing` the furthest behind first. Admins of the
+/// unit and hrss.
+#[utoipa::path(
+    tag = "compliance",
+    params(("id" = Uuid, Path, description = "Unit id"), UnitComplianceQuery, PageQuery),
+    responses(
+        (status = 200, description = "A page of the unit's persons", body = UnitCompliancePage),
+        (status = 422, description = "Year out of range, or an invalid `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/units/{id}/compliance")]
+pub async fn unit_compliance(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    query: web::Query<UnitComplianceQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    query.validate()?;
+    page.validate()?;
+    let page = Page::try_from(&*page)?;
+    let y = match query.year {
+        Some(y) => year(y)?,
+        None => year(Year::current_in_shanghai(Utc::now()))?,
+    };
+    let list = compliance::of_unit(
+        &state,
+        &auth,
+        id.into_inner(),
+        y,
+        query.complete,
+        query.sort.unwrap_or_default(),
+        page,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
 }

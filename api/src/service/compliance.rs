@@ -1,20 +1,21 @@
 //! A person's standing in a year (R-REQ-1..3), live from their approved and
 //! pending records: what the seed makes people press "manual recount" for.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use ce_entity::{person, person_series, professional_series, record};
+use ce_entity::{binding, person, person_series, professional_series, record, unit};
 
-use crate::auth::AuthUser;
-use crate::domain::compliance::{self, Fact, Group, Line, SeriesHeld};
+use crate::auth::{AuthUser, Role};
+use crate::domain::compliance::{self, Assessment, Fact, Group, Line, Policy, SeriesHeld};
 use crate::domain::record::{RecordCategory, RecordStatus};
 use crate::domain::{Hours, Year};
 use crate::error::ServiceError;
+use crate::service::pagination::Page;
 use crate::service::policies;
 use crate::state::AppState;
 
@@ -104,51 +105,15 @@ pub async fn of_person(
         return Err(ServiceError::NotFound("person"));
     }
     let policy = policies::in_force(&state.db, year).await?;
-    let held = person_series::Entity::find()
-        .filter(person_series::Column::PersonId.eq(person_id))
-        .filter(person_series::Column::Year.eq(year.value()))
-        .all(&state.db)
-        .await?;
-    let groups: HashMap<String, String> = professional_series::Entity::find()
-        .filter(professional_series::Column::Code.is_in(held.iter().map(|s| s.series_code.clone())))
-        .all(&state.db)
+    let a = assess_many(&state.db, &policy, &[person_id])
         .await?
-        .into_iter()
-        .map(|s| (s.code, s.requirement_group))
-        .collect();
-    let mut series: Vec<SeriesHeld> = held
-        .into_iter()
-        .map(|s| SeriesHeld {
-            group: groups
-                .get(&s.series_code)
-                .and_then(|g| Group::parse(g))
-                .unwrap_or(Group::General),
-            code: s.series_code,
-        })
-        .collect();
-    series.sort_by(|a, b| a.code.cmp(&b.code));
-    let facts: Vec<Fact> = record::Entity::find()
-        .filter(record::Column::PersonId.eq(person_id))
-        .filter(record::Column::Year.eq(year.value()))
-        .filter(record::Column::Status.is_in([
-            RecordStatus::Approved.as_str(),
-            RecordStatus::PendingUnitReview.as_str(),
-        ]))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .filter_map(|r| {
-            Some(Fact {
-                year: r.year,
-                category: RecordCategory::parse(&r.category)?,
-                series: r.series_code,
-                hours: Hours::from_tenths(u32::try_from(r.hours_tenths).ok()?),
-                status: RecordStatus::parse(&r.status)?,
-            })
-        })
-        .collect();
-    let a = compliance::assess(&policy, &series, &facts);
-    Ok(ComplianceView {
+        .remove(&person_id)
+        .unwrap_or_else(|| compliance::assess(&policy, &[], &[]));
+    Ok(view(person_id, a))
+}
+
+fn view(person_id: Uuid, a: Assessment) -> ComplianceView {
+    ComplianceView {
         person_id,
         year: a.year,
         complete: a.complete,
@@ -168,5 +133,196 @@ pub async fn of_person(
                 missing: l.missing.as_f64(),
             })
             .collect(),
+    }
+}
+
+/// The assessments of many persons in one year, from three queries (their
+/// series, the series' groups, their records) whatever their number.
+pub async fn assess_many<C: ConnectionTrait>(
+    conn: &C,
+    policy: &Policy,
+    persons: &[Uuid],
+) -> Result<HashMap<Uuid, Assessment>, ServiceError> {
+    let mut out = HashMap::new();
+    for chunk in persons.chunks(500) {
+        let held = person_series::Entity::find()
+            .filter(person_series::Column::PersonId.is_in(chunk.iter().copied()))
+            .filter(person_series::Column::Year.eq(policy.year))
+            .all(conn)
+            .await?;
+        let codes: BTreeSet<String> = held.iter().map(|s| s.series_code.clone()).collect();
+        let groups: HashMap<String, Group> = professional_series::Entity::find()
+            .filter(professional_series::Column::Code.is_in(codes))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|s| {
+                let g = Group::parse(&s.requirement_group).unwrap_or(Group::General);
+                (s.code, g)
+            })
+            .collect();
+        let mut series: HashMap<Uuid, Vec<SeriesHeld>> = HashMap::new();
+        for s in held {
+            series.entry(s.person_id).or_default().push(SeriesHeld {
+                group: groups
+                    .get(&s.series_code)
+                    .copied()
+                    .unwrap_or(Group::General),
+                code: s.series_code,
+            });
+        }
+        let mut facts: HashMap<Uuid, Vec<Fact>> = HashMap::new();
+        for r in record::Entity::find()
+            .filter(record::Column::PersonId.is_in(chunk.iter().copied()))
+            .filter(record::Column::Year.eq(policy.year))
+            .filter(record::Column::Status.is_in([
+                RecordStatus::Approved.as_str(),
+                RecordStatus::PendingUnitReview.as_str(),
+            ]))
+            .all(conn)
+            .await?
+        {
+            let (Some(category), Some(status), Ok(tenths)) = (
+                RecordCategory::parse(&r.category),
+                RecordStatus::parse(&r.status),
+                u32::try_from(r.hours_tenths),
+            ) else {
+                continue;
+            };
+            facts.entry(r.person_id).or_default().push(Fact {
+                year: r.year,
+                category,
+                series: r.series_code,
+                hours: Hours::from_tenths(tenths),
+                status,
+            });
+        }
+        for id in chunk {
+            let mut held = series.remove(id).unwrap_or_default();
+            held.sort_by(|a, b| a.code.cmp(&b.code));
+            let f = facts.remove(id).unwrap_or_default();
+            out.insert(*id, compliance::assess(policy, &held, &f));
+        }
+    }
+    Ok(out)
+}
+
+/// How the unit's list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitComplianceSort {
+    /// By person id (registration order).
+    #[default]
+    Person,
+    /// Most missing hours first (ties by person id).
+    MostMissing,
+}
+
+/// One person of the unit's list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UnitComplianceItem {
+    #[schema(max_length = 50)]
+    pub person_name: String,
+    /// Missing hours over all categories and series.
+    #[schema(minimum = 0)]
+    pub missing: f64,
+    pub standing: ComplianceView,
+}
+
+/// A page of the unit's persons and their standing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UnitCompliancePage {
+    #[schema(minimum = 2017, maximum = 2100)]
+    pub year: i32,
+    pub items: Vec<UnitComplianceItem>,
+    /// The last person of this page; pass it as `cursor` for the next.
+    pub next_cursor: Option<String>,
+}
+
+fn total_missing(a: &Assessment) -> u32 {
+    a.public
+        .missing
+        .tenths()
+        .saturating_add(a.professional.missing.tenths())
+        .saturating_add(a.elective.missing.tenths())
+}
+
+/// The unit's live list of who is behind and by how much: every person
+/// bound to the unit now, optionally only the (in)complete, ordered by
+/// person or by most missing. Admins of the unit and hrss; others 404/403.
+pub async fn of_unit(
+    state: &AppState,
+    auth: &AuthUser,
+    unit_id: Uuid,
+    year: Year,
+    complete: Option<bool>,
+    sort: UnitComplianceSort,
+    page: Page,
+) -> Result<UnitCompliancePage, ServiceError> {
+    crate::service::access::require_scoped(auth, Role::UnitAdmin, unit_id, true, "unit")?;
+    if unit::Entity::find_by_id(unit_id)
+        .one(&state.db)
+        .await?
+        .is_none()
+    {
+        return Err(ServiceError::NotFound("unit"));
+    }
+    let policy = policies::in_force(&state.db, year).await?;
+    let persons: Vec<(Uuid, String)> = person::Entity::find()
+        .filter(
+            person::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(binding::Column::PersonId)
+                    .from(binding::Entity)
+                    .and_where(binding::Column::UnitId.eq(unit_id))
+                    .and_where(binding::Column::Status.eq("approved"))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(person::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let ids: Vec<Uuid> = persons.iter().map(|(id, _)| *id).collect();
+    let mut assessed = assess_many(&state.db, &policy, &ids).await?;
+    let mut rows: Vec<(Uuid, String, Assessment)> = persons
+        .into_iter()
+        .filter_map(|(id, name)| assessed.remove(&id).map(|a| (id, name, a)))
+        .filter(|(_, _, a)| complete.is_none_or(|c| a.complete == c))
+        .collect();
+    if sort == UnitComplianceSort::MostMissing {
+        rows.sort_by(|x, y| {
+            total_missing(&y.2)
+                .cmp(&total_missing(&x.2))
+                .then(x.0.cmp(&y.0))
+        });
+    }
+    let start = match page.after {
+        Some(after) => rows
+            .iter()
+            .position(|(id, _, _)| *id == after)
+            .map(|i| i + 1)
+            .unwrap_or(rows.len()),
+        None => 0,
+    };
+    let rows: Vec<_> = rows
+        .into_iter()
+        .skip(start)
+        .take(page.fetch() as usize)
+        .collect();
+    let (rows, next_cursor) = page.finish(rows, |(id, _, _)| *id);
+    Ok(UnitCompliancePage {
+        year: year.value(),
+        items: rows
+            .into_iter()
+            .map(|(id, person_name, a)| UnitComplianceItem {
+                person_name,
+                missing: Hours::from_tenths(total_missing(&a)).as_f64(),
+                standing: view(id, a),
+            })
+            .collect(),
+        next_cursor,
     })
 }
