@@ -22,6 +22,8 @@ pub struct Model {
     pub status: String,
     pub attachment_ids: Json,
     pub completed_at: Option<DateTimeUtc>,
+    pub conversion_code: Option<String>,
+    pub general_knowledge: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

@@ -11,6 +11,7 @@ mod m20261127_000002_accounts;
 mod m20261127_000003_parties;
 mod m20261127_000004_catalogue;
 mod m20261127_000005_training;
+mod m20261127_000006_record_conversions;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_parties::Migration),
             Box::new(m20261127_000004_catalogue::Migration),
             Box::new(m20261127_000005_training::Migration),
+            Box::new(m20261127_000006_record_conversions::Migration),
         ]
     }
 }

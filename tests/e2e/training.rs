@@ -1047,7 +1047,46 @@ fn declaration(
         result: Some("合格".parse().unwrap()),
         provider_name: Some("某培训机构".parse().unwrap()),
         attachment_ids: vec![],
+        conversion: None,
+        general_knowledge: false,
     }
+}
+
+/// A verified person bound to a fresh unit, holding `series` in `year`,
+/// with the unit's admin.
+async fn member(app: &TestApp, series: &[&str], in_year: i32) -> (Signed, Signed) {
+    let (admin, unit) = app.unit().await;
+    let person = learner_of(app, &admin, &unit).await;
+    call!(person.client.api().person_update(
+        &person.person_id(),
+        None,
+        &types::PersonUpdateRequest {
+            name: None,
+            phone: None,
+            education: None,
+            title: None,
+            series: Some(series.iter().map(|s| s.parse().unwrap()).collect()),
+            series_year: Some(in_year),
+        }
+    ))
+    .unwrap();
+    (person, admin)
+}
+
+/// Declares and has the unit approve.
+async fn approved(person: &Signed, admin: &Signed, d: &types::DeclareRequest) -> types::RecordView {
+    let r = call!(person.client.api().record_declare(d)).expect("declaring");
+    call!(
+        admin
+            .client
+            .api()
+            .record_review(&r.id, None, &decision(types::Decision::Approve))
+    )
+    .expect("approving")
+}
+
+async fn standing_in(c: &Client, person: Uuid, y: i32) -> types::ComplianceView {
+    call!(c.api().person_compliance(&person, Some(y))).unwrap()
 }
 
 #[tokio::test]
@@ -1253,4 +1292,151 @@ async fn r_req_2_the_unit_sees_who_is_behind_and_by_how_much() {
         )
         .unwrap_err();
     assert_eq!(err.status(), Some(403));
+}
+
+#[tokio::test]
+async fn r_rc_7_73_hours_of_degree_education_count_as_72() {
+    use types::RecordCategory::Elective;
+    let app = spawn_app().await;
+    let (person, admin) = member(&app, &["engineering"], year()).await;
+    let mut d = declaration(year(), Elective, None, "工程硕士在读");
+    d.hours = 73.0;
+    d.conversion = Some(types::ConversionRequest {
+        code: "degree_education".parse().unwrap(),
+        quantity: None,
+    });
+    let r = approved(&person, &admin, &d).await;
+    assert_eq!(r.source, types::RecordSource::Conversion);
+    assert_eq!(r.hours, 73.0);
+    let s = standing_in(&person.client, person.person_id(), year()).await;
+    assert_eq!(s.categories.elective.approved, 72.0);
+    assert_eq!(s.categories.elective.missing, 0.0);
+
+    // Not in the education or health series.
+    let (nurse, _) = member(&app, &["nursing"], year()).await;
+    let err = call!(nurse.client.api().record_declare(&d)).unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    assert_eq!(err.code(), Some("conversion_not_allowed"));
+    // Degree education is elective only.
+    let mut pro = d.clone();
+    pro.category = types::RecordCategory::Professional;
+    pro.series = Some("engineering".parse().unwrap());
+    let err = call!(person.client.api().record_declare(&pro)).unwrap_err();
+    assert_eq!(err.code(), Some("conversion_category"));
+}
+
+#[tokio::test]
+async fn r_acc_2_an_accountant_completes_the_year_with_a_passed_exam_subject() {
+    use types::RecordCategory::Professional;
+    let app = spawn_app().await;
+    let (person, admin) = member(&app, &["accounting"], year()).await;
+    let before = standing_in(&person.client, person.person_id(), year()).await;
+    assert_eq!(before.categories.public.required, 30.0);
+    assert_eq!(before.series[0].required, 60.0);
+    assert_eq!(before.categories.elective.required, 0.0);
+    let mut d = declaration(year(), Professional, Some("accounting"), "中级会计实务");
+    d.conversion = Some(types::ConversionRequest {
+        code: "accounting_qualification_exam_subject".parse().unwrap(),
+        quantity: None,
+    });
+    let r = approved(&person, &admin, &d).await;
+    assert_eq!(
+        r.hours, 90.0,
+        "the form's credits replace the declared hours"
+    );
+    assert_eq!(
+        r.conversion_code.as_deref().map(|c| c.as_str()),
+        Some("accounting_qualification_exam_subject")
+    );
+    let after = standing_in(&person.client, person.person_id(), year()).await;
+    assert!(after.complete, "{after:?}");
+    assert_eq!(after.categories.public.required, 0.0, "public-exempt");
+
+    // A paper is worth 30 professional credits and no more.
+    let (other, other_admin) = member(&app, &["accounting"], year()).await;
+    let mut paper = declaration(year(), Professional, Some("accounting"), "论文");
+    paper.conversion = Some(types::ConversionRequest {
+        code: "paper_sole_or_first_author".parse().unwrap(),
+        quantity: Some(1.0),
+    });
+    approved(&other, &other_admin, &paper).await;
+    let s = standing_in(&other.client, other.person_id(), year()).await;
+    assert_eq!(s.series[0].approved, 30.0);
+    assert!(!s.complete);
+    // Accounting forms are for accounting series only.
+    let (engineer, _) = member(&app, &["engineering"], year()).await;
+    let mut wrong = d.clone();
+    wrong.series = Some("engineering".parse().unwrap());
+    let err = call!(engineer.client.api().record_declare(&wrong)).unwrap_err();
+    assert_eq!(err.code(), Some("conversion_not_allowed"));
+    let mut unknown = d;
+    unknown.conversion = Some(types::ConversionRequest {
+        code: "astrology".parse().unwrap(),
+        quantity: None,
+    });
+    let err = call!(person.client.api().record_declare(&unknown)).unwrap_err();
+    assert_eq!(err.code(), Some("conversion_unknown"));
+}
+
+#[tokio::test]
+async fn r_req_1_a_2018_person_is_judged_by_18_42_12() {
+    use types::RecordCategory::{Elective, Professional};
+    let app = spawn_app().await;
+    let (authority, _) = app.province_authority(&["engineering"]).await;
+    call!(authority.api().catalogue_publish(
+        2018,
+        &types::CourseCreateRequest {
+            series: "engineering".parse().unwrap(),
+            name: "结构设计".parse().unwrap(),
+            hours: None,
+        }
+    ))
+    .unwrap();
+    let (person, admin) = member(&app, &["engineering"], 2018).await;
+    let mut pro = declaration(2018, Professional, Some("engineering"), "结构设计");
+    pro.hours = 42.0;
+    approved(&person, &admin, &pro).await;
+    let mut el = declaration(2018, Elective, None, "管理");
+    el.hours = 12.0;
+    approved(&person, &admin, &el).await;
+    let s = standing_in(&person.client, person.person_id(), 2018).await;
+    assert_eq!(s.categories.public.required, 18.0);
+    assert_eq!(s.series[0].required, 42.0);
+    assert_eq!(s.categories.elective.required, 12.0);
+    assert_eq!(s.series[0].missing, 0.0);
+    assert_eq!(s.categories.elective.missing, 0.0);
+    // Only the public 18 hours are missing; they come from the public-course
+    // platforms, not declarations.
+    assert_eq!(s.categories.public.missing, 18.0);
+    assert!(!s.complete);
+    // The same hours do not count for another year (R-RC-5).
+    let s2019 = standing_in(&person.client, person.person_id(), 2019).await;
+    assert_eq!(s2019.categories.elective.approved, 0.0);
+}
+
+#[tokio::test]
+async fn r_req_3_a_two_series_person_needs_42_in_each() {
+    use types::RecordCategory::Professional;
+    let app = spawn_app().await;
+    let (authority, _) = app.province_authority(&["engineering", "economics"]).await;
+    publish(&authority, "engineering", "结构设计").await;
+    publish(&authority, "economics", "宏观经济").await;
+    let (person, admin) = member(&app, &["engineering", "economics"], year()).await;
+    let mut eng = declaration(year(), Professional, Some("engineering"), "结构设计");
+    eng.hours = 84.0;
+    approved(&person, &admin, &eng).await;
+    let s = standing_in(&person.client, person.person_id(), year()).await;
+    assert_eq!(s.categories.professional.required, 84.0);
+    assert_eq!(s.categories.professional.missing, 42.0);
+    let economics = s
+        .series
+        .iter()
+        .find(|l| l.series.as_str() == "economics")
+        .unwrap();
+    assert_eq!(economics.missing, 42.0);
+    let mut eco = declaration(year(), Professional, Some("economics"), "宏观经济");
+    eco.hours = 42.0;
+    approved(&person, &admin, &eco).await;
+    let s = standing_in(&person.client, person.person_id(), year()).await;
+    assert_eq!(s.categories.professional.missing, 0.0);
 }

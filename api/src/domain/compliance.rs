@@ -98,6 +98,21 @@ pub struct SeriesHeld {
     pub group: Group,
 }
 
+/// Most elective hours degree education gives in a year (R-RC-7).
+pub const DEGREE_EDUCATION_CAP_HOURS: u32 = 72;
+
+/// How a converted record counts beyond its hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conversion {
+    /// Degree education related to the field: elective, at most
+    /// [`DEGREE_EDUCATION_CAP_HOURS`] a year (R-RC-7).
+    DegreeEducation,
+    /// An accounting form worth the whole year's professional credits of
+    /// its series (R-ACC-2: e.g. passing an exam subject); with
+    /// `public_exempt`, the year needs no public credits either.
+    WholeYear { public_exempt: bool },
+}
+
 /// What the calculator needs of a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fact {
@@ -106,6 +121,9 @@ pub struct Fact {
     pub series: Option<String>,
     pub hours: Hours,
     pub status: RecordStatus,
+    pub conversion: Option<Conversion>,
+    /// A general-knowledge subject (专业通识知识, R-ACC-1).
+    pub general_knowledge: bool,
 }
 
 /// Required, approved, pending and missing hours of one line.
@@ -140,7 +158,18 @@ pub struct Assessment {
     /// series' shortfall (one series' surplus does not cover another).
     pub professional: Line,
     pub elective: Line,
-    pub series: Vec<(String, Line)>,
+    pub series: Vec<SeriesStanding>,
+}
+
+/// One series' professional line (R-REQ-3), with its general-knowledge part
+/// where the policy asks for one (R-ACC-1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesStanding {
+    pub code: String,
+    /// `missing` also counts a general-knowledge shortfall.
+    pub line: Line,
+    pub general_knowledge_required: Hours,
+    pub general_knowledge_approved: Hours,
 }
 
 fn sum(facts: &[&Fact], status: RecordStatus, keep: impl Fn(&Fact) -> bool) -> Hours {
@@ -153,12 +182,28 @@ fn sum(facts: &[&Fact], status: RecordStatus, keep: impl Fn(&Fact) -> bool) -> H
     )
 }
 
+fn hours(h: u32) -> Hours {
+    Hours::from_tenths(h.saturating_mul(10))
+}
+
+fn add(a: Hours, b: Hours) -> Hours {
+    Hours::from_tenths(a.tenths().saturating_add(b.tenths()))
+}
+
+fn less(a: Hours, b: Hours) -> Hours {
+    Hours::from_tenths(a.tenths().saturating_sub(b.tenths()))
+}
+
 /// R-REQ-2, R-REQ-3: the standing of `policy.year` given the series held
 /// that year and the person's records (others' years are ignored). Public
 /// and elective are required once, at the highest minimum of the groups
 /// held; professional per series from records of that series. With no
 /// series declared, the general professional minimum applies to all
-/// professional records.
+/// professional records. Degree education gives at most 72 elective hours
+/// (R-RC-7); an approved whole-year accounting form completes its series
+/// and, when public-exempt, the public requirement (R-ACC-2); a policy's
+/// general-knowledge minimum is part of each series' professional hours
+/// (R-ACC-1).
 pub fn assess(policy: &Policy, series: &[SeriesHeld], records: &[Fact]) -> Assessment {
     let facts: Vec<&Fact> = records.iter().filter(|f| f.year == policy.year).collect();
     let groups: Vec<Group> = if series.is_empty() {
@@ -168,21 +213,63 @@ pub fn assess(policy: &Policy, series: &[SeriesHeld], records: &[Fact]) -> Asses
     };
     let max_of =
         |f: fn(Requirement) -> u32| groups.iter().map(|g| f(policy.of(*g))).max().unwrap_or(0);
-    let in_cat = |c: RecordCategory| move |f: &Fact| f.category == c;
-    let line_of = |c: RecordCategory, required: u32| {
-        Line::new(
-            required,
-            sum(&facts, RecordStatus::Approved, in_cat(c)),
-            sum(&facts, RecordStatus::PendingUnitReview, in_cat(c)),
+    let approved = |f: &&&Fact| f.status == RecordStatus::Approved;
+    let whole_year = |f: &&&Fact| matches!(f.conversion, Some(Conversion::WholeYear { .. }));
+    let public_exempt = facts.iter().filter(approved).any(|f| {
+        matches!(
+            f.conversion,
+            Some(Conversion::WholeYear {
+                public_exempt: true
+            })
         )
+    });
+    let in_cat = |c: RecordCategory| move |f: &Fact| f.category == c;
+    let public = Line::new(
+        if public_exempt {
+            0
+        } else {
+            max_of(|r| r.public_min)
+        },
+        sum(
+            &facts,
+            RecordStatus::Approved,
+            in_cat(RecordCategory::Public),
+        ),
+        sum(
+            &facts,
+            RecordStatus::PendingUnitReview,
+            in_cat(RecordCategory::Public),
+        ),
+    );
+    // R-RC-7: degree education counts up to the cap, approved hours first.
+    let elective_of = |degree: bool| {
+        move |f: &Fact| {
+            f.category == RecordCategory::Elective
+                && (f.conversion == Some(Conversion::DegreeEducation)) == degree
+        }
     };
-    let public = line_of(RecordCategory::Public, max_of(|r| r.public_min));
-    let elective = line_of(RecordCategory::Elective, max_of(|r| r.elective_min));
-    let mut lines = Vec::new();
+    let cap = hours(DEGREE_EDUCATION_CAP_HOURS);
+    let degree_approved = sum(&facts, RecordStatus::Approved, elective_of(true)).min(cap);
+    let degree_pending = sum(&facts, RecordStatus::PendingUnitReview, elective_of(true))
+        .min(less(cap, degree_approved));
+    let elective = Line::new(
+        max_of(|r| r.elective_min),
+        add(
+            sum(&facts, RecordStatus::Approved, elective_of(false)),
+            degree_approved,
+        ),
+        add(
+            sum(&facts, RecordStatus::PendingUnitReview, elective_of(false)),
+            degree_pending,
+        ),
+    );
+    let mut standings = Vec::new();
     let professional = if series.is_empty() {
-        line_of(
-            RecordCategory::Professional,
+        let of_cat = in_cat(RecordCategory::Professional);
+        Line::new(
             policy.general.professional_min,
+            sum(&facts, RecordStatus::Approved, of_cat),
+            sum(&facts, RecordStatus::PendingUnitReview, of_cat),
         )
     } else {
         let mut total = Line::default();
@@ -190,20 +277,38 @@ pub fn assess(policy: &Policy, series: &[SeriesHeld], records: &[Fact]) -> Asses
             let of_series = |f: &Fact| {
                 f.category == RecordCategory::Professional && f.series.as_deref() == Some(&s.code)
             };
-            let l = Line::new(
-                policy.of(s.group).professional_min,
+            let requirement = policy.of(s.group);
+            let mut l = Line::new(
+                requirement.professional_min,
                 sum(&facts, RecordStatus::Approved, of_series),
                 sum(&facts, RecordStatus::PendingUnitReview, of_series),
             );
-            let add =
-                |a: Hours, b: Hours| Hours::from_tenths(a.tenths().saturating_add(b.tenths()));
+            let gk_required = hours(requirement.general_knowledge_min);
+            let gk_approved = sum(&facts, RecordStatus::Approved, |f| {
+                of_series(f) && f.general_knowledge
+            });
+            let done_by_form = facts
+                .iter()
+                .filter(approved)
+                .filter(whole_year)
+                .any(|f| of_series(f));
+            if done_by_form {
+                l.missing = Hours::ZERO;
+            } else {
+                l.missing = l.missing.max(less(gk_required, gk_approved));
+            }
             total = Line {
                 required: add(total.required, l.required),
                 approved: add(total.approved, l.approved),
                 pending: add(total.pending, l.pending),
                 missing: add(total.missing, l.missing),
             };
-            lines.push((s.code.clone(), l));
+            standings.push(SeriesStanding {
+                code: s.code.clone(),
+                line: l,
+                general_knowledge_required: gk_required,
+                general_knowledge_approved: gk_approved,
+            });
         }
         total
     };
@@ -216,7 +321,7 @@ pub fn assess(policy: &Policy, series: &[SeriesHeld], records: &[Fact]) -> Asses
         public,
         professional,
         elective,
-        series: lines,
+        series: standings,
     }
 }
 
@@ -257,7 +362,10 @@ mod tests {
             },
             Rule {
                 group: Group::Accounting,
-                requirement: req(2023, 30, 60, 0),
+                requirement: Requirement {
+                    general_knowledge_min: 20,
+                    ..req(2023, 30, 60, 0)
+                },
             },
             Rule {
                 group: Group::Archives,
@@ -273,6 +381,8 @@ mod tests {
             series: series.map(str::to_string),
             hours: Hours::from_tenths(h * 10),
             status: s,
+            conversion: None,
+            general_knowledge: false,
         }
     }
 
@@ -338,7 +448,7 @@ mod tests {
         assert!(!a.complete, "one series' surplus does not cover the other");
         assert_eq!(a.professional.required.as_f64(), 84.0);
         assert_eq!(a.professional.missing.as_f64(), 42.0);
-        assert_eq!(a.series[1].1.missing.as_f64(), 42.0);
+        assert_eq!(a.series[1].line.missing.as_f64(), 42.0);
         let mut records = records;
         records.push(fact(2023, Professional, Some("economics"), 42, Approved));
         assert!(assess(&policy, &series, &records).complete);
@@ -352,7 +462,11 @@ mod tests {
         let series = [held("accounting", Group::Accounting)];
         let records = vec![
             fact(2023, Public, None, 30, Approved),
-            fact(2023, Professional, Some("accounting"), 60, Approved),
+            fact(2023, Professional, Some("accounting"), 40, Approved),
+            Fact {
+                general_knowledge: true,
+                ..fact(2023, Professional, Some("accounting"), 20, Approved)
+            },
         ];
         let a = assess(&policy, &series, &records);
         assert!(a.complete);
@@ -366,6 +480,78 @@ mod tests {
             fact(2018, Elective, None, 12, Approved),
         ];
         assert!(assess(&p2018, &g, &r2018).complete);
+    }
+
+    #[test]
+    fn r_rc_7_degree_education_gives_at_most_72_elective_hours() {
+        use RecordCategory::*;
+        use RecordStatus::*;
+        let policy = Policy::in_force(2023, &seed_rules()).unwrap();
+        let degree = Fact {
+            conversion: Some(Conversion::DegreeEducation),
+            ..fact(2023, Elective, None, 73, Approved)
+        };
+        let a = assess(&policy, &[], &[degree.clone()]);
+        assert_eq!(a.elective.approved.as_f64(), 72.0);
+        // Other elective hours still add; pending degree hours beyond the
+        // cap are not even pending.
+        let more = Fact {
+            status: PendingUnitReview,
+            ..degree.clone()
+        };
+        let a = assess(
+            &policy,
+            &[],
+            &[degree, more, fact(2023, Elective, None, 5, Approved)],
+        );
+        assert_eq!(a.elective.approved.as_f64(), 77.0);
+        assert_eq!(a.elective.pending, Hours::ZERO);
+    }
+
+    #[test]
+    fn r_acc_2_a_passed_exam_subject_completes_the_accounting_year() {
+        use RecordCategory::*;
+        use RecordStatus::*;
+        let policy = Policy::in_force(2023, &seed_rules()).unwrap();
+        let series = [held("accounting", Group::Accounting)];
+        let exam = Fact {
+            conversion: Some(Conversion::WholeYear {
+                public_exempt: true,
+            }),
+            ..fact(2023, Professional, Some("accounting"), 90, Approved)
+        };
+        let a = assess(&policy, &series, &[exam.clone()]);
+        assert!(a.complete, "{a:?}");
+        assert_eq!(a.public.required, Hours::ZERO);
+        // Pending, it completes nothing yet.
+        let pending = Fact {
+            status: PendingUnitReview,
+            ..exam
+        };
+        assert!(!assess(&policy, &series, &[pending]).complete);
+    }
+
+    #[test]
+    fn r_acc_1_twenty_of_the_sixty_are_general_knowledge_in_2023() {
+        use RecordCategory::*;
+        use RecordStatus::*;
+        let policy = Policy::in_force(2023, &seed_rules()).unwrap();
+        let series = [held("accounting", Group::Accounting)];
+        let mut records = vec![
+            fact(2023, Public, None, 30, Approved),
+            fact(2023, Professional, Some("accounting"), 60, Approved),
+        ];
+        let a = assess(&policy, &series, &records);
+        assert!(!a.complete);
+        assert_eq!(a.series[0].line.missing.as_f64(), 20.0);
+        records[1].hours = Hours::from_tenths(400);
+        records.push(Fact {
+            general_knowledge: true,
+            ..fact(2023, Professional, Some("accounting"), 20, Approved)
+        });
+        let a = assess(&policy, &series, &records);
+        assert!(a.complete, "{a:?}");
+        assert_eq!(a.series[0].general_knowledge_approved.as_f64(), 20.0);
     }
 
     fn arb_fact() -> impl Strategy<Value = Fact> {
@@ -389,12 +575,29 @@ mod tests {
                 Just(RecordStatus::Closed)
             ],
         )
-            .prop_map(|(year, category, series, tenths, status)| Fact {
-                year,
-                category,
-                series,
-                hours: Hours::from_tenths(tenths),
-                status,
+            .prop_flat_map(|(year, category, series, tenths, status)| {
+                (
+                    prop_oneof![
+                        Just(None),
+                        Just(Some(Conversion::DegreeEducation)),
+                        Just(Some(Conversion::WholeYear {
+                            public_exempt: true
+                        })),
+                        Just(Some(Conversion::WholeYear {
+                            public_exempt: false
+                        })),
+                    ],
+                    any::<bool>(),
+                )
+                    .prop_map(move |(conversion, general_knowledge)| Fact {
+                        year,
+                        category,
+                        series: series.clone(),
+                        hours: Hours::from_tenths(tenths),
+                        status,
+                        conversion,
+                        general_knowledge,
+                    })
             })
     }
 
@@ -463,7 +666,7 @@ mod tests {
             let none_missing = a.public.missing == Hours::ZERO
                 && a.professional.missing == Hours::ZERO
                 && a.elective.missing == Hours::ZERO
-                && a.series.iter().all(|(_, l)| l.missing == Hours::ZERO);
+                && a.series.iter().all(|s| s.line.missing == Hours::ZERO);
             prop_assert_eq!(a.complete, none_missing);
         }
     }

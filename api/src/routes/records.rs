@@ -15,7 +15,8 @@ use crate::error::{ApiError, Problem};
 use crate::routes::{IfMatchHeader, etag, if_match};
 use crate::service::pagination::{Page, PageQuery};
 use crate::service::records::{
-    self, Declaration, DeclarationChange, RecordDetail, RecordFilter, RecordPage, RecordView,
+    self, ConversionClaim, Declaration, DeclarationChange, RecordDetail, RecordFilter, RecordPage,
+    RecordView,
 };
 use crate::service::reviews::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
 use crate::state::AppState;
@@ -211,6 +212,37 @@ pub struct DeclareRequest {
     #[validate(length(max = 20))]
     #[serde(default, deserialize_with = "super::no_null")]
     pub attachment_ids: Option<Vec<Uuid>>,
+    /// Other learning converted into hours: `degree_education` (elective,
+    /// at most 72 a year, not in the education or health series, R-RC-7)
+    /// or an accounting form (R-ACC-2), whose credits × `quantity` replace
+    /// `hours`.
+    #[schema(nullable = false)]
+    #[validate(nested)]
+    #[serde(default, deserialize_with = "super::no_null")]
+    pub conversion: Option<ConversionRequest>,
+    /// A general-knowledge subject (专业通识知识, R-ACC-1); professional only.
+    #[serde(default)]
+    #[schema(default = false)]
+    pub general_knowledge: bool,
+}
+
+/// A conversion form and how many of its units.
+#[derive(Debug, Deserialize, serde::Serialize, ToSchema, Validate)]
+pub struct ConversionRequest {
+    /// `degree_education`, or a code of the accounting conversion table
+    /// (`accounting_qualification_exam_subject`, `paper_sole_or_first_author`, …).
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        example = "accounting_qualification_exam_subject"
+    )]
+    #[validate(length(min = 1, max = 64))]
+    pub code: String,
+    /// Days, hours, papers… as the form counts (default 1).
+    #[schema(minimum = 0.1, maximum = 1000, multiple_of = 0.1, nullable = false)]
+    #[validate(range(min = 0.1, max = 1000.0, code = "quantity_invalid"))]
+    #[serde(default, deserialize_with = "super::no_null")]
+    pub quantity: Option<f64>,
 }
 
 fn text(t: Option<String>) -> Option<String> {
@@ -237,7 +269,7 @@ fn hours(h: f64) -> Result<Hours, ApiError> {
             headers(("ETag" = String, description = "Its version"), ("Location" = String, description = "The record"))),
         (status = 403, description = "Not a person (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not verified (`not_verified`) or bound to no unit (`not_bound`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Future year (`year_in_future`), public category (`public_not_declarable`), series not held that year (`series_not_held`), course not professional (`not_professional`), unknown attachment, or another invalid field", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Future year (`year_in_future`), public category (`public_not_declarable`), series not held that year (`series_not_held`), course not professional (`not_professional`), a conversion that is unknown (`conversion_unknown`), of the wrong category (`conversion_category`) or not for the person's series (`conversion_not_allowed`), unknown attachment, or another invalid field", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/records")]
@@ -265,6 +297,16 @@ pub async fn record_declare(
         result: text(b.result),
         provider_name: text(b.provider_name),
         attachment_ids: b.attachment_ids.unwrap_or_default(),
+        conversion: b
+            .conversion
+            .map(|c| -> Result<ConversionClaim, ApiError> {
+                Ok(ConversionClaim {
+                    code: c.code.trim().to_string(),
+                    quantity: hours(c.quantity.unwrap_or(1.0))?,
+                })
+            })
+            .transpose()?,
+        general_knowledge: b.general_knowledge,
     };
     let r = records::declare(&state, &auth, d).await?;
     Ok(HttpResponse::Created()

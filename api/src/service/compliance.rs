@@ -16,7 +16,7 @@ use crate::domain::record::{RecordCategory, RecordStatus};
 use crate::domain::{Hours, Year};
 use crate::error::ServiceError;
 use crate::service::pagination::Page;
-use crate::service::policies;
+use crate::service::{conversions, policies};
 use crate::state::AppState;
 
 /// Hours of one line (one decimal place).
@@ -46,8 +46,15 @@ pub struct SeriesLine {
     pub approved: f64,
     #[schema(minimum = 0)]
     pub pending: f64,
+    /// Still to earn, counting a general-knowledge shortfall too.
     #[schema(minimum = 0)]
     pub missing: f64,
+    /// Of the professional hours, how many must be general-knowledge
+    /// subjects (R-ACC-1; 0 where the policy asks for none).
+    #[schema(minimum = 0)]
+    pub general_knowledge_required: f64,
+    #[schema(minimum = 0)]
+    pub general_knowledge_approved: f64,
 }
 
 /// The three categories.
@@ -125,12 +132,14 @@ fn view(person_id: Uuid, a: Assessment) -> ComplianceView {
         series: a
             .series
             .into_iter()
-            .map(|(series, l)| SeriesLine {
-                series,
-                required: l.required.as_f64(),
-                approved: l.approved.as_f64(),
-                pending: l.pending.as_f64(),
-                missing: l.missing.as_f64(),
+            .map(|s| SeriesLine {
+                series: s.code,
+                required: s.line.required.as_f64(),
+                approved: s.line.approved.as_f64(),
+                pending: s.line.pending.as_f64(),
+                missing: s.line.missing.as_f64(),
+                general_knowledge_required: s.general_knowledge_required.as_f64(),
+                general_knowledge_approved: s.general_knowledge_approved.as_f64(),
             })
             .collect(),
     }
@@ -144,6 +153,7 @@ pub async fn assess_many<C: ConnectionTrait>(
     persons: &[Uuid],
 ) -> Result<HashMap<Uuid, Assessment>, ServiceError> {
     let mut out = HashMap::new();
+    let forms = conversions::accounting_forms(conn).await?;
     for chunk in persons.chunks(500) {
         let held = person_series::Entity::find()
             .filter(person_series::Column::PersonId.is_in(chunk.iter().copied()))
@@ -195,6 +205,11 @@ pub async fn assess_many<C: ConnectionTrait>(
                 series: r.series_code,
                 hours: Hours::from_tenths(tenths),
                 status,
+                conversion: r
+                    .conversion_code
+                    .as_deref()
+                    .and_then(|c| conversions::kind(c, &forms)),
+                general_knowledge: r.general_knowledge,
             });
         }
         for id in chunk {

@@ -11,6 +11,7 @@ pub mod bootstrap;
 pub mod catalogue;
 pub mod classes;
 pub mod compliance;
+pub mod conversions;
 pub mod pagination;
 pub mod persons;
 pub mod plans;

@@ -61,6 +61,11 @@ pub struct RecordView {
     /// the person binds to next.
     pub unit_id: Option<Uuid>,
     pub status: RecordStatus,
+    /// The conversion form of a `conversion` record (R-RC-7, R-ACC-2).
+    #[schema(max_length = 64)]
+    pub conversion_code: Option<String>,
+    /// A general-knowledge subject (R-ACC-1).
+    pub general_knowledge: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[schema(minimum = 1)]
@@ -100,6 +105,8 @@ pub fn view(m: record::Model) -> RecordView {
         class_id: m.class_id,
         unit_id: m.unit_id,
         status: RecordStatus::parse(&m.status).unwrap_or(RecordStatus::Closed),
+        conversion_code: m.conversion_code,
+        general_knowledge: m.general_knowledge,
         created_at: m.created_at,
         updated_at: m.updated_at,
         version: m.version,
@@ -227,6 +234,8 @@ pub async fn from_closed_class<C: ConnectionTrait>(
                     status: Set(RecordStatus::PendingUnitReview.as_str().into()),
                     attachment_ids: Set(serde_json::json!([])),
                     completed_at: Set(Some(now)),
+                    conversion_code: Set(None),
+                    general_knowledge: Set(false),
                     created_at: Set(now),
                     updated_at: Set(now),
                     version: Set(1),
@@ -444,6 +453,17 @@ pub struct Declaration {
     pub result: Option<String>,
     pub provider_name: Option<String>,
     pub attachment_ids: Vec<Uuid>,
+    /// Other learning converted into hours (R-RC-7, R-ACC-2).
+    pub conversion: Option<ConversionClaim>,
+    /// A general-knowledge subject (R-ACC-1).
+    pub general_knowledge: bool,
+}
+
+/// The conversion form a declaration claims and how many of its units.
+#[derive(Debug, Clone)]
+pub struct ConversionClaim {
+    pub code: String,
+    pub quantity: Hours,
 }
 
 /// Changes to a returned declaration.
@@ -519,6 +539,77 @@ async fn check_attachments(
     }
 }
 
+fn conversion_error(code: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::invalid_field(code, "conversion", message)
+}
+
+/// R-RC-7, R-ACC-2: whether the person may claim the conversion for this
+/// record; for an accounting form, the credits it is worth (they replace
+/// the declared hours).
+async fn check_conversion(
+    state: &AppState,
+    person_id: Uuid,
+    d: &Declaration,
+    claim: &ConversionClaim,
+) -> Result<Option<Hours>, ServiceError> {
+    use ce_entity::{person_series, professional_series};
+    let held = person_series::Entity::find()
+        .filter(person_series::Column::PersonId.eq(person_id))
+        .filter(person_series::Column::Year.eq(d.year.value()))
+        .all(&state.db)
+        .await?;
+    let series_rows = professional_series::Entity::find()
+        .filter(professional_series::Column::Code.is_in(held.iter().map(|h| h.series_code.clone())))
+        .all(&state.db)
+        .await?;
+    if claim.code == crate::service::conversions::DEGREE_EDUCATION {
+        if d.category != RecordCategory::Elective {
+            return Err(conversion_error(
+                "conversion_category",
+                "degree education converts to elective hours (R-RC-7)",
+            ));
+        }
+        if let Some(s) = series_rows
+            .iter()
+            .find(|s| s.family == "education" || s.family == "health")
+        {
+            return Err(conversion_error(
+                "conversion_not_allowed",
+                format!(
+                    "degree education does not convert in the {} series (R-RC-7)",
+                    s.code
+                ),
+            ));
+        }
+        return Ok(None);
+    }
+    let forms = crate::service::conversions::accounting_forms(&state.db).await?;
+    let Some(form) = forms.get(&claim.code) else {
+        return Err(conversion_error(
+            "conversion_unknown",
+            format!(
+                "no conversion form {:?}: use `degree_education` or a code of the accounting table",
+                claim.code
+            ),
+        ));
+    };
+    let accounting = d.series.as_ref().is_some_and(|code| {
+        series_rows
+            .iter()
+            .any(|s| &s.code == code && s.requirement_group == "accounting")
+    });
+    if !accounting || d.category != RecordCategory::Professional {
+        return Err(conversion_error(
+            "conversion_not_allowed",
+            "accounting forms convert to professional credits of an accounting series you hold that year (R-ACC-2)",
+        ));
+    }
+    Ok(Some(crate::service::conversions::credits(
+        form,
+        claim.quantity,
+    )))
+}
+
 /// R-RC-1, R-RC-2, R-RC-5: a verified person bound to a unit declares a
 /// professional or elective record with proof; it waits for the unit.
 pub async fn declare(
@@ -568,15 +659,31 @@ pub async fn declare(
             ));
         }
     }
-    if d.category == RecordCategory::Professional {
-        let Some(series) = &d.series else {
-            return Err(ServiceError::invalid_field(
-                "series_required",
-                "series",
-                "a professional record names the series it counts for (R-REQ-3)",
-            ));
-        };
-        check_professional(&state.db, d.year.value(), series, &d.course_name).await?;
+    if d.category == RecordCategory::Professional && d.series.is_none() {
+        return Err(ServiceError::invalid_field(
+            "series_required",
+            "series",
+            "a professional record names the series it counts for (R-REQ-3)",
+        ));
+    }
+    if d.general_knowledge && d.category != RecordCategory::Professional {
+        return Err(ServiceError::invalid_field(
+            "general_knowledge_invalid",
+            "general_knowledge",
+            "general-knowledge subjects are professional hours (R-ACC-1)",
+        ));
+    }
+    let mut hours = d.hours;
+    match (&d.conversion, &d.series) {
+        (None, Some(series)) if d.category == RecordCategory::Professional => {
+            check_professional(&state.db, d.year.value(), series, &d.course_name).await?;
+        }
+        (None, _) => {}
+        (Some(claim), _) => {
+            hours = check_conversion(state, person_id, &d, claim)
+                .await?
+                .unwrap_or(hours);
+        }
     }
     let attachment_ids = crate::service::qualifications::dedup(d.attachment_ids);
     check_attachments(state, auth.account_id(), &attachment_ids).await?;
@@ -588,9 +695,13 @@ pub async fn declare(
         category: Set(d.category.as_str().into()),
         series_code: Set(d.series),
         course_name: Set(d.course_name),
-        hours_tenths: Set(i32::try_from(d.hours.tenths()).map_err(anyhow::Error::from)?),
+        hours_tenths: Set(i32::try_from(hours.tenths()).map_err(anyhow::Error::from)?),
         result: Set(d.result),
-        source: Set(RecordSource::SelfDeclared.as_str().into()),
+        source: Set(if d.conversion.is_some() {
+            RecordSource::Conversion.as_str().into()
+        } else {
+            RecordSource::SelfDeclared.as_str().into()
+        }),
         provider_id: Set(None),
         provider_name: Set(d.provider_name),
         class_id: Set(None),
@@ -600,6 +711,8 @@ pub async fn declare(
         status: Set(RecordStatus::PendingUnitReview.as_str().into()),
         attachment_ids: Set(serde_json::to_value(&attachment_ids).map_err(anyhow::Error::from)?),
         completed_at: Set(None),
+        conversion_code: Set(d.conversion.as_ref().map(|c| c.code.clone())),
+        general_knowledge: Set(d.general_knowledge),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
@@ -662,6 +775,16 @@ pub async fn update(
         changes.push((record::Column::CourseName, Expr::value(name)));
     }
     if let Some(h) = change.hours {
+        if r.conversion_code
+            .as_deref()
+            .is_some_and(|c| c != crate::service::conversions::DEGREE_EDUCATION)
+        {
+            return Err(ServiceError::invalid_field(
+                "hours_from_conversion",
+                "hours",
+                "an accounting form's credits follow from the form (R-ACC-2); declare again instead",
+            ));
+        }
         let t = i32::try_from(h.tenths()).map_err(anyhow::Error::from)?;
         changes.push((record::Column::HoursTenths, Expr::value(t)));
     }
