@@ -1440,3 +1440,62 @@ async fn r_req_3_a_two_series_person_needs_42_in_each() {
     let s = standing_in(&person.client, person.person_id(), year()).await;
     assert_eq!(s.categories.professional.missing, 0.0);
 }
+
+#[tokio::test]
+async fn r_rc_3_a_unit_sees_the_records_of_its_own_persons_only() {
+    use types::RecordCategory::Elective;
+    let app = spawn_app().await;
+    let (person, old_admin) = member(&app, &["engineering"], year()).await;
+    let old_unit = call!(person.client.api().me_view())
+        .unwrap()
+        .person
+        .unwrap()
+        .current_unit_id
+        .unwrap();
+    let r = call!(
+        person
+            .client
+            .api()
+            .record_declare(&declaration(year(), Elective, None, "管理"))
+    )
+    .unwrap();
+    assert_eq!(records_of(&old_admin.client).await.len(), 1);
+    // The person leaves: the old unit no longer sees or decides the record.
+    call!(
+        old_admin
+            .client
+            .api()
+            .unit_person_remove(&old_unit, &person.person_id())
+    )
+    .unwrap();
+    assert!(records_of(&old_admin.client).await.is_empty());
+    let err = call!(old_admin.client.api().record_view(&r.id)).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let err = call!(old_admin.client.api().record_review(
+        &r.id,
+        None,
+        &decision(types::Decision::Approve)
+    ))
+    .unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    // The new unit receives the pending record when the person binds.
+    let (new_admin, new_unit) = app.unit().await;
+    call!(new_admin.client.api().unit_person_add(
+        &new_unit.id,
+        &types::UnitPersonAddRequest {
+            id_card_no: person.person.id_card_no.parse().unwrap(),
+            name: "张三".parse().unwrap(),
+        }
+    ))
+    .unwrap();
+    let theirs = records_of(&new_admin.client).await;
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].unit_id, Some(new_unit.id));
+    call!(
+        new_admin
+            .client
+            .api()
+            .record_review(&r.id, None, &decision(types::Decision::Approve))
+    )
+    .unwrap();
+}

@@ -16,6 +16,7 @@ pub mod name;
 pub mod password;
 pub mod phone;
 pub mod plan;
+pub mod public;
 pub mod record;
 pub mod review;
 pub mod year;

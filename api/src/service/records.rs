@@ -260,9 +260,10 @@ pub async fn from_closed_class<C: ConnectionTrait>(
     Ok(credited)
 }
 
-/// Sends the records a person's closed classes parked (no unit at the
-/// time) to the unit the person is now bound to. Called in the binding's
-/// transaction.
+/// Sends a person's records that wait for a unit's review — parked ones
+/// (no unit when their class closed) and ones a previous unit never
+/// decided — to the unit the person is now bound to, which alone sees them
+/// (R-RC-3). Called in the binding's transaction.
 pub async fn adopt_parked<C: ConnectionTrait>(
     conn: &C,
     person_id: Uuid,
@@ -276,21 +277,43 @@ pub async fn adopt_parked<C: ConnectionTrait>(
         )
         .col_expr(record::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(record::Column::PersonId.eq(person_id))
-        .filter(record::Column::UnitId.is_null())
+        .filter(
+            sea_orm::Condition::any()
+                .add(record::Column::UnitId.is_null())
+                .add(record::Column::UnitId.ne(unit_id)),
+        )
         .filter(record::Column::Status.eq(RecordStatus::PendingUnitReview.as_str()))
         .exec(conn)
         .await?;
     Ok(())
 }
 
+/// Whether the caller administers the unit the record was sent to and the
+/// person is bound to that unit now (R-RC-3: a unit sees the records of its
+/// own persons only).
+async fn unit_sees<C: ConnectionTrait>(
+    conn: &C,
+    auth: &AuthUser,
+    r: &record::Model,
+) -> Result<bool, ServiceError> {
+    let Some(unit) = r.unit_id.filter(|u| holds(auth, Role::UnitAdmin, *u)) else {
+        return Ok(false);
+    };
+    Ok(current_unit(conn, r.person_id).await? == Some(unit))
+}
+
 const READERS: &[Role] = &[Role::Hrss, Role::UnitAdmin, Role::Person];
 
 /// hrss sees every record; a person their own; a unit admin those sent to
-/// the unit.
-fn visible(auth: &AuthUser, r: &record::Model) -> bool {
-    auth.has_role(Role::Hrss)
+/// the unit of persons bound to it now.
+async fn visible<C: ConnectionTrait>(
+    conn: &C,
+    auth: &AuthUser,
+    r: &record::Model,
+) -> Result<bool, ServiceError> {
+    Ok(auth.has_role(Role::Hrss)
         || holds(auth, Role::Person, r.person_id)
-        || r.unit_id.is_some_and(|u| holds(auth, Role::UnitAdmin, u))
+        || unit_sees(conn, auth, r).await?)
 }
 
 /// A page of the records the caller may see, oldest first.
@@ -303,10 +326,21 @@ pub async fn list(
     require_any(auth, READERS)?;
     let mut q = record::Entity::find();
     if !auth.has_role(Role::Hrss) {
+        let units = orgs(auth, Role::UnitAdmin);
+        let bound_now = sea_orm::sea_query::Query::select()
+            .column(ce_entity::binding::Column::PersonId)
+            .from(ce_entity::binding::Entity)
+            .and_where(ce_entity::binding::Column::UnitId.is_in(units.clone()))
+            .and_where(ce_entity::binding::Column::Status.eq("approved"))
+            .to_owned();
         q = q.filter(
             sea_orm::Condition::any()
                 .add(record::Column::PersonId.is_in(orgs(auth, Role::Person)))
-                .add(record::Column::UnitId.is_in(orgs(auth, Role::UnitAdmin))),
+                .add(
+                    sea_orm::Condition::all()
+                        .add(record::Column::UnitId.is_in(units))
+                        .add(record::Column::PersonId.in_subquery(bound_now)),
+                ),
         );
     }
     if let Some(p) = filter.person_id {
@@ -343,8 +377,10 @@ pub async fn get(
     let r = record::Entity::find_by_id(id)
         .one(&state.db)
         .await?
-        .filter(|r| visible(auth, r))
         .ok_or(ServiceError::NotFound("record"))?;
+    if !visible(&state.db, auth, &r).await? {
+        return Err(ServiceError::NotFound("record"));
+    }
     Ok(RecordDetail {
         reviews: reviews::history(&state.db, ENTITY, id).await?,
         record: view(r),
@@ -373,8 +409,10 @@ async fn decide(
     let r = record::Entity::find_by_id(id)
         .one(&state.db)
         .await?
-        .filter(|r| r.unit_id.is_some_and(|u| holds(auth, Role::UnitAdmin, u)))
         .ok_or(ServiceError::NotFound("record"))?;
+    if !unit_sees(&state.db, auth, &r).await? {
+        return Err(ServiceError::NotFound("record"));
+    }
     reviews::check_version(expected, r.version)?;
     let from = RecordStatus::parse(&r.status)
         .ok_or_else(|| anyhow::anyhow!("record {} has status {:?}", r.id, r.status))?;
