@@ -55,6 +55,8 @@ pub struct TestApp {
     pub client: Client,
     pub phone: Arc<Phone>,
     pub jwt_secret: String,
+    /// The server's database, for arranging what no endpoint writes yet.
+    pub database_url: String,
     _dir: TempDir,
 }
 
@@ -112,10 +114,11 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     let jwt_secret: String = (0..48)
         .map(|_| rand::thread_rng().sample(rand::distributions::Alphanumeric) as char)
         .collect();
+    let database_url = fresh_database(&dir).await;
     let mut settings = Settings {
         bind_addr: "127.0.0.1:0".into(),
         data_dir: dir.clone(),
-        database_url: Some(fresh_database(&dir).await),
+        database_url: Some(database_url.clone()),
         jwt_secret: Some(jwt_secret.clone()),
         mfa_required: opts.mfa_required,
         bootstrap_hrss_password: Some(HRSS_PASSWORD.into()),
@@ -132,7 +135,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         client: Client::new(format!("http://127.0.0.1:{port}")),
         phone,
         jwt_secret,
-
+        database_url,
         _dir: TempDir(dir),
     }
 }
@@ -392,5 +395,48 @@ impl TestApp {
             .client_credentials(&created.client_id, &created.client_secret)
             .await
             .expect("platform token")
+    }
+}
+
+impl TestApp {
+    /// Public-subject hours as the public-course platform delivers them:
+    /// recognised on arrival (R-RC-2). Written to the database directly
+    /// until the platform push (issue 7) exists.
+    pub async fn public_hours(&self, person_id: uuid::Uuid, year: i32, hours_tenths: i32) {
+        use ce_entity::record;
+        use sea_orm::{ActiveModelTrait, Set};
+        let db = Database::connect(&self.database_url)
+            .await
+            .expect("connecting to the test database");
+        let now = chrono::Utc::now();
+        record::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            person_id: Set(person_id),
+            year: Set(year),
+            category: Set("public".into()),
+            series_code: Set(None),
+            course_name: Set("中国式现代化".into()),
+            hours_tenths: Set(hours_tenths),
+            result: Set(Some("passed".into())),
+            source: Set("public_course".into()),
+            provider_id: Set(None),
+            provider_name: Set(Some("广东省专业技术人员继续教育公需课平台".into())),
+            class_id: Set(None),
+            platform_id: Set(None),
+            external_id: Set(None),
+            unit_id: Set(None),
+            status: Set("approved".into()),
+            attachment_ids: Set(serde_json::json!([])),
+            completed_at: Set(Some(now)),
+            conversion_code: Set(None),
+            general_knowledge: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        }
+        .insert(&db)
+        .await
+        .expect("recording public hours");
+        db.close().await.ok();
     }
 }

@@ -1499,3 +1499,100 @@ async fn r_rc_3_a_unit_sees_the_records_of_its_own_persons_only() {
     )
     .unwrap();
 }
+
+#[tokio::test]
+async fn r_req_2_a_general_person_completes_2023_with_a_class_a_declaration_and_public_hours() {
+    use types::RecordCategory::Elective;
+    let app = spawn_app().await;
+    // A 2023 nursing plan and class (hours go to the plan's year).
+    let (authority, authority_view) = app.province_authority(&["nursing"]).await;
+    call!(authority.api().catalogue_publish(
+        2023,
+        &types::CourseCreateRequest {
+            series: "nursing".parse().unwrap(),
+            name: COURSE.parse().unwrap(),
+            hours: None,
+        }
+    ))
+    .unwrap();
+    let t = training(&app).await;
+    let plan = call!(
+        t.provider
+            .api()
+            .course_plan_create(&types::CreatePlanRequest {
+                year: 2023,
+                ..plan_for(t.provider_view.id, "nursing")
+            })
+    )
+    .unwrap();
+    call!(t.provider.api().course_plan_submit(&plan.id, None)).unwrap();
+    // Two nursing authorities cover the province: whichever got the plan decides.
+    let reviewer = if plan_reviewer(&t, &plan.id).await == authority_view.id {
+        &authority
+    } else {
+        &t.authority
+    };
+    let approved_plan = call!(reviewer.api().course_plan_review(
+        &plan.id,
+        None,
+        &decision(types::Decision::Approve)
+    ))
+    .unwrap();
+    let (person, admin) = member(&app, &["nursing"], 2023).await;
+    let mut class = class_req(types::ClassMode::Online, in_days(1), 10, &[t.teacher]);
+    class.hours = 42.0;
+    let class = call!(t.provider.api().class_create(&approved_plan.id, &class)).unwrap();
+    t.run(&class, &[(&person, true)]).await;
+    let from_class = records_of(&admin.client).await.remove(0);
+    assert_eq!(from_class.year, 2023);
+    call!(admin.client.api().record_review(
+        &from_class.id,
+        None,
+        &decision(types::Decision::Approve)
+    ))
+    .unwrap();
+    // 18 elective hours declared and approved.
+    let mut el = declaration(2023, Elective, None, "医院管理");
+    el.hours = 18.0;
+    approved(&person, &admin, &el).await;
+    let s = standing_in(&person.client, person.person_id(), 2023).await;
+    assert!(!s.complete);
+    assert_eq!(s.categories.public.missing, 30.0);
+    // 30 public hours arrive from the public-course platform.
+    app.public_hours(person.person_id(), 2023, 300).await;
+    let s = standing_in(&person.client, person.person_id(), 2023).await;
+    assert!(s.complete, "{s:?}");
+    assert_eq!(
+        (
+            s.categories.public.approved,
+            s.categories.professional.approved,
+            s.categories.elective.approved
+        ),
+        (30.0, 42.0, 18.0)
+    );
+    // The unit's list agrees.
+    let unit_id = call!(person.client.api().me_view())
+        .unwrap()
+        .person
+        .unwrap()
+        .current_unit_id
+        .unwrap();
+    let done = call!(admin.client.api().unit_compliance(
+        &unit_id,
+        Some(true),
+        None,
+        None,
+        None,
+        Some(2023)
+    ))
+    .unwrap();
+    assert_eq!(done.items.len(), 1);
+}
+
+async fn plan_reviewer(t: &Training, plan: &Uuid) -> Uuid {
+    call!(t.provider.api().course_plan_view(plan))
+        .unwrap()
+        .plan
+        .reviewer_authority_id
+        .unwrap()
+}
