@@ -1090,7 +1090,7 @@ async fn standing_in(c: &Client, person: Uuid, y: i32) -> types::ComplianceView 
 }
 
 #[tokio::test]
-async fn r_rc_1_r_rc_4_declarations_are_checked_reviewed_returned_and_resubmitted() {
+async fn r_rc_1_r_rc_2_r_rc_6_declarations_are_checked_and_a_returned_one_resubmitted_r_rc_4() {
     use types::RecordCategory::{Elective, Professional, Public};
     let app = spawn_app().await;
     // The nursing catalogue lists COURSE.
