@@ -491,7 +491,7 @@ mod tests {
             conversion: Some(Conversion::DegreeEducation),
             ..fact(2023, Elective, None, 73, Approved)
         };
-        let a = assess(&policy, &[], &[degree.clone()]);
+        let a = assess(&policy, &[], std::slice::from_ref(&degree));
         assert_eq!(a.elective.approved.as_f64(), 72.0);
         // Other elective hours still add; pending degree hours beyond the
         // cap are not even pending.
@@ -520,7 +520,7 @@ mod tests {
             }),
             ..fact(2023, Professional, Some("accounting"), 90, Approved)
         };
-        let a = assess(&policy, &series, &[exam.clone()]);
+        let a = assess(&policy, &series, std::slice::from_ref(&exam));
         assert!(a.complete, "{a:?}");
         assert_eq!(a.public.required, Hours::ZERO);
         // Pending, it completes nothing yet.
