@@ -135,13 +135,22 @@ pub trait UniqueViolation<T> {
 
 impl<T> UniqueViolation<T> for Result<T, sea_orm::DbErr> {
     fn on_unique(self, code: &'static str, detail: &str) -> Result<T, ServiceError> {
-        self.map_err(|e| match e.sql_err() {
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+        self.map_err(|e| {
+            if is_unique_violation(&e) {
                 ServiceError::conflict(code, detail)
+            } else {
+                ServiceError::from(e)
             }
-            _ => ServiceError::from(e),
         })
     }
+}
+
+/// Whether the database refused a write for a unique index.
+pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }
 
 /// An error on its way to the client.

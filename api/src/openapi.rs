@@ -45,6 +45,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
         (name = "course-plans", description = "Professional course plans of providers, units and authorities, and their review"),
         (name = "classes", description = "Classes under course plans: filing, lifecycle, enrolment, results, closing into records"),
         (name = "compliance", description = "Annual verification: a person's standing against the year's policy"),
+        (name = "certificates", description = "Annual certificates: issue, reissue, revocation, public verification"),
         (name = "records", description = "Continuing-education records of hours"),
         (name = "attachments", description = "Uploaded documents (PDF, PNG, JPEG)"),
         (name = "operations", description = "Health and metrics for operators"),

@@ -11,6 +11,7 @@ pub mod authority;
 pub mod authority_series;
 pub mod binding;
 pub mod catalogue_course;
+pub mod certificate;
 pub mod city_base;
 pub mod class;
 pub mod class_teacher;

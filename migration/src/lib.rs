@@ -12,6 +12,7 @@ mod m20261127_000003_parties;
 mod m20261127_000004_catalogue;
 mod m20261127_000005_training;
 mod m20261127_000006_record_conversions;
+mod m20261127_000007_certificates;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_catalogue::Migration),
             Box::new(m20261127_000005_training::Migration),
             Box::new(m20261127_000006_record_conversions::Migration),
+            Box::new(m20261127_000007_certificates::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ mod auth;
 mod authorities;
 mod bindings;
 mod catalogue;
+mod certificates;
 mod compliance;
 mod errors;
 mod operations;

@@ -7,6 +7,7 @@
 
 pub mod attachment;
 pub mod authority;
+pub mod certificate;
 pub mod class;
 pub mod compliance;
 pub mod credit_code;

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod auth;
 pub mod authorities;
 pub mod catalogue;
+pub mod certificates;
 pub mod classes;
 pub mod health;
 pub mod persons;
@@ -184,6 +185,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(policies::policy_set)
             .service(policies::person_compliance)
             .service(policies::unit_compliance)
+            .service(certificates::certificate_issue)
+            .service(certificates::certificate_list)
+            .service(certificates::certificate_view)
+            .service(certificates::certificate_reissue)
+            .service(certificates::certificate_revoke)
+            .service(certificates::certificate_verify)
             .service(records::record_list)
             .service(records::record_declare)
             .service(records::record_review_batch)

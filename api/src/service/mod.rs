@@ -9,6 +9,7 @@ pub mod authorities;
 pub mod bindings;
 pub mod bootstrap;
 pub mod catalogue;
+pub mod certificates;
 pub mod classes;
 pub mod compliance;
 pub mod conversions;

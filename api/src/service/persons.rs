@@ -385,6 +385,21 @@ pub async fn update(
     crate::service::reviews::updated_once(res.rows_affected, p.version)?;
     if let Some(series) = &change.series {
         let year = change.series_year.value();
+        // R-PU-3: a certified year keeps the series it was certified for.
+        let current: std::collections::BTreeSet<String> = person_series::Entity::find()
+            .filter(person_series::Column::PersonId.eq(id))
+            .filter(person_series::Column::Year.eq(year))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|s| s.series_code)
+            .collect();
+        if &current != series && crate::service::certificates::has_valid(&txn, id, year).await? {
+            return Err(ServiceError::conflict(
+                "certificate_exists",
+                format!("{year} has a certificate: its series can no longer change (R-PU-3)"),
+            ));
+        }
         person_series::Entity::delete_many()
             .filter(person_series::Column::PersonId.eq(id))
             .filter(person_series::Column::Year.eq(year))

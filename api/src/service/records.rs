@@ -433,6 +433,10 @@ async fn decide(
         role: Role::UnitAdmin,
     };
     reviews::record(&txn, ENTITY, id, decision.as_str(), comment, who).await?;
+    if to == RecordStatus::Approved {
+        // R-CE-1: the approval that completes the year issues its certificate.
+        crate::service::certificates::issue_if_complete(&txn, r.person_id, r.year).await?;
+    }
     txn.commit().await?;
     record::Entity::find_by_id(id)
         .one(&state.db)

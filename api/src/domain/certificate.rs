@@ -1,0 +1,189 @@
+//! Certificate numbers (R-CE-2, R-CE-3) and statuses. A number reads
+//! `YYYY-XXXX-XXXX-XXXX`: the year, then eleven random characters and one
+//! check character from Crockford's base-32 alphabet (digits and capitals
+//! without I, L, O, U, so it reads aloud without confusion). 55 random bits
+//! make numbers impossible to enumerate; the check character (Luhn mod 32)
+//! catches any single mistyped character and most swaps of neighbours.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::DomainError;
+
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const RANDOM_CHARS: usize = 11;
+
+/// Where a certificate stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateStatus {
+    /// The current certificate of its year.
+    Valid,
+    /// Replaced by a reissue; its number no longer stands.
+    Superseded,
+    /// Withdrawn by hrss.
+    Revoked,
+}
+
+impl CertificateStatus {
+    pub const ALL: [CertificateStatus; 3] = [
+        CertificateStatus::Valid,
+        CertificateStatus::Superseded,
+        CertificateStatus::Revoked,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertificateStatus::Valid => "valid",
+            CertificateStatus::Superseded => "superseded",
+            CertificateStatus::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+fn value(c: u8) -> Option<u32> {
+    ALPHABET.iter().position(|a| *a == c).map(|p| p as u32)
+}
+
+/// Luhn mod 32 over the characters' values: the check character's value.
+fn check_value(chars: &[u8]) -> Option<u32> {
+    let mut sum = 0;
+    let mut double = true;
+    for c in chars.iter().rev() {
+        let mut v = value(*c)?;
+        if double {
+            v *= 2;
+            v = v / 32 + v % 32;
+        }
+        sum += v;
+        double = !double;
+    }
+    Some((32 - sum % 32) % 32)
+}
+
+/// A certificate number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateNumber(String);
+
+impl CertificateNumber {
+    /// A fresh random number for `year`.
+    pub fn generate(year: i32, rng: &mut impl Rng) -> Self {
+        let mut body: Vec<u8> = (0..RANDOM_CHARS)
+            .map(|_| ALPHABET[rng.gen_range(0..32)])
+            .collect();
+        // The body only holds alphabet characters, so the check exists.
+        let check = check_value(&body).unwrap_or(0);
+        body.push(ALPHABET[check as usize]);
+        let text = String::from_utf8_lossy(&body).into_owned();
+        Self(format!(
+            "{year:04}-{}-{}-{}",
+            &text[0..4],
+            &text[4..8],
+            &text[8..12]
+        ))
+    }
+
+    /// Reads a number as a person may type it: case, spaces and dashes do
+    /// not matter, and `O`/`I`/`L` read as `0`/`1`/`1`.
+    ///
+    /// # Errors
+    /// `certificate_number_invalid` when it has the wrong shape or check
+    /// character.
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        let invalid = || {
+            DomainError::new(
+                "certificate_number_invalid",
+                "a certificate number reads YYYY-XXXX-XXXX-XXXX with a valid check character",
+            )
+        };
+        let cleaned: Vec<u8> = s
+            .bytes()
+            .filter(|b| !matches!(b, b'-' | b' '))
+            .map(|b| match b.to_ascii_uppercase() {
+                b'O' => b'0',
+                b'I' | b'L' => b'1',
+                other => other,
+            })
+            .collect();
+        if cleaned.len() != 4 + RANDOM_CHARS + 1 || !cleaned[..4].iter().all(u8::is_ascii_digit) {
+            return Err(invalid());
+        }
+        let (year, body) = cleaned.split_at(4);
+        let (random, check) = body.split_at(RANDOM_CHARS);
+        let expected = check_value(random).ok_or_else(invalid)?;
+        if value(check[0]) != Some(expected) {
+            return Err(invalid());
+        }
+        let year = String::from_utf8_lossy(year);
+        let body = String::from_utf8_lossy(body);
+        Ok(Self(format!(
+            "{year}-{}-{}-{}",
+            &body[0..4],
+            &body[4..8],
+            &body[8..12]
+        )))
+    }
+
+    pub fn year(&self) -> Option<i32> {
+        self.0.get(..4)?.parse().ok()
+    }
+}
+
+impl AsRef<str> for CertificateNumber {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r_ce_2_generated_numbers_parse_back_and_differ() {
+        let mut rng = rand::thread_rng();
+        let a = CertificateNumber::generate(2026, &mut rng);
+        let b = CertificateNumber::generate(2026, &mut rng);
+        assert_ne!(a, b);
+        assert_eq!(a.as_ref().len(), 19);
+        assert!(a.as_ref().starts_with("2026-"));
+        assert_eq!(CertificateNumber::parse(a.as_ref()).unwrap(), a);
+        assert_eq!(a.year(), Some(2026));
+        // Typed loosely: lower case, no dashes, spaces.
+        let loose = a.as_ref().replace('-', " ").to_lowercase();
+        assert_eq!(CertificateNumber::parse(&loose).unwrap(), a);
+    }
+
+    #[test]
+    fn r_ce_3_any_single_mistyped_character_is_caught() {
+        let mut rng = rand::thread_rng();
+        for _ in 0..50 {
+            let n = CertificateNumber::generate(2025, &mut rng);
+            let chars: Vec<u8> = n.as_ref().bytes().collect();
+            for i in (5..19).filter(|i| chars[*i] != b'-') {
+                for c in ALPHABET.iter().filter(|c| **c != chars[i]) {
+                    let mut typo = chars.clone();
+                    typo[i] = *c;
+                    let typo = String::from_utf8(typo).unwrap();
+                    assert!(CertificateNumber::parse(&typo).is_err(), "{typo}");
+                }
+            }
+        }
+        assert!(CertificateNumber::parse("2026-ABCD").is_err());
+        assert!(CertificateNumber::parse("").is_err());
+        assert!(CertificateNumber::parse("ABCD-0000-0000-0000").is_err());
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in CertificateStatus::ALL {
+            assert_eq!(CertificateStatus::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+    }
+}

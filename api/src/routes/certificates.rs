@@ -1,0 +1,226 @@
+//! Annual certificates (R-CE-1..4) and their public verification.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::auth::AuthUser;
+use crate::domain::Year;
+use crate::domain::certificate::CertificateStatus;
+use crate::error::{ApiError, Problem};
+use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
+use crate::service::certificates::{
+    self, CertificateFilter, CertificatePage, CertificateView, VerifyView,
+};
+use crate::service::pagination::{Page, PageQuery};
+use crate::state::AppState;
+
+fn year(y: i32) -> Result<Year, ApiError> {
+    Year::new(y).map_err(|e| ApiError::domain("year", e))
+}
+
+/// Which year to certify.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+pub struct IssueRequest {
+    #[schema(minimum = 2017, maximum = 2100, example = 2026)]
+    #[validate(range(min = 2017, max = 2100, code = "year_invalid"))]
+    #[serde(deserialize_with = "super::whole::i32")]
+    pub year: i32,
+}
+
+/// Issue a year's certificate
+///
+/// R-CE-1: certificates are issued by the approval that completes the
+/// year; this issues one on demand for a complete year that has none (the
+/// person, their unit's admins, hrss).
+#[utoipa::path(
+    tag = "certificates",
+    params(("id" = Uuid, Path, description = "Person id")),
+    request_body = IssueRequest,
+    responses(
+        (status = 201, description = "The certificate", body = CertificateView,
+            headers(("ETag" = String, description = "Its version"), ("Location" = String, description = "The certificate"))),
+        (status = 409, description = "The year has a certificate (`certificate_exists`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The year is not complete (`year_incomplete`, with the missing hours) or out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/persons/{id}/certificates")]
+pub async fn certificate_issue(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<IssueRequest>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let c = certificates::issue(&state, &auth, id.into_inner(), year(body.year)?).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/certificates/{}", c.id)))
+        .insert_header(etag(c.version))
+        .json(c))
+}
+
+/// Filters of the certificate list.
+#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[into_params(parameter_in = Query)]
+pub struct CertificateListQuery {
+    #[param(nullable = false)]
+    pub person_id: Option<Uuid>,
+    #[param(minimum = 2017, maximum = 2100, nullable = false)]
+    #[validate(range(min = 2017, max = 2100, code = "year_invalid"))]
+    pub year: Option<i32>,
+    #[param(nullable = false)]
+    pub status: Option<CertificateStatus>,
+}
+
+/// List certificates
+///
+/// A person sees their own; a unit admin those issued while the person was
+/// with the unit; hrss all. Oldest first.
+#[utoipa::path(
+    tag = "certificates",
+    params(CertificateListQuery, PageQuery),
+    responses(
+        (status = 200, description = "A page of certificates", body = CertificatePage),
+        (status = 422, description = "Invalid filter, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/certificates")]
+pub async fn certificate_list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    filter: web::Query<CertificateListQuery>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    filter.validate()?;
+    query.validate()?;
+    let page = Page::try_from(&*query)?;
+    let f = filter.into_inner();
+    let filter = CertificateFilter {
+        person_id: f.person_id,
+        year: f.year.map(year).transpose()?,
+        status: f.status,
+    };
+    Ok(HttpResponse::Ok().json(certificates::list(&state, &auth, filter, page).await?))
+}
+
+/// View a certificate
+///
+/// The person's own, their unit's, or any for hrss; others get 404.
+#[utoipa::path(
+    tag = "certificates",
+    params(("id" = Uuid, Path, description = "Certificate id")),
+    responses(
+        (status = 200, description = "The certificate", body = CertificateView,
+            headers(("ETag" = String, description = "Its version"))),
+    )
+)]
+#[get("/certificates/{id}")]
+pub async fn certificate_view(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let c = certificates::get(&state, &auth, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(c.version)).json(c))
+}
+
+/// Reissue a certificate
+///
+/// R-CE-2 重新生成证书编号: a new certificate with a new number for the same
+/// year and hours; the old number then verifies as `superseded`.
+#[utoipa::path(
+    tag = "certificates",
+    params(("id" = Uuid, Path, description = "Certificate id"), IfMatchHeader),
+    responses(
+        (status = 201, description = "The new certificate", body = CertificateView,
+            headers(("ETag" = String, description = "Its version"), ("Location" = String, description = "The new certificate"))),
+        (status = 409, description = "Not valid (superseded or revoked: `illegal_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the `If-Match` version (`version_mismatch`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/certificates/{id}/reissue")]
+pub async fn certificate_reissue(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    let c = certificates::reissue(&state, &auth, id.into_inner(), expected).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/certificates/{}", c.id)))
+        .insert_header(etag(c.version))
+        .json(c))
+}
+
+/// Why a certificate is withdrawn.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+pub struct RevokeRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"\S",
+        example = "学时造假，见信用记录"
+    )]
+    #[validate(length(min = 1, max = 500))]
+    pub reason: String,
+}
+
+/// Revoke a certificate
+///
+/// hrss withdraws a valid certificate with a reason (e.g. after a
+/// credit-record finding); its number then verifies as `revoked`.
+#[utoipa::path(
+    tag = "certificates",
+    params(("id" = Uuid, Path, description = "Certificate id"), IfMatchHeader),
+    request_body = RevokeRequest,
+    responses(
+        (status = 200, description = "The revoked certificate", body = CertificateView,
+            headers(("ETag" = String, description = "Its new version"))),
+        (status = 403, description = "Not hrss (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not valid (`illegal_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the `If-Match` version (`version_mismatch`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/certificates/{id}/revoke")]
+pub async fn certificate_revoke(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: web::Json<RevokeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    body.validate()?;
+    let reason = non_blank(&body.reason, "reason")?;
+    let c = certificates::revoke(&state, &auth, id.into_inner(), expected, reason).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(c.version)).json(c))
+}
+
+/// Verify a certificate number
+///
+/// R-CE-3, public: whether the number is a `valid`, `superseded` or
+/// `revoked` certificate, or `unknown`; a valid one shows its year, hours
+/// and the holder's masked name and ID number. Unknown and malformed
+/// numbers answer 200 in the same shape, so responses reveal nothing.
+#[utoipa::path(
+    tag = "certificates",
+    params(("number" = String, Path, max_length = 64, description = "The certificate number, as printed")),
+    responses(
+        (status = 200, description = "What the number is", body = VerifyView),
+    ),
+    security(())
+)]
+#[get("/verify/{number}")]
+pub async fn certificate_verify(
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let v = certificates::verify(&state, &number).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(v))
+}

@@ -1,0 +1,521 @@
+//! Annual certificates (继续教育电子证书, R-CE-1..4): issued in the same
+//! transaction as the approval that completes a person's year, exactly
+//! once; reissued with a new number (the old one then verifies as
+//! superseded); revoked by hrss; verified by anyone holding the number.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use ce_entity::{certificate, person};
+
+use crate::auth::{AuthUser, Role};
+use crate::domain::Year;
+use crate::domain::certificate::{CertificateNumber, CertificateStatus};
+use crate::domain::compliance::Assessment;
+use crate::error::ServiceError;
+use crate::service::access::{holds, orgs, require_any};
+use crate::service::pagination::Page;
+use crate::service::persons::current_unit;
+use crate::service::reviews::{self, Versioned};
+use crate::service::{compliance, policies};
+use crate::state::AppState;
+
+/// One series' approved professional hours on a certificate.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SeriesHours {
+    #[schema(max_length = 64)]
+    pub series: String,
+    #[schema(minimum = 0)]
+    pub hours: f64,
+}
+
+/// The approved hours a certificate was issued for.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CertificateHours {
+    #[schema(minimum = 0)]
+    pub public: f64,
+    #[schema(minimum = 0)]
+    pub professional: f64,
+    #[schema(minimum = 0)]
+    pub elective: f64,
+    #[schema(minimum = 0)]
+    pub total: f64,
+    pub series: Vec<SeriesHours>,
+}
+
+impl CertificateHours {
+    fn of(a: &Assessment) -> Self {
+        let (p, pr, e) = (
+            a.public.approved.as_f64(),
+            a.professional.approved.as_f64(),
+            a.elective.approved.as_f64(),
+        );
+        Self {
+            public: p,
+            professional: pr,
+            elective: e,
+            total: ((p + pr + e) * 10.0).round() / 10.0,
+            series: a
+                .series
+                .iter()
+                .map(|s| SeriesHours {
+                    series: s.code.clone(),
+                    hours: s.line.approved.as_f64(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// An annual certificate.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CertificateView {
+    pub id: Uuid,
+    /// `YYYY-XXXX-XXXX-XXXX`: the year, eleven random characters and a
+    /// check character from Crockford base 32 (no I, L, O, U).
+    #[schema(min_length = 19, max_length = 19, example = "2026-7KQ2-M9XD-3HTV")]
+    pub number: String,
+    pub person_id: Uuid,
+    #[schema(minimum = 2017, maximum = 2100)]
+    pub year: i32,
+    pub status: CertificateStatus,
+    pub hours: CertificateHours,
+    /// The person's unit when it was issued.
+    pub unit_id: Option<Uuid>,
+    /// The certificate that replaced this one.
+    pub superseded_by: Option<Uuid>,
+    #[schema(max_length = 500)]
+    pub revoked_reason: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub issued_at: DateTime<Utc>,
+    #[schema(minimum = 1)]
+    pub version: i32,
+}
+
+/// A page of certificates.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CertificatePage {
+    pub items: Vec<CertificateView>,
+    pub next_cursor: Option<String>,
+}
+
+/// What anyone holding a number learns (R-CE-3). Unknown numbers answer
+/// the same shape; only a valid certificate shows whose it is.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VerifyView {
+    /// `valid`, `superseded`, `revoked` or `unknown`.
+    #[schema(example = "valid")]
+    pub status: String,
+    /// The number as asked, normalised when it is well-formed.
+    #[schema(max_length = 64)]
+    pub number: String,
+    pub year: Option<i32>,
+    pub hours: Option<CertificateHours>,
+    #[schema(example = "张*")]
+    pub holder_name_masked: Option<String>,
+    #[schema(example = "440106********123X")]
+    pub id_card_masked: Option<String>,
+    pub issued_at: Option<DateTime<Utc>>,
+}
+
+const COLS: Versioned<certificate::Column> = Versioned {
+    id: certificate::Column::Id,
+    version: certificate::Column::Version,
+    updated_at: certificate::Column::UpdatedAt,
+};
+
+fn view(m: certificate::Model) -> CertificateView {
+    CertificateView {
+        id: m.id,
+        number: m.number,
+        person_id: m.person_id,
+        year: m.year,
+        status: CertificateStatus::parse(&m.status).unwrap_or(CertificateStatus::Revoked),
+        hours: serde_json::from_value(m.hours).unwrap_or(CertificateHours {
+            public: 0.0,
+            professional: 0.0,
+            elective: 0.0,
+            total: 0.0,
+            series: vec![],
+        }),
+        unit_id: m.unit_id,
+        superseded_by: m.superseded_by,
+        revoked_reason: m.revoked_reason,
+        revoked_at: m.revoked_at,
+        issued_at: m.issued_at,
+        version: m.version,
+    }
+}
+
+/// Whether the person holds a valid certificate for the year (R-PU-3).
+pub async fn has_valid<C: ConnectionTrait>(
+    conn: &C,
+    person_id: Uuid,
+    year: i32,
+) -> Result<bool, ServiceError> {
+    Ok(valid_of(conn, person_id, year).await?.is_some())
+}
+
+async fn valid_of<C: ConnectionTrait>(
+    conn: &C,
+    person_id: Uuid,
+    year: i32,
+) -> Result<Option<certificate::Model>, ServiceError> {
+    Ok(certificate::Entity::find()
+        .filter(certificate::Column::PersonId.eq(person_id))
+        .filter(certificate::Column::Year.eq(year))
+        .filter(certificate::Column::Status.eq(CertificateStatus::Valid.as_str()))
+        .one(conn)
+        .await?)
+}
+
+/// Inserts a valid certificate inside a savepoint: when a concurrent
+/// transaction issued one first, the unique index refuses this one and
+/// only the savepoint is undone, not the caller's transaction.
+async fn insert_valid(
+    txn: &DatabaseTransaction,
+    person_id: Uuid,
+    year: i32,
+    hours: &CertificateHours,
+) -> Result<Option<certificate::Model>, ServiceError> {
+    let now = Utc::now();
+    let m = certificate::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        number: Set(CertificateNumber::generate(year, &mut rand::thread_rng())
+            .as_ref()
+            .to_string()),
+        person_id: Set(person_id),
+        year: Set(year),
+        unit_id: Set(current_unit(txn, person_id).await?),
+        status: Set(CertificateStatus::Valid.as_str().into()),
+        hours: Set(serde_json::to_value(hours).map_err(anyhow::Error::from)?),
+        superseded_by: Set(None),
+        revoked_reason: Set(None),
+        revoked_at: Set(None),
+        issued_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    };
+    let sp = txn.begin().await?;
+    match m.insert(&sp).await {
+        Ok(m) => {
+            sp.commit().await?;
+            Ok(Some(m))
+        }
+        Err(e) if crate::error::is_unique_violation(&e) => {
+            sp.rollback().await?;
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// R-CE-1: inside the transaction of an approval (or push, or
+/// conversion), issues the year's certificate if the year is now complete
+/// and has none. Exactly once: the partial unique index decides between
+/// racing approvals.
+pub async fn issue_if_complete(
+    txn: &DatabaseTransaction,
+    person_id: Uuid,
+    year: i32,
+) -> Result<Option<certificate::Model>, ServiceError> {
+    if has_valid(txn, person_id, year).await? {
+        return Ok(None);
+    }
+    let Ok(y) = Year::new(year) else {
+        return Ok(None);
+    };
+    let policy = match policies::in_force(txn, y).await {
+        Ok(p) => p,
+        Err(ServiceError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let a = compliance::assess_many(txn, &policy, &[person_id])
+        .await?
+        .remove(&person_id);
+    match a {
+        Some(a) if a.complete => {
+            insert_valid(txn, person_id, year, &CertificateHours::of(&a)).await
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Whether the caller may see the person's certificates: the person, the
+/// admins of their unit now, hrss.
+async fn may_see_person(
+    state: &AppState,
+    auth: &AuthUser,
+    person_id: Uuid,
+) -> Result<bool, ServiceError> {
+    let Some(p) = person::Entity::find_by_id(person_id).one(&state.db).await? else {
+        return Ok(false);
+    };
+    Ok(crate::service::persons::access(state, auth, &p).await? == Some(true))
+}
+
+/// R-CE-1: issues the certificate of a complete year on demand (the
+/// person, their unit's admins, hrss).
+pub async fn issue(
+    state: &AppState,
+    auth: &AuthUser,
+    person_id: Uuid,
+    year: Year,
+) -> Result<CertificateView, ServiceError> {
+    require_any(auth, &[Role::Person, Role::UnitAdmin, Role::Hrss])?;
+    if !may_see_person(state, auth, person_id).await? {
+        return Err(ServiceError::NotFound("person"));
+    }
+    let txn = crate::db::begin_write(&state.db).await?;
+    if let Some(c) = valid_of(&txn, person_id, year.value()).await? {
+        return Err(ServiceError::conflict(
+            "certificate_exists",
+            format!("{} has a certificate already: {}", year.value(), c.number),
+        ));
+    }
+    let policy = policies::in_force(&txn, year).await?;
+    let a = compliance::assess_many(&txn, &policy, &[person_id])
+        .await?
+        .remove(&person_id)
+        .ok_or(ServiceError::NotFound("person"))?;
+    if !a.complete {
+        return Err(ServiceError::invalid_field(
+            "year_incomplete",
+            "year",
+            format!(
+                "{} is not complete: missing public {}, professional {}, elective {} hours",
+                year.value(),
+                a.public.missing,
+                a.professional.missing,
+                a.elective.missing
+            ),
+        ));
+    }
+    let m = insert_valid(&txn, person_id, year.value(), &CertificateHours::of(&a))
+        .await?
+        .ok_or_else(|| ServiceError::conflict("certificate_exists", "issued meanwhile"))?;
+    txn.commit().await?;
+    Ok(view(m))
+}
+
+/// Filters of the list.
+#[derive(Debug, Default)]
+pub struct CertificateFilter {
+    pub person_id: Option<Uuid>,
+    pub year: Option<Year>,
+    pub status: Option<CertificateStatus>,
+}
+
+/// hrss sees all; a person their own; a unit admin those issued while the
+/// person was with the unit.
+fn visible(auth: &AuthUser, c: &certificate::Model) -> bool {
+    auth.has_role(Role::Hrss)
+        || holds(auth, Role::Person, c.person_id)
+        || c.unit_id.is_some_and(|u| holds(auth, Role::UnitAdmin, u))
+}
+
+/// A page of the certificates the caller may see, oldest first.
+pub async fn list(
+    state: &AppState,
+    auth: &AuthUser,
+    filter: CertificateFilter,
+    page: Page,
+) -> Result<CertificatePage, ServiceError> {
+    require_any(auth, &[Role::Person, Role::UnitAdmin, Role::Hrss])?;
+    let mut q = certificate::Entity::find();
+    if !auth.has_role(Role::Hrss) {
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(certificate::Column::PersonId.is_in(orgs(auth, Role::Person)))
+                .add(certificate::Column::UnitId.is_in(orgs(auth, Role::UnitAdmin))),
+        );
+    }
+    if let Some(p) = filter.person_id {
+        q = q.filter(certificate::Column::PersonId.eq(p));
+    }
+    if let Some(y) = filter.year {
+        q = q.filter(certificate::Column::Year.eq(y.value()));
+    }
+    if let Some(s) = filter.status {
+        q = q.filter(certificate::Column::Status.eq(s.as_str()));
+    }
+    let (rows, next_cursor) = page
+        .load(&state.db, q, certificate::Column::Id, false, |r| r.id)
+        .await?;
+    Ok(CertificatePage {
+        items: rows.into_iter().map(view).collect(),
+        next_cursor,
+    })
+}
+
+async fn load_visible(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+) -> Result<certificate::Model, ServiceError> {
+    require_any(auth, &[Role::Person, Role::UnitAdmin, Role::Hrss])?;
+    certificate::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|c| visible(auth, c))
+        .ok_or(ServiceError::NotFound("certificate"))
+}
+
+/// One certificate, if the caller may see it.
+pub async fn get(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+) -> Result<CertificateView, ServiceError> {
+    load_visible(state, auth, id).await.map(view)
+}
+
+fn not_valid(c: &certificate::Model, what: &str) -> ServiceError {
+    ServiceError::conflict(
+        "illegal_transition",
+        format!("cannot {what} a certificate that is {}", c.status),
+    )
+}
+
+/// R-CE-2: a new number for the same year and hours; the old certificate
+/// is superseded and its number no longer stands.
+pub async fn reissue(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+    expected: Option<i32>,
+) -> Result<CertificateView, ServiceError> {
+    let old = load_visible(state, auth, id).await?;
+    reviews::check_version(expected, old.version)?;
+    if old.status != CertificateStatus::Valid.as_str() {
+        return Err(not_valid(&old, "reissue"));
+    }
+    let hours: CertificateHours =
+        serde_json::from_value(old.hours.clone()).map_err(anyhow::Error::from)?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    reviews::write_versioned::<certificate::Entity, _>(
+        &txn,
+        COLS,
+        old.id,
+        old.version,
+        vec![(
+            certificate::Column::Status,
+            Expr::value(CertificateStatus::Superseded.as_str()),
+        )],
+    )
+    .await?;
+    let new = insert_valid(&txn, old.person_id, old.year, &hours)
+        .await?
+        .ok_or_else(|| ServiceError::conflict("certificate_exists", "reissued meanwhile"))?;
+    certificate::Entity::update_many()
+        .col_expr(certificate::Column::SupersededBy, Expr::value(new.id))
+        .filter(certificate::Column::Id.eq(old.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(view(new))
+}
+
+/// hrss withdraws a valid certificate with a reason.
+pub async fn revoke(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+    expected: Option<i32>,
+    reason: String,
+) -> Result<CertificateView, ServiceError> {
+    auth.require_role(Role::Hrss)
+        .map_err(|_| ServiceError::forbidden("forbidden", "certificates are revoked by hrss"))?;
+    let c = certificate::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("certificate"))?;
+    reviews::check_version(expected, c.version)?;
+    if c.status != CertificateStatus::Valid.as_str() {
+        return Err(not_valid(&c, "revoke"));
+    }
+    reviews::write_versioned::<certificate::Entity, _>(
+        &state.db,
+        COLS,
+        c.id,
+        c.version,
+        vec![
+            (
+                certificate::Column::Status,
+                Expr::value(CertificateStatus::Revoked.as_str()),
+            ),
+            (certificate::Column::RevokedReason, Expr::value(reason)),
+            (certificate::Column::RevokedAt, Expr::value(Utc::now())),
+        ],
+    )
+    .await?;
+    certificate::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .map(view)
+        .ok_or(ServiceError::NotFound("certificate"))
+}
+
+/// A name with all but its first character masked.
+fn mask_name(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
+        None => String::new(),
+    }
+}
+
+/// R-CE-3: what a number says, for anyone. Malformed and unknown numbers
+/// answer `unknown` in the same shape.
+pub async fn verify(state: &AppState, number: &str) -> Result<VerifyView, ServiceError> {
+    let unknown = |n: String| VerifyView {
+        status: "unknown".into(),
+        number: n,
+        year: None,
+        hours: None,
+        holder_name_masked: None,
+        id_card_masked: None,
+        issued_at: None,
+    };
+    let Ok(parsed) = CertificateNumber::parse(number) else {
+        return Ok(unknown(number.chars().take(64).collect()));
+    };
+    let Some(c) = certificate::Entity::find()
+        .filter(certificate::Column::Number.eq(parsed.as_ref()))
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(unknown(parsed.as_ref().to_string()));
+    };
+    let mut v = unknown(c.number.clone());
+    v.status = c.status.clone();
+    v.year = Some(c.year);
+    if c.status == CertificateStatus::Valid.as_str() {
+        let p = person::Entity::find_by_id(c.person_id)
+            .one(&state.db)
+            .await?
+            .ok_or(ServiceError::NotFound("person"))?;
+        v.holder_name_masked = Some(mask_name(&p.name));
+        v.id_card_masked = Some(p.id_card_masked);
+        v.issued_at = Some(c.issued_at);
+        v.hours = serde_json::from_value(c.hours).ok();
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_keep_their_first_character() {
+        assert_eq!(super::mask_name("张三丰"), "张**");
+        assert_eq!(super::mask_name("李"), "李");
+        assert_eq!(super::mask_name(""), "");
+    }
+}

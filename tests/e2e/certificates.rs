@@ -1,0 +1,272 @@
+//! Annual certificates: automatic issue, reissue, revocation, the series
+//! lock and public verification (R-CE-1..3, R-PU-3).
+
+use ce_sdk::{Client, call, types};
+use chrono::Datelike;
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+fn this_year() -> i32 {
+    let shanghai = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    chrono::Utc::now().with_timezone(&shanghai).year()
+}
+
+/// A verified accountant bound to a fresh unit, with the unit's admin.
+async fn accountant(app: &TestApp) -> (Signed, Signed, Uuid) {
+    let (admin, unit) = app.unit().await;
+    let person = app.verified_person().await;
+    call!(admin.client.api().unit_person_add(
+        &unit.id,
+        &types::UnitPersonAddRequest {
+            id_card_no: person.person.id_card_no.parse().unwrap(),
+            name: "张三".parse().unwrap(),
+        }
+    ))
+    .unwrap();
+    call!(
+        person
+            .client
+            .api()
+            .person_update(&person.person_id(), None, &series(&["accounting"]))
+    )
+    .unwrap();
+    (person, admin, unit.id)
+}
+
+fn series(codes: &[&str]) -> types::PersonUpdateRequest {
+    types::PersonUpdateRequest {
+        name: None,
+        phone: None,
+        education: None,
+        title: None,
+        series: Some(codes.iter().map(|c| c.parse().unwrap()).collect()),
+        series_year: Some(this_year()),
+    }
+}
+
+/// A passed exam subject: alone, it completes an accountant's year (R-ACC-2).
+async fn exam_subject(person: &Signed, name: &str) -> types::RecordView {
+    call!(person.client.api().record_declare(&types::DeclareRequest {
+        year: this_year(),
+        category: types::RecordCategory::Professional,
+        series: Some("accounting".parse().unwrap()),
+        course_name: name.parse().unwrap(),
+        hours: 90.0,
+        result: None,
+        provider_name: None,
+        attachment_ids: vec![],
+        conversion: Some(types::ConversionRequest {
+            code: "accounting_qualification_exam_subject".parse().unwrap(),
+            quantity: None,
+        }),
+        general_knowledge: false,
+    }))
+    .expect("declaring an exam subject")
+}
+
+async fn approve(admin: &Signed, record: Uuid) {
+    call!(
+        admin
+            .client
+            .api()
+            .record_review(&record, None, &decision(types::Decision::Approve))
+    )
+    .expect("approving");
+}
+
+async fn certificates_of(c: &Client, person: Uuid) -> Vec<types::CertificateView> {
+    call!(
+        c.api()
+            .certificate_list(None, None, Some(&person), None, None)
+    )
+    .unwrap()
+    .items
+}
+
+async fn verify(app: &TestApp, number: &str) -> types::VerifyView {
+    call!(
+        app.client
+            .api()
+            .certificate_verify(&number.parse().unwrap())
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn r_ce_1_the_approval_that_completes_the_year_issues_its_certificate() {
+    let app = spawn_app().await;
+    let (person, admin, unit_id) = accountant(&app).await;
+    let r = exam_subject(&person, "中级会计实务").await;
+    assert!(
+        certificates_of(&person.client, person.person_id())
+            .await
+            .is_empty()
+    );
+    approve(&admin, r.id).await;
+    let certs = certificates_of(&person.client, person.person_id()).await;
+    assert_eq!(certs.len(), 1);
+    let c = &certs[0];
+    assert_eq!(c.status, types::CertificateStatus::Valid);
+    assert_eq!(c.year, this_year());
+    assert_eq!(c.unit_id, Some(unit_id));
+    assert_eq!(c.hours.professional, 90.0);
+    assert_eq!(c.hours.series[0].series.as_str(), "accounting");
+    // The unit and hrss see it too; a stranger does not.
+    assert_eq!(
+        certificates_of(&admin.client, person.person_id())
+            .await
+            .len(),
+        1
+    );
+    let stranger = app.person().await;
+    let err = call!(stranger.client.api().certificate_view(&c.id)).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+
+    // Anyone can check the number.
+    let v = verify(&app, c.number.as_str()).await;
+    assert_eq!(v.status, "valid");
+    assert_eq!(v.year, Some(this_year()));
+    assert_eq!(v.holder_name_masked.as_deref(), Some("张*"));
+    let masked = v.id_card_masked.unwrap();
+    assert!(masked.contains('*'));
+    assert_ne!(masked, person.person.id_card_no);
+    assert_eq!(v.hours.unwrap().professional, 90.0);
+    // Typed loosely, it still verifies.
+    let loose = c.number.as_str().replace('-', "").to_lowercase();
+    assert_eq!(verify(&app, &loose).await.status, "valid");
+
+    // On demand: the year has one already; an incomplete year has none to give.
+    let err = call!(person.client.api().certificate_issue(
+        &person.person_id(),
+        &types::IssueRequest { year: this_year() }
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), Some("certificate_exists"));
+    let err = call!(
+        person
+            .client
+            .api()
+            .certificate_issue(&person.person_id(), &types::IssueRequest { year: 2023 })
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    assert_eq!(err.code(), Some("year_incomplete"));
+}
+
+#[tokio::test]
+async fn r_ce_1_racing_approvals_issue_exactly_one_certificate() {
+    let app = spawn_app().await;
+    let (person, admin, _) = accountant(&app).await;
+    let a = exam_subject(&person, "中级会计实务").await;
+    let b = exam_subject(&person, "财务管理").await;
+    let (x, y) = tokio::join!(approve(&admin, a.id), approve(&admin, b.id));
+    let _ = (x, y);
+    let certs = certificates_of(&person.client, person.person_id()).await;
+    assert_eq!(certs.len(), 1, "{certs:?}");
+}
+
+#[tokio::test]
+async fn r_ce_2_reissue_supersedes_and_hrss_revokes() {
+    let app = spawn_app().await;
+    let (person, admin, _) = accountant(&app).await;
+    let r = exam_subject(&person, "中级会计实务").await;
+    approve(&admin, r.id).await;
+    let old = certificates_of(&person.client, person.person_id())
+        .await
+        .remove(0);
+    let new = call!(person.client.api().certificate_reissue(&old.id, None)).unwrap();
+    assert_ne!(new.number, old.number);
+    assert_eq!(new.status, types::CertificateStatus::Valid);
+    assert_eq!(new.hours.professional, old.hours.professional);
+    let was = call!(person.client.api().certificate_view(&old.id)).unwrap();
+    assert_eq!(was.status, types::CertificateStatus::Superseded);
+    assert_eq!(was.superseded_by, Some(new.id));
+    // The old number says superseded, and nothing personal.
+    let v = verify(&app, old.number.as_str()).await;
+    assert_eq!(v.status, "superseded");
+    assert_eq!(v.holder_name_masked, None);
+    assert_eq!(v.id_card_masked, None);
+    assert_eq!(verify(&app, new.number.as_str()).await.status, "valid");
+    // A superseded certificate is not reissued again.
+    let err = call!(person.client.api().certificate_reissue(&old.id, None)).unwrap_err();
+    assert_eq!(err.code(), Some("illegal_transition"));
+
+    // Only hrss revokes.
+    let why = types::RevokeRequest {
+        reason: "学时造假".parse().unwrap(),
+    };
+    let err = call!(person.client.api().certificate_revoke(&new.id, None, &why)).unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    let hrss = app.hrss().await;
+    let revoked = call!(hrss.api().certificate_revoke(&new.id, None, &why)).unwrap();
+    assert_eq!(revoked.status, types::CertificateStatus::Revoked);
+    let v = verify(&app, new.number.as_str()).await;
+    assert_eq!(v.status, "revoked");
+    assert_eq!(v.holder_name_masked, None);
+}
+
+#[tokio::test]
+async fn r_ce_3_unknown_and_malformed_numbers_answer_the_same_shape() {
+    let app = spawn_app().await;
+    // A well-formed number nobody holds: a real one with one character
+    // changed and the check character that makes it valid again (the
+    // server echoes the number normalised only when it is well-formed).
+    let (person, admin, _) = accountant(&app).await;
+    let r = exam_subject(&person, "中级会计实务").await;
+    approve(&admin, r.id).await;
+    let real = certificates_of(&person.client, person.person_id())
+        .await
+        .remove(0);
+    let mut unknown = None;
+    for c in "0123456789ABCDEFGHJKMNPQRSTVWXYZ".chars() {
+        for d in "0123456789ABCDEFGHJKMNPQRSTVWXYZ".chars() {
+            let mut s: Vec<char> = real.number.as_str().chars().collect();
+            if s[5] == c {
+                continue;
+            }
+            s[5] = c;
+            s[18] = d;
+            let candidate: String = s.into_iter().collect();
+            let v = verify(&app, &candidate).await;
+            if v.number.as_str() == candidate {
+                unknown = Some(v);
+                break;
+            }
+        }
+        if unknown.is_some() {
+            break;
+        }
+    }
+    let v = unknown.expect("a well-formed unissued number");
+    assert_eq!(v.status, "unknown");
+    assert_eq!(v.year, None);
+    assert_eq!(v.holder_name_masked, None);
+    let v = verify(&app, "not-a-number").await;
+    assert_eq!(v.status, "unknown");
+    assert!(v.hours.is_none());
+}
+
+#[tokio::test]
+async fn r_pu_3_a_certified_year_keeps_its_series() {
+    let app = spawn_app().await;
+    let (person, admin, _) = accountant(&app).await;
+    let r = exam_subject(&person, "中级会计实务").await;
+    approve(&admin, r.id).await;
+    let err = call!(person.client.api().person_update(
+        &person.person_id(),
+        None,
+        &series(&["accounting", "economics"])
+    ))
+    .unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("certificate_exists"));
+    // The same series again changes nothing and is fine.
+    call!(
+        person
+            .client
+            .api()
+            .person_update(&person.person_id(), None, &series(&["accounting"]))
+    )
+    .unwrap();
+}
