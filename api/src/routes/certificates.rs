@@ -205,7 +205,8 @@ pub async fn certificate_revoke(
 /// R-CE-3, public: whether the number is a `valid`, `superseded` or
 /// `revoked` certificate, or `unknown`; a valid one shows its year, hours
 /// and the holder's masked name and ID number. Unknown and malformed
-/// numbers answer 200 in the same shape, so responses reveal nothing.
+/// numbers answer 200 in the same shape, so responses reveal nothing; a
+/// path longer than any number is 400 `certificate_number_invalid`.
 #[utoipa::path(
     tag = "certificates",
     params(("number" = String, Path, max_length = 64, description = "The certificate number, as printed")),
@@ -219,6 +220,12 @@ pub async fn certificate_verify(
     state: web::Data<AppState>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    if number.chars().count() > 64 {
+        return Err(ApiError::bad_request(
+            "certificate_number_invalid",
+            "a certificate number is at most 64 characters",
+        ));
+    }
     let v = certificates::verify(&state, &number).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
