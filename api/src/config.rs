@@ -75,6 +75,9 @@ pub struct LimitSettings {
     pub json_body_bytes: usize,
     /// Largest attachment accepted, in bytes (413 beyond).
     pub attachment_bytes: usize,
+    /// Public certificate checks per client address and minute (429 beyond),
+    /// so numbers cannot be enumerated (R-CE-3).
+    pub verify_per_minute: u32,
 }
 
 /// Training policy.
@@ -141,6 +144,7 @@ impl Default for LimitSettings {
         Self {
             json_body_bytes: 256 * 1024,
             attachment_bytes: 10 * 1024 * 1024,
+            verify_per_minute: 60,
         }
     }
 }

@@ -197,6 +197,16 @@ impl ApiError {
         self
     }
 
+    /// 429 with `Retry-After`.
+    pub fn too_many_requests(code: &'static str, retry_after_seconds: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            code,
+            format!("too many requests from this address; retry in {retry_after_seconds} s"),
+        )
+        .with_header(header::RETRY_AFTER, retry_after_seconds.max(1).to_string())
+    }
+
     /// 400: the request could not be read.
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, detail)

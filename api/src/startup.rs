@@ -54,6 +54,9 @@ impl Application {
             None => load_or_create_key(&settings.data_dir, "pii.key")?.0,
         };
         let db = crate::db::connect_and_migrate(&settings).await?;
+        let verify_limiter = Arc::new(crate::state::address_limiter(
+            settings.limits.verify_per_minute,
+        ));
         let state = AppState {
             db,
             jwt: Arc::new(JwtKeys::new(&jwt_secret, &settings.auth)),
@@ -61,6 +64,7 @@ impl Application {
             settings: Arc::new(settings),
             sms,
             verifier: Arc::new(FormatVerifier),
+            verify_limiter,
         };
         bootstrap::ensure_hrss_admin(&state).await?;
 

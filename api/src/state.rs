@@ -20,4 +20,15 @@ pub struct AppState {
     pub sms: Arc<dyn SmsSender>,
     /// Real-name verification (R-ID-2).
     pub verifier: Arc<dyn IdentityVerifier>,
+    /// Public certificate checks per client address (R-CE-3).
+    pub verify_limiter: Arc<AddressLimiter>,
+}
+
+/// A rate limiter keyed by client address.
+pub type AddressLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+
+/// `per_minute` requests a minute per address, in a burst of as many.
+pub fn address_limiter(per_minute: u32) -> AddressLimiter {
+    let n = std::num::NonZeroU32::new(per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+    governor::RateLimiter::keyed(governor::Quota::per_minute(n))
 }

@@ -44,6 +44,7 @@ async fn login_works_with_the_phone_as_account() {
 async fn without_mfa_login_answers_the_token_directly() {
     let app = spawn_app_with(Options {
         mfa_required: false,
+        ..Options::default()
     })
     .await;
     let p = app.register().await;

@@ -270,3 +270,23 @@ async fn r_pu_3_a_certified_year_keeps_its_series() {
     )
     .unwrap();
 }
+
+#[tokio::test]
+async fn r_ce_3_checks_are_rate_limited_per_address() {
+    let app = spawn_app_with(Options {
+        verify_per_minute: 3,
+        ..Options::default()
+    })
+    .await;
+    for _ in 0..3 {
+        assert_eq!(verify(&app, "2026-0000-0000-0000").await.status, "unknown");
+    }
+    let err = call!(
+        app.client
+            .api()
+            .certificate_verify(&"2026-0000-0000-0000".parse().unwrap())
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), Some(429));
+    assert_eq!(err.code(), Some("rate_limited"));
+}

@@ -72,11 +72,16 @@ impl Drop for TempDir {
 /// What a test can change about the server.
 pub struct Options {
     pub mfa_required: bool,
+    /// Public certificate checks per address and minute.
+    pub verify_per_minute: u32,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { mfa_required: true }
+        Self {
+            mfa_required: true,
+            verify_per_minute: 1000,
+        }
     }
 }
 
@@ -125,6 +130,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         ..Settings::default()
     };
     settings.database.max_connections = 4;
+    settings.limits.verify_per_minute = opts.verify_per_minute;
     let phone = Arc::new(Phone::default());
     let app = Application::build_with(settings, phone.clone())
         .await

@@ -206,20 +206,41 @@ pub async fn certificate_revoke(
 /// `revoked` certificate, or `unknown`; a valid one shows its year, hours
 /// and the holder's masked name and ID number. Unknown and malformed
 /// numbers answer 200 in the same shape, so responses reveal nothing; a
-/// path longer than any number is 400 `certificate_number_invalid`.
+/// path longer than any number is 400 `certificate_number_invalid`. Each
+/// client address may check `limits.verify_per_minute` numbers a minute
+/// (default 60).
 #[utoipa::path(
     tag = "certificates",
     params(("number" = String, Path, max_length = 64, description = "The certificate number, as printed")),
     responses(
         (status = 200, description = "What the number is", body = VerifyView),
+        (status = 429, description = "Too many checks from this address (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     ),
     security(())
 )]
 #[get("/verify/{number}")]
 pub async fn certificate_verify(
     state: web::Data<AppState>,
+    req: HttpRequest,
     number: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    // R-CE-3: numbers are checked, not enumerated.
+    if let Some(addr) = req.peer_addr()
+        && let Err(not_until) = state.verify_limiter.check_key(&addr.ip())
+    {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(
+            &governor::clock::DefaultClock::default(),
+        ));
+        return Err(ApiError::too_many_requests(
+            "rate_limited",
+            wait.as_secs() + 1,
+        ));
+    }
+    // Forget addresses that have been quiet, so the table stays small.
+    if state.verify_limiter.len() > 10_000 {
+        state.verify_limiter.retain_recent();
+    }
     if number.chars().count() > 64 {
         return Err(ApiError::bad_request(
             "certificate_number_invalid",
