@@ -48,10 +48,12 @@ pub struct CreateClassRequest {
     pub capacity: i32,
     #[schema(max_length = 200, nullable = false)]
     #[validate(length(max = 200))]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub venue: Option<String>,
     /// What is taught.
     #[schema(max_length = 2000, nullable = false)]
     #[validate(length(max = 2000))]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub content: Option<String>,
     /// Enabled teachers of the plan's owner (any enabled teacher for an
     /// authority's class).
@@ -60,6 +62,7 @@ pub struct CreateClassRequest {
     pub teacher_ids: Vec<Uuid>,
     /// 班主任: an enabled teacher of the owner.
     #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub head_teacher_id: Option<Uuid>,
 }
 

@@ -27,12 +27,15 @@ use crate::state::AppState;
 pub struct CreatePlanRequest {
     /// A provider the caller administers, qualified in the series (R-PQ-3).
     #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub provider_id: Option<Uuid>,
     /// A unit the caller administers.
     #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub unit_id: Option<Uuid>,
     /// An authority the caller acts for, supervising the series (R-AU-3).
     #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub authority_id: Option<Uuid>,
     pub series: SeriesCode,
     #[schema(minimum = 2017, maximum = 2100, example = 2026)]
@@ -59,9 +62,11 @@ pub struct CreatePlanRequest {
         nullable = false
     )]
     #[validate(length(min = 6, max = 6, code = "region_invalid"))]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub region: Option<String>,
     #[schema(max_length = 2000, nullable = false)]
     #[validate(length(max = 2000))]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub description: Option<String>,
 }
 
@@ -214,6 +219,7 @@ pub async fn course_plan_view(
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 pub struct UpdatePlanRequest {
     #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub series: Option<SeriesCode>,
     #[schema(minimum = 2017, maximum = 2100, nullable = false)]
     #[validate(range(min = 2017, max = 2100, code = "year_invalid"))]
@@ -221,6 +227,7 @@ pub struct UpdatePlanRequest {
     pub year: Option<i32>,
     #[schema(min_length = 1, max_length = 200, pattern = r"\S", nullable = false)]
     #[validate(length(min = 1, max = 200))]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub course_name: Option<String>,
     #[schema(
         min_length = 6,
@@ -229,9 +236,11 @@ pub struct UpdatePlanRequest {
         nullable = false
     )]
     #[validate(length(min = 6, max = 6, code = "region_invalid"))]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub region: Option<String>,
     #[schema(max_length = 2000, nullable = false)]
     #[validate(length(max = 2000))]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub description: Option<String>,
 }
 
