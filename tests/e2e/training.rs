@@ -1363,6 +1363,14 @@ async fn r_acc_2_an_accountant_completes_the_year_with_a_passed_exam_subject() {
     let s = standing_in(&other.client, other.person_id(), year()).await;
     assert_eq!(s.series[0].approved, 30.0);
     assert!(!s.complete);
+    // A quantity cannot make a declaration of thousands of hours.
+    paper.conversion = Some(types::ConversionRequest {
+        code: "paper_sole_or_first_author".parse().unwrap(),
+        quantity: Some(1000.0),
+    });
+    let err = call!(other.client.api().record_declare(&paper)).unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    assert_eq!(err.code(), Some("quantity_invalid"));
     // Accounting forms are for accounting series only.
     let (engineer, _) = member(&app, &["engineering"], year()).await;
     let mut wrong = d.clone();

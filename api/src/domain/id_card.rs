@@ -5,7 +5,6 @@ use std::fmt;
 use chrono::{Datelike, NaiveDate, Utc};
 
 use super::DomainError;
-use super::year::SHANGHAI_OFFSET;
 
 const CODE: &str = "id_card_invalid";
 
@@ -51,7 +50,7 @@ impl IdCardNo {
     /// Returns `id_card_invalid` if the length, characters, region code,
     /// birth date or check character is wrong.
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        let today = Utc::now().with_timezone(&SHANGHAI_OFFSET).date_naive();
+        let today = super::year::date_in_shanghai(Utc::now());
         Self::parse_at(s, today)
     }
 

@@ -5,7 +5,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::DomainError;
-use super::year::SHANGHAI_OFFSET;
 
 /// The provincial public-course platform's name in
 /// `professional_series.public_course_platform`.
@@ -25,7 +24,7 @@ pub fn check_deadline(
     let Some(deadline) = deadline else {
         return Ok(());
     };
-    let day = completed_at.with_timezone(&SHANGHAI_OFFSET).date_naive();
+    let day = super::year::date_in_shanghai(completed_at);
     if day > deadline {
         return Err(DomainError::new(
             "public_deadline_passed",

@@ -54,8 +54,14 @@ impl Year {
 
     /// The calendar year of the instant `now` as seen in Asia/Shanghai (UTC+8).
     pub fn current_in_shanghai(now: DateTime<Utc>) -> i32 {
-        now.with_timezone(&SHANGHAI_OFFSET).year()
+        date_in_shanghai(now).year()
     }
+}
+
+/// The calendar day of an instant in Asia/Shanghai: dates and year
+/// boundaries are China time (R-RC-5).
+pub fn date_in_shanghai(at: DateTime<Utc>) -> chrono::NaiveDate {
+    at.with_timezone(&SHANGHAI_OFFSET).date_naive()
 }
 
 impl fmt::Display for Year {

@@ -7,8 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::auth::AuthUser;
-use crate::domain::{Hours, Year};
 use crate::error::{ApiError, Problem};
+use crate::routes::year;
 use crate::service::catalogue::{self, CoursePage, CourseView, NewCourse};
 use crate::service::pagination::{Page, PageQuery};
 use crate::service::series::{self, SeriesList};
@@ -30,10 +30,6 @@ pub async fn series_list(state: web::Data<AppState>) -> Result<HttpResponse, Api
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .json(series::list(&state.db).await?))
-}
-
-fn year(y: i32) -> Result<Year, ApiError> {
-    Year::new(y).map_err(|e| ApiError::domain("year", e))
 }
 
 /// Filters of the catalogue.
@@ -122,11 +118,7 @@ pub async fn catalogue_publish(
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let y = year(path.into_inner())?;
-    let hours = body
-        .hours
-        .map(Hours::parse_f64)
-        .transpose()
-        .map_err(|e| ApiError::domain("hours", e))?;
+    let hours = body.hours.map(super::hours).transpose()?;
     let new = NewCourse {
         series: body.series.trim().to_string(),
         name: non_blank(&body.name, "name")?,

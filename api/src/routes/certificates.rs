@@ -8,19 +8,15 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::AuthUser;
-use crate::domain::Year;
 use crate::domain::certificate::CertificateStatus;
 use crate::error::{ApiError, Problem};
+use crate::routes::year;
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
 use crate::service::certificates::{
     self, CertificateFilter, CertificatePage, CertificateView, VerifyView,
 };
 use crate::service::pagination::{Page, PageQuery};
 use crate::state::AppState;
-
-fn year(y: i32) -> Result<Year, ApiError> {
-    Year::new(y).map_err(|e| ApiError::domain("year", e))
-}
 
 /// Which year to certify.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -229,9 +225,8 @@ pub async fn certificate_verify(
     if let Some(addr) = req.peer_addr()
         && let Err(not_until) = state.verify_limiter.check_key(&addr.ip())
     {
-        let wait = not_until.wait_time_from(governor::clock::Clock::now(
-            &governor::clock::DefaultClock::default(),
-        ));
+        let wait =
+            not_until.wait_time_from(governor::clock::Clock::now(state.verify_limiter.clock()));
         return Err(ApiError::too_many_requests(
             "rate_limited",
             wait.as_secs() + 1,

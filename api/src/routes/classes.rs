@@ -10,7 +10,6 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::AuthUser;
-use crate::domain::Hours;
 use crate::domain::class::{ClassMode, ClassStatus, EnrollmentDecision, EnrollmentStatus};
 use crate::error::{ApiError, Problem};
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
@@ -92,8 +91,7 @@ pub async fn class_create(
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let b = body.into_inner();
-    let hours = Hours::parse_f64(b.hours).map_err(|e| ApiError::domain("hours", e))?;
-    let text = |t: Option<String>| t.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    let hours = super::hours(b.hours)?;
     let new = NewClass {
         name: non_blank(&b.name, "name")?,
         mode: b.mode,
@@ -101,8 +99,8 @@ pub async fn class_create(
         end_date: b.end_date,
         hours,
         capacity: b.capacity,
-        venue: text(b.venue),
-        content: text(b.content),
+        venue: super::optional_text(b.venue),
+        content: super::optional_text(b.content),
         teacher_ids: b.teacher_ids,
         head_teacher_id: b.head_teacher_id,
     };

@@ -38,6 +38,26 @@ pub fn non_blank(s: &str, field: &str) -> Result<String, ApiError> {
     Ok(t.to_string())
 }
 
+/// A year from a path, query or body field, or 422 `year_invalid`.
+pub fn year(y: i32) -> Result<crate::domain::Year, ApiError> {
+    crate::domain::Year::new(y).map_err(|e| ApiError::domain("year", e))
+}
+
+/// The year asked for, or the current one in China time (R-RC-5).
+pub fn year_or_current(y: Option<i32>) -> Result<crate::domain::Year, ApiError> {
+    year(y.unwrap_or_else(|| crate::domain::Year::current_in_shanghai(chrono::Utc::now())))
+}
+
+/// Hours with at most one decimal place, or 422.
+pub fn hours(h: f64) -> Result<crate::domain::Hours, ApiError> {
+    crate::domain::Hours::parse_f64(h).map_err(|e| ApiError::domain("hours", e))
+}
+
+/// Optional free text, trimmed; blank reads as absent.
+pub fn optional_text(t: Option<String>) -> Option<String> {
+    t.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+}
+
 /// For optional body fields the schema says are not nullable: absent is
 /// `None` (with `#[serde(default)]`), an explicit `null` is refused as the
 /// schema promises, instead of being read as absent.

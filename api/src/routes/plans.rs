@@ -8,11 +8,11 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::AuthUser;
-use crate::domain::Year;
 use crate::domain::authority::Region;
 use crate::domain::plan::PlanStatus;
 use crate::error::{ApiError, Problem};
 use crate::routes::authorities::SeriesCode;
+use crate::routes::year;
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
 use crate::service::pagination::{Page, PageQuery};
 use crate::service::plans::{
@@ -68,10 +68,6 @@ pub struct CreatePlanRequest {
     #[validate(length(max = 2000))]
     #[serde(default, deserialize_with = "super::no_null")]
     pub description: Option<String>,
-}
-
-fn year(y: i32) -> Result<Year, ApiError> {
-    Year::new(y).map_err(|e| ApiError::domain("year", e))
 }
 
 fn region(r: Option<&str>) -> Result<Option<Region>, ApiError> {

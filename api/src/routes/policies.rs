@@ -2,24 +2,20 @@
 //! against them (R-REQ-2, R-REQ-3).
 
 use actix_web::{HttpResponse, get, put, web};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::AuthUser;
-use crate::domain::Year;
 use crate::domain::compliance::Group;
 use crate::error::{ApiError, Problem};
+use crate::routes::year;
 use crate::service::compliance::{self, ComplianceView, UnitCompliancePage, UnitComplianceSort};
 use crate::service::pagination::{Page, PageQuery};
 use crate::service::policies::{self, GroupMinimums, PolicyChange, PolicyView, PublicTopic};
 use crate::state::AppState;
-
-fn year(y: i32) -> Result<Year, ApiError> {
-    Year::new(y).map_err(|e| ApiError::domain("year", e))
-}
 
 /// The policy in force for a year
 ///
@@ -230,10 +226,7 @@ pub async fn person_compliance(
     query: web::Query<ComplianceQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
-    let y = match query.year {
-        Some(y) => year(y)?,
-        None => year(Year::current_in_shanghai(Utc::now()))?,
-    };
+    let y = super::year_or_current(query.year)?;
     Ok(HttpResponse::Ok().json(compliance::of_person(&state, &auth, id.into_inner(), y).await?))
 }
 
@@ -278,10 +271,7 @@ pub async fn unit_compliance(
     query.validate()?;
     page.validate()?;
     let page = Page::try_from(&*page)?;
-    let y = match query.year {
-        Some(y) => year(y)?,
-        None => year(Year::current_in_shanghai(Utc::now()))?,
-    };
+    let y = super::year_or_current(query.year)?;
     let list = compliance::of_unit(
         &state,
         &auth,

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::AuthUser;
+use crate::domain::Year;
 use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
-use crate::domain::{Hours, Year};
 use crate::error::{ApiError, Problem};
 use crate::routes::{IfMatchHeader, etag, if_match};
 use crate::service::pagination::{Page, PageQuery};
@@ -63,10 +63,7 @@ pub async fn record_list(
     let f = filter.into_inner();
     let filter = RecordFilter {
         person_id: f.person_id,
-        year: f
-            .year
-            .map(|y| Year::new(y).map_err(|e| ApiError::domain("year", e)))
-            .transpose()?,
+        year: f.year.map(super::year).transpose()?,
         status: f.status,
         category: f.category,
         source: f.source,
@@ -245,14 +242,6 @@ pub struct ConversionRequest {
     pub quantity: Option<f64>,
 }
 
-fn text(t: Option<String>) -> Option<String> {
-    t.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
-}
-
-fn hours(h: f64) -> Result<Hours, ApiError> {
-    Hours::parse_f64(h).map_err(|e| ApiError::domain("hours", e))
-}
-
 /// Declare a record
 ///
 /// R-RC-1, R-RC-2, R-RC-5: a verified person bound to a unit declares
@@ -269,7 +258,7 @@ fn hours(h: f64) -> Result<Hours, ApiError> {
             headers(("ETag" = String, description = "Its version"), ("Location" = String, description = "The record"))),
         (status = 403, description = "Not a person (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not verified (`not_verified`) or bound to no unit (`not_bound`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Future year (`year_in_future`), public category (`public_not_declarable`), series not held that year (`series_not_held`), course not professional (`not_professional`), a conversion that is unknown (`conversion_unknown`), of the wrong category (`conversion_category`) or not for the person's series (`conversion_not_allowed`), unknown attachment, or another invalid field", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Future year (`year_in_future`), public category (`public_not_declarable`), series not held that year (`series_not_held`), course not professional (`not_professional`), a conversion that is unknown (`conversion_unknown`), of the wrong category (`conversion_category`) or not for the person's series (`conversion_not_allowed`), worth more than 1000 hours (`quantity_invalid`), unknown attachment, or another invalid field", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/records")]
@@ -280,7 +269,7 @@ pub async fn record_declare(
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let b = body.into_inner();
-    let year = Year::new(b.year).map_err(|e| ApiError::domain("year", e))?;
+    let year = super::year(b.year)?;
     if year.value() > Year::current_in_shanghai(chrono::Utc::now()) {
         return Err(ApiError::invalid_field(
             "year_in_future",
@@ -291,18 +280,18 @@ pub async fn record_declare(
     let d = Declaration {
         year,
         category: b.category,
-        series: text(b.series),
+        series: super::optional_text(b.series),
         course_name: super::non_blank(&b.course_name, "course_name")?,
-        hours: hours(b.hours)?,
-        result: text(b.result),
-        provider_name: text(b.provider_name),
+        hours: super::hours(b.hours)?,
+        result: super::optional_text(b.result),
+        provider_name: super::optional_text(b.provider_name),
         attachment_ids: b.attachment_ids.unwrap_or_default(),
         conversion: b
             .conversion
             .map(|c| -> Result<ConversionClaim, ApiError> {
                 Ok(ConversionClaim {
                     code: c.code.trim().to_string(),
-                    quantity: hours(c.quantity.unwrap_or(1.0))?,
+                    quantity: super::hours(c.quantity.unwrap_or(1.0))?,
                 })
             })
             .transpose()?,
@@ -374,7 +363,7 @@ pub async fn record_update(
             .course_name
             .map(|c| super::non_blank(&c, "course_name"))
             .transpose()?,
-        hours: b.hours.map(hours).transpose()?,
+        hours: b.hours.map(super::hours).transpose()?,
         result: b.result.map(|t| t.trim().to_string()),
         provider_name: b.provider_name.map(|t| t.trim().to_string()),
         attachment_ids: b.attachment_ids,

@@ -22,6 +22,14 @@ pub fn orgs(auth: &AuthUser, role: Role) -> Vec<Uuid> {
         .collect()
 }
 
+/// The caller's own person id, or 403 saying why only a person may `act`.
+pub fn person_of(auth: &AuthUser, act: &str) -> Result<Uuid, ServiceError> {
+    orgs(auth, Role::Person)
+        .first()
+        .copied()
+        .ok_or_else(|| ServiceError::forbidden("forbidden", format!("only a person {act}")))
+}
+
 /// 403 unless the caller is a person or hrss: machine clients do not
 /// register organisations or upload files.
 pub fn require_human(auth: &AuthUser) -> Result<(), ServiceError> {

@@ -149,6 +149,23 @@ pub async fn download(
     Ok((view(a), bytes))
 }
 
+/// 422 `attachment_unknown` unless the caller uploaded every one of `ids`.
+pub async fn require_uploaded_by(
+    state: &AppState,
+    account_id: Uuid,
+    ids: &[Uuid],
+) -> Result<(), ServiceError> {
+    let mine = uploaded_by(state, account_id, ids).await?;
+    match ids.iter().find(|id| !mine.contains(id)) {
+        Some(unknown) => Err(ServiceError::invalid_field(
+            "attachment_unknown",
+            "attachment_ids",
+            format!("{unknown} is not an attachment you uploaded"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The attachments among `ids` that `account_id` uploaded.
 pub async fn uploaded_by(
     state: &AppState,

@@ -5,7 +5,6 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
@@ -21,12 +20,22 @@ use crate::error::ServiceError;
 use crate::service::access::{holds, require_any};
 use crate::service::accounts::insert_grant;
 use crate::service::pagination::Page;
-use crate::service::reviews::{self, BatchReviewResult, Reviewer};
+use crate::service::reviews::{self, BatchReviewResult, Decided, Reviewed, Reviewer, Versioned};
 use crate::service::views::{AuthorityDetail, AuthorityPage, AuthorityView};
 use crate::state::AppState;
 
 /// What `reviews.entity_type` says for authority applications.
 pub const ENTITY: &str = "authority";
+
+const REVIEWED: Reviewed<authority::Column> = Reviewed {
+    entity: ENTITY,
+    cols: Versioned {
+        id: authority::Column::Id,
+        version: authority::Column::Version,
+        updated_at: authority::Column::UpdatedAt,
+    },
+    status: authority::Column::Status,
+};
 
 /// An application, shape-checked.
 #[derive(Debug)]
@@ -312,30 +321,14 @@ async fn decide(
         .transition(ReviewEvent::Decide(decision))
         .map_err(|_| reviews::illegal(from.as_str(), decision.as_str()))?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
-    let res = authority::Entity::update_many()
-        .col_expr(authority::Column::Status, Expr::value(to.as_str()))
-        .col_expr(
-            authority::Column::Version,
-            Expr::col(authority::Column::Version).add(1),
-        )
-        .col_expr(authority::Column::UpdatedAt, Expr::value(now))
-        .filter(authority::Column::Id.eq(a.id))
-        .filter(authority::Column::Version.eq(a.version))
-        .exec(&txn)
+    let txn = crate::db::begin_write(&state.db).await?;
+    let decided = Decided {
+        decision: decision.as_str(),
+        comment,
+        reviewer,
+    };
+    reviews::apply::<authority::Entity>(&txn, &REVIEWED, a.id, a.version, to.as_str(), decided)
         .await?;
-    if res.rows_affected != 1 {
-        txn.rollback().await?;
-        let current = authority::Entity::find_by_id(a.id)
-            .one(&state.db)
-            .await?
-            .map(|m| m.version);
-        return Err(ServiceError::PreconditionFailed {
-            expected: expected.unwrap_or(a.version),
-            current,
-        });
-    }
-    reviews::record(&txn, ENTITY, a.id, decision.as_str(), comment, reviewer).await?;
     if to == ReviewStatus::Approved {
         insert_grant(
             &txn,
@@ -387,22 +380,18 @@ pub async fn review_batch(
     comment: Option<&str>,
 ) -> Result<Vec<BatchReviewResult>, ServiceError> {
     require_any(auth, &[Role::Hrss, Role::Authority])?;
-    let mut results = Vec::with_capacity(ids.len());
-    for &id in ids {
-        let outcome = match authority::Entity::find_by_id(id).one(&state.db).await? {
-            None => Err(ServiceError::NotFound("authority")),
-            Some(a) => match reviewer_role(auth, &a) {
-                Ok(role) => {
-                    let reviewer = Reviewer {
-                        account_id: auth.account_id(),
-                        role,
-                    };
-                    decide(state, a, None, decision, comment, reviewer).await
-                }
-                Err(e) => Err(e),
-            },
+    reviews::batch(ids, |id| async move {
+        let a = authority::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .ok_or(ServiceError::NotFound("authority"))?;
+        let reviewer = Reviewer {
+            account_id: auth.account_id(),
+            role: reviewer_role(auth, &a)?,
         };
-        results.push(reviews::batch_result(id, outcome.map(|m| m.status))?);
-    }
-    Ok(results)
+        decide(state, a, None, decision, comment, reviewer)
+            .await
+            .map(|m| m.status)
+    })
+    .await
 }

@@ -3,7 +3,7 @@
 //! outside the catalogue or an approved plan counts at most as elective.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -72,6 +72,22 @@ fn view(m: catalogue_course::Model) -> CourseView {
         authority_id: m.authority_id,
         created_at: m.created_at,
     }
+}
+
+/// R-CP-2: whether the year's catalogue of the series lists the course.
+pub async fn lists<C: ConnectionTrait>(
+    conn: &C,
+    year: i32,
+    series: &str,
+    name: &str,
+) -> Result<bool, ServiceError> {
+    Ok(catalogue_course::Entity::find()
+        .filter(catalogue_course::Column::Year.eq(year))
+        .filter(catalogue_course::Column::SeriesCode.eq(series))
+        .filter(catalogue_course::Column::Name.eq(name))
+        .one(conn)
+        .await?
+        .is_some())
 }
 
 /// The year's catalogue, optionally for one series; any signed-in caller.

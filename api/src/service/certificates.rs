@@ -237,28 +237,12 @@ pub async fn issue_if_complete(
         Err(ServiceError::NotFound(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let a = compliance::assess_many(txn, &policy, &[person_id])
-        .await?
-        .remove(&person_id);
-    match a {
-        Some(a) if a.complete => {
-            insert_valid(txn, person_id, year, &CertificateHours::of(&a)).await
-        }
-        _ => Ok(None),
+    let a = compliance::assess_one(txn, &policy, person_id).await?;
+    if a.complete {
+        insert_valid(txn, person_id, year, &CertificateHours::of(&a)).await
+    } else {
+        Ok(None)
     }
-}
-
-/// Whether the caller may see the person's certificates: the person, the
-/// admins of their unit now, hrss.
-async fn may_see_person(
-    state: &AppState,
-    auth: &AuthUser,
-    person_id: Uuid,
-) -> Result<bool, ServiceError> {
-    let Some(p) = person::Entity::find_by_id(person_id).one(&state.db).await? else {
-        return Ok(false);
-    };
-    Ok(crate::service::persons::access(state, auth, &p).await? == Some(true))
 }
 
 /// R-CE-1: issues the certificate of a complete year on demand (the
@@ -269,10 +253,7 @@ pub async fn issue(
     person_id: Uuid,
     year: Year,
 ) -> Result<CertificateView, ServiceError> {
-    require_any(auth, &[Role::Person, Role::UnitAdmin, Role::Hrss])?;
-    if !may_see_person(state, auth, person_id).await? {
-        return Err(ServiceError::NotFound("person"));
-    }
+    crate::service::persons::require_full_access(state, auth, person_id).await?;
     let txn = crate::db::begin_write(&state.db).await?;
     if let Some(c) = valid_of(&txn, person_id, year.value()).await? {
         return Err(ServiceError::conflict(
@@ -281,10 +262,7 @@ pub async fn issue(
         ));
     }
     let policy = policies::in_force(&txn, year).await?;
-    let a = compliance::assess_many(&txn, &policy, &[person_id])
-        .await?
-        .remove(&person_id)
-        .ok_or(ServiceError::NotFound("person"))?;
+    let a = compliance::assess_one(&txn, &policy, person_id).await?;
     if !a.complete {
         return Err(ServiceError::invalid_field(
             "year_incomplete",

@@ -21,11 +21,10 @@ use crate::domain::class::{
     ClassMode, ClassStatus, EnrollmentDecision, EnrollmentStatus, check_filing_window,
 };
 use crate::domain::plan::PlanStatus;
-use crate::domain::year::SHANGHAI_OFFSET;
 use crate::error::{ServiceError, UniqueViolation};
-use crate::service::access::{orgs, require_any};
+use crate::service::access::orgs;
 use crate::service::pagination::Page;
-use crate::service::plans::{self, Owner, OwnerType};
+use crate::service::plans::{self, Owner, OwnerType, PlanView};
 use crate::service::records;
 use crate::service::reviews::{self, Versioned};
 use crate::state::AppState;
@@ -129,14 +128,13 @@ fn hours_of(tenths: i32) -> Hours {
     Hours::from_tenths(u32::try_from(tenths).unwrap_or(0))
 }
 
-fn view(c: class::Model, p: &course_plan::Model, teacher_ids: Vec<Uuid>) -> ClassView {
-    let plan = plans::view(p.clone());
+fn view(c: class::Model, plan: &PlanView, teacher_ids: Vec<Uuid>) -> ClassView {
     ClassView {
         id: c.id,
         plan_id: c.plan_id,
-        series: plan.series,
+        series: plan.series.clone(),
         year: plan.year,
-        course_name: plan.course_name,
+        course_name: plan.course_name.clone(),
         owner_type: plan.owner_type,
         owner_id: plan.owner_id,
         provider_id: plan.provider_id,
@@ -166,12 +164,12 @@ async fn views<C: ConnectionTrait>(
     rows: Vec<class::Model>,
 ) -> Result<Vec<ClassView>, ServiceError> {
     let plan_ids: BTreeSet<Uuid> = rows.iter().map(|c| c.plan_id).collect();
-    let plans: HashMap<Uuid, course_plan::Model> = course_plan::Entity::find()
+    let plans: HashMap<Uuid, PlanView> = course_plan::Entity::find()
         .filter(course_plan::Column::Id.is_in(plan_ids))
         .all(conn)
         .await?
         .into_iter()
-        .map(|p| (p.id, p))
+        .map(|p| (p.id, plans::view(p)))
         .collect();
     let mut teachers: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for t in class_teacher::Entity::find()
@@ -204,7 +202,7 @@ async fn view_one<C: ConnectionTrait>(
 
 /// Today in China time (R-RC-5).
 fn today() -> NaiveDate {
-    Utc::now().with_timezone(&SHANGHAI_OFFSET).date_naive()
+    crate::domain::year::date_in_shanghai(Utc::now())
 }
 
 /// 422 `teacher_invalid` unless every teacher is an enabled teacher of the
@@ -246,15 +244,9 @@ pub async fn create(
     plan_id: Uuid,
     new: NewClass,
 ) -> Result<ClassView, ServiceError> {
-    require_any(
-        auth,
-        &[Role::ProviderAdmin, Role::UnitAdmin, Role::Authority],
-    )?;
+    plans::require_owner_role(auth)?;
     let p = plans::load(&state.db, plan_id).await?;
-    let owner = Owner::of(&p)?;
-    if !owner.is_held_by(auth) {
-        return Err(ServiceError::NotFound("course plan"));
-    }
+    let owner = plans::owned(auth, &p, "course plan")?;
     if p.status == PlanStatus::Closed.as_str() {
         return Err(ServiceError::conflict(
             "plan_closed",
@@ -313,7 +305,7 @@ pub async fn create(
         .await?;
     }
     txn.commit().await?;
-    Ok(view(c, &p, teacher_ids))
+    Ok(view(c, &plans::view(p), teacher_ids))
 }
 
 /// Any signed-in caller sees the classes of approved plans (to enrol);
@@ -403,15 +395,10 @@ async fn load_owned(
     auth: &AuthUser,
     id: Uuid,
 ) -> Result<(class::Model, course_plan::Model), ServiceError> {
-    require_any(
-        auth,
-        &[Role::ProviderAdmin, Role::UnitAdmin, Role::Authority],
-    )?;
+    plans::require_owner_role(auth)?;
     let c = load(&state.db, id).await?;
     let p = plans::load(&state.db, c.plan_id).await?;
-    if !Owner::of(&p)?.is_held_by(auth) {
-        return Err(ServiceError::NotFound("class"));
-    }
+    plans::owned(auth, &p, "class")?;
     Ok((c, p))
 }
 
@@ -544,10 +531,7 @@ pub async fn enrol(
     auth: &AuthUser,
     class_id: Uuid,
 ) -> Result<EnrollmentView, ServiceError> {
-    let person_id = orgs(auth, Role::Person)
-        .first()
-        .copied()
-        .ok_or_else(|| ServiceError::forbidden("forbidden", "only a person enrols in a class"))?;
+    let person_id = crate::service::access::person_of(auth, "enrols in a class")?;
     // Not `load_visible`: a person holding the id of a class whose plan is
     // not approved yet learns why they cannot enrol (409), not a 404.
     let c = load(&state.db, class_id).await?;
@@ -659,19 +643,14 @@ async fn load_enrollment_owned(
     auth: &AuthUser,
     id: Uuid,
 ) -> Result<(enrollment::Model, class::Model), ServiceError> {
-    require_any(
-        auth,
-        &[Role::ProviderAdmin, Role::UnitAdmin, Role::Authority],
-    )?;
+    plans::require_owner_role(auth)?;
     let e = enrollment::Entity::find_by_id(id)
         .one(&state.db)
         .await?
         .ok_or(ServiceError::NotFound("enrollment"))?;
     let c = load(&state.db, e.class_id).await?;
     let p = plans::load(&state.db, c.plan_id).await?;
-    if !Owner::of(&p)?.is_held_by(auth) {
-        return Err(ServiceError::NotFound("enrollment"));
-    }
+    plans::owned(auth, &p, "enrollment")?;
     Ok((e, c))
 }
 

@@ -96,26 +96,9 @@ pub async fn of_person(
     person_id: Uuid,
     year: Year,
 ) -> Result<ComplianceView, ServiceError> {
-    crate::service::access::require_any(
-        auth,
-        &[
-            crate::auth::Role::Person,
-            crate::auth::Role::UnitAdmin,
-            crate::auth::Role::Hrss,
-        ],
-    )?;
-    let p = person::Entity::find_by_id(person_id)
-        .one(&state.db)
-        .await?
-        .ok_or(ServiceError::NotFound("person"))?;
-    if crate::service::persons::access(state, auth, &p).await? != Some(true) {
-        return Err(ServiceError::NotFound("person"));
-    }
+    crate::service::persons::require_full_access(state, auth, person_id).await?;
     let policy = policies::in_force(&state.db, year).await?;
-    let a = assess_many(&state.db, &policy, &[person_id])
-        .await?
-        .remove(&person_id)
-        .unwrap_or_else(|| compliance::assess(&policy, &[], &[]));
+    let a = assess_one(&state.db, &policy, person_id).await?;
     Ok(view(person_id, a))
 }
 
@@ -143,6 +126,18 @@ fn view(person_id: Uuid, a: Assessment) -> ComplianceView {
             })
             .collect(),
     }
+}
+
+/// One person's assessment in the policy's year.
+pub async fn assess_one<C: ConnectionTrait>(
+    conn: &C,
+    policy: &Policy,
+    person_id: Uuid,
+) -> Result<Assessment, ServiceError> {
+    Ok(assess_many(conn, policy, &[person_id])
+        .await?
+        .remove(&person_id)
+        .unwrap_or_else(|| compliance::assess(policy, &[], &[])))
 }
 
 /// The assessments of many persons in one year, from three queries (their

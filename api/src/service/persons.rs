@@ -4,7 +4,7 @@
 //! ID and phone numbers are shown unmasked only to the holder, the holder's
 //! current unit and hrss; authorities see them masked (PIPL).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::Utc;
 use futures_util::future::BoxFuture;
@@ -133,6 +133,21 @@ pub async fn current_unit<C: ConnectionTrait>(
         .map(|b| b.unit_id))
 }
 
+/// The units many persons are bound to now, in one query.
+pub async fn current_units<C: ConnectionTrait>(
+    conn: &C,
+    persons: &[Uuid],
+) -> Result<HashMap<Uuid, Uuid>, ServiceError> {
+    Ok(binding::Entity::find()
+        .filter(binding::Column::PersonId.is_in(persons.iter().copied()))
+        .filter(binding::Column::Status.eq("approved"))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|b| (b.person_id, b.unit_id))
+        .collect())
+}
+
 /// Builds the view; `reveal` unmasks ID and phone numbers.
 pub async fn view<C: ConnectionTrait>(
     state: &AppState,
@@ -180,7 +195,7 @@ pub async fn view<C: ConnectionTrait>(
 }
 
 /// How much of a person the caller may see: `None` → not at all (404).
-pub(crate) async fn access(
+async fn access(
     state: &AppState,
     auth: &AuthUser,
     p: &person::Model,
@@ -198,6 +213,26 @@ pub(crate) async fn access(
         return Ok(Some(false));
     }
     Ok(None)
+}
+
+/// The person, if the caller may see them in full: the person themself,
+/// the admins of their unit now, hrss. Other roles get 403, everyone else
+/// 404 (their hours, standing and certificates are theirs and their unit's).
+pub async fn require_full_access(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+) -> Result<person::Model, ServiceError> {
+    crate::service::access::require_any(auth, &[Role::Person, Role::UnitAdmin, Role::Hrss])?;
+    let p = person::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("person"))?;
+    if access(state, auth, &p).await? == Some(true) {
+        Ok(p)
+    } else {
+        Err(ServiceError::NotFound("person"))
+    }
 }
 
 /// Roles that may read persons at all; the rest get 403.

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use ce_entity::{authority, authority_series, catalogue_course, course_plan, qualification};
+use ce_entity::{authority, authority_series, course_plan, qualification};
 
 use crate::auth::{AuthUser, Role};
 use crate::domain::Year;
@@ -26,7 +26,9 @@ use crate::service::access::{holds, orgs, require_any, require_scoped};
 use crate::service::authorities::approved_for_series;
 use crate::service::pagination::Page;
 use crate::service::qualifications::is_qualified;
-use crate::service::reviews::{self, BatchReviewResult, ReviewView, Reviewer, Versioned};
+use crate::service::reviews::{
+    self, BatchReviewResult, Decided, ReviewView, Reviewed, Reviewer, Versioned,
+};
 use crate::state::AppState;
 
 /// What `reviews.entity_type` says for course plans.
@@ -204,6 +206,12 @@ const COLS: Versioned<course_plan::Column> = Versioned {
     updated_at: course_plan::Column::UpdatedAt,
 };
 
+const REVIEWED: Reviewed<course_plan::Column> = Reviewed {
+    entity: ENTITY,
+    cols: COLS,
+    status: course_plan::Column::Status,
+};
+
 /// 403/404 unless the caller acts for `owner` (R-CP-1: role and scope).
 fn require_owner(auth: &AuthUser, owner: Owner) -> Result<(), ServiceError> {
     let what = match owner.kind {
@@ -243,13 +251,7 @@ async fn check_content<C: ConnectionTrait>(
         }
         _ => {}
     }
-    let listed = catalogue_course::Entity::find()
-        .filter(catalogue_course::Column::Year.eq(year.value()))
-        .filter(catalogue_course::Column::SeriesCode.eq(series))
-        .filter(catalogue_course::Column::Name.eq(course_name))
-        .one(conn)
-        .await?;
-    if listed.is_none() {
+    if !crate::service::catalogue::lists(conn, year.value(), series, course_name).await? {
         return Err(ServiceError::invalid_field(
             "course_not_in_catalogue",
             "course_name",
@@ -426,6 +428,29 @@ pub async fn get(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<PlanDeta
     })
 }
 
+/// 403 unless the caller holds a role that can own plans.
+pub fn require_owner_role(auth: &AuthUser) -> Result<(), ServiceError> {
+    require_any(
+        auth,
+        &[Role::ProviderAdmin, Role::UnitAdmin, Role::Authority],
+    )
+}
+
+/// The plan's owner, if the caller acts for it; else 404 (`what`), so
+/// another owner's plans, classes and enrolments stay hidden.
+pub fn owned(
+    auth: &AuthUser,
+    p: &course_plan::Model,
+    what: &'static str,
+) -> Result<Owner, ServiceError> {
+    let owner = Owner::of(p)?;
+    if owner.is_held_by(auth) {
+        Ok(owner)
+    } else {
+        Err(ServiceError::NotFound(what))
+    }
+}
+
 /// The plan, if the caller acts for its owner: 403 without the role, 404
 /// for another owner's.
 async fn load_own(
@@ -433,15 +458,9 @@ async fn load_own(
     auth: &AuthUser,
     id: Uuid,
 ) -> Result<(course_plan::Model, Owner), ServiceError> {
-    require_any(
-        auth,
-        &[Role::ProviderAdmin, Role::UnitAdmin, Role::Authority],
-    )?;
+    require_owner_role(auth)?;
     let p = load(&state.db, id).await?;
-    let owner = Owner::of(&p)?;
-    if !owner.is_held_by(auth) {
-        return Err(ServiceError::NotFound("course plan"));
-    }
+    let owner = owned(auth, &p, "course plan")?;
     Ok((p, owner))
 }
 
@@ -603,19 +622,16 @@ async fn decide(
         .transition(PlanEvent::Decide(decision))
         .map_err(|_| reviews::illegal(from.as_str(), decision.as_str()))?;
     let txn = crate::db::begin_write(&state.db).await?;
-    reviews::write_versioned::<course_plan::Entity, _>(
-        &txn,
-        COLS,
-        p.id,
-        p.version,
-        vec![(course_plan::Column::Status, Expr::value(to.as_str()))],
-    )
-    .await?;
-    let who = Reviewer {
-        account_id: auth.account_id(),
-        role: Role::Authority,
+    let decided = Decided {
+        decision: decision.as_str(),
+        comment,
+        reviewer: Reviewer {
+            account_id: auth.account_id(),
+            role: Role::Authority,
+        },
     };
-    reviews::record(&txn, ENTITY, id, decision.as_str(), comment, who).await?;
+    reviews::apply::<course_plan::Entity>(&txn, &REVIEWED, p.id, p.version, to.as_str(), decided)
+        .await?;
     txn.commit().await?;
     load(&state.db, id).await
 }
@@ -644,10 +660,10 @@ pub async fn review_batch(
     comment: Option<&str>,
 ) -> Result<Vec<BatchReviewResult>, ServiceError> {
     require_any(auth, &[Role::Authority])?;
-    let mut results = Vec::with_capacity(ids.len());
-    for &id in ids {
-        let outcome = decide(state, auth, id, None, decision, comment).await;
-        results.push(reviews::batch_result(id, outcome.map(|m| m.status))?);
-    }
-    Ok(results)
+    reviews::batch(ids, |id| async move {
+        decide(state, auth, id, None, decision, comment)
+            .await
+            .map(|m| m.status)
+    })
+    .await
 }

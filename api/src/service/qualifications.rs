@@ -5,10 +5,10 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -21,7 +21,7 @@ use crate::service::access::{holds, orgs, require_any};
 use crate::service::attachments;
 use crate::service::authorities::approved_for_series;
 use crate::service::pagination::Page;
-use crate::service::reviews::{self, Reviewer};
+use crate::service::reviews::{self, Decided, Reviewed, Reviewer, Versioned};
 use crate::service::views::{QualificationDetail, QualificationPage, QualificationView};
 use crate::state::AppState;
 
@@ -75,7 +75,8 @@ pub fn dedup(ids: Vec<Uuid>) -> Vec<Uuid> {
     ids.into_iter().filter(|id| seen.insert(*id)).collect()
 }
 
-/// 422 `attachment_unknown` unless the caller uploaded every new attachment.
+/// 422 `attachment_unknown` unless the caller uploaded every attachment
+/// not already on the qualification.
 async fn check_attachments(
     state: &AppState,
     account_id: Uuid,
@@ -87,15 +88,7 @@ async fn check_attachments(
         .copied()
         .filter(|id| !already.contains(id))
         .collect();
-    let mine = attachments::uploaded_by(state, account_id, &new).await?;
-    match new.iter().find(|id| !mine.contains(id)) {
-        Some(unknown) => Err(ServiceError::invalid_field(
-            "attachment_unknown",
-            "attachment_ids",
-            format!("{unknown} is not an attachment you uploaded"),
-        )),
-        None => Ok(()),
-    }
+    attachments::require_uploaded_by(state, account_id, &new).await
 }
 
 async fn check_authority(
@@ -233,39 +226,25 @@ pub async fn get(
     })
 }
 
-/// Writes `changes` and bumps the version, only if the version is still
-/// `version`: of two concurrent writers one wins, the other gets 412.
+const COLS: Versioned<qualification::Column> = Versioned {
+    id: qualification::Column::Id,
+    version: qualification::Column::Version,
+    updated_at: qualification::Column::UpdatedAt,
+};
+
+const REVIEWED: Reviewed<qualification::Column> = Reviewed {
+    entity: ENTITY,
+    cols: COLS,
+    status: qualification::Column::Status,
+};
+
+/// Writes `changes` if the qualification is still at the version read.
 async fn write_versioned<C: ConnectionTrait>(
     conn: &C,
     q: &qualification::Model,
-    expected: Option<i32>,
     changes: Vec<(qualification::Column, SimpleExpr)>,
 ) -> Result<(), ServiceError> {
-    let mut update = qualification::Entity::update_many()
-        .col_expr(
-            qualification::Column::Version,
-            Expr::col(qualification::Column::Version).add(1),
-        )
-        .col_expr(qualification::Column::UpdatedAt, Expr::value(Utc::now()));
-    for (col, value) in changes {
-        update = update.col_expr(col, value);
-    }
-    let res = update
-        .filter(qualification::Column::Id.eq(q.id))
-        .filter(qualification::Column::Version.eq(q.version))
-        .exec(conn)
-        .await?;
-    if res.rows_affected != 1 {
-        let current = qualification::Entity::find_by_id(q.id)
-            .one(conn)
-            .await?
-            .map(|m| m.version);
-        return Err(ServiceError::PreconditionFailed {
-            expected: expected.unwrap_or(q.version),
-            current,
-        });
-    }
-    Ok(())
+    reviews::write_versioned::<qualification::Entity, _>(conn, COLS, q.id, q.version, changes).await
 }
 
 /// R-PQ-2, R-RV-1: the authority named in the qualification decides it.
@@ -288,19 +267,17 @@ pub async fn review(
     let to = from
         .transition(ReviewEvent::Decide(decision))
         .map_err(|_| reviews::illegal(from.as_str(), decision.as_str()))?;
-    let txn = state.db.begin().await?;
-    write_versioned(
-        &txn,
-        &q,
-        expected,
-        vec![(qualification::Column::Status, Expr::value(to.as_str()))],
-    )
-    .await?;
-    let reviewer = Reviewer {
-        account_id: auth.account_id(),
-        role: Role::Authority,
+    let txn = crate::db::begin_write(&state.db).await?;
+    let decided = Decided {
+        decision: decision.as_str(),
+        comment,
+        reviewer: Reviewer {
+            account_id: auth.account_id(),
+            role: Role::Authority,
+        },
     };
-    reviews::record(&txn, ENTITY, id, decision.as_str(), comment, reviewer).await?;
+    reviews::apply::<qualification::Entity>(&txn, &REVIEWED, q.id, q.version, to.as_str(), decided)
+        .await?;
     txn.commit().await?;
     Ok(view(load(state, id).await?))
 }
@@ -356,7 +333,7 @@ pub async fn update(
             Expr::value(serde_json::to_value(&ids).map_err(anyhow::Error::from)?),
         ));
     }
-    write_versioned(&state.db, &q, expected, changes).await?;
+    write_versioned(&state.db, &q, changes).await?;
     Ok(view(load(state, id).await?))
 }
 
@@ -377,7 +354,6 @@ pub async fn resubmit(
     write_versioned(
         &state.db,
         &q,
-        expected,
         vec![(qualification::Column::Status, Expr::value(to.as_str()))],
     )
     .await?;

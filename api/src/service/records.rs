@@ -3,6 +3,8 @@
 //! person with no unit until they bind, and the scoped reads; declarations,
 //! unit review and platform push extend it.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -25,9 +27,11 @@ use crate::domain::review::Decision;
 use crate::error::ServiceError;
 use crate::service::access::{holds, orgs, require_any};
 use crate::service::pagination::Page;
-use crate::service::persons::current_unit;
+use crate::service::persons::{current_unit, current_units};
 use crate::service::plans::{Owner, OwnerType};
-use crate::service::reviews::{self, BatchReviewResult, ReviewView, Reviewer, Versioned};
+use crate::service::reviews::{
+    self, BatchReviewResult, Decided, ReviewView, Reviewed, Reviewer, Versioned,
+};
 use crate::state::AppState;
 
 /// A record of hours.
@@ -166,28 +170,38 @@ pub async fn from_closed_class<C: ConnectionTrait>(
         RecordStatus::Approved.as_str(),
         RecordStatus::Returned.as_str(),
     ];
+    // Read what every learner needs in three queries, not three per learner.
+    let persons: Vec<Uuid> = learners.iter().map(|e| e.person_id).collect();
+    let credited_before: HashSet<Uuid> = record_contribution::Entity::find()
+        .filter(record_contribution::Column::ClassId.eq(c.id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| r.person_id)
+        .collect();
+    let units = current_units(conn, &persons).await?;
+    let mut existing: HashMap<Uuid, record::Model> = HashMap::new();
+    for r in record::Entity::find()
+        .filter(record::Column::PersonId.is_in(persons.iter().copied()))
+        .filter(record::Column::Year.eq(p.year))
+        .filter(record::Column::Category.eq(RecordCategory::Professional.as_str()))
+        .filter(record::Column::CourseName.eq(&p.course_name))
+        .filter(record::Column::Status.is_in(live))
+        .order_by_asc(record::Column::Id)
+        .all(conn)
+        .await?
+    {
+        // The oldest live record of the course takes the hours.
+        existing.entry(r.person_id).or_insert(r);
+    }
     let now = Utc::now();
     let mut credited = 0;
     for e in learners {
-        let already = record_contribution::Entity::find()
-            .filter(record_contribution::Column::ClassId.eq(c.id))
-            .filter(record_contribution::Column::PersonId.eq(e.person_id))
-            .one(conn)
-            .await?;
-        if already.is_some() {
+        if credited_before.contains(&e.person_id) {
             continue;
         }
-        let unit_id = current_unit(conn, e.person_id).await?;
-        let existing = record::Entity::find()
-            .filter(record::Column::PersonId.eq(e.person_id))
-            .filter(record::Column::Year.eq(p.year))
-            .filter(record::Column::Category.eq(RecordCategory::Professional.as_str()))
-            .filter(record::Column::CourseName.eq(&p.course_name))
-            .filter(record::Column::Status.is_in(live))
-            .order_by_asc(record::Column::Id)
-            .one(conn)
-            .await?;
-        let record_id = match existing {
+        let unit_id = units.get(&e.person_id).copied();
+        let record_id = match existing.remove(&e.person_id) {
             // R-CL-4: the same course and year accumulate; the added hours
             // are new to the unit, so the record is reviewed again.
             Some(r) => {
@@ -396,6 +410,12 @@ const COLS: Versioned<record::Column> = Versioned {
     updated_at: record::Column::UpdatedAt,
 };
 
+const REVIEWED: Reviewed<record::Column> = Reviewed {
+    entity: ENTITY,
+    cols: COLS,
+    status: record::Column::Status,
+};
+
 /// Applies one decision by an admin of the unit the record was sent to;
 /// others get 404 (R-RC-3: only the person's unit reviews).
 async fn decide(
@@ -420,19 +440,16 @@ async fn decide(
         .transition(RecordEvent::Decide(decision))
         .map_err(|_| reviews::illegal(from.as_str(), decision.as_str()))?;
     let txn = crate::db::begin_write(&state.db).await?;
-    reviews::write_versioned::<record::Entity, _>(
-        &txn,
-        COLS,
-        r.id,
-        r.version,
-        vec![(record::Column::Status, Expr::value(to.as_str()))],
-    )
-    .await?;
-    let who = Reviewer {
-        account_id: auth.account_id(),
-        role: Role::UnitAdmin,
+    let decided = Decided {
+        decision: decision.as_str(),
+        comment,
+        reviewer: Reviewer {
+            account_id: auth.account_id(),
+            role: Role::UnitAdmin,
+        },
     };
-    reviews::record(&txn, ENTITY, id, decision.as_str(), comment, who).await?;
+    reviews::apply::<record::Entity>(&txn, &REVIEWED, r.id, r.version, to.as_str(), decided)
+        .await?;
     if to == RecordStatus::Approved {
         // R-CE-1: the approval that completes the year issues its certificate.
         crate::service::certificates::issue_if_complete(&txn, r.person_id, r.year).await?;
@@ -468,12 +485,12 @@ pub async fn review_batch(
     comment: Option<&str>,
 ) -> Result<Vec<BatchReviewResult>, ServiceError> {
     require_any(auth, &[Role::UnitAdmin])?;
-    let mut results = Vec::with_capacity(ids.len());
-    for &id in ids {
-        let outcome = decide(state, auth, id, None, decision, comment).await;
-        results.push(reviews::batch_result(id, outcome.map(|m| m.status))?);
-    }
-    Ok(results)
+    reviews::batch(ids, |id| async move {
+        decide(state, auth, id, None, decision, comment)
+            .await
+            .map(|m| m.status)
+    })
+    .await
 }
 
 /// A record with its review history.
@@ -518,14 +535,6 @@ pub struct DeclarationChange {
     pub attachment_ids: Option<Vec<Uuid>>,
 }
 
-/// The caller as a person: their id, or 403.
-fn person_of(auth: &AuthUser) -> Result<Uuid, ServiceError> {
-    orgs(auth, Role::Person)
-        .first()
-        .copied()
-        .ok_or_else(|| ServiceError::forbidden("forbidden", "records are declared by persons"))
-}
-
 /// R-CP-2, R-RC-6: a professional record's course is in the year's
 /// catalogue of the series or is the course of an approved plan; else it
 /// can only be elective.
@@ -535,13 +544,7 @@ async fn check_professional<C: ConnectionTrait>(
     series: &str,
     course_name: &str,
 ) -> Result<(), ServiceError> {
-    let listed = ce_entity::catalogue_course::Entity::find()
-        .filter(ce_entity::catalogue_course::Column::Year.eq(year))
-        .filter(ce_entity::catalogue_course::Column::SeriesCode.eq(series))
-        .filter(ce_entity::catalogue_course::Column::Name.eq(course_name))
-        .one(conn)
-        .await?
-        .is_some();
+    let listed = crate::service::catalogue::lists(conn, year, series, course_name).await?;
     let planned = course_plan::Entity::find()
         .filter(course_plan::Column::Year.eq(year))
         .filter(course_plan::Column::SeriesCode.eq(series))
@@ -565,20 +568,24 @@ async fn check_professional<C: ConnectionTrait>(
     }
 }
 
-async fn check_attachments(
-    state: &AppState,
-    account_id: Uuid,
-    ids: &[Uuid],
-) -> Result<(), ServiceError> {
-    let mine = crate::service::attachments::uploaded_by(state, account_id, ids).await?;
-    match ids.iter().find(|id| !mine.contains(id)) {
-        Some(unknown) => Err(ServiceError::invalid_field(
-            "attachment_unknown",
-            "attachment_ids",
-            format!("{unknown} is not an attachment you uploaded"),
-        )),
-        None => Ok(()),
-    }
+/// The series the person holds in the year, with their reference data.
+async fn series_held<C: ConnectionTrait>(
+    conn: &C,
+    person_id: Uuid,
+    year: i32,
+) -> Result<Vec<ce_entity::professional_series::Model>, ServiceError> {
+    use ce_entity::{person_series, professional_series};
+    let codes = person_series::Entity::find()
+        .filter(person_series::Column::PersonId.eq(person_id))
+        .filter(person_series::Column::Year.eq(year))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|h| h.series_code);
+    Ok(professional_series::Entity::find()
+        .filter(professional_series::Column::Code.is_in(codes))
+        .all(conn)
+        .await?)
 }
 
 fn conversion_error(code: &'static str, message: impl Into<String>) -> ServiceError {
@@ -590,20 +597,10 @@ fn conversion_error(code: &'static str, message: impl Into<String>) -> ServiceEr
 /// the declared hours).
 async fn check_conversion(
     state: &AppState,
-    person_id: Uuid,
+    series_rows: &[ce_entity::professional_series::Model],
     d: &Declaration,
     claim: &ConversionClaim,
 ) -> Result<Option<Hours>, ServiceError> {
-    use ce_entity::{person_series, professional_series};
-    let held = person_series::Entity::find()
-        .filter(person_series::Column::PersonId.eq(person_id))
-        .filter(person_series::Column::Year.eq(d.year.value()))
-        .all(&state.db)
-        .await?;
-    let series_rows = professional_series::Entity::find()
-        .filter(professional_series::Column::Code.is_in(held.iter().map(|h| h.series_code.clone())))
-        .all(&state.db)
-        .await?;
     if claim.code == crate::service::conversions::DEGREE_EDUCATION {
         if d.category != RecordCategory::Elective {
             return Err(conversion_error(
@@ -646,11 +643,20 @@ async fn check_conversion(
             "accounting forms convert to professional credits of an accounting series you hold that year (R-ACC-2)",
         ));
     }
-    Ok(Some(crate::service::conversions::credits(
-        form,
-        claim.quantity,
-    )))
+    let credits = crate::service::conversions::credits(form, claim.quantity);
+    // The same ceiling as declared hours: a quantity cannot make a year of
+    // thousands of hours.
+    if credits.as_f64() > MAX_DECLARED_HOURS {
+        return Err(conversion_error(
+            "quantity_invalid",
+            format!("the form's credits × quantity exceed {MAX_DECLARED_HOURS} hours"),
+        ));
+    }
+    Ok(Some(credits))
 }
+
+/// The most hours one declaration may carry (the schema's `hours` maximum).
+pub const MAX_DECLARED_HOURS: f64 = 1000.0;
 
 /// R-RC-1, R-RC-2, R-RC-5: a verified person bound to a unit declares a
 /// professional or elective record with proof; it waits for the unit.
@@ -659,7 +665,7 @@ pub async fn declare(
     auth: &AuthUser,
     d: Declaration,
 ) -> Result<RecordView, ServiceError> {
-    let person_id = person_of(auth)?;
+    let person_id = crate::service::access::person_of(auth, "declares and changes records")?;
     let p = ce_entity::person::Entity::find_by_id(person_id)
         .one(&state.db)
         .await?
@@ -683,23 +689,18 @@ pub async fn declare(
             "public-subject hours come from the public-course platforms, not declarations (R-RC-2)",
         ));
     }
-    if let Some(series) = &d.series {
-        let held = ce_entity::person_series::Entity::find()
-            .filter(ce_entity::person_series::Column::PersonId.eq(person_id))
-            .filter(ce_entity::person_series::Column::Year.eq(d.year.value()))
-            .filter(ce_entity::person_series::Column::SeriesCode.eq(series))
-            .one(&state.db)
-            .await?;
-        if held.is_none() {
-            return Err(ServiceError::invalid_field(
-                "series_not_held",
-                "series",
-                format!(
-                    "you hold no series {series:?} in {}; set your series for the year first (R-PU-4)",
-                    d.year.value()
-                ),
-            ));
-        }
+    let held = series_held(&state.db, person_id, d.year.value()).await?;
+    if let Some(series) = &d.series
+        && !held.iter().any(|s| &s.code == series)
+    {
+        return Err(ServiceError::invalid_field(
+            "series_not_held",
+            "series",
+            format!(
+                "you hold no series {series:?} in {}; set your series for the year first (R-PU-4)",
+                d.year.value()
+            ),
+        ));
     }
     if d.category == RecordCategory::Professional && d.series.is_none() {
         return Err(ServiceError::invalid_field(
@@ -722,13 +723,14 @@ pub async fn declare(
         }
         (None, _) => {}
         (Some(claim), _) => {
-            hours = check_conversion(state, person_id, &d, claim)
+            hours = check_conversion(state, &held, &d, claim)
                 .await?
                 .unwrap_or(hours);
         }
     }
     let attachment_ids = crate::service::qualifications::dedup(d.attachment_ids);
-    check_attachments(state, auth.account_id(), &attachment_ids).await?;
+    crate::service::attachments::require_uploaded_by(state, auth.account_id(), &attachment_ids)
+        .await?;
     let now = Utc::now();
     let m = record::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -770,7 +772,7 @@ async fn load_own(
     auth: &AuthUser,
     id: Uuid,
 ) -> Result<record::Model, ServiceError> {
-    let person_id = person_of(auth)?;
+    let person_id = crate::service::access::person_of(auth, "declares and changes records")?;
     record::Entity::find_by_id(id)
         .one(&state.db)
         .await?
@@ -838,7 +840,7 @@ pub async fn update(
     }
     if let Some(ids) = change.attachment_ids {
         let ids = crate::service::qualifications::dedup(ids);
-        check_attachments(state, auth.account_id(), &ids).await?;
+        crate::service::attachments::require_uploaded_by(state, auth.account_id(), &ids).await?;
         changes.push((
             record::Column::AttachmentIds,
             Expr::value(serde_json::to_value(&ids).map_err(anyhow::Error::from)?),

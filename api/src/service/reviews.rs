@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -184,6 +185,66 @@ pub struct Versioned<Col> {
     pub id: Col,
     pub version: Col,
     pub updated_at: Col,
+}
+
+/// A reviewed table: what `reviews.entity_type` calls its items, and its
+/// versioned and status columns.
+#[derive(Debug, Clone, Copy)]
+pub struct Reviewed<Col> {
+    pub entity: &'static str,
+    pub cols: Versioned<Col>,
+    pub status: Col,
+}
+
+/// A decision as it is kept (R-RV-1: who, when, with what comment).
+#[derive(Debug, Clone, Copy)]
+pub struct Decided<'a> {
+    pub decision: &'a str,
+    pub comment: Option<&'a str>,
+    pub reviewer: Reviewer,
+}
+
+/// Inside the caller's transaction: moves the item to status `to` if it is
+/// still at `version` (else 412), and keeps the decision.
+pub async fn apply<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    kind: &Reviewed<E::Column>,
+    id: Uuid,
+    version: i32,
+    to: &str,
+    decided: Decided<'_>,
+) -> Result<(), ServiceError> {
+    write_versioned::<E, _>(
+        txn,
+        kind.cols,
+        id,
+        version,
+        vec![(kind.status, Expr::value(to))],
+    )
+    .await?;
+    record(
+        txn,
+        kind.entity,
+        id,
+        decided.decision,
+        decided.comment,
+        decided.reviewer,
+    )
+    .await
+}
+
+/// 批量审核: the same decision on each id, each decided on its own by
+/// `one` (which answers the item's new status), in the order of `ids`.
+pub async fn batch<F, Fut>(ids: &[Uuid], mut one: F) -> Result<Vec<BatchReviewResult>, ServiceError>
+where
+    F: FnMut(Uuid) -> Fut,
+    Fut: std::future::Future<Output = Result<String, ServiceError>>,
+{
+    let mut results = Vec::with_capacity(ids.len());
+    for &id in ids {
+        results.push(batch_result(id, one(id).await)?);
+    }
+    Ok(results)
 }
 
 /// The error for a decision the state machine refuses.
