@@ -32,6 +32,12 @@ pub struct Settings {
     /// When set and no `hrss` account exists, `hrss-admin` is created with it.
     #[serde(skip_serializing)]
     pub bootstrap_hrss_password: Option<String>,
+    /// The address the public reaches this server at (`PUBLIC_URL`), e.g.
+    /// `https://ce.example.gov.cn`: certificates' QR codes and credentials
+    /// point there. Unset means `http://` + `bind_addr`.
+    pub public_url: Option<String>,
+    /// Who signs certificates and credentials.
+    pub issuer_name: String,
     pub auth: AuthSettings,
     pub database: DatabaseSettings,
     pub limits: LimitSettings,
@@ -107,6 +113,8 @@ impl Default for Settings {
             pii_key: None,
             mfa_required: true,
             bootstrap_hrss_password: None,
+            public_url: None,
+            issuer_name: "广东省人力资源和社会保障厅".into(),
             auth: AuthSettings::default(),
             database: DatabaseSettings::default(),
             limits: LimitSettings::default(),
@@ -158,6 +166,7 @@ const CONTRACT_ENV: &[(&str, &str)] = &[
     ("PII_KEY", "pii_key"),
     ("MFA_REQUIRED", "mfa_required"),
     ("BOOTSTRAP_HRSS_PASSWORD", "bootstrap_hrss_password"),
+    ("PUBLIC_URL", "public_url"),
 ];
 
 impl Settings {
@@ -194,6 +203,19 @@ impl Settings {
             }
         }
         builder.build()?.try_deserialize()
+    }
+
+    /// The public base address, without a trailing slash.
+    pub fn effective_public_url(&self) -> String {
+        match &self.public_url {
+            Some(u) if !u.trim().is_empty() => u.trim().trim_end_matches('/').to_string(),
+            _ => format!("http://{}", self.bind_addr),
+        }
+    }
+
+    /// Where anyone checks a certificate number (R-CE-3).
+    pub fn verify_url(&self, number: &str) -> String {
+        format!("{}/api/v1/verify/{number}", self.effective_public_url())
     }
 
     /// The database URL in force: the setting, or the SQLite file in `data_dir`.
@@ -243,6 +265,17 @@ mod tests {
         assert!(!s.mfa_required);
         assert_eq!(s.effective_database_url(), "postgres://x@localhost/y");
         assert_eq!(s.auth.lockout_threshold, 3);
+    }
+
+    #[test]
+    fn the_public_url_defaults_to_the_bind_address() {
+        let s = Settings::from_env(&env(&[])).unwrap();
+        assert_eq!(
+            s.verify_url("2026-7KQ2-M9XD-3HTV"),
+            "http://127.0.0.1:8080/api/v1/verify/2026-7KQ2-M9XD-3HTV"
+        );
+        let s = Settings::from_env(&env(&[("PUBLIC_URL", "https://ce.example.cn/")])).unwrap();
+        assert_eq!(s.effective_public_url(), "https://ce.example.cn");
     }
 
     #[test]

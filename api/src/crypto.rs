@@ -5,6 +5,8 @@
 //! neither and uniqueness still holds. Both keys derive from one 32-byte
 //! master key (`PII_KEY` or `DATA_DIR/pii.key`).
 
+pub mod issuer;
+
 use std::path::Path;
 
 use anyhow::{Context, bail};

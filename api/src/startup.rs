@@ -53,6 +53,7 @@ impl Application {
             Some(hex_key) => hex::decode(hex_key.trim()).context("PII_KEY must be hex")?,
             None => load_or_create_key(&settings.data_dir, "pii.key")?.0,
         };
+        let issuer = crate::crypto::issuer::IssuerKey::load_or_create(&settings.data_dir)?;
         let db = crate::db::connect_and_migrate(&settings).await?;
         let verify_limiter = Arc::new(crate::state::address_limiter(
             settings.limits.verify_per_minute,
@@ -65,6 +66,7 @@ impl Application {
             sms,
             verifier: Arc::new(FormatVerifier),
             verify_limiter,
+            issuer: Arc::new(issuer),
         };
         bootstrap::ensure_hrss_admin(&state).await?;
 

@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::JwtKeys;
 use crate::config::Settings;
 use crate::crypto::PiiVault;
+use crate::crypto::issuer::IssuerKey;
 use crate::service::persons::IdentityVerifier;
 use crate::service::sms::SmsSender;
 
@@ -22,6 +23,8 @@ pub struct AppState {
     pub verifier: Arc<dyn IdentityVerifier>,
     /// Public certificate checks per client address (R-CE-3).
     pub verify_limiter: Arc<AddressLimiter>,
+    /// Signs certificates' credentials (R-CE-3).
+    pub issuer: Arc<IssuerKey>,
 }
 
 /// A rate limiter keyed by client address.

@@ -13,6 +13,9 @@ pub mod generated {
 
 pub use generated::types;
 
+pub mod credential;
+pub use credential::{CredentialError, VerifiedCredential, verify_credential};
+
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde::Deserialize;
 

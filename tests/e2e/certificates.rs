@@ -290,3 +290,72 @@ async fn r_ce_3_checks_are_rate_limited_per_address() {
     assert_eq!(err.status(), Some(429));
     assert_eq!(err.code(), Some("rate_limited"));
 }
+
+/// Changes the hours of the first result in a credential's payload and
+/// puts it back together with the original signature.
+fn with_forged_hours(jws: &str) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let parts: Vec<&str> = jws.split('.').collect();
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    claims["credentialSubject"]["result"][0]["value"] = "999".into();
+    let forged = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
+    format!("{}.{}.{}", parts[0], forged, parts[2])
+}
+
+#[tokio::test]
+async fn r_ce_3_the_signed_credential_verifies_offline_and_not_when_altered() {
+    let app = spawn_app().await;
+    let (person, admin, _) = accountant(&app).await;
+    let r = exam_subject(&person, "中级会计实务").await;
+    approve(&admin, r.id).await;
+    let c = certificates_of(&person.client, person.person_id())
+        .await
+        .remove(0);
+    let cred = call!(person.client.api().certificate_credential(&c.id)).unwrap();
+    assert_eq!(cred.format.as_str(), "vc+jwt");
+    // The key set is public.
+    let jwks = call!(app.client.api().issuer_jwks()).unwrap();
+    assert_eq!(jwks.keys.len(), 1);
+    assert_eq!(jwks.keys[0].kid.as_str(), cred.kid.as_str());
+
+    let ok = ce_sdk::verify_credential(cred.jws.as_str(), &jwks).expect("a genuine credential");
+    assert_eq!(ok.kid, cred.kid.as_str());
+    assert_eq!(ok.claims["type"][2], "AchievementCredential");
+    assert_eq!(ok.hours("professional"), Some(90.0));
+    assert_eq!(ok.hours("series:accounting"), Some(90.0));
+    assert_eq!(ok.hours("total"), Some(90.0));
+    let evidence = ok.claims["evidence"][0]["id"].as_str().unwrap();
+    assert!(evidence.ends_with(&format!("/api/v1/verify/{}", c.number.as_str())));
+    // The ID number appears only hashed.
+    assert!(!ok.claims.to_string().contains(&person.person.id_card_no));
+    // The same certificate gives the same credential; the unit may fetch it.
+    let again = call!(admin.client.api().certificate_credential(&c.id)).unwrap();
+    assert_eq!(again.jws, cred.jws);
+
+    // One byte changed anywhere, and it no longer verifies.
+    let forged = with_forged_hours(cred.jws.as_str());
+    assert!(matches!(
+        ce_sdk::verify_credential(&forged, &jwks),
+        Err(ce_sdk::CredentialError::BadSignature(_))
+    ));
+    let mut bytes = cred.jws.as_str().as_bytes().to_vec();
+    let last = bytes.len() - 2;
+    bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(bytes).unwrap();
+    assert!(ce_sdk::verify_credential(&flipped, &jwks).is_err());
+    // Another issuer's key set does not vouch for it.
+    let mut other = serde_json::to_value(&jwks).unwrap();
+    other["keys"][0]["x"] = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo".into();
+    assert!(ce_sdk::verify_credential(cred.jws.as_str(), &other).is_err());
+
+    // Strangers get 404; a superseded certificate is not signed any more.
+    let stranger = app.person().await;
+    let err = call!(stranger.client.api().certificate_credential(&c.id)).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    call!(person.client.api().certificate_reissue(&c.id, None)).unwrap();
+    let err = call!(person.client.api().certificate_credential(&c.id)).unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("certificate_not_valid"));
+}

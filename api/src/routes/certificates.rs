@@ -2,12 +2,13 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::AuthUser;
+use crate::crypto::issuer::Jwks;
 use crate::domain::certificate::CertificateStatus;
 use crate::error::{ApiError, Problem};
 use crate::routes::year;
@@ -15,6 +16,7 @@ use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
 use crate::service::certificates::{
     self, CertificateFilter, CertificatePage, CertificateView, VerifyView,
 };
+use crate::service::documents;
 use crate::service::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -246,4 +248,68 @@ pub async fn certificate_verify(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(v))
+}
+
+/// A certificate as a signed, offline-verifiable credential.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CredentialView {
+    /// Always `vc+jwt`: an Open Badges 3.0 `AchievementCredential` (a W3C
+    /// Verifiable Credential) signed as a compact JWS with `alg: EdDSA`.
+    #[schema(example = "vc+jwt", max_length = 16)]
+    pub format: String,
+    /// The compact JWS (`header.payload.signature`, base64url).
+    #[schema(min_length = 1, max_length = 65536)]
+    pub jws: String,
+    /// The key that signed it, as listed at `/.well-known/jwks.json`.
+    #[schema(min_length = 43, max_length = 43)]
+    pub kid: String,
+}
+
+/// Get a certificate's signed credential
+///
+/// R-CE-3: the certificate as an Open Badges 3.0 `AchievementCredential`
+/// with the hours as results, signed with the issuer's Ed25519 key; check
+/// it offline against `/.well-known/jwks.json`. The holder's ID number
+/// appears only as a salted hash. The person, their unit and hrss;
+/// valid certificates only.
+#[utoipa::path(
+    tag = "certificates",
+    params(("id" = Uuid, Path, description = "Certificate id")),
+    responses(
+        (status = 200, description = "The signed credential", body = CredentialView),
+        (status = 409, description = "The certificate is superseded or revoked (`certificate_not_valid`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/certificates/{id}/credential")]
+pub async fn certificate_credential(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let jws = documents::credential(&state, &auth, id.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(CredentialView {
+            format: "vc+jwt".into(),
+            jws,
+            kid: state.issuer.jwk().kid.clone(),
+        }))
+}
+
+/// The issuer's public keys
+///
+/// Public: the Ed25519 keys (JWK, RFC 8037) that check certificates'
+/// credentials offline.
+#[utoipa::path(
+    tag = "certificates",
+    responses(
+        (status = 200, description = "The JWK set", body = Jwks),
+    ),
+    security(())
+)]
+#[get("/.well-known/jwks.json")]
+pub async fn issuer_jwks(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .json(state.issuer.jwks())
 }

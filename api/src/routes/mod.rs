@@ -211,6 +211,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(certificates::certificate_reissue)
             .service(certificates::certificate_revoke)
             .service(certificates::certificate_verify)
+            .service(certificates::certificate_credential)
             .service(records::record_list)
             .service(records::record_declare)
             .service(records::record_review_batch)
@@ -219,6 +220,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(records::record_review)
             .service(records::record_resubmit),
     )
+    .service(certificates::issuer_jwks)
     .service(health::health_live)
     .service(health::health_ready)
     .service(health::metrics);

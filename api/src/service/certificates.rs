@@ -131,7 +131,7 @@ const COLS: Versioned<certificate::Column> = Versioned {
     updated_at: certificate::Column::UpdatedAt,
 };
 
-fn view(m: certificate::Model) -> CertificateView {
+pub(crate) fn view(m: certificate::Model) -> CertificateView {
     CertificateView {
         id: m.id,
         number: m.number,
@@ -333,7 +333,7 @@ pub async fn list(
     })
 }
 
-async fn load_visible(
+pub(crate) async fn load_visible(
     state: &AppState,
     auth: &AuthUser,
     id: Uuid,
