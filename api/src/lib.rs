@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod observe;
 pub mod openapi;
+pub mod render;
 pub mod routes;
 pub mod service;
 pub mod startup;

@@ -34,7 +34,17 @@ impl Application {
     }
 
     /// With a given SMS sender (a gateway, or a test's capture).
-    pub async fn build_with(settings: Settings, sms: Arc<dyn SmsSender>) -> anyhow::Result<Self> {
+    pub async fn build_with(
+        mut settings: Settings,
+        sms: Arc<dyn SmsSender>,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind_addr)
+            .with_context(|| format!("binding {}", settings.bind_addr))?;
+        let addr = listener.local_addr()?;
+        if settings.public_url.is_none() {
+            // The port really bound (`:0` in tests), not the one asked for.
+            settings.public_url = Some(format!("http://{addr}"));
+        }
         let jwt_secret = match &settings.jwt_secret {
             Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
             Some(_) => anyhow::bail!("JWT_SECRET must be at least 32 characters"),
@@ -70,9 +80,7 @@ impl Application {
         };
         bootstrap::ensure_hrss_admin(&state).await?;
 
-        let listener = TcpListener::bind(&state.settings.bind_addr)
-            .with_context(|| format!("binding {}", state.settings.bind_addr))?;
-        let port = listener.local_addr()?.port();
+        let port = addr.port();
         let server = run(listener, state.clone())?;
         Ok(Self {
             port,

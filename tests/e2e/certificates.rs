@@ -34,6 +34,15 @@ async fn accountant(app: &TestApp) -> (Signed, Signed, Uuid) {
     (person, admin, unit.id)
 }
 
+/// An accountant whose year is complete and certified, with the unit's
+/// admin and the unit.
+pub(crate) async fn certified_accountant(app: &TestApp) -> (Signed, Signed, Uuid) {
+    let (person, admin, unit) = accountant(app).await;
+    let r = exam_subject(&person, "中级会计实务").await;
+    approve(&admin, r.id).await;
+    (person, admin, unit)
+}
+
 fn series(codes: &[&str]) -> types::PersonUpdateRequest {
     types::PersonUpdateRequest {
         name: None,
@@ -358,4 +367,55 @@ async fn r_ce_3_the_signed_credential_verifies_offline_and_not_when_altered() {
     let err = call!(person.client.api().certificate_credential(&c.id)).unwrap_err();
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("certificate_not_valid"));
+}
+
+#[tokio::test]
+async fn r_ce_3_verify_answers_a_page_to_browsers_and_json_to_programs() {
+    let app = spawn_app().await;
+    let (person, _, _) = certified_accountant(&app).await;
+    let c = certificates_of(&person.client, person.person_id())
+        .await
+        .remove(0);
+    let url = format!(
+        "{}/api/v1/verify/{}",
+        app.client.base_url(),
+        c.number.as_str()
+    );
+    let http = reqwest::Client::new();
+    let get = |accept: &'static str| http.get(&url).header("accept", accept).send();
+    let page = get("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let ct = page.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(ct.starts_with("text/html"), "{ct}");
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert_eq!(page.headers()["vary"], "Accept");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("有效") && html.contains(c.number.as_str()));
+    for accept in [
+        "application/json",
+        "*/*",
+        "application/json, text/html;q=0.5",
+    ] {
+        let r = get(accept).await.unwrap();
+        let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+        assert_eq!(ct, "application/json", "{accept}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["status"], "valid");
+    }
+    // What is asked is never echoed unescaped.
+    let r = http
+        .get(format!(
+            "{}/api/v1/verify/%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+            app.client.base_url()
+        ))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("未查到"));
+    assert!(!html.contains("<script>"), "{html}");
 }

@@ -8,6 +8,7 @@ mod attachments;
 mod auth;
 mod authorities;
 mod bindings;
+mod browser;
 mod catalogue;
 mod certificates;
 mod compliance;

@@ -11,6 +11,7 @@ use crate::auth::AuthUser;
 use crate::crypto::issuer::Jwks;
 use crate::domain::certificate::CertificateStatus;
 use crate::error::{ApiError, Problem};
+use crate::render::verify_page;
 use crate::routes::year;
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
 use crate::service::certificates::{
@@ -206,12 +207,16 @@ pub async fn certificate_revoke(
 /// numbers answer 200 in the same shape, so responses reveal nothing; a
 /// path longer than any number is 400 `certificate_number_invalid`. Each
 /// client address may check `limits.verify_per_minute` numbers a minute
-/// (default 60).
+/// (default 60). Browsers (`Accept: text/html`, e.g. after scanning the
+/// QR code on a printed certificate) get the same as a page.
 #[utoipa::path(
     tag = "certificates",
     params(("number" = String, Path, max_length = 64, description = "The certificate number, as printed")),
     responses(
-        (status = 200, description = "What the number is", body = VerifyView),
+        (status = 200, description = "What the number is: JSON, or for `Accept: text/html` a self-contained page showing the same", content(
+            (VerifyView = "application/json"),
+            (String = "text/html"),
+        )),
         (status = 429, description = "Too many checks from this address (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     ),
@@ -245,9 +250,39 @@ pub async fn certificate_verify(
         ));
     }
     let v = certificates::verify(&state, &number).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(v))
+    let mut ok = HttpResponse::Ok();
+    ok.insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::VARY, "Accept"));
+    if wants_html(&req) {
+        return Ok(ok
+            .content_type("text/html; charset=utf-8")
+            .insert_header((
+                header::CONTENT_SECURITY_POLICY,
+                verify_page::CONTENT_SECURITY_POLICY,
+            ))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .body(verify_page::render(&v, &state.settings.issuer_name)));
+    }
+    Ok(ok.json(v))
+}
+
+/// Whether the client ranks `text/html` above JSON (a browser does; the
+/// SDK, curl's `*/*` and a missing or unreadable `Accept` get JSON).
+fn wants_html(req: &HttpRequest) -> bool {
+    use actix_web::http::header::{Accept, Header};
+    let Ok(accept) = Accept::parse(req) else {
+        return false;
+    };
+    for mime in accept.ranked() {
+        match (mime.type_().as_str(), mime.subtype().as_str()) {
+            ("text", "html") => return true,
+            ("application", "json" | "problem+json") | ("*", "*") | ("application", "*") => {
+                return false;
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// A certificate as a signed, offline-verifiable credential.
