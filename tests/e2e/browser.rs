@@ -1,7 +1,7 @@
 //! A browser opens the public verify page (R-CE-3), as someone who scanned
 //! a certificate's QR code would: headless Chromium renders the page of a
 //! real certificate and of an unknown number, and the test reads what is
-//! on screen. Screenshots are kept under `target/browser/`.
+//! on screen. Screenshots are kept under `target/artefacts/`.
 //!
 //! Chromium is `CE_CHROMIUM` or `/usr/bin/chromium` (Debian's `chromium`,
 //! which `.ci/run` installs). Without it the test says so and passes,
@@ -80,10 +80,10 @@ fn visible_text(dom: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Opens `url`, keeps a screenshot as `target/browser/<name>.png`, and
+/// Opens `url`, keeps a screenshot as `target/artefacts/<name>.png`, and
 /// returns the visible text and the DOM.
 async fn open(chrome: &Path, url: &str, name: &str) -> (String, String) {
-    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser");
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/artefacts");
     std::fs::create_dir_all(&shots).unwrap();
     let profile = std::env::temp_dir().join(format!("ce-chromium-{}", uuid::Uuid::now_v7()));
     let dom = chromium_run(chrome, &profile, "--dump-dom", url).await;

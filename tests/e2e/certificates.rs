@@ -419,3 +419,117 @@ async fn r_ce_3_verify_answers_a_page_to_browsers_and_json_to_programs() {
     assert!(html.contains("未查到"));
     assert!(!html.contains("<script>"), "{html}");
 }
+
+/// Fetches a certificate's PDF through the SDK: content type and bytes.
+async fn pdf_of(c: &Client, id: &Uuid) -> (String, Vec<u8>) {
+    use futures_util::TryStreamExt;
+    let res = c.api().certificate_pdf(id).await.expect("the PDF");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let chunks: Vec<_> = res.into_inner().into_inner().try_collect().await.unwrap();
+    (ct, chunks.concat())
+}
+
+/// The embedded fonts of a PDF: (BaseFont, has ToUnicode) and the sizes of
+/// their TrueType programs.
+fn fonts_of(doc: &lopdf::Document) -> (Vec<(String, bool)>, Vec<usize>) {
+    let mut fonts = vec![];
+    let mut programs = vec![];
+    for obj in doc.objects.values() {
+        let dict = match obj {
+            lopdf::Object::Dictionary(d) => d,
+            lopdf::Object::Stream(s) => &s.dict,
+            _ => continue,
+        };
+        if dict.get(b"Type").and_then(|t| t.as_name()).ok() == Some(b"Font".as_slice())
+            && let Ok(name) = dict.get(b"BaseFont").and_then(|n| n.as_name())
+        {
+            fonts.push((
+                String::from_utf8_lossy(name).into_owned(),
+                dict.has(b"ToUnicode"),
+            ));
+        }
+        if let Ok(r) = dict.get(b"FontFile2").and_then(|r| r.as_reference()) {
+            let s = doc.get_object(r).and_then(|o| o.as_stream()).unwrap();
+            programs.push(
+                s.decompressed_content()
+                    .unwrap_or_else(|_| s.content.clone())
+                    .len(),
+            );
+        }
+    }
+    (fonts, programs)
+}
+
+#[tokio::test]
+async fn r_ce_2_the_printable_pdf_holds_the_certificate_in_a_font_subset() {
+    let app = spawn_app().await;
+    let (person, admin, unit_id) = certified_accountant(&app).await;
+    let c = certificates_of(&person.client, person.person_id())
+        .await
+        .remove(0);
+    let unit = call!(admin.client.api().unit_view(&unit_id)).unwrap();
+    let (ct, pdf) = pdf_of(&person.client, &c.id).await;
+    assert_eq!(ct, "application/pdf");
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert!(pdf.len() < 200 * 1024, "{} bytes", pdf.len());
+
+    // Kept as an artefact of the run, to look at.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/artefacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("certificate.pdf"), &pdf).unwrap();
+
+    let doc = lopdf::Document::load_mem(&pdf).expect("a PDF lopdf reads");
+    let text = doc.extract_text(&[1]).expect("its text");
+    for needle in [
+        "专业技术人员继续教育证书",
+        "张三",
+        c.number.as_str(),
+        unit.name.as_str(),
+        "专业科目",
+        "90",
+        &format!("{}年度", this_year()),
+        "扫码核验证书真伪",
+    ] {
+        assert!(text.contains(needle), "{needle:?} is not in:\n{text}");
+    }
+    // The ID number is masked on paper too.
+    assert!(!text.contains(&person.person.id_card_no), "{text}");
+    // Only the glyphs used are embedded: a tagged subset with a ToUnicode map.
+    let (fonts, programs) = fonts_of(&doc);
+    assert!(!fonts.is_empty());
+    for (name, to_unicode) in &fonts {
+        let (tag, _) = name.split_once('+').expect("a subset tag");
+        assert!(
+            tag.len() == 6 && tag.chars().all(|c| c.is_ascii_uppercase()),
+            "{name}"
+        );
+        assert!(to_unicode, "{name} has no ToUnicode map");
+    }
+    assert!(!programs.is_empty());
+    assert!(programs.iter().all(|&n| n < 200 * 1024), "{programs:?}");
+
+    // The unit and hrss print it too; a stranger cannot.
+    assert_eq!(pdf_of(&admin.client, &c.id).await.0, "application/pdf");
+    let hrss = app.hrss().await;
+    assert_eq!(pdf_of(&hrss, &c.id).await.0, "application/pdf");
+    let stranger = app.person().await;
+    let err = call!(stranger.client.api().certificate_pdf(&c.id))
+        .err()
+        .unwrap();
+    assert_eq!(err.status(), Some(404));
+    // A revoked certificate is not printed.
+    let why = types::RevokeRequest {
+        reason: "学时造假".parse().unwrap(),
+    };
+    call!(hrss.api().certificate_revoke(&c.id, None, &why)).unwrap();
+    let err = call!(person.client.api().certificate_pdf(&c.id))
+        .err()
+        .unwrap();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("certificate_not_valid"));
+}

@@ -12,6 +12,7 @@ use crate::crypto::issuer::Jwks;
 use crate::domain::certificate::CertificateStatus;
 use crate::error::{ApiError, Problem};
 use crate::render::verify_page;
+use crate::routes::attachments::FileBytes;
 use crate::routes::year;
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
 use crate::service::certificates::{
@@ -329,6 +330,38 @@ pub async fn certificate_credential(
             jws,
             kid: state.issuer.jwk().kid.clone(),
         }))
+}
+
+/// Print a certificate
+///
+/// R-CE-2: the certificate as an A4 PDF in Chinese (holder, masked ID
+/// number, unit, year, hours, number, issue date, and a QR code of the
+/// public verify URL); a paper copy is valid with the unit's seal. The
+/// person, their unit and hrss; valid certificates only.
+#[utoipa::path(
+    tag = "certificates",
+    params(("id" = Uuid, Path, description = "Certificate id")),
+    responses(
+        (status = 200, description = "The printable certificate", content((FileBytes = "application/pdf")),
+            headers(("Content-Disposition" = String, description = "`inline; filename=\"certificate-<number>.pdf\"`"))),
+        (status = 409, description = "The certificate is superseded or revoked (`certificate_not_valid`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/certificates/{id}/pdf")]
+pub async fn certificate_pdf(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (number, bytes) = documents::pdf(&state, &auth, id.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"certificate-{number}.pdf\""),
+        ))
+        .body(bytes))
 }
 
 /// The issuer's public keys

@@ -277,6 +277,21 @@ pub async fn credential(
     Ok(state.issuer.sign(CREDENTIAL_TYP, &claims)?)
 }
 
+/// R-CE-2: the printable certificate, drawn off the async workers.
+pub async fn pdf(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+) -> Result<(String, Vec<u8>), ServiceError> {
+    let (doc, _) = document(state, auth, id).await?;
+    let number = doc.number.clone();
+    let bytes = actix_web::web::block(move || crate::render::pdf::render(&doc))
+        .await
+        .map_err(anyhow::Error::from)?
+        .map_err(anyhow::Error::from)?;
+    Ok((number, bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
