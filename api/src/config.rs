@@ -84,6 +84,9 @@ pub struct LimitSettings {
     /// Public certificate checks per client address and minute (429 beyond),
     /// so numbers cannot be enumerated (R-CE-3).
     pub verify_per_minute: u32,
+    /// Largest platform push (`POST /records/batch`) body, in bytes (413
+    /// beyond); a batch of 1,000 items is about 300 KB.
+    pub batch_body_bytes: usize,
 }
 
 /// Training policy.
@@ -153,6 +156,7 @@ impl Default for LimitSettings {
             json_body_bytes: 256 * 1024,
             attachment_bytes: 10 * 1024 * 1024,
             verify_per_minute: 60,
+            batch_body_bytes: 4 * 1024 * 1024,
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod provider;
 pub mod public_subject;
 pub mod qualification;
 pub mod record;
+pub mod record_batch;
 pub mod record_contribution;
 pub mod review;
 pub mod sms_outbox;

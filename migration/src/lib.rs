@@ -13,6 +13,7 @@ mod m20261127_000004_catalogue;
 mod m20261127_000005_training;
 mod m20261127_000006_record_conversions;
 mod m20261127_000007_certificates;
+mod m20261127_000008_record_batches;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_training::Migration),
             Box::new(m20261127_000006_record_conversions::Migration),
             Box::new(m20261127_000007_certificates::Migration),
+            Box::new(m20261127_000008_record_batches::Migration),
         ]
     }
 }

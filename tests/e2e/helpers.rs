@@ -57,6 +57,8 @@ pub struct TestApp {
     pub jwt_secret: String,
     /// The server's database, for arranging what no endpoint writes yet.
     pub database_url: String,
+    /// The server's settings, to start a second server on the same data.
+    pub settings: Settings,
     _dir: TempDir,
 }
 
@@ -132,6 +134,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     settings.database.max_connections = 4;
     settings.limits.verify_per_minute = opts.verify_per_minute;
     let phone = Arc::new(Phone::default());
+    let kept = settings.clone();
     let app = Application::build_with(settings, phone.clone())
         .await
         .expect("building the app");
@@ -142,7 +145,21 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         phone,
         jwt_secret,
         database_url,
+        settings: kept,
         _dir: TempDir(dir),
+    }
+}
+
+impl TestApp {
+    /// Another server process's worth of application on the same database,
+    /// keys and secrets (as a second replica behind a load balancer).
+    pub async fn second_server(&self) -> Client {
+        let app = Application::build_with(self.settings.clone(), Arc::new(Phone::default()))
+            .await
+            .expect("building the second server");
+        let port = app.port();
+        tokio::spawn(app.run_until_stopped());
+        Client::new(format!("http://127.0.0.1:{port}"))
     }
 }
 
@@ -405,9 +422,10 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// Public-subject hours as the public-course platform delivers them:
-    /// recognised on arrival (R-RC-2). Written to the database directly
-    /// until the platform push (issue 7) exists.
+    /// Public-subject hours as the public-course platform delivered them:
+    /// recognised on arrival (R-RC-2). Written to the database directly:
+    /// for past years a push is refused after the deadline (R-RC-8), so
+    /// history is arranged here; `push.rs` pushes current years.
     pub async fn public_hours(&self, person_id: uuid::Uuid, year: i32, hours_tenths: i32) {
         use ce_entity::record;
         use sea_orm::{ActiveModelTrait, Set};

@@ -17,6 +17,7 @@ mod operations;
 mod persons;
 mod platforms;
 mod providers;
+mod push;
 mod spec;
 mod teachers;
 mod training;

@@ -213,6 +213,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(certificates::certificate_verify)
             .service(certificates::certificate_credential)
             .service(certificates::certificate_pdf)
+            .service(records::record_push)
+            .service(records::record_push_outcome)
             .service(records::record_list)
             .service(records::record_declare)
             .service(records::record_review_batch)

@@ -14,6 +14,7 @@ use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
 use crate::error::{ApiError, Problem};
 use crate::routes::{IfMatchHeader, etag, if_match};
 use crate::service::pagination::{Page, PageQuery};
+use crate::service::push::{self, BatchOutcome, PushItem};
 use crate::service::records::{
     self, ConversionClaim, Declaration, DeclarationChange, RecordDetail, RecordFilter, RecordPage,
     RecordView,
@@ -396,4 +397,165 @@ pub async fn record_resubmit(
     let expected = if_match(&req)?;
     let r = records::resubmit(&state, &auth, id.into_inner(), expected).await?;
     Ok(HttpResponse::Ok().insert_header(etag(r.version)).json(r))
+}
+
+/// A platform push: up to 1,000 completions.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PushRequest {
+    /// Each item is checked on its own: one that does not fit `PushItem`
+    /// is rejected (`item_invalid`) and the others still count.
+    #[schema(value_type = Vec<PushItem>, min_items = 1, max_items = 1000)]
+    pub items: Vec<serde_json::Value>,
+}
+
+/// The `Idempotency-Key` header of a push.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKeyHeader {
+    /// Any unique string per batch (a UUID, say): a retry with the same key
+    /// and body replays the stored outcome instead of pushing again; the
+    /// same key with another body is 422 `idempotency_key_reused`.
+    #[param(
+        rename = "Idempotency-Key",
+        required = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[\x21-\x7E]+$",
+        example = "0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a79"
+    )]
+    pub idempotency_key: String,
+}
+
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(v) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    match v.to_str() {
+        Ok(k)
+            if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..=0x7e).contains(&b)) =>
+        {
+            Ok(Some(k.to_string()))
+        }
+        _ => Err(ApiError::bad_request(
+            "idempotency_key_invalid",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+        )),
+    }
+}
+
+/// Push completed hours
+///
+/// R-RC-2, R-RC-8, R-RC-9, R-ACC-3: a learning platform (token with
+/// `records:push`) sends up to 1,000 completions. Each item is `accepted`,
+/// a `duplicate` of one sent before under the same `external_id` (never
+/// counted twice), or `rejected` with a `code`; one bad item never loses
+/// the others. Public courses and sector platforms (education, health,
+/// accounting) arrive approved, and the push that completes a year issues
+/// its certificate; other platforms' hours wait for the unit. The outcome
+/// is stored (`GET /records/batch/{batch_id}`); retry with the same
+/// `Idempotency-Key` to get it again.
+#[utoipa::path(
+    tag = "records",
+    params(IdempotencyKeyHeader),
+    request_body = PushRequest,
+    responses(
+        (status = 200, description = "Each item's outcome (also when replayed: see `Idempotency-Replayed`)", body = BatchOutcome,
+            headers(("Idempotency-Replayed" = String, description = "`true` when this is the stored outcome of an earlier request with the same key"))),
+        (status = 400, description = "Malformed JSON or `Idempotency-Key` (`malformed_request`, `idempotency_key_invalid`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a platform, no `records:push`, or revoked (`forbidden`, `scope_missing`, `platform_revoked`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Over 1,000 items (`batch_too_large`) or over the body limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No items or not a list (`body_invalid`), or the key was used for another body (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/records/batch")]
+pub async fn record_push(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    // Who may push is answered before the body is read.
+    push::require_pusher(&auth)?;
+    let key = idempotency_key(&req)?;
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !is_json {
+        return Err(ApiError::unsupported_media_type("application/json"));
+    }
+    let body = super::read_body(payload, state.settings.limits.batch_body_bytes).await?;
+    let parsed: PushRequest = serde_json::from_slice(&body).map_err(|e| {
+        if e.is_data() {
+            ApiError::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "body_invalid",
+                format!("the JSON does not fit the schema: {e}"),
+            )
+        } else {
+            ApiError::bad_request(
+                "malformed_request",
+                format!("the JSON body could not be read: {e}"),
+            )
+        }
+    })?;
+    if parsed.items.len() > push::MAX_ITEMS {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!(
+                "a batch carries at most {} items, this one {}: split it",
+                push::MAX_ITEMS,
+                parsed.items.len()
+            ),
+        ));
+    }
+    if parsed.items.is_empty() {
+        return Err(ApiError::invalid_field(
+            "body_invalid",
+            "items",
+            "send at least one item",
+        ));
+    }
+    let (outcome, replayed) = push::push(
+        &state,
+        &auth,
+        push::Push {
+            items: parsed.items,
+            body_hash: push::body_hash(&body),
+            idempotency_key: key,
+        },
+    )
+    .await?;
+    let mut ok = HttpResponse::Ok();
+    if replayed {
+        ok.insert_header(("Idempotency-Replayed", "true"));
+    }
+    Ok(ok.json(outcome))
+}
+
+/// Read a push's outcome
+///
+/// The stored outcome of a batch, item by item: for the platform that
+/// pushed it, and hrss; 404 for anyone else.
+#[utoipa::path(
+    tag = "records",
+    params(("batch_id" = Uuid, Path, description = "The `batch_id` of the push")),
+    responses(
+        (status = 200, description = "The outcome", body = BatchOutcome),
+    )
+)]
+#[get("/records/batch/{batch_id}")]
+pub async fn record_push_outcome(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    batch_id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(push::outcome(&state, &auth, batch_id.into_inner()).await?))
 }

@@ -20,6 +20,7 @@ pub mod plans;
 pub mod platforms;
 pub mod policies;
 pub mod providers;
+pub mod push;
 pub mod qualifications;
 pub mod records;
 pub mod reviews;

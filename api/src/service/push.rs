@@ -1,0 +1,845 @@
+//! Platform push (R-RC-2, R-RC-8, R-RC-9, R-ACC-3): a learning platform
+//! sends up to 1,000 completions at once; each item is accepted, a
+//! duplicate of one sent before, or rejected with a code, and one bad item
+//! never loses the others.
+//!
+//! Exactly once, across processes: an item is a record keyed by
+//! `(platform_id, external_id)` under a unique index, inserted inside a
+//! savepoint, so a racing push of the same item (another request, another
+//! server) makes this one a `duplicate`, never a second record. The whole
+//! batch (its records, the certificates it completes, its stored outcome)
+//! is one transaction: after a crash an item is there once or not at all.
+//! With an `Idempotency-Key`, a retried request replays the stored outcome.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Datelike, SubsecRound, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use ce_entity::{
+    person, person_series, platform, professional_series, public_subject, record, record_batch,
+};
+
+use crate::auth::{AuthUser, Role};
+use crate::domain::id_card::IdCardNo;
+use crate::domain::name::PersonName;
+use crate::domain::public::{PROVINCIAL, check_deadline, check_platform};
+use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
+use crate::domain::year::date_in_shanghai;
+use crate::domain::{Hours, Year};
+use crate::error::ServiceError;
+use crate::service::persons::current_unit;
+use crate::service::platforms::SCOPE_RECORDS_PUSH;
+use crate::service::records::MAX_DECLARED_HOURS;
+use crate::state::AppState;
+
+/// The most items one batch may carry (413 beyond).
+pub const MAX_ITEMS: usize = 1000;
+
+/// Series families whose platforms are their sector's own system: what they
+/// push arrives recognised (R-RC-2, R-ACC-3).
+pub const SECTOR_FAMILIES: [&str; 3] = ["education", "health", "accounting"];
+
+/// One completion, as a platform sends it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushItem {
+    /// The platform's own id of this completion: sending it again never
+    /// adds hours twice.
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"\S",
+        example = "course-42/user-7"
+    )]
+    pub external_id: String,
+    /// The learner's resident ID number (GB 11643).
+    #[schema(min_length = 18, max_length = 18, example = "11010519491231002X")]
+    pub id_card_no: String,
+    /// The learner's name as on the ID card.
+    #[schema(min_length = 1, max_length = 50, example = "张三")]
+    pub name: String,
+    /// The year the hours count for.
+    #[schema(minimum = 2017, maximum = 2100, example = 2026)]
+    pub year: i32,
+    pub category: RecordCategory,
+    /// The series professional hours count for (required for them; absent
+    /// for public hours, which count for every series).
+    #[serde(default)]
+    #[schema(max_length = 64, nullable = false, example = "nursing")]
+    pub series: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S",
+        example = "中国式现代化"
+    )]
+    pub course_name: String,
+    #[schema(minimum = 0.1, maximum = 1000, multiple_of = 0.1, example = 30)]
+    pub hours: f64,
+    /// The assessment result (考核结果), e.g. `合格`.
+    #[serde(default)]
+    #[schema(max_length = 100, nullable = false)]
+    pub result: Option<String>,
+    /// When the learner completed the course.
+    pub completed_at: DateTime<Utc>,
+    /// A general-knowledge subject (专业通识知识: ethics, law, reform) of
+    /// an accounting series (R-ACC-1); professional hours only.
+    #[serde(default)]
+    #[schema(default = false)]
+    pub general_knowledge: bool,
+}
+
+/// What became of one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    /// Recorded now.
+    Accepted,
+    /// Recorded before, with the same content: nothing changed.
+    Duplicate,
+    /// Not recorded; see `code` and `detail`.
+    Rejected,
+}
+
+/// The outcome of one item, in the order sent.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ItemResult {
+    /// The item's position in the batch, from 0.
+    #[schema(minimum = 0, maximum = 999)]
+    pub index: u32,
+    /// The item's `external_id`, when it had a readable one.
+    #[schema(max_length = 128)]
+    pub external_id: Option<String>,
+    pub status: ItemStatus,
+    /// The record, when accepted or a duplicate.
+    pub record_id: Option<Uuid>,
+    /// Why it was rejected: `item_invalid`, `id_card_invalid`,
+    /// `hours_invalid`, `person_unknown`, `name_mismatch`,
+    /// `category_not_allowed`, `series_required`, `series_unknown`,
+    /// `series_not_allowed`, `year_mismatch`, `completed_in_future`,
+    /// `public_deadline_passed` (R-RC-8), `public_platform_mismatch`
+    /// (R-RC-9), `conflict` (the `external_id` was sent before with other
+    /// content).
+    #[schema(max_length = 64, example = "name_mismatch")]
+    pub code: Option<String>,
+    #[schema(max_length = 1000)]
+    pub detail: Option<String>,
+}
+
+/// A batch's outcome, stored and readable again.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BatchOutcome {
+    pub batch_id: Uuid,
+    pub platform_id: Uuid,
+    pub received_at: DateTime<Utc>,
+    #[schema(minimum = 0, maximum = 1000)]
+    pub accepted: u32,
+    #[schema(minimum = 0, maximum = 1000)]
+    pub duplicate: u32,
+    #[schema(minimum = 0, maximum = 1000)]
+    pub rejected: u32,
+    pub items: Vec<ItemResult>,
+}
+
+/// A push as received: the raw items (each is read on its own, so one
+/// malformed item is rejected alone) and the hash of the body.
+#[derive(Debug)]
+pub struct Push {
+    pub items: Vec<serde_json::Value>,
+    pub body_hash: String,
+    pub idempotency_key: Option<String>,
+}
+
+/// The SHA-256 of a request body, hex.
+pub fn body_hash(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
+}
+
+fn rejected(
+    index: usize,
+    external_id: Option<String>,
+    code: &str,
+    detail: impl Into<String>,
+) -> ItemResult {
+    ItemResult {
+        index: index as u32,
+        external_id,
+        status: ItemStatus::Rejected,
+        record_id: None,
+        code: Some(code.into()),
+        detail: Some(detail.into()),
+    }
+}
+
+fn done(index: usize, external_id: String, status: ItemStatus, record_id: Uuid) -> ItemResult {
+    ItemResult {
+        index: index as u32,
+        external_id: Some(external_id),
+        status,
+        record_id: Some(record_id),
+        code: None,
+        detail: None,
+    }
+}
+
+/// An item that passed the checks that need no database.
+#[derive(Debug, Clone)]
+struct Checked {
+    external_id: String,
+    id_card_hash: String,
+    name: String,
+    year: i32,
+    category: RecordCategory,
+    series: Option<String>,
+    course_name: String,
+    hours_tenths: i32,
+    result: Option<String>,
+    completed_at: DateTime<Utc>,
+    general_knowledge: bool,
+}
+
+/// The checks of one item that need no database; `Err` is its rejection.
+fn check_shape(
+    state: &AppState,
+    index: usize,
+    raw: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<Checked, ItemResult> {
+    let external_id = raw
+        .get("external_id")
+        .and_then(|v| v.as_str())
+        .map(|s| s.chars().take(128).collect::<String>());
+    let reject = |code: &str, detail: String| rejected(index, external_id.clone(), code, detail);
+    let item: PushItem = serde_json::from_value(raw.clone()).map_err(|e| {
+        reject(
+            "item_invalid",
+            format!("the item does not match PushItem: {e}"),
+        )
+    })?;
+    let ext = item.external_id.trim();
+    if ext.is_empty() || ext.chars().count() > 128 {
+        return Err(reject(
+            "item_invalid",
+            "external_id must be 1 to 128 characters".into(),
+        ));
+    }
+    let id = IdCardNo::parse(&item.id_card_no).map_err(|e| reject(e.code, e.message))?;
+    let name = PersonName::parse(&item.name).map_err(|e| reject(e.code, e.message))?;
+    Year::new(item.year).map_err(|e| reject(e.code, e.message))?;
+    let hours = Hours::parse_f64(item.hours).map_err(|e| reject(e.code, e.message))?;
+    if hours.tenths() == 0 || hours.as_f64() > MAX_DECLARED_HOURS {
+        return Err(reject(
+            "hours_invalid",
+            format!("hours must be from 0.1 to {MAX_DECLARED_HOURS}"),
+        ));
+    }
+    let course = item.course_name.trim();
+    if course.is_empty() || course.chars().count() > 200 {
+        return Err(reject(
+            "item_invalid",
+            "course_name must be 1 to 200 characters".into(),
+        ));
+    }
+    let result = item
+        .result
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if result.as_ref().is_some_and(|r| r.chars().count() > 100) {
+        return Err(reject(
+            "item_invalid",
+            "result must be at most 100 characters".into(),
+        ));
+    }
+    if item.completed_at > now + chrono::Duration::minutes(5) {
+        return Err(reject(
+            "completed_in_future",
+            format!("completed_at {} is in the future", item.completed_at),
+        ));
+    }
+    // R-RC-5: the year is China time's; hours never move to another year.
+    // R-RC-8: a public course may be finished in the next year, up to the
+    // deadline checked later.
+    let done_year = date_in_shanghai(item.completed_at).year();
+    let allowed = if item.category == RecordCategory::Public {
+        done_year == item.year || done_year == item.year + 1
+    } else {
+        done_year == item.year
+    };
+    if !allowed {
+        return Err(reject(
+            "year_mismatch",
+            format!(
+                "completed in {done_year} (China time), which cannot count for {}",
+                item.year
+            ),
+        ));
+    }
+    let series = item.series.map(|s| s.trim().to_string());
+    match (item.category, &series) {
+        (RecordCategory::Public, Some(_)) => {
+            return Err(reject(
+                "item_invalid",
+                "public hours count for every series: leave series out".into(),
+            ));
+        }
+        (RecordCategory::Professional, None) => {
+            return Err(reject(
+                "series_required",
+                "professional hours name the series they count for (R-REQ-3)".into(),
+            ));
+        }
+        _ => {}
+    }
+    if item.general_knowledge && item.category != RecordCategory::Professional {
+        return Err(reject(
+            "item_invalid",
+            "general-knowledge subjects are professional hours (R-ACC-1)".into(),
+        ));
+    }
+    Ok(Checked {
+        external_id: ext.to_string(),
+        id_card_hash: state.pii.hash("id_card", id.as_ref()),
+        name: name.as_ref().to_string(),
+        year: item.year,
+        category: item.category,
+        series,
+        course_name: course.to_string(),
+        hours_tenths: hours.tenths() as i32,
+        result,
+        completed_at: item.completed_at.trunc_subsecs(6),
+        general_knowledge: item.general_knowledge,
+    })
+}
+
+/// Whether a stored record says the same as the item.
+fn same_content(r: &record::Model, c: &Checked, person_id: Option<Uuid>) -> bool {
+    Some(r.person_id) == person_id
+        && r.year == c.year
+        && r.category == c.category.as_str()
+        && r.series_code == c.series
+        && r.course_name == c.course_name
+        && r.hours_tenths == c.hours_tenths
+        && r.result == c.result
+        && r.general_knowledge == c.general_knowledge
+        && r.completed_at.map(|t| t.trunc_subsecs(6)) == Some(c.completed_at)
+}
+
+/// The platform as it pushes: what it may send, and whether it is a
+/// sector's own system.
+struct Pusher {
+    id: Uuid,
+    name: String,
+    categories: Vec<String>,
+    families: Vec<String>,
+}
+
+impl Pusher {
+    fn sector(&self) -> bool {
+        self.families
+            .iter()
+            .any(|f| SECTOR_FAMILIES.contains(&f.as_str()))
+    }
+
+    /// The public-course platform it is, for R-RC-9: its sector's, or the
+    /// provincial one.
+    fn public_platforms(&self) -> Vec<&str> {
+        let sectors: Vec<&str> = self
+            .families
+            .iter()
+            .map(String::as_str)
+            .filter(|f| SECTOR_FAMILIES.contains(f))
+            .collect();
+        if sectors.is_empty() {
+            vec![PROVINCIAL]
+        } else {
+            sectors
+        }
+    }
+}
+
+/// What the batch looks up once rather than per item.
+#[derive(Default)]
+struct Lookups {
+    series: HashMap<String, professional_series::Model>,
+    public_platforms: HashMap<(Uuid, i32), Vec<String>>,
+    deadlines: HashMap<i32, Option<chrono::NaiveDate>>,
+    units: HashMap<Uuid, Option<Uuid>>,
+}
+
+impl Lookups {
+    async fn public_platforms_of(
+        &mut self,
+        txn: &DatabaseTransaction,
+        person_id: Uuid,
+        year: i32,
+    ) -> Result<Vec<String>, ServiceError> {
+        if let Some(p) = self.public_platforms.get(&(person_id, year)) {
+            return Ok(p.clone());
+        }
+        let codes: Vec<String> = person_series::Entity::find()
+            .filter(person_series::Column::PersonId.eq(person_id))
+            .filter(person_series::Column::Year.eq(year))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|h| h.series_code)
+            .collect();
+        let platforms: Vec<String> = codes
+            .iter()
+            .filter_map(|c| self.series.get(c))
+            .map(|s| s.public_course_platform.clone())
+            .collect();
+        self.public_platforms
+            .insert((person_id, year), platforms.clone());
+        Ok(platforms)
+    }
+
+    async fn deadline_of(
+        &mut self,
+        txn: &DatabaseTransaction,
+        year: i32,
+    ) -> Result<Option<chrono::NaiveDate>, ServiceError> {
+        if let Some(d) = self.deadlines.get(&year) {
+            return Ok(*d);
+        }
+        let d = public_subject::Entity::find()
+            .filter(public_subject::Column::Year.eq(year))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|s| s.offline_after)
+            .max();
+        self.deadlines.insert(year, d);
+        Ok(d)
+    }
+
+    async fn unit_of(
+        &mut self,
+        txn: &DatabaseTransaction,
+        person_id: Uuid,
+    ) -> Result<Option<Uuid>, ServiceError> {
+        if let Some(u) = self.units.get(&person_id) {
+            return Ok(*u);
+        }
+        let u = current_unit(txn, person_id).await?;
+        self.units.insert(person_id, u);
+        Ok(u)
+    }
+}
+
+/// The items' persons, by ID hash.
+async fn persons_by_hash<C: ConnectionTrait>(
+    conn: &C,
+    hashes: &[String],
+) -> Result<HashMap<String, person::Model>, ServiceError> {
+    let mut out = HashMap::new();
+    for chunk in hashes.chunks(500) {
+        for p in person::Entity::find()
+            .filter(person::Column::IdCardHash.is_in(chunk.iter().cloned()))
+            .all(conn)
+            .await?
+        {
+            out.insert(p.id_card_hash.clone(), p);
+        }
+    }
+    Ok(out)
+}
+
+/// The platform's records already stored under these external ids.
+async fn existing<C: ConnectionTrait>(
+    conn: &C,
+    platform_id: Uuid,
+    ids: &[String],
+) -> Result<HashMap<String, record::Model>, ServiceError> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for r in record::Entity::find()
+            .filter(record::Column::PlatformId.eq(platform_id))
+            .filter(record::Column::ExternalId.is_in(chunk.iter().cloned()))
+            .all(conn)
+            .await?
+        {
+            if let Some(e) = r.external_id.clone() {
+                out.insert(e, r);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn outcome_of(m: record_batch::Model) -> Result<BatchOutcome, ServiceError> {
+    Ok(BatchOutcome {
+        batch_id: m.id,
+        platform_id: m.platform_id,
+        received_at: m.created_at,
+        accepted: m.accepted as u32,
+        duplicate: m.duplicate as u32,
+        rejected: m.rejected as u32,
+        items: serde_json::from_value(m.items).map_err(anyhow::Error::from)?,
+    })
+}
+
+/// The stored outcome of an earlier request with the same key: a replay
+/// when the body is the same, 422 when the key is reused for another body.
+async fn replay<C: ConnectionTrait>(
+    conn: &C,
+    platform_id: Uuid,
+    key: &str,
+    body_hash: &str,
+) -> Result<Option<BatchOutcome>, ServiceError> {
+    let Some(m) = record_batch::Entity::find()
+        .filter(record_batch::Column::PlatformId.eq(platform_id))
+        .filter(record_batch::Column::IdempotencyKey.eq(key))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if m.request_hash != body_hash {
+        return Err(ServiceError::invalid_field(
+            "idempotency_key_reused",
+            "Idempotency-Key",
+            "this Idempotency-Key was used for a different request body; use a new key for a new batch",
+        ));
+    }
+    outcome_of(m).map(Some)
+}
+
+/// 403 unless the caller is a platform whose token carries `records:push`.
+pub fn require_pusher(auth: &AuthUser) -> Result<(), ServiceError> {
+    auth.require_role(Role::Platform).map_err(|_| {
+        ServiceError::forbidden("forbidden", "only learning platforms push records")
+    })?;
+    auth.require_scope(SCOPE_RECORDS_PUSH)
+        .map_err(|_| ServiceError::forbidden("scope_missing", "the token lacks `records:push`"))
+}
+
+async fn pusher(state: &AppState, auth: &AuthUser) -> Result<Pusher, ServiceError> {
+    require_pusher(auth)?;
+    let p = platform::Entity::find_by_id(auth.account_id())
+        .one(&state.db)
+        .await?
+        .filter(|p| p.revoked_at.is_none())
+        .ok_or_else(|| {
+            ServiceError::forbidden("platform_revoked", "this platform has been revoked")
+        })?;
+    Ok(Pusher {
+        id: p.id,
+        name: p.name,
+        categories: serde_json::from_value(p.categories).unwrap_or_default(),
+        families: serde_json::from_value(p.series_families).unwrap_or_default(),
+    })
+}
+
+/// Runs a push: `Ok((outcome, replayed))`.
+pub async fn push(
+    state: &AppState,
+    auth: &AuthUser,
+    push: Push,
+) -> Result<(BatchOutcome, bool), ServiceError> {
+    let me = pusher(state, auth).await?;
+    if let Some(key) = &push.idempotency_key
+        && let Some(o) = replay(&state.db, me.id, key, &push.body_hash).await?
+    {
+        return Ok((o, true));
+    }
+    let now = Utc::now();
+    let mut results: Vec<Option<ItemResult>> = vec![None; push.items.len()];
+    let mut checked: Vec<(usize, Checked)> = Vec::new();
+    for (i, raw) in push.items.iter().enumerate() {
+        match check_shape(state, i, raw, now) {
+            Ok(c) => checked.push((i, c)),
+            Err(r) => results[i] = Some(r),
+        }
+    }
+    let hashes: Vec<String> = checked
+        .iter()
+        .map(|(_, c)| c.id_card_hash.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let ext_ids: Vec<String> = checked
+        .iter()
+        .map(|(_, c)| c.external_id.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let persons = persons_by_hash(&state.db, &hashes).await?;
+    let mut lookups = Lookups {
+        series: professional_series::Entity::find()
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|s| (s.code.clone(), s))
+            .collect(),
+        ..Lookups::default()
+    };
+
+    // Inserting in key order makes concurrent pushes that share items lock
+    // them in the same order: they wait for each other, never deadlock.
+    checked.sort_by(|a, b| a.1.external_id.cmp(&b.1.external_id));
+    let txn = crate::db::begin_write(&state.db).await?;
+    // Read inside the transaction: what a concurrent push committed first counts.
+    let mut stored = existing(&txn, me.id, &ext_ids).await?;
+    let mut completed: HashSet<(Uuid, i32)> = HashSet::new();
+    for (i, c) in checked {
+        let r = place(&txn, &me, &persons, &mut stored, &mut lookups, i, c, now).await?;
+        if let (ItemStatus::Accepted, Some((p, y))) = (r.0.status, r.1) {
+            completed.insert((p, y));
+        }
+        results[i] = Some(r.0);
+    }
+    // R-CE-1: the push that completes a year issues its certificate.
+    for (person_id, year) in &completed {
+        crate::service::certificates::issue_if_complete(&txn, *person_id, *year).await?;
+    }
+    let items: Vec<ItemResult> = results.into_iter().flatten().collect();
+    let count = |s: ItemStatus| items.iter().filter(|r| r.status == s).count() as i32;
+    let batch = record_batch::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        platform_id: Set(me.id),
+        idempotency_key: Set(push.idempotency_key.clone()),
+        request_hash: Set(push.body_hash.clone()),
+        item_count: Set(items.len() as i32),
+        accepted: Set(count(ItemStatus::Accepted)),
+        duplicate: Set(count(ItemStatus::Duplicate)),
+        rejected: Set(count(ItemStatus::Rejected)),
+        items: Set(serde_json::to_value(&items).map_err(anyhow::Error::from)?),
+        created_at: Set(now),
+    };
+    match batch.insert(&txn).await {
+        Ok(m) => {
+            txn.commit().await?;
+            Ok((outcome_of(m)?, false))
+        }
+        // The same key raced in from another request: its outcome stands.
+        Err(e) if crate::error::is_unique_violation(&e) => {
+            txn.rollback().await?;
+            let key = push.idempotency_key.as_deref().unwrap_or_default();
+            match replay(&state.db, me.id, key, &push.body_hash).await? {
+                Some(o) => Ok((o, true)),
+                None => Err(ServiceError::conflict(
+                    "idempotency_key_in_use",
+                    "retry the request",
+                )),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One item inside the batch's transaction: duplicate, rejection or a new
+/// record (in a savepoint, so a racing insert of the same item loses only
+/// the savepoint). Returns the result and, for an approved record, the
+/// person and year whose certificate to check.
+#[allow(clippy::too_many_arguments)]
+async fn place(
+    txn: &DatabaseTransaction,
+    me: &Pusher,
+    persons: &HashMap<String, person::Model>,
+    stored: &mut HashMap<String, record::Model>,
+    lookups: &mut Lookups,
+    i: usize,
+    c: Checked,
+    now: DateTime<Utc>,
+) -> Result<(ItemResult, Option<(Uuid, i32)>), ServiceError> {
+    let ext = c.external_id.clone();
+    let person = persons.get(&c.id_card_hash);
+    let judge = |r: &record::Model, c: &Checked| {
+        if same_content(r, c, person.map(|p| p.id)) {
+            done(i, c.external_id.clone(), ItemStatus::Duplicate, r.id)
+        } else {
+            rejected(
+                i,
+                Some(c.external_id.clone()),
+                "conflict",
+                format!(
+                    "external_id {:?} was sent before with other content (record {}); send changes under a new external_id",
+                    c.external_id, r.id
+                ),
+            )
+        }
+    };
+    if let Some(r) = stored.get(&ext) {
+        return Ok((judge(r, &c), None));
+    }
+    let reject =
+        |code: &str, detail: String| Ok((rejected(i, Some(ext.clone()), code, detail), None));
+    let Some(person) = person else {
+        return reject(
+            "person_unknown",
+            "no registered person has this ID number".into(),
+        );
+    };
+    if person.name != c.name {
+        return reject(
+            "name_mismatch",
+            "the name does not match the ID number".into(),
+        );
+    }
+    if !me.categories.iter().any(|k| k == c.category.as_str()) {
+        return reject(
+            "category_not_allowed",
+            format!("this platform may not push {} hours", c.category.as_str()),
+        );
+    }
+    if let Some(code) = &c.series {
+        let Some(s) = lookups.series.get(code) else {
+            return reject("series_unknown", format!("no series {code:?}"));
+        };
+        if !me.families.contains(&s.family) {
+            return reject(
+                "series_not_allowed",
+                format!(
+                    "this platform may not push for the {} family ({code})",
+                    s.family
+                ),
+            );
+        }
+    }
+    if c.category == RecordCategory::Public {
+        // R-RC-8: no make-up after the year's courses went offline.
+        let deadline = lookups.deadline_of(txn, c.year).await?;
+        if let Err(e) = check_deadline(c.year, c.completed_at, deadline) {
+            return reject(e.code, e.message);
+        }
+        // R-RC-9: sector series take public courses on their own platform.
+        let held = lookups.public_platforms_of(txn, person.id, c.year).await?;
+        let held: Vec<&str> = held.iter().map(String::as_str).collect();
+        let ok = me
+            .public_platforms()
+            .iter()
+            .any(|src| check_platform(&held, src).is_ok());
+        if !ok {
+            let src = me.public_platforms().first().copied().unwrap_or(PROVINCIAL);
+            if let Err(e) = check_platform(&held, src) {
+                return reject(e.code, e.message);
+            }
+        }
+    }
+    // R-RC-2, R-ACC-3: public courses and sector platforms arrive
+    // recognised; other platforms' hours wait for the unit (R-RC-3).
+    let recognised = c.category == RecordCategory::Public || me.sector();
+    let unit_id = lookups.unit_of(txn, person.id).await?;
+    let m = record::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        person_id: Set(person.id),
+        year: Set(c.year),
+        category: Set(c.category.as_str().into()),
+        series_code: Set(c.series.clone()),
+        course_name: Set(c.course_name.clone()),
+        hours_tenths: Set(c.hours_tenths),
+        result: Set(c.result.clone()),
+        source: Set(if c.category == RecordCategory::Public {
+            RecordSource::PublicCourse.as_str().into()
+        } else {
+            RecordSource::PlatformPush.as_str().into()
+        }),
+        provider_id: Set(None),
+        provider_name: Set(Some(me.name.clone())),
+        class_id: Set(None),
+        platform_id: Set(Some(me.id)),
+        external_id: Set(Some(ext.clone())),
+        unit_id: Set(unit_id),
+        status: Set(if recognised {
+            RecordStatus::Approved.as_str().into()
+        } else {
+            RecordStatus::PendingUnitReview.as_str().into()
+        }),
+        attachment_ids: Set(serde_json::json!([])),
+        completed_at: Set(Some(c.completed_at)),
+        conversion_code: Set(None),
+        general_knowledge: Set(c.general_knowledge),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    };
+    let sp = txn.begin().await?;
+    match m.insert(&sp).await {
+        Ok(r) => {
+            sp.commit().await?;
+            let id = r.id;
+            let (p, y) = (r.person_id, r.year);
+            stored.insert(ext.clone(), r);
+            Ok((
+                done(i, ext, ItemStatus::Accepted, id),
+                recognised.then_some((p, y)),
+            ))
+        }
+        Err(e) if crate::error::is_unique_violation(&e) => {
+            // Another request stored the same item first.
+            sp.rollback().await?;
+            let r = record::Entity::find()
+                .filter(record::Column::PlatformId.eq(me.id))
+                .filter(record::Column::ExternalId.eq(ext.clone()))
+                .one(txn)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("a unique violation without the row"))?;
+            let out = judge(&r, &c);
+            stored.insert(ext, r);
+            Ok((out, None))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A stored outcome: the platform that pushed it, or hrss; 404 otherwise.
+pub async fn outcome(
+    state: &AppState,
+    auth: &AuthUser,
+    batch_id: Uuid,
+) -> Result<BatchOutcome, ServiceError> {
+    let m = record_batch::Entity::find_by_id(batch_id)
+        .one(&state.db)
+        .await?
+        .filter(|b| {
+            auth.has_role(Role::Hrss)
+                || (auth.has_role(Role::Platform) && auth.account_id() == b.platform_id)
+        })
+        .ok_or(ServiceError::NotFound("batch"))?;
+    outcome_of(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pusher(families: &[&str]) -> Pusher {
+        Pusher {
+            id: Uuid::nil(),
+            name: "x".into(),
+            categories: vec!["public".into()],
+            families: families.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn r_rc_2_sector_platforms_are_recognised_and_public_courses_come_from_them() {
+        assert!(pusher(&["health"]).sector());
+        assert!(pusher(&["accounting", "economics"]).sector());
+        assert!(!pusher(&["engineering"]).sector());
+        assert_eq!(
+            pusher(&["engineering"]).public_platforms(),
+            vec![PROVINCIAL]
+        );
+        assert_eq!(
+            pusher(&["health", "law"]).public_platforms(),
+            vec!["health"]
+        );
+    }
+
+    #[test]
+    fn body_hashes_tell_bodies_apart() {
+        assert_eq!(body_hash(b"a"), body_hash(b"a"));
+        assert_ne!(body_hash(b"a"), body_hash(b"b"));
+        assert_eq!(body_hash(b"").len(), 64);
+    }
+}

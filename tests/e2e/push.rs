@@ -1,0 +1,381 @@
+//! Platform push (R-RC-2, R-RC-8, R-RC-9, R-ACC-3): batches with per-item
+//! outcomes, idempotent on the platform's `external_id`, replayed by
+//! `Idempotency-Key`, counted once across server processes.
+
+use ce_sdk::{Client, call, types};
+use chrono::{Datelike, TimeZone, Utc};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+fn this_year() -> i32 {
+    let shanghai = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    Utc::now().with_timezone(&shanghai).year()
+}
+
+/// A platform allowed `categories` for `families`: its client and id.
+async fn platform(
+    app: &TestApp,
+    categories: &[types::Category],
+    families: &[&str],
+) -> (Client, Uuid) {
+    let hrss = app.hrss().await;
+    let created = call!(hrss.api().platform_create(&types::CreatePlatformRequest {
+        name: "继续教育学习平台".parse().unwrap(),
+        categories: categories.to_vec(),
+        series_families: families.iter().map(|f| f.parse().unwrap()).collect(),
+    }))
+    .unwrap();
+    let client = app
+        .client
+        .client_credentials(&created.client_id, &created.client_secret)
+        .await
+        .unwrap();
+    (client, created.id)
+}
+
+/// A public-course completion of an hour, today.
+fn public(ext: &str, p: &Person) -> serde_json::Value {
+    serde_json::json!({
+        "external_id": ext,
+        "id_card_no": p.id_card_no,
+        "name": "张三",
+        "year": this_year(),
+        "category": "public",
+        "course_name": "中国式现代化",
+        "hours": 1,
+        "completed_at": Utc::now().to_rfc3339(),
+    })
+}
+
+async fn push(c: &Client, items: &[serde_json::Value], key: Option<&str>) -> types::BatchOutcome {
+    let body: types::PushRequest =
+        serde_json::from_value(serde_json::json!({ "items": items })).unwrap();
+    let key: Option<types::RecordPushIdempotencyKey> = key.map(|k| k.parse().unwrap());
+    call!(c.api().record_push(key.as_ref(), &body)).expect("a push")
+}
+
+fn code(r: &types::ItemResult) -> Option<&str> {
+    r.code.as_ref().map(|c| c.as_str())
+}
+
+fn ext(r: &types::ItemResult) -> Option<&str> {
+    r.external_id.as_ref().map(|c| c.as_str())
+}
+
+fn codes(o: &types::BatchOutcome) -> Vec<String> {
+    let mut c: Vec<String> = o
+        .items
+        .iter()
+        .filter_map(|i| i.code.as_ref().map(|c| c.to_string()))
+        .collect();
+    c.sort();
+    c
+}
+
+async fn public_hours_of(c: &Client, person: Uuid) -> f64 {
+    let r = call!(c.api().person_compliance(&person, Some(this_year()))).unwrap();
+    r.categories.public.approved
+}
+
+#[tokio::test]
+async fn r_rc_2_a_thousand_items_with_seven_bad_ones_accept_the_rest_once() {
+    let app = spawn_app().await;
+    let (pf, _) = platform(
+        &app,
+        &[types::Category::Public, types::Category::Professional],
+        &["engineering"],
+    )
+    .await;
+    let people = [app.verified_person().await, app.verified_person().await];
+    // A nurse takes public courses on the health platform (R-RC-9).
+    let nurse = app.verified_person().await;
+    call!(nurse.client.api().person_update(
+        &nurse.person_id(),
+        None,
+        &types::PersonUpdateRequest {
+            name: None,
+            phone: None,
+            education: None,
+            title: None,
+            series: Some(vec!["surgery".parse().unwrap()]),
+            series_year: Some(this_year()),
+        }
+    ))
+    .unwrap();
+
+    let mut items: Vec<serde_json::Value> = (0..993)
+        .map(|i| public(&format!("ok-{i}"), &people[i % 2].person))
+        .collect();
+    let p = &people[0].person;
+    let mut bad = |ext: &str, f: &dyn Fn(&mut serde_json::Value)| {
+        let mut item = public(ext, p);
+        f(&mut item);
+        items.push(item);
+    };
+    bad("unknown", &|i| i["id_card_no"] = id_card_no().into());
+    bad("name", &|i| i["name"] = "李四".into());
+    bad("elective", &|i| i["category"] = "elective".into());
+    bad("late", &|i| {
+        i["year"] = 2023.into();
+        i["completed_at"] = Utc
+            .with_ymd_and_hms(2024, 5, 2, 2, 0, 0)
+            .unwrap()
+            .to_rfc3339()
+            .into();
+    });
+    bad("hours", &|i| i["hours"] = 5000.into());
+    bad("year", &|i| {
+        i["category"] = "professional".into();
+        i["series"] = "engineering".into();
+        i["year"] = (this_year() - 1).into();
+    });
+    let mut nurse_item = public("nurse", &nurse.person);
+    nurse_item["name"] = "张三".into();
+    items.insert(500, nurse_item);
+    assert_eq!(items.len(), 1000);
+
+    let first = push(&pf, &items, None).await;
+    assert_eq!(
+        (first.accepted, first.duplicate, first.rejected),
+        (993, 0, 7)
+    );
+    assert_eq!(first.items.len(), 1000);
+    assert_eq!(code(&first.items[500]), Some("public_platform_mismatch"));
+    assert_eq!(
+        codes(&first),
+        [
+            "category_not_allowed",
+            "hours_invalid",
+            "name_mismatch",
+            "person_unknown",
+            "public_deadline_passed",
+            "public_platform_mismatch",
+            "year_mismatch"
+        ]
+    );
+    // Items are reported in order, with their ids.
+    assert!(
+        first
+            .items
+            .iter()
+            .enumerate()
+            .all(|(i, r)| r.index as usize == i)
+    );
+    let hrss = app.hrss().await;
+    let before = public_hours_of(&hrss, people[0].person_id()).await;
+    assert_eq!(before, 497.0);
+    assert_eq!(public_hours_of(&hrss, people[1].person_id()).await, 496.0);
+
+    // The same batch again: all duplicates, no new hours.
+    let again = push(&pf, &items, None).await;
+    assert_eq!(
+        (again.accepted, again.duplicate, again.rejected),
+        (0, 993, 7)
+    );
+    assert_ne!(again.batch_id, first.batch_id);
+    assert_eq!(public_hours_of(&hrss, people[0].person_id()).await, before);
+    let dup = again.items.iter().find(|r| ext(r) == Some("ok-0")).unwrap();
+    let orig = first.items.iter().find(|r| ext(r) == Some("ok-0")).unwrap();
+    assert_eq!(dup.record_id, orig.record_id);
+
+    // Changed under the same external_id: a conflict, not a second record.
+    let mut changed = public("ok-0", &people[0].person);
+    changed["hours"] = 2.into();
+    let o = push(&pf, &[changed], None).await;
+    assert_eq!(o.items[0].status, types::ItemStatus::Rejected);
+    assert_eq!(code(&o.items[0]), Some("conflict"));
+    assert_eq!(public_hours_of(&hrss, people[0].person_id()).await, before);
+
+    // The outcome is stored for the platform (and hrss), nobody else.
+    let stored = call!(pf.api().record_push_outcome(&first.batch_id)).unwrap();
+    assert_eq!(stored.accepted, 993);
+    assert_eq!(
+        call!(hrss.api().record_push_outcome(&first.batch_id))
+            .unwrap()
+            .rejected,
+        7
+    );
+    let (other, _) = platform(&app, &[types::Category::Public], &["engineering"]).await;
+    let err = call!(other.api().record_push_outcome(&first.batch_id)).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+}
+
+#[tokio::test]
+async fn an_idempotency_key_replays_the_stored_outcome() {
+    let app = spawn_app().await;
+    let (pf, _) = platform(&app, &[types::Category::Public], &["engineering"]).await;
+    let p = app.verified_person().await;
+    let items = [public("a", &p.person), public("b", &p.person)];
+    let key = Uuid::now_v7().to_string();
+    let first = push(&pf, &items, Some(&key)).await;
+    assert_eq!(first.accepted, 2);
+    let body: types::PushRequest =
+        serde_json::from_value(serde_json::json!({ "items": items })).unwrap();
+    let k: types::RecordPushIdempotencyKey = key.parse().unwrap();
+    let again = pf.api().record_push(Some(&k), &body).await.unwrap();
+    assert_eq!(again.headers()["idempotency-replayed"], "true");
+    let again = again.into_inner();
+    assert_eq!(again.batch_id, first.batch_id);
+    assert_eq!(again.accepted, 2);
+    // The same key for another body is refused.
+    let err = call!(pf.api().record_push(
+        Some(&k),
+        &serde_json::from_value(serde_json::json!({ "items": [public("c", &p.person)] })).unwrap()
+    ))
+    .unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    assert_eq!(err.code(), Some("idempotency_key_reused"));
+}
+
+#[tokio::test]
+async fn oversized_batches_and_other_callers_are_refused() {
+    let app = spawn_app().await;
+    let (pf, _) = platform(&app, &[types::Category::Public], &["engineering"]).await;
+    let p = app.verified_person().await;
+    let items: Vec<_> = (0..1001)
+        .map(|i| public(&format!("x{i}"), &p.person))
+        .collect();
+    let body = serde_json::to_vec(&serde_json::json!({ "items": items })).unwrap();
+    let r = pf
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/records/batch",
+            Some("application/json"),
+            body,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 413);
+    let problem = r.problem().unwrap();
+    assert_eq!(problem.code, "batch_too_large");
+    assert!(problem.detail.contains("1000"));
+    // An item that does not fit the schema is rejected alone.
+    let body = serde_json::to_vec(&serde_json::json!({ "items": [
+        public("good", &p.person),
+        {"external_id": "bad", "hours": "many"},
+    ] }))
+    .unwrap();
+    let r = pf
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/records/batch",
+            Some("application/json"),
+            body,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    let o: types::BatchOutcome = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!((o.accepted, o.rejected), (1, 1));
+    assert_eq!(code(&o.items[1]), Some("item_invalid"));
+    assert_eq!(ext(&o.items[1]), Some("bad"));
+    // Persons do not push.
+    let body: types::PushRequest =
+        serde_json::from_value(serde_json::json!({ "items": [public("y", &p.person)] })).unwrap();
+    let err = call!(p.client.api().record_push(None, &body)).unwrap_err();
+    assert_eq!(err.status(), Some(403));
+}
+
+#[tokio::test]
+async fn r_acc_3_the_accounting_platforms_push_that_completes_a_year_issues_the_certificate() {
+    let app = spawn_app().await;
+    let (pf, _) = platform(
+        &app,
+        &[types::Category::Public, types::Category::Professional],
+        &["accounting"],
+    )
+    .await;
+    let (admin, unit) = app.unit().await;
+    let person = app.verified_person().await;
+    call!(admin.client.api().unit_person_add(
+        &unit.id,
+        &types::UnitPersonAddRequest {
+            id_card_no: person.person.id_card_no.parse().unwrap(),
+            name: "张三".parse().unwrap(),
+        }
+    ))
+    .unwrap();
+    call!(person.client.api().person_update(
+        &person.person_id(),
+        None,
+        &types::PersonUpdateRequest {
+            name: None,
+            phone: None,
+            education: None,
+            title: None,
+            series: Some(vec!["accounting".parse().unwrap()]),
+            series_year: Some(this_year()),
+        }
+    ))
+    .unwrap();
+    let item = |ext: &str, hours: f64| {
+        serde_json::json!({
+            "external_id": ext,
+            "id_card_no": person.person.id_card_no,
+            "name": "张三",
+            "year": this_year(),
+            "category": "professional",
+            "series": "accounting",
+            "course_name": "企业会计准则",
+            "hours": hours,
+            "completed_at": Utc::now().to_rfc3339(),
+        })
+    };
+    // Accountants take public courses on the accounting platform (R-RC-9).
+    let mut public_item = public("p1", &person.person);
+    public_item["hours"] = 30.into();
+    let o = push(&pf, &[item("a1", 40.0)], None).await;
+    assert_eq!(o.accepted, 1);
+    let rec = call!(
+        person
+            .client
+            .api()
+            .record_view(&o.items[0].record_id.unwrap())
+    )
+    .unwrap();
+    // R-ACC-3: recognised on arrival.
+    assert_eq!(rec.record.status, types::RecordStatus::Approved);
+    assert_eq!(rec.record.source, types::RecordSource::PlatformPush);
+    let certs = |c: Client| async move {
+        call!(c.api().certificate_list(None, None, None, None, None))
+            .unwrap()
+            .items
+    };
+    assert!(certs(person.client.clone()).await.is_empty());
+    // The next push completes the year (R-ACC-1: 30 public, 60
+    // professional): exactly one certificate, even with hours to spare.
+    let mut ethics = item("a2", 20.0);
+    ethics["general_knowledge"] = true.into();
+    ethics["course_name"] = "会计职业道德".into();
+    let o = push(&pf, &[ethics, public_item, item("a3", 10.0)], None).await;
+    assert_eq!(o.accepted, 3, "{:?}", o.items);
+    let issued = certs(person.client.clone()).await;
+    assert_eq!(issued.len(), 1, "{issued:?}");
+    assert_eq!(issued[0].hours.public, 30.0);
+    assert_eq!(issued[0].hours.professional, 70.0);
+}
+
+#[tokio::test]
+async fn two_servers_on_one_database_count_each_item_once() {
+    let app = spawn_app().await;
+    let second = app.second_server().await;
+    let (pf, _) = platform(&app, &[types::Category::Public], &["engineering"]).await;
+    let pf2 = second.with_token(pf.token().unwrap());
+    let p = app.verified_person().await;
+    let items: Vec<_> = (0..200)
+        .map(|i| public(&format!("r{i}"), &p.person))
+        .collect();
+    let (a, b) = tokio::join!(push(&pf, &items, None), push(&pf2, &items, None));
+    assert_eq!(
+        a.accepted + b.accepted,
+        200,
+        "{} + {}",
+        a.accepted,
+        b.accepted
+    );
+    assert_eq!(a.duplicate + b.duplicate, 200);
+    assert_eq!(a.rejected + b.rejected, 0);
+    let hrss = app.hrss().await;
+    assert_eq!(public_hours_of(&hrss, p.person_id()).await, 200.0);
+}
