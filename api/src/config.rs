@@ -42,6 +42,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub limits: LimitSettings,
     pub training: TrainingSettings,
+    pub webhooks: WebhookSettings,
 }
 
 /// Tokens, one-time codes and lock-out.
@@ -98,6 +99,33 @@ pub struct TrainingSettings {
     pub filing_window_days: u32,
 }
 
+/// Webhook delivery.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebhookSettings {
+    /// How often the worker looks for due deliveries, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// The first retry waits this long; each next one twice as long (with
+    /// jitter), up to an hour.
+    pub retry_base_ms: u64,
+    /// Attempts before a delivery is given up as `failed` (it can still be
+    /// replayed).
+    pub max_attempts: u32,
+    /// How long one attempt may take, in seconds.
+    pub timeout_seconds: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval_ms: 1000,
+            retry_base_ms: 10_000,
+            max_attempts: 12,
+            timeout_seconds: 10,
+        }
+    }
+}
+
 impl Default for TrainingSettings {
     fn default() -> Self {
         Self {
@@ -122,6 +150,7 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             limits: LimitSettings::default(),
             training: TrainingSettings::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }

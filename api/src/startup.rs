@@ -82,6 +82,7 @@ impl Application {
 
         let port = addr.port();
         let server = run(listener, state.clone())?;
+        tokio::spawn(crate::service::webhooks::run_worker(state.clone()));
         Ok(Self {
             port,
             server,

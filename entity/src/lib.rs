@@ -33,3 +33,7 @@ pub mod review;
 pub mod sms_outbox;
 pub mod teacher;
 pub mod unit;
+pub mod webhook;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_event;

@@ -14,6 +14,7 @@ mod m20261127_000005_training;
 mod m20261127_000006_record_conversions;
 mod m20261127_000007_certificates;
 mod m20261127_000008_record_batches;
+mod m20261127_000009_webhooks;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_record_conversions::Migration),
             Box::new(m20261127_000007_certificates::Migration),
             Box::new(m20261127_000008_record_batches::Migration),
+            Box::new(m20261127_000009_webhooks::Migration),
         ]
     }
 }

@@ -13,7 +13,7 @@ fn this_year() -> i32 {
 }
 
 /// A verified accountant bound to a fresh unit, with the unit's admin.
-async fn accountant(app: &TestApp) -> (Signed, Signed, Uuid) {
+pub(crate) async fn accountant(app: &TestApp) -> (Signed, Signed, Uuid) {
     let (admin, unit) = app.unit().await;
     let person = app.verified_person().await;
     call!(admin.client.api().unit_person_add(
@@ -55,7 +55,7 @@ fn series(codes: &[&str]) -> types::PersonUpdateRequest {
 }
 
 /// A passed exam subject: alone, it completes an accountant's year (R-ACC-2).
-async fn exam_subject(person: &Signed, name: &str) -> types::RecordView {
+pub(crate) async fn exam_subject(person: &Signed, name: &str) -> types::RecordView {
     call!(person.client.api().record_declare(&types::DeclareRequest {
         year: this_year(),
         category: types::RecordCategory::Professional,
@@ -74,7 +74,7 @@ async fn exam_subject(person: &Signed, name: &str) -> types::RecordView {
     .expect("declaring an exam subject")
 }
 
-async fn approve(admin: &Signed, record: Uuid) {
+pub(crate) async fn approve(admin: &Signed, record: Uuid) {
     call!(
         admin
             .client

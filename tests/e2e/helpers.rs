@@ -76,6 +76,8 @@ pub struct Options {
     pub mfa_required: bool,
     /// Public certificate checks per address and minute.
     pub verify_per_minute: u32,
+    /// Webhook worker polling and first retry, in milliseconds.
+    pub webhook_poll_ms: u64,
 }
 
 impl Default for Options {
@@ -83,6 +85,7 @@ impl Default for Options {
         Self {
             mfa_required: true,
             verify_per_minute: 1000,
+            webhook_poll_ms: 1000,
         }
     }
 }
@@ -133,6 +136,8 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     };
     settings.database.max_connections = 4;
     settings.limits.verify_per_minute = opts.verify_per_minute;
+    settings.webhooks.poll_interval_ms = opts.webhook_poll_ms;
+    settings.webhooks.retry_base_ms = opts.webhook_poll_ms;
     let phone = Arc::new(Phone::default());
     let kept = settings.clone();
     let app = Application::build_with(settings, phone.clone())

@@ -22,3 +22,4 @@ mod spec;
 mod teachers;
 mod training;
 mod units;
+mod webhooks;

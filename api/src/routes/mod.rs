@@ -16,6 +16,7 @@ pub mod providers;
 pub mod records;
 pub mod teachers;
 pub mod units;
+pub mod webhooks;
 pub mod whole;
 
 use actix_web::web;
@@ -213,6 +214,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(certificates::certificate_verify)
             .service(certificates::certificate_credential)
             .service(certificates::certificate_pdf)
+            .service(webhooks::webhook_create)
+            .service(webhooks::webhook_list)
+            .service(webhooks::webhook_delete)
+            .service(webhooks::webhook_deliveries)
+            .service(webhooks::webhook_replay)
             .service(records::record_push)
             .service(records::record_push_outcome)
             .service(records::record_list)

@@ -24,6 +24,7 @@ use crate::service::access::{holds, orgs, require_any};
 use crate::service::pagination::Page;
 use crate::service::persons::current_unit;
 use crate::service::reviews::{self, Versioned};
+use crate::service::webhooks::{self, EventType, Subscriber};
 use crate::service::{compliance, policies};
 use crate::state::AppState;
 
@@ -176,6 +177,31 @@ async fn valid_of<C: ConnectionTrait>(
         .await?)
 }
 
+/// Tells the unit the certificate was issued with (webhooks).
+async fn announce<C: ConnectionTrait>(
+    conn: &C,
+    event: EventType,
+    c: &certificate::Model,
+) -> Result<(), ServiceError> {
+    let Some(unit) = c.unit_id else {
+        return Ok(());
+    };
+    webhooks::emit(
+        conn,
+        event,
+        &[Subscriber::Unit(unit)],
+        serde_json::json!({
+            "certificate_id": c.id,
+            "number": c.number,
+            "person_id": c.person_id,
+            "year": c.year,
+            "status": c.status,
+            "unit_id": c.unit_id,
+        }),
+    )
+    .await
+}
+
 /// Inserts a valid certificate inside a savepoint: when a concurrent
 /// transaction issued one first, the unique index refuses this one and
 /// only the savepoint is undone, not the caller's transaction.
@@ -207,6 +233,7 @@ async fn insert_valid(
     match m.insert(&sp).await {
         Ok(m) => {
             sp.commit().await?;
+            announce(txn, EventType::CertificateIssued, &m).await?;
             Ok(Some(m))
         }
         Err(e) if crate::error::is_unique_violation(&e) => {
@@ -419,8 +446,9 @@ pub async fn revoke(
     if c.status != CertificateStatus::Valid.as_str() {
         return Err(not_valid(&c, "revoke"));
     }
+    let txn = crate::db::begin_write(&state.db).await?;
     reviews::write_versioned::<certificate::Entity, _>(
-        &state.db,
+        &txn,
         COLS,
         c.id,
         c.version,
@@ -434,11 +462,13 @@ pub async fn revoke(
         ],
     )
     .await?;
-    certificate::Entity::find_by_id(id)
-        .one(&state.db)
+    let revoked = certificate::Entity::find_by_id(id)
+        .one(&txn)
         .await?
-        .map(view)
-        .ok_or(ServiceError::NotFound("certificate"))
+        .ok_or(ServiceError::NotFound("certificate"))?;
+    announce(&txn, EventType::CertificateRevoked, &revoked).await?;
+    txn.commit().await?;
+    Ok(view(revoked))
 }
 
 /// A name with all but its first character masked.

@@ -29,3 +29,4 @@ pub mod sms;
 pub mod teachers;
 pub mod units;
 pub mod views;
+pub mod webhooks;

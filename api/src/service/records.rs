@@ -32,6 +32,7 @@ use crate::service::plans::{Owner, OwnerType};
 use crate::service::reviews::{
     self, BatchReviewResult, Decided, ReviewView, Reviewed, Reviewer, Versioned,
 };
+use crate::service::webhooks;
 use crate::state::AppState;
 
 /// A record of hours.
@@ -453,6 +454,27 @@ async fn decide(
     if to == RecordStatus::Approved {
         // R-CE-1: the approval that completes the year issues its certificate.
         crate::service::certificates::issue_if_complete(&txn, r.person_id, r.year).await?;
+    }
+    if let Some(event) = webhooks::EventType::of_record_status(to.as_str()) {
+        let mut to_whom = vec![];
+        to_whom.extend(r.unit_id.map(webhooks::Subscriber::Unit));
+        to_whom.extend(r.platform_id.map(webhooks::Subscriber::Platform));
+        webhooks::emit(
+            &txn,
+            event,
+            &to_whom,
+            serde_json::json!({
+                "record_id": r.id,
+                "person_id": r.person_id,
+                "year": r.year,
+                "category": r.category,
+                "status": to.as_str(),
+                "unit_id": r.unit_id,
+                "platform_id": r.platform_id,
+                "external_id": r.external_id,
+            }),
+        )
+        .await?;
     }
     txn.commit().await?;
     record::Entity::find_by_id(id)
