@@ -5,6 +5,21 @@
 //! `platform_create`, …). This hand-written layer adds what a generator
 //! cannot: [`Client::new`], token handling, login and client-credentials
 //! helpers, and [`Error`] carrying the server's problem details.
+//!
+//! Learning platforms push completions with [`PlatformClient`] (batches,
+//! retries, a token kept fresh; see [`platform`]), or from the command line
+//! with `ce-push` (feature `cli`, on by default; see `cli`, and
+//! `examples/push.rs`):
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = ce_sdk::PlatformClient::new("https://ce.example.org", "client-id", "secret");
+//! let items: Vec<ce_sdk::types::PushItem> = Vec::new(); // or serde_json::Value
+//! let report = client.push_all(&items).await?;
+//! println!("{} accepted, {} duplicate", report.accepted, report.duplicate);
+//! # Ok(())
+//! # }
+//! ```
 
 #[allow(clippy::all, unused, dead_code, unreachable_pub, missing_docs)]
 pub mod generated {
@@ -15,6 +30,12 @@ pub use generated::types;
 
 pub mod credential;
 pub use credential::{CredentialError, VerifiedCredential, verify_credential};
+
+pub mod platform;
+pub use platform::{PlatformClient, PushError, PushOptions, PushReport, ReportItem};
+
+#[cfg(feature = "cli")]
+pub mod cli;
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde::Deserialize;

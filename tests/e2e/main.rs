@@ -18,6 +18,7 @@ mod persons;
 mod platforms;
 mod providers;
 mod push;
+mod push_cli;
 mod spec;
 mod teachers;
 mod training;

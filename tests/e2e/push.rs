@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::helpers::*;
 
-fn this_year() -> i32 {
+pub(crate) fn this_year() -> i32 {
     let shanghai = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
     Utc::now().with_timezone(&shanghai).year()
 }
@@ -35,7 +35,7 @@ async fn platform(
 }
 
 /// A public-course completion of an hour, today.
-fn public(ext: &str, p: &Person) -> serde_json::Value {
+pub(crate) fn public(ext: &str, p: &Person) -> serde_json::Value {
     serde_json::json!({
         "external_id": ext,
         "id_card_no": p.id_card_no,
