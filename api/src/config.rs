@@ -113,6 +113,10 @@ pub struct WebhookSettings {
     pub max_attempts: u32,
     /// How long one attempt may take, in seconds.
     pub timeout_seconds: u64,
+    /// Whether endpoints may be on loopback or private networks. Off: a
+    /// registered address cannot make the server call its own network
+    /// (cloud metadata, internal services).
+    pub allow_private_addresses: bool,
 }
 
 impl Default for WebhookSettings {
@@ -122,6 +126,7 @@ impl Default for WebhookSettings {
             retry_base_ms: 10_000,
             max_attempts: 12,
             timeout_seconds: 10,
+            allow_private_addresses: false,
         }
     }
 }

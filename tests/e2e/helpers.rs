@@ -78,6 +78,8 @@ pub struct Options {
     pub verify_per_minute: u32,
     /// Webhook worker polling and first retry, in milliseconds.
     pub webhook_poll_ms: u64,
+    /// Whether webhooks may be delivered to 127.0.0.1 (off in production).
+    pub webhooks_to_loopback: bool,
 }
 
 impl Default for Options {
@@ -86,6 +88,7 @@ impl Default for Options {
             mfa_required: true,
             verify_per_minute: 1000,
             webhook_poll_ms: 1000,
+            webhooks_to_loopback: true,
         }
     }
 }
@@ -138,6 +141,8 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     settings.limits.verify_per_minute = opts.verify_per_minute;
     settings.webhooks.poll_interval_ms = opts.webhook_poll_ms;
     settings.webhooks.retry_base_ms = opts.webhook_poll_ms;
+    // The tests' receivers listen on loopback.
+    settings.webhooks.allow_private_addresses = opts.webhooks_to_loopback;
     let phone = Arc::new(Phone::default());
     let kept = settings.clone();
     let app = Application::build_with(settings, phone.clone())

@@ -258,3 +258,29 @@ async fn webhooks_are_registered_by_platforms_and_unit_admins_only() {
     let err = call!(admin.client.api().webhook_create(&bad)).unwrap_err();
     assert_eq!(err.code(), Some("url_invalid"));
 }
+
+#[tokio::test]
+async fn endpoints_on_the_servers_own_networks_are_refused() {
+    let app = spawn_app_with(Options {
+        webhooks_to_loopback: false,
+        ..Options::default()
+    })
+    .await;
+    let (admin, unit) = app.unit().await;
+    for url in [
+        "http://127.0.0.1:8080/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://localhost/hook",
+        "http://[::1]/hook",
+        "http://10.0.0.7/hook",
+    ] {
+        let err = call!(admin.client.api().webhook_create(&types::WebhookRequest {
+            url: url.parse().unwrap(),
+            events: vec![],
+            unit_id: Some(unit.id),
+        }))
+        .unwrap_err();
+        assert_eq!(err.status(), Some(422), "{url}");
+        assert_eq!(err.code(), Some("url_not_allowed"), "{url}");
+    }
+}

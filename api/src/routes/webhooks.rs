@@ -54,7 +54,7 @@ pub struct WebhookRequest {
             headers(("Location" = String, description = "The endpoint's deliveries"))),
         (status = 403, description = "Not a platform or unit admin (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not an admin of that unit", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad address (`url_invalid`) or a unit admin named no unit (`unit_required`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad address (`url_invalid`), an address on a loopback or private network (`url_not_allowed`, unless `webhooks.allow_private_addresses`), or a unit admin named no unit (`unit_required`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/webhooks")]

@@ -196,6 +196,95 @@ fn view(m: &webhook::Model) -> WebhookView {
     }
 }
 
+/// Whether an address is on the public internet: not loopback, private,
+/// link-local (cloud metadata), shared, unspecified, broadcast or multicast.
+pub fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+/// The host and port an endpoint address names.
+fn host_port(url: &str) -> Option<(String, u16)> {
+    let u = reqwest::Url::parse(url).ok()?;
+    let host = u.host_str()?.trim_matches(['[', ']']).to_string();
+    Some((host, u.port_or_known_default()?))
+}
+
+/// Refuses an endpoint on the server's own networks when registering
+/// (literal addresses and `localhost`), unless
+/// `webhooks.allow_private_addresses`.
+fn check_public_literal(url: &str, allow_private: bool) -> Result<(), ServiceError> {
+    if allow_private {
+        return Ok(());
+    }
+    let Some((host, _)) = host_port(url) else {
+        return Err(ServiceError::invalid_field(
+            "url_invalid",
+            "url",
+            "not a valid address",
+        ));
+    };
+    let lower = host.to_ascii_lowercase();
+    let private = lower == "localhost"
+        || lower.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| !is_public(ip));
+    if private {
+        return Err(ServiceError::invalid_field(
+            "url_not_allowed",
+            "url",
+            "the address is on a loopback or private network",
+        ));
+    }
+    Ok(())
+}
+
+/// Before each delivery: every address the host resolves to must be public
+/// (a name can point anywhere after registration).
+async fn check_resolved(url: &str, allow_private: bool) -> Result<(), String> {
+    if allow_private {
+        return Ok(());
+    }
+    let (host, port) = host_port(url).ok_or("not a valid address")?;
+    let addrs = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|e| format!("the host does not resolve: {e}"))?;
+    for a in addrs {
+        if !is_public(a.ip()) {
+            return Err(format!(
+                "refused: {host} resolves to {}, a loopback or private address",
+                a.ip()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks an endpoint address: absolute `http` or `https` with a host, no
 /// credentials, at most 2,000 characters.
 pub fn check_url(url: &str) -> Result<String, ServiceError> {
@@ -253,6 +342,7 @@ pub async fn create(
 ) -> Result<WebhookCreated, ServiceError> {
     let sub = subscriber_for(auth, unit_id)?;
     let url = check_url(url)?;
+    check_public_literal(&url, state.settings.webhooks.allow_private_addresses)?;
     let mut events: Vec<EventType> = if events.is_empty() {
         EventType::ALL.to_vec()
     } else {
@@ -609,23 +699,24 @@ async fn attempt(
     let signature = sign(&secret, &msg_id, ts, &body)
         .ok_or_else(|| anyhow::anyhow!("webhook {} has an unreadable secret", w.id))?;
     let started = std::time::Instant::now();
-    let sent = http
-        .post(&w.url)
-        .header("content-type", "application/json")
-        .header("user-agent", "ce-api-webhooks/1")
-        .header("webhook-id", &msg_id)
-        .header("webhook-timestamp", ts.to_string())
-        .header("webhook-signature", signature)
-        .body(body)
-        .send()
-        .await;
+    let sent = match check_resolved(&w.url, state.settings.webhooks.allow_private_addresses).await {
+        Err(refused) => Err(refused),
+        Ok(()) => http
+            .post(&w.url)
+            .header("content-type", "application/json")
+            .header("user-agent", "ce-api-webhooks/1")
+            .header("webhook-id", &msg_id)
+            .header("webhook-timestamp", ts.to_string())
+            .header("webhook-signature", signature)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| e.to_string()),
+    };
     let took = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
     let (status_code, error) = match &sent {
         Ok(r) => (Some(i32::from(r.status().as_u16())), None),
-        Err(err) => (
-            None,
-            Some(err.to_string().chars().take(500).collect::<String>()),
-        ),
+        Err(err) => (None, Some(err.chars().take(500).collect::<String>())),
     };
     let ok = sent.as_ref().is_ok_and(|r| r.status().is_success());
     let n = d.attempts + 1;
@@ -700,6 +791,40 @@ mod tests {
             let full = (1000u64 << (attempt - 1).min(20)).min(3_600_000);
             assert!(d <= full && d >= full - full / 4, "{attempt}: {d}");
         }
+    }
+
+    #[test]
+    fn private_networks_are_not_public() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "114.114.114.114", "2400:3200::1"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+        assert!(check_public_literal("http://127.0.0.1:9/x", false).is_err());
+        assert!(check_public_literal("http://localhost/x", false).is_err());
+        assert!(check_public_literal("http://[::1]/x", false).is_err());
+        assert!(check_public_literal("https://hr.example.com/x", false).is_ok());
+        assert!(check_public_literal("http://127.0.0.1:9/x", true).is_ok());
+    }
+
+    #[tokio::test]
+    async fn deliveries_to_names_of_private_addresses_are_refused() {
+        let refused = check_resolved("http://localhost:9/x", false).await;
+        assert!(refused.is_err_and(|e| e.contains("loopback or private")));
+        assert!(check_resolved("http://localhost:9/x", true).await.is_ok());
     }
 
     #[test]
