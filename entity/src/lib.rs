@@ -16,6 +16,7 @@ pub mod city_base;
 pub mod class;
 pub mod class_teacher;
 pub mod course_plan;
+pub mod credit_record;
 pub mod enrollment;
 pub mod grant;
 

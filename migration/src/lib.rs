@@ -15,6 +15,7 @@ mod m20261127_000006_record_conversions;
 mod m20261127_000007_certificates;
 mod m20261127_000008_record_batches;
 mod m20261127_000009_webhooks;
+mod m20261127_000010_credit_records;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_certificates::Migration),
             Box::new(m20261127_000008_record_batches::Migration),
             Box::new(m20261127_000009_webhooks::Migration),
+            Box::new(m20261127_000010_credit_records::Migration),
         ]
     }
 }

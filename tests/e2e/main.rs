@@ -12,6 +12,7 @@ mod browser;
 mod catalogue;
 mod certificates;
 mod compliance;
+mod credit;
 mod errors;
 mod operations;
 mod persons;

@@ -33,15 +33,15 @@ fn qm(v: i32) -> String {
 
 /// A nursing authority with a catalogue course, and a provider it qualified
 /// in nursing, with one enabled teacher.
-struct Training {
-    authority: Client,
-    authority_view: types::AuthorityView,
-    provider: Client,
-    provider_view: types::ProviderView,
-    teacher: Uuid,
+pub(crate) struct Training {
+    pub(crate) authority: Client,
+    pub(crate) authority_view: types::AuthorityView,
+    pub(crate) provider: Client,
+    pub(crate) provider_view: types::ProviderView,
+    pub(crate) teacher: Uuid,
 }
 
-async fn training(app: &TestApp) -> Training {
+pub(crate) async fn training(app: &TestApp) -> Training {
     let (authority, authority_view) = app.province_authority(&["nursing"]).await;
     publish(&authority, "nursing", COURSE).await;
     let (provider, provider_view) = app.provider_admin().await;
@@ -129,7 +129,7 @@ fn to(t: types::ClassTarget) -> types::TransitionRequest {
 
 impl Training {
     /// A draft plan of the provider's.
-    async fn draft(&self) -> types::PlanView {
+    pub(crate) async fn draft(&self) -> types::PlanView {
         call!(
             self.provider
                 .api()

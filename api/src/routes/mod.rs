@@ -7,6 +7,7 @@ pub mod authorities;
 pub mod catalogue;
 pub mod certificates;
 pub mod classes;
+pub mod credit;
 pub mod health;
 pub mod persons;
 pub mod plans;
@@ -214,6 +215,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(certificates::certificate_verify)
             .service(certificates::certificate_credential)
             .service(certificates::certificate_pdf)
+            .service(credit::credit_record_create)
+            .service(credit::credit_record_list)
+            .service(credit::credit_record_public)
+            .service(credit::credit_record_update)
             .service(webhooks::webhook_create)
             .service(webhooks::webhook_list)
             .service(webhooks::webhook_delete)

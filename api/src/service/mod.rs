@@ -13,6 +13,7 @@ pub mod certificates;
 pub mod classes;
 pub mod compliance;
 pub mod conversions;
+pub mod credit;
 pub mod documents;
 pub mod pagination;
 pub mod persons;

@@ -580,6 +580,9 @@ pub async fn submit(
     let to = from
         .transition(PlanEvent::Submit)
         .map_err(|_| reviews::illegal(from.as_str(), "submit"))?;
+    if owner.kind == OwnerType::Provider {
+        crate::service::credit::check_provider_may_submit(&state.db, owner.id).await?;
+    }
     let reviewer = reviewer_for(&state.db, &p, owner).await?;
     reviews::write_versioned::<course_plan::Entity, _>(
         &state.db,
