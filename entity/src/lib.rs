@@ -20,6 +20,7 @@ pub mod credit_record;
 pub mod enrollment;
 pub mod grant;
 
+pub mod notice;
 pub mod person;
 pub mod person_series;
 pub mod platform;

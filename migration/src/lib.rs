@@ -16,6 +16,7 @@ mod m20261127_000007_certificates;
 mod m20261127_000008_record_batches;
 mod m20261127_000009_webhooks;
 mod m20261127_000010_credit_records;
+mod m20261127_000011_notices;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_record_batches::Migration),
             Box::new(m20261127_000009_webhooks::Migration),
             Box::new(m20261127_000010_credit_records::Migration),
+            Box::new(m20261127_000011_notices::Migration),
         ]
     }
 }

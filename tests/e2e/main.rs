@@ -14,6 +14,7 @@ mod certificates;
 mod compliance;
 mod credit;
 mod errors;
+mod notices;
 mod operations;
 mod persons;
 mod platforms;

@@ -9,6 +9,7 @@ pub mod certificates;
 pub mod classes;
 pub mod credit;
 pub mod health;
+pub mod notices;
 pub mod persons;
 pub mod plans;
 pub mod platforms;
@@ -215,6 +216,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(certificates::certificate_verify)
             .service(certificates::certificate_credential)
             .service(certificates::certificate_pdf)
+            .service(notices::notice_publish)
+            .service(notices::notice_list)
+            .service(notices::notice_view)
+            .service(notices::notice_withdraw)
+            .service(notices::notice_attachment)
             .service(credit::credit_record_create)
             .service(credit::credit_record_list)
             .service(credit::credit_record_public)

@@ -141,6 +141,15 @@ pub async fn download(
     if !readable(state, auth, &a).await? {
         return Err(ServiceError::NotFound("attachment"));
     }
+    read(state, a).await
+}
+
+/// An attachment's bytes, for a caller already allowed to read it.
+pub async fn read(
+    state: &AppState,
+    a: attachment::Model,
+) -> Result<(AttachmentView, Vec<u8>), ServiceError> {
+    let id = a.id;
     let path = blob_path(&state.settings.data_dir, &a.sha256);
     let bytes = actix_web::web::block(move || std::fs::read(path))
         .await
