@@ -65,6 +65,33 @@ async fn connect_sqlite(url: &str, settings: &Settings) -> anyhow::Result<Databa
 /// at `BEGIN` (`IMMEDIATE`), so two writers queue on the busy timeout
 /// instead of one failing when it upgrades a read lock; PostgreSQL ignores
 /// the mode.
+/// Inserts inside a savepoint of `txn`: `None` when a unique index refuses
+/// the row (a concurrent writer got there first). Only the savepoint is
+/// undone, so the caller's transaction goes on — PostgreSQL would otherwise
+/// abort it.
+pub async fn insert_unless_taken<A>(
+    txn: &sea_orm::DatabaseTransaction,
+    row: A,
+) -> Result<Option<<A::Entity as sea_orm::EntityTrait>::Model>, sea_orm::DbErr>
+where
+    A: sea_orm::ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+    <A::Entity as sea_orm::EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
+{
+    use sea_orm::TransactionTrait;
+    let sp = txn.begin().await?;
+    match row.insert(&sp).await {
+        Ok(m) => {
+            sp.commit().await?;
+            Ok(Some(m))
+        }
+        Err(e) if crate::error::is_unique_violation(&e) => {
+            sp.rollback().await?;
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn begin_write(
     db: &DatabaseConnection,
 ) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {

@@ -518,6 +518,23 @@ pub mod extractors {
         )
     }
 
+    /// A JSON body serde could not read: 422 `body_invalid` when it is JSON
+    /// of the wrong shape, 400 `malformed_request` when it is not JSON.
+    pub fn json_body(de: &serde_json::Error) -> ApiError {
+        if de.is_data() {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "body_invalid",
+                format!("the JSON does not fit the schema: {de}"),
+            )
+        } else {
+            ApiError::bad_request(
+                "malformed_request",
+                format!("the JSON body could not be read: {de}"),
+            )
+        }
+    }
+
     pub fn json(limit: usize) -> impl Fn(JsonPayloadError, &HttpRequest) -> Error + Clone {
         move |e, _| {
             let api = match &e {
@@ -526,11 +543,7 @@ pub mod extractors {
                 JsonPayloadError::ContentType => {
                     ApiError::unsupported_media_type("application/json")
                 }
-                JsonPayloadError::Deserialize(de) if de.is_data() => ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "body_invalid",
-                    format!("the JSON does not fit the schema: {de}"),
-                ),
+                JsonPayloadError::Deserialize(de) => json_body(de),
                 JsonPayloadError::Payload(PayloadError::Overflow) => too_large(limit),
                 _ => ApiError::bad_request(
                     "malformed_request",

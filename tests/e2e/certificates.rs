@@ -2,15 +2,9 @@
 //! lock and public verification (R-CE-1..3, R-PU-3).
 
 use ce_sdk::{Client, call, types};
-use chrono::Datelike;
 use uuid::Uuid;
 
 use crate::helpers::*;
-
-fn this_year() -> i32 {
-    let shanghai = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
-    chrono::Utc::now().with_timezone(&shanghai).year()
-}
 
 /// A verified accountant bound to a fresh unit, with the unit's admin.
 pub(crate) async fn accountant(app: &TestApp) -> (Signed, Signed, Uuid) {

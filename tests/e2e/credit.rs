@@ -3,16 +3,10 @@
 //! expires.
 
 use ce_sdk::{call, types};
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 
 use crate::helpers::*;
 use crate::training::training;
-
-fn today() -> NaiveDate {
-    Utc::now()
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
-        .date_naive()
-}
 
 fn finding(
     t: types::SubjectType,

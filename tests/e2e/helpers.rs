@@ -93,6 +93,17 @@ impl Default for Options {
     }
 }
 
+/// Today in China time, where the API's dates and years are (R-RC-5).
+pub fn today() -> chrono::NaiveDate {
+    let shanghai = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    chrono::Utc::now().with_timezone(&shanghai).date_naive()
+}
+
+/// This year in China time.
+pub fn this_year() -> i32 {
+    chrono::Datelike::year(&today())
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
 }

@@ -11,7 +11,7 @@ use ce_sdk::{PlatformClient, PushOptions, call, cli, types};
 use serde_json::Value;
 
 use crate::helpers::*;
-use crate::push::{public, this_year};
+use crate::push::public;
 
 /// A platform that pushes public hours: its client id and secret.
 async fn credentials(app: &TestApp) -> (String, String) {

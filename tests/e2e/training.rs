@@ -2,21 +2,15 @@
 //! R-CL-1..4, R-PQ-3, R-AU-3, R-RV-1).
 
 use ce_sdk::{Client, call, types};
-use chrono::{Days, FixedOffset, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use uuid::Uuid;
 
 use crate::helpers::*;
 
 const COURSE: &str = "护理安全管理";
 
-fn today() -> NaiveDate {
-    let shanghai = FixedOffset::east_opt(8 * 3600).unwrap();
-    Utc::now().with_timezone(&shanghai).date_naive()
-}
-
 fn year() -> i32 {
-    use chrono::Datelike;
-    today().year()
+    this_year()
 }
 
 fn in_days(n: i64) -> NaiveDate {

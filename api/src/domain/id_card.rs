@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 
 use super::DomainError;
 
@@ -50,8 +50,7 @@ impl IdCardNo {
     /// Returns `id_card_invalid` if the length, characters, region code,
     /// birth date or check character is wrong.
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        let today = super::year::date_in_shanghai(Utc::now());
-        Self::parse_at(s, today)
+        Self::parse_at(s, super::year::today_in_shanghai())
     }
 
     /// Like [`IdCardNo::parse`] but with an explicit `today`, so the birth

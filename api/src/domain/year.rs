@@ -64,6 +64,11 @@ pub fn date_in_shanghai(at: DateTime<Utc>) -> chrono::NaiveDate {
     at.with_timezone(&SHANGHAI_OFFSET).date_naive()
 }
 
+/// Today in China time (R-RC-5).
+pub fn today_in_shanghai() -> chrono::NaiveDate {
+    date_in_shanghai(Utc::now())
+}
+
 impl fmt::Display for Year {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)

@@ -98,13 +98,18 @@ pub async fn attachment_download(
 ) -> Result<HttpResponse, ApiError> {
     require_human(&auth)?;
     let (a, bytes) = attachments::download(&state, &auth, id.into_inner()).await?;
-    Ok(HttpResponse::Ok()
+    Ok(file_response(a, bytes, "private, no-store"))
+}
+
+/// A stored file as a download: its detected type, its name, no sniffing.
+pub fn file_response(a: AttachmentView, bytes: Vec<u8>, cache_control: &str) -> HttpResponse {
+    HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, a.content_type))
         .insert_header((
             header::CONTENT_DISPOSITION,
             content_disposition(&a.filename),
         ))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(bytes))
+        .insert_header((header::CACHE_CONTROL, cache_control.to_string()))
+        .body(bytes)
 }

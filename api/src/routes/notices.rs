@@ -8,9 +8,8 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::AuthUser;
-use crate::domain::attachment::content_disposition;
 use crate::error::{ApiError, Problem};
-use crate::routes::attachments::FileBytes;
+use crate::routes::attachments::{FileBytes, file_response};
 use crate::routes::non_blank;
 use crate::service::notices::{self, NoticeKind, NoticePage, NoticeView};
 use crate::service::pagination::{Page, PageQuery};
@@ -175,13 +174,5 @@ pub async fn notice_attachment(
 ) -> Result<HttpResponse, ApiError> {
     let (id, attachment_id) = path.into_inner();
     let (a, bytes) = notices::attachment(&state, id, attachment_id).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, a.content_type))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            content_disposition(&a.filename),
-        ))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .body(bytes))
+    Ok(file_response(a, bytes, "public, max-age=300"))
 }

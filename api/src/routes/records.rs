@@ -491,20 +491,8 @@ pub async fn record_push(
         return Err(ApiError::unsupported_media_type("application/json"));
     }
     let body = super::read_body(payload, state.settings.limits.batch_body_bytes).await?;
-    let parsed: PushRequest = serde_json::from_slice(&body).map_err(|e| {
-        if e.is_data() {
-            ApiError::new(
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "body_invalid",
-                format!("the JSON does not fit the schema: {e}"),
-            )
-        } else {
-            ApiError::bad_request(
-                "malformed_request",
-                format!("the JSON body could not be read: {e}"),
-            )
-        }
-    })?;
+    let parsed: PushRequest =
+        serde_json::from_slice(&body).map_err(|e| crate::error::extractors::json_body(&e))?;
     if parsed.items.len() > push::MAX_ITEMS {
         return Err(ApiError::new(
             actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,

@@ -5,10 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -229,19 +226,11 @@ async fn insert_valid(
         updated_at: Set(now),
         version: Set(1),
     };
-    let sp = txn.begin().await?;
-    match m.insert(&sp).await {
-        Ok(m) => {
-            sp.commit().await?;
-            announce(txn, EventType::CertificateIssued, &m).await?;
-            Ok(Some(m))
-        }
-        Err(e) if crate::error::is_unique_violation(&e) => {
-            sp.rollback().await?;
-            Ok(None)
-        }
-        Err(e) => Err(e.into()),
+    let issued = crate::db::insert_unless_taken(txn, m).await?;
+    if let Some(c) = &issued {
+        announce(txn, EventType::CertificateIssued, c).await?;
     }
+    Ok(issued)
 }
 
 /// R-CE-1: inside the transaction of an approval (or push, or

@@ -200,11 +200,6 @@ async fn view_one<C: ConnectionTrait>(
         .ok_or(ServiceError::NotFound("class"))
 }
 
-/// Today in China time (R-RC-5).
-fn today() -> NaiveDate {
-    crate::domain::year::date_in_shanghai(Utc::now())
-}
-
 /// 422 `teacher_invalid` unless every teacher is an enabled teacher of the
 /// owner (R-CP-4). Authorities keep no roster (R-T-1), so an authority's
 /// class may name any enabled teacher.
@@ -263,7 +258,7 @@ pub async fn create(
     check_filing_window(
         new.mode,
         new.start_date,
-        today(),
+        crate::domain::year::today_in_shanghai(),
         state.settings.training.filing_window_days,
     )
     .map_err(|e| ServiceError::invalid_field(e.code, "start_date", e.message))?;

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use ce_entity::{credit_record, person, provider, qualification, unit};
 
 use crate::auth::{AuthUser, Role};
-use crate::domain::year::date_in_shanghai;
+use crate::domain::year::today_in_shanghai;
 use crate::error::ServiceError;
 use crate::service::access::{holds, orgs};
 use crate::service::pagination::Page;
@@ -176,10 +176,6 @@ fn view(m: credit_record::Model) -> CreditRecordView {
         created_at: m.created_at,
         version: m.version,
     }
-}
-
-fn today() -> NaiveDate {
-    date_in_shanghai(Utc::now())
 }
 
 /// The subject's name, or 422 when there is no such subject.
@@ -347,7 +343,7 @@ pub async fn public(state: &AppState, page: Page) -> Result<PublicCreditPage, Se
         .filter(
             sea_orm::Condition::any()
                 .add(credit_record::Column::ExpiresOn.is_null())
-                .add(credit_record::Column::ExpiresOn.gte(today())),
+                .add(credit_record::Column::ExpiresOn.gte(today_in_shanghai())),
         );
     let (rows, next_cursor) = page
         .load(&state.db, q, credit_record::Column::Id, false, |r| r.id)
@@ -435,7 +431,7 @@ pub async fn check_provider_may_submit<C: ConnectionTrait>(
         .filter(
             sea_orm::Condition::any()
                 .add(credit_record::Column::ExpiresOn.is_null())
-                .add(credit_record::Column::ExpiresOn.gte(today())),
+                .add(credit_record::Column::ExpiresOn.gte(today_in_shanghai())),
         )
         .one(conn)
         .await?;

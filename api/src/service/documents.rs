@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use ce_entity::{certificate, person, professional_series, unit};
+use ce_entity::{person, professional_series, unit};
 
 use crate::auth::AuthUser;
 use crate::domain::certificate::CertificateStatus;
@@ -94,13 +94,14 @@ pub fn hours_text(h: f64) -> String {
     }
 }
 
-/// Loads what a valid certificate shows, if the caller may see it (404
-/// otherwise); 409 `certificate_not_valid` for a superseded or revoked one.
+/// Loads what a valid certificate shows, and its holder, if the caller may
+/// see it (404 otherwise); 409 `certificate_not_valid` for a superseded or
+/// revoked one.
 pub async fn document(
     state: &AppState,
     auth: &AuthUser,
     id: Uuid,
-) -> Result<(Document, certificate::Model), ServiceError> {
+) -> Result<(Document, person::Model), ServiceError> {
     let c = load_visible(state, auth, id).await?;
     if c.status != CertificateStatus::Valid.as_str() {
         return Err(ServiceError::conflict(
@@ -151,7 +152,7 @@ pub async fn document(
         issuer_name: settings.issuer_name.clone(),
         issuer_url: settings.effective_public_url(),
     };
-    Ok((doc, c))
+    Ok((doc, p))
 }
 
 /// The salted SHA-256 of the holder's ID number, as Open Badges 3.0
@@ -261,11 +262,7 @@ pub async fn credential(
     auth: &AuthUser,
     id: Uuid,
 ) -> Result<String, ServiceError> {
-    let (doc, _) = document(state, auth, id).await?;
-    let p = person::Entity::find_by_id(doc.person_id)
-        .one(&state.db)
-        .await?
-        .ok_or(ServiceError::NotFound("person"))?;
+    let (doc, p) = document(state, auth, id).await?;
     let id_card_no = state.pii.decrypt(&p.id_card_enc)?;
     let salt: String = state
         .pii

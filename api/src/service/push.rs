@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Datelike, SubsecRound, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -762,33 +762,25 @@ async fn place(
         updated_at: Set(now),
         version: Set(1),
     };
-    let sp = txn.begin().await?;
-    match m.insert(&sp).await {
-        Ok(r) => {
-            sp.commit().await?;
-            let id = r.id;
-            let (p, y) = (r.person_id, r.year);
-            stored.insert(ext.clone(), r);
-            Ok((
-                done(i, ext, ItemStatus::Accepted, id),
-                recognised.then_some((p, y)),
-            ))
-        }
-        Err(e) if crate::error::is_unique_violation(&e) => {
-            // Another request stored the same item first.
-            sp.rollback().await?;
-            let r = record::Entity::find()
-                .filter(record::Column::PlatformId.eq(me.id))
-                .filter(record::Column::ExternalId.eq(ext.clone()))
-                .one(txn)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("a unique violation without the row"))?;
-            let out = judge(&r, &c);
-            stored.insert(ext, r);
-            Ok((out, None))
-        }
-        Err(e) => Err(e.into()),
+    if let Some(r) = crate::db::insert_unless_taken(txn, m).await? {
+        let id = r.id;
+        let (p, y) = (r.person_id, r.year);
+        stored.insert(ext.clone(), r);
+        return Ok((
+            done(i, ext, ItemStatus::Accepted, id),
+            recognised.then_some((p, y)),
+        ));
     }
+    // Another request stored the same item first.
+    let r = record::Entity::find()
+        .filter(record::Column::PlatformId.eq(me.id))
+        .filter(record::Column::ExternalId.eq(ext.clone()))
+        .one(txn)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("a unique violation without the row"))?;
+    let out = judge(&r, &c);
+    stored.insert(ext, r);
+    Ok((out, None))
 }
 
 /// A stored outcome: the platform that pushed it, or hrss; 404 otherwise.

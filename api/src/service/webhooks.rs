@@ -78,6 +78,10 @@ impl EventType {
         }
     }
 
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+
     /// The event of a record's new status, if that status is announced.
     pub fn of_record_status(status: &str) -> Option<Self> {
         match status {
@@ -293,19 +297,18 @@ pub fn check_url(url: &str) -> Result<String, ServiceError> {
     if url.len() > 2000 {
         return Err(bad("at most 2000 characters"));
     }
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| bad("an http:// or https:// address"))?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || host.starts_with(':') {
-        return Err(bad("the address names no host"));
-    }
-    if host.contains('@') {
-        return Err(bad("no user or password in the address"));
-    }
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad("no spaces or control characters"));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| bad(&format!("not an address: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad("an http:// or https:// address"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(bad("the address names no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad("no user or password in the address"));
     }
     Ok(url.to_string())
 }
@@ -476,8 +479,7 @@ pub async fn deliveries(
             Some(DeliveryView {
                 id: d.id,
                 event_id: d.event_id,
-                event_type: serde_json::from_value(serde_json::Value::String(e.event_type.clone()))
-                    .ok()?,
+                event_type: EventType::parse(&e.event_type)?,
                 status: d.status.clone(),
                 attempts: d.attempts,
                 next_attempt_at: (d.status == PENDING).then_some(d.next_attempt_at),
