@@ -3,6 +3,7 @@
 //! [`startup::Application`] together; tests start the same application on
 //! port 0.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod crypto;

@@ -98,7 +98,17 @@ pub async fn observe(
     let method = req.method().to_string();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method);
-    let res = next.call(req).instrument(span.clone()).await;
+    let operation = format!(
+        "{method} {}",
+        req.match_pattern()
+            .unwrap_or_else(|| "unmatched".to_string())
+    );
+    let res = crate::audit::scope(
+        request_id.clone(),
+        operation,
+        next.call(req).instrument(span.clone()),
+    )
+    .await;
     let mut res = match res {
         Ok(res) => res,
         Err(e) => {

@@ -50,6 +50,7 @@ impl AuthUser {
             .grants
             .iter()
             .find(|g| g.role == role)
+            .inspect(|g| crate::audit::used(g))
             .ok_or_else(|| {
                 ApiError::forbidden(
                     "forbidden",
@@ -66,6 +67,7 @@ impl AuthUser {
             .grants
             .iter()
             .find(|g| g.role == role && g.scope_id() == Some(scope))
+            .inspect(|g| crate::audit::used(g))
             .ok_or_else(|| ApiError::not_found("resource"))
     }
 
@@ -130,6 +132,7 @@ async fn authenticate(req: HttpRequest) -> Result<Option<AuthUser>, ApiError> {
             ));
         }
     }
+    crate::audit::authenticated(&claims);
     Ok(Some(AuthUser { claims }))
 }
 

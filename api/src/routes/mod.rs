@@ -2,6 +2,7 @@
 //! Handler name = `operation_id` = SDK method name.
 
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod authorities;
 pub mod catalogue;
@@ -221,6 +222,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(notices::notice_view)
             .service(notices::notice_withdraw)
             .service(notices::notice_attachment)
+            .service(audit::audit_event_list)
             .service(credit::credit_record_create)
             .service(credit::credit_record_list)
             .service(credit::credit_record_public)

@@ -7,10 +7,30 @@ use crate::auth::{AuthUser, Role};
 use crate::error::ServiceError;
 
 /// Whether the caller holds `role` for `org`.
+/// A match is the grant the request uses (kept for its audit events).
 pub fn holds(auth: &AuthUser, role: Role, org: Uuid) -> bool {
     auth.grants()
         .iter()
-        .any(|g| g.role == role && g.scope_id() == Some(org))
+        .find(|g| g.role == role && g.scope_id() == Some(org))
+        .inspect(|g| crate::audit::used(g))
+        .is_some()
+}
+
+/// Whether the caller holds `role` at all; when so, its grant is the one
+/// the request uses.
+pub fn holds_any(auth: &AuthUser, role: Role) -> bool {
+    let held = auth.has_role(role);
+    if held {
+        use_role(auth, role);
+    }
+    held
+}
+
+/// Notes the caller's first grant of `role` as the one the request uses.
+fn use_role(auth: &AuthUser, role: Role) {
+    if let Some(g) = auth.grants().iter().find(|g| g.role == role) {
+        crate::audit::used(g);
+    }
 }
 
 /// The organisations the caller holds `role` for.
@@ -24,16 +44,22 @@ pub fn orgs(auth: &AuthUser, role: Role) -> Vec<Uuid> {
 
 /// The caller's own person id, or 403 saying why only a person may `act`.
 pub fn person_of(auth: &AuthUser, act: &str) -> Result<Uuid, ServiceError> {
-    orgs(auth, Role::Person)
+    let person = orgs(auth, Role::Person)
         .first()
         .copied()
-        .ok_or_else(|| ServiceError::forbidden("forbidden", format!("only a person {act}")))
+        .ok_or_else(|| ServiceError::forbidden("forbidden", format!("only a person {act}")))?;
+    use_role(auth, Role::Person);
+    Ok(person)
 }
 
 /// 403 unless the caller is a person or hrss: machine clients do not
 /// register organisations or upload files.
 pub fn require_human(auth: &AuthUser) -> Result<(), ServiceError> {
-    if auth.has_role(Role::Person) || auth.has_role(Role::Hrss) {
+    if let Some(role) = [Role::Hrss, Role::Person]
+        .into_iter()
+        .find(|r| auth.has_role(*r))
+    {
+        use_role(auth, role);
         Ok(())
     } else {
         Err(ServiceError::forbidden(
@@ -45,7 +71,8 @@ pub fn require_human(auth: &AuthUser) -> Result<(), ServiceError> {
 
 /// 403 unless the caller holds one of `roles` (for any scope).
 pub fn require_any(auth: &AuthUser, roles: &[Role]) -> Result<(), ServiceError> {
-    if roles.iter().any(|r| auth.has_role(*r)) {
+    if let Some(role) = roles.iter().find(|r| auth.has_role(**r)) {
+        use_role(auth, *role);
         Ok(())
     } else {
         Err(ServiceError::forbidden(
@@ -74,6 +101,7 @@ pub fn require_scoped(
     what: &'static str,
 ) -> Result<(), ServiceError> {
     if hrss_too && auth.has_role(Role::Hrss) {
+        use_role(auth, Role::Hrss);
         return Ok(());
     }
     if !auth.has_role(role) {

@@ -1,9 +1,11 @@
 //! Registration, login with the SMS second factor, lock-out, password
 //! reset, and the caller's own view (R-ID-1, R-ID-3).
 
+use crate::audit::{self, Change};
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde_json::json;
 use uuid::Uuid;
 
 use ce_entity::{account, auth_challenge, grant, person, platform};
@@ -93,6 +95,14 @@ pub async fn register(state: &AppState, reg: Registration) -> Result<Me, Service
     .insert(&txn)
     .await?;
     insert_grant(&txn, account_id, Role::Person, None, Some(person_id)).await?;
+    audit::acting_as(account_id);
+    audit::record(
+        &txn,
+        Change::new("account", account_id, "registered")
+            .after(json!({"person_id": person_id, "grants": ["person"]}))
+            .person(person_id),
+    )
+    .await?;
     txn.commit().await?;
 
     Ok(Me {
@@ -237,29 +247,51 @@ async fn record_failure(
     };
     if a.failed_logins >= auth.lockout_threshold as i32 {
         let until = Utc::now() + Duration::minutes(i64::from(auth.lockout_minutes));
+        let txn = crate::db::begin_write(&state.db).await?;
         account::Entity::update_many()
             .col_expr(account::Column::FailedLogins, Expr::value(0))
             .col_expr(account::Column::LockedUntil, Expr::value(Some(until)))
             .col_expr(account::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(account::Column::Id.eq(account_id))
-            .exec(&state.db)
+            .exec(&txn)
             .await?;
+        audit::record(
+            &txn,
+            Change::new("account", account_id, "locked")
+                .before(json!({"locked_until": null}))
+                .after(json!({"locked_until": until, "failed_logins": a.failed_logins}))
+                .person(a.person_id),
+        )
+        .await?;
+        txn.commit().await?;
         tracing::warn!(account_id = %account_id, "account locked after repeated failures");
         return Ok(Some(ServiceError::Locked { until }));
     }
     Ok(None)
 }
 
-async fn clear_failures(state: &AppState, account_id: Uuid) -> Result<(), ServiceError> {
+/// A successful login: the failure count starts again, and the login is
+/// an audit event.
+async fn logged_in(state: &AppState, a: &account::Model, factor: &str) -> Result<(), ServiceError> {
+    audit::acting_as(a.id);
+    let txn = crate::db::begin_write(&state.db).await?;
     account::Entity::update_many()
         .col_expr(account::Column::FailedLogins, Expr::value(0))
         .col_expr(
             account::Column::LockedUntil,
             Expr::value(Option::<chrono::DateTime<Utc>>::None),
         )
-        .filter(account::Column::Id.eq(account_id))
-        .exec(&state.db)
+        .filter(account::Column::Id.eq(a.id))
+        .exec(&txn)
         .await?;
+    audit::record(
+        &txn,
+        Change::new("account", a.id, "logged_in")
+            .after(json!({"factor": factor}))
+            .person(a.person_id),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -345,6 +377,18 @@ async fn send_challenge(
     .insert(&txn)
     .await?;
     let msg = sms::enqueue(&txn, &state.pii, Some(a.id), phone.as_ref(), purpose, body).await?;
+    audit::acting_as(a.id);
+    let action = match purpose {
+        PURPOSE_RESET => "password_reset_requested",
+        _ => "login_challenged",
+    };
+    audit::record(
+        &txn,
+        Change::new("account", a.id, action)
+            .after(json!({"challenge_id": id}))
+            .person(a.person_id),
+    )
+    .await?;
     txn.commit().await?;
     sms::dispatch(&state.db, &state.sms, msg).await;
     Ok(id)
@@ -431,7 +475,7 @@ pub async fn login(
             challenge_id,
         }));
     }
-    clear_failures(state, a.id).await?;
+    logged_in(state, &a, "password").await?;
     Ok(LoginResponse::Token(issue_for_account(state, a.id).await?))
 }
 
@@ -442,7 +486,7 @@ pub async fn login_verify(
     code: &str,
 ) -> Result<TokenResponse, ServiceError> {
     let a = redeem_challenge(state, challenge_id, PURPOSE_LOGIN, code, true).await?;
-    clear_failures(state, a.id).await?;
+    logged_in(state, &a, "sms_code").await?;
     issue_for_account(state, a.id).await
 }
 
@@ -454,7 +498,16 @@ pub async fn password_reset_start(
 ) -> Result<PasswordResetStarted, ServiceError> {
     let challenge_id = match find_account(state, login).await? {
         Some((a, p)) => send_challenge(state, &a, p.as_ref(), PURPOSE_RESET).await?,
-        None => Uuid::now_v7(),
+        None => {
+            // Kept too: someone asked for an account that does not exist.
+            audit::record(
+                &state.db,
+                Change::about("account", "password_reset_requested")
+                    .after(json!({"account": "unknown"})),
+            )
+            .await?;
+            Uuid::now_v7()
+        }
     };
     Ok(PasswordResetStarted { challenge_id })
 }
@@ -468,6 +521,8 @@ pub async fn password_reset_confirm(
 ) -> Result<(), ServiceError> {
     let a = redeem_challenge(state, challenge_id, PURPOSE_RESET, code, false).await?;
     let hash = password::hash_async(new_password.expose().to_string()).await?;
+    audit::acting_as(a.id);
+    let txn = crate::db::begin_write(&state.db).await?;
     account::Entity::update_many()
         .col_expr(account::Column::PasswordHash, Expr::value(hash))
         .col_expr(account::Column::FailedLogins, Expr::value(0))
@@ -477,8 +532,17 @@ pub async fn password_reset_confirm(
         )
         .col_expr(account::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(account::Column::Id.eq(a.id))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
+    audit::record(
+        &txn,
+        Change::new("account", a.id, "password_reset")
+            .before(json!({"locked_until": a.locked_until}))
+            .after(json!({"locked_until": null}))
+            .person(a.person_id),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -2,6 +2,8 @@
 //! row per upload. Readable by the uploader, hrss, and the reviewing
 //! authority and the provider admins of a qualification that lists them.
 
+use crate::audit::{self, Change};
+use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -86,6 +88,7 @@ pub async fn upload(
         .await
         .map_err(anyhow::Error::from)?
         .map_err(anyhow::Error::from)?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let m = attachment::ActiveModel {
         id: Set(Uuid::now_v7()),
         sha256: Set(sha256),
@@ -95,8 +98,19 @@ pub async fn upload(
         uploaded_by: Set(account_id),
         created_at: Set(Utc::now()),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    audit::record(
+        &txn,
+        Change::new("attachment", m.id, "uploaded").after(json!({
+            "filename": m.filename,
+            "content_type": m.content_type,
+            "size_bytes": m.size_bytes,
+            "sha256": m.sha256,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(view(m))
 }
 

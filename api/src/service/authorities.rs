@@ -2,6 +2,8 @@
 //! district, each approved one level up (hrss for a province), one at a
 //! time or in batch. Approval gives the applicant the `authority` grant.
 
+use crate::audit::{self, Change};
+use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::Utc;
@@ -228,6 +230,18 @@ pub async fn apply(
         .insert(&txn)
         .await?;
     }
+    audit::record(
+        &txn,
+        Change::new("authority", m.id, "applied").after(json!({
+            "name": m.name,
+            "level": m.level,
+            "region": m.region,
+            "series": new.series,
+            "parent_id": m.parent_id,
+            "status": m.status,
+        })),
+    )
+    .await?;
     txn.commit().await?;
     Ok(view(m, new.series.into_iter().collect()))
 }
@@ -327,8 +341,10 @@ async fn decide(
         comment,
         reviewer,
     };
+    let change = reviews::change(&REVIEWED, a.id, from.as_str(), to.as_str(), &decided);
     reviews::apply::<authority::Entity>(&txn, &REVIEWED, a.id, a.version, to.as_str(), decided)
         .await?;
+    crate::audit::record(&txn, change).await?;
     if to == ReviewStatus::Approved {
         insert_grant(
             &txn,

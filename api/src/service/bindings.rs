@@ -3,9 +3,11 @@
 //! One current unit per person — held by a partial unique index — and the
 //! history is kept.
 
+use crate::audit::{self, Change};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -180,6 +182,7 @@ pub async fn request(
     {
         return Err(already_bound());
     }
+    let txn = crate::db::begin_write(&state.db).await?;
     let b = binding::ActiveModel {
         id: Set(Uuid::now_v7()),
         person_id: Set(person_id),
@@ -195,12 +198,21 @@ pub async fn request(
         created_at: Set(Utc::now()),
         version: Set(1),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await
     .on_unique(
         "binding_pending",
         "a request to bind to this unit is already pending",
     )?;
+    audit::record(
+        &txn,
+        Change::new("binding", b.id, "requested")
+            .after(json!({"status": b.status, "unit_id": unit_id}))
+            .person(person_id)
+            .unit(unit_id),
+    )
+    .await?;
+    txn.commit().await?;
     view_of(state, b).await
 }
 
@@ -301,6 +313,15 @@ pub async fn review(
     if status == BindingStatus::Approved {
         crate::service::records::adopt_parked(&txn, b.person_id, unit_id).await?;
     }
+    audit::record(
+        &txn,
+        Change::new("binding", b.id, "reviewed")
+            .before(json!({"status": b.status}))
+            .after(json!({"status": status.as_str(), "decision": word, "comment": comment}))
+            .person(b.person_id)
+            .unit(unit_id),
+    )
+    .await?;
     txn.commit().await?;
     let b = binding::Entity::find_by_id(b.id)
         .one(&state.db)
@@ -370,6 +391,14 @@ pub async fn add_person(
     .await
     .on_unique("already_bound", "the person is bound to a unit already")?;
     crate::service::records::adopt_parked(&txn, p.id, unit_id).await?;
+    audit::record(
+        &txn,
+        Change::new("binding", b.id, "added_by_unit")
+            .after(json!({"status": b.status, "unit_id": unit_id}))
+            .person(p.id)
+            .unit(unit_id),
+    )
+    .await?;
     txn.commit().await?;
     view_of(state, b).await
 }
@@ -396,6 +425,15 @@ pub async fn unbind(
     am.ended_at = Set(Some(Utc::now()));
     am.version = Set(b.version + 1);
     am.update(&txn).await?;
+    audit::record(
+        &txn,
+        Change::new("binding", b.id, "ended")
+            .before(json!({"status": b.status}))
+            .after(json!({"status": BindingStatus::Ended.as_str()}))
+            .person(person_id)
+            .unit(unit_id),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

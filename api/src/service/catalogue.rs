@@ -2,9 +2,11 @@
 //! and series, the courses an authority of that series publishes. A course
 //! outside the catalogue or an approved plan counts at most as elective.
 
+use crate::audit::{self, Change};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -138,6 +140,7 @@ pub async fn publish(
             ),
         ));
     };
+    let txn = crate::db::begin_write(&state.db).await?;
     let m = catalogue_course::ActiveModel {
         id: Set(Uuid::now_v7()),
         year: Set(year.value()),
@@ -149,11 +152,23 @@ pub async fn publish(
         created_by: Set(auth.account_id()),
         created_at: Set(Utc::now()),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await
     .on_unique(
         "course_exists",
         "the catalogue of this year and series already lists a course of this name",
     )?;
+    audit::record(
+        &txn,
+        Change::new("catalogue_course", m.id, "published").after(json!({
+            "year": m.year,
+            "series": m.series_code,
+            "name": m.name,
+            "hours_tenths": m.hours_tenths,
+            "authority_id": m.authority_id,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(view(m))
 }

@@ -3,10 +3,12 @@
 //! once; reissued with a new number (the old one then verifies as
 //! superseded); revoked by hrss; verified by anyone holding the number.
 
+use crate::audit::{self, Change};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -295,6 +297,15 @@ pub async fn issue(
     let m = insert_valid(&txn, person_id, year.value(), &CertificateHours::of(&a))
         .await?
         .ok_or_else(|| ServiceError::conflict("certificate_exists", "issued meanwhile"))?;
+    audit::record(
+        &txn,
+        Change::new("certificate", m.id, "issued")
+            .after(
+                json!({"number": m.number, "year": m.year, "status": m.status, "hours": m.hours}),
+            )
+            .person(person_id),
+    )
+    .await?;
     txn.commit().await?;
     Ok(view(m))
 }
@@ -413,6 +424,17 @@ pub async fn reissue(
         .filter(certificate::Column::Id.eq(old.id))
         .exec(&txn)
         .await?;
+    audit::record(
+        &txn,
+        Change::new("certificate", old.id, "reissued")
+            .before(json!({"number": old.number, "status": old.status}))
+            .after(json!({
+                "status": CertificateStatus::Superseded.as_str(),
+                "superseded_by": {"id": new.id, "number": new.number},
+            }))
+            .person(old.person_id),
+    )
+    .await?;
     txn.commit().await?;
     Ok(view(new))
 }
@@ -456,6 +478,14 @@ pub async fn revoke(
         .await?
         .ok_or(ServiceError::NotFound("certificate"))?;
     announce(&txn, EventType::CertificateRevoked, &revoked).await?;
+    audit::record(
+        &txn,
+        Change::new("certificate", c.id, "revoked")
+            .before(json!({"number": c.number, "status": c.status}))
+            .after(json!({"status": revoked.status, "reason": revoked.revoked_reason}))
+            .person(c.person_id),
+    )
+    .await?;
     txn.commit().await?;
     Ok(view(revoked))
 }

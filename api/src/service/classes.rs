@@ -2,6 +2,8 @@
 //! (R-CL-1), enrolment and results (R-CL-2), and closing into records
 //! (R-CL-3, R-CL-4).
 
+use crate::audit::{self, Change};
+use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -299,8 +301,29 @@ pub async fn create(
         .insert(&txn)
         .await?;
     }
+    audit::record(
+        &txn,
+        class_change(&c, &p, "created").after(json!({
+            "plan_id": c.plan_id,
+            "name": c.name,
+            "mode": c.mode,
+            "start_date": c.start_date,
+            "end_date": c.end_date,
+            "hours_tenths": c.hours_tenths,
+            "capacity": c.capacity,
+            "teacher_ids": teacher_ids,
+            "status": c.status,
+        })),
+    )
+    .await?;
     txn.commit().await?;
     Ok(view(c, &plans::view(p), teacher_ids))
+}
+
+/// A change of the class `c` of plan `p`; a unit's class is the unit's to
+/// read.
+fn class_change(c: &class::Model, p: &course_plan::Model, action: &'static str) -> Change {
+    Change::new("class", c.id, action).unit((p.owner_type == "unit").then_some(p.owner_id))
 }
 
 /// Any signed-in caller sees the classes of approved plans (to enrol);
@@ -441,9 +464,14 @@ pub async fn transition(
         changes.push((class::Column::ClosedAt, Expr::value(now)));
     }
     reviews::write_versioned::<class::Entity, _>(&txn, COLS, c.id, c.version, changes).await?;
+    let mut change = class_change(&c, &p, "transitioned")
+        .before(json!({"status": from.as_str()}))
+        .after(json!({"status": to.as_str()}));
     if to == ClassStatus::Closed {
-        records::from_closed_class(&txn, &c, &p).await?;
+        let n = records::from_closed_class(&txn, &c, &p).await?;
+        change = change.also("records_credited", json!(n));
     }
+    audit::record(&txn, change).await?;
     txn.commit().await?;
     view_one(&state.db, load(&state.db, id).await?).await
 }
@@ -592,6 +620,13 @@ pub async fn enrol(
     .insert(&txn)
     .await
     .on_unique("already_enrolled", "you are enrolled in this class already")?;
+    audit::record(
+        &txn,
+        Change::new("enrollment", e.id, "created")
+            .after(json!({"class_id": class_id, "status": e.status}))
+            .person(person_id),
+    )
+    .await?;
     txn.commit().await?;
     enrollment_view(&state.db, e.id).await
 }
@@ -694,6 +729,14 @@ pub async fn review_enrollment(
             .exec(&txn)
             .await?;
     }
+    audit::record(
+        &txn,
+        Change::new("enrollment", e.id, "reviewed")
+            .before(json!({"status": from.as_str()}))
+            .after(json!({"status": to.as_str(), "decision": decision.as_str()}))
+            .person(e.person_id),
+    )
+    .await?;
     txn.commit().await?;
     enrollment_view(&state.db, id).await
 }
@@ -728,7 +771,7 @@ pub async fn set_result(
             ),
         ));
     }
-    reviews::write_versioned::<enrollment::Entity, _>(
+    reviews::write_audited::<enrollment::Entity>(
         &state.db,
         ENROLLMENT_COLS,
         e.id,
@@ -737,6 +780,10 @@ pub async fn set_result(
             (enrollment::Column::Score, Expr::value(score)),
             (enrollment::Column::Passed, Expr::value(passed)),
         ],
+        Change::new("enrollment", e.id, "result_set")
+            .before(json!({"score": e.score, "passed": e.passed}))
+            .after(json!({"score": score, "passed": passed}))
+            .person(e.person_id),
     )
     .await?;
     enrollment_view(&state.db, id).await

@@ -5,10 +5,12 @@
 //! on persons) are public until they expire, and one against a provider
 //! blocks its plan submissions meanwhile.
 
+use crate::audit::{self, Change};
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -260,6 +262,7 @@ pub async fn create(
     let ids = crate::service::qualifications::dedup(f.attachment_ids);
     crate::service::attachments::require_uploaded_by(state, auth.account_id(), &ids).await?;
     let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
     let m = credit_record::ActiveModel {
         id: Set(Uuid::now_v7()),
         subject_type: Set(f.subject_type.as_str().into()),
@@ -278,9 +281,33 @@ pub async fn create(
         updated_at: Set(now),
         version: Set(1),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    audit::record(
+        &txn,
+        finding_change(&m, "recorded").after(json!({
+            "subject_type": m.subject_type,
+            "subject_id": m.subject_id,
+            "rule": m.rule,
+            "severity": m.severity,
+            "found_on": m.found_on,
+            "expires_on": m.expires_on,
+            "published": m.published,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(view(m))
+}
+
+/// A change of the finding `m`: a person or unit it is about reads it.
+fn finding_change(m: &credit_record::Model, action: &'static str) -> Change {
+    let change = Change::new("credit_record", m.id, action);
+    match SubjectType::parse(&m.subject_type) {
+        Some(SubjectType::Person) => change.person(m.subject_id),
+        Some(SubjectType::Unit) => change.unit(m.subject_id),
+        _ => change,
+    }
 }
 
 /// Whether the caller may read a finding: hrss, the recording authority,
@@ -392,7 +419,9 @@ pub async fn update(
     }
     reviews::check_version(expected, m.version)?;
     let mut sets = vec![];
+    let mut after = serde_json::Map::new();
     if let Some(e) = change.expires_on {
+        after.insert("expires_on".into(), json!(e));
         if e.is_some_and(|e| e < m.found_on) {
             return Err(ServiceError::invalid_field(
                 "expires_before_found",
@@ -403,14 +432,22 @@ pub async fn update(
         sets.push((credit_record::Column::ExpiresOn, Expr::value(e)));
     }
     if let Some(p) = change.published {
+        after.insert("published".into(), json!(p));
         sets.push((credit_record::Column::Published, Expr::value(p)));
     }
+    let txn = crate::db::begin_write(&state.db).await?;
     if !sets.is_empty() {
-        reviews::write_versioned::<credit_record::Entity, _>(
-            &state.db, COLS, m.id, m.version, sets,
-        )
-        .await?;
+        reviews::write_versioned::<credit_record::Entity, _>(&txn, COLS, m.id, m.version, sets)
+            .await?;
     }
+    audit::record(
+        &txn,
+        finding_change(&m, "updated")
+            .before(json!({"expires_on": m.expires_on, "published": m.published}))
+            .after(after.into()),
+    )
+    .await?;
+    txn.commit().await?;
     credit_record::Entity::find_by_id(id)
         .one(&state.db)
         .await?

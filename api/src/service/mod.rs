@@ -5,6 +5,7 @@
 pub mod access;
 pub mod accounts;
 pub mod attachments;
+pub mod audit_events;
 pub mod authorities;
 pub mod bindings;
 pub mod bootstrap;

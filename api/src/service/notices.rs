@@ -1,9 +1,11 @@
 //! Notices and policy documents (通知公告 / 政策法规): hrss publishes them
 //! with attachments; everyone, signed in or not, lists and reads them.
 
+use crate::audit::{self, Change};
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -93,6 +95,7 @@ pub async fn publish(
     require_hrss(auth)?;
     let ids = crate::service::qualifications::dedup(attachment_ids);
     crate::service::attachments::require_uploaded_by(state, auth.account_id(), &ids).await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let m = notice::ActiveModel {
         id: Set(Uuid::now_v7()),
         kind: Set(kind.as_str().into()),
@@ -102,8 +105,18 @@ pub async fn publish(
         published_at: Set(Utc::now()),
         created_by: Set(auth.account_id()),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    audit::record(
+        &txn,
+        Change::new("notice", m.id, "published").after(json!({
+            "kind": m.kind,
+            "title": m.title,
+            "attachment_ids": m.attachment_ids,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(view(m))
 }
 
@@ -142,7 +155,14 @@ pub async fn get(state: &AppState, id: Uuid) -> Result<NoticeView, ServiceError>
 pub async fn withdraw(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<(), ServiceError> {
     require_hrss(auth)?;
     let n = load(state, id).await?;
-    notice::Entity::delete_by_id(n.id).exec(&state.db).await?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    notice::Entity::delete_by_id(n.id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        Change::new("notice", n.id, "withdrawn").before(json!({"kind": n.kind, "title": n.title})),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(())
 }
 

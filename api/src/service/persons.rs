@@ -4,6 +4,8 @@
 //! ID and phone numbers are shown unmasked only to the holder, the holder's
 //! current unit and hrss; authorities see them masked (PIPL).
 
+use crate::audit::{self, Change};
+use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::Utc;
@@ -451,13 +453,44 @@ pub async fn update(
             .await?;
         }
     }
+    let before = profile_summary(&p, None);
     let p = person::Entity::find_by_id(id)
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound("person"))?;
+    let series = change
+        .series
+        .as_ref()
+        .map(|s| (change.series_year.value(), s));
+    audit::record(
+        &txn,
+        Change::new("person", id, "updated")
+            .before(before)
+            .after(profile_summary(&p, series))
+            .person(id),
+    )
+    .await?;
     let v = view(state, &txn, &p, true).await?;
     txn.commit().await?;
     Ok(v)
+}
+
+/// A profile for the audit trail: masked phone, never the ID number.
+fn profile_summary(
+    p: &person::Model,
+    series: Option<(i32, &std::collections::BTreeSet<String>)>,
+) -> serde_json::Value {
+    let mut v = json!({
+        "name": p.name,
+        "phone": p.phone_masked,
+        "education": p.education,
+        "title": p.title,
+        "verified": p.verified,
+    });
+    if let (Some((year, codes)), Some(m)) = (series, v.as_object_mut()) {
+        m.insert("series".into(), json!({"year": year, "codes": codes}));
+    }
+    v
 }
 
 /// 404 unless the caller is this person (hrss may act too).
@@ -488,6 +521,7 @@ pub async fn verify(
             "the name and ID number do not match the registered person",
         ));
     }
+    let txn = crate::db::begin_write(&state.db).await?;
     person::Entity::update_many()
         .col_expr(person::Column::Verified, Expr::value(true))
         .col_expr(
@@ -496,7 +530,16 @@ pub async fn verify(
         )
         .col_expr(person::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(person::Column::Id.eq(id))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
+    audit::record(
+        &txn,
+        Change::new("person", id, "verified")
+            .before(json!({"verified": p.verified}))
+            .after(json!({"verified": true}))
+            .person(id),
+    )
+    .await?;
+    txn.commit().await?;
     get(state, auth, id).await
 }

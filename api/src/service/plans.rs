@@ -2,6 +2,8 @@
 //! (R-PQ-3), a unit or an authority (R-AU-3); drafted, submitted to the
 //! authority of their series and region, and decided by it (R-RV-1).
 
+use crate::audit::{self, Change};
+use serde_json::json;
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
@@ -313,6 +315,7 @@ pub async fn create(
         None => default_region(&state.db, new.owner, &new.series).await?,
     };
     let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
     let m = course_plan::ActiveModel {
         id: Set(Uuid::now_v7()),
         owner_type: Set(new.owner.kind.as_str().into()),
@@ -330,9 +333,29 @@ pub async fn create(
         updated_at: Set(now),
         version: Set(1),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    audit::record(&txn, plan_change(&m, "created").after(plan_summary(&m))).await?;
+    txn.commit().await?;
     Ok(view(m))
+}
+
+/// A change of the plan `p`; a unit's plan is the unit's to read.
+fn plan_change(p: &course_plan::Model, action: &'static str) -> Change {
+    Change::new("course_plan", p.id, action)
+        .unit((p.owner_type == OwnerType::Unit.as_str()).then_some(p.owner_id))
+}
+
+fn plan_summary(p: &course_plan::Model) -> serde_json::Value {
+    json!({
+        "owner_type": p.owner_type,
+        "owner_id": p.owner_id,
+        "series": p.series_code,
+        "year": p.year,
+        "course_name": p.course_name,
+        "region": p.region,
+        "status": p.status,
+    })
 }
 
 pub async fn load<C: ConnectionTrait>(
@@ -513,9 +536,19 @@ pub async fn update(
     if let Some(d) = change.description {
         changes.push((course_plan::Column::Description, Expr::value(d)));
     }
-    reviews::write_versioned::<course_plan::Entity, _>(&state.db, COLS, p.id, p.version, changes)
+    let txn = crate::db::begin_write(&state.db).await?;
+    reviews::write_versioned::<course_plan::Entity, _>(&txn, COLS, p.id, p.version, changes)
         .await?;
-    Ok(view(load(&state.db, id).await?))
+    let after = load(&txn, id).await?;
+    audit::record(
+        &txn,
+        plan_change(&p, "updated")
+            .before(plan_summary(&p))
+            .after(plan_summary(&after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view(after))
 }
 
 /// R-CP-1: the authority a plan goes to. An authority's own plan is
@@ -584,7 +617,7 @@ pub async fn submit(
         crate::service::credit::check_provider_may_submit(&state.db, owner.id).await?;
     }
     let reviewer = reviewer_for(&state.db, &p, owner).await?;
-    reviews::write_versioned::<course_plan::Entity, _>(
+    reviews::write_audited::<course_plan::Entity>(
         &state.db,
         COLS,
         p.id,
@@ -597,6 +630,9 @@ pub async fn submit(
             ),
             (course_plan::Column::SubmittedAt, Expr::value(Utc::now())),
         ],
+        plan_change(&p, "submitted")
+            .before(json!({"status": from.as_str()}))
+            .after(json!({"status": to.as_str(), "reviewer_authority_id": reviewer})),
     )
     .await?;
     Ok(view(load(&state.db, id).await?))
@@ -633,8 +669,11 @@ async fn decide(
             role: Role::Authority,
         },
     };
+    let change = reviews::change(&REVIEWED, p.id, from.as_str(), to.as_str(), &decided)
+        .unit((p.owner_type == "unit").then_some(p.owner_id));
     reviews::apply::<course_plan::Entity>(&txn, &REVIEWED, p.id, p.version, to.as_str(), decided)
         .await?;
+    crate::audit::record(&txn, change).await?;
     txn.commit().await?;
     load(&state.db, id).await
 }

@@ -5,6 +5,8 @@
 //! as well as a slow password hash would — and keeps token issue cheap under
 //! load (ralph#320 lost 180 ms a request to password hashing).
 
+use crate::audit::{self, Change};
+use serde_json::json;
 use std::collections::BTreeSet;
 
 use base64::Engine;
@@ -79,6 +81,7 @@ pub async fn create(
     let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let client_id = format!("pf_{}", hex::encode(random_bytes::<12>()));
     let client_secret = e.encode(random_bytes::<32>());
+    let txn = crate::db::begin_write(&state.db).await?;
     let m = platform::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(new.name),
@@ -92,9 +95,20 @@ pub async fn create(
         created_at: Set(Utc::now()),
         revoked_at: Set(None),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await
     .on_unique("platform_exists", "a platform with this client id exists")?;
+    audit::record(
+        &txn,
+        Change::new("platform", m.id, "created").after(json!({
+            "name": m.name,
+            "client_id": m.client_id,
+            "categories": m.categories,
+            "series_families": m.series_families,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(PlatformCreated {
         platform: view(m),
         client_secret,
@@ -131,12 +145,24 @@ pub async fn revoke(state: &AppState, id: Uuid) -> Result<(), ServiceError> {
     if !exists {
         return Err(ServiceError::NotFound("platform"));
     }
-    platform::Entity::update_many()
-        .col_expr(platform::Column::RevokedAt, Expr::value(Some(Utc::now())))
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let res = platform::Entity::update_many()
+        .col_expr(platform::Column::RevokedAt, Expr::value(Some(now)))
         .filter(platform::Column::Id.eq(id))
         .filter(platform::Column::RevokedAt.is_null())
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
+    let change = Change::new("platform", id, "revoked");
+    let change = if res.rows_affected == 1 {
+        change
+            .before(json!({"revoked_at": null}))
+            .after(json!({"revoked_at": now}))
+    } else {
+        change.after(json!({"already_revoked": true}))
+    };
+    audit::record(&txn, change).await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -176,6 +202,13 @@ pub async fn token(
     let access_token = state
         .jwt
         .issue(p.id, grants, vec![SCOPE_RECORDS_PUSH.into()], ttl)?;
+    audit::acting_as_platform(p.id);
+    audit::record(
+        &state.db,
+        Change::new("platform", p.id, "token_issued")
+            .after(json!({"scopes": [SCOPE_RECORDS_PUSH], "expires_in": ttl})),
+    )
+    .await?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".into(),

@@ -2,9 +2,11 @@
 //! the policy in force for a year, read from `annual_requirements` and
 //! `public_subjects` (seeded from `../shared/data`), set by hrss.
 
+use crate::audit::{self, Change};
 use chrono::NaiveDate;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 
 use ce_entity::{annual_requirement, public_subject};
@@ -164,6 +166,7 @@ pub async fn put(
         chrono::Utc::now().date_naive()
     );
     let txn = crate::db::begin_write(&state.db).await?;
+    let before = get(&txn, year).await.ok();
     for (group, m) in change.groups {
         annual_requirement::Entity::delete_many()
             .filter(annual_requirement::Column::EffectiveYear.eq(year.value()))
@@ -201,6 +204,14 @@ pub async fn put(
             .await?;
         }
     }
+    let after = get(&txn, year).await?;
+    audit::record(
+        &txn,
+        Change::about("policy", "set")
+            .before(json!(before))
+            .after(json!(after)),
+    )
+    .await?;
     txn.commit().await?;
-    get(&state.db, year).await
+    Ok(after)
 }

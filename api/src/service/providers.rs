@@ -1,8 +1,10 @@
 //! Training providers (R-PQ-1, R-PQ-4): registration by credit code, the
 //! preloaded city bases, and the directory.
 
+use crate::audit::{self, Change};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use serde_json::json;
 use uuid::Uuid;
 
 use ce_entity::provider;
@@ -100,6 +102,17 @@ pub async fn create(
         "a provider with this credit code or base number is registered",
     )?;
     insert_grant(&txn, account_id, Role::ProviderAdmin, Some(m.id), None).await?;
+    audit::record(
+        &txn,
+        Change::new("provider", m.id, "created").after(json!({
+            "name": m.name,
+            "credit_code": m.credit_code,
+            "level": m.level,
+            "base_no": m.base_no,
+            "admin": account_id,
+        })),
+    )
+    .await?;
     txn.commit().await?;
     Ok(view(m))
 }

@@ -11,6 +11,8 @@
 //! is one transaction: after a crash an item is there once or not at all.
 //! With an `Idempotency-Key`, a retried request replays the stored outcome.
 
+use crate::audit::{self, Change};
+use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, SubsecRound, Utc};
@@ -598,8 +600,14 @@ pub async fn push(
         results[i] = Some(r.0);
     }
     // R-CE-1: the push that completes a year issues its certificate.
+    let mut certificates = 0;
     for (person_id, year) in &completed {
-        crate::service::certificates::issue_if_complete(&txn, *person_id, *year).await?;
+        if crate::service::certificates::issue_if_complete(&txn, *person_id, *year)
+            .await?
+            .is_some()
+        {
+            certificates += 1;
+        }
     }
     let items: Vec<ItemResult> = results.into_iter().flatten().collect();
     let count = |s: ItemStatus| items.iter().filter(|r| r.status == s).count() as i32;
@@ -617,6 +625,20 @@ pub async fn push(
     };
     match batch.insert(&txn).await {
         Ok(m) => {
+            // One event for the batch (R-CR-2): its items are in the batch
+            // row, which keeps every item's outcome.
+            audit::record(
+                &txn,
+                Change::new("record_batch", m.id, "pushed").after(json!({
+                    "items": m.item_count,
+                    "accepted": m.accepted,
+                    "duplicate": m.duplicate,
+                    "rejected": m.rejected,
+                    "idempotency_key": m.idempotency_key,
+                    "certificates_issued": certificates,
+                })),
+            )
+            .await?;
             txn.commit().await?;
             Ok((outcome_of(m)?, false))
         }

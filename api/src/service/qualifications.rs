@@ -2,10 +2,12 @@
 //! series, naming the supervising authority and attaching documents; that
 //! authority reviews (R-RV-1). `is_qualified` answers R-PQ-3.
 
+use crate::audit::{self, Change};
+use serde_json::json;
 use std::collections::BTreeSet;
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QuerySelect, Set,
@@ -143,6 +145,7 @@ pub async fn apply(
         ));
     }
     let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
     let m = qualification::ActiveModel {
         id: Set(Uuid::now_v7()),
         provider_id: Set(provider_id),
@@ -155,8 +158,20 @@ pub async fn apply(
         updated_at: Set(now),
         version: Set(1),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    audit::record(
+        &txn,
+        Change::new("qualification", m.id, "applied").after(json!({
+            "provider_id": m.provider_id,
+            "series": m.series_code,
+            "authority_id": m.authority_id,
+            "status": m.status,
+            "attachment_ids": m.attachment_ids,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(view(m))
 }
 
@@ -238,15 +253,6 @@ const REVIEWED: Reviewed<qualification::Column> = Reviewed {
     status: qualification::Column::Status,
 };
 
-/// Writes `changes` if the qualification is still at the version read.
-async fn write_versioned<C: ConnectionTrait>(
-    conn: &C,
-    q: &qualification::Model,
-    changes: Vec<(qualification::Column, SimpleExpr)>,
-) -> Result<(), ServiceError> {
-    reviews::write_versioned::<qualification::Entity, _>(conn, COLS, q.id, q.version, changes).await
-}
-
 /// R-PQ-2, R-RV-1: the authority named in the qualification decides it.
 pub async fn review(
     state: &AppState,
@@ -276,8 +282,10 @@ pub async fn review(
             role: Role::Authority,
         },
     };
+    let change = reviews::change(&REVIEWED, q.id, from.as_str(), to.as_str(), &decided);
     reviews::apply::<qualification::Entity>(&txn, &REVIEWED, q.id, q.version, to.as_str(), decided)
         .await?;
+    crate::audit::record(&txn, change).await?;
     txn.commit().await?;
     Ok(view(load(state, id).await?))
 }
@@ -318,7 +326,9 @@ pub async fn update(
         ));
     }
     let mut changes = Vec::new();
+    let mut after = serde_json::Map::new();
     if let Some(authority_id) = change.authority_id {
+        after.insert("authority_id".into(), json!(authority_id));
         check_authority(state, authority_id, &q.series_code).await?;
         changes.push((
             qualification::Column::AuthorityId,
@@ -327,13 +337,24 @@ pub async fn update(
     }
     if let Some(ids) = change.attachment_ids {
         let ids = dedup(ids);
+        after.insert("attachment_ids".into(), json!(ids));
         check_attachments(state, auth.account_id(), &ids, &ids_of(&q.attachment_ids)).await?;
         changes.push((
             qualification::Column::AttachmentIds,
             Expr::value(serde_json::to_value(&ids).map_err(anyhow::Error::from)?),
         ));
     }
-    write_versioned(&state.db, &q, changes).await?;
+    reviews::write_audited::<qualification::Entity>(
+        &state.db,
+        COLS,
+        q.id,
+        q.version,
+        changes,
+        Change::new("qualification", q.id, "updated")
+            .before(json!({"authority_id": q.authority_id, "attachment_ids": q.attachment_ids}))
+            .after(after.into()),
+    )
+    .await?;
     Ok(view(load(state, id).await?))
 }
 
@@ -351,10 +372,15 @@ pub async fn resubmit(
     let to = from
         .transition(ReviewEvent::Resubmit)
         .map_err(|_| reviews::illegal(from.as_str(), "resubmit"))?;
-    write_versioned(
+    reviews::write_audited::<qualification::Entity>(
         &state.db,
-        &q,
+        COLS,
+        q.id,
+        q.version,
         vec![(qualification::Column::Status, Expr::value(to.as_str()))],
+        Change::new("qualification", q.id, "resubmitted")
+            .before(json!({"status": from.as_str()}))
+            .after(json!({"status": to.as_str()})),
     )
     .await?;
     Ok(view(load(state, id).await?))

@@ -3,6 +3,8 @@
 //! person with no unit until they bind, and the scoped reads; declarations,
 //! unit review and platform push extend it.
 
+use crate::audit::{self, Change};
+use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -449,12 +451,23 @@ async fn decide(
             role: Role::UnitAdmin,
         },
     };
+    let mut change = reviews::change(&REVIEWED, r.id, from.as_str(), to.as_str(), &decided)
+        .person(r.person_id)
+        .unit(r.unit_id);
     reviews::apply::<record::Entity>(&txn, &REVIEWED, r.id, r.version, to.as_str(), decided)
         .await?;
     if to == RecordStatus::Approved {
         // R-CE-1: the approval that completes the year issues its certificate.
-        crate::service::certificates::issue_if_complete(&txn, r.person_id, r.year).await?;
+        if let Some(c) =
+            crate::service::certificates::issue_if_complete(&txn, r.person_id, r.year).await?
+        {
+            change = change.also(
+                "certificate_issued",
+                serde_json::json!({"id": c.id, "number": c.number}),
+            );
+        }
     }
+    crate::audit::record(&txn, change).await?;
     if let Some(event) = webhooks::EventType::of_record_status(to.as_str()) {
         let mut to_whom = vec![];
         to_whom.extend(r.unit_id.map(webhooks::Subscriber::Unit));
@@ -754,6 +767,7 @@ pub async fn declare(
     crate::service::attachments::require_uploaded_by(state, auth.account_id(), &attachment_ids)
         .await?;
     let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
     let m = record::ActiveModel {
         id: Set(Uuid::now_v7()),
         person_id: Set(person_id),
@@ -783,9 +797,60 @@ pub async fn declare(
         updated_at: Set(now),
         version: Set(1),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    audit::record(&txn, record_change(&m, "declared").after(summary(&m))).await?;
+    txn.commit().await?;
     Ok(view(m))
+}
+
+/// A change of the record `r`: the person's, and their unit's.
+fn record_change(r: &record::Model, action: &'static str) -> Change {
+    Change::new(ENTITY, r.id, action)
+        .person(r.person_id)
+        .unit(r.unit_id)
+}
+
+/// A record as the audit trail keeps it.
+fn summary(r: &record::Model) -> serde_json::Value {
+    json!({
+        "status": r.status,
+        "year": r.year,
+        "category": r.category,
+        "series": r.series_code,
+        "course_name": r.course_name,
+        "hours_tenths": r.hours_tenths,
+        "result": r.result,
+        "provider_name": r.provider_name,
+        "attachment_ids": r.attachment_ids,
+        "unit_id": r.unit_id,
+        "source": r.source,
+    })
+}
+
+/// `changes` to the record `r` and their audit event, in one transaction;
+/// answers the record as it is now.
+async fn change_audited(
+    state: &AppState,
+    r: &record::Model,
+    changes: Vec<(record::Column, sea_orm::sea_query::SimpleExpr)>,
+    action: &'static str,
+) -> Result<record::Model, ServiceError> {
+    let txn = crate::db::begin_write(&state.db).await?;
+    reviews::write_versioned::<record::Entity, _>(&txn, COLS, r.id, r.version, changes).await?;
+    let after = record::Entity::find_by_id(r.id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("record"))?;
+    audit::record(
+        &txn,
+        record_change(&after, action)
+            .before(summary(r))
+            .after(summary(&after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
 }
 
 /// The caller's own record, or 403/404.
@@ -868,13 +933,9 @@ pub async fn update(
             Expr::value(serde_json::to_value(&ids).map_err(anyhow::Error::from)?),
         ));
     }
-    reviews::write_versioned::<record::Entity, _>(&state.db, COLS, r.id, r.version, changes)
-        .await?;
-    record::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
+    change_audited(state, &r, changes, "updated")
+        .await
         .map(view)
-        .ok_or(ServiceError::NotFound("record"))
 }
 
 /// R-RC-4: the person sends a returned record to their current unit again.
@@ -895,11 +956,7 @@ pub async fn resubmit(
     if let Some(u) = current_unit(&state.db, r.person_id).await? {
         changes.push((record::Column::UnitId, Expr::value(u)));
     }
-    reviews::write_versioned::<record::Entity, _>(&state.db, COLS, r.id, r.version, changes)
-        .await?;
-    record::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
+    change_audited(state, &r, changes, "resubmitted")
+        .await
         .map(view)
-        .ok_or(ServiceError::NotFound("record"))
 }

@@ -179,6 +179,26 @@ where
     updated_once(res.rows_affected, version)
 }
 
+/// [`write_versioned`] and the audit event of the change, in one
+/// transaction (R-CR-2).
+pub async fn write_audited<E>(
+    db: &sea_orm::DatabaseConnection,
+    cols: Versioned<E::Column>,
+    id: Uuid,
+    version: i32,
+    changes: Vec<(E::Column, SimpleExpr)>,
+    change: crate::audit::Change,
+) -> Result<(), ServiceError>
+where
+    E: EntityTrait,
+{
+    let txn = crate::db::begin_write(db).await?;
+    write_versioned::<E, _>(&txn, cols, id, version, changes).await?;
+    crate::audit::record(&txn, change).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// The id, version and update-time columns of a versioned table.
 #[derive(Debug, Clone, Copy)]
 pub struct Versioned<Col> {
@@ -231,6 +251,25 @@ pub async fn apply<E: EntityTrait>(
         decided.reviewer,
     )
     .await
+}
+
+/// The audit event of a decision on the `kind` item `id` (R-CR-2): the
+/// caller adds whose item it is and writes it in the decision's
+/// transaction.
+pub fn change<Col>(
+    kind: &Reviewed<Col>,
+    id: Uuid,
+    from: &str,
+    to: &str,
+    decided: &Decided<'_>,
+) -> crate::audit::Change {
+    crate::audit::Change::new(kind.entity, id, "reviewed")
+        .before(serde_json::json!({ "status": from }))
+        .after(serde_json::json!({
+            "status": to,
+            "decision": decided.decision,
+            "comment": decided.comment,
+        }))
 }
 
 /// 批量审核: the same decision on each id, each decided on its own by

@@ -1,9 +1,11 @@
 //! Teacher rosters (师资) of units and providers (R-T-1): add, enable,
 //! disable, delete. Only enabled teachers can be chosen for a class.
 
+use crate::audit::{self, Change};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -140,6 +142,7 @@ pub async fn create(
     require_owner(auth, owner, owner_id)?;
     owner_exists(state, owner, owner_id).await?;
     let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
     let t = teacher::ActiveModel {
         id: Set(Uuid::now_v7()),
         owner_type: Set(owner.as_str().into()),
@@ -151,9 +154,22 @@ pub async fn create(
         updated_at: Set(now),
         version: Set(1),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    audit::record(
+        &txn,
+        teacher_change(&t, "created")
+            .after(json!({"name": t.name, "title": t.title, "enabled": t.enabled})),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(view(t))
+}
+
+/// A change of the teacher `t`; a unit's roster is the unit's to read.
+fn teacher_change(t: &teacher::Model, action: &'static str) -> Change {
+    Change::new("teacher", t.id, action)
+        .unit((t.owner_type == OwnerType::Unit.as_str()).then_some(t.owner_id))
 }
 
 async fn find_for(
@@ -204,13 +220,27 @@ pub async fn update(
     }
     am.version = Set(t.version + 1);
     am.updated_at = Set(Utc::now());
+    let after = json!({
+        "name": am.name.as_ref(),
+        "title": am.title.as_ref(),
+        "enabled": am.enabled.as_ref(),
+    });
+    let txn = crate::db::begin_write(&state.db).await?;
     let res = teacher::Entity::update_many()
         .set(am)
         .filter(teacher::Column::Id.eq(id))
         .filter(teacher::Column::Version.eq(t.version))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     crate::service::reviews::updated_once(res.rows_affected, t.version)?;
+    audit::record(
+        &txn,
+        teacher_change(&t, "updated")
+            .before(json!({"name": t.name, "title": t.title, "enabled": t.enabled}))
+            .after(after),
+    )
+    .await?;
+    txn.commit().await?;
     teacher::Entity::find_by_id(id)
         .one(&state.db)
         .await?
@@ -230,6 +260,11 @@ pub async fn delete(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<(), S
         ));
     }
     teacher::Entity::delete_by_id(t.id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        teacher_change(&t, "deleted").before(json!({"name": t.name, "title": t.title})),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Units (法人单位): registration by unified social credit code, search,
 //! details, and admin sub-accounts (R-ID-4, R-ID-5).
 
+use crate::audit::{self, Change};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -8,6 +9,7 @@ use sea_orm::{
     QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -149,6 +151,15 @@ pub async fn create(
         "a unit with this unified social credit code is already registered",
     )?;
     insert_grant(&txn, auth.account_id(), Role::UnitAdmin, Some(u.id), None).await?;
+    audit::record(
+        &txn,
+        Change::new("unit", u.id, "created")
+            .after(
+                json!({"name": u.name, "credit_code": u.credit_code, "admin": auth.account_id()}),
+            )
+            .unit(u.id),
+    )
+    .await?;
     txn.commit().await?;
     Ok(view(u))
 }
@@ -209,13 +220,28 @@ pub async fn update(
     }
     am.version = Set(u.version + 1);
     am.updated_at = Set(Utc::now());
+    let after = json!({
+        "name": am.name.as_ref(),
+        "address": am.address.as_ref(),
+        "contact_phone": am.contact_phone.as_ref(),
+    });
+    let txn = crate::db::begin_write(&state.db).await?;
     let res = unit::Entity::update_many()
         .set(am)
         .filter(unit::Column::Id.eq(id))
         .filter(unit::Column::Version.eq(u.version))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     crate::service::reviews::updated_once(res.rows_affected, u.version)?;
+    audit::record(
+        &txn,
+        Change::new("unit", id, "updated")
+            .before(json!({"name": u.name, "address": u.address, "contact_phone": u.contact_phone}))
+            .after(after)
+            .unit(id),
+    )
+    .await?;
+    txn.commit().await?;
     get(state, auth, id).await
 }
 
@@ -339,7 +365,8 @@ pub async fn invite(
         ));
     }
     let now = Utc::now();
-    admin_invitation::ActiveModel {
+    let txn = crate::db::begin_write(&state.db).await?;
+    let inv = admin_invitation::ActiveModel {
         id: Set(Uuid::now_v7()),
         org_type: Set("unit".into()),
         org_id: Set(unit_id),
@@ -349,8 +376,16 @@ pub async fn invite(
         created_at: Set(now),
         accepted_at: Set(None),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    audit::record(
+        &txn,
+        Change::new("unit_admin_invitation", inv.id, "invited")
+            .after(json!({"account_id": a.id, "status": "pending"}))
+            .unit(unit_id),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(AdminView {
         account_id: a.id,
         name: Some(p.name),
@@ -394,6 +429,14 @@ pub async fn accept(
     if !is_admin(&txn, unit_id, account_id).await? {
         insert_grant(&txn, account_id, Role::UnitAdmin, Some(unit_id), None).await?;
     }
+    audit::record(
+        &txn,
+        Change::new("unit_admin", account_id, "accepted")
+            .before(json!({"status": "invited"}))
+            .after(json!({"status": "active", "grant": "unit_admin"}))
+            .unit(unit_id),
+    )
+    .await?;
     txn.commit().await?;
     Ok(AdminView {
         account_id,
@@ -440,6 +483,13 @@ pub async fn remove_admin(
         .await?;
     let Some(g) = admins.iter().find(|g| g.account_id == account_id) else {
         if withdrawn > 0 {
+            audit::record(
+                &txn,
+                Change::new("unit_admin", account_id, "invitation_withdrawn")
+                    .before(json!({"status": "invited"}))
+                    .unit(unit_id),
+            )
+            .await?;
             txn.commit().await?;
             return Ok(());
         }
@@ -452,6 +502,14 @@ pub async fn remove_admin(
         ));
     }
     grant::Entity::delete_by_id(g.id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        Change::new("unit_admin", account_id, "removed")
+            .before(json!({"status": "active", "grant": "unit_admin"}))
+            .after(json!({"withdrawn_invitations": withdrawn}))
+            .unit(unit_id),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

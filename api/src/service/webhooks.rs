@@ -14,6 +14,8 @@
 //!   `webhook-signature: v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`
 //!   where the key is the base64 after `whsec_` of the secret.
 
+use crate::audit::{self, Change};
+use serde_json::json;
 use std::time::Duration;
 
 use base64::Engine;
@@ -355,6 +357,7 @@ pub async fn create(
     events.dedup();
     let secret = format!("whsec_{}", STANDARD.encode(random_bytes::<32>()));
     let (owner_type, owner_id) = sub.parts();
+    let txn = crate::db::begin_write(&state.db).await?;
     let m = webhook::ActiveModel {
         id: Set(Uuid::now_v7()),
         owner_type: Set(owner_type.into()),
@@ -366,12 +369,23 @@ pub async fn create(
         created_at: Set(Utc::now()),
         disabled_at: Set(None),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    audit::record(
+        &txn,
+        webhook_change(&m, "created").after(json!({"url": m.url, "events": m.events})),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(WebhookCreated {
         webhook: view(&m),
         secret,
     })
+}
+
+/// A change of the endpoint `w`; a unit's endpoint is the unit's to read.
+fn webhook_change(w: &webhook::Model, action: &'static str) -> Change {
+    Change::new("webhook", w.id, action).unit((w.owner_type == "unit").then_some(w.owner_id))
 }
 
 fn may_manage(auth: &AuthUser, w: &webhook::Model) -> bool {
@@ -427,10 +441,11 @@ pub async fn list(
 /// to hrss.
 pub async fn disable(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<(), ServiceError> {
     let w = load(state, auth, id).await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     webhook::Entity::update_many()
         .col_expr(webhook::Column::DisabledAt, Expr::value(Utc::now()))
         .filter(webhook::Column::Id.eq(w.id))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     webhook_delivery::Entity::update_many()
         .col_expr(webhook_delivery::Column::Status, Expr::value(FAILED))
@@ -440,8 +455,14 @@ pub async fn disable(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<(), 
         )
         .filter(webhook_delivery::Column::WebhookId.eq(w.id))
         .filter(webhook_delivery::Column::Status.eq(PENDING))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
+    audit::record(
+        &txn,
+        webhook_change(&w, "removed").before(json!({"url": w.url, "events": w.events})),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -512,6 +533,7 @@ pub async fn replay(
     delivery_id: Uuid,
 ) -> Result<(), ServiceError> {
     let w = load(state, auth, id).await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let res = webhook_delivery::Entity::update_many()
         .col_expr(webhook_delivery::Column::Status, Expr::value(PENDING))
         .col_expr(webhook_delivery::Column::Attempts, Expr::value(0))
@@ -522,11 +544,17 @@ pub async fn replay(
         .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(webhook_delivery::Column::Id.eq(delivery_id))
         .filter(webhook_delivery::Column::WebhookId.eq(w.id))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     if res.rows_affected == 0 {
         return Err(ServiceError::NotFound("delivery"));
     }
+    audit::record(
+        &txn,
+        webhook_change(&w, "delivery_replayed").after(json!({"delivery_id": delivery_id})),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -1,0 +1,73 @@
+//! The audit trail (R-CR-2), read-only: events are written by the changes
+//! themselves.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, Problem};
+use crate::service::audit_events::{self, AuditEventPage, AuditFilter};
+use crate::service::pagination::{Page, PageQuery};
+use crate::state::AppState;
+
+/// Filters of the audit trail.
+#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// `record`, `binding`, `certificate`, `account`, …
+    #[param(min_length = 1, max_length = 40, nullable = false)]
+    #[validate(length(min = 1, max = 40))]
+    pub entity_type: Option<String>,
+    #[param(nullable = false)]
+    pub entity_id: Option<Uuid>,
+    /// The account (or platform) that acted.
+    #[param(nullable = false)]
+    pub actor_id: Option<Uuid>,
+    /// `reviewed`, `issued`, `logged_in`, `locked`, …
+    #[param(min_length = 1, max_length = 60, nullable = false)]
+    #[validate(length(min = 1, max = 60))]
+    pub action: Option<String>,
+    /// The `X-Request-Id` of the request that made the change.
+    #[param(min_length = 1, max_length = 64, nullable = false)]
+    #[validate(length(min = 1, max = 64))]
+    pub request_id: Option<String>,
+}
+
+/// List audit events
+///
+/// Every change of state in the system, newest first: actor, the grant the
+/// actor used, entity, action, a before → after summary, time and request
+/// id. hrss reads all; a person the events of their own entities; a unit
+/// admin those of the unit's entities and of the persons bound to it.
+#[utoipa::path(
+    tag = "audit",
+    params(AuditQuery, PageQuery),
+    responses(
+        (status = 200, description = "A page of events, newest first", body = AuditEventPage),
+        (status = 403, description = "Neither hrss, a person nor a unit admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/audit-events")]
+pub async fn audit_event_list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    filter: web::Query<AuditQuery>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    filter.validate()?;
+    query.validate()?;
+    let page = Page::try_from(&*query)?;
+    let f = filter.into_inner();
+    let filter = AuditFilter {
+        entity_type: f.entity_type,
+        entity_id: f.entity_id,
+        actor_id: f.actor_id,
+        action: f.action,
+        request_id: f.request_id,
+    };
+    Ok(HttpResponse::Ok().json(audit_events::list(&state, &auth, filter, page).await?))
+}
