@@ -145,7 +145,7 @@ impl Training {
     }
 
     /// An accepting face-to-face class of an approved plan.
-    async fn class(&self, capacity: u32) -> types::ClassView {
+    pub(crate) async fn class(&self, capacity: u32) -> types::ClassView {
         let plan = self.approved_plan().await;
         self.class_of(&plan, capacity).await
     }
@@ -164,7 +164,7 @@ impl Training {
     }
 
     /// Enrols, accepts, opens, enters results, closes.
-    async fn run(&self, class: &types::ClassView, learners: &[(&Signed, bool)]) {
+    pub(crate) async fn run(&self, class: &types::ClassView, learners: &[(&Signed, bool)]) {
         for (l, passed) in learners {
             let e = call!(l.client.api().enrollment_create(&class.id)).expect("enrolling");
             call!(self.provider.api().enrollment_review(
