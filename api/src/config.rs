@@ -43,6 +43,37 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub training: TrainingSettings,
     pub webhooks: WebhookSettings,
+    pub cors: CorsSettings,
+}
+
+/// Cross-origin access for browser front-ends (SPAs) served from other
+/// origins. Empty (the default): no cross-origin reads at all.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CorsSettings {
+    /// Exact origins, e.g. `https://jxjy.gdhrss.gov.cn`; in the environment
+    /// a comma-separated list (`APP__CORS__ALLOWED_ORIGINS=https://a,https://b`).
+    #[serde(deserialize_with = "list_or_commas")]
+    pub allowed_origins: Vec<String>,
+}
+
+/// A list, or one comma-separated string (as environment variables carry it).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        One(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(v) => v,
+        Either::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
 }
 
 /// Tokens, one-time codes and lock-out.
@@ -88,6 +119,12 @@ pub struct LimitSettings {
     /// Largest platform push (`POST /records/batch`) body, in bytes (413
     /// beyond); a batch of 1,000 items is about 300 KB.
     pub batch_body_bytes: usize,
+    /// Password logins, SMS-code answers and password-reset requests per
+    /// client address and minute (429 beyond), on top of the per-account
+    /// lock-out: one address cannot try many accounts.
+    pub login_per_minute: u32,
+    /// Client-credentials token requests per client address and minute.
+    pub token_per_minute: u32,
 }
 
 /// Training policy.
@@ -156,6 +193,7 @@ impl Default for Settings {
             limits: LimitSettings::default(),
             training: TrainingSettings::default(),
             webhooks: WebhookSettings::default(),
+            cors: CorsSettings::default(),
         }
     }
 }
@@ -191,6 +229,8 @@ impl Default for LimitSettings {
             attachment_bytes: 10 * 1024 * 1024,
             verify_per_minute: 60,
             batch_body_bytes: 4 * 1024 * 1024,
+            login_per_minute: 30,
+            token_per_minute: 120,
         }
     }
 }

@@ -65,9 +65,10 @@ impl Application {
         };
         let issuer = crate::crypto::issuer::IssuerKey::load_or_create(&settings.data_dir)?;
         let db = crate::db::connect_and_migrate(&settings).await?;
-        let verify_limiter = Arc::new(crate::state::address_limiter(
-            settings.limits.verify_per_minute,
-        ));
+        let limiter = |per_minute| Arc::new(crate::state::address_limiter(per_minute));
+        let verify_limiter = limiter(settings.limits.verify_per_minute);
+        let login_limiter = limiter(settings.limits.login_per_minute);
+        let token_limiter = limiter(settings.limits.token_per_minute);
         let state = AppState {
             db,
             jwt: Arc::new(JwtKeys::new(&jwt_secret, &settings.auth)),
@@ -76,6 +77,8 @@ impl Application {
             sms,
             verifier: Arc::new(FormatVerifier),
             verify_limiter,
+            login_limiter,
+            token_limiter,
             issuer: Arc::new(issuer),
         };
         bootstrap::ensure_hrss_admin(&state).await?;
@@ -209,14 +212,58 @@ async fn fallback(
     }
 }
 
+/// Headers every answer carries: no MIME sniffing, no framing, no referrer
+/// leaking IDs in URLs, HTTPS only once a browser has seen it over TLS.
+fn security_headers() -> middleware::DefaultHeaders {
+    middleware::DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("Cross-Origin-Resource-Policy", "same-site"))
+        .add((
+            "Strict-Transport-Security",
+            "max-age=31536000; includeSubDomains",
+        ))
+}
+
+/// CORS for the configured front-end origins only: with none configured a
+/// browser on another origin can read nothing. Bearer tokens, not cookies,
+/// so no credentials mode.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::IF_MATCH,
+            actix_web::http::header::ACCEPT,
+            actix_web::http::header::HeaderName::from_static("idempotency-key"),
+            crate::observe::REQUEST_ID,
+        ])
+        .expose_headers([
+            actix_web::http::header::ETAG,
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::LOCATION,
+            crate::observe::REQUEST_ID,
+        ])
+        .max_age(3600);
+    for o in origins {
+        cors = cors.allowed_origin(o);
+    }
+    cors
+}
+
 fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let spec = crate::openapi::spec();
     let known = web::Data::new(KnownRoutes::from_spec(&spec));
     let metrics = web::Data::new(Metrics::new()?);
     let limit = state.settings.limits.json_body_bytes;
     let data = web::Data::new(state);
+    let origins = data.settings.cors.allowed_origins.clone();
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(cors(&origins))
+            .wrap(security_headers())
             .wrap(middleware::from_fn(observe))
             .app_data(data.clone())
             .app_data(metrics.clone())

@@ -23,12 +23,38 @@ pub struct AppState {
     pub verifier: Arc<dyn IdentityVerifier>,
     /// Public certificate checks per client address (R-CE-3).
     pub verify_limiter: Arc<AddressLimiter>,
+    /// Logins, SMS codes and password resets per address.
+    pub login_limiter: Arc<AddressLimiter>,
+    /// Client-credentials tokens per address.
+    pub token_limiter: Arc<AddressLimiter>,
     /// Signs certificates' credentials (R-CE-3).
     pub issuer: Arc<IssuerKey>,
 }
 
 /// A rate limiter keyed by client address.
 pub type AddressLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+
+/// 429 (`rate_limited`, with `Retry-After`) when the request's address has
+/// used up its allowance of `limiter`.
+pub fn check_rate(
+    limiter: &AddressLimiter,
+    req: &actix_web::HttpRequest,
+) -> Result<(), crate::error::ApiError> {
+    if let Some(addr) = req.peer_addr()
+        && let Err(not_until) = limiter.check_key(&addr.ip())
+    {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(limiter.clock()));
+        return Err(crate::error::ApiError::too_many_requests(
+            "rate_limited",
+            wait.as_secs() + 1,
+        ));
+    }
+    // Forget addresses that have been quiet, so the table stays small.
+    if limiter.len() > 10_000 {
+        limiter.retain_recent();
+    }
+    Ok(())
+}
 
 /// `per_minute` requests a minute per address, in a burst of as many.
 pub fn address_limiter(per_minute: u32) -> AddressLimiter {

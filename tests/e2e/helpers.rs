@@ -80,6 +80,13 @@ pub struct Options {
     pub webhook_poll_ms: u64,
     /// Whether webhooks may be delivered to 127.0.0.1 (off in production).
     pub webhooks_to_loopback: bool,
+    /// Logins, SMS codes and password resets per address and minute (every
+    /// test signs in from 127.0.0.1, so high unless a test checks the limit).
+    pub login_per_minute: u32,
+    /// Client-credentials tokens per address and minute.
+    pub token_per_minute: u32,
+    /// Front-end origins allowed cross-origin (CORS).
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for Options {
@@ -89,6 +96,9 @@ impl Default for Options {
             verify_per_minute: 1000,
             webhook_poll_ms: 1000,
             webhooks_to_loopback: true,
+            login_per_minute: 100_000,
+            token_per_minute: 100_000,
+            cors_origins: vec![],
         }
     }
 }
@@ -150,6 +160,9 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     };
     settings.database.max_connections = 4;
     settings.limits.verify_per_minute = opts.verify_per_minute;
+    settings.limits.login_per_minute = opts.login_per_minute;
+    settings.limits.token_per_minute = opts.token_per_minute;
+    settings.cors.allowed_origins = opts.cors_origins.clone();
     settings.webhooks.poll_interval_ms = opts.webhook_poll_ms;
     settings.webhooks.retry_base_ms = opts.webhook_poll_ms;
     // The tests' receivers listen on loopback.

@@ -22,6 +22,7 @@ mod platforms;
 mod providers;
 mod push;
 mod push_cli;
+mod security;
 mod spec;
 mod teachers;
 mod training;

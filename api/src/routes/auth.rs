@@ -128,14 +128,18 @@ pub struct LoginRequest {
         (status = 401, description = "Wrong account or password (`invalid_credentials`)", body = Problem, content_type = "application/problem+json"),
         (status = 423, description = "Locked after repeated failures (`account_locked`); `Retry-After` says for how long",
             body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     ),
     security(())
 )]
 #[post("/auth/login")]
 pub async fn auth_login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    crate::state::check_rate(&state.login_limiter, &req)?;
     body.validate()?;
     let res = accounts::login(&state, &body.account, &body.password).await?;
     Ok(HttpResponse::Ok().insert_header(no_store()).json(res))
@@ -167,14 +171,18 @@ pub struct LoginVerifyRequest {
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong, used or expired code (`code_invalid`)", body = Problem, content_type = "application/problem+json"),
         (status = 423, description = "Locked after repeated failures (`account_locked`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     ),
     security(())
 )]
 #[post("/auth/login/verify")]
 pub async fn auth_login_verify(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<LoginVerifyRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    crate::state::check_rate(&state.login_limiter, &req)?;
     body.validate()?;
     let res = accounts::login_verify(&state, body.challenge_id, &body.code).await?;
     Ok(HttpResponse::Ok().insert_header(no_store()).json(res))
@@ -199,14 +207,18 @@ pub struct PasswordResetRequest {
     request_body = PasswordResetRequest,
     responses(
         (status = 202, description = "A code was sent if the account exists", body = PasswordResetStarted),
+        (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     ),
     security(())
 )]
 #[post("/auth/password-reset")]
 pub async fn auth_password_reset(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<PasswordResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    crate::state::check_rate(&state.login_limiter, &req)?;
     body.validate()?;
     let res = accounts::password_reset_start(&state, &body.account).await?;
     Ok(HttpResponse::Accepted().json(res))
@@ -235,14 +247,18 @@ pub struct PasswordResetConfirmRequest {
         (status = 204, description = "Password changed; the account is unlocked"),
         (status = 401, description = "Wrong, used or expired code (`code_invalid`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The new password is too weak (`password_weak`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     ),
     security(())
 )]
 #[post("/auth/password-reset/confirm")]
 pub async fn auth_password_reset_confirm(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<PasswordResetConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    crate::state::check_rate(&state.login_limiter, &req)?;
     body.validate()?;
     let pw =
         Password::parse(&body.new_password).map_err(|e| ApiError::domain("new_password", e))?;
@@ -285,6 +301,8 @@ pub struct TokenRequest {
     responses(
         (status = 200, description = "The platform's token", body = TokenResponse),
         (status = 401, description = "Unknown client, wrong secret or revoked client (`invalid_client`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     ),
     security(())
 )]
@@ -294,6 +312,7 @@ pub async fn auth_token(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    crate::state::check_rate(&state.token_limiter, &req)?;
     let body = super::read_body(payload, state.settings.limits.json_body_bytes).await?;
     let mime = req
         .headers()

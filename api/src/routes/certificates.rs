@@ -230,20 +230,7 @@ pub async fn certificate_verify(
     number: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     // R-CE-3: numbers are checked, not enumerated.
-    if let Some(addr) = req.peer_addr()
-        && let Err(not_until) = state.verify_limiter.check_key(&addr.ip())
-    {
-        let wait =
-            not_until.wait_time_from(governor::clock::Clock::now(state.verify_limiter.clock()));
-        return Err(ApiError::too_many_requests(
-            "rate_limited",
-            wait.as_secs() + 1,
-        ));
-    }
-    // Forget addresses that have been quiet, so the table stays small.
-    if state.verify_limiter.len() > 10_000 {
-        state.verify_limiter.retain_recent();
-    }
+    crate::state::check_rate(&state.verify_limiter, &req)?;
     if number.chars().count() > 64 {
         return Err(ApiError::bad_request(
             "certificate_number_invalid",
