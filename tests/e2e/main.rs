@@ -22,6 +22,7 @@ mod providers;
 mod push;
 mod push_cli;
 mod spec;
+mod statistics;
 mod teachers;
 mod training;
 mod units;
