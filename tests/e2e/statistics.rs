@@ -171,7 +171,7 @@ async fn insert_certificate(db: &DatabaseConnection, person_id: Uuid, status: &s
     let id = Uuid::now_v7();
     certificate::ActiveModel {
         id: Set(id),
-        number: Set(format!("T{}", id.simple())),
+        number: Set(format!("T{}", &id.simple().to_string()[14..32])),
         person_id: Set(person_id),
         year: Set(YEAR),
         unit_id: Set(None),
