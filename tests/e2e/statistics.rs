@@ -205,6 +205,16 @@ struct World {
     persons: Vec<P>,
 }
 
+/// A person to write: unit, series held, records, certificates' statuses,
+/// and whether the year is complete.
+type Spec = (
+    Option<usize>,
+    Vec<&'static str>,
+    Vec<Rec>,
+    Vec<&'static str>,
+    bool,
+);
+
 /// Eleven persons in three units (two in Guangzhou, one in Shenzhen) and
 /// none, holding engineering, accounting, archives, nursing, two series
 /// or none, some complete and some not for reasons the calculator knows.
@@ -231,7 +241,7 @@ async fn arrange(app: &TestApp) -> World {
         gk: true,
         ..rec("professional", Some("accounting"), h)
     };
-    let specs: Vec<(Option<usize>, Vec<&'static str>, Vec<Rec>, Vec<&str>, bool)> = vec![
+    let specs: Vec<Spec> = vec![
         // Complete: 30 / 42 / 18 (R-REQ-1, 2023 general).
         (
             Some(0),
