@@ -29,7 +29,7 @@
 //! those whose unit lies in its region (a province authority covers the
 //! whole system, which is the province's). With `group_by=series` it sees
 //! the groups of its own series; professional hours count only records of
-//! its series.
+//! its series. An account holding several authority grants sees the union.
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value,
@@ -119,53 +119,72 @@ pub struct StatisticsView {
 /// Whose figures the caller may see.
 #[derive(Debug, Clone)]
 pub struct Scope {
-    /// `None`: every series (hrss).
-    series: Option<Vec<String>>,
+    /// `None`: everything (hrss); else the union of the caller's authorities'.
+    authorities: Option<Vec<AuthorityScope>>,
+}
+
+/// One authority's part of a scope.
+#[derive(Debug, Clone)]
+struct AuthorityScope {
+    series: Vec<String>,
     /// Leading digits of the units' division codes (city or district authority).
     region_prefix: Option<String>,
 }
 
+impl Scope {
+    /// Every series of the caller's authorities, once (`None`: all).
+    fn series(&self) -> Option<Vec<String>> {
+        self.authorities.as_ref().map(|list| {
+            let mut all: Vec<String> = list.iter().flat_map(|a| a.series.clone()).collect();
+            all.sort();
+            all.dedup();
+            all
+        })
+    }
+}
+
 /// hrss: everything; an authority: its series (and region below province
-/// level); anyone else 403.
+/// level), the union of them when the account holds several; anyone else
+/// 403.
 pub async fn scope_of<C: ConnectionTrait>(
     conn: &C,
     auth: &AuthUser,
 ) -> Result<Scope, ServiceError> {
     if auth.has_role(Role::Hrss) {
-        return Ok(Scope {
-            series: None,
-            region_prefix: None,
-        });
+        return Ok(Scope { authorities: None });
     }
     let ids = orgs(auth, Role::Authority);
-    let Some(id) = ids.first().copied() else {
+    if ids.is_empty() {
         return Err(ServiceError::forbidden(
             "forbidden",
             "statistics are for hrss and industry authorities",
         ));
-    };
-    let a = authority::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| {
-            ServiceError::forbidden("forbidden", "the caller's authority is not registered")
-        })?;
-    let series: Vec<String> = authority_series::Entity::find()
-        .filter(authority_series::Column::AuthorityId.eq(id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|s| s.series_code)
-        .collect();
-    let digits = match AuthorityLevel::parse(&a.level) {
-        Some(AuthorityLevel::City) => Some(4),
-        Some(AuthorityLevel::District) => Some(6),
-        _ => None,
-    };
-    let region_prefix = digits.map(|n| a.region.chars().take(n).collect::<String>());
+    }
+    let mut authorities = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(a) = authority::Entity::find_by_id(id).one(conn).await? else {
+            continue;
+        };
+        let series: Vec<String> = authority_series::Entity::find()
+            .filter(authority_series::Column::AuthorityId.eq(id))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|s| s.series_code)
+            .collect();
+        let digits = match AuthorityLevel::parse(&a.level) {
+            Some(AuthorityLevel::City) => Some(4),
+            Some(AuthorityLevel::District) => Some(6),
+            _ => None,
+        };
+        let region_prefix = digits.map(|n| a.region.chars().take(n).collect::<String>());
+        authorities.push(AuthorityScope {
+            series,
+            region_prefix,
+        });
+    }
     Ok(Scope {
-        series: Some(series),
-        region_prefix,
+        authorities: Some(authorities),
     })
 }
 
@@ -270,9 +289,9 @@ pub async fn groups_page<C: ConnectionTrait>(
     };
     // Approved professional hours that count for the caller: all, or of
     // the authority's series.
-    let pro_scope = match &scope.series {
+    let pro_scope = match scope.series() {
         None => "1 = 1".to_string(),
-        Some(list) => format!("r.series_code IN {}", series_in(&mut v, list)),
+        Some(list) => format!("r.series_code IN {}", series_in(&mut v, &list)),
     };
     let gen_pro = policy.general.professional_min.saturating_mul(10);
     let gen_pub = policy.general.public_min.saturating_mul(10);
@@ -350,43 +369,49 @@ pub async fn groups_page<C: ConnectionTrait>(
 
     let mut conds: Vec<String> = Vec::new();
     let mut tail: Vec<Value> = Vec::new();
-    if let Some(prefix) = &scope.region_prefix {
-        conds.push(format!("substr(cur.region, 1, {}) = ?", prefix.len()));
-        tail.push(prefix.clone().into());
-    }
-    let (key, name, pro, extra_join) = match group_by {
-        GroupBy::Series => {
-            if let Some(list) = &scope.series {
-                conds.push(format!("ps2.series_code IN {}", series_in(&mut tail, list)));
-            }
-            (
-                "ps2.series_code",
-                "psn.name",
-                // R-REQ-3: a series' professional hours are its records'.
-                "CASE WHEN ps2.series_code IS NULL THEN pc.pro ELSE COALESCE(sr2.pro, 0) END",
-                format!(
-                    "LEFT JOIN person_series ps2 ON ps2.person_id = pc.person_id AND ps2.year = ?
-                     LEFT JOIN professional_series psn ON psn.code = ps2.series_code
-                     LEFT JOIN ({sr}) sr2 ON sr2.person_id = pc.person_id AND sr2.series_code = ps2.series_code"
-                ),
-            )
-        }
-        GroupBy::Unit | GroupBy::Region => {
-            if let Some(list) = &scope.series {
-                conds.push(format!(
+    // Who is in scope: for each of the caller's authorities, a person of
+    // its series (and, below province level, of a unit in its region).
+    if let Some(list) = &scope.authorities {
+        let mut any = Vec::with_capacity(list.len());
+        for a in list {
+            let mut all = Vec::with_capacity(2);
+            if group_by == GroupBy::Series {
+                all.push(format!(
+                    "ps2.series_code IN {}",
+                    series_in(&mut tail, &a.series)
+                ));
+            } else {
+                tail.push(year.into());
+                all.push(format!(
                     "EXISTS (SELECT 1 FROM person_series x WHERE x.person_id = pc.person_id AND x.year = ? AND x.series_code IN {})",
-                    {
-                        tail.push(year.into());
-                        series_in(&mut tail, list)
-                    }
+                    series_in(&mut tail, &a.series)
                 ));
             }
-            if group_by == GroupBy::Unit {
-                ("cur.unit_id", "cur.unit_name", "pc.pro", String::new())
-            } else {
-                ("cur.region", "CAST(NULL AS TEXT)", "pc.pro", String::new())
+            if let Some(prefix) = &a.region_prefix {
+                all.push(format!("substr(cur.region, 1, {}) = ?", prefix.len()));
+                tail.push(prefix.clone().into());
             }
+            any.push(format!("({})", all.join(" AND ")));
         }
+        if any.is_empty() {
+            any.push("1 = 0".into());
+        }
+        conds.push(format!("({})", any.join(" OR ")));
+    }
+    let (key, name, pro, extra_join) = match group_by {
+        GroupBy::Series => (
+            "ps2.series_code",
+            "psn.name",
+            // R-REQ-3: a series' professional hours are its records'.
+            "CASE WHEN ps2.series_code IS NULL THEN pc.pro ELSE COALESCE(sr2.pro, 0) END",
+            format!(
+                "LEFT JOIN person_series ps2 ON ps2.person_id = pc.person_id AND ps2.year = ?
+                 LEFT JOIN professional_series psn ON psn.code = ps2.series_code
+                 LEFT JOIN ({sr}) sr2 ON sr2.person_id = pc.person_id AND sr2.series_code = ps2.series_code"
+            ),
+        ),
+        GroupBy::Unit => ("cur.unit_id", "cur.unit_name", "pc.pro", String::new()),
+        GroupBy::Region => ("cur.region", "CAST(NULL AS TEXT)", "pc.pro", String::new()),
     };
     // Values in the order of the SQL text: pc (rec, preq), cert, the
     // series join's, then conditions.
