@@ -49,6 +49,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
         (name = "records", description = "Continuing-education records of hours"),
         (name = "credit", description = "Credit records (信用档案): findings on persons, units and providers; the public list"),
         (name = "audit", description = "The audit trail (R-CR-2): every change of state, who made it with which grant, and when"),
+        (name = "statistics", description = "Statistics (R-ST-1): persons, completion, hours and certificates per series, unit or region; CSV exports"),
         (name = "notices", description = "Notices and policy documents (通知公告, 政策法规) for everyone"),
         (name = "webhooks", description = "Signed, retried event deliveries to platforms and units, with their logs"),
         (name = "attachments", description = "Uploaded documents (PDF, PNG, JPEG)"),

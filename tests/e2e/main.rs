@@ -24,6 +24,7 @@ mod push;
 mod push_cli;
 mod security;
 mod spec;
+mod statistics;
 mod teachers;
 mod training;
 mod units;

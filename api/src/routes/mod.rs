@@ -17,6 +17,7 @@ pub mod platforms;
 pub mod policies;
 pub mod providers;
 pub mod records;
+pub mod statistics;
 pub mod teachers;
 pub mod units;
 pub mod webhooks;
@@ -209,6 +210,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(policies::policy_set)
             .service(policies::person_compliance)
             .service(policies::unit_compliance)
+            .service(statistics::unit_compliance_export)
+            .service(statistics::statistics_view)
+            .service(statistics::statistics_export)
             .service(certificates::certificate_issue)
             .service(certificates::certificate_list)
             .service(certificates::certificate_view)
@@ -232,6 +236,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(webhooks::webhook_delete)
             .service(webhooks::webhook_deliveries)
             .service(webhooks::webhook_replay)
+            .service(statistics::record_export)
             .service(records::record_push)
             .service(records::record_push_outcome)
             .service(records::record_list)

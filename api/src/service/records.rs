@@ -340,6 +340,22 @@ pub async fn list(
     filter: RecordFilter,
     page: Page,
 ) -> Result<RecordPage, ServiceError> {
+    let q = listing(auth, &filter)?;
+    let (rows, next_cursor) = page
+        .load(&state.db, q, record::Column::Id, false, |r| r.id)
+        .await?;
+    Ok(RecordPage {
+        items: rows.into_iter().map(view).collect(),
+        next_cursor,
+    })
+}
+
+/// The records the caller may see that match `filter` (the list's and the
+/// export's query); 403 for roles that read no records.
+pub fn listing(
+    auth: &AuthUser,
+    filter: &RecordFilter,
+) -> Result<sea_orm::Select<record::Entity>, ServiceError> {
     require_any(auth, READERS)?;
     let mut q = record::Entity::find();
     if !auth.has_role(Role::Hrss) {
@@ -375,13 +391,7 @@ pub async fn list(
     if let Some(s) = filter.source {
         q = q.filter(record::Column::Source.eq(s.as_str()));
     }
-    let (rows, next_cursor) = page
-        .load(&state.db, q, record::Column::Id, false, |r| r.id)
-        .await?;
-    Ok(RecordPage {
-        items: rows.into_iter().map(view).collect(),
-        next_cursor,
-    })
+    Ok(q)
 }
 
 /// One record with its decisions, if the caller may see it.
