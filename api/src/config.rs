@@ -43,6 +43,7 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub training: TrainingSettings,
     pub webhooks: WebhookSettings,
+    pub legacy: LegacySettings,
 }
 
 /// Tokens, one-time codes and lock-out.
@@ -88,6 +89,29 @@ pub struct LimitSettings {
     /// Largest platform push (`POST /records/batch`) body, in bytes (413
     /// beyond); a batch of 1,000 items is about 300 KB.
     pub batch_body_bytes: usize,
+    /// Largest legacy CSV import (`POST /legacy/imports`) body, in bytes
+    /// (413 beyond).
+    pub legacy_import_bytes: usize,
+}
+
+/// Legacy data from the old city system (历史(旧系统)数据).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LegacySettings {
+    /// **Reading**: the old system holds the years up to and including this
+    /// one; later years exist only in this system, so an import refuses them.
+    pub last_year: i32,
+    /// The earliest year an import accepts (a sanity bound).
+    pub first_year: i32,
+}
+
+impl Default for LegacySettings {
+    fn default() -> Self {
+        Self {
+            last_year: 2018,
+            first_year: 1990,
+        }
+    }
 }
 
 /// Training policy.
@@ -156,6 +180,7 @@ impl Default for Settings {
             limits: LimitSettings::default(),
             training: TrainingSettings::default(),
             webhooks: WebhookSettings::default(),
+            legacy: LegacySettings::default(),
         }
     }
 }
@@ -191,6 +216,7 @@ impl Default for LimitSettings {
             attachment_bytes: 10 * 1024 * 1024,
             verify_per_minute: 60,
             batch_body_bytes: 4 * 1024 * 1024,
+            legacy_import_bytes: 8 * 1024 * 1024,
         }
     }
 }

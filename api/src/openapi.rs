@@ -47,6 +47,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
         (name = "compliance", description = "Annual verification: a person's standing against the year's policy"),
         (name = "certificates", description = "Annual certificates: issue, reissue, revocation, public verification"),
         (name = "records", description = "Continuing-education records of hours"),
+        (name = "legacy", description = "Legacy data of the old city system (历史(旧系统)数据): CSV imports by hrss, read-only history, certificates that verify"),
         (name = "credit", description = "Credit records (信用档案): findings on persons, units and providers; the public list"),
         (name = "notices", description = "Notices and policy documents (通知公告, 政策法规) for everyone"),
         (name = "webhooks", description = "Signed, retried event deliveries to platforms and units, with their logs"),

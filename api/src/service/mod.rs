@@ -15,6 +15,7 @@ pub mod compliance;
 pub mod conversions;
 pub mod credit;
 pub mod documents;
+pub mod legacy;
 pub mod notices;
 pub mod pagination;
 pub mod persons;
