@@ -13,6 +13,7 @@ mod catalogue;
 mod certificates;
 mod compliance;
 mod credit;
+mod legacy;
 mod errors;
 mod notices;
 mod operations;
