@@ -28,8 +28,7 @@ fn records_csv(id: &str, other: &str) -> String {
     )
 }
 
-const CERTIFICATES_HEADER: &str =
-    "number,id_card_no,name,year,public_hours,professional_hours,elective_hours,issued_on,unit_name";
+const CERTIFICATES_HEADER: &str = "number,id_card_no,name,year,public_hours,professional_hours,elective_hours,issued_on,unit_name";
 
 fn certificates_csv(id: &str, reserved: &str) -> String {
     format!(
@@ -123,7 +122,10 @@ async fn a_legacy_csv_with_bad_rows_imports_the_good_ones_and_reports_the_bad_tw
         .await
         .unwrap();
     assert_eq!((conflict.imported, conflict.rejected), (0, 1));
-    assert_eq!(lines_and_codes(&conflict), vec![(2, "conflict".to_string())]);
+    assert_eq!(
+        lines_and_codes(&conflict),
+        vec![(2, "conflict".to_string())]
+    );
 
     // Certificates: one good, one of the current numbering, one of 2019.
     let current =
@@ -242,10 +244,7 @@ async fn a_legacy_certificate_verifies_like_a_new_one_marked_as_legacy() {
     assert_eq!(unknown.status.as_str(), "unknown");
     assert_ne!(unknown.legacy, Some(true));
 
-    let url = format!(
-        "{}/api/v1/verify/GZ2016-000123",
-        app.client.base_url()
-    );
+    let url = format!("{}/api/v1/verify/GZ2016-000123", app.client.base_url());
     let html = reqwest::Client::new()
         .get(&url)
         .header("accept", "text/html")
@@ -286,7 +285,11 @@ async fn legacy_records_never_count_and_no_record_endpoint_reaches_them() {
         assert_eq!(s.categories.elective.approved, 0.0, "{year}");
         assert!(!s.complete);
     }
-    let records = call!(c.api().record_list(None, None, None, None, None, None, None)).unwrap();
+    let records = call!(
+        c.api()
+            .record_list(None, None, None, None, None, None, None)
+    )
+    .unwrap();
     assert!(records.items.is_empty());
     let h = call!(c.api().person_legacy_history(&pid)).unwrap();
     let legacy_id = h.records[0].id;
@@ -355,8 +358,14 @@ async fn a_file_that_does_not_fit_is_refused_whole() {
         .iter()
         .map(|e| format!("{}:{}", e.field, e.code))
         .collect();
-    assert!(fields.contains(&"hours:column_missing".to_string()), "{fields:?}");
-    assert!(fields.contains(&"course_nmae:column_unknown".to_string()), "{fields:?}");
+    assert!(
+        fields.contains(&"hours:column_missing".to_string()),
+        "{fields:?}"
+    );
+    assert!(
+        fields.contains(&"course_nmae:column_unknown".to_string()),
+        "{fields:?}"
+    );
     // GBK is not UTF-8.
     let err = call!(hrss.api().legacy_import(
         types::LegacyKind::Records,

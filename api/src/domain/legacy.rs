@@ -102,7 +102,10 @@ mod tests {
         assert_eq!(err.code, "number_reserved");
         // Typed loosely it is still the current form.
         let loose = current.as_ref().replace('-', "").to_lowercase();
-        assert_eq!(LegacyNumber::parse(&loose).unwrap_err().code, "number_reserved");
+        assert_eq!(
+            LegacyNumber::parse(&loose).unwrap_err().code,
+            "number_reserved"
+        );
     }
 
     #[test]

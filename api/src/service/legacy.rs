@@ -263,7 +263,11 @@ fn read_rows(kind: LegacyKind, body: &[u8]) -> Result<Vec<Row>, ServiceError> {
             }),
             Some(c) => columns.push(*c),
             None => errors.push(FieldError {
-                field: if h.is_empty() { "(blank)".into() } else { h.clone() },
+                field: if h.is_empty() {
+                    "(blank)".into()
+                } else {
+                    h.clone()
+                },
                 code: "column_unknown".into(),
                 message: format!(
                     "no column {h:?} in this layout; the columns are {}",
@@ -313,9 +317,11 @@ fn read_rows(kind: LegacyKind, body: &[u8]) -> Result<Vec<Row>, ServiceError> {
                 detail: format!("an import carries at most {MAX_ROWS} rows: split the file"),
             });
         }
+        // Without a position (never seen), the line a one-line row would be on.
+        let fallback = rows.len() as u64 + 2;
         let row = match record {
             Err(e) => Row {
-                line: e.position().map(|p| p.line()).unwrap_or(0),
+                line: e.position().map(|p| p.line()).unwrap_or(fallback),
                 key: None,
                 fields: Err(reject(
                     "row_unreadable",
@@ -323,7 +329,7 @@ fn read_rows(kind: LegacyKind, body: &[u8]) -> Result<Vec<Row>, ServiceError> {
                 )),
             },
             Ok(r) => {
-                let line = r.position().map(|p| p.line()).unwrap_or(0);
+                let line = r.position().map(|p| p.line()).unwrap_or(fallback);
                 let key = key_at
                     .and_then(|i| r.get(i))
                     .filter(|k| !k.is_empty())
@@ -375,11 +381,7 @@ fn required<'a>(f: &'a HashMap<&'static str, String>, c: &str) -> Result<&'a str
         .ok_or_else(|| reject("field_required", format!("{c} is required")))
 }
 
-fn text(
-    f: &HashMap<&'static str, String>,
-    c: &str,
-    max: usize,
-) -> Result<Option<String>, Reject> {
+fn text(f: &HashMap<&'static str, String>, c: &str, max: usize) -> Result<Option<String>, Reject> {
     match f.get(c) {
         Some(t) if t.chars().count() > max || t.chars().any(char::is_control) => Err(reject(
             "text_invalid",
@@ -417,7 +419,9 @@ fn hours(f: &HashMap<&'static str, String>, c: &str) -> Result<i32, Reject> {
     let bad = || {
         reject(
             "hours_invalid",
-            format!("{c} must be a number from 0 to {MAX_DECLARED_HOURS} with at most one decimal place"),
+            format!(
+                "{c} must be a number from 0 to {MAX_DECLARED_HOURS} with at most one decimal place"
+            ),
         )
     };
     let v: f64 = required(f, c)?.parse().map_err(|_| bad())?;
@@ -441,10 +445,7 @@ struct Holder {
     name: String,
 }
 
-fn holder(
-    state: &AppState,
-    f: &HashMap<&'static str, String>,
-) -> Result<Holder, Reject> {
+fn holder(state: &AppState, f: &HashMap<&'static str, String>) -> Result<Holder, Reject> {
     let id = IdCardNo::parse(required(f, "id_card_no")?).map_err(|e| reject(e.code, e.message))?;
     let name = PersonName::parse(required(f, "name")?).map_err(|e| reject(e.code, e.message))?;
     Ok(Holder {
@@ -506,7 +507,10 @@ fn check_record(
         if d > b.today || !(year..=year + 1).contains(&d.year()) {
             return Err(reject(
                 "date_invalid",
-                format!("completed_on must lie in {year} or {} and not in the future", year + 1),
+                format!(
+                    "completed_on must lie in {year} or {} and not in the future",
+                    year + 1
+                ),
             ));
         }
     }
