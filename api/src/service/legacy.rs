@@ -1029,7 +1029,10 @@ mod tests {
 
     #[test]
     fn headers_must_fit_the_layout() {
-        let err = read_rows(LegacyKind::Records, b"legacy_id,id_card_no,nmae\n").unwrap_err();
+        // `Row` has no `Debug`: its fields hold ID numbers.
+        let Err(err) = read_rows(LegacyKind::Records, b"legacy_id,id_card_no,nmae\n") else {
+            panic!("accepted");
+        };
         let ServiceError::Invalid { code, errors, .. } = err else {
             panic!("not invalid");
         };
@@ -1058,7 +1061,9 @@ mod tests {
 
     #[test]
     fn gbk_is_refused_with_advice() {
-        let err = read_rows(LegacyKind::Records, b"legacy_id,\xd5\xc5\n").unwrap_err();
+        let Err(err) = read_rows(LegacyKind::Records, b"legacy_id,\xd5\xc5\n") else {
+            panic!("accepted");
+        };
         assert!(matches!(
             err,
             ServiceError::Invalid {
