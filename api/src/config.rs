@@ -43,6 +43,7 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub training: TrainingSettings,
     pub webhooks: WebhookSettings,
+    pub legacy: LegacySettings,
     pub cors: CorsSettings,
 }
 
@@ -125,6 +126,29 @@ pub struct LimitSettings {
     pub login_per_minute: u32,
     /// Client-credentials token requests per client address and minute.
     pub token_per_minute: u32,
+    /// Largest legacy CSV import (`POST /legacy/imports`) body, in bytes
+    /// (413 beyond).
+    pub legacy_import_bytes: usize,
+}
+
+/// Legacy data from the old city system (历史(旧系统)数据).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LegacySettings {
+    /// **Reading**: the old system holds the years up to and including this
+    /// one; later years exist only in this system, so an import refuses them.
+    pub last_year: i32,
+    /// The earliest year an import accepts (a sanity bound).
+    pub first_year: i32,
+}
+
+impl Default for LegacySettings {
+    fn default() -> Self {
+        Self {
+            last_year: 2018,
+            first_year: 1990,
+        }
+    }
 }
 
 /// Training policy.
@@ -194,6 +218,7 @@ impl Default for Settings {
             training: TrainingSettings::default(),
             webhooks: WebhookSettings::default(),
             cors: CorsSettings::default(),
+            legacy: LegacySettings::default(),
         }
     }
 }
@@ -231,6 +256,7 @@ impl Default for LimitSettings {
             batch_body_bytes: 4 * 1024 * 1024,
             login_per_minute: 30,
             token_per_minute: 120,
+            legacy_import_bytes: 8 * 1024 * 1024,
         }
     }
 }

@@ -65,6 +65,9 @@ pub enum ServiceError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// The request carries more than one operation takes (413).
+    #[error("{detail}")]
+    PayloadTooLarge { code: &'static str, detail: String },
     /// The body is of a type this operation does not keep.
     #[error("{detail}")]
     UnsupportedType { code: &'static str, detail: String },
@@ -360,6 +363,9 @@ impl From<ServiceError> for ApiError {
                 detail,
                 errors,
             } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).with_errors(errors),
+            ServiceError::PayloadTooLarge { code, detail } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, code, detail)
+            }
             ServiceError::UnsupportedType { code, detail } => {
                 ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, code, detail)
             }

@@ -47,6 +47,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
         (name = "compliance", description = "Annual verification: a person's standing against the year's policy"),
         (name = "certificates", description = "Annual certificates: issue, reissue, revocation, public verification"),
         (name = "records", description = "Continuing-education records of hours"),
+        (name = "legacy", description = "Legacy data of the old city system (历史(旧系统)数据): CSV imports by hrss, read-only history, certificates that verify"),
         (name = "credit", description = "Credit records (信用档案): findings on persons, units and providers; the public list"),
         (name = "audit", description = "The audit trail (R-CR-2): every change of state, who made it with which grant, and when"),
         (name = "statistics", description = "Statistics (R-ST-1): persons, completion, hours and certificates per series, unit or region; CSV exports"),

@@ -20,6 +20,8 @@ pub mod course_plan;
 pub mod credit_record;
 pub mod enrollment;
 pub mod grant;
+pub mod legacy_certificate;
+pub mod legacy_record;
 
 pub mod notice;
 pub mod person;

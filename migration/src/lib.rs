@@ -18,6 +18,7 @@ mod m20261127_000009_webhooks;
 mod m20261127_000010_credit_records;
 mod m20261127_000011_notices;
 mod m20261127_000012_audit_events;
+mod m20261127_000013_legacy;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000010_credit_records::Migration),
             Box::new(m20261127_000011_notices::Migration),
             Box::new(m20261127_000012_audit_events::Migration),
+            Box::new(m20261127_000013_legacy::Migration),
         ]
     }
 }

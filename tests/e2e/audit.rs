@@ -471,6 +471,22 @@ async fn every_operation(app: &TestApp) {
     )
     .await;
 
+    // History from the old system.
+    let csv = format!(
+        "legacy_id,id_card_no,name,year,category,course_name,hours\nOLD-1,{},李四,2018,elective,旧系统课程,10\n",
+        id_card_no()
+    );
+    let r = hrss
+        .send_raw(
+            Method::POST,
+            "/api/v1/legacy/imports?kind=records",
+            Some("application/octet-stream"),
+            csv.into_bytes(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+
     // A forgotten password.
     let started = ok(
         &app.client,

@@ -15,6 +15,7 @@ mod certificates;
 mod compliance;
 mod credit;
 mod errors;
+mod legacy;
 mod notices;
 mod operations;
 mod persons;

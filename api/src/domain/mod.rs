@@ -13,6 +13,7 @@ pub mod compliance;
 pub mod credit_code;
 pub mod hours;
 pub mod id_card;
+pub mod legacy;
 pub mod name;
 pub mod password;
 pub mod phone;

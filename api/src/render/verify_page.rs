@@ -54,6 +54,9 @@ pub fn render(v: &VerifyView, issuer_name: &str) -> String {
         let _ = write!(rows, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(val));
     };
     row("证书编号", &v.number);
+    if v.legacy {
+        row("来源", "历史证书（原继续教育系统导入）");
+    }
     if let Some(y) = v.year {
         row("年度", &format!("{y}年度"));
     }
@@ -106,7 +109,7 @@ footer {{ margin-top: 1.5rem; font-size: .8rem; color: #57606a; }}
 </style>
 </head>
 <body>
-<main data-status="{status}">
+<main data-status="{status}" data-legacy="{legacy}">
 <h1>继续教育证书核验</h1>
 <div class="status" id="status">{word}</div>
 <p class="sentence">{sentence}</p>
@@ -118,6 +121,7 @@ footer {{ margin-top: 1.5rem; font-size: .8rem; color: #57606a; }}
 </html>
 "#,
         status = esc(&v.status),
+        legacy = v.legacy,
         issuer = esc(issuer_name),
     )
 }
@@ -136,6 +140,7 @@ mod tests {
             holder_name_masked: None,
             id_card_masked: None,
             issued_at: None,
+            legacy: false,
         }
     }
 
@@ -157,6 +162,17 @@ mod tests {
         assert!(html.contains("张*"));
         assert!(html.contains("<td>92.5</td>"));
         assert!(html.contains("2026年度"));
+    }
+
+    #[test]
+    fn a_legacy_certificate_is_marked_as_one() {
+        let mut v = view("valid");
+        v.number = "GZ2016-000123".into();
+        v.legacy = true;
+        let html = render(&v, "x");
+        assert!(html.contains(r#"data-legacy="true""#));
+        assert!(html.contains("历史证书"));
+        assert!(!render(&view("valid"), "x").contains("历史证书"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod certificates;
 pub mod classes;
 pub mod credit;
 pub mod health;
+pub mod legacy;
 pub mod notices;
 pub mod persons;
 pub mod plans;
@@ -245,7 +246,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(records::record_view)
             .service(records::record_update)
             .service(records::record_review)
-            .service(records::record_resubmit),
+            .service(records::record_resubmit)
+            .service(legacy::legacy_import)
+            .service(legacy::person_legacy_history),
     )
     .service(certificates::issuer_jwks)
     .service(health::health_live)

@@ -123,6 +123,10 @@ pub struct VerifyView {
     #[schema(example = "440106********123X")]
     pub id_card_masked: Option<String>,
     pub issued_at: Option<DateTime<Utc>>,
+    /// A certificate of the old city system (历史证书), imported with its
+    /// printed number; it verifies like a current one.
+    #[serde(default)]
+    pub legacy: bool,
 }
 
 const COLS: Versioned<certificate::Column> = Versioned {
@@ -491,7 +495,7 @@ pub async fn revoke(
 }
 
 /// A name with all but its first character masked.
-fn mask_name(name: &str) -> String {
+pub(crate) fn mask_name(name: &str) -> String {
     let mut chars = name.chars();
     match chars.next() {
         Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
@@ -510,8 +514,13 @@ pub async fn verify(state: &AppState, number: &str) -> Result<VerifyView, Servic
         holder_name_masked: None,
         id_card_masked: None,
         issued_at: None,
+        legacy: false,
     };
     let Ok(parsed) = CertificateNumber::parse(number) else {
+        // Legacy numbers never read as current ones, so only these can be.
+        if let Some(v) = crate::service::legacy::verify(state, number).await? {
+            return Ok(v);
+        }
         return Ok(unknown(number.chars().take(64).collect()));
     };
     let Some(c) = certificate::Entity::find()

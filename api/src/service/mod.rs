@@ -17,6 +17,7 @@ pub mod conversions;
 pub mod credit;
 pub mod documents;
 pub mod exports;
+pub mod legacy;
 pub mod notices;
 pub mod pagination;
 pub mod persons;
