@@ -902,13 +902,15 @@ pub async fn import(
     }
     crate::audit::record(
         &txn,
-        crate::audit::Change::new("legacy_import", import_id, "imported").after(serde_json::json!({
-            "kind": kind,
-            "rows": row_count,
-            "imported": imported,
-            "unchanged": unchanged,
-            "rejected": rejections.len(),
-        })),
+        crate::audit::Change::new("legacy_import", import_id, "imported").after(
+            serde_json::json!({
+                "kind": kind,
+                "rows": row_count,
+                "imported": imported,
+                "unchanged": unchanged,
+                "rejected": rejections.len(),
+            }),
+        ),
     )
     .await?;
     txn.commit().await?;
