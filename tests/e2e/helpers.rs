@@ -120,7 +120,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// A fresh database: a SQLite file in the test's directory, or a new
 /// PostgreSQL database on the server `TEST_DATABASE_URL` names.
-async fn fresh_database(dir: &std::path::Path) -> String {
+pub async fn fresh_database(dir: &std::path::Path) -> String {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("ce_test_{}", uuid::Uuid::now_v7().simple());

@@ -1,0 +1,97 @@
+//! The real server binary as a child process, for what an in-process server
+//! cannot show: `kill -9`, several processes on one database.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+
+/// `target/<profile>/ce-api`, built once per test run.
+pub async fn binary() -> PathBuf {
+    static BUILT: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
+    BUILT
+        .get_or_init(|| async {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "-q", "-p", "ce-api", "--bin", "ce-api"])
+                .status()
+                .await
+                .expect("running cargo build");
+            assert!(status.success(), "building ce-api");
+            // target/debug/deps/e2e-… → target/debug/ce-api
+            let exe = std::env::current_exe().expect("the test binary's path");
+            exe.parent()
+                .and_then(Path::parent)
+                .expect("target/<profile>")
+                .join("ce-api")
+        })
+        .await
+        .clone()
+}
+
+/// What the processes of one deployment share.
+#[derive(Clone)]
+pub struct Deployment {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub jwt_secret: String,
+    /// Hex, as `PII_KEY` takes it.
+    pub pii_key: String,
+    pub hrss_password: String,
+}
+
+/// One server process.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Deployment {
+    /// Starts a process and waits until it answers `/health/ready`.
+    pub async fn start(&self) -> Server {
+        let port = free_port();
+        let child = Command::new(binary().await)
+            .env("DATA_DIR", &self.data_dir)
+            .env("DATABASE_URL", &self.database_url)
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("JWT_SECRET", &self.jwt_secret)
+            .env("PII_KEY", &self.pii_key)
+            .env("MFA_REQUIRED", "false")
+            .env("BOOTSTRAP_HRSS_PASSWORD", &self.hrss_password)
+            .env("APP__LIMITS__LOGIN_PER_MINUTE", "100000")
+            .env("APP__LIMITS__TOKEN_PER_MINUTE", "100000")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("starting ce-api");
+        let url = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..300 {
+            if let Ok(r) = http.get(format!("{url}/health/ready")).send().await
+                && r.status().is_success()
+            {
+                return Server { child, url };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("ce-api did not become ready on {url}");
+    }
+}
+
+impl Server {
+    /// `kill -9`: no shutdown, no flush, whatever was in flight is cut.
+    pub async fn kill_9(mut self) {
+        self.child.start_kill().expect("SIGKILL");
+        self.child.wait().await.expect("reaping the server");
+    }
+}
