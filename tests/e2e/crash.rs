@@ -25,7 +25,7 @@ const PERSONS: usize = 1_000;
 const PER_PERSON: usize = 100;
 
 #[derive(Serialize, Clone)]
-struct Item {
+pub(crate) struct Item {
     external_id: String,
     id_card_no: String,
     name: &'static str,
@@ -39,7 +39,7 @@ struct Item {
     completed_at: String,
 }
 
-fn items(ids: &[String]) -> Vec<Item> {
+pub(crate) fn items(ids: &[String]) -> Vec<Item> {
     let year = this_year();
     let at = chrono::Utc::now().to_rfc3339();
     let mut out = Vec::with_capacity(ids.len() * PER_PERSON);
@@ -69,9 +69,9 @@ fn items(ids: &[String]) -> Vec<Item> {
 
 /// Registered, verified accountants, written straight to the database
 /// (registering 1,000 through the API would hash 1,000 passwords).
-async fn seed(db: &DatabaseConnection, vault: &PiiVault) -> Vec<String> {
+pub(crate) async fn seed(db: &DatabaseConnection, vault: &PiiVault, persons: usize) -> Vec<String> {
     let mut ids = HashSet::new();
-    while ids.len() < PERSONS {
+    while ids.len() < persons {
         ids.insert(id_card_no());
     }
     let ids: Vec<String> = ids.into_iter().collect();
@@ -122,7 +122,7 @@ async fn seed(db: &DatabaseConnection, vault: &PiiVault) -> Vec<String> {
     ids
 }
 
-async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
+pub(crate) async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
     let row = db
         .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
         .await
@@ -133,52 +133,14 @@ async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn a_push_killed_midway_and_sent_again_counts_every_item_once() {
-    let dir = std::env::temp_dir().join(format!("ce-crash-{}", Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let _cleanup = TempDir(dir.clone());
-    let key: [u8; 32] = rand::random();
-    let pii_key: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    let deployment = Deployment {
-        data_dir: dir.clone(),
-        database_url: fresh_database(&dir).await,
-        jwt_secret: "crash-test-secret-crash-test-secret-0123".into(),
-        pii_key: pii_key.clone(),
-        hrss_password: HRSS_PASSWORD.into(),
-    };
+    let (deployment, vault, _cleanup) = Deployment::fresh().await;
     let server = deployment.start().await;
     let db = Database::connect(&deployment.database_url).await.unwrap();
-    let vault = PiiVault::new(&key).unwrap();
-    let ids = seed(&db, &vault).await;
+    let ids = seed(&db, &vault, PERSONS).await;
     let items = items(&ids);
     assert_eq!(items.len(), 100_000);
 
-    // An accounting platform (public and professional hours, R-ACC-3).
-    let hrss = ce_sdk::Client::new(&server.url);
-    let hrss = match hrss.login("hrss-admin", HRSS_PASSWORD).await.unwrap() {
-        ce_sdk::Login::Done(c) => c,
-        ce_sdk::Login::CodeSent { .. } => panic!("MFA is off"),
-    };
-    let body = serde_json::to_vec(&json!({
-        "name": "会计继续教育平台",
-        "categories": ["public", "professional"],
-        "series_families": ["accounting"],
-    }))
-    .unwrap();
-    let r = hrss
-        .send_raw(
-            reqwest::Method::POST,
-            "/api/v1/platforms",
-            Some("application/json"),
-            body,
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    let pf: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-    let (client_id, secret) = (
-        pf["client_id"].as_str().unwrap().to_string(),
-        pf["client_secret"].as_str().unwrap().to_string(),
-    );
+    let (client_id, secret) = accounting_platform(&server.url).await;
     // Every record of this database comes from the push.
     let pushed = "SELECT COUNT(*) FROM records";
 
@@ -253,4 +215,36 @@ async fn a_push_killed_midway_and_sent_again_counts_every_item_once() {
         PERSONS as i64
     );
     server.kill_9().await;
+}
+
+/// An accounting platform (public and professional hours, R-ACC-3): its
+/// client id and secret.
+pub(crate) async fn accounting_platform(url: &str) -> (String, String) {
+    let hrss = ce_sdk::Client::new(url);
+    let hrss = match hrss.login("hrss-admin", HRSS_PASSWORD).await.unwrap() {
+        ce_sdk::Login::Done(c) => c,
+        ce_sdk::Login::CodeSent { .. } => panic!("MFA is off"),
+    };
+    let body = serde_json::to_vec(&json!({
+        "name": "会计继续教育平台",
+        "categories": ["public", "professional"],
+        "series_families": ["accounting"],
+    }))
+    .unwrap();
+    let r = hrss
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/platforms",
+            Some("application/json"),
+            body,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let pf: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    let (client_id, secret) = (
+        pf["client_id"].as_str().unwrap().to_string(),
+        pf["client_secret"].as_str().unwrap().to_string(),
+    );
+    (client_id, secret)
 }

@@ -25,6 +25,7 @@ mod process;
 mod providers;
 mod push;
 mod push_cli;
+mod scale;
 mod security;
 mod spec;
 mod statistics;

@@ -55,6 +55,24 @@ fn free_port() -> u16 {
 }
 
 impl Deployment {
+    /// A new deployment: its own directory (removed with the guard), a
+    /// fresh database (`TEST_DATABASE_URL` or SQLite), random keys; and the
+    /// PII vault the servers will use, to arrange data directly.
+    pub async fn fresh() -> (Self, ce_api::crypto::PiiVault, crate::helpers::TempDir) {
+        let dir = std::env::temp_dir().join(format!("ce-proc-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("the deployment's directory");
+        let key: [u8; 32] = rand::random();
+        let deployment = Deployment {
+            data_dir: dir.clone(),
+            database_url: crate::helpers::fresh_database(&dir).await,
+            jwt_secret: format!("jwt-{}", uuid::Uuid::now_v7().simple()),
+            pii_key: key.iter().map(|b| format!("{b:02x}")).collect(),
+            hrss_password: crate::helpers::HRSS_PASSWORD.into(),
+        };
+        let vault = ce_api::crypto::PiiVault::new(&key).expect("a PII key");
+        (deployment, vault, crate::helpers::TempDir(dir))
+    }
+
     /// Starts a process and waits until it answers `/health/ready`.
     pub async fn start(&self) -> Server {
         let port = free_port();
