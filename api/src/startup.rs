@@ -289,6 +289,9 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .service(web::redirect("/docs", "/docs/"))
             .default_service(web::to(fallback))
     })
+    // Longer than load balancers' idle timeouts (60 s), so the server never
+    // closes a kept-alive connection a client is about to reuse.
+    .keep_alive(std::time::Duration::from_secs(75))
     .listen(listener)?
     .shutdown_timeout(30)
     .run();

@@ -17,6 +17,7 @@ mod crash;
 mod credit;
 mod errors;
 mod legacy;
+mod load;
 mod notices;
 mod operations;
 mod persons;
