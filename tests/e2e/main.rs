@@ -6,6 +6,7 @@ mod helpers;
 
 mod attachments;
 mod audit;
+mod authz;
 mod auth;
 mod authorities;
 mod bindings;
