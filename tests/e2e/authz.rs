@@ -50,6 +50,8 @@ struct World {
     provider: Client,
     authority: Client,
     platform: Client,
+    /// The series of its authority, qualification and plans.
+    series: &'static str,
     ids: BTreeMap<&'static str, String>,
 }
 
@@ -95,9 +97,9 @@ async fn send(c: &Client, method: Method, path: &str, body: &Body) -> (u16, Stri
     (r.status, String::from_utf8_lossy(&r.body).into_owned())
 }
 
-async fn world(app: &TestApp, hrss: &Client) -> World {
+async fn world(app: &TestApp, hrss: &Client, series: &'static str) -> World {
     let mut ids = BTreeMap::new();
-    let t = crate::training::training(app).await;
+    let t = crate::training::training_in(app, series).await;
     let (person, admin, unit) = crate::certificates::accountant(app).await;
     let pid = person.person_id();
     let hook = ok(
@@ -239,6 +241,7 @@ async fn world(app: &TestApp, hrss: &Client) -> World {
         provider: t.provider,
         authority: t.authority,
         platform,
+        series,
         ids,
     }
 }
@@ -419,13 +422,13 @@ fn request(op: &str, w: &World) -> (&'static str, Body) {
         }
         "catalogue_publish" => (
             "",
-            j(json!({"series": "nursing", "name": "护理质量管理", "hours": 24})),
+            j(json!({"series": w.series, "name": "护理质量管理", "hours": 24})),
         ),
         "certificate_revoke" => ("", j(json!({"reason": "核查发现错误"}))),
         "class_transition" => ("", j(json!({"to": "open"}))),
         "course_plan_create" => (
             "",
-            j(json!({"provider_id": w.id("provider"), "series": "nursing", "year": y, "course_name": "护理安全管理"})),
+            j(json!({"provider_id": w.id("provider"), "series": w.series, "year": y, "course_name": "护理安全管理"})),
         ),
         "course_plan_review_batch" => (
             "",
@@ -454,6 +457,7 @@ fn request(op: &str, w: &World) -> (&'static str, Body) {
         "credit_record_update" => ("", j(json!({"published": true}))),
         "enrollment_result" => ("", j(json!({"score": 88, "passed": true}))),
         "enrollment_review" => ("", j(json!({"decision": "accept"}))),
+        "binding_review" => ("", j(json!({"decision": "approve"}))),
         "notice_publish" => (
             "",
             j(json!({"kind": "notice", "title": "通知", "body": "正文"})),
@@ -482,7 +486,7 @@ fn request(op: &str, w: &World) -> (&'static str, Body) {
         ),
         "qualification_apply" => (
             "",
-            j(json!({"series": "nursing", "authority_id": w.id("authority")})),
+            j(json!({"series": w.series, "authority_id": w.id("authority")})),
         ),
         "provider_teacher_create" | "unit_teacher_create" => ("", j(json!({"name": "王老师"}))),
         "qualification_update" => ("", j(json!({"attachment_ids": []}))),
@@ -632,8 +636,8 @@ async fn every_operation_as_every_caller_answers_the_class_of_the_matrix() {
     }
 
     let hrss = app.hrss().await;
-    let a = world(&app, &hrss).await;
-    let b = world(&app, &hrss).await;
+    let a = world(&app, &hrss, "nursing").await;
+    let b = world(&app, &hrss, "engineering").await;
     let nobody = app.client.clone();
 
     let mut problems = vec![];
