@@ -65,7 +65,13 @@ impl World {
 
 /// Sends `body` as JSON (or nothing for `Null`) and insists on a 2xx.
 async fn ok(c: &Client, method: Method, path: &str, body: Value) -> Value {
-    let r = send(c, method.clone(), &format!("/api/v1{path}"), &Body::Json(body)).await;
+    let r = send(
+        c,
+        method.clone(),
+        &format!("/api/v1{path}"),
+        &Body::Json(body),
+    )
+    .await;
     assert!(
         (200..300).contains(&r.0),
         "{method} {path}: {} {}",
@@ -109,7 +115,10 @@ async fn world(app: &TestApp, hrss: &Client, series: &'static str) -> World {
         json!({"url": "https://hr.example.com/ce", "unit_id": unit}),
     )
     .await;
-    ids.insert("webhook", hook["webhook"]["id"].as_str().unwrap().to_string());
+    ids.insert(
+        "webhook",
+        hook["webhook"]["id"].as_str().unwrap().to_string(),
+    );
     let record = crate::certificates::exam_subject(&person, "中级会计实务").await;
     crate::certificates::approve(&admin, record.id).await;
     ids.insert("record", record.id.to_string());
@@ -248,7 +257,12 @@ async fn world(app: &TestApp, hrss: &Client, series: &'static str) -> World {
 
 /// A fresh entity for an operation that removes what its path names, so
 /// that each call has something to remove.
-async fn victim(app: &TestApp, hrss: &Client, w: &World, op: &str) -> Option<(&'static str, String)> {
+async fn victim(
+    app: &TestApp,
+    hrss: &Client,
+    w: &World,
+    op: &str,
+) -> Option<(&'static str, String)> {
     let unit = w.id("unit");
     Some(match op {
         "unit_person_remove" => {
@@ -715,11 +729,7 @@ async fn every_operation_as_every_caller_answers_the_class_of_the_matrix() {
         for (op, cells) in &observed {
             out.push_str(&format!("{op},{}\n", cells.join(",")));
         }
-        std::fs::write(
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/authz.csv"),
-            out,
-        )
-        .unwrap();
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/authz.csv"), out).unwrap();
     }
     assert!(
         problems.is_empty(),

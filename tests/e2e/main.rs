@@ -6,9 +6,9 @@ mod helpers;
 
 mod attachments;
 mod audit;
-mod authz;
 mod auth;
 mod authorities;
+mod authz;
 mod bindings;
 mod browser;
 mod catalogue;
