@@ -204,6 +204,17 @@ async fn world(app: &TestApp, hrss: &Client, series: &'static str) -> World {
     )
     .await;
     ids.insert("batch", pushed["batch_id"].as_str().unwrap().to_string());
+    let hook = ok(
+        &platform,
+        Method::POST,
+        "/webhooks",
+        json!({"url": "https://lms.example.com/ce"}),
+    )
+    .await;
+    ids.insert(
+        "platform_webhook",
+        hook["webhook"]["id"].as_str().unwrap().to_string(),
+    );
     let finding = ok(
         hrss,
         Method::POST,
@@ -262,9 +273,21 @@ async fn victim(
     hrss: &Client,
     w: &World,
     op: &str,
+    platform: bool,
 ) -> Option<(&'static str, String)> {
     let unit = w.id("unit");
     Some(match op {
+        // A platform's own endpoints are the platform's to remove.
+        "webhook_delete" if platform => {
+            let h = ok(
+                &w.platform,
+                Method::POST,
+                "/webhooks",
+                json!({"url": "https://lms.example.com/ce"}),
+            )
+            .await;
+            ("id", h["webhook"]["id"].as_str().unwrap().to_string())
+        }
         "unit_person_remove" => {
             let p = app.register().await;
             ok(
@@ -678,7 +701,8 @@ async fn every_operation_as_every_caller_answers_the_class_of_the_matrix() {
                 "hrss" => &hrss,
                 c => unreachable!("{c}"),
             };
-            let fresh = victim(&app, &hrss, w, op).await;
+            let platform = caller.starts_with("platform");
+            let fresh = victim(&app, &hrss, w, op, platform).await;
             let mut url = String::new();
             let mut rest = path.as_str();
             while let Some(open) = rest.find('{') {
@@ -690,6 +714,8 @@ async fn every_operation_as_every_caller_answers_the_class_of_the_matrix() {
                     _ => match key_of(op, path, param) {
                         "year" if op == "policy_set" => (this_year() + 1).to_string(),
                         "year" => this_year().to_string(),
+                        // A platform's endpoint is its own, not the unit's.
+                        "webhook" if platform => w.id("platform_webhook").to_string(),
                         key => w.id(key).to_string(),
                     },
                 };
