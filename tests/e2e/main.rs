@@ -8,6 +8,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod authorities;
+mod authz;
 mod bindings;
 mod browser;
 mod catalogue;

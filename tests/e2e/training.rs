@@ -33,16 +33,24 @@ pub(crate) struct Training {
     pub(crate) provider: Client,
     pub(crate) provider_view: types::ProviderView,
     pub(crate) teacher: Uuid,
+    /// The series of the authority, the qualification and the plans.
+    pub(crate) series: &'static str,
 }
 
 pub(crate) async fn training(app: &TestApp) -> Training {
-    let (authority, authority_view) = app.province_authority(&["nursing"]).await;
-    publish(&authority, "nursing", COURSE).await;
+    training_in(app, "nursing").await
+}
+
+/// The same arrangement in another series (one province authority reviews
+/// a series' plans, so a second arrangement in one app needs its own).
+pub(crate) async fn training_in(app: &TestApp, series: &'static str) -> Training {
+    let (authority, authority_view) = app.province_authority(&[series]).await;
+    publish(&authority, series, COURSE).await;
     let (provider, provider_view) = app.provider_admin().await;
     let q = call!(provider.api().qualification_apply(
         &provider_view.id,
         &types::ApplyQualificationRequest {
-            series: "nursing".parse().unwrap(),
+            series: series.parse().unwrap(),
             authority_id: authority_view.id,
             attachment_ids: None,
         }
@@ -69,6 +77,7 @@ pub(crate) async fn training(app: &TestApp) -> Training {
         provider,
         provider_view,
         teacher,
+        series,
     }
 }
 
@@ -127,7 +136,7 @@ impl Training {
         call!(
             self.provider
                 .api()
-                .course_plan_create(&plan_for(self.provider_view.id, "nursing"))
+                .course_plan_create(&plan_for(self.provider_view.id, self.series))
         )
         .expect("drafting a plan")
     }

@@ -811,6 +811,8 @@ pub async fn outcome(
     auth: &AuthUser,
     batch_id: Uuid,
 ) -> Result<BatchOutcome, ServiceError> {
+    // Other roles are told 403, not "not found" (API.md).
+    crate::service::access::require_any(auth, &[Role::Platform, Role::Hrss])?;
     let m = record_batch::Entity::find_by_id(batch_id)
         .one(&state.db)
         .await?

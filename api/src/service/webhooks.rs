@@ -321,19 +321,28 @@ fn subscriber_for(auth: &AuthUser, unit_id: Option<Uuid>) -> Result<Subscriber, 
     if auth.has_role(Role::Platform) {
         return Ok(Subscriber::Platform(auth.account_id()));
     }
+    // Wrong role is 403 whatever the body names; a unit of someone else's 404.
+    if !auth.has_role(Role::UnitAdmin) {
+        return Err(ServiceError::forbidden(
+            "forbidden",
+            "webhooks are registered by platforms and unit admins",
+        ));
+    }
     match unit_id {
         Some(u) if holds(auth, Role::UnitAdmin, u) => Ok(Subscriber::Unit(u)),
         Some(_) => Err(ServiceError::NotFound("unit")),
-        None if auth.has_role(Role::UnitAdmin) => Err(ServiceError::invalid_field(
+        None => Err(ServiceError::invalid_field(
             "unit_required",
             "unit_id",
             "name the unit whose events the endpoint hears",
         )),
-        None => Err(ServiceError::forbidden(
-            "forbidden",
-            "webhooks are registered by platforms and unit admins",
-        )),
     }
+}
+
+/// 403 unless the caller holds a role that has endpoints (hrss oversees
+/// all of them), so a wrong role is not told "not found".
+fn require_webhook_role(auth: &AuthUser) -> Result<(), ServiceError> {
+    crate::service::access::require_any(auth, &[Role::Hrss, Role::UnitAdmin, Role::Platform])
 }
 
 /// Registers an endpoint; the secret is in the answer and nowhere else
@@ -398,6 +407,7 @@ fn may_manage(auth: &AuthUser, w: &webhook::Model) -> bool {
 }
 
 async fn load(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<webhook::Model, ServiceError> {
+    require_webhook_role(auth)?;
     webhook::Entity::find_by_id(id)
         .one(&state.db)
         .await?
@@ -412,6 +422,7 @@ pub async fn list(
     auth: &AuthUser,
     page: Page,
 ) -> Result<WebhookPage, ServiceError> {
+    require_webhook_role(auth)?;
     let mut q = webhook::Entity::find().filter(webhook::Column::DisabledAt.is_null());
     if !auth.has_role(Role::Hrss) {
         let mut any = sea_orm::Condition::any().add(

@@ -1,0 +1,766 @@
+//! The authorization matrix (issue 9): every operation of the served spec,
+//! called as every kind of caller, in scope and out of scope, and as
+//! nobody, answers the class `tests/authz.csv` expects. An operation of the
+//! spec without a row, or a row without an operation, fails the test.
+//!
+//! Two worlds of fixtures, A and B, are built alike. Callers are world A's
+//! (its person, unit admin, provider admin, authority and platform, and
+//! hrss); path parameters come from world A (the `role` column) or world B
+//! (the `role_other` column). Operations run reads first, then changes,
+//! then deletions, then those that give the caller a new role, so that no
+//! call takes away what a later one needs; a deletion gets a fresh victim
+//! for every call.
+//!
+//! `AUTHZ_WRITE=1 cargo test --test e2e authz` rewrites the table from what
+//! the server answers (review the diff: a 2xx where a 403 or 404 belongs is
+//! a bug to fix, not a row to change).
+
+use std::collections::BTreeMap;
+
+use ce_sdk::{Client, call};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const TABLE: &str = include_str!("../authz.csv");
+
+const PDF: &[u8] = b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj <<>> endobj\n%%EOF\n";
+
+/// The table's caller columns, in order.
+const CALLERS: [&str; 12] = [
+    "nobody",
+    "person",
+    "person_other",
+    "unit_admin",
+    "unit_admin_other",
+    "provider_admin",
+    "provider_admin_other",
+    "authority",
+    "authority_other",
+    "platform",
+    "platform_other",
+    "hrss",
+];
+
+/// One world's actors and the ids of its entities, by kind.
+struct World {
+    person: Signed,
+    admin: Signed,
+    provider: Client,
+    authority: Client,
+    platform: Client,
+    /// The series of its authority, qualification and plans.
+    series: &'static str,
+    ids: BTreeMap<&'static str, String>,
+}
+
+impl World {
+    fn id(&self, key: &str) -> &str {
+        self.ids
+            .get(key)
+            .unwrap_or_else(|| panic!("world has no {key}"))
+    }
+}
+
+/// Sends `body` as JSON (or nothing for `Null`) and insists on a 2xx.
+async fn ok(c: &Client, method: Method, path: &str, body: Value) -> Value {
+    let r = send(
+        c,
+        method.clone(),
+        &format!("/api/v1{path}"),
+        &Body::Json(body),
+    )
+    .await;
+    assert!(
+        (200..300).contains(&r.0),
+        "{method} {path}: {} {}",
+        r.0,
+        r.1
+    );
+    serde_json::from_str(&r.1).unwrap_or(Value::Null)
+}
+
+fn id(v: &Value) -> String {
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an id in {v}"))
+        .to_string()
+}
+
+enum Body {
+    Json(Value),
+    Raw(&'static str, Vec<u8>),
+}
+
+async fn send(c: &Client, method: Method, path: &str, body: &Body) -> (u16, String) {
+    let (ct, bytes) = match body {
+        Body::Json(Value::Null) => (None, vec![]),
+        Body::Json(v) => (Some("application/json"), serde_json::to_vec(v).unwrap()),
+        Body::Raw(ct, b) => (Some(*ct), b.clone()),
+    };
+    let r = c.send_raw(method, path, ct, bytes).await.unwrap();
+    (r.status, String::from_utf8_lossy(&r.body).into_owned())
+}
+
+async fn world(app: &TestApp, hrss: &Client, series: &'static str) -> World {
+    let mut ids = BTreeMap::new();
+    let t = crate::training::training_in(app, series).await;
+    let (person, admin, unit) = crate::certificates::accountant(app).await;
+    let pid = person.person_id();
+    let hook = ok(
+        &admin.client,
+        Method::POST,
+        "/webhooks",
+        json!({"url": "https://hr.example.com/ce", "unit_id": unit}),
+    )
+    .await;
+    ids.insert(
+        "webhook",
+        hook["webhook"]["id"].as_str().unwrap().to_string(),
+    );
+    let record = crate::certificates::exam_subject(&person, "中级会计实务").await;
+    crate::certificates::approve(&admin, record.id).await;
+    ids.insert("record", record.id.to_string());
+    let deliveries = ok(
+        &admin.client,
+        Method::GET,
+        &format!("/webhooks/{}/deliveries", ids["webhook"]),
+        Value::Null,
+    )
+    .await;
+    ids.insert("delivery", id(&deliveries["items"][0]));
+    let certs = ok(
+        &person.client,
+        Method::GET,
+        &format!("/certificates?person_id={pid}"),
+        Value::Null,
+    )
+    .await;
+    ids.insert("certificate", id(&certs["items"][0]));
+    ids.insert(
+        "number",
+        certs["items"][0]["number"].as_str().unwrap().to_string(),
+    );
+    let bindings = ok(
+        &person.client,
+        Method::GET,
+        &format!("/persons/{pid}/bindings"),
+        Value::Null,
+    )
+    .await;
+    ids.insert("binding", id(&bindings["items"][0]));
+    let r = send(
+        &person.client,
+        Method::POST,
+        "/api/v1/attachments?filename=proof.pdf",
+        &Body::Raw("application/octet-stream", PDF.to_vec()),
+    )
+    .await;
+    assert_eq!(r.0, 201, "{}", r.1);
+    ids.insert("attachment", id(&serde_json::from_str(&r.1).unwrap()));
+    let quals = ok(&t.provider, Method::GET, "/qualifications", Value::Null).await;
+    ids.insert("qualification", id(&quals["items"][0]));
+    ids.insert("plan", t.draft().await.id.to_string());
+    let class = t.class(5).await;
+    let learner = app.verified_person().await;
+    let e = call!(learner.client.api().enrollment_create(&class.id)).unwrap();
+    ids.insert("class", class.id.to_string());
+    ids.insert("enrollment", e.id.to_string());
+    let teacher = ok(
+        &admin.client,
+        Method::POST,
+        &format!("/units/{unit}/teachers"),
+        json!({"name": "李老师"}),
+    )
+    .await;
+    ids.insert("teacher", id(&teacher));
+    let pf = ok(
+        hrss,
+        Method::POST,
+        "/platforms",
+        json!({"name": "公需课平台", "categories": ["public"], "series_families": ["accounting"]}),
+    )
+    .await;
+    let platform = app
+        .client
+        .client_credentials(
+            pf["client_id"].as_str().unwrap(),
+            pf["client_secret"].as_str().unwrap(),
+        )
+        .await
+        .unwrap();
+    ids.insert("platform", id(&pf));
+    ids.insert("client_id", pf["client_id"].as_str().unwrap().to_string());
+    ids.insert(
+        "client_secret",
+        pf["client_secret"].as_str().unwrap().to_string(),
+    );
+    let pushed = ok(
+        &platform,
+        Method::POST,
+        "/records/batch",
+        json!({"items": [crate::push::public("authz-1", &person.person)]}),
+    )
+    .await;
+    ids.insert("batch", pushed["batch_id"].as_str().unwrap().to_string());
+    let hook = ok(
+        &platform,
+        Method::POST,
+        "/webhooks",
+        json!({"url": "https://lms.example.com/ce"}),
+    )
+    .await;
+    ids.insert(
+        "platform_webhook",
+        hook["webhook"]["id"].as_str().unwrap().to_string(),
+    );
+    let finding = ok(
+        hrss,
+        Method::POST,
+        "/credit-records",
+        json!({
+            "subject_type": "unit", "subject_id": unit, "reason": "虚报学时",
+            "rule": "条例 第二十七条", "severity": "minor", "found_on": today(), "published": true,
+        }),
+    )
+    .await;
+    ids.insert("credit", id(&finding));
+    let notice = ok(
+        hrss,
+        Method::POST,
+        "/notices",
+        json!({"kind": "notice", "title": "关于继续教育的通知", "body": "请按时完成学时。"}),
+    )
+    .await;
+    ids.insert("notice", id(&notice));
+    // No notice has attachments here: the id only has to be well-formed.
+    ids.insert("notice_attachment", uuid::Uuid::now_v7().to_string());
+    // A pending invitation to administer the unit, which only the invitee
+    // may accept.
+    let invitee = app.register().await;
+    ok(
+        &admin.client,
+        Method::POST,
+        &format!("/units/{unit}/admins"),
+        json!({"id_card_no": invitee.id_card_no}),
+    )
+    .await;
+    ids.insert("invitee", invitee.me.id.to_string());
+    let candidate = app.register().await;
+    ids.insert("candidate_id_card", candidate.id_card_no.clone());
+    ids.insert("person_id_card", person.person.id_card_no.clone());
+    ids.insert("person", pid.to_string());
+    ids.insert("unit", unit.to_string());
+    ids.insert("provider", t.provider_view.id.to_string());
+    ids.insert("provider_teacher", t.teacher.to_string());
+    ids.insert("authority", t.authority_view.id.to_string());
+    World {
+        person,
+        admin,
+        provider: t.provider,
+        authority: t.authority,
+        platform,
+        series,
+        ids,
+    }
+}
+
+/// A fresh entity for an operation that removes what its path names, so
+/// that each call has something to remove.
+async fn victim(
+    app: &TestApp,
+    hrss: &Client,
+    w: &World,
+    op: &str,
+    platform: bool,
+) -> Option<(&'static str, String)> {
+    let unit = w.id("unit");
+    Some(match op {
+        // A platform's own endpoints are the platform's to remove.
+        "webhook_delete" if platform => {
+            let h = ok(
+                &w.platform,
+                Method::POST,
+                "/webhooks",
+                json!({"url": "https://lms.example.com/ce"}),
+            )
+            .await;
+            ("id", h["webhook"]["id"].as_str().unwrap().to_string())
+        }
+        "unit_person_remove" => {
+            let p = app.register().await;
+            ok(
+                &w.admin.client,
+                Method::POST,
+                &format!("/units/{unit}/persons"),
+                json!({"id_card_no": p.id_card_no, "name": "张三"}),
+            )
+            .await;
+            ("person_id", p.me.person.unwrap().id.to_string())
+        }
+        "unit_admin_remove" => {
+            let p = app.person().await;
+            ok(
+                &w.admin.client,
+                Method::POST,
+                &format!("/units/{unit}/admins"),
+                json!({"id_card_no": p.person.id_card_no}),
+            )
+            .await;
+            ok(
+                &p.client,
+                Method::POST,
+                &format!("/units/{unit}/admins/{}/accept", p.account_id()),
+                Value::Null,
+            )
+            .await;
+            ("account_id", p.account_id().to_string())
+        }
+        "teacher_delete" => {
+            let t = ok(
+                &w.admin.client,
+                Method::POST,
+                &format!("/units/{unit}/teachers"),
+                json!({"name": "李老师"}),
+            )
+            .await;
+            ("id", id(&t))
+        }
+        "webhook_delete" => {
+            let h = ok(
+                &w.admin.client,
+                Method::POST,
+                "/webhooks",
+                json!({"url": "https://hr.example.com/ce", "unit_id": unit}),
+            )
+            .await;
+            ("id", h["webhook"]["id"].as_str().unwrap().to_string())
+        }
+        "notice_withdraw" => {
+            let n = ok(
+                hrss,
+                Method::POST,
+                "/notices",
+                json!({"kind": "notice", "title": "通知", "body": "正文"}),
+            )
+            .await;
+            ("id", id(&n))
+        }
+        "platform_revoke" => {
+            let pf = ok(
+                hrss,
+                Method::POST,
+                "/platforms",
+                json!({"name": "平台", "categories": ["public"], "series_families": ["accounting"]}),
+            )
+            .await;
+            ("id", id(&pf))
+        }
+        _ => return None,
+    })
+}
+
+/// The world key that fills a path parameter of `op` at `path`.
+fn key_of(op: &str, path: &str, param: &str) -> &'static str {
+    match (op, param) {
+        ("unit_admin_accept", "account_id") => return "invitee",
+        (_, "binding_id") => return "binding",
+        (_, "batch_id") => return "batch",
+        (_, "delivery_id") => return "delivery",
+        (_, "attachment_id") => return "notice_attachment",
+        (_, "number") => return "number",
+        (_, "year") => return "year",
+        _ => {}
+    }
+    let resource = path
+        .trim_start_matches("/api/v1/")
+        .split('/')
+        .next()
+        .unwrap_or("");
+    match resource {
+        "units" => "unit",
+        "persons" => "person",
+        "records" => "record",
+        "certificates" => "certificate",
+        "attachments" => "attachment",
+        "authorities" => "authority",
+        "classes" => "class",
+        "enrollments" => "enrollment",
+        "course-plans" => "plan",
+        "credit-records" => "credit",
+        "notices" => "notice",
+        "platforms" => "platform",
+        "providers" => "provider",
+        "qualifications" => "qualification",
+        "teachers" => "teacher",
+        "webhooks" => "webhook",
+        other => panic!("{op}: no fixture for {{{param}}} under /{other}"),
+    }
+}
+
+/// The query and body an operation is called with: valid where that is
+/// cheap, never harmful to the fixtures later calls use.
+fn request(op: &str, w: &World) -> (&'static str, Body) {
+    let y = this_year();
+    let j = |v: Value| Body::Json(v);
+    let none = Body::Json(Value::Null);
+    match op {
+        "attachment_upload" => (
+            "?filename=proof.pdf",
+            Body::Raw("application/octet-stream", PDF.to_vec()),
+        ),
+        "legacy_import" => (
+            "?kind=records",
+            Body::Raw(
+                "application/octet-stream",
+                format!(
+                    "legacy_id,id_card_no,name,year,category,course_name,hours\nOLD-1,{},李四,2018,elective,旧系统课程,10\n",
+                    id_card_no()
+                )
+                .into_bytes(),
+            ),
+        ),
+        "statistics_view" | "statistics_export" => ("?group_by=series", none),
+        "auth_login" => (
+            "",
+            j(json!({"account": w.id("person_id_card"), "password": PASSWORD})),
+        ),
+        "auth_login_verify" => (
+            "",
+            j(json!({"challenge_id": uuid::Uuid::now_v7(), "code": "000000"})),
+        ),
+        "auth_password_reset" => ("", j(json!({"account": id_card_no()}))),
+        "auth_password_reset_confirm" => (
+            "",
+            j(json!({"challenge_id": uuid::Uuid::now_v7(), "code": "000000", "new_password": "Another-pass-2026"})),
+        ),
+        "auth_register" => (
+            "",
+            j(json!({"name": "张三", "id_card_no": id_card_no(), "phone": phone_no(), "password": PASSWORD})),
+        ),
+        "auth_token" => (
+            "",
+            j(json!({
+                "grant_type": "client_credentials",
+                "client_id": w.id("client_id"), "client_secret": w.id("client_secret"),
+            })),
+        ),
+        "authority_apply" => (
+            "",
+            j(json!({"name": "工程主管部门", "level": "province", "region": "440000", "series": ["engineering"]})),
+        ),
+        "authority_review_batch" => (
+            "",
+            j(json!({"ids": [w.id("authority")], "decision": "approve"})),
+        ),
+        "authority_review" | "course_plan_review" | "qualification_review" | "record_review" => {
+            ("", j(json!({"decision": "approve"})))
+        }
+        "catalogue_publish" => (
+            "",
+            j(json!({"series": w.series, "name": "护理质量管理", "hours": 24})),
+        ),
+        "certificate_revoke" => ("", j(json!({"reason": "核查发现错误"}))),
+        "class_transition" => ("", j(json!({"to": "open"}))),
+        "course_plan_create" => (
+            "",
+            j(json!({"provider_id": w.id("provider"), "series": w.series, "year": y, "course_name": "护理安全管理"})),
+        ),
+        "course_plan_review_batch" => (
+            "",
+            j(json!({"ids": [w.id("plan")], "decision": "approve"})),
+        ),
+        "course_plan_update" => ("", j(json!({"description": "第二期"}))),
+        "class_create" => {
+            let start = today().checked_add_days(chrono::Days::new(5)).unwrap();
+            let end = today().checked_add_days(chrono::Days::new(7)).unwrap();
+            (
+                "",
+                j(json!({
+                    "name": "第二期", "mode": "face_to_face", "start_date": start, "end_date": end,
+                    "hours": 24, "capacity": 5, "venue": "广州",
+                    "teacher_ids": [w.id("provider_teacher")],
+                })),
+            )
+        }
+        "credit_record_create" => (
+            "",
+            j(json!({
+                "subject_type": "unit", "subject_id": w.id("unit"), "reason": "虚报学时",
+                "rule": "条例 第二十七条", "severity": "minor", "found_on": today(), "published": false,
+            })),
+        ),
+        "credit_record_update" => ("", j(json!({"published": true}))),
+        "enrollment_result" => ("", j(json!({"score": 88, "passed": true}))),
+        "enrollment_review" => ("", j(json!({"decision": "accept"}))),
+        "binding_review" => ("", j(json!({"decision": "approve"}))),
+        "notice_publish" => (
+            "",
+            j(json!({"kind": "notice", "title": "通知", "body": "正文"})),
+        ),
+        "person_update" => (
+            "",
+            j(json!({"series": ["accounting"], "series_year": y})),
+        ),
+        "binding_request" => ("", j(json!({"unit_id": w.id("unit")}))),
+        "certificate_issue" => ("", j(json!({"year": y}))),
+        "person_verify" => (
+            "",
+            j(json!({"name": "张三", "id_card_no": w.id("person_id_card")})),
+        ),
+        "platform_create" => (
+            "",
+            j(json!({"name": "平台", "categories": ["public"], "series_families": ["accounting"]})),
+        ),
+        "policy_set" => (
+            "",
+            j(json!({"groups": {"general": {"public_min": 24, "professional_min": 42, "elective_min": 24}}})),
+        ),
+        "provider_create" => (
+            "",
+            j(json!({"name": "培训中心", "credit_code": credit_code(), "level": "city"})),
+        ),
+        "qualification_apply" => (
+            "",
+            j(json!({"series": w.series, "authority_id": w.id("authority")})),
+        ),
+        "provider_teacher_create" | "unit_teacher_create" => ("", j(json!({"name": "王老师"}))),
+        "qualification_update" => ("", j(json!({"attachment_ids": []}))),
+        "record_declare" => (
+            "",
+            j(json!({"year": y, "category": "elective", "course_name": "职业道德", "hours": 10})),
+        ),
+        "record_push" => (
+            "",
+            j(json!({"items": [crate::push::public("authz-2", &w.person.person)]})),
+        ),
+        "record_review_batch" => (
+            "",
+            j(json!({"ids": [w.id("record")], "decision": "approve"})),
+        ),
+        "record_update" => ("", j(json!({"hours": 12}))),
+        "teacher_update" => ("", j(json!({"enabled": true}))),
+        "unit_create" => (
+            "",
+            j(json!({"name": "广州市某某医院", "credit_code": credit_code()})),
+        ),
+        "unit_update" => ("", j(json!({"address": "广州市天河区"}))),
+        "unit_admin_invite" => ("", j(json!({"id_card_no": w.id("candidate_id_card")}))),
+        "unit_person_add" => (
+            "",
+            j(json!({"id_card_no": w.id("person_id_card"), "name": "张三"})),
+        ),
+        "webhook_create" => (
+            "",
+            j(json!({"url": "https://hr.example.com/ce", "unit_id": w.id("unit")})),
+        ),
+        _ => ("", none),
+    }
+}
+
+/// When an operation runs: reads, changes, removals, then the operations
+/// that give their caller a new role.
+fn phase(op: &str, method: &str) -> u8 {
+    match (op, method) {
+        ("unit_create" | "provider_create" | "unit_admin_accept", _) => 3,
+        (_, "delete") => 2,
+        ("certificate_revoke" | "certificate_reissue", _) => 2,
+        (_, "get") => 0,
+        _ => 1,
+    }
+}
+
+/// Whether `status` belongs to `class` (`2xx`, `401`, `403`, `404`, or
+/// `ok`: past authorization, i.e. neither 401, 403, 404 nor 5xx).
+fn matches(class: &str, status: u16) -> bool {
+    match class {
+        "2xx" => (200..300).contains(&status),
+        "ok" => !matches!(status, 401 | 403 | 404) && status < 500,
+        n => n.parse::<u16>() == Ok(status),
+    }
+}
+
+fn class_of(status: u16) -> String {
+    match status {
+        200..=299 => "2xx".into(),
+        401 | 403 | 404 => status.to_string(),
+        s if s >= 500 => format!("BUG-{s}"),
+        _ => "ok".into(),
+    }
+}
+
+struct Row {
+    cells: BTreeMap<&'static str, String>,
+}
+
+fn parse_table() -> BTreeMap<String, Row> {
+    let mut rows = BTreeMap::new();
+    let mut header: Option<Vec<String>> = None;
+    for line in TABLE.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<String> = line.split(',').map(|f| f.trim().to_string()).collect();
+        let Some(h) = &header else {
+            assert_eq!(
+                fields[1..],
+                CALLERS.map(String::from)[..],
+                "tests/authz.csv: the header names the callers in this order"
+            );
+            header = Some(fields);
+            continue;
+        };
+        assert_eq!(fields.len(), h.len(), "tests/authz.csv: {line}");
+        let cells = CALLERS
+            .iter()
+            .zip(&fields[1..])
+            .map(|(c, v)| (*c, v.clone()))
+            .collect();
+        assert!(
+            rows.insert(fields[0].clone(), Row { cells }).is_none(),
+            "tests/authz.csv: {} twice",
+            fields[0]
+        );
+    }
+    rows
+}
+
+#[tokio::test]
+async fn every_operation_as_every_caller_answers_the_class_of_the_matrix() {
+    let app = spawn_app_with(Options {
+        mfa_required: false,
+        ..Default::default()
+    })
+    .await;
+    let spec: Value = serde_json::from_slice(
+        &app.client
+            .send_raw(Method::GET, "/api-docs/openapi.json", None, vec![])
+            .await
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    // (phase, operationId) → (method, path)
+    let mut ops = BTreeMap::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let op_id = op["operationId"].as_str().unwrap().to_string();
+            ops.insert(
+                (phase(&op_id, method), op_id),
+                (method.to_uppercase(), path.clone()),
+            );
+        }
+    }
+    let table = parse_table();
+    let writing = std::env::var("AUTHZ_WRITE").is_ok_and(|v| v == "1");
+    if !writing {
+        let missing: Vec<_> = ops
+            .keys()
+            .filter(|(_, op)| !table.contains_key(op))
+            .map(|(_, op)| op.clone())
+            .collect();
+        let stale: Vec<_> = table
+            .keys()
+            .filter(|op| !ops.keys().any(|(_, o)| o == *op))
+            .collect();
+        assert!(
+            missing.is_empty() && stale.is_empty(),
+            "tests/authz.csv: operations without a row (add them): {missing:?}; \
+             rows without an operation (remove them): {stale:?}"
+        );
+    }
+
+    let hrss = app.hrss().await;
+    let a = world(&app, &hrss, "nursing").await;
+    let b = world(&app, &hrss, "engineering").await;
+    let nobody = app.client.clone();
+
+    let mut problems = vec![];
+    let mut observed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for ((_, op), (method, path)) in &ops {
+        let row = table.get(op);
+        let mut cells = vec![];
+        for caller in CALLERS {
+            let other = caller.ends_with("_other");
+            let has_params = path.contains('{');
+            let expected = row.map(|r| r.cells[caller].as_str());
+            if (other && !has_params) || expected == Some("-") {
+                cells.push("-".to_string());
+                continue;
+            }
+            let w = if other { &b } else { &a };
+            let client = match caller.trim_end_matches("_other") {
+                "nobody" => &nobody,
+                "person" => &a.person.client,
+                "unit_admin" => &a.admin.client,
+                "provider_admin" => &a.provider,
+                "authority" => &a.authority,
+                "platform" => &a.platform,
+                "hrss" => &hrss,
+                c => unreachable!("{c}"),
+            };
+            let platform = caller.starts_with("platform");
+            let fresh = victim(&app, &hrss, w, op, platform).await;
+            let mut url = String::new();
+            let mut rest = path.as_str();
+            while let Some(open) = rest.find('{') {
+                let close = rest[open..].find('}').unwrap() + open;
+                let param = &rest[open + 1..close];
+                url.push_str(&rest[..open]);
+                let value = match &fresh {
+                    Some((p, v)) if *p == param => v.clone(),
+                    _ => match key_of(op, path, param) {
+                        "year" if op == "policy_set" => (this_year() + 1).to_string(),
+                        "year" => this_year().to_string(),
+                        // A platform's endpoint is its own, not the unit's.
+                        "webhook" if platform => w.id("platform_webhook").to_string(),
+                        key => w.id(key).to_string(),
+                    },
+                };
+                url.push_str(&value);
+                rest = &rest[close + 1..];
+            }
+            url.push_str(rest);
+            let (query, body) = request(op, w);
+            url.push_str(query);
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            let (status, text) = send(client, method.clone(), &url, &body).await;
+            cells.push(class_of(status));
+            let code = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v["code"].as_str().map(String::from))
+                .unwrap_or_default();
+            match expected {
+                _ if status >= 500 => problems.push(format!(
+                    "{op} as {caller}: {status} {code} ({method} {url})"
+                )),
+                Some(class) if !matches(class, status) => problems.push(format!(
+                    "{op} as {caller}: expected {class}, got {status} {code} ({method} {url})"
+                )),
+                _ => {}
+            }
+        }
+        observed.insert(op.clone(), cells);
+    }
+
+    if writing {
+        let mut out = String::new();
+        for line in TABLE.lines().take_while(|l| l.starts_with('#')) {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push_str(&format!("operation_id,{}\n", CALLERS.join(",")));
+        for (op, cells) in &observed {
+            out.push_str(&format!("{op},{}\n", cells.join(",")));
+        }
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/authz.csv"), out).unwrap();
+    }
+    assert!(
+        problems.is_empty(),
+        "{} answers differ from tests/authz.csv:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
