@@ -98,14 +98,14 @@ pub async fn observe(
     let method = req.method().to_string();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method);
-    let operation = format!(
-        "{method} {}",
-        req.match_pattern()
-            .unwrap_or_else(|| "unmatched".to_string())
-    );
+    // The route pattern, found once: the audit trail's operation, the log
+    // line and the metrics all name it.
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_string());
     let res = crate::audit::scope(
         request_id.clone(),
-        operation,
+        format!("{method} {route}"),
         next.call(req).instrument(span.clone()),
     )
     .await;
@@ -117,10 +117,6 @@ pub async fn observe(
             return Err(actix_web::error::InternalError::from_response(e, r).into());
         }
     };
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_string());
     let status = res.status().as_u16();
     let elapsed = start.elapsed();
     if let Some(m) = metrics {

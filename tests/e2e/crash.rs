@@ -132,7 +132,7 @@ pub(crate) async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
 }
 
 #[tokio::test]
-async fn a_push_killed_midway_and_sent_again_counts_every_item_once() {
+async fn r_ce_1_a_push_killed_midway_and_sent_again_counts_every_item_once_and_certifies_once() {
     let (deployment, vault, _cleanup) = Deployment::fresh().await;
     let server = deployment.start().await;
     let db = Database::connect(&deployment.database_url).await.unwrap();

@@ -39,6 +39,19 @@ pub struct RecordListQuery {
     pub source: Option<RecordSource>,
 }
 
+impl RecordListQuery {
+    /// The filter the list and the export apply.
+    pub fn filter(self) -> Result<RecordFilter, ApiError> {
+        Ok(RecordFilter {
+            person_id: self.person_id,
+            year: self.year.map(super::year).transpose()?,
+            status: self.status,
+            category: self.category,
+            source: self.source,
+        })
+    }
+}
+
 /// List records
 ///
 /// Scoped to the caller: a person sees their own, a unit admin those sent
@@ -61,14 +74,7 @@ pub async fn record_list(
     filter.validate()?;
     query.validate()?;
     let page = Page::try_from(&*query)?;
-    let f = filter.into_inner();
-    let filter = RecordFilter {
-        person_id: f.person_id,
-        year: f.year.map(super::year).transpose()?,
-        status: f.status,
-        category: f.category,
-        source: f.source,
-    };
+    let filter = filter.into_inner().filter()?;
     Ok(HttpResponse::Ok().json(records::list(&state, &auth, filter, page).await?))
 }
 

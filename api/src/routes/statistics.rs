@@ -11,10 +11,8 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::AuthUser;
-use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
 use crate::error::{ApiError, Problem};
 use crate::service::exports::{self, Chunks};
-use crate::service::records::RecordFilter;
 use crate::service::statistics::{self, GroupBy, StatisticsView};
 use crate::state::AppState;
 
@@ -117,23 +115,6 @@ pub async fn statistics_export(
     ))
 }
 
-/// Filters of the records export (those of `GET /records`).
-#[derive(Debug, Deserialize, IntoParams, Validate)]
-#[into_params(parameter_in = Query)]
-pub struct RecordExportQuery {
-    #[param(nullable = false)]
-    pub person_id: Option<Uuid>,
-    #[param(minimum = 2017, maximum = 2100, nullable = false)]
-    #[validate(range(min = 2017, max = 2100, code = "year_invalid"))]
-    pub year: Option<i32>,
-    #[param(nullable = false)]
-    pub status: Option<RecordStatus>,
-    #[param(nullable = false)]
-    pub category: Option<RecordCategory>,
-    #[param(nullable = false)]
-    pub source: Option<RecordSource>,
-}
-
 /// Export records as CSV
 ///
 /// The records `GET /records` lists to the caller with the same filters
@@ -142,7 +123,7 @@ pub struct RecordExportQuery {
 /// number.
 #[utoipa::path(
     tag = "records",
-    params(RecordExportQuery),
+    params(super::records::RecordListQuery),
     responses(
         (status = 200, description = "CSV with a header line: id, person_id, person_name, id_card_masked, year, category, series, course_name, hours, source, status, provider_name, unit_id, result, created_at", content((CsvFile = "text/csv")),
             headers(("Content-Disposition" = String, description = "`attachment; filename=\"records.csv\"`"))),
@@ -155,17 +136,10 @@ pub struct RecordExportQuery {
 pub async fn record_export(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<RecordExportQuery>,
+    query: web::Query<super::records::RecordListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
-    let f = query.into_inner();
-    let filter = RecordFilter {
-        person_id: f.person_id,
-        year: f.year.map(super::year).transpose()?,
-        status: f.status,
-        category: f.category,
-        source: f.source,
-    };
+    let filter = query.into_inner().filter()?;
     let filename = match filter.year {
         Some(y) => format!("records-{}.csv", y.value()),
         None => "records.csv".to_string(),
