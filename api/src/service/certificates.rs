@@ -4,6 +4,7 @@
 //! superseded); revoked by hrss; verified by anyone holding the number.
 
 use crate::audit::{self, Change};
+use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
@@ -21,7 +22,7 @@ use crate::domain::compliance::Assessment;
 use crate::error::ServiceError;
 use crate::service::access::{holds, orgs, require_any};
 use crate::service::pagination::Page;
-use crate::service::persons::current_unit;
+use crate::service::persons::{current_unit, current_units};
 use crate::service::reviews::{self, Versioned};
 use crate::service::webhooks::{self, EventType, Subscriber};
 use crate::service::{compliance, policies};
@@ -214,6 +215,18 @@ async fn insert_valid(
     year: i32,
     hours: &CertificateHours,
 ) -> Result<Option<certificate::Model>, ServiceError> {
+    let unit = current_unit(txn, person_id).await?;
+    insert_valid_for(txn, person_id, year, unit, hours).await
+}
+
+/// [`insert_valid`] with the person's current unit already known.
+async fn insert_valid_for(
+    txn: &DatabaseTransaction,
+    person_id: Uuid,
+    year: i32,
+    unit_id: Option<Uuid>,
+    hours: &CertificateHours,
+) -> Result<Option<certificate::Model>, ServiceError> {
     let now = Utc::now();
     let m = certificate::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -222,7 +235,7 @@ async fn insert_valid(
             .to_string()),
         person_id: Set(person_id),
         year: Set(year),
-        unit_id: Set(current_unit(txn, person_id).await?),
+        unit_id: Set(unit_id),
         status: Set(CertificateStatus::Valid.as_str().into()),
         hours: Set(serde_json::to_value(hours).map_err(anyhow::Error::from)?),
         superseded_by: Set(None),
@@ -265,6 +278,63 @@ pub async fn issue_if_complete(
     } else {
         Ok(None)
     }
+}
+
+/// [`issue_if_complete`] for many persons and years at once, as a batch
+/// of pushed records needs it: a few queries per year for all of them,
+/// then one insert per certificate issued. Returns those issued.
+pub async fn issue_if_complete_many(
+    txn: &DatabaseTransaction,
+    pairs: &[(Uuid, i32)],
+) -> Result<Vec<certificate::Model>, ServiceError> {
+    let mut by_year: BTreeMap<i32, Vec<Uuid>> = BTreeMap::new();
+    for (p, y) in pairs {
+        by_year.entry(*y).or_default().push(*p);
+    }
+    let mut issued = Vec::new();
+    for (year, persons) in by_year {
+        let Ok(y) = Year::new(year) else {
+            continue;
+        };
+        let policy = match policies::in_force(txn, y).await {
+            Ok(p) => p,
+            Err(ServiceError::NotFound(_)) => continue,
+            Err(e) => return Err(e),
+        };
+        for chunk in persons.chunks(500) {
+            let holding: HashSet<Uuid> = certificate::Entity::find()
+                .filter(certificate::Column::PersonId.is_in(chunk.iter().copied()))
+                .filter(certificate::Column::Year.eq(year))
+                .filter(certificate::Column::Status.eq(CertificateStatus::Valid.as_str()))
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|c| c.person_id)
+                .collect();
+            let open: Vec<Uuid> = chunk
+                .iter()
+                .copied()
+                .filter(|p| !holding.contains(p))
+                .collect();
+            let assessed = compliance::assess_many(txn, &policy, &open).await?;
+            let complete: Vec<Uuid> = open
+                .iter()
+                .copied()
+                .filter(|p| assessed.get(p).is_some_and(|a| a.complete))
+                .collect();
+            let units = current_units(txn, &complete).await?;
+            for p in complete {
+                let Some(a) = assessed.get(&p) else { continue };
+                let unit = units.get(&p).copied();
+                if let Some(c) =
+                    insert_valid_for(txn, p, year, unit, &CertificateHours::of(a)).await?
+                {
+                    issued.push(c);
+                }
+            }
+        }
+    }
+    Ok(issued)
 }
 
 /// R-CE-1: issues the certificate of a complete year on demand (the

@@ -13,11 +13,13 @@
 
 use crate::audit::{self, Change};
 use serde_json::json;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, SubsecRound, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, TryInsertResult,
     Set,
 };
 use serde::{Deserialize, Serialize};
@@ -37,13 +39,17 @@ use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
 use crate::domain::year::date_in_shanghai;
 use crate::domain::{Hours, Year};
 use crate::error::ServiceError;
-use crate::service::persons::current_unit;
+use crate::service::persons::current_units;
 use crate::service::platforms::SCOPE_RECORDS_PUSH;
 use crate::service::records::MAX_DECLARED_HOURS;
 use crate::state::AppState;
 
 /// The most items one batch may carry (413 beyond).
 pub const MAX_ITEMS: usize = 1000;
+
+/// Rows per INSERT statement: 23 columns each keeps a statement's bind
+/// parameters (11,500) under SQLite's and PostgreSQL's limits.
+const INSERT_ROWS: usize = 500;
 
 /// Series families whose platforms are their sector's own system: what they
 /// push arrives recognised (R-RC-2, R-ACC-3).
@@ -220,7 +226,7 @@ fn check_shape(
         .and_then(|v| v.as_str())
         .map(|s| s.chars().take(128).collect::<String>());
     let reject = |code: &str, detail: String| rejected(index, external_id.clone(), code, detail);
-    let item: PushItem = serde_json::from_value(raw.clone()).map_err(|e| {
+    let item = PushItem::deserialize(raw).map_err(|e| {
         reject(
             "item_invalid",
             format!("the item does not match PushItem: {e}"),
@@ -367,73 +373,79 @@ impl Pusher {
     }
 }
 
-/// What the batch looks up once rather than per item.
+/// What the checks of a batch need beyond the item, read for all its items
+/// at once (a few queries per batch, not per item).
 #[derive(Default)]
 struct Lookups {
     series: HashMap<String, professional_series::Model>,
+    /// The public-course platforms of the series each person holds in a year.
     public_platforms: HashMap<(Uuid, i32), Vec<String>>,
+    /// The latest day a year's public courses are online (R-RC-8).
     deadlines: HashMap<i32, Option<chrono::NaiveDate>>,
-    units: HashMap<Uuid, Option<Uuid>>,
+    /// The unit each person is bound to now.
+    units: HashMap<Uuid, Uuid>,
 }
 
 impl Lookups {
-    async fn public_platforms_of(
-        &mut self,
+    /// Reads what `checked`'s items need, for the persons found.
+    async fn read(
         txn: &DatabaseTransaction,
-        person_id: Uuid,
-        year: i32,
-    ) -> Result<Vec<String>, ServiceError> {
-        if let Some(p) = self.public_platforms.get(&(person_id, year)) {
-            return Ok(p.clone());
-        }
-        let codes: Vec<String> = person_series::Entity::find()
-            .filter(person_series::Column::PersonId.eq(person_id))
-            .filter(person_series::Column::Year.eq(year))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|h| h.series_code)
-            .collect();
-        let platforms: Vec<String> = codes
+        persons: &HashMap<String, person::Model>,
+        checked: &[(usize, Checked)],
+    ) -> Result<Self, ServiceError> {
+        let series: HashMap<String, professional_series::Model> =
+            professional_series::Entity::find()
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|s| (s.code.clone(), s))
+                .collect();
+        let ids: Vec<Uuid> = persons.values().map(|p| p.id).collect();
+        let public_years: BTreeSet<i32> = checked
             .iter()
-            .filter_map(|c| self.series.get(c))
-            .map(|s| s.public_course_platform.clone())
+            .filter(|(_, c)| c.category == RecordCategory::Public)
+            .map(|(_, c)| c.year)
             .collect();
-        self.public_platforms
-            .insert((person_id, year), platforms.clone());
-        Ok(platforms)
-    }
-
-    async fn deadline_of(
-        &mut self,
-        txn: &DatabaseTransaction,
-        year: i32,
-    ) -> Result<Option<chrono::NaiveDate>, ServiceError> {
-        if let Some(d) = self.deadlines.get(&year) {
-            return Ok(*d);
+        let mut public_platforms: HashMap<(Uuid, i32), Vec<String>> = HashMap::new();
+        let mut deadlines = HashMap::new();
+        if !public_years.is_empty() {
+            for chunk in ids.chunks(500) {
+                for h in person_series::Entity::find()
+                    .filter(person_series::Column::PersonId.is_in(chunk.iter().copied()))
+                    .filter(person_series::Column::Year.is_in(public_years.iter().copied()))
+                    .all(txn)
+                    .await?
+                {
+                    if let Some(s) = series.get(&h.series_code) {
+                        public_platforms
+                            .entry((h.person_id, h.year))
+                            .or_default()
+                            .push(s.public_course_platform.clone());
+                    }
+                }
+            }
+            let mut subjects = public_subject::Entity::find()
+                .filter(public_subject::Column::Year.is_in(public_years.iter().copied()))
+                .all(txn)
+                .await?;
+            for y in &public_years {
+                deadlines.insert(*y, None);
+            }
+            for s in subjects.drain(..) {
+                let d = deadlines.entry(s.year).or_insert(None);
+                *d = Ord::max(*d, Some(s.offline_after));
+            }
         }
-        let d = public_subject::Entity::find()
-            .filter(public_subject::Column::Year.eq(year))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|s| s.offline_after)
-            .max();
-        self.deadlines.insert(year, d);
-        Ok(d)
-    }
-
-    async fn unit_of(
-        &mut self,
-        txn: &DatabaseTransaction,
-        person_id: Uuid,
-    ) -> Result<Option<Uuid>, ServiceError> {
-        if let Some(u) = self.units.get(&person_id) {
-            return Ok(*u);
+        let mut units = HashMap::new();
+        for chunk in ids.chunks(500) {
+            units.extend(current_units(txn, chunk).await?);
         }
-        let u = current_unit(txn, person_id).await?;
-        self.units.insert(person_id, u);
-        Ok(u)
+        Ok(Lookups {
+            series,
+            public_platforms,
+            deadlines,
+            units,
+        })
     }
 }
 
@@ -575,40 +587,85 @@ pub async fn push(
         .into_iter()
         .collect();
     let persons = persons_by_hash(&state.db, &hashes).await?;
-    let mut lookups = Lookups {
-        series: professional_series::Entity::find()
-            .all(&state.db)
-            .await?
-            .into_iter()
-            .map(|s| (s.code.clone(), s))
-            .collect(),
-        ..Lookups::default()
-    };
 
     // Inserting in key order makes concurrent pushes that share items lock
     // them in the same order: they wait for each other, never deadlock.
     checked.sort_by(|a, b| a.1.external_id.cmp(&b.1.external_id));
     let txn = crate::db::begin_write(&state.db).await?;
+    let lookups = Lookups::read(&txn, &persons, &checked).await?;
     // Read inside the transaction: what a concurrent push committed first counts.
     let mut stored = existing(&txn, me.id, &ext_ids).await?;
-    let mut completed: HashSet<(Uuid, i32)> = HashSet::new();
+    // New records, and the items judged against one of them (the item
+    // itself, and later items of the batch with the same external id).
+    let mut fresh: Vec<record::Model> = Vec::new();
+    let mut against_fresh: Vec<(usize, Checked)> = Vec::new();
+    let mut fresh_ids: HashSet<String> = HashSet::new();
     for (i, c) in checked {
-        let r = place(&txn, &me, &persons, &mut stored, &mut lookups, i, c, now).await?;
-        if let (ItemStatus::Accepted, Some((p, y))) = (r.0.status, r.1) {
-            completed.insert((p, y));
+        let person = persons.get(&c.id_card_hash);
+        if let Some(r) = stored.get(&c.external_id) {
+            results[i] = Some(judge(i, r, &c, person.map(|p| p.id)));
+            if fresh_ids.contains(&c.external_id) {
+                against_fresh.push((i, c));
+            }
+            continue;
         }
-        results[i] = Some(r.0);
+        match decide(&me, person, &lookups, &c, now) {
+            Err((code, detail)) => {
+                results[i] = Some(rejected(i, Some(c.external_id.clone()), code, detail));
+            }
+            Ok(m) => {
+                results[i] = Some(done(i, c.external_id.clone(), ItemStatus::Accepted, m.id));
+                fresh_ids.insert(c.external_id.clone());
+                stored.insert(c.external_id.clone(), m.clone());
+                fresh.push(m);
+                against_fresh.push((i, c));
+            }
+        }
+    }
+    // The new records in a few statements. A row another request stored
+    // first (same platform and external id) is skipped by the unique
+    // index, not an error: its items are judged against that row below.
+    let mut inserted: HashSet<Uuid> = HashSet::with_capacity(fresh.len());
+    for chunk in fresh.chunks(INSERT_ROWS) {
+        let rows = chunk.iter().cloned().map(IntoActiveModel::into_active_model);
+        if let TryInsertResult::Inserted(ids) = record::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([record::Column::PlatformId, record::Column::ExternalId])
+                    .target_and_where(Expr::col(record::Column::PlatformId).is_not_null())
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .try_insert()
+            .exec_with_returning_keys(&txn)
+            .await?
+        {
+            inserted.extend(ids);
+        }
+    }
+    let raced: Vec<String> = fresh
+        .iter()
+        .filter(|m| !inserted.contains(&m.id))
+        .filter_map(|m| m.external_id.clone())
+        .collect();
+    if !raced.is_empty() {
+        let theirs = existing(&txn, me.id, &raced).await?;
+        for (i, c) in &against_fresh {
+            if let Some(r) = theirs.get(&c.external_id) {
+                let person = persons.get(&c.id_card_hash).map(|p| p.id);
+                results[*i] = Some(judge(*i, r, c, person));
+            }
+        }
     }
     // R-CE-1: the push that completes a year issues its certificate.
-    let mut certificates = 0;
-    for (person_id, year) in &completed {
-        if crate::service::certificates::issue_if_complete(&txn, *person_id, *year)
-            .await?
-            .is_some()
-        {
-            certificates += 1;
-        }
-    }
+    let completed: Vec<(Uuid, i32)> = fresh
+        .iter()
+        .filter(|m| inserted.contains(&m.id) && m.status == RecordStatus::Approved.as_str())
+        .map(|m| (m.person_id, m.year))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let certificates =
+        crate::service::certificates::issue_if_complete_many(&txn, &completed).await?;
     let items: Vec<ItemResult> = results.into_iter().flatten().collect();
     let count = |s: ItemStatus| items.iter().filter(|r| r.status == s).count() as i32;
     let batch = record_batch::ActiveModel {
@@ -635,12 +692,21 @@ pub async fn push(
                     "duplicate": m.duplicate,
                     "rejected": m.rejected,
                     "idempotency_key": m.idempotency_key,
-                    "certificates_issued": certificates,
+                    "certificates_issued": certificates.len(),
                 })),
             )
             .await?;
             txn.commit().await?;
-            Ok((outcome_of(m)?, false))
+            let outcome = BatchOutcome {
+                batch_id: m.id,
+                platform_id: m.platform_id,
+                received_at: m.created_at,
+                accepted: m.accepted as u32,
+                duplicate: m.duplicate as u32,
+                rejected: m.rejected as u32,
+                items,
+            };
+            Ok((outcome, false))
         }
         // The same key raced in from another request: its outcome stands.
         Err(e) if crate::error::is_unique_violation(&e) => {
@@ -658,151 +724,119 @@ pub async fn push(
     }
 }
 
-/// One item inside the batch's transaction: duplicate, rejection or a new
-/// record (in a savepoint, so a racing insert of the same item loses only
-/// the savepoint). Returns the result and, for an approved record, the
-/// person and year whose certificate to check.
-#[allow(clippy::too_many_arguments)]
-async fn place(
-    txn: &DatabaseTransaction,
-    me: &Pusher,
-    persons: &HashMap<String, person::Model>,
-    stored: &mut HashMap<String, record::Model>,
-    lookups: &mut Lookups,
-    i: usize,
-    c: Checked,
-    now: DateTime<Utc>,
-) -> Result<(ItemResult, Option<(Uuid, i32)>), ServiceError> {
-    let ext = c.external_id.clone();
-    let person = persons.get(&c.id_card_hash);
-    let judge = |r: &record::Model, c: &Checked| {
-        if same_content(r, c, person.map(|p| p.id)) {
-            done(i, c.external_id.clone(), ItemStatus::Duplicate, r.id)
-        } else {
-            rejected(
-                i,
-                Some(c.external_id.clone()),
-                "conflict",
-                format!(
-                    "external_id {:?} was sent before with other content (record {}); send changes under a new external_id",
-                    c.external_id, r.id
-                ),
-            )
-        }
-    };
-    if let Some(r) = stored.get(&ext) {
-        return Ok((judge(r, &c), None));
+/// An item whose external id the platform sent before: a duplicate when
+/// the content is the same, else rejected as a `conflict`.
+fn judge(i: usize, r: &record::Model, c: &Checked, person_id: Option<Uuid>) -> ItemResult {
+    if same_content(r, c, person_id) {
+        done(i, c.external_id.clone(), ItemStatus::Duplicate, r.id)
+    } else {
+        rejected(
+            i,
+            Some(c.external_id.clone()),
+            "conflict",
+            format!(
+                "external_id {:?} was sent before with other content (record {}); send changes under a new external_id",
+                c.external_id, r.id
+            ),
+        )
     }
-    let reject =
-        |code: &str, detail: String| Ok((rejected(i, Some(ext.clone()), code, detail), None));
+}
+
+/// The record a new item makes, or why it is rejected (`code`, `detail`).
+fn decide(
+    me: &Pusher,
+    person: Option<&person::Model>,
+    lookups: &Lookups,
+    c: &Checked,
+    now: DateTime<Utc>,
+) -> Result<record::Model, (&'static str, String)> {
     let Some(person) = person else {
-        return reject(
+        return Err((
             "person_unknown",
             "no registered person has this ID number".into(),
-        );
+        ));
     };
     if person.name != c.name {
-        return reject(
+        return Err((
             "name_mismatch",
             "the name does not match the ID number".into(),
-        );
+        ));
     }
     if !me.categories.iter().any(|k| k == c.category.as_str()) {
-        return reject(
+        return Err((
             "category_not_allowed",
             format!("this platform may not push {} hours", c.category.as_str()),
-        );
+        ));
     }
     if let Some(code) = &c.series {
         let Some(s) = lookups.series.get(code) else {
-            return reject("series_unknown", format!("no series {code:?}"));
+            return Err(("series_unknown", format!("no series {code:?}")));
         };
         if !me.families.contains(&s.family) {
-            return reject(
+            return Err((
                 "series_not_allowed",
                 format!(
                     "this platform may not push for the {} family ({code})",
                     s.family
                 ),
-            );
+            ));
         }
     }
     if c.category == RecordCategory::Public {
         // R-RC-8: no make-up after the year's courses went offline.
-        let deadline = lookups.deadline_of(txn, c.year).await?;
-        if let Err(e) = check_deadline(c.year, c.completed_at, deadline) {
-            return reject(e.code, e.message);
-        }
+        let deadline = lookups.deadlines.get(&c.year).copied().flatten();
+        check_deadline(c.year, c.completed_at, deadline).map_err(|e| (e.code, e.message))?;
         // R-RC-9: sector series take public courses on their own platform.
-        let held = lookups.public_platforms_of(txn, person.id, c.year).await?;
-        let held: Vec<&str> = held.iter().map(String::as_str).collect();
+        let held: Vec<&str> = lookups
+            .public_platforms
+            .get(&(person.id, c.year))
+            .map(|v| v.iter().map(String::as_str).collect())
+            .unwrap_or_default();
         let ok = me
             .public_platforms()
             .iter()
             .any(|src| check_platform(&held, src).is_ok());
         if !ok {
             let src = me.public_platforms().first().copied().unwrap_or(PROVINCIAL);
-            if let Err(e) = check_platform(&held, src) {
-                return reject(e.code, e.message);
-            }
+            check_platform(&held, src).map_err(|e| (e.code, e.message))?;
         }
     }
     // R-RC-2, R-ACC-3: public courses and sector platforms arrive
     // recognised; other platforms' hours wait for the unit (R-RC-3).
     let recognised = c.category == RecordCategory::Public || me.sector();
-    let unit_id = lookups.unit_of(txn, person.id).await?;
-    let m = record::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        person_id: Set(person.id),
-        year: Set(c.year),
-        category: Set(c.category.as_str().into()),
-        series_code: Set(c.series.clone()),
-        course_name: Set(c.course_name.clone()),
-        hours_tenths: Set(c.hours_tenths),
-        result: Set(c.result.clone()),
-        source: Set(if c.category == RecordCategory::Public {
+    Ok(record::Model {
+        id: Uuid::now_v7(),
+        person_id: person.id,
+        year: c.year,
+        category: c.category.as_str().into(),
+        series_code: c.series.clone(),
+        course_name: c.course_name.clone(),
+        hours_tenths: c.hours_tenths,
+        result: c.result.clone(),
+        source: if c.category == RecordCategory::Public {
             RecordSource::PublicCourse.as_str().into()
         } else {
             RecordSource::PlatformPush.as_str().into()
-        }),
-        provider_id: Set(None),
-        provider_name: Set(Some(me.name.clone())),
-        class_id: Set(None),
-        platform_id: Set(Some(me.id)),
-        external_id: Set(Some(ext.clone())),
-        unit_id: Set(unit_id),
-        status: Set(if recognised {
+        },
+        provider_id: None,
+        provider_name: Some(me.name.clone()),
+        class_id: None,
+        platform_id: Some(me.id),
+        external_id: Some(c.external_id.clone()),
+        unit_id: lookups.units.get(&person.id).copied(),
+        status: if recognised {
             RecordStatus::Approved.as_str().into()
         } else {
             RecordStatus::PendingUnitReview.as_str().into()
-        }),
-        attachment_ids: Set(serde_json::json!([])),
-        completed_at: Set(Some(c.completed_at)),
-        conversion_code: Set(None),
-        general_knowledge: Set(c.general_knowledge),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    };
-    if let Some(r) = crate::db::insert_unless_taken(txn, m).await? {
-        let id = r.id;
-        let (p, y) = (r.person_id, r.year);
-        stored.insert(ext.clone(), r);
-        return Ok((
-            done(i, ext, ItemStatus::Accepted, id),
-            recognised.then_some((p, y)),
-        ));
-    }
-    // Another request stored the same item first.
-    let r = record::Entity::find()
-        .filter(record::Column::PlatformId.eq(me.id))
-        .filter(record::Column::ExternalId.eq(ext.clone()))
-        .one(txn)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("a unique violation without the row"))?;
-    let out = judge(&r, &c);
-    stored.insert(ext, r);
-    Ok((out, None))
+        },
+        attachment_ids: serde_json::json!([]),
+        completed_at: Some(c.completed_at),
+        conversion_code: None,
+        general_knowledge: c.general_knowledge,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    })
 }
 
 /// A stored outcome: the platform that pushed it, or hrss; 404 otherwise.

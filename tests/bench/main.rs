@@ -1,0 +1,809 @@
+//! The benchmark (issue 9): `cargo bench --bench benchmark` (see the README).
+//!
+//! One run, on this machine, against the release server binary started as a
+//! child process, prints for SQLite and — when `DATABASE_URL` names a
+//! PostgreSQL server — for PostgreSQL:
+//!
+//! 1. platform push throughput (records/s) over HTTP through the SDK's
+//!    [`PlatformClient`], batches of 1,000, into a database already holding
+//!    100,000 persons and 1,000,000 records;
+//! 2. the physical limit: the same rows inserted straight through the same
+//!    driver (sea-orm on sqlx), 1,000 per transaction, and push / raw;
+//! 3. person compliance read latency p50 / p99 under 16 concurrent clients;
+//! 4. public verify throughput and `/health/live`'s, same client, and their
+//!    ratio;
+//! 5. the server's peak RSS (`VmHWM`).
+//!
+//! It is not a test: it asserts only that the work was done (every item
+//! accepted, every certificate issued, no failed request), and prints the
+//! figures beside the issue's targets. Smaller runs for a quick look:
+//! `CE_BENCH_PERSONS`, `CE_BENCH_PUSH` (items pushed), `CE_BENCH_SECONDS`
+//! (per read phase), `CE_BENCH_PUSHERS` (concurrent platform clients).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail, ensure};
+use ce_api::crypto::PiiVault;
+use ce_entity::{person, person_series, record};
+use ce_sdk::{PlatformClient, PushOptions};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, EntityTrait, Set, Statement, TransactionTrait,
+};
+use serde::Serialize;
+use serde_json::json;
+use tokio::process::{Child, Command};
+use uuid::Uuid;
+
+const HRSS_PASSWORD: &str = "Bench-Hrss-Passw0rd";
+/// Concurrent clients of the read phases (the issue's figure).
+const READERS: usize = 16;
+/// Records each seeded person already has: two a year over five years.
+const SEEDED_PER_PERSON: usize = 10;
+/// Items pushed per person: 3 public and 7 professional of 10 hours (2 of
+/// them general knowledge) complete an accountant's year (R-ACC-1), so the
+/// push issues each person's certificate on the way (R-CE-1).
+const ITEMS_PER_PERSON: usize = 10;
+
+struct Config {
+    persons: usize,
+    pushed: usize,
+    seconds: u64,
+    pushers: usize,
+}
+
+fn env_or(name: &str, default: usize) -> anyhow::Result<usize> {
+    match std::env::var(name) {
+        Ok(v) => v.parse().with_context(|| format!("{name}={v:?}")),
+        Err(_) => Ok(default),
+    }
+}
+
+impl Config {
+    fn from_env() -> anyhow::Result<Self> {
+        let c = Config {
+            persons: env_or("CE_BENCH_PERSONS", 100_000)?,
+            pushed: env_or("CE_BENCH_PUSH", 100_000)?,
+            seconds: env_or("CE_BENCH_SECONDS", 10)? as u64,
+            pushers: env_or("CE_BENCH_PUSHERS", 2)?.max(1),
+        };
+        ensure!(
+            c.pushed.is_multiple_of(ITEMS_PER_PERSON) && c.pushed / ITEMS_PER_PERSON <= c.persons,
+            "CE_BENCH_PUSH must be a multiple of {ITEMS_PER_PERSON} and at most {ITEMS_PER_PERSON} × CE_BENCH_PERSONS"
+        );
+        Ok(c)
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cfg = Config::from_env()?;
+    let server = build_server().await?;
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("ce benchmark — {}", Utc::now().format("%Y-%m-%d %H:%M UTC"));
+    println!(
+        "machine: {cores} cores, {}; server {}",
+        cpu_model(),
+        server.display()
+    );
+    println!(
+        "size: {} persons, {} records before the push; {} items pushed in batches of 1,000 by {} clients",
+        cfg.persons,
+        cfg.persons * SEEDED_PER_PERSON,
+        cfg.pushed,
+        cfg.pushers
+    );
+    let mut results = vec![run(&cfg, &server, Backend::Sqlite).await?];
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            results.push(run(&cfg, &server, Backend::Postgres(url)).await?);
+        }
+        _ => println!("\n(PostgreSQL skipped: DATABASE_URL is not set)"),
+    }
+    println!("\n== summary (targets on 2 cores in brackets)");
+    for r in &results {
+        r.print_summary();
+    }
+    Ok(())
+}
+
+/// `target/release/ce-api`, built now (the bench profile is `release`).
+async fn build_server() -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "-q", "--release", "-p", "ce-api", "--bin", "ce-api"])
+        .status()
+        .await
+        .context("running cargo build")?;
+    ensure!(status.success(), "building ce-api failed");
+    // target/release/deps/benchmark-… → target/release/ce-api
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| anyhow!("no target directory above {}", exe.display()))?;
+    Ok(dir.join("ce-api"))
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite,
+    /// The server's URL; the benchmark makes and drops its own database.
+    Postgres(String),
+}
+
+impl Backend {
+    fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// The database URL for this run, and the name of a PostgreSQL database
+    /// to drop afterwards.
+    async fn database(&self, dir: &Path) -> anyhow::Result<(String, Option<String>)> {
+        match self {
+            Backend::Sqlite => Ok((
+                format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
+                None,
+            )),
+            Backend::Postgres(admin) => {
+                let name = format!("ce_bench_{}", Uuid::now_v7().simple());
+                let db = Database::connect(admin)
+                    .await
+                    .context("connecting to DATABASE_URL")?;
+                db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await?;
+                db.close().await?;
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+                Ok((format!("{base}/{name}"), Some(name)))
+            }
+        }
+    }
+
+    async fn drop_database(&self, name: &str) -> anyhow::Result<()> {
+        if let Backend::Postgres(admin) = self {
+            let db = Database::connect(admin).await?;
+            db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await?;
+            db.close().await?;
+        }
+        Ok(())
+    }
+}
+
+/// The server process of one backend's run.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    /// Starts the server on `key` (the PII key) and waits until it is ready.
+    async fn start(
+        exe: &Path,
+        dir: &Path,
+        database_url: &str,
+        key: &[u8; 32],
+    ) -> anyhow::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let log = std::fs::File::create(dir.join("server.log"))?;
+        let child = Command::new(exe)
+            .env("DATA_DIR", dir)
+            .env("DATABASE_URL", database_url)
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("JWT_SECRET", format!("bench-{}", Uuid::new_v4().simple()))
+            .env("PII_KEY", hex(key))
+            .env("MFA_REQUIRED", "false")
+            .env("BOOTSTRAP_HRSS_PASSWORD", HRSS_PASSWORD)
+            // The read phases come from one address, far above a person's rate.
+            .env("APP__LIMITS__VERIFY_PER_MINUTE", "1000000000")
+            .env("APP__LIMITS__TOKEN_PER_MINUTE", "1000000")
+            .env("APP__LIMITS__LOGIN_PER_MINUTE", "1000000")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", exe.display()))?;
+        let url = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..600 {
+            if let Ok(r) = http.get(format!("{url}/health/ready")).send().await
+                && r.status().is_success()
+            {
+                return Ok(Server { child, url });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("ce-api did not become ready; see {}", dir.display())
+    }
+
+    /// The highest resident set the process has had (`VmHWM`), in MiB.
+    fn peak_rss_mib(&self) -> anyhow::Result<f64> {
+        let pid = self.child.id().ok_or_else(|| anyhow!("the server exited"))?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| anyhow!("no VmHWM in /proc/{pid}/status"))?;
+        Ok(kb / 1024.0)
+    }
+}
+
+/// The PII key as `PII_KEY` takes it; the same key opens a [`PiiVault`].
+fn hex(key: &[u8; 32]) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A valid 18-character ID number, unique per `i` below 336,000.
+fn id_card_no(i: usize) -> String {
+    let body = format!(
+        "4401061960{:02}{:02}{:03}",
+        (i / 28_000) % 12 + 1,
+        (i / 1_000) % 28 + 1,
+        i % 1_000
+    );
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body
+        .bytes()
+        .zip(W)
+        .map(|(c, w)| u32::from(c - b'0') * w)
+        .sum();
+    format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+/// The current year in China time, as the server counts it.
+fn this_year() -> i32 {
+    (Utc::now() + chrono::Duration::hours(8)).year()
+}
+
+#[derive(Serialize, Clone)]
+struct Item {
+    external_id: String,
+    id_card_no: String,
+    name: &'static str,
+    year: i32,
+    category: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    series: Option<&'static str>,
+    course_name: &'static str,
+    hours: f64,
+    general_knowledge: bool,
+    completed_at: DateTime<Utc>,
+}
+
+impl Item {
+    fn new(person: usize, k: usize, id_card_no: &str, completed_at: DateTime<Utc>) -> Self {
+        let (category, series, course_name, general_knowledge) = match k {
+            0..3 => ("public", None, "中国式现代化", false),
+            3..5 => ("professional", Some("accounting"), "会计职业道德", true),
+            _ => ("professional", Some("accounting"), "企业会计准则", false),
+        };
+        Item {
+            external_id: format!("bench-{person:06}-{k:02}"),
+            id_card_no: id_card_no.to_string(),
+            name: "张三",
+            year: this_year(),
+            category,
+            series,
+            course_name,
+            hours: 10.0,
+            general_knowledge,
+            completed_at,
+        }
+    }
+
+    /// The record the server would write for this item, as a direct insert.
+    fn row(&self, person_id: Uuid, platform: (Uuid, &str), now: DateTime<Utc>) -> record::ActiveModel {
+        let public = self.category == "public";
+        record::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            person_id: Set(person_id),
+            year: Set(self.year),
+            category: Set(self.category.into()),
+            series_code: Set(self.series.map(Into::into)),
+            course_name: Set(self.course_name.into()),
+            hours_tenths: Set((self.hours * 10.0).round() as i32),
+            result: Set(None),
+            source: Set(if public { "public_course" } else { "platform_push" }.into()),
+            provider_id: Set(None),
+            provider_name: Set(Some(platform.1.into())),
+            class_id: Set(None),
+            platform_id: Set(Some(platform.0)),
+            external_id: Set(Some(self.external_id.clone())),
+            unit_id: Set(None),
+            status: Set("approved".into()),
+            attachment_ids: Set(json!([])),
+            completed_at: Set(Some(self.completed_at)),
+            conversion_code: Set(None),
+            general_knowledge: Set(self.general_knowledge),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        }
+    }
+}
+
+async fn count(db: &DatabaseConnection, sql: &str) -> anyhow::Result<i64> {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?
+        .ok_or_else(|| anyhow!("no row for {sql}"))?;
+    Ok(row.try_get_by_index::<i64>(0)?)
+}
+
+async fn strings(db: &DatabaseConnection, sql: &str) -> anyhow::Result<Vec<String>> {
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).map_err(Into::into))
+        .collect()
+}
+
+/// Creates an accounting platform as hrss: its id, client id and secret.
+async fn platform(hrss: &ce_sdk::Client, name: &str) -> anyhow::Result<(Uuid, String, String)> {
+    let body = serde_json::to_vec(&json!({
+        "name": name,
+        "categories": ["public", "professional"],
+        "series_families": ["accounting"],
+    }))?;
+    let r = hrss
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/platforms",
+            Some("application/json"),
+            body,
+        )
+        .await?;
+    ensure!(
+        r.status == 201,
+        "creating a platform: {} {}",
+        r.status,
+        String::from_utf8_lossy(&r.body)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&r.body)?;
+    let field = |k: &str| {
+        v[k].as_str()
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("no {k} in {v}"))
+    };
+    Ok((field("id")?.parse()?, field("client_id")?, field("client_secret")?))
+}
+
+/// Persons (verified accountants every year seeded) and their history:
+/// `SEEDED_PER_PERSON` approved records each over the last five years,
+/// pushed earlier by `history`. Written straight to the database, 1,000
+/// rows a statement. Returns the persons' ids, in the order of `ids`.
+async fn seed(
+    db: &DatabaseConnection,
+    vault: &PiiVault,
+    ids: &[String],
+    history: Uuid,
+) -> anyhow::Result<Vec<Uuid>> {
+    let now = Utc::now();
+    let year = this_year();
+    let years = year - 4..=year;
+    let mut person_ids = Vec::with_capacity(ids.len());
+    for (c, chunk) in ids.chunks(1_000).enumerate() {
+        let txn = db.begin().await?;
+        let mut persons = Vec::with_capacity(chunk.len());
+        let mut series = Vec::with_capacity(chunk.len() * 5);
+        let mut records = Vec::with_capacity(chunk.len() * SEEDED_PER_PERSON);
+        for (j, id) in chunk.iter().enumerate() {
+            let i = c * 1_000 + j;
+            let pid = Uuid::now_v7();
+            person_ids.push(pid);
+            persons.push(person::ActiveModel {
+                id: Set(pid),
+                name: Set("张三".into()),
+                id_card_hash: Set(vault.hash("id_card", id)),
+                id_card_enc: Set(vault.encrypt(id)?),
+                id_card_masked: Set(format!("{}********{}", &id[..6], &id[14..])),
+                phone_hash: Set(None),
+                phone_enc: Set(None),
+                phone_masked: Set(None),
+                verified: Set(true),
+                education: Set(None),
+                title: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                version: Set(1),
+            });
+            for y in years.clone() {
+                series.push(person_series::ActiveModel {
+                    person_id: Set(pid),
+                    year: Set(y),
+                    series_code: Set("accounting".into()),
+                    created_at: Set(now),
+                });
+            }
+            for k in 0..SEEDED_PER_PERSON {
+                let y = year - 4 + (k / 2) as i32;
+                let at = Utc
+                    .with_ymd_and_hms(y, 1 + (k % 2) as u32 * 5, 15, 2, 0, 0)
+                    .single()
+                    .ok_or_else(|| anyhow!("a date in {y}"))?;
+                let public = k % 2 == 0;
+                records.push(record::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    person_id: Set(pid),
+                    year: Set(y),
+                    category: Set(if public { "public" } else { "professional" }.into()),
+                    series_code: Set((!public).then(|| "accounting".into())),
+                    course_name: Set(if public { "公需课" } else { "会计实务" }.into()),
+                    hours_tenths: Set(50),
+                    result: Set(Some("合格".into())),
+                    source: Set(if public { "public_course" } else { "platform_push" }.into()),
+                    provider_id: Set(None),
+                    provider_name: Set(Some("历史平台".into())),
+                    class_id: Set(None),
+                    platform_id: Set(Some(history)),
+                    external_id: Set(Some(format!("seed-{i:06}-{k:02}"))),
+                    unit_id: Set(None),
+                    status: Set("approved".into()),
+                    attachment_ids: Set(json!([])),
+                    completed_at: Set(Some(at)),
+                    conversion_code: Set(None),
+                    general_knowledge: Set(false),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    version: Set(1),
+                });
+            }
+        }
+        person::Entity::insert_many(persons).exec(&txn).await?;
+        person_series::Entity::insert_many(series).exec(&txn).await?;
+        for rows in records.chunks(1_000) {
+            record::Entity::insert_many(rows.to_vec()).exec(&txn).await?;
+        }
+        txn.commit().await?;
+    }
+    Ok(person_ids)
+}
+
+/// Requests per second and latencies of `READERS` clients calling `call`
+/// for `seconds` (after a one-second warm-up that is not counted).
+async fn hammer<F, Fut>(seconds: u64, call: F) -> anyhow::Result<Load>
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send,
+{
+    let call = Arc::new(call);
+    let warm = Instant::now() + Duration::from_secs(1);
+    let end = warm + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for t in 0..READERS as u64 {
+        let call = call.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut n = t;
+            loop {
+                let start = Instant::now();
+                if start >= end {
+                    break;
+                }
+                call(n).await?;
+                if start >= warm {
+                    lat.push(start.elapsed());
+                }
+                n += READERS as u64;
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    all.sort();
+    let pct = |p: f64| all[((all.len() - 1) as f64 * p).round() as usize];
+    ensure!(!all.is_empty(), "no request finished");
+    Ok(Load {
+        per_second: all.len() as f64 / seconds as f64,
+        p50: pct(0.50),
+        p99: pct(0.99),
+    })
+}
+
+struct Load {
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+struct Results {
+    backend: &'static str,
+    target_push: f64,
+    push: f64,
+    raw: f64,
+    compliance: Load,
+    verify: Load,
+    live: Load,
+    rss_mib: f64,
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok { "ok" } else { "MISSED" }
+}
+
+impl Results {
+    fn print_summary(&self) {
+        let ratio = self.push / self.raw;
+        let verify = self.verify.per_second / self.live.per_second;
+        println!("{}:", self.backend);
+        println!(
+            "  push            {:>9.0} records/s   [≥ {:.0}]  {}",
+            self.push,
+            self.target_push,
+            mark(self.push >= self.target_push)
+        );
+        println!("  raw insert      {:>9.0} records/s", self.raw);
+        println!(
+            "  push / raw      {:>9.1} %           [≥ 50 %]  {}",
+            ratio * 100.0,
+            mark(ratio >= 0.5)
+        );
+        println!(
+            "  compliance      p50 {}  p99 {}   [p99 ≤ 5 ms]  {}",
+            ms(self.compliance.p50),
+            ms(self.compliance.p99),
+            mark(self.compliance.p99 <= Duration::from_millis(5))
+        );
+        println!(
+            "  verify          {:>9.0} req/s  /health/live {:.0} req/s  ratio {:.1} %  [≥ 50 %]  {}",
+            self.verify.per_second,
+            self.live.per_second,
+            verify * 100.0,
+            mark(verify >= 0.5)
+        );
+        println!(
+            "  peak RSS        {:>9.1} MiB          [≤ 200 MB]  {}",
+            self.rss_mib,
+            mark(self.rss_mib * 1.048_576 <= 200.0)
+        );
+    }
+}
+
+async fn run(cfg: &Config, exe: &Path, backend: Backend) -> anyhow::Result<Results> {
+    println!("\n== {}", backend.name());
+    let dir = std::env::temp_dir().join(format!("ce-bench-{}", Uuid::now_v7()));
+    std::fs::create_dir_all(&dir)?;
+    let (url, drop) = backend.database(&dir).await?;
+    let outcome = measure(cfg, exe, &backend, &dir, &url).await;
+    if let Some(name) = drop {
+        backend.drop_database(&name).await?;
+    }
+    match &outcome {
+        Ok(_) => std::fs::remove_dir_all(&dir)?,
+        Err(_) => eprintln!("kept {} (server.log) for a look", dir.display()),
+    }
+    outcome
+}
+
+async fn measure(
+    cfg: &Config,
+    exe: &Path,
+    backend: &Backend,
+    dir: &Path,
+    url: &str,
+) -> anyhow::Result<Results> {
+    let key: [u8; 32] = rand::random();
+    let server = Server::start(exe, dir, url, &key).await?;
+    let vault = PiiVault::new(&key)?;
+    let db = Database::connect(url).await?;
+    let hrss = match ce_sdk::Client::new(&server.url)
+        .login("hrss-admin", HRSS_PASSWORD)
+        .await?
+    {
+        ce_sdk::Login::Done(c) => c,
+        ce_sdk::Login::CodeSent { .. } => bail!("MFA is off, yet a code was sent"),
+    };
+    let (history, _, _) = platform(&hrss, "历史平台").await?;
+    let (raw_platform, _, _) = platform(&hrss, "直接写入").await?;
+    let (_, client_id, secret) = platform(&hrss, "会计继续教育平台").await?;
+
+    // The database at size.
+    let started = Instant::now();
+    let ids: Vec<String> = (0..cfg.persons).map(id_card_no).collect();
+    let person_ids = seed(&db, &vault, &ids, history).await?;
+    let seeded = count(&db, "SELECT COUNT(*) FROM records").await?;
+    println!(
+        "seeded {} persons and {seeded} records in {:.1} s",
+        cfg.persons,
+        started.elapsed().as_secs_f64()
+    );
+
+    // The items: ITEMS_PER_PERSON for each of the first persons, in order.
+    let at = Utc::now() - chrono::Duration::minutes(10);
+    let items: Vec<Item> = (0..cfg.pushed / ITEMS_PER_PERSON)
+        .flat_map(|p| {
+            let id = &ids[p];
+            (0..ITEMS_PER_PERSON).map(move |k| Item::new(p, k, id, at))
+        })
+        .collect();
+
+    // 2. The physical limit: the same rows, straight in, 1,000 a transaction.
+    let now = Utc::now();
+    let rows: Vec<record::ActiveModel> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| item.row(person_ids[i / ITEMS_PER_PERSON], (raw_platform, "直接写入"), now))
+        .collect();
+    let started = Instant::now();
+    for chunk in rows.chunks(1_000) {
+        let txn = db.begin().await?;
+        record::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+        txn.commit().await?;
+    }
+    let raw = rows.len() as f64 / started.elapsed().as_secs_f64();
+    println!("raw insert: {} rows in {:.2} s = {raw:.0} rows/s", rows.len(), started.elapsed().as_secs_f64());
+
+    // 1. The push, through the SDK, `pushers` clients each on its share.
+    let share = items.len().div_ceil(cfg.pushers).div_ceil(1_000) * 1_000;
+    let items = Arc::new(items);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for p in 0..cfg.pushers {
+        let client = PlatformClient::new(&server.url, &client_id, &secret).with_options(PushOptions {
+            max_attempts: 1,
+            ..PushOptions::default()
+        });
+        client.authenticate().await?;
+        let items = items.clone();
+        tasks.push(tokio::spawn(async move {
+            let mine = items.get(p * share..((p + 1) * share).min(items.len())).unwrap_or_default();
+            client.push_all(mine).await
+        }));
+    }
+    let mut accepted = 0;
+    for t in tasks {
+        let report = t.await??;
+        ensure!(
+            report.rejected == 0,
+            "rejected: {:?}",
+            report.rejected_items().next()
+        );
+        accepted += report.accepted;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let push = items.len() as f64 / elapsed;
+    ensure!(accepted == items.len(), "{accepted} of {} accepted", items.len());
+    let certificates = count(
+        &db,
+        &format!("SELECT COUNT(*) FROM certificates WHERE year = {}", this_year()),
+    )
+    .await?;
+    ensure!(
+        certificates as usize == items.len() / ITEMS_PER_PERSON,
+        "{certificates} certificates for {} persons",
+        items.len() / ITEMS_PER_PERSON
+    );
+    let total = count(&db, "SELECT COUNT(*) FROM records").await?;
+    println!(
+        "push: {} items in {elapsed:.2} s = {push:.0} records/s ({certificates} certificates issued; {total} records now)",
+        items.len()
+    );
+
+    // 3. Compliance reads: random persons, the last five years.
+    let reader = Arc::new(hrss.clone());
+    let persons = Arc::new(person_ids);
+    let year = this_year();
+    let compliance = {
+        let (reader, persons) = (reader.clone(), persons.clone());
+        hammer(cfg.seconds, move |n| {
+            let (reader, persons) = (reader.clone(), persons.clone());
+            async move {
+                let i = (n.wrapping_mul(2_654_435_761) as usize) % persons.len();
+                let y = year - (n % 5) as i32;
+                reader
+                    .api()
+                    .person_compliance(&persons[i], Some(y))
+                    .await
+                    .map_err(|e| anyhow!("compliance: {e}"))?;
+                Ok(())
+            }
+        })
+        .await?
+    };
+    println!(
+        "compliance ({READERS} clients): {:.0} req/s, p50 {}, p99 {}",
+        compliance.per_second,
+        ms(compliance.p50),
+        ms(compliance.p99)
+    );
+
+    // 4. Verify against a static endpoint, same client and concurrency.
+    let numbers: Arc<Vec<ce_sdk::types::CertificateVerifyNumber>> = Arc::new(
+        strings(&db, "SELECT number FROM certificates ORDER BY number LIMIT 10000")
+            .await?
+            .into_iter()
+            .map(|n| n.parse().map_err(|e| anyhow!("{n}: {e}")))
+            .collect::<anyhow::Result<_>>()?,
+    );
+    ensure!(!numbers.is_empty(), "no certificate to verify");
+    let anonymous = Arc::new(ce_sdk::Client::new(&server.url));
+    let verify = {
+        let (client, numbers) = (anonymous.clone(), numbers.clone());
+        hammer(cfg.seconds, move |n| {
+            let (client, numbers) = (client.clone(), numbers.clone());
+            async move {
+                let v = client
+                    .api()
+                    .certificate_verify(&numbers[n as usize % numbers.len()])
+                    .await
+                    .map_err(|e| anyhow!("verify: {e}"))?;
+                ensure!(v.status.to_string() == "valid", "not valid: {:?}", v.status);
+                Ok(())
+            }
+        })
+        .await?
+    };
+    let live = {
+        let client = anonymous.clone();
+        hammer(cfg.seconds, move |_| {
+            let client = client.clone();
+            async move {
+                client
+                    .api()
+                    .health_live()
+                    .await
+                    .map_err(|e| anyhow!("live: {e}"))?;
+                Ok(())
+            }
+        })
+        .await?
+    };
+    println!(
+        "verify: {:.0} req/s (p50 {}, p99 {}); /health/live: {:.0} req/s (p50 {}, p99 {})",
+        verify.per_second,
+        ms(verify.p50),
+        ms(verify.p99),
+        live.per_second,
+        ms(live.p50),
+        ms(live.p99)
+    );
+
+    // 5. What the server needed at most over all of it.
+    let rss_mib = server.peak_rss_mib()?;
+    println!("server peak RSS: {rss_mib:.1} MiB");
+    db.close().await?;
+    drop(server);
+    Ok(Results {
+        backend: backend.name(),
+        target_push: match backend {
+            Backend::Sqlite => 25_000.0,
+            Backend::Postgres(_) => 10_000.0,
+        },
+        push,
+        raw,
+        compliance,
+        verify,
+        live,
+        rss_mib,
+    })
+}
