@@ -50,21 +50,56 @@ async fn connect_sqlite(url: &str, settings: &Settings) -> anyhow::Result<Databa
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
     let pool = SqlitePoolOptions::new()
+        // A local file's connection does not go stale: no ping before each
+        // use (a round trip to the connection's thread, doubling a query's).
+        .test_before_acquire(false)
         .max_connections(settings.database.max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(
             settings.database.acquire_timeout_seconds,
         ))
+        .after_connect(|conn, _| Box::pin(stable_plans(conn)))
         .connect_with(opts)
         .await
         .context("opening the SQLite database")?;
     Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
-/// Starts a transaction that will write. On SQLite it takes the write lock
-/// at `BEGIN` (`IMMEDIATE`), so two writers queue on the busy timeout
-/// instead of one failing when it upgrades a read lock; PostgreSQL ignores
-/// the mode.
+/// Turns on SQLite's query planner stability guarantee for a new connection.
+///
+/// Without it, SQLite (3.47 and later) plans `LIMIT ?` with the bound value
+/// and marks the statement to be compiled again whenever that parameter is
+/// bound anew — which sqlx does on every execution, and sea-orm's `.one()`
+/// always sends `LIMIT ?`. Every point lookup was parsed and planned again
+/// (a quarter of the server's time under the benchmark's verify load). With
+/// the guarantee, a cached statement keeps its plan.
+async fn stable_plans(
+    conn: &mut sea_orm::sqlx::SqliteConnection,
+) -> Result<(), sea_orm::sqlx::Error> {
+    use libsqlite3_sys::{SQLITE_DBCONFIG_ENABLE_QPSG, SQLITE_OK, sqlite3_db_config};
+    use std::ffi::c_int;
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    // SAFETY: `db` is this connection's open handle, locked for the call
+    // (no other thread uses it meanwhile). ENABLE_QPSG takes an int (1: on)
+    // and an optional `int*` for the new setting, here null.
+    let rc = unsafe {
+        sqlite3_db_config(
+            db,
+            SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as c_int,
+            std::ptr::null_mut::<c_int>(),
+        )
+    };
+    if rc == SQLITE_OK {
+        Ok(())
+    } else {
+        Err(sea_orm::sqlx::Error::Configuration(
+            format!("sqlite3_db_config(ENABLE_QPSG) returned {rc}").into(),
+        ))
+    }
+}
+
 /// Inserts inside a savepoint of `txn`: `None` when a unique index refuses
 /// the row (a concurrent writer got there first). Only the savepoint is
 /// undone, so the caller's transaction goes on — PostgreSQL would otherwise
@@ -92,6 +127,10 @@ where
     }
 }
 
+/// Starts a transaction that will write. On SQLite it takes the write lock
+/// at `BEGIN` (`IMMEDIATE`), so two writers queue on the busy timeout
+/// instead of one failing when it upgrades a read lock; PostgreSQL ignores
+/// the mode.
 pub async fn begin_write(
     db: &DatabaseConnection,
 ) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {

@@ -114,7 +114,15 @@ async fn main() -> anyhow::Result<()> {
 async fn build_server() -> anyhow::Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "-q", "--release", "-p", "ce-api", "--bin", "ce-api"])
+        .args([
+            "build",
+            "-q",
+            "--release",
+            "-p",
+            "ce-api",
+            "--bin",
+            "ce-api",
+        ])
         .status()
         .await
         .context("running cargo build")?;
@@ -239,7 +247,10 @@ impl Server {
 
     /// The highest resident set the process has had (`VmHWM`), in MiB.
     fn peak_rss_mib(&self) -> anyhow::Result<f64> {
-        let pid = self.child.id().ok_or_else(|| anyhow!("the server exited"))?;
+        let pid = self
+            .child
+            .id()
+            .ok_or_else(|| anyhow!("the server exited"))?;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
         let kb: f64 = status
             .lines()
@@ -315,7 +326,12 @@ impl Item {
     }
 
     /// The record the server would write for this item, as a direct insert.
-    fn row(&self, person_id: Uuid, platform: (Uuid, &str), now: DateTime<Utc>) -> record::ActiveModel {
+    fn row(
+        &self,
+        person_id: Uuid,
+        platform: (Uuid, &str),
+        now: DateTime<Utc>,
+    ) -> record::ActiveModel {
         let public = self.category == "public";
         record::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -326,7 +342,12 @@ impl Item {
             course_name: Set(self.course_name.into()),
             hours_tenths: Set((self.hours * 10.0).round() as i32),
             result: Set(None),
-            source: Set(if public { "public_course" } else { "platform_push" }.into()),
+            source: Set(if public {
+                "public_course"
+            } else {
+                "platform_push"
+            }
+            .into()),
             provider_id: Set(None),
             provider_name: Set(Some(platform.1.into())),
             class_id: Set(None),
@@ -388,7 +409,11 @@ async fn platform(hrss: &ce_sdk::Client, name: &str) -> anyhow::Result<(Uuid, St
             .map(str::to_string)
             .ok_or_else(|| anyhow!("no {k} in {v}"))
     };
-    Ok((field("id")?.parse()?, field("client_id")?, field("client_secret")?))
+    Ok((
+        field("id")?.parse()?,
+        field("client_id")?,
+        field("client_secret")?,
+    ))
 }
 
 /// Persons (verified accountants every year seeded) and their history:
@@ -454,7 +479,12 @@ async fn seed(
                     course_name: Set(if public { "公需课" } else { "会计实务" }.into()),
                     hours_tenths: Set(50),
                     result: Set(Some("合格".into())),
-                    source: Set(if public { "public_course" } else { "platform_push" }.into()),
+                    source: Set(if public {
+                        "public_course"
+                    } else {
+                        "platform_push"
+                    }
+                    .into()),
                     provider_id: Set(None),
                     provider_name: Set(Some("历史平台".into())),
                     class_id: Set(None),
@@ -473,9 +503,13 @@ async fn seed(
             }
         }
         person::Entity::insert_many(persons).exec(&txn).await?;
-        person_series::Entity::insert_many(series).exec(&txn).await?;
+        person_series::Entity::insert_many(series)
+            .exec(&txn)
+            .await?;
         for rows in records.chunks(1_000) {
-            record::Entity::insert_many(rows.to_vec()).exec(&txn).await?;
+            record::Entity::insert_many(rows.to_vec())
+                .exec(&txn)
+                .await?;
         }
         txn.commit().await?;
     }
@@ -652,16 +686,28 @@ async fn measure(
     let rows: Vec<record::ActiveModel> = items
         .iter()
         .enumerate()
-        .map(|(i, item)| item.row(person_ids[i / ITEMS_PER_PERSON], (raw_platform, "直接写入"), now))
+        .map(|(i, item)| {
+            item.row(
+                person_ids[i / ITEMS_PER_PERSON],
+                (raw_platform, "直接写入"),
+                now,
+            )
+        })
         .collect();
     let started = Instant::now();
     for chunk in rows.chunks(1_000) {
         let txn = db.begin().await?;
-        record::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+        record::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
         txn.commit().await?;
     }
     let raw = rows.len() as f64 / started.elapsed().as_secs_f64();
-    println!("raw insert: {} rows in {:.2} s = {raw:.0} rows/s", rows.len(), started.elapsed().as_secs_f64());
+    println!(
+        "raw insert: {} rows in {:.2} s = {raw:.0} rows/s",
+        rows.len(),
+        started.elapsed().as_secs_f64()
+    );
 
     // 1. The push, through the SDK, `pushers` clients each on its share.
     let share = items.len().div_ceil(cfg.pushers).div_ceil(1_000) * 1_000;
@@ -669,14 +715,17 @@ async fn measure(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for p in 0..cfg.pushers {
-        let client = PlatformClient::new(&server.url, &client_id, &secret).with_options(PushOptions {
-            max_attempts: 1,
-            ..PushOptions::default()
-        });
+        let client =
+            PlatformClient::new(&server.url, &client_id, &secret).with_options(PushOptions {
+                max_attempts: 1,
+                ..PushOptions::default()
+            });
         client.authenticate().await?;
         let items = items.clone();
         tasks.push(tokio::spawn(async move {
-            let mine = items.get(p * share..((p + 1) * share).min(items.len())).unwrap_or_default();
+            let mine = items
+                .get(p * share..((p + 1) * share).min(items.len()))
+                .unwrap_or_default();
             client.push_all(mine).await
         }));
     }
@@ -692,10 +741,17 @@ async fn measure(
     }
     let elapsed = started.elapsed().as_secs_f64();
     let push = items.len() as f64 / elapsed;
-    ensure!(accepted == items.len(), "{accepted} of {} accepted", items.len());
+    ensure!(
+        accepted == items.len(),
+        "{accepted} of {} accepted",
+        items.len()
+    );
     let certificates = count(
         &db,
-        &format!("SELECT COUNT(*) FROM certificates WHERE year = {}", this_year()),
+        &format!(
+            "SELECT COUNT(*) FROM certificates WHERE year = {}",
+            this_year()
+        ),
     )
     .await?;
     ensure!(
@@ -739,11 +795,14 @@ async fn measure(
 
     // 4. Verify against a static endpoint, same client and concurrency.
     let numbers: Arc<Vec<ce_sdk::types::CertificateVerifyNumber>> = Arc::new(
-        strings(&db, "SELECT number FROM certificates ORDER BY number LIMIT 10000")
-            .await?
-            .into_iter()
-            .map(|n| n.parse().map_err(|e| anyhow!("{n}: {e}")))
-            .collect::<anyhow::Result<_>>()?,
+        strings(
+            &db,
+            "SELECT number FROM certificates ORDER BY number LIMIT 10000",
+        )
+        .await?
+        .into_iter()
+        .map(|n| n.parse().map_err(|e| anyhow!("{n}: {e}")))
+        .collect::<anyhow::Result<_>>()?,
     );
     ensure!(!numbers.is_empty(), "no certificate to verify");
     let anonymous = Arc::new(ce_sdk::Client::new(&server.url));

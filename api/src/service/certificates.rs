@@ -4,12 +4,15 @@
 //! superseded); revoked by hrss; verified by anyone holding the number.
 
 use crate::audit::{self, Change};
-use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, JoinType, QueryFilter,
+    QuerySelect, Set, TryInsertResult,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::{BTreeMap, HashSet};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -206,29 +209,15 @@ async fn announce<C: ConnectionTrait>(
     .await
 }
 
-/// Inserts a valid certificate inside a savepoint: when a concurrent
-/// transaction issued one first, the unique index refuses this one and
-/// only the savepoint is undone, not the caller's transaction.
-async fn insert_valid(
-    txn: &DatabaseTransaction,
-    person_id: Uuid,
-    year: i32,
-    hours: &CertificateHours,
-) -> Result<Option<certificate::Model>, ServiceError> {
-    let unit = current_unit(txn, person_id).await?;
-    insert_valid_for(txn, person_id, year, unit, hours).await
-}
-
-/// [`insert_valid`] with the person's current unit already known.
-async fn insert_valid_for(
-    txn: &DatabaseTransaction,
+/// A new valid certificate with a fresh number.
+fn valid_row(
     person_id: Uuid,
     year: i32,
     unit_id: Option<Uuid>,
     hours: &CertificateHours,
-) -> Result<Option<certificate::Model>, ServiceError> {
+) -> Result<certificate::ActiveModel, ServiceError> {
     let now = Utc::now();
-    let m = certificate::ActiveModel {
+    Ok(certificate::ActiveModel {
         id: Set(Uuid::now_v7()),
         number: Set(CertificateNumber::generate(year, &mut rand::thread_rng())
             .as_ref()
@@ -244,7 +233,20 @@ async fn insert_valid_for(
         issued_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
-    };
+    })
+}
+
+/// Inserts a valid certificate inside a savepoint: when a concurrent
+/// transaction issued one first, the unique index refuses this one and
+/// only the savepoint is undone, not the caller's transaction.
+async fn insert_valid(
+    txn: &DatabaseTransaction,
+    person_id: Uuid,
+    year: i32,
+    hours: &CertificateHours,
+) -> Result<Option<certificate::Model>, ServiceError> {
+    let unit = current_unit(txn, person_id).await?;
+    let m = valid_row(person_id, year, unit, hours)?;
     let issued = crate::db::insert_unless_taken(txn, m).await?;
     if let Some(c) = &issued {
         announce(txn, EventType::CertificateIssued, c).await?;
@@ -282,7 +284,7 @@ pub async fn issue_if_complete(
 
 /// [`issue_if_complete`] for many persons and years at once, as a batch
 /// of pushed records needs it: a few queries per year for all of them,
-/// then one insert per certificate issued. Returns those issued.
+/// then one insert for the certificates issued. Returns those issued.
 pub async fn issue_if_complete_many(
     txn: &DatabaseTransaction,
     pairs: &[(Uuid, i32)],
@@ -323,14 +325,35 @@ pub async fn issue_if_complete_many(
                 .filter(|p| assessed.get(p).is_some_and(|a| a.complete))
                 .collect();
             let units = current_units(txn, &complete).await?;
+            let mut rows = Vec::with_capacity(complete.len());
             for p in complete {
                 let Some(a) = assessed.get(&p) else { continue };
-                let unit = units.get(&p).copied();
-                if let Some(c) =
-                    insert_valid_for(txn, p, year, unit, &CertificateHours::of(a)).await?
-                {
-                    issued.push(c);
+                rows.push(valid_row(
+                    p,
+                    year,
+                    units.get(&p).copied(),
+                    &CertificateHours::of(a),
+                )?);
+            }
+            // One statement; a certificate a concurrent transaction issued
+            // first is skipped by the one-valid-per-year index.
+            if let TryInsertResult::Inserted(made) = certificate::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([certificate::Column::PersonId, certificate::Column::Year])
+                        // The index's own predicate, as a literal: a bound
+                        // value would not match it.
+                        .target_and_where(Expr::cust("status = 'valid'"))
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .try_insert()
+                .exec_with_returning_many(txn)
+                .await?
+            {
+                for c in &made {
+                    announce(txn, EventType::CertificateIssued, c).await?;
                 }
+                issued.extend(made);
             }
         }
     }
@@ -593,26 +616,49 @@ pub async fn verify(state: &AppState, number: &str) -> Result<VerifyView, Servic
         }
         return Ok(unknown(number.chars().take(64).collect()));
     };
-    let Some(c) = certificate::Entity::find()
-        .filter(certificate::Column::Number.eq(parsed.as_ref()))
-        .one(&state.db)
-        .await?
+    // One query: the certificate with its holder's name and masked ID
+    // number (a public endpoint; its cost is per request).
+    let holder = certificate::Entity::belongs_to(person::Entity)
+        .from(certificate::Column::PersonId)
+        .to(person::Column::Id)
+        .into();
+    let Some((number, status, year, hours, issued_at, name, id_card_masked)) =
+        certificate::Entity::find()
+            .select_only()
+            .columns([
+                certificate::Column::Number,
+                certificate::Column::Status,
+                certificate::Column::Year,
+                certificate::Column::Hours,
+                certificate::Column::IssuedAt,
+            ])
+            .column(person::Column::Name)
+            .column(person::Column::IdCardMasked)
+            .join(JoinType::InnerJoin, holder)
+            .filter(certificate::Column::Number.eq(parsed.as_ref()))
+            .into_tuple::<(
+                String,
+                String,
+                i32,
+                serde_json::Value,
+                DateTime<Utc>,
+                String,
+                String,
+            )>()
+            .one(&state.db)
+            .await?
     else {
         return Ok(unknown(parsed.as_ref().to_string()));
     };
-    let mut v = unknown(c.number.clone());
-    v.status = c.status.clone();
-    v.year = Some(c.year);
-    if c.status == CertificateStatus::Valid.as_str() {
-        let p = person::Entity::find_by_id(c.person_id)
-            .one(&state.db)
-            .await?
-            .ok_or(ServiceError::NotFound("person"))?;
-        v.holder_name_masked = Some(mask_name(&p.name));
-        v.id_card_masked = Some(p.id_card_masked);
-        v.issued_at = Some(c.issued_at);
-        v.hours = serde_json::from_value(c.hours).ok();
+    let mut v = unknown(number);
+    v.year = Some(year);
+    if status == CertificateStatus::Valid.as_str() {
+        v.holder_name_masked = Some(mask_name(&name));
+        v.id_card_masked = Some(id_card_masked);
+        v.issued_at = Some(issued_at);
+        v.hours = serde_json::from_value(hours).ok();
     }
+    v.status = status;
     Ok(v)
 }
 

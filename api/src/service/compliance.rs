@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -128,6 +128,19 @@ fn view(person_id: Uuid, a: Assessment) -> ComplianceView {
     }
 }
 
+/// What [`assess_many`] reads of a record: person, year, category, series,
+/// hours (tenths), status, conversion, general knowledge.
+type FactRow = (
+    Uuid,
+    i32,
+    String,
+    Option<String>,
+    i32,
+    String,
+    Option<String>,
+    bool,
+);
+
 /// One person's assessment in the policy's year.
 pub async fn assess_one<C: ConnectionTrait>(
     conn: &C,
@@ -177,34 +190,48 @@ pub async fn assess_many<C: ConnectionTrait>(
             });
         }
         let mut facts: HashMap<Uuid, Vec<Fact>> = HashMap::new();
-        for r in record::Entity::find()
+        // Only the columns the assessment reads: a person's year can hold
+        // many records, and decoding whole rows (texts, JSON) was most of
+        // the query's cost.
+        let rows: Vec<FactRow> = record::Entity::find()
+            .select_only()
+            .columns([
+                record::Column::PersonId,
+                record::Column::Year,
+                record::Column::Category,
+                record::Column::SeriesCode,
+                record::Column::HoursTenths,
+                record::Column::Status,
+                record::Column::ConversionCode,
+                record::Column::GeneralKnowledge,
+            ])
             .filter(record::Column::PersonId.is_in(chunk.iter().copied()))
             .filter(record::Column::Year.eq(policy.year))
             .filter(record::Column::Status.is_in([
                 RecordStatus::Approved.as_str(),
                 RecordStatus::PendingUnitReview.as_str(),
             ]))
+            .into_tuple()
             .all(conn)
-            .await?
-        {
+            .await?;
+        for (person_id, year, category, series_code, hours_tenths, status, conversion, gk) in rows {
             let (Some(category), Some(status), Ok(tenths)) = (
-                RecordCategory::parse(&r.category),
-                RecordStatus::parse(&r.status),
-                u32::try_from(r.hours_tenths),
+                RecordCategory::parse(&category),
+                RecordStatus::parse(&status),
+                u32::try_from(hours_tenths),
             ) else {
                 continue;
             };
-            facts.entry(r.person_id).or_default().push(Fact {
-                year: r.year,
+            facts.entry(person_id).or_default().push(Fact {
+                year,
                 category,
-                series: r.series_code,
+                series: series_code,
                 hours: Hours::from_tenths(tenths),
                 status,
-                conversion: r
-                    .conversion_code
+                conversion: conversion
                     .as_deref()
                     .and_then(|c| conversions::kind(c, &forms)),
-                general_knowledge: r.general_knowledge,
+                general_knowledge: gk,
             });
         }
         for id in chunk {

@@ -19,8 +19,7 @@ use chrono::{DateTime, Datelike, SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, TryInsertResult,
-    Set,
+    IntoActiveModel, QueryFilter, Set, TryInsertResult,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -627,7 +626,10 @@ pub async fn push(
     // index, not an error: its items are judged against that row below.
     let mut inserted: HashSet<Uuid> = HashSet::with_capacity(fresh.len());
     for chunk in fresh.chunks(INSERT_ROWS) {
-        let rows = chunk.iter().cloned().map(IntoActiveModel::into_active_model);
+        let rows = chunk
+            .iter()
+            .cloned()
+            .map(IntoActiveModel::into_active_model);
         if let TryInsertResult::Inserted(ids) = record::Entity::insert_many(rows)
             .on_conflict(
                 OnConflict::columns([record::Column::PlatformId, record::Column::ExternalId])
