@@ -816,7 +816,7 @@ async fn measure(
                     .certificate_verify(&numbers[n as usize % numbers.len()])
                     .await
                     .map_err(|e| anyhow!("verify: {e}"))?;
-                ensure!(v.status.to_string() == "valid", "not valid: {:?}", v.status);
+                ensure!(v.status == "valid", "not valid: {:?}", v.status);
                 Ok(())
             }
         })

@@ -423,14 +423,14 @@ impl Lookups {
                     }
                 }
             }
-            let mut subjects = public_subject::Entity::find()
-                .filter(public_subject::Column::Year.is_in(public_years.iter().copied()))
-                .all(txn)
-                .await?;
             for y in &public_years {
                 deadlines.insert(*y, None);
             }
-            for s in subjects.drain(..) {
+            for s in public_subject::Entity::find()
+                .filter(public_subject::Column::Year.is_in(public_years.iter().copied()))
+                .all(txn)
+                .await?
+            {
                 let d = deadlines.entry(s.year).or_insert(None);
                 *d = Ord::max(*d, Some(s.offline_after));
             }
