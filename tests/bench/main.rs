@@ -516,6 +516,20 @@ async fn seed(
     Ok(person_ids)
 }
 
+/// Brings the database to rest before a timed phase, as a database that
+/// already holds its rows is: SQLite's WAL folded back into the file (or the
+/// next phase pays the checkpoint of everything written before it),
+/// PostgreSQL's tables vacuumed and analysed (or autovacuum does it in the
+/// middle of the next phase).
+async fn settle(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let sql = match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE)",
+        _ => "VACUUM ANALYZE",
+    };
+    db.execute_unprepared(sql).await?;
+    Ok(())
+}
+
 /// Requests per second and latencies of `READERS` clients calling `call`
 /// for `seconds` (after a one-second warm-up that is not counted).
 async fn hammer<F, Fut>(seconds: u64, call: F) -> anyhow::Result<Load>
@@ -672,6 +686,8 @@ async fn measure(
         started.elapsed().as_secs_f64()
     );
 
+    settle(&db).await?;
+
     // The items: ITEMS_PER_PERSON for each of the first persons, in order.
     let at = Utc::now() - chrono::Duration::minutes(10);
     let items: Vec<Item> = (0..cfg.pushed / ITEMS_PER_PERSON)
@@ -708,6 +724,8 @@ async fn measure(
         rows.len(),
         started.elapsed().as_secs_f64()
     );
+
+    settle(&db).await?;
 
     // 1. The push, through the SDK, `pushers` clients each on its share.
     let share = items.len().div_ceil(cfg.pushers).div_ceil(1_000) * 1_000;
