@@ -10,6 +10,8 @@
 #[allow(dead_code)]
 #[path = "e2e/helpers.rs"]
 mod helpers;
+#[path = "common/rows.rs"]
+mod rows;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -50,27 +52,14 @@ async fn seed(database_url: &str) {
     let tx = db.begin().await.expect("transaction");
     let now = chrono::Utc::now();
     let persons: Vec<Uuid> = (0..PERSONS).map(|_| Uuid::now_v7()).collect();
-    person::Entity::insert_many(
-        persons
-            .iter()
-            .enumerate()
-            .map(|(i, id)| person::ActiveModel {
-                id: Set(*id),
-                name: Set(format!("测试,\"人员\"{i}")),
-                id_card_hash: Set(id.simple().to_string()),
-                id_card_enc: Set(vec![0u8; 4]),
-                id_card_masked: Set("440106********123X".into()),
-                phone_hash: Set(None),
-                phone_enc: Set(None),
-                phone_masked: Set(None),
-                verified: Set(true),
-                education: Set(None),
-                title: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-                version: Set(1),
-            }),
-    )
+    person::Entity::insert_many(persons.iter().enumerate().map(|(i, id)| {
+        rows::verified_person(
+            *id,
+            format!("测试,\"人员\"{i}"),
+            rows::StoredIdCard::dummy(*id),
+            now,
+        )
+    }))
     .exec(&tx)
     .await
     .expect("persons");

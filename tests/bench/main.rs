@@ -38,6 +38,9 @@ use serde_json::json;
 use tokio::process::{Child, Command};
 use uuid::Uuid;
 
+#[path = "../common/rows.rs"]
+mod rows;
+
 const HRSS_PASSWORD: &str = "Bench-Hrss-Passw0rd";
 /// Concurrent clients of the read phases (the figure).
 const READERS: usize = 16;
@@ -439,22 +442,16 @@ async fn seed(
             let i = c * 1_000 + j;
             let pid = Uuid::now_v7();
             person_ids.push(pid);
-            persons.push(person::ActiveModel {
-                id: Set(pid),
-                name: Set("张三".into()),
-                id_card_hash: Set(vault.hash("id_card", id)),
-                id_card_enc: Set(vault.encrypt(id)?),
-                id_card_masked: Set(format!("{}********{}", &id[..6], &id[14..])),
-                phone_hash: Set(None),
-                phone_enc: Set(None),
-                phone_masked: Set(None),
-                verified: Set(true),
-                education: Set(None),
-                title: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-                version: Set(1),
-            });
+            persons.push(rows::verified_person(
+                pid,
+                "张三",
+                rows::StoredIdCard {
+                    hash: vault.hash("id_card", id),
+                    enc: vault.encrypt(id)?,
+                    masked: format!("{}********{}", &id[..6], &id[14..]),
+                },
+                now,
+            ));
             for y in years.clone() {
                 series.push(person_series::ActiveModel {
                     person_id: Set(pid),

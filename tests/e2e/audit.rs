@@ -10,33 +10,11 @@ use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
+use crate::helpers::{call_ok as ok, id_of as id};
 
 const PDF: &[u8] = b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj <<>> endobj\n%%EOF\n";
 
 /// Sends `body` as JSON (or nothing for `Null`) and insists on a 2xx.
-async fn ok(c: &Client, method: Method, path: &str, body: Value) -> Value {
-    let (ct, bytes) = if body.is_null() {
-        (None, vec![])
-    } else {
-        (Some("application/json"), serde_json::to_vec(&body).unwrap())
-    };
-    let r = c
-        .send_raw(method.clone(), &format!("/api/v1{path}"), ct, bytes)
-        .await
-        .unwrap();
-    assert!(
-        (200..300).contains(&r.status),
-        "{method} {path}: {} {}",
-        r.status,
-        String::from_utf8_lossy(&r.body)
-    );
-    serde_json::from_slice(&r.body).unwrap_or(Value::Null)
-}
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().expect("an id").to_string()
-}
-
 /// `(method, route) → count` of 2xx answers, from the server's metrics.
 async fn successes(app: &TestApp) -> BTreeMap<(String, String), u64> {
     let text = app
@@ -88,14 +66,7 @@ async fn events_by_operation(app: &TestApp) -> BTreeMap<String, u64> {
 
 /// The mutating operations of the spec the server serves.
 async fn mutating_operations(app: &TestApp) -> BTreeSet<(String, String)> {
-    let spec: Value = serde_json::from_slice(
-        &app.client
-            .send_raw(Method::GET, "/api-docs/openapi.json", None, vec![])
-            .await
-            .unwrap()
-            .body,
-    )
-    .unwrap();
+    let spec = app.served_spec().await;
     let mut out = BTreeSet::new();
     for (path, ops) in spec["paths"].as_object().unwrap() {
         for method in ops.as_object().unwrap().keys() {

@@ -22,6 +22,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
+use crate::helpers::{call_ok as ok, id_of as id};
 
 const TABLE: &str = include_str!("../authz.csv");
 
@@ -64,30 +65,6 @@ impl World {
 }
 
 /// Sends `body` as JSON (or nothing for `Null`) and insists on a 2xx.
-async fn ok(c: &Client, method: Method, path: &str, body: Value) -> Value {
-    let r = send(
-        c,
-        method.clone(),
-        &format!("/api/v1{path}"),
-        &Body::Json(body),
-    )
-    .await;
-    assert!(
-        (200..300).contains(&r.0),
-        "{method} {path}: {} {}",
-        r.0,
-        r.1
-    );
-    serde_json::from_str(&r.1).unwrap_or(Value::Null)
-}
-
-fn id(v: &Value) -> String {
-    v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("an id in {v}"))
-        .to_string()
-}
-
 enum Body {
     Json(Value),
     Raw(&'static str, Vec<u8>),
@@ -634,14 +611,7 @@ async fn every_operation_as_every_caller_answers_the_class_of_the_matrix() {
         ..Default::default()
     })
     .await;
-    let spec: Value = serde_json::from_slice(
-        &app.client
-            .send_raw(Method::GET, "/api-docs/openapi.json", None, vec![])
-            .await
-            .unwrap()
-            .body,
-    )
-    .unwrap();
+    let spec = app.served_spec().await;
     // (phase, operationId) → (method, path)
     let mut ops = BTreeMap::new();
     for (path, item) in spec["paths"].as_object().unwrap() {

@@ -83,22 +83,16 @@ pub(crate) async fn seed(db: &DatabaseConnection, vault: &PiiVault, persons: usi
             .map(|id| {
                 let pid = Uuid::now_v7();
                 (
-                    person::ActiveModel {
-                        id: Set(pid),
-                        name: Set("张三".into()),
-                        id_card_hash: Set(vault.hash("id_card", id)),
-                        id_card_enc: Set(vault.encrypt(id).unwrap()),
-                        id_card_masked: Set("440106********000X".into()),
-                        phone_hash: Set(None),
-                        phone_enc: Set(None),
-                        phone_masked: Set(None),
-                        verified: Set(true),
-                        education: Set(None),
-                        title: Set(None),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                        version: Set(1),
-                    },
+                    crate::rows::verified_person(
+                        pid,
+                        "张三",
+                        crate::rows::StoredIdCard {
+                            hash: vault.hash("id_card", id),
+                            enc: vault.encrypt(id).unwrap(),
+                            masked: "440106********000X".into(),
+                        },
+                        now,
+                    ),
                     person_series::ActiveModel {
                         person_id: Set(pid),
                         year: Set(this_year()),
@@ -206,15 +200,20 @@ async fn r_ce_1_a_push_killed_midway_and_sent_again_counts_every_item_once_and_c
         .await,
         0
     );
-    assert_eq!(
-        count(&db, "SELECT COUNT(*) FROM certificates").await,
-        PERSONS as i64
-    );
-    assert_eq!(
-        count(&db, "SELECT COUNT(DISTINCT person_id) FROM certificates").await,
-        PERSONS as i64
-    );
+    one_certificate_each(&db, PERSONS).await;
     server.kill_9().await;
+}
+
+/// R-CE-1: every one of `persons` holds exactly one certificate.
+pub(crate) async fn one_certificate_each(db: &DatabaseConnection, persons: usize) {
+    assert_eq!(
+        count(db, "SELECT COUNT(*) FROM certificates").await,
+        persons as i64
+    );
+    assert_eq!(
+        count(db, "SELECT COUNT(DISTINCT person_id) FROM certificates").await,
+        persons as i64
+    );
 }
 
 /// An accounting platform (public and professional hours, R-ACC-3): its

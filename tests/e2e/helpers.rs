@@ -185,6 +185,17 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
 }
 
 impl TestApp {
+    /// The OpenAPI document the server serves (`/api-docs/openapi.json`).
+    pub async fn served_spec(&self) -> serde_json::Value {
+        let res = self
+            .client
+            .send_raw(reqwest::Method::GET, "/api-docs/openapi.json", None, vec![])
+            .await
+            .unwrap();
+        assert_eq!(res.status, 200);
+        serde_json::from_slice(&res.body).unwrap()
+    }
+
     /// Another server process's worth of application on the same database,
     /// keys and secrets (as a second replica behind a load balancer).
     pub async fn second_server(&self) -> Client {
@@ -497,4 +508,38 @@ impl TestApp {
         .expect("recording public hours");
         db.close().await.ok();
     }
+}
+
+/// `method /api/v1{path}` with a JSON body (none for `null`); asserts a
+/// 2xx answer and returns its JSON (`null` for an empty body).
+pub async fn call_ok(
+    c: &Client,
+    method: reqwest::Method,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let (ct, bytes) = if body.is_null() {
+        (None, vec![])
+    } else {
+        (Some("application/json"), serde_json::to_vec(&body).unwrap())
+    };
+    let r = c
+        .send_raw(method.clone(), &format!("/api/v1{path}"), ct, bytes)
+        .await
+        .unwrap();
+    assert!(
+        (200..300).contains(&r.status),
+        "{method} {path}: {} {}",
+        r.status,
+        String::from_utf8_lossy(&r.body)
+    );
+    serde_json::from_slice(&r.body).unwrap_or(serde_json::Value::Null)
+}
+
+/// The `id` of a JSON object.
+pub fn id_of(v: &serde_json::Value) -> String {
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an id in {v}"))
+        .to_string()
 }

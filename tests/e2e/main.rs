@@ -3,6 +3,8 @@
 //! server) and drives it through the `ce-sdk` client.
 
 mod helpers;
+#[path = "../common/rows.rs"]
+mod rows;
 
 mod attachments;
 mod audit;

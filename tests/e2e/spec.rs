@@ -1,20 +1,9 @@
 //! The committed `openapi.yaml` is what the server serves, and every
 //! operation is documented.
 
-use reqwest::Method;
 use serde_json::Value;
 
 use crate::helpers::*;
-
-async fn served(app: &TestApp) -> Value {
-    let res = app
-        .client
-        .send_raw(Method::GET, "/api-docs/openapi.json", None, vec![])
-        .await
-        .unwrap();
-    assert_eq!(res.status, 200);
-    serde_json::from_slice(&res.body).unwrap()
-}
 
 #[tokio::test]
 async fn openapi_yaml_equals_the_served_spec() {
@@ -22,7 +11,7 @@ async fn openapi_yaml_equals_the_served_spec() {
     let committed: Value =
         serde_yaml::from_str(include_str!("../../openapi.yaml")).expect("openapi.yaml parses");
     assert!(
-        committed == served(&app).await,
+        committed == app.served_spec().await,
         "openapi.yaml is stale: run `cargo run -p ce-api --bin gen-openapi > openapi.yaml`"
     );
 }
@@ -30,7 +19,7 @@ async fn openapi_yaml_equals_the_served_spec() {
 #[tokio::test]
 async fn every_operation_has_one_tag_a_summary_and_described_responses() {
     let app = spawn_app().await;
-    let spec = served(&app).await;
+    let spec = app.served_spec().await;
     assert_eq!(spec["openapi"], "3.1.0");
     assert!(spec["info"]["license"]["identifier"].is_string());
     let mut count = 0;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use ce_entity::{binding, certificate, person, person_series, record, unit};
+use ce_entity::{binding, certificate, person_series, record, unit};
 use sea_orm::{ActiveModelTrait, Database, DatabaseConnection, Set};
 use serde_json::Value;
 use uuid::Uuid;
@@ -48,25 +48,10 @@ pub(crate) async fn insert_unit(db: &DatabaseConnection, name: &str, region: &st
 pub(crate) async fn insert_person(db: &DatabaseConnection, name: &str) -> Uuid {
     let id = Uuid::now_v7();
     let now = chrono::Utc::now();
-    person::ActiveModel {
-        id: Set(id),
-        name: Set(name.into()),
-        id_card_hash: Set(id.simple().to_string()),
-        id_card_enc: Set(vec![0u8; 4]),
-        id_card_masked: Set("440106********123X".into()),
-        phone_hash: Set(None),
-        phone_enc: Set(None),
-        phone_masked: Set(None),
-        verified: Set(true),
-        education: Set(None),
-        title: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    }
-    .insert(db)
-    .await
-    .expect("person");
+    crate::rows::verified_person(id, name, crate::rows::StoredIdCard::dummy(id), now)
+        .insert(db)
+        .await
+        .expect("person");
     id
 }
 

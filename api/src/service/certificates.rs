@@ -236,9 +236,8 @@ fn valid_row(
     })
 }
 
-/// Inserts a valid certificate inside a savepoint: when a concurrent
-/// transaction issued one first, the unique index refuses this one and
-/// only the savepoint is undone, not the caller's transaction.
+/// Inserts a valid certificate for the person's current unit: `None` when
+/// a concurrent transaction issued the year's first.
 async fn insert_valid(
     txn: &DatabaseTransaction,
     person_id: Uuid,
@@ -246,12 +245,37 @@ async fn insert_valid(
     hours: &CertificateHours,
 ) -> Result<Option<certificate::Model>, ServiceError> {
     let unit = current_unit(txn, person_id).await?;
-    let m = valid_row(person_id, year, unit, hours)?;
-    let issued = crate::db::insert_unless_taken(txn, m).await?;
-    if let Some(c) = &issued {
+    let row = valid_row(person_id, year, unit, hours)?;
+    Ok(insert_valid_rows(txn, vec![row]).await?.pop())
+}
+
+/// Inserts valid certificates in one statement and announces them. One a
+/// concurrent transaction issued first (same person and year) is skipped
+/// by the one-valid-per-year index, not an error; the caller's
+/// transaction goes on.
+async fn insert_valid_rows(
+    txn: &DatabaseTransaction,
+    rows: Vec<certificate::ActiveModel>,
+) -> Result<Vec<certificate::Model>, ServiceError> {
+    let TryInsertResult::Inserted(made) = certificate::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([certificate::Column::PersonId, certificate::Column::Year])
+                // The index's own predicate, as a literal: a bound value
+                // would not match it.
+                .target_and_where(Expr::cust("status = 'valid'"))
+                .do_nothing()
+                .to_owned(),
+        )
+        .try_insert()
+        .exec_with_returning_many(txn)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    for c in &made {
         announce(txn, EventType::CertificateIssued, c).await?;
     }
-    Ok(issued)
+    Ok(made)
 }
 
 /// R-CE-1: inside the transaction of an approval (or push, or
@@ -263,23 +287,9 @@ pub async fn issue_if_complete(
     person_id: Uuid,
     year: i32,
 ) -> Result<Option<certificate::Model>, ServiceError> {
-    if has_valid(txn, person_id, year).await? {
-        return Ok(None);
-    }
-    let Ok(y) = Year::new(year) else {
-        return Ok(None);
-    };
-    let policy = match policies::in_force(txn, y).await {
-        Ok(p) => p,
-        Err(ServiceError::NotFound(_)) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let a = compliance::assess_one(txn, &policy, person_id).await?;
-    if a.complete {
-        insert_valid(txn, person_id, year, &CertificateHours::of(&a)).await
-    } else {
-        Ok(None)
-    }
+    Ok(issue_if_complete_many(txn, &[(person_id, year)])
+        .await?
+        .pop())
 }
 
 /// [`issue_if_complete`] for many persons and years at once, as a batch
@@ -335,26 +345,7 @@ pub async fn issue_if_complete_many(
                     &CertificateHours::of(a),
                 )?);
             }
-            // One statement; a certificate a concurrent transaction issued
-            // first is skipped by the one-valid-per-year index.
-            if let TryInsertResult::Inserted(made) = certificate::Entity::insert_many(rows)
-                .on_conflict(
-                    OnConflict::columns([certificate::Column::PersonId, certificate::Column::Year])
-                        // The index's own predicate, as a literal: a bound
-                        // value would not match it.
-                        .target_and_where(Expr::cust("status = 'valid'"))
-                        .do_nothing()
-                        .to_owned(),
-                )
-                .try_insert()
-                .exec_with_returning_many(txn)
-                .await?
-            {
-                for c in &made {
-                    announce(txn, EventType::CertificateIssued, c).await?;
-                }
-                issued.extend(made);
-            }
+            issued.extend(insert_valid_rows(txn, rows).await?);
         }
     }
     Ok(issued)

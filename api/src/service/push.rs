@@ -488,16 +488,23 @@ async fn existing<C: ConnectionTrait>(
     Ok(out)
 }
 
-fn outcome_of(m: record_batch::Model) -> Result<BatchOutcome, ServiceError> {
-    Ok(BatchOutcome {
+/// A stored batch as its outcome, with its items.
+fn outcome_with(m: &record_batch::Model, items: Vec<ItemResult>) -> BatchOutcome {
+    BatchOutcome {
         batch_id: m.id,
         platform_id: m.platform_id,
         received_at: m.created_at,
         accepted: m.accepted as u32,
         duplicate: m.duplicate as u32,
         rejected: m.rejected as u32,
-        items: serde_json::from_value(m.items).map_err(anyhow::Error::from)?,
-    })
+        items,
+    }
+}
+
+/// A stored batch's outcome, its items read back from the row.
+fn outcome_of(mut m: record_batch::Model) -> Result<BatchOutcome, ServiceError> {
+    let items = serde_json::from_value(m.items.take()).map_err(anyhow::Error::from)?;
+    Ok(outcome_with(&m, items))
 }
 
 /// The stored outcome of an earlier request with the same key: a replay
@@ -699,16 +706,7 @@ pub async fn push(
             )
             .await?;
             txn.commit().await?;
-            let outcome = BatchOutcome {
-                batch_id: m.id,
-                platform_id: m.platform_id,
-                received_at: m.created_at,
-                accepted: m.accepted as u32,
-                duplicate: m.duplicate as u32,
-                rejected: m.rejected as u32,
-                items,
-            };
-            Ok((outcome, false))
+            Ok((outcome_with(&m, items), false))
         }
         // The same key raced in from another request: its outcome stands.
         Err(e) if crate::error::is_unique_violation(&e) => {
