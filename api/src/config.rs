@@ -45,6 +45,69 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     pub legacy: LegacySettings,
     pub cors: CorsSettings,
+    pub pools: PoolSettings,
+}
+
+/// Threads and queues: what bounds the server's threads, and the memory
+/// each holds, under any load. `0` threads means one per core.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PoolSettings {
+    /// Threads that hash passwords (argon2id, 19 MiB of work memory each,
+    /// kept and reused): logins, registrations, password resets.
+    pub hash_threads: usize,
+    /// Hashes that may wait for a thread; beyond, 503 `server_busy` with
+    /// `Retry-After` (each waits about 40 ms × its place ÷ threads).
+    pub hash_queue: usize,
+    /// Threads for the other blocking work: PDF rendering, attachment files.
+    pub blocking_threads: usize,
+    /// Blocking jobs that may wait for a thread; beyond, 503 `server_busy`.
+    pub blocking_queue: usize,
+    /// Requests that hold a large body at once — pushes, attachment uploads
+    /// and downloads, legacy imports; more wait up to `bulk_wait_ms`, then
+    /// get 503 `server_busy` with `Retry-After`.
+    pub bulk_requests: usize,
+    /// How long a bulk request (or a download) waits for a place.
+    pub bulk_wait_ms: u64,
+    /// File downloads (attachments, a notice's files) being sent at once;
+    /// each holds its file (at most `limits.attachment_bytes`) until sent.
+    pub file_downloads: usize,
+    /// HTTP worker threads (each an event loop serving many connections).
+    pub http_workers: usize,
+    /// Connections each HTTP worker serves at once; more wait in the
+    /// listen backlog. Each open connection holds its buffers (~16 KiB).
+    pub http_connections_per_worker: usize,
+    /// The async runtimes' own blocking threads (DNS lookups of webhook
+    /// hosts), per runtime. Nothing of ours runs there.
+    pub runtime_blocking_threads: usize,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            hash_threads: 0,
+            hash_queue: 32,
+            blocking_threads: 0,
+            blocking_queue: 64,
+            bulk_requests: 4,
+            bulk_wait_ms: 2000,
+            file_downloads: 4,
+            http_workers: 0,
+            http_connections_per_worker: 4096,
+            runtime_blocking_threads: 4,
+        }
+    }
+}
+
+impl PoolSettings {
+    /// `n`, or the number of cores when `n` is 0.
+    pub fn or_cores(n: usize) -> usize {
+        if n > 0 {
+            n
+        } else {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        }
+    }
 }
 
 /// Cross-origin access for browser front-ends (SPAs) served from other
@@ -101,7 +164,16 @@ pub struct AuthSettings {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DatabaseSettings {
-    pub max_connections: u32,
+    /// Pooled connections; unset means 8 on SQLite (each is a thread with
+    /// its own page cache, and writes take turns anyway) and 16 on
+    /// PostgreSQL.
+    pub max_connections: Option<u32>,
+    /// Prepared statements each connection keeps (sqlx's cache; 100 by
+    /// its default). On SQLite each holds its compiled program in the
+    /// connection's thread — a 500-row INSERT is hundreds of KiB.
+    pub statement_cache: usize,
+    /// SQLite's page cache per connection, in KiB (`PRAGMA cache_size`).
+    pub sqlite_cache_kib: u32,
     /// Seconds a request waits for a pooled connection.
     pub acquire_timeout_seconds: u64,
 }
@@ -124,6 +196,9 @@ pub struct LimitSettings {
     /// client address and minute (429 beyond), on top of the per-account
     /// lock-out: one address cannot try many accounts.
     pub login_per_minute: u32,
+    /// Self-registrations per client address and minute (429 beyond): each
+    /// hashes a password, and registration needs no token.
+    pub register_per_minute: u32,
     /// Client-credentials token requests per client address and minute.
     pub token_per_minute: u32,
     /// Largest legacy CSV import (`POST /legacy/imports`) body, in bytes
@@ -219,6 +294,7 @@ impl Default for Settings {
             webhooks: WebhookSettings::default(),
             cors: CorsSettings::default(),
             legacy: LegacySettings::default(),
+            pools: PoolSettings::default(),
         }
     }
 }
@@ -241,7 +317,9 @@ impl Default for AuthSettings {
 impl Default for DatabaseSettings {
     fn default() -> Self {
         Self {
-            max_connections: 16,
+            max_connections: None,
+            statement_cache: 100,
+            sqlite_cache_kib: 1024,
             acquire_timeout_seconds: 5,
         }
     }
@@ -255,6 +333,7 @@ impl Default for LimitSettings {
             verify_per_minute: 60,
             batch_body_bytes: 4 * 1024 * 1024,
             login_per_minute: 30,
+            register_per_minute: 30,
             token_per_minute: 120,
             legacy_import_bytes: 8 * 1024 * 1024,
         }
@@ -320,6 +399,14 @@ impl Settings {
     /// Where anyone checks a certificate number (R-CE-3).
     pub fn verify_url(&self, number: &str) -> String {
         format!("{}/api/v1/verify/{number}", self.effective_public_url())
+    }
+
+    /// The pool size in force: the setting, or the backend's default.
+    pub fn max_connections(&self, sqlite: bool) -> u32 {
+        self.database
+            .max_connections
+            .unwrap_or(if sqlite { 8 } else { 16 })
+            .max(1)
     }
 
     /// The database URL in force: the setting, or the SQLite file in `data_dir`.

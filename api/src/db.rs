@@ -16,8 +16,12 @@ pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Database
         connect_sqlite(&url, settings).await?
     } else {
         let mut opts = ConnectOptions::new(url);
-        opts.max_connections(settings.database.max_connections)
+        opts.max_connections(settings.max_connections(false))
             .min_connections(1)
+            .map_sqlx_postgres_opts({
+                let capacity = settings.database.statement_cache;
+                move |o| o.statement_cache_capacity(capacity)
+            })
             .acquire_timeout(Duration::from_secs(
                 settings.database.acquire_timeout_seconds,
             ))
@@ -48,12 +52,18 @@ async fn connect_sqlite(url: &str, settings: &Settings) -> anyhow::Result<Databa
         // WAL makes NORMAL durable against application crashes.
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
+        .busy_timeout(Duration::from_secs(10))
+        .statement_cache_capacity(settings.database.statement_cache)
+        // Negative: KiB rather than pages.
+        .pragma(
+            "cache_size",
+            format!("-{}", settings.database.sqlite_cache_kib.max(64)),
+        );
     let pool = SqlitePoolOptions::new()
         // A local file's connection does not go stale: no ping before each
         // use (a round trip to the connection's thread, doubling a query's).
         .test_before_acquire(false)
-        .max_connections(settings.database.max_connections)
+        .max_connections(settings.max_connections(true))
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(
             settings.database.acquire_timeout_seconds,

@@ -82,9 +82,43 @@ pub enum ServiceError {
     Locked {
         until: chrono::DateTime<chrono::Utc>,
     },
+    /// More work in flight than the server takes on (a full hashing or
+    /// rendering queue): try again after `retry_after` (503).
+    #[error("the server is busy; retry in {retry_after:?}")]
+    Busy {
+        code: &'static str,
+        retry_after: std::time::Duration,
+    },
     /// Anything unexpected.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl From<crate::work::PoolError> for ServiceError {
+    fn from(e: crate::work::PoolError) -> Self {
+        match e {
+            crate::work::PoolError::Busy { retry_after, .. } => ServiceError::Busy {
+                code: "server_busy",
+                retry_after,
+            },
+            lost @ crate::work::PoolError::Lost { .. } => ServiceError::Internal(lost.into()),
+        }
+    }
+}
+
+impl From<crate::work::PoolError> for ApiError {
+    fn from(e: crate::work::PoolError) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
+impl From<crate::auth::password::HashError> for ServiceError {
+    fn from(e: crate::auth::password::HashError) -> Self {
+        match e {
+            crate::auth::password::HashError::Pool(p) => p.into(),
+            crate::auth::password::HashError::Hash(h) => ServiceError::Internal(h),
+        }
+    }
 }
 
 impl ServiceError {
@@ -312,6 +346,18 @@ impl ApiError {
             code,
             "a dependency is unavailable; try again shortly",
         )
+        .with_header(header::RETRY_AFTER, "1")
+    }
+
+    /// 503 with `Retry-After`: more work in flight than the server takes on.
+    pub fn busy(code: &'static str, retry_after: std::time::Duration) -> Self {
+        let secs = retry_after.as_secs().max(1);
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code,
+            format!("the server is busy; retry in {secs} s"),
+        )
+        .with_header(header::RETRY_AFTER, secs.to_string())
     }
 
     /// 500: logged with its cause chain here, opaque to the client.
@@ -395,6 +441,7 @@ impl From<ServiceError> for ApiError {
                 )
                 .with_header(header::RETRY_AFTER, retry.to_string())
             }
+            ServiceError::Busy { code, retry_after } => ApiError::busy(code, retry_after),
             ServiceError::Internal(e) => ApiError::internal(e),
         }
     }

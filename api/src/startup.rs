@@ -11,7 +11,7 @@ use anyhow::Context;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::JwtKeys;
-use crate::config::Settings;
+use crate::config::{PoolSettings, Settings};
 use crate::crypto::{PiiVault, load_or_create_key};
 use crate::error::{ApiError, extractors};
 use crate::observe::{Metrics, observe};
@@ -19,6 +19,7 @@ use crate::service::bootstrap;
 use crate::service::persons::FormatVerifier;
 use crate::service::sms::{LogSmsSender, SmsSender};
 use crate::state::AppState;
+use crate::work::{Gate, WorkPool};
 
 /// A built, not yet awaited, server.
 pub struct Application {
@@ -69,6 +70,28 @@ impl Application {
         let verify_limiter = limiter(settings.limits.verify_per_minute);
         let login_limiter = limiter(settings.limits.login_per_minute);
         let token_limiter = limiter(settings.limits.token_per_minute);
+        let register_limiter = limiter(settings.limits.register_per_minute);
+        let pools = &settings.pools;
+        let hashing = Arc::new(WorkPool::new(
+            "hash",
+            PoolSettings::or_cores(pools.hash_threads),
+            pools.hash_queue,
+        )?);
+        let blocking = Arc::new(WorkPool::new(
+            "blocking",
+            PoolSettings::or_cores(pools.blocking_threads),
+            pools.blocking_queue,
+        )?);
+        let bulk = Arc::new(Gate::new(
+            "bulk",
+            pools.bulk_requests,
+            std::time::Duration::from_millis(pools.bulk_wait_ms),
+        ));
+        let files = Arc::new(Gate::new(
+            "files",
+            pools.file_downloads,
+            std::time::Duration::from_millis(pools.bulk_wait_ms),
+        ));
         let state = AppState {
             db,
             jwt: Arc::new(JwtKeys::new(&jwt_secret, &settings.auth)),
@@ -78,7 +101,12 @@ impl Application {
             verifier: Arc::new(FormatVerifier),
             verify_limiter,
             login_limiter,
+            register_limiter,
             token_limiter,
+            hashing,
+            blocking,
+            bulk,
+            files,
             issuer: Arc::new(issuer),
         };
         bootstrap::ensure_hrss_admin(&state).await?;
@@ -260,6 +288,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let limit = state.settings.limits.json_body_bytes;
     let data = web::Data::new(state);
     let origins = data.settings.cors.allowed_origins.clone();
+    let pools = data.settings.pools.clone();
     let server = HttpServer::new(move || {
         App::new()
             .wrap(cors(&origins))
@@ -292,6 +321,11 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     // Longer than load balancers' idle timeouts (60 s), so the server never
     // closes a kept-alive connection a client is about to reuse.
     .keep_alive(std::time::Duration::from_secs(75))
+    .workers(PoolSettings::or_cores(pools.http_workers))
+    .max_connections(pools.http_connections_per_worker.max(1))
+    // Our blocking work runs on the bounded pools (`crate::work`); what
+    // is left to each worker runtime's own pool is small.
+    .worker_max_blocking_threads(pools.runtime_blocking_threads.max(1))
     .listen(listener)?
     .shutdown_timeout(30)
     .run();

@@ -10,6 +10,7 @@ use crate::crypto::PiiVault;
 use crate::crypto::issuer::IssuerKey;
 use crate::service::persons::IdentityVerifier;
 use crate::service::sms::SmsSender;
+use crate::work::{Gate, WorkPool};
 
 /// Shared application state, cheap to clone.
 #[derive(Clone)]
@@ -25,8 +26,18 @@ pub struct AppState {
     pub verify_limiter: Arc<AddressLimiter>,
     /// Logins, SMS codes and password resets per address.
     pub login_limiter: Arc<AddressLimiter>,
+    /// Self-registrations per address.
+    pub register_limiter: Arc<AddressLimiter>,
     /// Client-credentials tokens per address.
     pub token_limiter: Arc<AddressLimiter>,
+    /// Password hashing: a few threads, each reusing its argon2 memory.
+    pub hashing: Arc<WorkPool>,
+    /// Other blocking work: PDF rendering, attachment files.
+    pub blocking: Arc<WorkPool>,
+    /// Requests that hold a large body: pushes, files, imports.
+    pub bulk: Arc<Gate>,
+    /// File downloads being sent.
+    pub files: Arc<Gate>,
     /// Signs certificates' credentials (R-CE-3).
     pub issuer: Arc<IssuerKey>,
 }

@@ -229,6 +229,7 @@ impl Server {
             .env("APP__LIMITS__VERIFY_PER_MINUTE", "1000000000")
             .env("APP__LIMITS__TOKEN_PER_MINUTE", "1000000")
             .env("APP__LIMITS__LOGIN_PER_MINUTE", "1000000")
+            .env("APP__LIMITS__REGISTER_PER_MINUTE", "1000000")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(log)

@@ -83,10 +83,16 @@ pub struct Options {
     /// Logins, SMS codes and password resets per address and minute (every
     /// test signs in from 127.0.0.1, so high unless a test checks the limit).
     pub login_per_minute: u32,
+    /// Self-registrations per address and minute (high unless a test
+    /// checks the limit).
+    pub register_per_minute: u32,
     /// Client-credentials tokens per address and minute.
     pub token_per_minute: u32,
     /// Front-end origins allowed cross-origin (CORS).
     pub cors_origins: Vec<String>,
+    /// Password-hashing threads and the hashes that may wait for one
+    /// (`None`: the server's defaults).
+    pub hashing: Option<(usize, usize)>,
 }
 
 impl Default for Options {
@@ -97,8 +103,10 @@ impl Default for Options {
             webhook_poll_ms: 1000,
             webhooks_to_loopback: true,
             login_per_minute: 100_000,
+            register_per_minute: 100_000,
             token_per_minute: 100_000,
             cors_origins: vec![],
+            hashing: None,
         }
     }
 }
@@ -158,11 +166,16 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         bootstrap_hrss_password: Some(HRSS_PASSWORD.into()),
         ..Settings::default()
     };
-    settings.database.max_connections = 4;
+    settings.database.max_connections = Some(4);
     settings.limits.verify_per_minute = opts.verify_per_minute;
     settings.limits.login_per_minute = opts.login_per_minute;
+    settings.limits.register_per_minute = opts.register_per_minute;
     settings.limits.token_per_minute = opts.token_per_minute;
     settings.cors.allowed_origins = opts.cors_origins.clone();
+    if let Some((threads, queue)) = opts.hashing {
+        settings.pools.hash_threads = threads;
+        settings.pools.hash_queue = queue;
+    }
     settings.webhooks.poll_interval_ms = opts.webhook_poll_ms;
     settings.webhooks.retry_base_ms = opts.webhook_poll_ms;
     // The tests' receivers listen on loopback.

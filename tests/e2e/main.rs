@@ -29,6 +29,7 @@ mod process;
 mod providers;
 mod push;
 mod push_cli;
+mod resources;
 mod scale;
 mod security;
 mod spec;

@@ -7,11 +7,15 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-/// `target/<profile>/ce-api`, built once per test run.
+/// `target/<profile>/ce-api`, built once per test run; or the binary
+/// `CE_SERVER_BINARY` names (e.g. a release build, to measure it).
 pub async fn binary() -> PathBuf {
     static BUILT: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
     BUILT
         .get_or_init(|| async {
+            if let Some(path) = std::env::var_os("CE_SERVER_BINARY") {
+                return PathBuf::from(path);
+            }
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let status = Command::new(cargo)
                 .args(["build", "-q", "-p", "ce-api", "--bin", "ce-api"])
@@ -85,6 +89,7 @@ impl Deployment {
             .env("MFA_REQUIRED", "false")
             .env("BOOTSTRAP_HRSS_PASSWORD", &self.hrss_password)
             .env("APP__LIMITS__LOGIN_PER_MINUTE", "100000")
+            .env("APP__LIMITS__REGISTER_PER_MINUTE", "100000")
             .env("APP__LIMITS__TOKEN_PER_MINUTE", "100000")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

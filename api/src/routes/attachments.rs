@@ -54,19 +54,23 @@ pub struct UploadQuery {
             body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Empty file (`attachment_empty`) or bad file name (`filename_invalid`)",
             body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many uploads and pushes in flight (`server_busy`): retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 #[post("/attachments")]
 pub async fn attachment_upload(
     state: web::Data<AppState>,
     auth: AuthUser,
+    req: actix_web::HttpRequest,
     query: web::Query<UploadQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     require_human(&auth)?;
     query.validate()?;
     let filename = Filename::parse(&query.filename).map_err(|e| ApiError::domain("filename", e))?;
-    let bytes = read_body(payload, state.settings.limits.attachment_bytes).await?;
+    let _bulk = state.bulk.enter().await?;
+    let bytes = read_body(&req, payload, state.settings.limits.attachment_bytes).await?;
     let a = attachments::upload(&state, auth.account_id(), filename, bytes).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/attachments/{}", a.id)))
@@ -88,6 +92,8 @@ pub async fn attachment_upload(
                 (FileBytes = "image/jpeg"),
             ),
             headers(("Content-Disposition" = String, description = "`attachment; filename*=UTF-8''…`"))),
+        (status = 503, description = "Too many downloads in flight (`server_busy`): retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 #[get("/attachments/{id}")]
@@ -97,12 +103,52 @@ pub async fn attachment_download(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     require_human(&auth)?;
+    let place = state.files.enter().await?;
     let (a, bytes) = attachments::download(&state, &auth, id.into_inner()).await?;
-    Ok(file_response(a, bytes, "private, no-store"))
+    Ok(file_response(a, bytes, place, "private, no-store"))
+}
+
+/// A file being sent, holding its place among the downloads
+/// (`pools.file_downloads`) until the last byte is written or the client
+/// goes away, so the files held in memory are bounded.
+struct PlacedFile {
+    bytes: web::Bytes,
+    _place: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl actix_web::body::MessageBody for PlacedFile {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> actix_web::body::BodySize {
+        actix_web::body::BodySize::Sized(self.bytes.len() as u64)
+    }
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<web::Bytes, Self::Error>>> {
+        /// Written a slice at a time (zero-copy), so the place is held
+        /// while the rest waits.
+        const CHUNK: usize = 64 * 1024;
+        if self.bytes.is_empty() {
+            return std::task::Poll::Ready(None);
+        }
+        let n = CHUNK.min(self.bytes.len());
+        std::task::Poll::Ready(Some(Ok(self.bytes.split_to(n))))
+    }
 }
 
 /// A stored file as a download: its detected type, its name, no sniffing.
-pub fn file_response(a: AttachmentView, bytes: Vec<u8>, cache_control: &str) -> HttpResponse {
+pub fn file_response(
+    a: AttachmentView,
+    bytes: Vec<u8>,
+    place: tokio::sync::OwnedSemaphorePermit,
+    cache_control: &str,
+) -> HttpResponse {
+    let body = PlacedFile {
+        bytes: web::Bytes::from(bytes),
+        _place: place,
+    };
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, a.content_type))
         .insert_header((
@@ -111,5 +157,5 @@ pub fn file_response(a: AttachmentView, bytes: Vec<u8>, cache_control: &str) -> 
         ))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CACHE_CONTROL, cache_control.to_string()))
-        .body(bytes)
+        .body(body)
 }

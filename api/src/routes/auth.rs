@@ -86,14 +86,20 @@ impl TryFrom<RegisterRequest> for Registration {
             body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid field: `id_card_invalid`, `phone_invalid`, `password_weak`, `name_invalid`",
             body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many registrations from this address (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
+        (status = 503, description = "Too many password checks in flight (`server_busy`): retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     ),
     security(())
 )]
 #[post("/auth/register")]
 pub async fn auth_register(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    crate::state::check_rate(&state.register_limiter, &req)?;
     let body = body.into_inner();
     body.validate()?;
     let me = accounts::register(&state, body.try_into()?).await?;
@@ -129,6 +135,8 @@ pub struct LoginRequest {
         (status = 423, description = "Locked after repeated failures (`account_locked`); `Retry-After` says for how long",
             body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
+        (status = 503, description = "Too many password checks in flight (`server_busy`): retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     ),
     security(())
@@ -249,6 +257,8 @@ pub struct PasswordResetConfirmRequest {
         (status = 422, description = "The new password is too weak (`password_weak`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
+        (status = 503, description = "Too many password checks in flight (`server_busy`): retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     ),
     security(())
 )]
@@ -313,7 +323,7 @@ pub async fn auth_token(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     crate::state::check_rate(&state.token_limiter, &req)?;
-    let body = super::read_body(payload, state.settings.limits.json_body_bytes).await?;
+    let body = super::read_body(&req, payload, state.settings.limits.json_body_bytes).await?;
     let mime = req
         .headers()
         .get(header::CONTENT_TYPE)

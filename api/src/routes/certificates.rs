@@ -332,6 +332,8 @@ pub async fn certificate_credential(
         (status = 200, description = "The printable certificate", content((FileBytes = "application/pdf")),
             headers(("Content-Disposition" = String, description = "`inline; filename=\"certificate-<number>.pdf\"`"))),
         (status = 409, description = "The certificate is superseded or revoked (`certificate_not_valid`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many documents being drawn (`server_busy`): retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 #[get("/certificates/{id}/pdf")]

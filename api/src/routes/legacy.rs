@@ -74,6 +74,8 @@ fn is_csv_body(req: &HttpRequest) -> bool {
         (status = 413, description = "Over the body limit (`payload_too_large`) or over 10,000 rows (`import_too_large`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Neither `application/octet-stream` nor `text/csv` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not UTF-8 (`csv_encoding_invalid`), or a header that lacks a required column, names an unknown one or one twice (`csv_header_invalid`, the columns in `errors`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many uploads and pushes in flight (`server_busy`): retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 #[post("/legacy/imports")]
@@ -91,7 +93,8 @@ pub async fn legacy_import(
             "application/octet-stream or text/csv",
         ));
     }
-    let body = super::read_body(payload, state.settings.limits.legacy_import_bytes).await?;
+    let _bulk = state.bulk.enter().await?;
+    let body = super::read_body(&req, payload, state.settings.limits.legacy_import_bytes).await?;
     let report = legacy::import(&state, &auth, query.kind, &body).await?;
     Ok(HttpResponse::Ok().json(report))
 }

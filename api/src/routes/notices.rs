@@ -164,6 +164,8 @@ pub async fn notice_withdraw(
             ),
             headers(("Content-Disposition" = String, description = "`attachment; filename*=UTF-8''…`"))),
         (status = 404, description = "No such notice, or not one of its attachments", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many downloads in flight (`server_busy`): retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     ),
     security(())
 )]
@@ -173,6 +175,7 @@ pub async fn notice_attachment(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, attachment_id) = path.into_inner();
+    let place = state.files.enter().await?;
     let (a, bytes) = notices::attachment(&state, id, attachment_id).await?;
-    Ok(file_response(a, bytes, "public, max-age=300"))
+    Ok(file_response(a, bytes, place, "public, max-age=300"))
 }

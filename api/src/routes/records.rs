@@ -407,11 +407,13 @@ pub async fn record_resubmit(
 
 /// A platform push: up to 1,000 completions.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct PushRequest {
+pub struct PushRequest<'a> {
     /// Each item is checked on its own: one that does not fit `PushItem`
-    /// is rejected (`item_invalid`) and the others still count.
+    /// is rejected (`item_invalid`) and the others still count. Kept as
+    /// the raw text of each item, borrowed from the body.
     #[schema(value_type = Vec<PushItem>, min_items = 1, max_items = 1000)]
-    pub items: Vec<serde_json::Value>,
+    #[serde(borrow)]
+    pub items: Vec<&'a serde_json::value::RawValue>,
 }
 
 /// The `Idempotency-Key` header of a push.
@@ -472,6 +474,8 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         (status = 413, description = "Over 1,000 items (`batch_too_large`) or over the body limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No items or not a list (`body_invalid`), or the key was used for another body (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many pushes and uploads in flight (`server_busy`): retry the same request, with the same `Idempotency-Key`, after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 #[post("/records/batch")]
@@ -496,7 +500,10 @@ pub async fn record_push(
     if !is_json {
         return Err(ApiError::unsupported_media_type("application/json"));
     }
-    let body = super::read_body(payload, state.settings.limits.batch_body_bytes).await?;
+    // A place among the bulk requests before the body is read: what the
+    // pushes in flight hold together is bounded (README: resources).
+    let _bulk = state.bulk.enter().await?;
+    let body = super::read_body(&req, payload, state.settings.limits.batch_body_bytes).await?;
     let parsed: PushRequest =
         serde_json::from_slice(&body).map_err(|e| crate::error::extractors::json_body(&e))?;
     if parsed.items.len() > push::MAX_ITEMS {

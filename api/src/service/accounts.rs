@@ -53,7 +53,8 @@ pub async fn register(state: &AppState, reg: Registration) -> Result<Me, Service
     {
         return Err(phone_taken());
     }
-    let password_hash = password::hash_async(reg.password.expose().to_string()).await?;
+    let password_hash =
+        password::hash_on(&state.hashing, reg.password.expose().to_string()).await?;
     let now = Utc::now();
     let person_id = Uuid::now_v7();
     let account_id = Uuid::now_v7();
@@ -458,11 +459,17 @@ pub async fn login(
 ) -> Result<LoginResponse, ServiceError> {
     let Some((a, p)) = find_account(state, login).await? else {
         // Same work as for a real account, so timing does not tell.
-        let _ = password::verify_async(password_text.into(), password::dummy_hash().into()).await;
+        password::verify_nobody_on(&state.hashing, password_text.into()).await?;
         return Err(invalid_credentials());
     };
     check_not_locked(&a)?;
-    if !password::verify_async(password_text.into(), a.password_hash.clone()).await? {
+    if !password::verify_on(
+        &state.hashing,
+        password_text.into(),
+        a.password_hash.clone(),
+    )
+    .await?
+    {
         if let Some(locked) = record_failure(state, a.id).await? {
             return Err(locked);
         }
@@ -520,7 +527,7 @@ pub async fn password_reset_confirm(
     new_password: Password,
 ) -> Result<(), ServiceError> {
     let a = redeem_challenge(state, challenge_id, PURPOSE_RESET, code, false).await?;
-    let hash = password::hash_async(new_password.expose().to_string()).await?;
+    let hash = password::hash_on(&state.hashing, new_password.expose().to_string()).await?;
     audit::acting_as(a.id);
     let txn = crate::db::begin_write(&state.db).await?;
     account::Entity::update_many()

@@ -84,9 +84,10 @@ pub async fn upload(
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let path = blob_path(&state.settings.data_dir, &sha256);
     let size = i64::try_from(bytes.len()).map_err(anyhow::Error::from)?;
-    actix_web::web::block(move || write_blob(&path, &bytes))
-        .await
-        .map_err(anyhow::Error::from)?
+    state
+        .blocking
+        .run(move || write_blob(&path, &bytes))
+        .await?
         .map_err(anyhow::Error::from)?;
     let txn = crate::db::begin_write(&state.db).await?;
     let m = attachment::ActiveModel {
@@ -165,9 +166,10 @@ pub async fn read(
 ) -> Result<(AttachmentView, Vec<u8>), ServiceError> {
     let id = a.id;
     let path = blob_path(&state.settings.data_dir, &a.sha256);
-    let bytes = actix_web::web::block(move || std::fs::read(path))
-        .await
-        .map_err(anyhow::Error::from)?
+    let bytes = state
+        .blocking
+        .run(move || std::fs::read(path))
+        .await?
         .map_err(|e| anyhow::anyhow!("reading attachment {id}: {e}"))?;
     Ok((view(a), bytes))
 }

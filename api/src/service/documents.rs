@@ -282,9 +282,10 @@ pub async fn pdf(
 ) -> Result<(String, Vec<u8>), ServiceError> {
     let (doc, _) = document(state, auth, id).await?;
     let number = doc.number.clone();
-    let bytes = actix_web::web::block(move || crate::render::pdf::render(&doc))
-        .await
-        .map_err(anyhow::Error::from)?
+    let bytes = state
+        .blocking
+        .run(move || crate::render::pdf::render(&doc))
+        .await?
         .map_err(anyhow::Error::from)?;
     Ok((number, bytes))
 }

@@ -156,11 +156,12 @@ pub struct BatchOutcome {
     pub items: Vec<ItemResult>,
 }
 
-/// A push as received: the raw items (each is read on its own, so one
-/// malformed item is rejected alone) and the hash of the body.
+/// A push as received: each item's raw JSON text, borrowed from the body
+/// (each is read on its own, so one malformed item is rejected alone, and
+/// no item is held twice as a JSON tree), and the hash of the body.
 #[derive(Debug)]
-pub struct Push {
-    pub items: Vec<serde_json::Value>,
+pub struct Push<'a> {
+    pub items: Vec<&'a serde_json::value::RawValue>,
     pub body_hash: String,
     pub idempotency_key: Option<String>,
 }
@@ -217,20 +218,31 @@ struct Checked {
 fn check_shape(
     state: &AppState,
     index: usize,
-    raw: &serde_json::Value,
+    raw: &serde_json::value::RawValue,
     now: DateTime<Utc>,
 ) -> Result<Checked, ItemResult> {
-    let external_id = raw
-        .get("external_id")
-        .and_then(|v| v.as_str())
-        .map(|s| s.chars().take(128).collect::<String>());
+    let item = match serde_json::from_str::<PushItem>(raw.get()) {
+        Ok(item) => item,
+        Err(e) => {
+            /// What a malformed item may still tell: its external id.
+            #[derive(Deserialize)]
+            struct Named {
+                external_id: Option<String>,
+            }
+            let external_id = serde_json::from_str::<Named>(raw.get())
+                .ok()
+                .and_then(|n| n.external_id)
+                .map(|s| s.chars().take(128).collect::<String>());
+            return Err(rejected(
+                index,
+                external_id,
+                "item_invalid",
+                format!("the item does not match PushItem: {e}"),
+            ));
+        }
+    };
+    let external_id = Some(item.external_id.chars().take(128).collect::<String>());
     let reject = |code: &str, detail: String| rejected(index, external_id.clone(), code, detail);
-    let item = PushItem::deserialize(raw).map_err(|e| {
-        reject(
-            "item_invalid",
-            format!("the item does not match PushItem: {e}"),
-        )
-    })?;
     let ext = item.external_id.trim();
     if ext.is_empty() || ext.chars().count() > 128 {
         return Err(reject(
@@ -563,7 +575,7 @@ async fn pusher(state: &AppState, auth: &AuthUser) -> Result<Pusher, ServiceErro
 pub async fn push(
     state: &AppState,
     auth: &AuthUser,
-    push: Push,
+    push: Push<'_>,
 ) -> Result<(BatchOutcome, bool), ServiceError> {
     let me = pusher(state, auth).await?;
     if let Some(key) = &push.idempotency_key
@@ -574,7 +586,7 @@ pub async fn push(
     let now = Utc::now();
     let mut results: Vec<Option<ItemResult>> = vec![None; push.items.len()];
     let mut checked: Vec<(usize, Checked)> = Vec::new();
-    for (i, raw) in push.items.iter().enumerate() {
+    for (i, raw) in push.items.iter().copied().enumerate() {
         match check_shape(state, i, raw, now) {
             Ok(c) => checked.push((i, c)),
             Err(r) => results[i] = Some(r),
