@@ -66,6 +66,23 @@ impl Application {
         };
         let issuer = crate::crypto::issuer::IssuerKey::load_or_create(&settings.data_dir)?;
         let db = crate::db::connect_and_migrate(&settings).await?;
+        // A migration that changed how standings are kept asks for them to
+        // be recomputed from the records, once (issue 17).
+        if let Some(done) = crate::service::standing::rebuild_if_asked(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("rebuilding the standings: {e}"))?
+        {
+            tracing::info!(
+                records = done.records,
+                standings = done.standings,
+                "standings rebuilt from the records"
+            );
+        }
+        let reference = Arc::new(
+            crate::service::standing::Reference::load(&db)
+                .await
+                .map_err(|e| anyhow::anyhow!("reading the reference data: {e}"))?,
+        );
         let limiter = |per_minute| Arc::new(crate::state::address_limiter(per_minute));
         let verify_limiter = limiter(settings.limits.verify_per_minute);
         let login_limiter = limiter(settings.limits.login_per_minute);
@@ -107,6 +124,7 @@ impl Application {
             blocking,
             bulk,
             files,
+            reference,
             issuer: Arc::new(issuer),
         };
         bootstrap::ensure_hrss_admin(&state).await?;

@@ -38,6 +38,9 @@ pub struct AppState {
     pub bulk: Arc<Gate>,
     /// File downloads being sent.
     pub files: Arc<Gate>,
+    /// Reference data only migrations write (series groups, conversion
+    /// forms), read once at start.
+    pub reference: Arc<crate::service::standing::Reference>,
     /// Signs certificates' credentials (R-CE-3).
     pub issuer: Arc<IssuerKey>,
 }

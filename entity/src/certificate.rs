@@ -12,6 +12,10 @@ pub struct Model {
     pub unit_id: Option<Uuid>,
     pub status: String,
     pub hours: Json,
+    /// The requirement the certificate was issued under (R-REQ-4): it is
+    /// judged by it as long as it stands. `null` on certificates issued
+    /// before it was kept: the policy in force applies.
+    pub policy: Option<Json>,
     pub superseded_by: Option<Uuid>,
     pub revoked_reason: Option<String>,
     pub revoked_at: Option<DateTimeUtc>,

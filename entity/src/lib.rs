@@ -22,7 +22,7 @@ pub mod enrollment;
 pub mod grant;
 pub mod legacy_certificate;
 pub mod legacy_record;
-
+pub mod maintenance_task;
 pub mod notice;
 pub mod person;
 pub mod person_series;
@@ -36,6 +36,8 @@ pub mod record_batch;
 pub mod record_contribution;
 pub mod review;
 pub mod sms_outbox;
+pub mod standing;
+pub mod standing_line;
 pub mod teacher;
 pub mod unit;
 pub mod webhook;

@@ -11,6 +11,10 @@ pub struct Model {
     pub series_code: Option<String>,
     pub course_name: String,
     pub hours_tenths: i32,
+    /// Of `hours_tenths`, the part that counts as approved: all of an
+    /// approved record; what was approved before a class added hours to a
+    /// record now pending again (R-CL-4); none of a closed one.
+    pub approved_tenths: i32,
     pub result: Option<String>,
     pub source: String,
     pub provider_id: Option<Uuid>,
@@ -24,6 +28,8 @@ pub struct Model {
     pub completed_at: Option<DateTimeUtc>,
     pub conversion_code: Option<String>,
     pub general_knowledge: bool,
+    /// The public-subject topic of the year the hours belong to (R-RC-8).
+    pub topic: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

@@ -19,6 +19,7 @@ mod m20261127_000010_credit_records;
 mod m20261127_000011_notices;
 mod m20261127_000012_audit_events;
 mod m20261127_000013_legacy;
+mod m20261201_000014_standings;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000011_notices::Migration),
             Box::new(m20261127_000012_audit_events::Migration),
             Box::new(m20261127_000013_legacy::Migration),
+            Box::new(m20261201_000014_standings::Migration),
         ]
     }
 }

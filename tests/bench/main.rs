@@ -345,6 +345,7 @@ impl Item {
             series_code: Set(self.series.map(Into::into)),
             course_name: Set(self.course_name.into()),
             hours_tenths: Set((self.hours * 10.0).round() as i32),
+            approved_tenths: Set((self.hours * 10.0).round() as i32),
             result: Set(None),
             source: Set(if public {
                 "public_course"
@@ -363,6 +364,7 @@ impl Item {
             completed_at: Set(Some(self.completed_at)),
             conversion_code: Set(None),
             general_knowledge: Set(self.general_knowledge),
+            topic: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
@@ -476,6 +478,7 @@ async fn seed(
                     series_code: Set((!public).then(|| "accounting".into())),
                     course_name: Set(if public { "公需课" } else { "会计实务" }.into()),
                     hours_tenths: Set(50),
+                    approved_tenths: Set(50),
                     result: Set(Some("合格".into())),
                     source: Set(if public {
                         "public_course"
@@ -494,6 +497,7 @@ async fn seed(
                     completed_at: Set(Some(at)),
                     conversion_code: Set(None),
                     general_knowledge: Set(false),
+                    topic: Set(None),
                     created_at: Set(now),
                     updated_at: Set(now),
                     version: Set(1),

@@ -499,6 +499,7 @@ impl TestApp {
             series_code: Set(None),
             course_name: Set("中国式现代化".into()),
             hours_tenths: Set(hours_tenths),
+            approved_tenths: Set(hours_tenths),
             result: Set(Some("passed".into())),
             source: Set("public_course".into()),
             provider_id: Set(None),
@@ -512,6 +513,7 @@ impl TestApp {
             completed_at: Set(Some(now)),
             conversion_code: Set(None),
             general_knowledge: Set(false),
+            topic: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
@@ -519,8 +521,18 @@ impl TestApp {
         .insert(&db)
         .await
         .expect("recording public hours");
+        rebuild_standings(&db).await;
         db.close().await.ok();
     }
+}
+
+/// Recomputes the standings from the records, after a test wrote records
+/// or series straight into the database (the server's ledger keeps them
+/// for what goes through the API).
+pub async fn rebuild_standings(db: &sea_orm::DatabaseConnection) {
+    ce_api::service::standing::rebuild(db)
+        .await
+        .expect("rebuilding the standings");
 }
 
 /// `method /api/v1{path}` with a JSON body (none for `null`); asserts a

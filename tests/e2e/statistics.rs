@@ -125,6 +125,7 @@ async fn insert_record(db: &DatabaseConnection, person_id: Uuid, r: &Rec) {
         series_code: Set(r.series.map(str::to_string)),
         course_name: Set(r.course.into()),
         hours_tenths: Set(r.tenths),
+        approved_tenths: Set(if r.status == "approved" { r.tenths } else { 0 }),
         result: Set(None),
         source: Set(if r.conversion.is_some() {
             "conversion".into()
@@ -142,6 +143,7 @@ async fn insert_record(db: &DatabaseConnection, person_id: Uuid, r: &Rec) {
         completed_at: Set(None),
         conversion_code: Set(r.conversion.map(str::to_string)),
         general_knowledge: Set(r.gk),
+        topic: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
@@ -162,6 +164,7 @@ async fn insert_certificate(db: &DatabaseConnection, person_id: Uuid, status: &s
         unit_id: Set(None),
         status: Set(status.into()),
         hours: Set(serde_json::json!({})),
+        policy: Set(None),
         superseded_by: Set(None),
         revoked_reason: Set(None),
         revoked_at: Set(None),
@@ -391,6 +394,7 @@ async fn arrange(app: &TestApp) -> World {
             complete,
         });
     }
+    rebuild_standings(&db).await;
     db.close().await.ok();
     World { units, persons }
 }
@@ -755,6 +759,7 @@ async fn unit_compliance_export_has_the_rows_of_the_list_and_quotes_text() {
     let b = insert_person(&db, "李四").await;
     bind(&db, b, unit.id).await;
     insert_record(&db, b, &rec("public", None, 12)).await;
+    rebuild_standings(&db).await;
     db.close().await.ok();
 
     let rows = csv_of(

@@ -32,7 +32,7 @@ impl Group {
 }
 
 /// Minimum hours of one group in one year (whole hours).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Requirement {
     /// The year the rule took effect.
     pub effective_year: i32,
@@ -53,12 +53,17 @@ pub struct Rule {
 }
 
 /// The requirement in force for every group in one year.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Policy {
     pub year: i32,
     pub general: Requirement,
     pub accounting: Requirement,
     pub archives: Requirement,
+    /// The year's public-subject topics (R-RC-8): when there are any, the
+    /// public minimum is met by the hours of one topic; hours of
+    /// different topics do not add up.
+    #[serde(default)]
+    pub public_topics: Vec<String>,
 }
 
 impl Policy {
@@ -79,6 +84,7 @@ impl Policy {
             general,
             accounting: latest(Group::Accounting).unwrap_or(general),
             archives: latest(Group::Archives).unwrap_or(general),
+            public_topics: Vec::new(),
         })
     }
 
@@ -124,6 +130,8 @@ pub struct Fact {
     pub conversion: Option<Conversion>,
     /// A general-knowledge subject (专业通识知识, R-ACC-1).
     pub general_knowledge: bool,
+    /// The public topic the hours belong to (R-RC-8).
+    pub topic: Option<String>,
 }
 
 /// Required, approved, pending and missing hours of one line.
@@ -224,22 +232,36 @@ pub fn assess(policy: &Policy, series: &[SeriesHeld], records: &[Fact]) -> Asses
         )
     });
     let in_cat = |c: RecordCategory| move |f: &Fact| f.category == c;
+    // R-RC-8: with topics published, one topic's hours meet the public
+    // minimum and different topics' do not add up: the public line counts
+    // the best topic (hours without one form a group of their own).
+    let public_of = |status: RecordStatus| {
+        if policy.public_topics.is_empty() {
+            return sum(&facts, status, in_cat(RecordCategory::Public));
+        }
+        let topics: std::collections::BTreeSet<Option<&str>> = facts
+            .iter()
+            .filter(|f| f.category == RecordCategory::Public)
+            .map(|f| f.topic.as_deref())
+            .collect();
+        topics
+            .into_iter()
+            .map(|t| {
+                sum(&facts, status, |f: &Fact| {
+                    f.category == RecordCategory::Public && f.topic.as_deref() == t
+                })
+            })
+            .max()
+            .unwrap_or(Hours::ZERO)
+    };
     let public = Line::new(
         if public_exempt {
             0
         } else {
             max_of(|r| r.public_min)
         },
-        sum(
-            &facts,
-            RecordStatus::Approved,
-            in_cat(RecordCategory::Public),
-        ),
-        sum(
-            &facts,
-            RecordStatus::PendingUnitReview,
-            in_cat(RecordCategory::Public),
-        ),
+        public_of(RecordStatus::Approved),
+        public_of(RecordStatus::PendingUnitReview),
     );
     // R-RC-7: degree education counts up to the cap, approved hours first.
     let elective_of = |degree: bool| {
@@ -383,6 +405,7 @@ mod tests {
             status: s,
             conversion: None,
             general_knowledge: false,
+            topic: None,
         }
     }
 
@@ -554,6 +577,31 @@ mod tests {
         assert_eq!(a.series[0].general_knowledge_approved.as_f64(), 20.0);
     }
 
+    #[test]
+    fn r_rc_8_one_topic_meets_the_public_minimum_and_topics_do_not_add_up() {
+        use RecordCategory::*;
+        use RecordStatus::*;
+        let mut policy = Policy::in_force(2023, &seed_rules()).unwrap();
+        policy.public_topics = vec!["中国式现代化".into(), "高质量发展".into()];
+        let topic = |t: &str, h| Fact {
+            topic: Some(t.to_string()),
+            ..fact(2023, Public, None, h, Approved)
+        };
+        // 20 + 20 hours of two topics: 40 hours, but no topic has 30.
+        let split = [topic("中国式现代化", 20), topic("高质量发展", 20)];
+        let a = assess(&policy, &[], &split);
+        assert_eq!(a.public.approved.as_f64(), 20.0);
+        assert_eq!(a.public.missing.as_f64(), 10.0);
+        // 30 of one topic completes the public part.
+        let one = [topic("中国式现代化", 30), topic("高质量发展", 5)];
+        let a = assess(&policy, &[], &one);
+        assert_eq!(a.public.approved.as_f64(), 30.0);
+        assert_eq!(a.public.missing, Hours::ZERO);
+        // A year without topics adds all public hours up.
+        policy.public_topics.clear();
+        assert_eq!(assess(&policy, &[], &split).public.approved.as_f64(), 40.0);
+    }
+
     fn arb_fact() -> impl Strategy<Value = Fact> {
         (
             prop_oneof![Just(2022), Just(2023), Just(2024)],
@@ -597,6 +645,7 @@ mod tests {
                         status,
                         conversion,
                         general_knowledge,
+                        topic: None,
                     })
             })
     }

@@ -21,6 +21,7 @@ pub mod plan;
 pub mod public;
 pub mod record;
 pub mod review;
+pub mod standing;
 pub mod year;
 
 pub use credit_code::CreditCode;

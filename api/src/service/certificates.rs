@@ -5,14 +5,14 @@
 
 use crate::audit::{self, Change};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, JoinType, QueryFilter,
     QuerySelect, Set, TryInsertResult,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashMap;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -21,14 +21,15 @@ use ce_entity::{certificate, person};
 use crate::auth::{AuthUser, Role};
 use crate::domain::Year;
 use crate::domain::certificate::{CertificateNumber, CertificateStatus};
-use crate::domain::compliance::Assessment;
+use crate::domain::compliance::{Assessment, Policy};
 use crate::error::ServiceError;
 use crate::service::access::{holds, orgs, require_any};
 use crate::service::pagination::Page;
 use crate::service::persons::{current_unit, current_units};
+use crate::service::policies;
 use crate::service::reviews::{self, Versioned};
+use crate::service::standing::{self, Applied, Judged};
 use crate::service::webhooks::{self, EventType, Subscriber};
-use crate::service::{compliance, policies};
 use crate::state::AppState;
 
 /// One series' approved professional hours on a certificate.
@@ -55,7 +56,26 @@ pub struct CertificateHours {
 }
 
 impl CertificateHours {
-    fn of(a: &Assessment) -> Self {
+    /// Whether any figure that counts now is below what the certificate
+    /// states (then it states more than counts: R-CE-1).
+    pub fn below(&self, stated: &CertificateHours) -> bool {
+        let tenths = |h: f64| (h * 10.0).round() as i64;
+        let less = |now: f64, then: f64| tenths(now) < tenths(then);
+        less(self.public, stated.public)
+            || less(self.professional, stated.professional)
+            || less(self.elective, stated.elective)
+            || less(self.total, stated.total)
+            || stated.series.iter().any(|s| {
+                let now = self
+                    .series
+                    .iter()
+                    .find(|n| n.series == s.series)
+                    .map_or(0.0, |n| n.hours);
+                less(now, s.hours)
+            })
+    }
+
+    pub(crate) fn of(a: &Assessment) -> Self {
         let (p, pr, e) = (
             a.public.approved.as_f64(),
             a.professional.approved.as_f64(),
@@ -209,12 +229,14 @@ async fn announce<C: ConnectionTrait>(
     .await
 }
 
-/// A new valid certificate with a fresh number.
+/// A new valid certificate with a fresh number, stating `hours` under
+/// `policy` (R-REQ-4: it is judged by that policy while it stands).
 fn valid_row(
     person_id: Uuid,
     year: i32,
     unit_id: Option<Uuid>,
     hours: &CertificateHours,
+    policy: Option<&serde_json::Value>,
 ) -> Result<certificate::ActiveModel, ServiceError> {
     let now = Utc::now();
     Ok(certificate::ActiveModel {
@@ -227,6 +249,7 @@ fn valid_row(
         unit_id: Set(unit_id),
         status: Set(CertificateStatus::Valid.as_str().into()),
         hours: Set(serde_json::to_value(hours).map_err(anyhow::Error::from)?),
+        policy: Set(policy.cloned()),
         superseded_by: Set(None),
         revoked_reason: Set(None),
         revoked_at: Set(None),
@@ -243,9 +266,10 @@ async fn insert_valid(
     person_id: Uuid,
     year: i32,
     hours: &CertificateHours,
+    policy: Option<&serde_json::Value>,
 ) -> Result<Option<certificate::Model>, ServiceError> {
     let unit = current_unit(txn, person_id).await?;
-    let row = valid_row(person_id, year, unit, hours)?;
+    let row = valid_row(person_id, year, unit, hours, policy)?;
     Ok(insert_valid_rows(txn, vec![row]).await?.pop())
 }
 
@@ -278,77 +302,183 @@ async fn insert_valid_rows(
     Ok(made)
 }
 
-/// R-CE-1: inside the transaction of an approval (or push, or
-/// conversion), issues the year's certificate if the year is now complete
-/// and has none. Exactly once: the partial unique index decides between
-/// racing approvals.
-pub async fn issue_if_complete(
-    txn: &DatabaseTransaction,
-    person_id: Uuid,
-    year: i32,
-) -> Result<Option<certificate::Model>, ServiceError> {
-    Ok(issue_if_complete_many(txn, &[(person_id, year)])
-        .await?
-        .pop())
+/// The policy a certificate was issued under, or the one in force for
+/// certificates issued before it was kept.
+fn policy_of(c: &certificate::Model) -> Option<Policy> {
+    c.policy
+        .as_ref()
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
 }
 
-/// [`issue_if_complete`] for many persons and years at once, as a batch
-/// of pushed records needs it: a few queries per year for all of them,
-/// then one insert for the certificates issued. Returns those issued.
-pub async fn issue_if_complete_many(
+/// Supersedes the valid certificate `old` by a new number stating
+/// `hours` under the same policy; `reason` says why (`reissued`,
+/// `hours_corrected`). Answers the new certificate.
+async fn replace_valid(
     txn: &DatabaseTransaction,
-    pairs: &[(Uuid, i32)],
-) -> Result<Vec<certificate::Model>, ServiceError> {
-    let mut by_year: BTreeMap<i32, Vec<Uuid>> = BTreeMap::new();
-    for (p, y) in pairs {
-        by_year.entry(*y).or_default().push(*p);
-    }
-    let mut issued = Vec::new();
-    for (year, persons) in by_year {
-        let Ok(y) = Year::new(year) else {
-            continue;
-        };
-        let policy = match policies::in_force(txn, y).await {
-            Ok(p) => p,
-            Err(ServiceError::NotFound(_)) => continue,
-            Err(e) => return Err(e),
-        };
-        for chunk in persons.chunks(500) {
-            let holding: HashSet<Uuid> = certificate::Entity::find()
-                .filter(certificate::Column::PersonId.is_in(chunk.iter().copied()))
-                .filter(certificate::Column::Year.eq(year))
-                .filter(certificate::Column::Status.eq(CertificateStatus::Valid.as_str()))
-                .all(txn)
-                .await?
-                .into_iter()
-                .map(|c| c.person_id)
-                .collect();
-            let open: Vec<Uuid> = chunk
-                .iter()
-                .copied()
-                .filter(|p| !holding.contains(p))
-                .collect();
-            let assessed = compliance::assess_many(txn, &policy, &open).await?;
-            let complete: Vec<Uuid> = open
-                .iter()
-                .copied()
-                .filter(|p| assessed.get(p).is_some_and(|a| a.complete))
-                .collect();
-            let units = current_units(txn, &complete).await?;
-            let mut rows = Vec::with_capacity(complete.len());
-            for p in complete {
-                let Some(a) = assessed.get(&p) else { continue };
-                rows.push(valid_row(
-                    p,
-                    year,
-                    units.get(&p).copied(),
-                    &CertificateHours::of(a),
-                )?);
+    old: &certificate::Model,
+    hours: &CertificateHours,
+    reason: &str,
+) -> Result<certificate::Model, ServiceError> {
+    let now = Utc::now();
+    let res = certificate::Entity::update_many()
+        .col_expr(
+            certificate::Column::Status,
+            Expr::value(CertificateStatus::Superseded.as_str()),
+        )
+        .col_expr(certificate::Column::RevokedReason, Expr::value(reason))
+        .col_expr(
+            certificate::Column::Version,
+            Expr::col(certificate::Column::Version).add(1),
+        )
+        .col_expr(certificate::Column::UpdatedAt, Expr::value(now))
+        .filter(certificate::Column::Id.eq(old.id))
+        .filter(certificate::Column::Version.eq(old.version))
+        .exec(txn)
+        .await?;
+    reviews::updated_once(res.rows_affected, old.version)?;
+    let new = insert_valid(txn, old.person_id, old.year, hours, old.policy.as_ref())
+        .await?
+        .ok_or_else(|| ServiceError::conflict("certificate_exists", "replaced meanwhile"))?;
+    certificate::Entity::update_many()
+        .col_expr(certificate::Column::SupersededBy, Expr::value(new.id))
+        .filter(certificate::Column::Id.eq(old.id))
+        .exec(txn)
+        .await?;
+    Ok(new)
+}
+
+/// Revokes the valid certificate `c` for `reason`, and says so to its unit.
+async fn revoke_valid(
+    txn: &DatabaseTransaction,
+    c: &certificate::Model,
+    reason: &str,
+) -> Result<certificate::Model, ServiceError> {
+    let res = certificate::Entity::update_many()
+        .col_expr(
+            certificate::Column::Status,
+            Expr::value(CertificateStatus::Revoked.as_str()),
+        )
+        .col_expr(certificate::Column::RevokedReason, Expr::value(reason))
+        .col_expr(certificate::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(
+            certificate::Column::Version,
+            Expr::col(certificate::Column::Version).add(1),
+        )
+        .col_expr(certificate::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(certificate::Column::Id.eq(c.id))
+        .filter(certificate::Column::Version.eq(c.version))
+        .exec(txn)
+        .await?;
+    reviews::updated_once(res.rows_affected, c.version)?;
+    let revoked = certificate::Entity::find_by_id(c.id)
+        .one(txn)
+        .await?
+        .ok_or(ServiceError::NotFound("certificate"))?;
+    announce(txn, EventType::CertificateRevoked, &revoked).await?;
+    Ok(revoked)
+}
+
+/// Why the ledger revokes a certificate whose year no longer counts as
+/// complete.
+pub const HOURS_WITHDRAWN: &str = "hours_withdrawn";
+/// Why the ledger supersedes a certificate that states more than counts.
+pub const HOURS_CORRECTED: &str = "hours_corrected";
+/// Why a certificate was superseded on request (R-CE-2).
+pub const REISSUED: &str = "reissued";
+
+/// R-CE-1: certificates follow the standing, inside the transaction of
+/// the change (the standings of `judged`, all of one year, are locked):
+///
+/// - a certified year that no longer counts as complete under the policy
+///   its certificate was issued under (R-REQ-4) has it revoked
+///   (`hours_withdrawn`);
+/// - a certified year still complete whose counted hours fell below what
+///   the certificate states has it superseded by one stating the hours
+///   that count now (`hours_corrected`); hours added after completion
+///   leave it alone;
+/// - a year that has just become complete, with no valid certificate,
+///   gets one (exactly once: the one-valid-per-year index decides between
+///   racing transactions).
+pub(crate) async fn follow(
+    txn: &DatabaseTransaction,
+    policy: Option<&Policy>,
+    judged: &[Judged],
+) -> Result<Applied, ServiceError> {
+    let mut applied = Applied::default();
+    let Some(first) = judged.first() else {
+        return Ok(applied);
+    };
+    let year = first.year.year;
+    let persons: Vec<Uuid> = judged.iter().map(|j| j.year.person_id).collect();
+    let valid: HashMap<Uuid, certificate::Model> = certificate::Entity::find()
+        .filter(certificate::Column::PersonId.is_in(persons.iter().copied()))
+        .filter(certificate::Column::Year.eq(year))
+        .filter(certificate::Column::Status.eq(CertificateStatus::Valid.as_str()))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|c| (c.person_id, c))
+        .collect();
+    let mut to_issue: Vec<(Uuid, CertificateHours)> = Vec::new();
+    for j in judged {
+        let p = j.year.person_id;
+        match valid.get(&p) {
+            Some(c) => {
+                let a = match policy_of(c) {
+                    Some(theirs) => compliance_assess(&theirs, j),
+                    None => match &j.assessment {
+                        Some(a) => a.clone(),
+                        None => continue,
+                    },
+                };
+                if !a.complete {
+                    applied
+                        .revoked
+                        .push(revoke_valid(txn, c, HOURS_WITHDRAWN).await?);
+                    continue;
+                }
+                let now = CertificateHours::of(&a);
+                let stated: CertificateHours =
+                    serde_json::from_value(c.hours.clone()).map_err(anyhow::Error::from)?;
+                if now.below(&stated) {
+                    let new = replace_valid(txn, c, &now, HOURS_CORRECTED).await?;
+                    applied.superseded.push((c.clone(), new));
+                }
             }
-            issued.extend(insert_valid_rows(txn, rows).await?);
+            None => {
+                if let Some(a) = &j.assessment
+                    && a.complete
+                    && !j.was_complete
+                {
+                    to_issue.push((p, CertificateHours::of(a)));
+                }
+            }
         }
     }
-    Ok(issued)
+    if !to_issue.is_empty() {
+        let snapshot = policy
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(anyhow::Error::from)?;
+        let ids: Vec<Uuid> = to_issue.iter().map(|(p, _)| *p).collect();
+        let units = current_units(txn, &ids).await?;
+        let mut rows = Vec::with_capacity(to_issue.len());
+        for (p, hours) in &to_issue {
+            rows.push(valid_row(
+                *p,
+                year,
+                units.get(p).copied(),
+                hours,
+                snapshot.as_ref(),
+            )?);
+        }
+        applied.issued.extend(insert_valid_rows(txn, rows).await?);
+    }
+    Ok(applied)
+}
+
+fn compliance_assess(policy: &Policy, j: &Judged) -> Assessment {
+    crate::domain::compliance::assess(policy, &j.year.series, &j.year.facts)
 }
 
 /// R-CE-1: issues the certificate of a complete year on demand (the
@@ -368,7 +498,7 @@ pub async fn issue(
         ));
     }
     let policy = policies::in_force(&txn, year).await?;
-    let a = compliance::assess_one(&txn, &policy, person_id).await?;
+    let (_, a) = standing::assess(&txn, &state.reference, &policy, person_id).await?;
     if !a.complete {
         return Err(ServiceError::invalid_field(
             "year_incomplete",
@@ -382,9 +512,16 @@ pub async fn issue(
             ),
         ));
     }
-    let m = insert_valid(&txn, person_id, year.value(), &CertificateHours::of(&a))
-        .await?
-        .ok_or_else(|| ServiceError::conflict("certificate_exists", "issued meanwhile"))?;
+    let snapshot = serde_json::to_value(&policy).map_err(anyhow::Error::from)?;
+    let m = insert_valid(
+        &txn,
+        person_id,
+        year.value(),
+        &CertificateHours::of(&a),
+        Some(&snapshot),
+    )
+    .await?
+    .ok_or_else(|| ServiceError::conflict("certificate_exists", "issued meanwhile"))?;
     audit::record(
         &txn,
         Change::new("certificate", m.id, "issued")
@@ -477,8 +614,9 @@ fn not_valid(c: &certificate::Model, what: &str) -> ServiceError {
     )
 }
 
-/// R-CE-2: a new number for the same year and hours; the old certificate
-/// is superseded and its number no longer stands.
+/// R-CE-2: a new number for the same year, stating the hours that count
+/// now (judged under the policy the certificate was issued under); the
+/// old certificate is superseded and its number no longer stands.
 pub async fn reissue(
     state: &AppState,
     auth: &AuthUser,
@@ -490,28 +628,22 @@ pub async fn reissue(
     if old.status != CertificateStatus::Valid.as_str() {
         return Err(not_valid(&old, "reissue"));
     }
-    let hours: CertificateHours =
-        serde_json::from_value(old.hours.clone()).map_err(anyhow::Error::from)?;
     let txn = crate::db::begin_write(&state.db).await?;
-    reviews::write_versioned::<certificate::Entity, _>(
-        &txn,
-        COLS,
-        old.id,
-        old.version,
-        vec![(
-            certificate::Column::Status,
-            Expr::value(CertificateStatus::Superseded.as_str()),
-        )],
-    )
-    .await?;
-    let new = insert_valid(&txn, old.person_id, old.year, &hours)
-        .await?
-        .ok_or_else(|| ServiceError::conflict("certificate_exists", "reissued meanwhile"))?;
-    certificate::Entity::update_many()
-        .col_expr(certificate::Column::SupersededBy, Expr::value(new.id))
-        .filter(certificate::Column::Id.eq(old.id))
-        .exec(&txn)
-        .await?;
+    let policy = match policy_of(&old) {
+        Some(p) => p,
+        None => policies::in_force(&txn, Year::new(old.year)?).await?,
+    };
+    let (_, a) = standing::assess(&txn, &state.reference, &policy, old.person_id).await?;
+    if !a.complete {
+        return Err(ServiceError::conflict(
+            "year_incomplete",
+            format!(
+                "{} no longer counts as complete: the certificate cannot be reissued",
+                old.year
+            ),
+        ));
+    }
+    let new = replace_valid(&txn, &old, &CertificateHours::of(&a), REISSUED).await?;
     audit::record(
         &txn,
         Change::new("certificate", old.id, "reissued")
@@ -519,6 +651,7 @@ pub async fn reissue(
             .after(json!({
                 "status": CertificateStatus::Superseded.as_str(),
                 "superseded_by": {"id": new.id, "number": new.number},
+                "hours": new.hours,
             }))
             .person(old.person_id),
     )

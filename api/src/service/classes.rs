@@ -468,8 +468,10 @@ pub async fn transition(
         .before(json!({"status": from.as_str()}))
         .after(json!({"status": to.as_str()}));
     if to == ClassStatus::Closed {
-        let n = records::from_closed_class(&txn, &c, &p).await?;
-        change = change.also("records_credited", json!(n));
+        let mut ledger = crate::service::standing::Ledger::new();
+        let n = records::from_closed_class(&txn, &mut ledger, &c, &p).await?;
+        let applied = ledger.apply(&txn, &state.reference).await?;
+        change = applied.note(change.also("records_credited", json!(n)));
     }
     audit::record(&txn, change).await?;
     txn.commit().await?;

@@ -1,23 +1,19 @@
 //! A person's standing in a year (R-REQ-1..3), live from their approved and
 //! pending records: what the seed makes people press "manual recount" for.
 
-use std::collections::{BTreeSet, HashMap};
-
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ConnectionTrait, EntityTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use ce_entity::{binding, person, person_series, professional_series, record, unit};
+use ce_entity::unit;
 
 use crate::auth::{AuthUser, Role};
-use crate::domain::compliance::{self, Assessment, Fact, Group, Line, Policy, SeriesHeld};
-use crate::domain::record::{RecordCategory, RecordStatus};
+use crate::domain::compliance::{Assessment, Line};
 use crate::domain::{Hours, Year};
 use crate::error::ServiceError;
 use crate::service::pagination::Page;
-use crate::service::{conversions, policies};
+use crate::service::{policies, standing};
 use crate::state::AppState;
 
 /// Hours of one line (one decimal place).
@@ -99,7 +95,7 @@ pub async fn of_person(
 ) -> Result<ComplianceView, ServiceError> {
     crate::service::persons::require_full_access(state, auth, person_id).await?;
     let policy = policies::in_force(&state.db, year).await?;
-    let a = assess_one(&state.db, &policy, person_id).await?;
+    let (_, a) = standing::assess(&state.db, &state.reference, &policy, person_id).await?;
     Ok(view(person_id, a))
 }
 
@@ -127,133 +123,6 @@ fn view(person_id: Uuid, a: Assessment) -> ComplianceView {
             })
             .collect(),
     }
-}
-
-/// What [`assess_many`] reads of a record: person, year, category, series,
-/// hours (tenths), status, conversion, general knowledge.
-/// One group of a person's records with the same category, series,
-/// status, conversion and general-knowledge flag, and their summed hours.
-type FactRow = (
-    Uuid,
-    i32,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    bool,
-    i64,
-);
-
-/// One person's assessment in the policy's year.
-pub async fn assess_one<C: ConnectionTrait>(
-    conn: &C,
-    policy: &Policy,
-    person_id: Uuid,
-) -> Result<Assessment, ServiceError> {
-    Ok(assess_many(conn, policy, &[person_id])
-        .await?
-        .remove(&person_id)
-        .unwrap_or_else(|| compliance::assess(policy, &[], &[])))
-}
-
-/// The assessments of many persons in one year, from three queries (their
-/// series, the series' groups, their records) whatever their number.
-pub async fn assess_many<C: ConnectionTrait>(
-    conn: &C,
-    policy: &Policy,
-    persons: &[Uuid],
-) -> Result<HashMap<Uuid, Assessment>, ServiceError> {
-    let mut out = HashMap::new();
-    let forms = conversions::accounting_forms(conn).await?;
-    for chunk in persons.chunks(500) {
-        let held = person_series::Entity::find()
-            .filter(person_series::Column::PersonId.is_in(chunk.iter().copied()))
-            .filter(person_series::Column::Year.eq(policy.year))
-            .all(conn)
-            .await?;
-        let codes: BTreeSet<String> = held.iter().map(|s| s.series_code.clone()).collect();
-        let groups: HashMap<String, Group> = professional_series::Entity::find()
-            .filter(professional_series::Column::Code.is_in(codes))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|s| {
-                let g = Group::parse(&s.requirement_group).unwrap_or(Group::General);
-                (s.code, g)
-            })
-            .collect();
-        let mut series: HashMap<Uuid, Vec<SeriesHeld>> = HashMap::new();
-        for s in held {
-            series.entry(s.person_id).or_default().push(SeriesHeld {
-                group: groups
-                    .get(&s.series_code)
-                    .copied()
-                    .unwrap_or(Group::General),
-                code: s.series_code,
-            });
-        }
-        let mut facts: HashMap<Uuid, Vec<Fact>> = HashMap::new();
-        // Summed in the database, grouped by what the calculator tells
-        // apart: a handful of rows per person however many records the
-        // year holds, so neither the memory nor the transfer of an
-        // assessment grows with a person's history (a per-lesson platform
-        // sends hundreds a year).
-        let rows: Vec<FactRow> = record::Entity::find()
-            .select_only()
-            .columns([
-                record::Column::PersonId,
-                record::Column::Year,
-                record::Column::Category,
-                record::Column::SeriesCode,
-                record::Column::Status,
-                record::Column::ConversionCode,
-                record::Column::GeneralKnowledge,
-            ])
-            .column_as(Expr::col(record::Column::HoursTenths).sum(), "hours_sum")
-            .filter(record::Column::PersonId.is_in(chunk.iter().copied()))
-            .filter(record::Column::Year.eq(policy.year))
-            .filter(record::Column::Status.is_in([
-                RecordStatus::Approved.as_str(),
-                RecordStatus::PendingUnitReview.as_str(),
-            ]))
-            .group_by(record::Column::PersonId)
-            .group_by(record::Column::Year)
-            .group_by(record::Column::Category)
-            .group_by(record::Column::SeriesCode)
-            .group_by(record::Column::Status)
-            .group_by(record::Column::ConversionCode)
-            .group_by(record::Column::GeneralKnowledge)
-            .into_tuple()
-            .all(conn)
-            .await?;
-        for (person_id, year, category, series_code, status, conversion, gk, hours_tenths) in rows {
-            let (Some(category), Some(status), Ok(tenths)) = (
-                RecordCategory::parse(&category),
-                RecordStatus::parse(&status),
-                u32::try_from(hours_tenths),
-            ) else {
-                continue;
-            };
-            facts.entry(person_id).or_default().push(Fact {
-                year,
-                category,
-                series: series_code,
-                hours: Hours::from_tenths(tenths),
-                status,
-                conversion: conversion
-                    .as_deref()
-                    .and_then(|c| conversions::kind(c, &forms)),
-                general_knowledge: gk,
-            });
-        }
-        for id in chunk {
-            let mut held = series.remove(id).unwrap_or_default();
-            held.sort_by(|a, b| a.code.cmp(&b.code));
-            let f = facts.remove(id).unwrap_or_default();
-            out.insert(*id, compliance::assess(policy, &held, &f));
-        }
-    }
-    Ok(out)
 }
 
 /// How the unit's list is ordered.
@@ -288,14 +157,6 @@ pub struct UnitCompliancePage {
     pub next_cursor: Option<String>,
 }
 
-fn total_missing(a: &Assessment) -> u32 {
-    a.public
-        .missing
-        .tenths()
-        .saturating_add(a.professional.missing.tenths())
-        .saturating_add(a.elective.missing.tenths())
-}
-
 /// The unit's live list of who is behind and by how much: every person
 /// bound to the unit now, optionally only the (in)complete, ordered by
 /// person or by most missing. Admins of the unit and hrss; others 404/403.
@@ -317,49 +178,66 @@ pub async fn of_unit(
         return Err(ServiceError::NotFound("unit"));
     }
     let policy = policies::in_force(&state.db, year).await?;
-    let persons: Vec<(Uuid, String)> = person::Entity::find()
-        .filter(
-            person::Column::Id.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(binding::Column::PersonId)
-                    .from(binding::Entity)
-                    .and_where(binding::Column::UnitId.eq(unit_id))
-                    .and_where(binding::Column::Status.eq("approved"))
-                    .to_owned(),
-            ),
-        )
-        .order_by_asc(person::Column::Id)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    // The unit's persons with their standing, ordered and paged in the
+    // database: the judgement is the ledger's (`standings`), so a page
+    // costs the same however many persons the unit has. A person with no
+    // hours in the year has no standing yet: incomplete, and first when
+    // sorted by what is missing.
+    let db = &state.db;
+    let backend = db.get_database_backend();
+    let mut values: Vec<sea_orm::Value> = vec![unit_id.into(), year.value().into()];
+    let mut conds = Vec::new();
+    if let Some(c) = complete {
+        conds.push("COALESCE(s.complete, FALSE) = ?".to_string());
+        values.push(c.into());
+    }
+    let missing = "COALESCE(s.missing_tenths, 2147483647)";
+    if let Some(after) = page.after {
+        match sort {
+            UnitComplianceSort::Person => {
+                conds.push("p.id > ?".into());
+                values.push(after.into());
+            }
+            UnitComplianceSort::MostMissing => {
+                // The cursor's place: its missing hours, then its id.
+                let m: i64 = crate::service::standing::missing_tenths(db, after, year.value())
+                    .await?
+                    .unwrap_or(2_147_483_647);
+                conds.push(format!("({missing} < ? OR ({missing} = ? AND p.id > ?))"));
+                values.push(m.into());
+                values.push(m.into());
+                values.push(after.into());
+            }
+        }
+    }
+    let order = match sort {
+        UnitComplianceSort::Person => "p.id".to_string(),
+        UnitComplianceSort::MostMissing => format!("{missing} DESC, p.id"),
+    };
+    let where_ = if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT p.id AS id, p.name AS name FROM persons p
+         JOIN bindings b ON b.person_id = p.id AND b.unit_id = ? AND b.status = 'approved'
+         LEFT JOIN standings s ON s.person_id = p.id AND s.year = ?
+         {where_} ORDER BY {order} LIMIT {}",
+        page.fetch()
+    );
+    let rows = db
+        .query_all_raw(crate::service::statistics::statement(backend, &sql, values))
+        .await?;
+    let mut persons: Vec<(Uuid, String)> = Vec::with_capacity(rows.len());
+    for r in rows {
+        persons.push((r.try_get("", "id")?, r.try_get("", "name")?));
+    }
     let ids: Vec<Uuid> = persons.iter().map(|(id, _)| *id).collect();
-    let mut assessed = assess_many(&state.db, &policy, &ids).await?;
-    let mut rows: Vec<(Uuid, String, Assessment)> = persons
+    let mut assessed = standing::assess_many(db, &state.reference, &policy, &ids).await?;
+    let rows: Vec<(Uuid, String, Assessment)> = persons
         .into_iter()
         .filter_map(|(id, name)| assessed.remove(&id).map(|a| (id, name, a)))
-        .filter(|(_, _, a)| complete.is_none_or(|c| a.complete == c))
-        .collect();
-    if sort == UnitComplianceSort::MostMissing {
-        rows.sort_by(|x, y| {
-            total_missing(&y.2)
-                .cmp(&total_missing(&x.2))
-                .then(x.0.cmp(&y.0))
-        });
-    }
-    let start = match page.after {
-        Some(after) => rows
-            .iter()
-            .position(|(id, _, _)| *id == after)
-            .map(|i| i + 1)
-            .unwrap_or(rows.len()),
-        None => 0,
-    };
-    let rows: Vec<_> = rows
-        .into_iter()
-        .skip(start)
-        .take(page.fetch() as usize)
         .collect();
     let (rows, next_cursor) = page.finish(rows, |(id, _, _)| *id);
     Ok(UnitCompliancePage {
@@ -368,7 +246,7 @@ pub async fn of_unit(
             .into_iter()
             .map(|(id, person_name, a)| UnitComplianceItem {
                 person_name,
-                missing: Hours::from_tenths(total_missing(&a)).as_f64(),
+                missing: Hours::from_tenths(standing::missing_of(&a)).as_f64(),
                 standing: view(id, a),
             })
             .collect(),

@@ -18,9 +18,9 @@ use crate::domain::compliance::{Assessment, Policy};
 use crate::domain::{Hours, Year};
 use crate::error::ServiceError;
 use crate::service::access::require_scoped;
+use crate::service::policies;
 use crate::service::records::{self, RecordFilter};
 use crate::service::statistics::{self, GroupBy, GroupPage};
-use crate::service::{compliance, policies};
 use crate::state::AppState;
 
 /// Rows read per query.
@@ -235,13 +235,22 @@ pub async fn unit_compliance(
     }
     let policy = policies::in_force(&state.db, year).await?;
     let db: DatabaseConnection = state.db.clone();
+    let reference = state.reference.clone();
     Ok(paged(Cursor::<Uuid>::start(), move |c| {
-        compliance_page(db.clone(), policy.clone(), unit_id, complete, c)
+        compliance_page(
+            db.clone(),
+            reference.clone(),
+            policy.clone(),
+            unit_id,
+            complete,
+            c,
+        )
     }))
 }
 
 async fn compliance_page(
     db: DatabaseConnection,
+    reference: std::sync::Arc<crate::service::standing::Reference>,
     policy: Policy,
     unit_id: Uuid,
     complete: Option<bool>,
@@ -268,7 +277,7 @@ async fn compliance_page(
     }
     let persons = q.all(&db).await?;
     let ids: Vec<Uuid> = persons.iter().map(|p| p.id).collect();
-    let assessed = compliance::assess_many(&db, &policy, &ids).await?;
+    let assessed = crate::service::standing::assess_many(&db, &reference, &policy, &ids).await?;
     let lines: Vec<Vec<String>> = persons
         .iter()
         .filter_map(|p| assessed.get(&p.id).map(|a| (p, a)))

@@ -31,6 +31,7 @@ pub mod records;
 pub mod reviews;
 pub mod series;
 pub mod sms;
+pub mod standing;
 pub mod statistics;
 pub mod teachers;
 pub mod units;

@@ -462,12 +462,21 @@ pub async fn update(
         .series
         .as_ref()
         .map(|s| (change.series_year.value(), s));
+    // What the year requires follows the series held (R-REQ-3): the
+    // standing is judged again, and its certificate follows.
+    let mut ledger = crate::service::standing::Ledger::new();
+    if let Some((year, _)) = series {
+        ledger.rejudge(id, year);
+    }
+    let applied = ledger.apply(&txn, &state.reference).await?;
     audit::record(
         &txn,
-        Change::new("person", id, "updated")
-            .before(before)
-            .after(profile_summary(&p, series))
-            .person(id),
+        applied.note(
+            Change::new("person", id, "updated")
+                .before(before)
+                .after(profile_summary(&p, series))
+                .person(id),
+        ),
     )
     .await?;
     let v = view(state, &txn, &p, true).await?;

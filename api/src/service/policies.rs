@@ -101,7 +101,8 @@ fn rule(m: &annual_requirement::Model) -> Option<Rule> {
     })
 }
 
-/// R-REQ-1: the policy in force for `year`, or 404 when no rule is.
+/// R-REQ-1: the policy in force for `year`, with the year's public
+/// topics (R-RC-8), or 404 when no rule is.
 pub async fn in_force<C: ConnectionTrait>(conn: &C, year: Year) -> Result<Policy, ServiceError> {
     let rules: Vec<Rule> = annual_requirement::Entity::find()
         .filter(annual_requirement::Column::EffectiveYear.lte(year.value()))
@@ -110,7 +111,17 @@ pub async fn in_force<C: ConnectionTrait>(conn: &C, year: Year) -> Result<Policy
         .iter()
         .filter_map(rule)
         .collect();
-    Policy::in_force(year.value(), &rules).ok_or(ServiceError::NotFound("policy"))
+    let mut policy =
+        Policy::in_force(year.value(), &rules).ok_or(ServiceError::NotFound("policy"))?;
+    policy.public_topics = public_subject::Entity::find()
+        .filter(public_subject::Column::Year.eq(year.value()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|t| t.topic)
+        .collect();
+    policy.public_topics.sort();
+    Ok(policy)
 }
 
 fn group_view(r: Requirement) -> GroupRequirement {
@@ -205,11 +216,20 @@ pub async fn put(
         }
     }
     let after = get(&txn, year).await?;
+    // The standings of the years this rule now governs are judged again;
+    // certificates issued under the old rule stand (R-REQ-4).
+    let last = crate::service::standing::last_year(&txn)
+        .await?
+        .max(year.value());
+    let rejudged =
+        crate::service::standing::rejudge_years(&txn, &state.reference, year.value()..=last)
+            .await?;
     audit::record(
         &txn,
         Change::about("policy", "set")
             .before(json!(before))
-            .after(json!(after)),
+            .after(json!(after))
+            .also("standings_rejudged", json!(rejudged)),
     )
     .await?;
     txn.commit().await?;

@@ -41,6 +41,7 @@ use crate::error::ServiceError;
 use crate::service::persons::current_units;
 use crate::service::platforms::SCOPE_RECORDS_PUSH;
 use crate::service::records::MAX_DECLARED_HOURS;
+use crate::service::standing::Ledger;
 use crate::state::AppState;
 
 /// The most items one batch may carry (413 beyond).
@@ -677,16 +678,13 @@ pub async fn push(
             }
         }
     }
-    // R-CE-1: the push that completes a year issues its certificate.
-    let completed: Vec<(Uuid, i32)> = fresh
-        .iter()
-        .filter(|m| inserted.contains(&m.id) && m.status == RecordStatus::Approved.as_str())
-        .map(|m| (m.person_id, m.year))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let certificates =
-        crate::service::certificates::issue_if_complete_many(&txn, &completed).await?;
+    // The standings of the persons pushed for, and with them their
+    // certificates (R-CE-1: the push that completes a year issues it).
+    let mut ledger = Ledger::new();
+    for m in fresh.iter().filter(|m| inserted.contains(&m.id)) {
+        ledger.record(None, Some(m))?;
+    }
+    let applied = ledger.apply(&txn, &state.reference).await?;
     let items: Vec<ItemResult> = results.into_iter().flatten().collect();
     let count = |s: ItemStatus| items.iter().filter(|r| r.status == s).count() as i32;
     let batch = record_batch::ActiveModel {
@@ -707,14 +705,14 @@ pub async fn push(
             // row, which keeps every item's outcome.
             audit::record(
                 &txn,
-                Change::new("record_batch", m.id, "pushed").after(json!({
+                applied.note(Change::new("record_batch", m.id, "pushed").after(json!({
                     "items": m.item_count,
                     "accepted": m.accepted,
                     "duplicate": m.duplicate,
                     "rejected": m.rejected,
                     "idempotency_key": m.idempotency_key,
-                    "certificates_issued": certificates.len(),
-                })),
+                    "certificates_issued": applied.issued.len(),
+                }))),
             )
             .await?;
             txn.commit().await?;
@@ -824,6 +822,7 @@ fn decide(
         series_code: c.series.clone(),
         course_name: c.course_name.clone(),
         hours_tenths: c.hours_tenths,
+        approved_tenths: if recognised { c.hours_tenths } else { 0 },
         result: c.result.clone(),
         source: if c.category == RecordCategory::Public {
             RecordSource::PublicCourse.as_str().into()
@@ -845,6 +844,7 @@ fn decide(
         completed_at: Some(c.completed_at),
         conversion_code: None,
         general_knowledge: c.general_knowledge,
+        topic: None,
         created_at: now,
         updated_at: now,
         version: 1,

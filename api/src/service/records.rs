@@ -10,7 +10,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -34,6 +35,7 @@ use crate::service::plans::{Owner, OwnerType};
 use crate::service::reviews::{
     self, BatchReviewResult, Decided, ReviewView, Reviewed, Reviewer, Versioned,
 };
+use crate::service::standing::Ledger;
 use crate::service::webhooks;
 use crate::state::AppState;
 
@@ -155,6 +157,7 @@ fn result_text(score: Option<i32>) -> String {
 /// class can never give the same learner its hours twice.
 pub async fn from_closed_class<C: ConnectionTrait>(
     conn: &C,
+    ledger: &mut Ledger,
     c: &class::Model,
     p: &course_plan::Model,
 ) -> Result<u32, ServiceError> {
@@ -191,6 +194,10 @@ pub async fn from_closed_class<C: ConnectionTrait>(
         .filter(record::Column::CourseName.eq(&p.course_name))
         .filter(record::Column::Status.is_in(live))
         .order_by_asc(record::Column::Id)
+        // What the ledger takes away must be what the row holds: the rows
+        // stay as read until this transaction ends (PostgreSQL; SQLite's
+        // write transaction excludes other writers anyway).
+        .lock_exclusive()
         .all(conn)
         .await?
     {
@@ -206,33 +213,41 @@ pub async fn from_closed_class<C: ConnectionTrait>(
         let unit_id = units.get(&e.person_id).copied();
         let record_id = match existing.remove(&e.person_id) {
             // R-CL-4: the same course and year accumulate; the added hours
-            // are new to the unit, so the record is reviewed again.
+            // are new to the unit and wait for its review, while the hours
+            // it approved before keep counting.
             Some(r) => {
-                let mut update = record::Entity::update_many()
+                let approved_part = if r.status == RecordStatus::Approved.as_str() {
+                    r.hours_tenths
+                } else {
+                    r.approved_tenths
+                };
+                let after = record::Model {
+                    hours_tenths: r.hours_tenths + c.hours_tenths,
+                    approved_tenths: approved_part,
+                    status: RecordStatus::PendingUnitReview.as_str().into(),
+                    unit_id: unit_id.or(r.unit_id),
+                    version: r.version + 1,
+                    updated_at: now,
+                    ..r.clone()
+                };
+                record::Entity::update_many()
+                    .col_expr(record::Column::HoursTenths, Expr::value(after.hours_tenths))
                     .col_expr(
-                        record::Column::HoursTenths,
-                        Expr::col(record::Column::HoursTenths).add(c.hours_tenths),
+                        record::Column::ApprovedTenths,
+                        Expr::value(after.approved_tenths),
                     )
-                    .col_expr(
-                        record::Column::Status,
-                        Expr::value(RecordStatus::PendingUnitReview.as_str()),
-                    )
-                    .col_expr(
-                        record::Column::Version,
-                        Expr::col(record::Column::Version).add(1),
-                    )
-                    .col_expr(record::Column::UpdatedAt, Expr::value(now));
-                if let Some(u) = unit_id {
-                    update = update.col_expr(record::Column::UnitId, Expr::value(u));
-                }
-                update
+                    .col_expr(record::Column::Status, Expr::value(after.status.clone()))
+                    .col_expr(record::Column::Version, Expr::value(after.version))
+                    .col_expr(record::Column::UpdatedAt, Expr::value(now))
+                    .col_expr(record::Column::UnitId, Expr::value(after.unit_id))
                     .filter(record::Column::Id.eq(r.id))
                     .exec(conn)
                     .await?;
+                ledger.record(Some(&r), Some(&after))?;
                 r.id
             }
             None => {
-                record::ActiveModel {
+                let m = record::ActiveModel {
                     id: Set(Uuid::now_v7()),
                     person_id: Set(e.person_id),
                     year: Set(p.year),
@@ -240,6 +255,7 @@ pub async fn from_closed_class<C: ConnectionTrait>(
                     series_code: Set(Some(p.series_code.clone())),
                     course_name: Set(p.course_name.clone()),
                     hours_tenths: Set(c.hours_tenths),
+                    approved_tenths: Set(0),
                     result: Set(Some(result_text(e.score))),
                     source: Set(RecordSource::ClassClosure.as_str().into()),
                     provider_id: Set(provider_id),
@@ -253,13 +269,15 @@ pub async fn from_closed_class<C: ConnectionTrait>(
                     completed_at: Set(Some(now)),
                     conversion_code: Set(None),
                     general_knowledge: Set(false),
+                    topic: Set(None),
                     created_at: Set(now),
                     updated_at: Set(now),
                     version: Set(1),
                 }
                 .insert(conn)
-                .await?
-                .id
+                .await?;
+                ledger.record(None, Some(&m))?;
+                m.id
             }
         };
         record_contribution::ActiveModel {
@@ -452,6 +470,38 @@ async fn decide(
     let to = from
         .transition(RecordEvent::Decide(decision))
         .map_err(|_| reviews::illegal(from.as_str(), decision.as_str()))?;
+    // What the record is after the decision. A decision on a record a
+    // class added hours to after its approval decides the added hours:
+    // the approved ones keep counting (R-CL-4), and closing it refuses
+    // only what was added.
+    let refuses_addition = to == RecordStatus::Closed
+        && from == RecordStatus::PendingUnitReview
+        && r.approved_tenths > 0;
+    let after = match to {
+        RecordStatus::Approved => record::Model {
+            approved_tenths: r.hours_tenths,
+            ..r.clone()
+        },
+        RecordStatus::Closed if refuses_addition => record::Model {
+            hours_tenths: r.approved_tenths,
+            ..r.clone()
+        },
+        RecordStatus::Closed => record::Model {
+            approved_tenths: 0,
+            ..r.clone()
+        },
+        _ => r.clone(),
+    };
+    let to = if refuses_addition {
+        RecordStatus::Approved
+    } else {
+        to
+    };
+    let after = record::Model {
+        status: to.as_str().into(),
+        version: r.version + 1,
+        ..after
+    };
     let txn = crate::db::begin_write(&state.db).await?;
     let decided = Decided {
         decision: decision.as_str(),
@@ -461,22 +511,29 @@ async fn decide(
             role: Role::UnitAdmin,
         },
     };
-    let mut change = reviews::change(&REVIEWED, r.id, from.as_str(), to.as_str(), &decided)
+    let change = reviews::change(&REVIEWED, r.id, from.as_str(), to.as_str(), &decided)
         .person(r.person_id)
         .unit(r.unit_id);
     reviews::apply::<record::Entity>(&txn, &REVIEWED, r.id, r.version, to.as_str(), decided)
         .await?;
-    if to == RecordStatus::Approved {
-        // R-CE-1: the approval that completes the year issues its certificate.
-        if let Some(c) =
-            crate::service::certificates::issue_if_complete(&txn, r.person_id, r.year).await?
-        {
-            change = change.also(
-                "certificate_issued",
-                serde_json::json!({"id": c.id, "number": c.number}),
-            );
-        }
+    if (after.hours_tenths, after.approved_tenths) != (r.hours_tenths, r.approved_tenths) {
+        record::Entity::update_many()
+            .col_expr(record::Column::HoursTenths, Expr::value(after.hours_tenths))
+            .col_expr(
+                record::Column::ApprovedTenths,
+                Expr::value(after.approved_tenths),
+            )
+            .filter(record::Column::Id.eq(r.id))
+            .exec(&txn)
+            .await?;
     }
+    // R-CE-1: the standing follows, and with it the certificate — issued
+    // by the approval that completes the year, revoked or corrected when
+    // a closing withdraws hours it stated.
+    let mut ledger = Ledger::new();
+    ledger.record(Some(&r), Some(&after))?;
+    let applied = ledger.apply(&txn, &state.reference).await?;
+    let change = applied.note(change);
     crate::audit::record(&txn, change).await?;
     if let Some(event) = webhooks::EventType::of_record_status(to.as_str()) {
         let mut to_whom = vec![];
@@ -786,6 +843,7 @@ pub async fn declare(
         series_code: Set(d.series),
         course_name: Set(d.course_name),
         hours_tenths: Set(i32::try_from(hours.tenths()).map_err(anyhow::Error::from)?),
+        approved_tenths: Set(0),
         result: Set(d.result),
         source: Set(if d.conversion.is_some() {
             RecordSource::Conversion.as_str().into()
@@ -803,13 +861,21 @@ pub async fn declare(
         completed_at: Set(None),
         conversion_code: Set(d.conversion.as_ref().map(|c| c.code.clone())),
         general_knowledge: Set(d.general_knowledge),
+        topic: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
     }
     .insert(&txn)
     .await?;
-    audit::record(&txn, record_change(&m, "declared").after(summary(&m))).await?;
+    let mut ledger = Ledger::new();
+    ledger.record(None, Some(&m))?;
+    let applied = ledger.apply(&txn, &state.reference).await?;
+    audit::record(
+        &txn,
+        applied.note(record_change(&m, "declared").after(summary(&m))),
+    )
+    .await?;
     txn.commit().await?;
     Ok(view(m))
 }
@@ -852,11 +918,16 @@ async fn change_audited(
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound("record"))?;
+    let mut ledger = Ledger::new();
+    ledger.record(Some(r), Some(&after))?;
+    let applied = ledger.apply(&txn, &state.reference).await?;
     audit::record(
         &txn,
-        record_change(&after, action)
-            .before(summary(r))
-            .after(summary(&after)),
+        applied.note(
+            record_change(&after, action)
+                .before(summary(r))
+                .after(summary(&after)),
+        ),
     )
     .await?;
     txn.commit().await?;

@@ -3,19 +3,16 @@
 //! approved hours per category and their valid certificates.
 //!
 //! Computed in the database with one aggregate query per page of groups
-//! (GROUP BY over derived tables), so no person or record row is loaded
-//! into the server: the same SQL runs on SQLite and PostgreSQL.
+//! over the ledger's standings (`service::standing`), so no person or
+//! record row is loaded into the server: the same SQL runs on SQLite and
+//! PostgreSQL.
 //!
-//! Completion is the compliance calculator's rule (R-REQ-1..3, R-RC-7,
-//! R-ACC-1, R-ACC-2; `domain::compliance::assess`) written as SQL over
-//! approved records: public and elective once, at the highest minimum of
-//! the groups held (public waived by an approved public-exempt whole-year
-//! form); degree education at most 72 elective hours; professional per
-//! series held from records of that series, with its general-knowledge
-//! part, or done by an approved whole-year form of that series; with no
-//! series held, the general professional minimum over all professional
-//! records. The end-to-end tests check it against `GET
-//! /persons/{id}/compliance`.
+//! Completion is the compliance calculator's judgement (R-REQ-1..3,
+//! R-RC-7, R-RC-8, R-ACC-1, R-ACC-2; `domain::compliance::assess`) as the
+//! ledger stores it in `standings` with every change of hours: the rule is
+//! written once. A person with no hours in the year has no standing and
+//! counts as not complete. Approved hours are the records' as recorded
+//! (the calculator's caps apply to completion only).
 //!
 //! Groups: a person's series are those held in the year
 //! (`person_series`); their unit is the one they are bound to now (as in
@@ -42,11 +39,10 @@ use ce_entity::{authority, authority_series};
 
 use crate::auth::{AuthUser, Role};
 use crate::domain::authority::AuthorityLevel;
-use crate::domain::compliance::{DEGREE_EDUCATION_CAP_HOURS, Policy, Requirement};
+use crate::domain::compliance::Policy;
 use crate::domain::{Hours, Year};
 use crate::error::ServiceError;
 use crate::service::access::orgs;
-use crate::service::conversions::DEGREE_EDUCATION;
 use crate::service::policies;
 
 /// What the statistics are grouped by.
@@ -231,7 +227,7 @@ pub async fn of_year<C: ConnectionTrait>(
 }
 
 /// Placeholders are written `?` and numbered for PostgreSQL.
-fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+pub(crate) fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
     let sql = if backend == DbBackend::Postgres {
         let mut out = String::with_capacity(sql.len() + 16);
         let mut n = 0;
@@ -259,18 +255,7 @@ fn placeholders(n: usize) -> String {
     }
 }
 
-fn req_case(column: &str, policy: &Policy, pick: fn(Requirement) -> u32) -> String {
-    // The group's minimum in tenths of an hour; a series without a known
-    // group is judged by the general group's (as the calculator does).
-    format!(
-        "(CASE {column} WHEN 'accounting' THEN {} WHEN 'archives' THEN {} ELSE {} END)",
-        pick(policy.accounting).saturating_mul(10),
-        pick(policy.archives).saturating_mul(10),
-        pick(policy.general).saturating_mul(10),
-    )
-}
-
-/// One page of groups, aggregated in the database.
+/// One page of groups, aggregated in the database from the standings.
 pub async fn groups_page<C: ConnectionTrait>(
     conn: &C,
     scope: &Scope,
@@ -280,86 +265,50 @@ pub async fn groups_page<C: ConnectionTrait>(
     limit: u64,
 ) -> Result<Vec<StatisticsGroup>, ServiceError> {
     let year = policy.year;
-    let mut v: Vec<Value> = Vec::new();
     let series_in = |v: &mut Vec<Value>, list: &[String]| {
         for s in list {
             v.push(s.clone().into());
         }
         placeholders(list.len())
     };
-    // Approved professional hours that count for the caller: all, or of
-    // the authority's series.
-    let pro_scope = match scope.series() {
-        None => "1 = 1".to_string(),
-        Some(list) => format!("r.series_code IN {}", series_in(&mut v, &list)),
+    // Per person: the ledger's judgement and approved hours (R-REQ-2; the
+    // completion rule is the calculator's, kept in `standings`), with the
+    // professional hours that count for the caller: all, or those of the
+    // authority's series (from the lines).
+    let mut head: Vec<Value> = vec![year.into()];
+    let (pro_expr, pro_join) = match scope.series() {
+        None => (
+            "COALESCE(s.professional_tenths, 0)".to_string(),
+            String::new(),
+        ),
+        Some(list) => {
+            head.push(year.into());
+            let within = series_in(&mut head, &list);
+            (
+                "COALESCE(ls.pro, 0)".to_string(),
+                format!(
+                    "LEFT JOIN (SELECT person_id, SUM(hours_tenths) AS pro FROM standing_lines
+                        WHERE year = ? AND counted = 'approved' AND category = 'professional'
+                          AND series_code IN {within}
+                        GROUP BY person_id) ls ON ls.person_id = p.id"
+                ),
+            )
+        }
     };
-    let gen_pro = policy.general.professional_min.saturating_mul(10);
-    let gen_pub = policy.general.public_min.saturating_mul(10);
-    let gen_ele = policy.general.elective_min.saturating_mul(10);
-    let cap = DEGREE_EDUCATION_CAP_HOURS.saturating_mul(10);
-    v.push(DEGREE_EDUCATION.into());
-    v.push(DEGREE_EDUCATION.into());
-    v.push(year.into());
-    v.push(year.into());
-    v.push(year.into());
-    v.push(year.into());
-    let pro_min = req_case("g.requirement_group", policy, |r| r.professional_min);
-    let gk_min = req_case("g.requirement_group", policy, |r| r.general_knowledge_min);
-    let pub_min = req_case("g.requirement_group", policy, |r| r.public_min);
-    let ele_min = req_case("g.requirement_group", policy, |r| r.elective_min);
-    // Derived tables, per person: their approved hours (rec), per series
-    // held (sr), the series held with their minimums (ps), the shortfalls
-    // (preq), completion (pc) and valid certificates (cert).
-    let rec = format!(
-        "SELECT r.person_id AS person_id,
-            SUM(CASE WHEN r.category = 'public' THEN r.hours_tenths ELSE 0 END) AS pub,
-            SUM(CASE WHEN r.category = 'professional' THEN r.hours_tenths ELSE 0 END) AS pro_all,
-            SUM(CASE WHEN r.category = 'professional' AND {pro_scope} THEN r.hours_tenths ELSE 0 END) AS pro_scoped,
-            SUM(CASE WHEN r.category = 'elective' AND (r.conversion_code IS NULL OR r.conversion_code <> ?) THEN r.hours_tenths ELSE 0 END) AS ele_plain,
-            SUM(CASE WHEN r.category = 'elective' AND r.conversion_code = ? THEN r.hours_tenths ELSE 0 END) AS ele_degree,
-            MAX(CASE WHEN c.counts_as = 'whole_year' AND c.public_exempt THEN 1 ELSE 0 END) AS exempt
-         FROM records r LEFT JOIN accounting_credit_conversions c ON c.code = r.conversion_code
-         WHERE r.year = ? AND r.status = 'approved' AND r.hours_tenths >= 0
-         GROUP BY r.person_id"
-    );
-    let sr = "SELECT r.person_id AS person_id, r.series_code AS series_code,
-            SUM(r.hours_tenths) AS pro,
-            SUM(CASE WHEN r.general_knowledge THEN r.hours_tenths ELSE 0 END) AS gk,
-            MAX(CASE WHEN c.counts_as = 'whole_year' THEN 1 ELSE 0 END) AS whole
-         FROM records r LEFT JOIN accounting_credit_conversions c ON c.code = r.conversion_code
-         WHERE r.year = ? AND r.status = 'approved' AND r.category = 'professional'
-           AND r.series_code IS NOT NULL AND r.hours_tenths >= 0
-         GROUP BY r.person_id, r.series_code";
-    let ps = format!(
-        "SELECT s.person_id AS person_id, s.series_code AS series_code,
-            {pro_min} AS pro_min, {gk_min} AS gk_min, {pub_min} AS pub_min, {ele_min} AS ele_min
-         FROM person_series s LEFT JOIN professional_series g ON g.code = s.series_code
-         WHERE s.year = ?"
-    );
-    let preq = format!(
-        "SELECT ps.person_id AS person_id, MAX(ps.pub_min) AS pub_min, MAX(ps.ele_min) AS ele_min,
-            SUM(CASE WHEN COALESCE(sr.whole, 0) = 1
-                      OR (COALESCE(sr.pro, 0) >= ps.pro_min AND COALESCE(sr.gk, 0) >= ps.gk_min)
-                 THEN 0 ELSE 1 END) AS short
-         FROM ({ps}) ps LEFT JOIN ({sr}) sr
-           ON sr.person_id = ps.person_id AND sr.series_code = ps.series_code
-         GROUP BY ps.person_id"
-    );
     let pc = format!(
         "SELECT p.id AS person_id,
-            CASE WHEN (COALESCE(rec.exempt, 0) = 1 OR COALESCE(rec.pub, 0) >= COALESCE(preq.pub_min, {gen_pub}))
-                  AND COALESCE(rec.ele_plain, 0)
-                      + (CASE WHEN COALESCE(rec.ele_degree, 0) > {cap} THEN {cap} ELSE COALESCE(rec.ele_degree, 0) END)
-                      >= COALESCE(preq.ele_min, {gen_ele})
-                  AND ((preq.person_id IS NULL AND COALESCE(rec.pro_all, 0) >= {gen_pro})
-                       OR (preq.person_id IS NOT NULL AND preq.short = 0))
-                 THEN 1 ELSE 0 END AS complete,
-            COALESCE(rec.pub, 0) AS pub,
-            COALESCE(rec.pro_scoped, 0) AS pro,
-            COALESCE(rec.ele_plain, 0) + COALESCE(rec.ele_degree, 0) AS ele
-         FROM persons p LEFT JOIN ({rec}) rec ON rec.person_id = p.id
-         LEFT JOIN ({preq}) preq ON preq.person_id = p.id"
+            CASE WHEN s.complete THEN 1 ELSE 0 END AS complete,
+            COALESCE(s.public_tenths, 0) AS pub,
+            {pro_expr} AS pro,
+            COALESCE(s.elective_tenths, 0) AS ele
+         FROM persons p
+         LEFT JOIN standings s ON s.person_id = p.id AND s.year = ?
+         {pro_join}"
     );
+    // A series' approved professional hours, per person (R-REQ-3).
+    let sr = "SELECT person_id, series_code, SUM(hours_tenths) AS pro FROM standing_lines
+         WHERE year = ? AND counted = 'approved' AND category = 'professional' AND series_code <> ''
+         GROUP BY person_id, series_code";
     let cert = "SELECT person_id, COUNT(*) AS n FROM certificates
          WHERE year = ? AND status = 'valid' GROUP BY person_id";
     // Where the person is: their unit now and its region.
@@ -413,9 +362,9 @@ pub async fn groups_page<C: ConnectionTrait>(
         GroupBy::Unit => ("cur.unit_id", "cur.unit_name", "pc.pro", String::new()),
         GroupBy::Region => ("cur.region", "CAST(NULL AS TEXT)", "pc.pro", String::new()),
     };
-    // Values in the order of the SQL text: pc (rec, preq), cert, the
-    // series join's, then conditions.
-    let mut head = v;
+    // Values in the order of the SQL text: pc's, cert's, the series
+    // join's, then the conditions'.
+    head.push(year.into());
     let mut join_values: Vec<Value> = Vec::new();
     if group_by == GroupBy::Series {
         join_values.push(year.into());
@@ -457,9 +406,6 @@ pub async fn groups_page<C: ConnectionTrait>(
          ORDER BY {key}
          LIMIT {limit}"
     );
-    // Order of `?` in the text: rec's (pro_scope list, degree ×2, year),
-    // sr's year (inside preq), ps's year, cert's year, the join's, then
-    // the conditions.
     let mut values = Vec::with_capacity(head.len() + tail.len() + 2);
     values.append(&mut head);
     values.append(&mut join_values);
