@@ -33,6 +33,7 @@ mod resources;
 mod scale;
 mod security;
 mod spec;
+mod standing;
 mod statistics;
 mod teachers;
 mod training;

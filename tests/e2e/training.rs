@@ -224,7 +224,7 @@ impl Training {
 }
 
 /// A verified person bound to the unit of `admin`.
-async fn learner_of(app: &TestApp, admin: &Signed, unit: &types::UnitView) -> Signed {
+pub(crate) async fn learner_of(app: &TestApp, admin: &Signed, unit: &types::UnitView) -> Signed {
     let l = app.verified_person().await;
     call!(admin.client.api().unit_person_add(
         &unit.id,

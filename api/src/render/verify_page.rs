@@ -28,16 +28,26 @@ fn esc(s: &str) -> String {
     out
 }
 
-/// The headline and colour of each status.
-fn headline(status: &str) -> (&'static str, &'static str, &'static str) {
-    match status {
-        "valid" => ("有效", "本证书真实有效。", "#1a7f37"),
-        "superseded" => (
+/// The headline and colour of each status, and what happened.
+fn headline(status: &str, reason: Option<&str>) -> (&'static str, &'static str, &'static str) {
+    match (status, reason) {
+        ("valid", _) => ("有效", "本证书真实有效。", "#1a7f37"),
+        ("superseded", Some("hours_corrected")) => (
+            "已作废",
+            "持证人的学时已更正，本证书已由记载现有学时的新证书取代，此编号不再有效。",
+            "#9a6700",
+        ),
+        ("superseded", _) => (
             "已作废",
             "本证书已重新生成编号，此编号不再有效，请向持证人索取新证书。",
             "#9a6700",
         ),
-        "revoked" => ("已撤销", "本证书已被撤销，不再有效。", "#cf222e"),
+        ("revoked", Some("hours_withdrawn")) => (
+            "已撤销",
+            "持证人该年度的学时经更正后不再达到要求，本证书已撤销。",
+            "#cf222e",
+        ),
+        ("revoked", _) => ("已撤销", "本证书已被撤销，不再有效。", "#cf222e"),
         _ => (
             "未查到",
             "未查到该编号的证书，请核对编号是否输入正确。",
@@ -48,7 +58,7 @@ fn headline(status: &str) -> (&'static str, &'static str, &'static str) {
 
 /// The page for a verify answer.
 pub fn render(v: &VerifyView, issuer_name: &str) -> String {
-    let (word, sentence, colour) = headline(&v.status);
+    let (word, sentence, colour) = headline(&v.status, v.reason.as_deref());
     let mut rows = String::new();
     let mut row = |k: &str, val: &str| {
         let _ = write!(rows, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(val));
@@ -109,7 +119,7 @@ footer {{ margin-top: 1.5rem; font-size: .8rem; color: #57606a; }}
 </style>
 </head>
 <body>
-<main data-status="{status}" data-legacy="{legacy}">
+<main data-status="{status}" data-reason="{reason}" data-legacy="{legacy}">
 <h1>继续教育证书核验</h1>
 <div class="status" id="status">{word}</div>
 <p class="sentence">{sentence}</p>
@@ -121,6 +131,7 @@ footer {{ margin-top: 1.5rem; font-size: .8rem; color: #57606a; }}
 </html>
 "#,
         status = esc(&v.status),
+        reason = esc(v.reason.as_deref().unwrap_or("")),
         legacy = v.legacy,
         issuer = esc(issuer_name),
     )
@@ -141,6 +152,7 @@ mod tests {
             id_card_masked: None,
             issued_at: None,
             legacy: false,
+            reason: None,
         }
     }
 

@@ -115,8 +115,15 @@ pub struct CertificateView {
     pub unit_id: Option<Uuid>,
     /// The certificate that replaced this one.
     pub superseded_by: Option<Uuid>,
+    /// Why hrss or the ledger revoked it (`hours_withdrawn`: a change left
+    /// its year incomplete); `null` unless revoked.
     #[schema(max_length = 500)]
     pub revoked_reason: Option<String>,
+    /// Why it no longer stands: `reissued`, `hours_corrected` (superseded
+    /// by one stating the hours that count now), `hours_withdrawn`, or
+    /// hrss's reason; `null` while valid.
+    #[schema(max_length = 500)]
+    pub status_reason: Option<String>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub issued_at: DateTime<Utc>,
     #[schema(minimum = 1)]
@@ -151,6 +158,13 @@ pub struct VerifyView {
     /// printed number; it verifies like a current one.
     #[serde(default)]
     pub legacy: bool,
+    /// Why a superseded or revoked number no longer stands: `reissued`
+    /// (a new number was asked for), `hours_corrected` (replaced by one
+    /// stating the hours that count now), `hours_withdrawn` (its year no
+    /// longer counts as complete), `revoked_by_hrss`.
+    #[serde(default)]
+    #[schema(example = "hours_withdrawn")]
+    pub reason: Option<String>,
 }
 
 const COLS: Versioned<certificate::Column> = Versioned {
@@ -175,7 +189,10 @@ pub(crate) fn view(m: certificate::Model) -> CertificateView {
         }),
         unit_id: m.unit_id,
         superseded_by: m.superseded_by,
-        revoked_reason: m.revoked_reason,
+        revoked_reason: (m.status == CertificateStatus::Revoked.as_str())
+            .then(|| m.revoked_reason.clone())
+            .flatten(),
+        status_reason: m.revoked_reason,
         revoked_at: m.revoked_at,
         issued_at: m.issued_at,
         version: m.version,
@@ -711,6 +728,28 @@ pub async fn revoke(
     Ok(view(revoked))
 }
 
+/// What the public may learn of why a number no longer stands: the
+/// system's reasons as they are, hrss's own words never.
+pub(crate) fn public_reason(c: &certificate::Model) -> Option<&'static str> {
+    reason_of(&c.status, c.revoked_reason.as_deref())
+}
+
+fn reason_of(status: &str, reason: Option<&str>) -> Option<&'static str> {
+    if status == CertificateStatus::Superseded.as_str() {
+        return Some(match reason {
+            Some(HOURS_CORRECTED) => HOURS_CORRECTED,
+            _ => REISSUED,
+        });
+    }
+    if status == CertificateStatus::Revoked.as_str() {
+        return Some(match reason {
+            Some(HOURS_WITHDRAWN) => HOURS_WITHDRAWN,
+            _ => "revoked_by_hrss",
+        });
+    }
+    None
+}
+
 /// A name with all but its first character masked.
 pub(crate) fn mask_name(name: &str) -> String {
     let mut chars = name.chars();
@@ -732,6 +771,7 @@ pub async fn verify(state: &AppState, number: &str) -> Result<VerifyView, Servic
         id_card_masked: None,
         issued_at: None,
         legacy: false,
+        reason: None,
     };
     let Ok(parsed) = CertificateNumber::parse(number) else {
         // Legacy numbers never read as current ones, so only these can be.
@@ -746,7 +786,7 @@ pub async fn verify(state: &AppState, number: &str) -> Result<VerifyView, Servic
         .from(certificate::Column::PersonId)
         .to(person::Column::Id)
         .into();
-    let Some((number, status, year, hours, issued_at, name, id_card_masked)) =
+    let Some((number, status, year, hours, issued_at, reason, name, id_card_masked)) =
         certificate::Entity::find()
             .select_only()
             .columns([
@@ -755,6 +795,7 @@ pub async fn verify(state: &AppState, number: &str) -> Result<VerifyView, Servic
                 certificate::Column::Year,
                 certificate::Column::Hours,
                 certificate::Column::IssuedAt,
+                certificate::Column::RevokedReason,
             ])
             .column(person::Column::Name)
             .column(person::Column::IdCardMasked)
@@ -766,6 +807,7 @@ pub async fn verify(state: &AppState, number: &str) -> Result<VerifyView, Servic
                 i32,
                 serde_json::Value,
                 DateTime<Utc>,
+                Option<String>,
                 String,
                 String,
             )>()
@@ -782,6 +824,7 @@ pub async fn verify(state: &AppState, number: &str) -> Result<VerifyView, Servic
         v.issued_at = Some(issued_at);
         v.hours = serde_json::from_value(hours).ok();
     }
+    v.reason = reason_of(&status, reason.as_deref()).map(str::to_string);
     v.status = status;
     Ok(v)
 }

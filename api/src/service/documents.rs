@@ -104,10 +104,13 @@ pub async fn document(
 ) -> Result<(Document, person::Model), ServiceError> {
     let c = load_visible(state, auth, id).await?;
     if c.status != CertificateStatus::Valid.as_str() {
+        let why = crate::service::certificates::public_reason(&c)
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
         return Err(ServiceError::conflict(
             "certificate_not_valid",
             format!(
-                "the certificate is {}; only a valid one is printed or signed",
+                "the certificate is {}{why}; only a valid one is printed or signed",
                 c.status
             ),
         ));

@@ -1028,6 +1028,7 @@ pub async fn verify(state: &AppState, number: &str) -> Result<Option<VerifyView>
         id_card_masked: Some(m.id_card_masked),
         issued_at,
         legacy: true,
+        reason: None,
     }))
 }
 
