@@ -20,6 +20,7 @@ mod m20261127_000011_notices;
 mod m20261127_000012_audit_events;
 mod m20261127_000013_legacy;
 mod m20261201_000014_standings;
+mod m20261201_000015_public_deadlines;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000012_audit_events::Migration),
             Box::new(m20261127_000013_legacy::Migration),
             Box::new(m20261201_000014_standings::Migration),
+            Box::new(m20261201_000015_public_deadlines::Migration),
         ]
     }
 }

@@ -403,6 +403,15 @@ async fn every_operation(app: &TestApp) {
     )
     .await;
 
+    // The default public deadline.
+    ok(
+        &hrss,
+        Method::PUT,
+        "/policies/defaults",
+        json!({"default_public_deadline": "04-30"}),
+    )
+    .await;
+
     // A platform: created, its token, a push, revoked.
     let pf = ok(
         &hrss,

@@ -374,3 +374,184 @@ async fn two_servers_on_one_database_count_each_item_once() {
     let hrss = app.hrss().await;
     assert_eq!(public_hours_of(&hrss, p.person_id()).await, 200.0);
 }
+
+/// A public completion of `hours` for `year`, completed at `at`.
+fn public_for(ext: &str, p: &Person, year: i32, at: chrono::DateTime<Utc>) -> serde_json::Value {
+    let mut item = public(ext, p);
+    item["year"] = year.into();
+    item["completed_at"] = at.to_rfc3339().into();
+    item
+}
+
+async fn set_policy(app: &TestApp, year: i32, body: serde_json::Value) -> serde_json::Value {
+    call_ok(
+        &app.hrss().await,
+        reqwest::Method::PUT,
+        &format!("/policies/{year}"),
+        body,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn r_rc_8_public_hours_received_after_the_deadline_are_refused_whatever_completed_at_says() {
+    let app = spawn_app().await;
+    let (pf, _) = platform(&app, &[types::Category::Public], &["engineering"]).await;
+    let p = app.verified_person().await;
+    let last = this_year() - 1;
+    // Completed in June of last year, received today.
+    let june = Utc.with_ymd_and_hms(last, 6, 1, 2, 0, 0).unwrap();
+    let yesterday = today().pred_opt().unwrap();
+    set_policy(
+        &app,
+        last,
+        serde_json::json!({"groups": {}, "public_deadline": yesterday}),
+    )
+    .await;
+    let o = push(&pf, &[public_for("backdated", &p.person, last, june)], None).await;
+    assert_eq!(o.rejected, 1);
+    assert_eq!(code(&o.items[0]), Some("public_deadline_passed"));
+    // The same item received before the deadline counts.
+    let tomorrow = today().succ_opt().unwrap();
+    let policy = set_policy(
+        &app,
+        last,
+        serde_json::json!({"groups": {}, "public_deadline": tomorrow}),
+    )
+    .await;
+    assert_eq!(policy["public_deadline_published"], true);
+    let o = push(&pf, &[public_for("backdated", &p.person, last, june)], None).await;
+    assert_eq!(o.accepted, 1, "{:?}", o.items[0]);
+}
+
+#[tokio::test]
+async fn r_rc_8_a_year_without_a_published_deadline_uses_the_default_hrss_sets() {
+    let app = spawn_app().await;
+    let (pf, _) = platform(&app, &[types::Category::Public], &["engineering"]).await;
+    let p = app.verified_person().await;
+    let anon = &app.client;
+    let defaults = call_ok(
+        anon,
+        reqwest::Method::GET,
+        "/policies/defaults",
+        serde_json::Value::Null,
+    )
+    .await;
+    assert_eq!(defaults["default_public_deadline"], "04-30");
+    // Two years ago published nothing: its deadline is April 30 of the
+    // next year, long past.
+    let old = this_year() - 2;
+    let policy = call_ok(
+        anon,
+        reqwest::Method::GET,
+        &format!("/policies/{old}"),
+        serde_json::Value::Null,
+    )
+    .await;
+    assert_eq!(policy["public_deadline"], format!("{}-04-30", old + 1));
+    assert_eq!(policy["public_deadline_published"], false);
+    let june = |y| Utc.with_ymd_and_hms(y, 6, 1, 2, 0, 0).unwrap();
+    let o = push(&pf, &[public_for("old", &p.person, old, june(old))], None).await;
+    assert_eq!(code(&o.items[0]), Some("public_deadline_passed"));
+
+    // hrss moves the default to the end of the next year: last year's
+    // public hours are received until the end of this one.
+    let hrss = app.hrss().await;
+    let err = hrss
+        .send_raw(
+            reqwest::Method::PUT,
+            "/api/v1/policies/defaults",
+            Some("application/json"),
+            br#"{"default_public_deadline": "02-29"}"#.to_vec(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(err.status, 422);
+    assert_eq!(err.problem().unwrap().code, "month_day_invalid");
+    call_ok(
+        &hrss,
+        reqwest::Method::PUT,
+        "/policies/defaults",
+        serde_json::json!({"default_public_deadline": "12-31"}),
+    )
+    .await;
+    let last = this_year() - 1;
+    let policy = call_ok(
+        anon,
+        reqwest::Method::GET,
+        &format!("/policies/{last}"),
+        serde_json::Value::Null,
+    )
+    .await;
+    assert_eq!(policy["public_deadline"], format!("{}-12-31", this_year()));
+    let o = push(
+        &pf,
+        &[public_for("last", &p.person, last, june(last))],
+        None,
+    )
+    .await;
+    assert_eq!(o.accepted, 1, "{:?}", o.items[0]);
+    // Others may read the defaults, not change them.
+    let person = app.verified_person().await;
+    let r = person
+        .client
+        .send_raw(
+            reqwest::Method::PUT,
+            "/api/v1/policies/defaults",
+            Some("application/json"),
+            br#"{"default_public_deadline": "04-30"}"#.to_vec(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 403);
+}
+
+#[tokio::test]
+async fn r_rc_8_one_topic_meets_the_public_minimum_and_topics_do_not_add_up() {
+    let app = spawn_app().await;
+    let (pf, _) = platform(&app, &[types::Category::Public], &["engineering"]).await;
+    let p = app.verified_person().await;
+    let year = this_year();
+    set_policy(
+        &app,
+        year,
+        serde_json::json!({
+            "groups": {},
+            "public_topics": [
+                {"topic": "中国式现代化", "hours_to_complete": 30},
+                {"topic": "高质量发展", "hours_to_complete": 30}
+            ],
+            "public_deadline": format!("{}-04-30", year + 1),
+        }),
+    )
+    .await;
+    // 20 hours of each topic: one named by the course, one by `topic`.
+    let mut items: Vec<serde_json::Value> = (0..20)
+        .map(|i| public(&format!("a-{i}"), &p.person))
+        .collect();
+    items.extend((0..20).map(|i| {
+        let mut item = public(&format!("b-{i}"), &p.person);
+        item["course_name"] = "新发展理念专题讲座".into();
+        item["topic"] = "高质量发展".into();
+        item
+    }));
+    // A public course of no topic of the year is refused.
+    let mut stray = public("stray", &p.person);
+    stray["course_name"] = "其他课程".into();
+    items.push(stray);
+    let o = push(&pf, &items, None).await;
+    assert_eq!(o.accepted, 40);
+    assert_eq!(codes(&o), ["public_topic_unknown"]);
+    let c = call!(p.client.api().person_compliance(&p.person_id(), Some(year))).unwrap();
+    assert_eq!(c.categories.public.approved, 20.0);
+    assert_eq!(c.categories.public.missing, 10.0);
+    // Ten more of one topic: 30 of it meet the minimum.
+    let more: Vec<serde_json::Value> = (20..30)
+        .map(|i| public(&format!("a-{i}"), &p.person))
+        .collect();
+    push(&pf, &more, None).await;
+    let c = call!(p.client.api().person_compliance(&p.person_id(), Some(year))).unwrap();
+    assert_eq!(c.categories.public.approved, 30.0);
+    assert_eq!(c.categories.public.missing, 0.0);
+    crate::standing::assert_standings_equal_a_rebuild(&app.database_url).await;
+}

@@ -221,6 +221,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(classes::enrollment_list)
             .service(classes::enrollment_review)
             .service(classes::enrollment_result)
+            // The literal path before `/policies/{year}`, which it would match.
+            .service(policies::policy_defaults_view)
+            .service(policies::policy_defaults_set)
             .service(policies::policy_view)
             .service(policies::policy_set)
             .service(policies::person_compliance)

@@ -14,7 +14,9 @@ use crate::error::{ApiError, Problem};
 use crate::routes::year;
 use crate::service::compliance::{self, ComplianceView, UnitCompliancePage, UnitComplianceSort};
 use crate::service::pagination::{Page, PageQuery};
-use crate::service::policies::{self, GroupMinimums, PolicyChange, PolicyView, PublicTopic};
+use crate::service::policies::{
+    self, GroupMinimums, PolicyChange, PolicyDefaultsView, PolicyView, PublicTopic,
+};
 use crate::state::AppState;
 
 /// The policy in force for a year
@@ -39,6 +41,63 @@ pub async fn policy_view(
 ) -> Result<HttpResponse, ApiError> {
     let y = year(path.into_inner())?;
     Ok(HttpResponse::Ok().json(policies::get(&state.db, y).await?))
+}
+
+/// The policy defaults
+///
+/// What applies to a year that has not published its own: the public
+/// deadline's month and day of the next year (R-RC-8). Public.
+#[utoipa::path(
+    tag = "catalogue",
+    responses(
+        (status = 200, description = "The defaults", body = PolicyDefaultsView),
+    ),
+    security(())
+)]
+#[get("/policies/defaults")]
+pub async fn policy_defaults_view(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(policies::defaults(&state.db).await?))
+}
+
+/// The defaults hrss changes.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"default_public_deadline": "04-30"}))]
+pub struct PolicyDefaultsRequest {
+    /// `MM-DD` of the next year, a day of every year (not `02-29`).
+    #[schema(
+        min_length = 5,
+        max_length = 5,
+        pattern = "^[0-9]{2}-[0-9]{2}$",
+        example = "04-30"
+    )]
+    #[validate(length(min = 5, max = 5, code = "month_day_invalid"))]
+    pub default_public_deadline: String,
+}
+
+/// Change the policy defaults
+///
+/// hrss sets the public deadline of years that publish none (R-RC-8): the
+/// month and day of the next year. Pushes received after it are refused.
+#[utoipa::path(
+    tag = "catalogue",
+    request_body = PolicyDefaultsRequest,
+    responses(
+        (status = 200, description = "The defaults now", body = PolicyDefaultsView),
+        (status = 403, description = "Not hrss (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a day of every year as `MM-DD` (`month_day_invalid`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/policies/defaults")]
+pub async fn policy_defaults_set(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: web::Json<PolicyDefaultsRequest>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let d = crate::domain::public::MonthDay::parse(&body.default_public_deadline)
+        .map_err(|e| ApiError::domain("default_public_deadline", e))?;
+    Ok(HttpResponse::Ok().json(policies::set_defaults(&state, &auth, d).await?))
 }
 
 /// A group's minimum hours (whole hours); the total is their sum.
@@ -103,7 +162,8 @@ pub struct PolicyUpdateRequest {
     #[validate(length(max = 20), nested)]
     #[serde(default, deserialize_with = "super::no_null")]
     pub public_topics: Option<Vec<PublicTopicRequest>>,
-    /// The last day the year's public courses count (R-RC-8).
+    /// The last day public hours of the year are received (R-RC-8); may
+    /// be set alone, and topics need it.
     #[schema(nullable = false)]
     #[serde(default, deserialize_with = "super::no_null")]
     pub public_deadline: Option<NaiveDate>,
@@ -162,16 +222,9 @@ pub async fn policy_set(
             groups.push((g, minimums(r, &format!("groups.{}", g.as_str()))?));
         }
     }
-    let public = match (b.public_topics, b.public_deadline) {
-        (None, _) => None,
-        (Some(_), None) => {
-            return Err(ApiError::invalid_field(
-                "public_deadline_missing",
-                "public_deadline",
-                "public topics need the date after which the year's courses go offline",
-            ));
-        }
-        (Some(topics), Some(deadline)) => {
+    let topics = match b.public_topics {
+        None => None,
+        Some(topics) => {
             let mut out: Vec<PublicTopic> = Vec::new();
             for t in topics {
                 let topic = super::non_blank(&t.topic, "public_topics")?;
@@ -187,10 +240,20 @@ pub async fn policy_set(
                     hours_to_complete: t.hours_to_complete,
                 });
             }
-            Some((out, deadline))
+            Some(out)
         }
     };
-    let view = policies::put(&state, &auth, y, PolicyChange { groups, public }).await?;
+    let view = policies::put(
+        &state,
+        &auth,
+        y,
+        PolicyChange {
+            groups,
+            topics,
+            deadline: b.public_deadline,
+        },
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

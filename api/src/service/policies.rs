@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use ce_entity::{annual_requirement, public_subject};
+use ce_entity::{annual_requirement, policy_default, public_deadline, public_subject};
 
 use crate::auth::{AuthUser, Role};
 use crate::domain::Year;
 use crate::domain::compliance::{Group, Policy, Requirement, Rule};
+use crate::domain::public::MonthDay;
 use crate::error::ServiceError;
 use crate::state::AppState;
 
@@ -64,9 +65,28 @@ pub struct PolicyView {
     pub year: i32,
     pub groups: PolicyGroups,
     pub public_topics: Vec<PublicTopic>,
-    /// After this date the year's public courses are offline and public
-    /// records for the year are refused (R-RC-8); `null` when none is set.
+    /// The last day public hours of the year are received (R-RC-8): after
+    /// it the year's courses are offline and its public hours are refused
+    /// whatever their completion date. The published one, or the default
+    /// (`GET /policies/defaults`).
     pub public_deadline: Option<NaiveDate>,
+    /// Whether `public_deadline` was published for the year (else it is
+    /// the default).
+    pub public_deadline_published: bool,
+}
+
+/// What hrss keeps across years.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PolicyDefaultsView {
+    /// `MM-DD` of the next year: the public deadline of a year that has
+    /// none published (R-RC-8). Default `04-30`, as the 2023 guide's.
+    #[schema(
+        min_length = 5,
+        max_length = 5,
+        pattern = "^[0-9]{2}-[0-9]{2}$",
+        example = "04-30"
+    )]
+    pub default_public_deadline: String,
 }
 
 /// A group's new minimums.
@@ -82,8 +102,92 @@ pub struct GroupMinimums {
 #[derive(Debug, Clone, Default)]
 pub struct PolicyChange {
     pub groups: Vec<(Group, GroupMinimums)>,
-    /// The topics and their deadline, replacing the year's.
-    pub public: Option<(Vec<PublicTopic>, NaiveDate)>,
+    /// The topics, replacing the year's (they need a deadline).
+    pub topics: Option<Vec<PublicTopic>>,
+    /// The year's published public deadline.
+    pub deadline: Option<NaiveDate>,
+}
+
+/// The name of the default public deadline in `policy_defaults`.
+const DEFAULT_DEADLINE: &str = "public_deadline";
+
+/// The default deadline rule (R-RC-8): `04-30` unless hrss changed it.
+pub async fn default_deadline<C: ConnectionTrait>(conn: &C) -> Result<MonthDay, ServiceError> {
+    let stored = policy_default::Entity::find_by_id(DEFAULT_DEADLINE.to_string())
+        .one(conn)
+        .await?;
+    let value = stored.map_or_else(|| "04-30".to_string(), |m| m.value);
+    MonthDay::parse(&value)
+        .map_err(|e| anyhow::anyhow!("stored default public deadline {value:?}: {e}").into())
+}
+
+/// R-RC-8: the last day each of `years` receives public hours: its
+/// published deadline, else the default day of the next year.
+pub async fn public_deadlines<C: ConnectionTrait>(
+    conn: &C,
+    years: &[i32],
+) -> Result<std::collections::HashMap<i32, (NaiveDate, bool)>, ServiceError> {
+    let mut out: std::collections::HashMap<i32, (NaiveDate, bool)> =
+        public_deadline::Entity::find()
+            .filter(public_deadline::Column::Year.is_in(years.iter().copied()))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|d| (d.year, (d.deadline, true)))
+            .collect();
+    let missing: Vec<i32> = years
+        .iter()
+        .copied()
+        .filter(|y| !out.contains_key(y))
+        .collect();
+    if !missing.is_empty() {
+        let rule = default_deadline(conn).await?;
+        for y in missing {
+            if let Some(d) = rule.in_year(y + 1) {
+                out.insert(y, (d, false));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The defaults hrss keeps (public).
+pub async fn defaults<C: ConnectionTrait>(conn: &C) -> Result<PolicyDefaultsView, ServiceError> {
+    Ok(PolicyDefaultsView {
+        default_public_deadline: default_deadline(conn).await?.to_string(),
+    })
+}
+
+/// hrss changes the default public deadline (R-RC-8).
+pub async fn set_defaults(
+    state: &AppState,
+    auth: &AuthUser,
+    deadline: MonthDay,
+) -> Result<PolicyDefaultsView, ServiceError> {
+    auth.require_role(Role::Hrss)
+        .map_err(|_| ServiceError::forbidden("forbidden", "policies are set by hrss"))?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    let before = defaults(&txn).await?;
+    policy_default::Entity::delete_by_id(DEFAULT_DEADLINE.to_string())
+        .exec(&txn)
+        .await?;
+    policy_default::ActiveModel {
+        name: Set(DEFAULT_DEADLINE.into()),
+        value: Set(deadline.to_string()),
+        updated_at: Set(chrono::Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    let after = defaults(&txn).await?;
+    audit::record(
+        &txn,
+        Change::about("policy_defaults", "set")
+            .before(json!(before))
+            .after(json!(after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
 }
 
 fn rule(m: &annual_requirement::Model) -> Option<Rule> {
@@ -142,6 +246,10 @@ pub async fn get<C: ConnectionTrait>(conn: &C, year: Year) -> Result<PolicyView,
         .filter(public_subject::Column::Year.eq(year.value()))
         .all(conn)
         .await?;
+    let deadline = public_deadlines(conn, &[year.value()])
+        .await?
+        .get(&year.value())
+        .copied();
     Ok(PolicyView {
         year: year.value(),
         groups: PolicyGroups {
@@ -149,7 +257,8 @@ pub async fn get<C: ConnectionTrait>(conn: &C, year: Year) -> Result<PolicyView,
             accounting: group_view(policy.accounting),
             archives: group_view(policy.archives),
         },
-        public_deadline: topics.iter().map(|t| t.offline_after).max(),
+        public_deadline: deadline.map(|(d, _)| d),
+        public_deadline_published: deadline.is_some_and(|(_, published)| published),
         public_topics: topics
             .into_iter()
             .map(|t| PublicTopic {
@@ -198,7 +307,14 @@ pub async fn put(
         .insert(&txn)
         .await?;
     }
-    if let Some((topics, deadline)) = change.public {
+    if let Some(topics) = change.topics {
+        let deadline = change.deadline.ok_or_else(|| {
+            ServiceError::invalid_field(
+                "public_deadline_missing",
+                "public_deadline",
+                "public topics need the date after which the year's courses go offline",
+            )
+        })?;
         public_subject::Entity::delete_many()
             .filter(public_subject::Column::Year.eq(year.value()))
             .exec(&txn)
@@ -214,6 +330,18 @@ pub async fn put(
             .insert(&txn)
             .await?;
         }
+    }
+    if let Some(deadline) = change.deadline {
+        public_deadline::Entity::delete_by_id(year.value())
+            .exec(&txn)
+            .await?;
+        public_deadline::ActiveModel {
+            year: Set(year.value()),
+            deadline: Set(deadline),
+            source: Set(source.clone()),
+        }
+        .insert(&txn)
+        .await?;
     }
     let after = get(&txn, year).await?;
     // The standings of the years this rule now governs are judged again;

@@ -33,7 +33,7 @@ use ce_entity::{
 use crate::auth::{AuthUser, Role};
 use crate::domain::id_card::IdCardNo;
 use crate::domain::name::PersonName;
-use crate::domain::public::{PROVINCIAL, check_deadline, check_platform};
+use crate::domain::public::{PROVINCIAL, check_platform, check_received};
 use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
 use crate::domain::year::date_in_shanghai;
 use crate::domain::{Hours, Year};
@@ -103,6 +103,18 @@ pub struct PushItem {
     #[serde(default)]
     #[schema(default = false)]
     pub general_knowledge: bool,
+    /// The public topic of the year the hours belong to (R-RC-8); public
+    /// hours only. Without it, a `course_name` that is one of the year's
+    /// topics names it; a year that publishes topics refuses public hours
+    /// of none (`public_topic_unknown`).
+    #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        nullable = false,
+        example = "中国式现代化"
+    )]
+    pub topic: Option<String>,
 }
 
 /// What became of one item.
@@ -213,6 +225,7 @@ struct Checked {
     result: Option<String>,
     completed_at: DateTime<Utc>,
     general_knowledge: bool,
+    topic: Option<String>,
 }
 
 /// The checks of one item that need no database; `Err` is its rejection.
@@ -324,6 +337,22 @@ fn check_shape(
             "general-knowledge subjects are professional hours (R-ACC-1)".into(),
         ));
     }
+    let topic = item
+        .topic
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    if topic.is_some() && item.category != RecordCategory::Public {
+        return Err(reject(
+            "item_invalid",
+            "a topic belongs to public hours only (R-RC-8)".into(),
+        ));
+    }
+    if topic.as_ref().is_some_and(|t| t.chars().count() > 100) {
+        return Err(reject(
+            "item_invalid",
+            "topic must be at most 100 characters".into(),
+        ));
+    }
     Ok(Checked {
         external_id: ext.to_string(),
         id_card_hash: state.pii.hash("id_card", id.as_ref()),
@@ -336,6 +365,7 @@ fn check_shape(
         result,
         completed_at: item.completed_at.trunc_subsecs(6),
         general_knowledge: item.general_knowledge,
+        topic,
     })
 }
 
@@ -392,8 +422,10 @@ struct Lookups {
     series: HashMap<String, professional_series::Model>,
     /// The public-course platforms of the series each person holds in a year.
     public_platforms: HashMap<(Uuid, i32), Vec<String>>,
-    /// The latest day a year's public courses are online (R-RC-8).
-    deadlines: HashMap<i32, Option<chrono::NaiveDate>>,
+    /// The last day a year's public hours are received (R-RC-8).
+    deadlines: HashMap<i32, chrono::NaiveDate>,
+    /// A year's public topics (R-RC-8).
+    topics: HashMap<i32, Vec<String>>,
     /// The unit each person is bound to now.
     units: HashMap<Uuid, Uuid>,
 }
@@ -420,6 +452,7 @@ impl Lookups {
             .collect();
         let mut public_platforms: HashMap<(Uuid, i32), Vec<String>> = HashMap::new();
         let mut deadlines = HashMap::new();
+        let mut topics: HashMap<i32, Vec<String>> = HashMap::new();
         if !public_years.is_empty() {
             for chunk in ids.chunks(500) {
                 for h in person_series::Entity::find()
@@ -436,16 +469,18 @@ impl Lookups {
                     }
                 }
             }
-            for y in &public_years {
-                deadlines.insert(*y, None);
-            }
+            let years: Vec<i32> = public_years.iter().copied().collect();
+            deadlines = crate::service::policies::public_deadlines(txn, &years)
+                .await?
+                .into_iter()
+                .map(|(y, (d, _))| (y, d))
+                .collect();
             for s in public_subject::Entity::find()
-                .filter(public_subject::Column::Year.is_in(public_years.iter().copied()))
+                .filter(public_subject::Column::Year.is_in(years))
                 .all(txn)
                 .await?
             {
-                let d = deadlines.entry(s.year).or_insert(None);
-                *d = Ord::max(*d, Some(s.offline_after));
+                topics.entry(s.year).or_default().push(s.topic);
             }
         }
         let mut units = HashMap::new();
@@ -456,6 +491,7 @@ impl Lookups {
             series,
             public_platforms,
             deadlines,
+            topics,
             units,
         })
     }
@@ -792,10 +828,32 @@ fn decide(
             ));
         }
     }
+    let mut topic = None;
     if c.category == RecordCategory::Public {
-        // R-RC-8: no make-up after the year's courses went offline.
-        let deadline = lookups.deadlines.get(&c.year).copied().flatten();
-        check_deadline(c.year, c.completed_at, deadline).map_err(|e| (e.code, e.message))?;
+        // R-RC-8: the deadline closes registration: what counts is when
+        // the hours are received, not the completion date they carry.
+        if let Some(deadline) = lookups.deadlines.get(&c.year) {
+            check_received(c.year, now, *deadline).map_err(|e| (e.code, e.message))?;
+        }
+        // R-RC-8: public hours belong to a topic of the year, when the
+        // year publishes topics.
+        topic = match lookups.topics.get(&c.year) {
+            Some(topics) if !topics.is_empty() => {
+                let named = c.topic.as_ref().unwrap_or(&c.course_name);
+                if !topics.contains(named) {
+                    return Err((
+                        "public_topic_unknown",
+                        format!(
+                            "{} publishes the topics {}: name one in `topic` or `course_name` (R-RC-8)",
+                            c.year,
+                            topics.join(", ")
+                        ),
+                    ));
+                }
+                Some(named.clone())
+            }
+            _ => c.topic.clone(),
+        };
         // R-RC-9: sector series take public courses on their own platform.
         let held: Vec<&str> = lookups
             .public_platforms
@@ -844,7 +902,7 @@ fn decide(
         completed_at: Some(c.completed_at),
         conversion_code: None,
         general_knowledge: c.general_knowledge,
-        topic: None,
+        topic,
         created_at: now,
         updated_at: now,
         version: 1,
