@@ -38,6 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 result: None,
                 completed_at: now,
                 general_knowledge: false,
+                topic: None,
             })
         })
         .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;
