@@ -201,6 +201,9 @@ pub struct LimitSettings {
     pub register_per_minute: u32,
     /// Client-credentials token requests per client address and minute.
     pub token_per_minute: u32,
+    /// Holder checks (`POST /verify/{number}/holder`) per account and
+    /// minute (429 beyond): an ID number cannot be guessed by asking.
+    pub holder_check_per_minute: u32,
     /// Largest legacy CSV import (`POST /legacy/imports`) body, in bytes
     /// (413 beyond).
     pub legacy_import_bytes: usize,
@@ -335,6 +338,7 @@ impl Default for LimitSettings {
             login_per_minute: 30,
             register_per_minute: 30,
             token_per_minute: 120,
+            holder_check_per_minute: 30,
             legacy_import_bytes: 8 * 1024 * 1024,
         }
     }

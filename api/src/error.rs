@@ -82,6 +82,9 @@ pub enum ServiceError {
     Locked {
         until: chrono::DateTime<chrono::Utc>,
     },
+    /// The caller used up an allowance (429 with `Retry-After`).
+    #[error("rate limited; retry in {retry_after:?}")]
+    RateLimited { retry_after: std::time::Duration },
     /// More work in flight than the server takes on (a full hashing or
     /// rendering queue): try again after `retry_after` (503).
     #[error("the server is busy; retry in {retry_after:?}")]
@@ -442,6 +445,9 @@ impl From<ServiceError> for ApiError {
                 .with_header(header::RETRY_AFTER, retry.to_string())
             }
             ServiceError::Busy { code, retry_after } => ApiError::busy(code, retry_after),
+            ServiceError::RateLimited { retry_after } => {
+                ApiError::too_many_requests("rate_limited", retry_after.as_secs().max(1))
+            }
             ServiceError::Internal(e) => ApiError::internal(e),
         }
     }

@@ -88,6 +88,9 @@ impl Application {
         let login_limiter = limiter(settings.limits.login_per_minute);
         let token_limiter = limiter(settings.limits.token_per_minute);
         let register_limiter = limiter(settings.limits.register_per_minute);
+        let holder_limiter = Arc::new(crate::state::account_limiter(
+            settings.limits.holder_check_per_minute,
+        ));
         let pools = &settings.pools;
         let hashing = Arc::new(WorkPool::new(
             "hash",
@@ -120,6 +123,7 @@ impl Application {
             login_limiter,
             register_limiter,
             token_limiter,
+            holder_limiter,
             hashing,
             blocking,
             bulk,

@@ -30,6 +30,8 @@ pub struct AppState {
     pub register_limiter: Arc<AddressLimiter>,
     /// Client-credentials tokens per address.
     pub token_limiter: Arc<AddressLimiter>,
+    /// Holder checks per account.
+    pub holder_limiter: Arc<AccountLimiter>,
     /// Password hashing: a few threads, each reusing its argon2 memory.
     pub hashing: Arc<WorkPool>,
     /// Other blocking work: PDF rendering, attachment files.
@@ -47,6 +49,33 @@ pub struct AppState {
 
 /// A rate limiter keyed by client address.
 pub type AddressLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+
+/// A rate limiter keyed by account.
+pub type AccountLimiter = governor::DefaultKeyedRateLimiter<uuid::Uuid>;
+
+/// `RateLimited` (429 with `Retry-After`) when the account has used up its
+/// allowance of `limiter`.
+pub fn check_account_rate(
+    limiter: &AccountLimiter,
+    account: uuid::Uuid,
+) -> Result<(), crate::error::ServiceError> {
+    if let Err(not_until) = limiter.check_key(&account) {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(limiter.clock()));
+        return Err(crate::error::ServiceError::RateLimited {
+            retry_after: wait + std::time::Duration::from_secs(1),
+        });
+    }
+    if limiter.len() > 10_000 {
+        limiter.retain_recent();
+    }
+    Ok(())
+}
+
+/// `per_minute` requests a minute per account, in a burst of as many.
+pub fn account_limiter(per_minute: u32) -> AccountLimiter {
+    let n = std::num::NonZeroU32::new(per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+    governor::RateLimiter::keyed(governor::Quota::per_minute(n))
+}
 
 /// 429 (`rate_limited`, with `Retry-After`) when the request's address has
 /// used up its allowance of `limiter`.

@@ -273,11 +273,19 @@ async fn every_operation(app: &TestApp) {
         json!({"reason": "核查发现错误"}),
     )
     .await;
-    ok(
+    let issued = ok(
         &person.client,
         Method::POST,
         &format!("/persons/{pid}/certificates"),
         json!({"year": this_year()}),
+    )
+    .await;
+    // A relying party asks whether the number is the applicant's.
+    ok(
+        &admin.client,
+        Method::POST,
+        &format!("/verify/{}/holder", issued["number"].as_str().unwrap()),
+        json!({"id_card_no": person.person.id_card_no, "name": "张三"}),
     )
     .await;
 

@@ -491,6 +491,10 @@ fn request(op: &str, w: &World) -> (&'static str, Body) {
             j(json!({"name": "平台", "categories": ["public"], "series_families": ["accounting"]})),
         ),
         "policy_defaults_set" => ("", j(json!({"default_public_deadline": "04-30"}))),
+        "certificate_holder_check" => (
+            "",
+            j(json!({"id_card_no": "11010519491231002X", "name": "张三"})),
+        ),
         "policy_set" => (
             "",
             j(json!({"groups": {"general": {"public_min": 24, "professional_min": 42, "elective_min": 24}}})),

@@ -529,3 +529,87 @@ async fn r_ce_2_the_printable_pdf_holds_the_certificate_in_a_font_subset() {
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("certificate_not_valid"));
 }
+
+/// R-CE-3 and issue 17: nothing public lets anyone confirm an ID number
+/// offline — the credential shows it masked, with no hash — and a
+/// relying party that holds an applicant's number and name asks the API,
+/// which audits and rate-limits every check.
+#[tokio::test]
+async fn r_ce_3_the_holder_is_confirmed_online_only_never_from_a_hash() {
+    let app = spawn_app().await;
+    let (person, admin, _) = certified_accountant(&app).await;
+    let cert = certificates_of(&person.client, person.person_id()).await[0].clone();
+    let id_card_no = person.person.id_card_no.clone();
+
+    // The signed credential: the masked number, no hash, no salt.
+    let jws = call!(person.client.api().certificate_credential(&cert.id))
+        .unwrap()
+        .jws
+        .to_string();
+    let payload = jws.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+            .unwrap(),
+    )
+    .unwrap();
+    let text = claims.to_string();
+    assert!(!text.contains(&id_card_no));
+    assert!(!text.contains("sha256") && !text.contains("salt"), "{text}");
+    let ids = &claims["credentialSubject"]["identifier"];
+    assert_eq!(ids[1]["hashed"], false);
+    let masked = ids[1]["identityHash"].as_str().unwrap();
+    assert_eq!(masked.len(), 18);
+    assert_eq!(&masked[6..14], "********");
+
+    // The unit's admin confirms the applicant, and is told of a stranger.
+    let check = |c: &Client, id: String, name: &str| {
+        let (c, number) = (c.clone(), cert.number.to_string());
+        let name = name.to_string();
+        async move {
+            c.send_raw(
+                reqwest::Method::POST,
+                &format!("/api/v1/verify/{number}/holder"),
+                Some("application/json"),
+                serde_json::to_vec(&serde_json::json!({"id_card_no": id, "name": name})).unwrap(),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let r = check(&admin.client, id_card_no.clone(), "张三").await;
+    assert_eq!(r.status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["matches"], true);
+    assert_eq!(v["status"], "valid");
+    let r = check(&admin.client, id_card_no.clone(), "李四").await;
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["matches"], false);
+    let r = check(&admin.client, crate::helpers::id_card_no(), "张三").await;
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["matches"], false);
+    // A person may not ask; nobody without a token either.
+    let r = check(&person.client, id_card_no.clone(), "张三").await;
+    assert_eq!(r.status, 403);
+    let r = check(&app.client, id_card_no.clone(), "张三").await;
+    assert_eq!(r.status, 401);
+    // Every check is in the audit trail, never with the number asked.
+    let hrss = app.hrss().await;
+    let events = call_ok(
+        &hrss,
+        reqwest::Method::GET,
+        &format!("/audit-events?action=holder_checked&entity_id={}", cert.id),
+        serde_json::Value::Null,
+    )
+    .await;
+    let items = events["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{events}");
+    assert!(!events.to_string().contains(&id_card_no));
+    // 30 a minute per account (the three above count).
+    let mut last = 0;
+    for _ in 0..28 {
+        last = check(&admin.client, id_card_no.clone(), "张三")
+            .await
+            .status;
+    }
+    assert_eq!(last, 429);
+}

@@ -16,7 +16,7 @@ use crate::routes::attachments::FileBytes;
 use crate::routes::year;
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
 use crate::service::certificates::{
-    self, CertificateFilter, CertificatePage, CertificateView, VerifyView,
+    self, CertificateFilter, CertificatePage, CertificateView, HolderCheckView, VerifyView,
 };
 use crate::service::documents;
 use crate::service::pagination::{Page, PageQuery};
@@ -254,6 +254,72 @@ pub async fn certificate_verify(
     Ok(ok.json(v))
 }
 
+/// The applicant a relying party names.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"id_card_no": "11010519491231002X", "name": "张三"}))]
+pub struct HolderCheckRequest {
+    /// The applicant's resident ID number (GB 11643).
+    #[schema(
+        min_length = 18,
+        max_length = 18,
+        pattern = "^[0-9]{17}[0-9Xx]$",
+        example = "11010519491231002X"
+    )]
+    #[validate(length(min = 18, max = 18, code = "id_card_invalid"))]
+    pub id_card_no: String,
+    /// The applicant's name as on the ID card.
+    #[schema(min_length = 1, max_length = 50, example = "张三")]
+    #[validate(length(min = 1, max = 50, code = "name_invalid"))]
+    pub name: String,
+}
+
+/// Check who holds a certificate number
+///
+/// R-CE-3 for relying parties (units, industry authorities, hrss): given
+/// an applicant's ID number and name, whether the certificate with this
+/// number is theirs, and its status. The only way to confirm a holder's ID
+/// number: the public answer, the page, the PDF and the signed credential
+/// show it masked, with no hash. Each check is audited; an account may ask
+/// `limits.holder_check_per_minute` (30) a minute. Unknown numbers answer
+/// `unknown` with `matches: false`.
+#[utoipa::path(
+    tag = "certificates",
+    params(("number" = String, Path, max_length = 64, description = "The certificate number, as printed")),
+    request_body = HolderCheckRequest,
+    responses(
+        (status = 200, description = "Whether the number is the applicant's", body = HolderCheckView),
+        (status = 400, description = "A path longer than any number (`certificate_number_invalid`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a unit admin, an authority or hrss (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid ID number (`id_card_invalid`) or name (`name_invalid`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many checks from this account (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
+    )
+)]
+#[post("/verify/{number}/holder")]
+pub async fn certificate_holder_check(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    number: web::Path<String>,
+    body: web::Json<HolderCheckRequest>,
+) -> Result<HttpResponse, ApiError> {
+    if number.chars().count() > 64 {
+        return Err(ApiError::bad_request(
+            "certificate_number_invalid",
+            "a certificate number is at most 64 characters",
+        ));
+    }
+    body.validate()?;
+    let id = crate::domain::IdCardNo::parse(&body.id_card_no)
+        .map_err(|e| ApiError::domain("id_card_no", e))?;
+    let name =
+        crate::domain::PersonName::parse(&body.name).map_err(|e| ApiError::domain("name", e))?;
+    let v = certificates::check_holder(&state, &auth, &number, &id, &name).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(v))
+}
+
 /// Whether the client ranks `text/html` above JSON (a browser does; the
 /// SDK, curl's `*/*` and a missing or unreadable `Accept` get JSON).
 fn wants_html(req: &HttpRequest) -> bool {
@@ -293,8 +359,9 @@ pub struct CredentialView {
 /// R-CE-3: the certificate as an Open Badges 3.0 `AchievementCredential`
 /// with the hours as results, signed with the issuer's Ed25519 key; check
 /// it offline against `/.well-known/jwks.json`. The holder's ID number
-/// appears only as a salted hash. The person, their unit and hrss;
-/// valid certificates only.
+/// appears only masked, and no hash of it: nobody can confirm it offline
+/// (relying parties ask `POST /verify/{number}/holder`). The person, their
+/// unit and hrss; valid certificates only.
 #[utoipa::path(
     tag = "certificates",
     params(("id" = Uuid, Path, description = "Certificate id")),

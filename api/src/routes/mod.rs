@@ -237,6 +237,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(certificates::certificate_reissue)
             .service(certificates::certificate_revoke)
             .service(certificates::certificate_verify)
+            .service(certificates::certificate_holder_check)
             .service(certificates::certificate_credential)
             .service(certificates::certificate_pdf)
             .service(notices::notice_publish)

@@ -728,6 +728,82 @@ pub async fn revoke(
     Ok(view(revoked))
 }
 
+/// Whether a number's holder is the person a relying party names.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HolderCheckView {
+    /// The number as asked, normalised when it is well-formed.
+    #[schema(max_length = 64)]
+    pub number: String,
+    /// `valid`, `superseded`, `revoked` or `unknown`, as `GET /verify/{number}`.
+    #[schema(example = "valid")]
+    pub status: String,
+    /// The certificate is that person's: the ID number and the name both
+    /// match its holder's. `false` for unknown numbers.
+    pub matches: bool,
+}
+
+/// The roles that may ask who holds a number: organisations that receive
+/// certificates (units, industry authorities, hrss; title committees get
+/// a role of their own, R-CE-5).
+const RELYING_PARTIES: &[Role] = &[Role::UnitAdmin, Role::Authority, Role::Hrss];
+
+/// R-CE-3: a relying party that holds an applicant's ID number and name
+/// asks whether a number is theirs — the only way to confirm a holder's
+/// number, online, rate-limited per account and audited; the number
+/// itself is never shown and nothing public lets anyone confirm it.
+pub async fn check_holder(
+    state: &AppState,
+    auth: &AuthUser,
+    number: &str,
+    id_card_no: &crate::domain::IdCardNo,
+    name: &crate::domain::PersonName,
+) -> Result<HolderCheckView, ServiceError> {
+    require_any(auth, RELYING_PARTIES)?;
+    crate::state::check_account_rate(&state.holder_limiter, auth.account_id())?;
+    let hash = state.pii.hash("id_card", id_card_no.as_ref());
+    let normalised = CertificateNumber::parse(number)
+        .map(|n| n.as_ref().to_string())
+        .unwrap_or_else(|_| number.chars().take(64).collect());
+    let current = certificate::Entity::find()
+        .filter(certificate::Column::Number.eq(&normalised))
+        .one(&state.db)
+        .await?;
+    let (status, matches, subject) = match current {
+        Some(c) => {
+            let holder = person::Entity::find_by_id(c.person_id)
+                .one(&state.db)
+                .await?
+                .ok_or(ServiceError::NotFound("person"))?;
+            let matches = holder.id_card_hash == hash && holder.name == name.as_ref();
+            (c.status.clone(), matches, Some((c.id, c.person_id)))
+        }
+        None => match crate::service::legacy::holder_of(state, number).await? {
+            Some((legacy_hash, legacy_name)) => (
+                CertificateStatus::Valid.as_str().to_string(),
+                legacy_hash == hash && legacy_name == name.as_ref(),
+                None,
+            ),
+            None => ("unknown".to_string(), false, None),
+        },
+    };
+    let txn = crate::db::begin_write(&state.db).await?;
+    let change = match subject {
+        Some((id, person_id)) => Change::new("certificate", id, "holder_checked").person(person_id),
+        None => Change::about("certificate", "holder_checked"),
+    };
+    audit::record(
+        &txn,
+        change.after(json!({"number": normalised, "status": status, "matches": matches})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(HolderCheckView {
+        number: normalised,
+        status,
+        matches,
+    })
+}
+
 /// What the public may learn of why a number no longer stands: the
 /// system's reasons as they are, hrss's own words never.
 pub(crate) fn public_reason(c: &certificate::Model) -> Option<&'static str> {

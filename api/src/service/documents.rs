@@ -158,19 +158,17 @@ pub async fn document(
     Ok((doc, p))
 }
 
-/// The salted SHA-256 of the holder's ID number, as Open Badges 3.0
-/// `IdentityObject.identityHash` (`sha256$<hex>`): whoever sees the ID card
-/// can check it against the credential; the credential does not reveal it.
-fn identity_hash(id_card_no: &str, salt: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{id_card_no}{salt}").as_bytes());
-    format!("sha256${}", hex::encode(digest))
-}
-
 /// The credential's claims: an Open Badges 3.0 `AchievementCredential`
 /// (a W3C Verifiable Credential) with the VC-JWT registered claims beside
 /// it. Pure, so the shape is tested without a server.
-pub fn credential_claims(doc: &Document, id_card_no: &str, salt: &str) -> Value {
+///
+/// The holder's ID number appears only masked (as API.md masks it, in
+/// plain text): no hash of it, salted or not, is in the credential, so
+/// nobody can confirm or recover the number offline — an unkeyed hash of
+/// an ID number whose region, sequence and check character are shown is
+/// found in well under a second. A relying party that holds the
+/// applicant's number confirms it through `POST /verify/{number}/holder`.
+pub fn credential_claims(doc: &Document) -> Value {
     let issued = doc.issued_at.to_rfc3339_opts(SecondsFormat::Secs, true);
     let credential_id = format!("urn:uuid:{}", doc.certificate_id);
     let subject_id = format!("urn:uuid:{}", doc.person_id);
@@ -226,9 +224,8 @@ pub fn credential_claims(doc: &Document, id_card_no: &str, salt: &str) -> Value 
                 {
                     "type": "IdentityObject",
                     "identityType": "nationalIdentityNumber",
-                    "hashed": true,
-                    "identityHash": identity_hash(id_card_no, salt),
-                    "salt": salt,
+                    "hashed": false,
+                    "identityHash": doc.id_card_masked,
                 }
             ],
             "achievement": {
@@ -259,21 +256,14 @@ pub fn credential_claims(doc: &Document, id_card_no: &str, salt: &str) -> Value 
 
 /// R-CE-3: the certificate as a compact JWS signed with the issuer's key.
 /// The same certificate always gives the same credential (Ed25519 is
-/// deterministic and the salt derives from the certificate).
+/// deterministic).
 pub async fn credential(
     state: &AppState,
     auth: &AuthUser,
     id: Uuid,
 ) -> Result<String, ServiceError> {
-    let (doc, p) = document(state, auth, id).await?;
-    let id_card_no = state.pii.decrypt(&p.id_card_enc)?;
-    let salt: String = state
-        .pii
-        .secret_hash("credential-salt", &[doc.certificate_id.as_bytes()])
-        .chars()
-        .take(16)
-        .collect();
-    let claims = credential_claims(&doc, &id_card_no, &salt);
+    let (doc, _) = document(state, auth, id).await?;
+    let claims = credential_claims(&doc);
     Ok(state.issuer.sign(CREDENTIAL_TYP, &claims)?)
 }
 
@@ -350,7 +340,7 @@ mod tests {
 
     #[test]
     fn r_ce_3_claims_are_an_achievement_credential_with_hours_as_results() {
-        let c = credential_claims(&doc(), "44010619900101123X", "abc");
+        let c = credential_claims(&doc());
         assert_eq!(c["type"][2], "AchievementCredential");
         assert_eq!(c["issuer"]["id"], "https://ce.example.cn");
         assert_eq!(c["iss"], c["issuer"]["id"]);
@@ -362,10 +352,13 @@ mod tests {
         assert_eq!(results[4]["value"], "90");
         let ids = &c["credentialSubject"]["identifier"];
         assert_eq!(ids[0]["identityHash"], "张三");
-        let hashed = ids[1]["identityHash"].as_str().unwrap();
-        assert_eq!(hashed, identity_hash("44010619900101123X", "abc"));
-        assert!(hashed.starts_with("sha256$"));
-        assert!(!c.to_string().contains("44010619900101123X"));
+        // Masked, and no hash of the number anywhere (issue 17).
+        assert_eq!(ids[1]["identityType"], "nationalIdentityNumber");
+        assert_eq!(ids[1]["hashed"], false);
+        assert_eq!(ids[1]["identityHash"], "440106********123X");
+        let text = c.to_string();
+        assert!(!text.contains("sha256"), "{text}");
+        assert!(!text.contains("salt"), "{text}");
         assert_eq!(
             c["evidence"][0]["id"],
             "https://ce.example.cn/api/v1/verify/2026-7KQ2-M9XD-3HTV"

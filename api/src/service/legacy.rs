@@ -1003,6 +1003,22 @@ pub async fn history(
 /// R-CE-3 for the old system's numbers: `None` when the number is no
 /// legacy certificate's. A legacy certificate verifies as `valid` with
 /// `legacy: true`.
+/// The keyed hash of the ID number and the name a legacy number was
+/// issued to, for a relying party's holder check.
+pub async fn holder_of(
+    state: &AppState,
+    number: &str,
+) -> Result<Option<(String, String)>, ServiceError> {
+    let Ok(n) = LegacyNumber::parse(number) else {
+        return Ok(None);
+    };
+    Ok(legacy_certificate::Entity::find()
+        .filter(legacy_certificate::Column::Number.eq(n.as_ref()))
+        .one(&state.db)
+        .await?
+        .map(|m| (m.id_card_hash, m.name)))
+}
+
 pub async fn verify(state: &AppState, number: &str) -> Result<Option<VerifyView>, ServiceError> {
     let Ok(n) = LegacyNumber::parse(number) else {
         return Ok(None);
