@@ -12,6 +12,7 @@
 //! bootstrap) the actor is `system`.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ce_entity::audit_event;
@@ -70,17 +71,34 @@ struct Caller {
     used: Option<Grant>,
 }
 
-/// One request's side of its audit events.
+/// One request's side of its audit events, and the database queries it
+/// made (for the metrics).
 #[derive(Debug)]
 pub struct Context {
     request_id: String,
     operation: String,
     caller: Mutex<Caller>,
+    queries: AtomicU32,
+    /// The queries made by the time the caller was authenticated.
+    authentication_queries: AtomicU32,
 }
 
-/// Runs `fut` (the rest of the request) with an audit context.
-pub async fn scope<F: Future>(request_id: String, operation: String, fut: F) -> F::Output {
-    let ctx = Context {
+/// The database queries of one request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Queries {
+    pub total: u32,
+    /// Those that authenticated the caller (reading the grants afresh).
+    pub authentication: u32,
+}
+
+/// Runs `fut` (the rest of the request) with an audit context; answers
+/// its output and the queries it made.
+pub async fn scope<F: Future>(
+    request_id: String,
+    operation: String,
+    fut: F,
+) -> (F::Output, Queries) {
+    let ctx = Arc::new(Context {
         request_id,
         operation,
         caller: Mutex::new(Caller {
@@ -89,8 +107,21 @@ pub async fn scope<F: Future>(request_id: String, operation: String, fut: F) -> 
             grants: Vec::new(),
             used: None,
         }),
+        queries: AtomicU32::new(0),
+        authentication_queries: AtomicU32::new(0),
+    });
+    let out = CONTEXT.scope(ctx.clone(), fut).await;
+    let queries = Queries {
+        total: ctx.queries.load(Ordering::Relaxed),
+        authentication: ctx.authentication_queries.load(Ordering::Relaxed),
     };
-    CONTEXT.scope(Arc::new(ctx), fut).await
+    (out, queries)
+}
+
+/// A database query was made (sea-orm's metric callback): counted for the
+/// request making it, if any.
+pub fn query_made() {
+    let _ = CONTEXT.try_with(|ctx| ctx.queries.fetch_add(1, Ordering::Relaxed));
 }
 
 fn with_caller(f: impl FnOnce(&mut Caller)) {
@@ -104,6 +135,10 @@ fn with_caller(f: impl FnOnce(&mut Caller)) {
 
 /// The token of the request was verified: `claims` is the caller.
 pub fn authenticated(claims: &Claims) {
+    let _ = CONTEXT.try_with(|ctx| {
+        ctx.authentication_queries
+            .store(ctx.queries.load(Ordering::Relaxed), Ordering::Relaxed)
+    });
     let platform = claims.grants.iter().any(|g| g.role == Role::Platform);
     with_caller(|c| {
         c.kind = if platform {

@@ -33,6 +33,10 @@ pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Database
     Migrator::up(&db, None)
         .await
         .context("running migrations")?;
+    let mut db = db;
+    // Every query counts for the request making it (`/metrics`:
+    // `http_request_db_queries`).
+    db.set_metric_callback(|_| crate::audit::query_made());
     Ok(db)
 }
 

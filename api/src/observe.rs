@@ -28,6 +28,7 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    queries: HistogramVec,
 }
 
 impl Metrics {
@@ -50,22 +51,45 @@ impl Metrics {
             ]),
             &["method", "route"],
         )?;
+        let queries = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_db_queries",
+                "Database queries per request by method and route, besides those that \
+                 authenticated the caller",
+            )
+            .buckets(vec![
+                0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0, 50.0, 100.0,
+            ]),
+            &["method", "route"],
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(queries.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
+            queries,
         })
     }
 
-    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    fn observe(
+        &self,
+        method: &str,
+        route: &str,
+        status: u16,
+        seconds: f64,
+        q: crate::audit::Queries,
+    ) {
         self.requests
             .with_label_values(&[method, route, &status.to_string()])
             .inc();
         self.latency
             .with_label_values(&[method, route])
             .observe(seconds);
+        self.queries
+            .with_label_values(&[method, route])
+            .observe(f64::from(q.total.saturating_sub(q.authentication)));
     }
 
     /// The text exposition format.
@@ -103,7 +127,7 @@ pub async fn observe(
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_string());
-    let res = crate::audit::scope(
+    let (res, queries) = crate::audit::scope(
         request_id.clone(),
         format!("{method} {route}"),
         next.call(req).instrument(span.clone()),
@@ -120,7 +144,7 @@ pub async fn observe(
     let status = res.status().as_u16();
     let elapsed = start.elapsed();
     if let Some(m) = metrics {
-        m.observe(&method, &route, status, elapsed.as_secs_f64());
+        m.observe(&method, &route, status, elapsed.as_secs_f64(), queries);
     }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, v);

@@ -129,6 +129,7 @@ impl Application {
             bulk,
             files,
             reference,
+            policies: Arc::default(),
             issuer: Arc::new(issuer),
         };
         bootstrap::ensure_hrss_admin(&state).await?;

@@ -43,6 +43,8 @@ pub struct AppState {
     /// Reference data only migrations write (series groups, conversion
     /// forms), read once at start.
     pub reference: Arc<crate::service::standing::Reference>,
+    /// Policies read within the last second (`PolicyCache`).
+    pub policies: Arc<crate::service::policies::PolicyCache>,
     /// Signs certificates' credentials (R-CE-3).
     pub issuer: Arc<IssuerKey>,
 }

@@ -481,3 +481,69 @@ async fn r_req_2_any_sequence_of_record_operations_keeps_standings_equal_to_a_re
         }
     }
 }
+
+/// `http_request_db_queries` of one route, from the server's metrics:
+/// (requests, requests that made at most `le` queries besides
+/// authentication).
+async fn queries_of(app: &TestApp, route: &str, le: &str) -> (u64, u64) {
+    let text = app
+        .client
+        .send_raw(reqwest::Method::GET, "/metrics", None, vec![])
+        .await
+        .unwrap()
+        .body;
+    let text = String::from_utf8(text).unwrap();
+    let route = format!("route=\"{route}\"");
+    let value = |line: &str| line.rsplit(' ').next().unwrap().parse::<f64>().unwrap() as u64;
+    let mut count = 0;
+    let mut within = 0;
+    for line in text.lines() {
+        if !line.contains(&route) || !line.contains("method=\"GET\"") {
+            continue;
+        }
+        if line.starts_with("http_request_db_queries_count") {
+            count = value(line);
+        }
+        if line.starts_with("http_request_db_queries_bucket")
+            && line.contains(&format!("le=\"{le}\""))
+        {
+            within = value(line);
+        }
+    }
+    (count, within)
+}
+
+/// Issue 17: a compliance read costs at most three queries besides
+/// authentication (the person, their series, their lines), whatever the
+/// person holds — counted by the server itself (sea-orm's metric
+/// callback, exported as `http_request_db_queries`). The year's policy
+/// comes from the process's memory, read at most once a second, so the
+/// reads measured follow a warm-up read.
+#[tokio::test]
+async fn r_req_2_a_compliance_read_is_three_queries_whatever_a_person_holds() {
+    let app = spawn_app().await;
+    let (person, admin, _) = accountant(&app).await;
+    let route = "/api/v1/persons/{id}/compliance";
+    let pid = person.person_id();
+    let hrss = app.hrss().await;
+    compliance(&person.client, pid).await;
+    compliance(&hrss, pid).await;
+    // Many records later: the same.
+    for _ in 0..30 {
+        let r = paper(&person).await;
+        approve(&admin, r.id).await;
+    }
+    compliance(&hrss, pid).await;
+    let (count_before, within_before) = queries_of(&app, route, "3").await;
+    for _ in 0..5 {
+        compliance(&person.client, pid).await;
+        compliance(&hrss, pid).await;
+    }
+    let (count, within) = queries_of(&app, route, "3").await;
+    assert_eq!(count - count_before, 10);
+    assert_eq!(
+        within - within_before,
+        10,
+        "some compliance reads took more than 3 queries"
+    );
+}

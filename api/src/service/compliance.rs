@@ -94,7 +94,7 @@ pub async fn of_person(
     year: Year,
 ) -> Result<ComplianceView, ServiceError> {
     crate::service::persons::require_full_access(state, auth, person_id).await?;
-    let policy = policies::in_force(&state.db, year).await?;
+    let policy = state.policies.get(&state.db, year).await?;
     let (_, a) = standing::assess(&state.db, &state.reference, &policy, person_id).await?;
     Ok(view(person_id, a))
 }

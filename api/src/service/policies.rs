@@ -187,6 +187,7 @@ pub async fn set_defaults(
     )
     .await?;
     txn.commit().await?;
+    state.policies.clear();
     Ok(after)
 }
 
@@ -203,6 +204,57 @@ fn rule(m: &annual_requirement::Model) -> Option<Rule> {
             general_knowledge_min: n(m.professional_general_knowledge_min),
         },
     })
+}
+
+/// Policies as a process read them lately: a read within `ttl` of the
+/// last one is answered from memory. hrss changes a policy rarely; the
+/// process that changes one forgets what it held at once, every other
+/// process within `ttl` (1 s). Bounded by the years asked (2017–2100).
+#[derive(Debug)]
+pub struct PolicyCache {
+    ttl: std::time::Duration,
+    held: std::sync::Mutex<std::collections::HashMap<i32, (std::time::Instant, Policy)>>,
+}
+
+impl Default for PolicyCache {
+    fn default() -> Self {
+        Self::new(std::time::Duration::from_secs(1))
+    }
+}
+
+impl PolicyCache {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self {
+            ttl,
+            held: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// The policy in force for `year`, read at most `ttl` ago.
+    pub async fn get<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        year: Year,
+    ) -> Result<Policy, ServiceError> {
+        if let Ok(held) = self.held.lock()
+            && let Some((at, p)) = held.get(&year.value())
+            && at.elapsed() < self.ttl
+        {
+            return Ok(p.clone());
+        }
+        let p = in_force(conn, year).await?;
+        if let Ok(mut held) = self.held.lock() {
+            held.insert(year.value(), (std::time::Instant::now(), p.clone()));
+        }
+        Ok(p)
+    }
+
+    /// Forgets everything (this process changed a policy).
+    pub fn clear(&self) {
+        if let Ok(mut held) = self.held.lock() {
+            held.clear();
+        }
+    }
 }
 
 /// R-REQ-1: the policy in force for `year`, with the year's public
@@ -361,5 +413,6 @@ pub async fn put(
     )
     .await?;
     txn.commit().await?;
+    state.policies.clear();
     Ok(after)
 }
