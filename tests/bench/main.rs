@@ -56,7 +56,15 @@ struct Config {
     pushed: usize,
     seconds: u64,
     pushers: usize,
+    /// Persons of the per-lesson case (issue 17), with their history.
+    lesson_persons: usize,
+    /// Lessons pushed for them in the current year.
+    lessons: usize,
 }
+
+/// Lesson records each per-lesson person holds in each of the past four
+/// years (half an hour each).
+const LESSONS_PER_YEAR: usize = 180;
 
 fn env_or(name: &str, default: usize) -> anyhow::Result<usize> {
     match std::env::var(name) {
@@ -72,7 +80,13 @@ impl Config {
             pushed: env_or("CE_BENCH_PUSH", 100_000)?,
             seconds: env_or("CE_BENCH_SECONDS", 10)? as u64,
             pushers: env_or("CE_BENCH_PUSHERS", 2)?.max(1),
+            lesson_persons: env_or("CE_BENCH_LESSON_PERSONS", 10_000)?,
+            lessons: env_or("CE_BENCH_LESSONS", 100_000)?,
         };
+        ensure!(
+            c.lesson_persons > 0 || c.lessons == 0,
+            "CE_BENCH_LESSONS needs CE_BENCH_LESSON_PERSONS"
+        );
         ensure!(
             c.pushed.is_multiple_of(ITEMS_PER_PERSON) && c.pushed / ITEMS_PER_PERSON <= c.persons,
             "CE_BENCH_PUSH must be a multiple of {ITEMS_PER_PERSON} and at most {ITEMS_PER_PERSON} × CE_BENCH_PERSONS"
@@ -98,6 +112,10 @@ async fn main() -> anyhow::Result<()> {
         cfg.persons * SEEDED_PER_PERSON,
         cfg.pushed,
         cfg.pushers
+    );
+    println!(
+        "per-lesson case: {} more persons holding {} lessons of 0.5 h in each of the past four years, then {} lessons pushed for this year",
+        cfg.lesson_persons, LESSONS_PER_YEAR, cfg.lessons
     );
     let mut results = vec![run(&cfg, &server, Backend::Sqlite).await?];
     match std::env::var("DATABASE_URL") {
@@ -329,6 +347,23 @@ impl Item {
         }
     }
 
+    /// A lesson of half an hour (issue 17's per-lesson case): professional,
+    /// of a person who has not completed the year.
+    fn lesson(person: usize, k: usize, id_card_no: &str, completed_at: DateTime<Utc>) -> Self {
+        Item {
+            external_id: format!("lesson-{person:06}-{k:03}"),
+            id_card_no: id_card_no.to_string(),
+            name: "张三",
+            year: this_year(),
+            category: "professional",
+            series: Some("accounting"),
+            course_name: "会计实务在线课程",
+            hours: 0.5,
+            general_knowledge: false,
+            completed_at,
+        }
+    }
+
     /// The record the server would write for this item, as a direct insert.
     fn row(
         &self,
@@ -518,6 +553,139 @@ async fn seed(
     Ok(person_ids)
 }
 
+/// The per-lesson persons (issue 17): verified accountants, each holding
+/// `LESSONS_PER_YEAR` half-hour lessons in each of the past four years,
+/// written straight to the database.
+async fn seed_lessons(
+    db: &DatabaseConnection,
+    vault: &PiiVault,
+    ids: &[String],
+    history: Uuid,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let year = this_year();
+    for (c, chunk) in ids.chunks(100).enumerate() {
+        let txn = db.begin().await?;
+        let mut persons = Vec::with_capacity(chunk.len());
+        let mut series = Vec::with_capacity(chunk.len() * 5);
+        let mut records = Vec::with_capacity(chunk.len() * LESSONS_PER_YEAR * 4);
+        for (j, id) in chunk.iter().enumerate() {
+            let i = c * 100 + j;
+            let pid = Uuid::now_v7();
+            persons.push(rows::verified_person(
+                pid,
+                "张三",
+                rows::StoredIdCard {
+                    hash: vault.hash("id_card", id),
+                    enc: vault.encrypt(id)?,
+                    masked: format!("{}********{}", &id[..6], &id[14..]),
+                },
+                now,
+            ));
+            for y in year - 4..=year {
+                series.push(person_series::ActiveModel {
+                    person_id: Set(pid),
+                    year: Set(y),
+                    series_code: Set("accounting".into()),
+                    created_at: Set(now),
+                });
+            }
+            for y in year - 4..year {
+                let at = Utc
+                    .with_ymd_and_hms(y, 6, 15, 2, 0, 0)
+                    .single()
+                    .ok_or_else(|| anyhow!("a date in {y}"))?;
+                for k in 0..LESSONS_PER_YEAR {
+                    records.push(record::ActiveModel {
+                        id: Set(Uuid::now_v7()),
+                        person_id: Set(pid),
+                        year: Set(y),
+                        category: Set("professional".into()),
+                        series_code: Set(Some("accounting".into())),
+                        course_name: Set("会计实务在线课程".into()),
+                        hours_tenths: Set(5),
+                        approved_tenths: Set(5),
+                        result: Set(Some("合格".into())),
+                        source: Set("platform_push".into()),
+                        provider_id: Set(None),
+                        provider_name: Set(Some("历史平台".into())),
+                        class_id: Set(None),
+                        platform_id: Set(Some(history)),
+                        external_id: Set(Some(format!("lesson-seed-{i:06}-{y}-{k:03}"))),
+                        unit_id: Set(None),
+                        status: Set("approved".into()),
+                        attachment_ids: Set(json!([])),
+                        completed_at: Set(Some(at)),
+                        conversion_code: Set(None),
+                        general_knowledge: Set(false),
+                        topic: Set(None),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                        version: Set(1),
+                    });
+                }
+            }
+        }
+        person::Entity::insert_many(persons).exec(&txn).await?;
+        person_series::Entity::insert_many(series)
+            .exec(&txn)
+            .await?;
+        for rows in records.chunks(1_000) {
+            record::Entity::insert_many(rows.to_vec())
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+    }
+    Ok(())
+}
+
+/// Pushes `items` through the SDK, `pushers` clients each on its share;
+/// answers records a second.
+async fn push_through(
+    url: &str,
+    client_id: &str,
+    secret: &str,
+    pushers: usize,
+    items: Vec<Item>,
+) -> anyhow::Result<f64> {
+    let share = items.len().div_ceil(pushers).div_ceil(1_000) * 1_000;
+    let items = Arc::new(items);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for p in 0..pushers {
+        let client = PlatformClient::new(url, client_id, secret).with_options(PushOptions {
+            max_attempts: 1,
+            ..PushOptions::default()
+        });
+        client.authenticate().await?;
+        let items = items.clone();
+        tasks.push(tokio::spawn(async move {
+            let mine = items
+                .get(p * share..((p + 1) * share).min(items.len()))
+                .unwrap_or_default();
+            client.push_all(mine).await
+        }));
+    }
+    let mut accepted = 0;
+    for t in tasks {
+        let report = t.await??;
+        ensure!(
+            report.rejected == 0,
+            "rejected: {:?}",
+            report.rejected_items().next()
+        );
+        accepted += report.accepted;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    ensure!(
+        accepted == items.len(),
+        "{accepted} of {} accepted",
+        items.len()
+    );
+    Ok(items.len() as f64 / elapsed)
+}
+
 /// Brings the database to rest before a timed phase, as a database that
 /// already holds its rows is: SQLite's WAL folded back into the file (or the
 /// next phase pays the checkpoint of everything written before it),
@@ -586,6 +754,7 @@ struct Results {
     backend: &'static str,
     target_push: f64,
     push: f64,
+    per_lesson: Option<f64>,
     raw: f64,
     compliance: Load,
     verify: Load,
@@ -612,6 +781,14 @@ impl Results {
             self.target_push,
             mark(self.push >= self.target_push)
         );
+        if let Some(l) = self.per_lesson {
+            println!(
+                "  per-lesson push {:>9.0} records/s   [≥ 80 % of push: {:.1} %]  {}",
+                l,
+                l / self.push * 100.0,
+                mark(l >= 0.8 * self.push)
+            );
+        }
         println!("  raw insert      {:>9.0} records/s", self.raw);
         println!(
             "  push / raw      {:>9.1} %           [≥ 50 %]  {}",
@@ -681,10 +858,26 @@ async fn measure(
     let started = Instant::now();
     let ids: Vec<String> = (0..cfg.persons).map(id_card_no).collect();
     let person_ids = seed(&db, &vault, &ids, history).await?;
+    let lesson_ids: Vec<String> = (cfg.persons..cfg.persons + cfg.lesson_persons)
+        .map(id_card_no)
+        .collect();
+    seed_lessons(&db, &vault, &lesson_ids, history).await?;
     let seeded = count(&db, "SELECT COUNT(*) FROM records").await?;
     println!(
         "seeded {} persons and {seeded} records in {:.1} s",
-        cfg.persons,
+        cfg.persons + cfg.lesson_persons,
+        started.elapsed().as_secs_f64()
+    );
+    // Written behind the server's back: the standings are rebuilt from
+    // the records, as after a migration.
+    let started = Instant::now();
+    let rebuilt = ce_api::service::standing::rebuild(&db)
+        .await
+        .map_err(|e| anyhow!("rebuilding the standings: {e}"))?;
+    println!(
+        "standings rebuilt from {} records ({} standings) in {:.1} s",
+        rebuilt.records,
+        rebuilt.standings,
         started.elapsed().as_secs_f64()
     );
 
@@ -730,42 +923,10 @@ async fn measure(
     settle(&db).await?;
 
     // 1. The push, through the SDK, `pushers` clients each on its share.
-    let share = items.len().div_ceil(cfg.pushers).div_ceil(1_000) * 1_000;
-    let items = Arc::new(items);
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for p in 0..cfg.pushers {
-        let client =
-            PlatformClient::new(&server.url, &client_id, &secret).with_options(PushOptions {
-                max_attempts: 1,
-                ..PushOptions::default()
-            });
-        client.authenticate().await?;
-        let items = items.clone();
-        tasks.push(tokio::spawn(async move {
-            let mine = items
-                .get(p * share..((p + 1) * share).min(items.len()))
-                .unwrap_or_default();
-            client.push_all(mine).await
-        }));
-    }
-    let mut accepted = 0;
-    for t in tasks {
-        let report = t.await??;
-        ensure!(
-            report.rejected == 0,
-            "rejected: {:?}",
-            report.rejected_items().next()
-        );
-        accepted += report.accepted;
-    }
+    let pushed = items.len();
+    let push = push_through(&server.url, &client_id, &secret, cfg.pushers, items).await?;
     let elapsed = started.elapsed().as_secs_f64();
-    let push = items.len() as f64 / elapsed;
-    ensure!(
-        accepted == items.len(),
-        "{accepted} of {} accepted",
-        items.len()
-    );
     let certificates = count(
         &db,
         &format!(
@@ -775,15 +936,37 @@ async fn measure(
     )
     .await?;
     ensure!(
-        certificates as usize == items.len() / ITEMS_PER_PERSON,
+        certificates as usize == pushed / ITEMS_PER_PERSON,
         "{certificates} certificates for {} persons",
-        items.len() / ITEMS_PER_PERSON
+        pushed / ITEMS_PER_PERSON
     );
     let total = count(&db, "SELECT COUNT(*) FROM records").await?;
     println!(
-        "push: {} items in {elapsed:.2} s = {push:.0} records/s ({certificates} certificates issued; {total} records now)",
-        items.len()
+        "push: {pushed} items in {elapsed:.2} s = {push:.0} records/s ({certificates} certificates issued; {total} records now)"
     );
+
+    // 1b. Per lesson (issue 17): half-hour lessons for persons who hold
+    // four years of them and have not completed this one.
+    let per_lesson = if cfg.lessons > 0 {
+        settle(&db).await?;
+        let per = cfg.lessons.div_ceil(cfg.lesson_persons);
+        let lessons: Vec<Item> = (0..cfg.lessons)
+            .map(|n| {
+                let p = n / per;
+                Item::lesson(p, n % per, &lesson_ids[p], at)
+            })
+            .collect();
+        let started = Instant::now();
+        let rate = push_through(&server.url, &client_id, &secret, cfg.pushers, lessons).await?;
+        println!(
+            "per-lesson push: {} lessons ({per} a person) in {:.2} s = {rate:.0} records/s",
+            cfg.lessons,
+            started.elapsed().as_secs_f64()
+        );
+        Some(rate)
+    } else {
+        None
+    };
 
     // 3. Compliance reads: random persons, the last five years.
     let reader = Arc::new(hrss.clone());
@@ -879,6 +1062,7 @@ async fn measure(
             Backend::Postgres(_) => 10_000.0,
         },
         push,
+        per_lesson,
         raw,
         compliance,
         verify,
