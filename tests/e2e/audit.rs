@@ -441,11 +441,21 @@ async fn every_operation(app: &TestApp) {
     let platform = app
         .client
         .with_token(token["access_token"].as_str().unwrap());
-    ok(
+    let pushed = ok(
         &platform,
         Method::POST,
         "/records/batch",
         json!({"items": [crate::push::public("audit-1", &person.person)]}),
+    )
+    .await;
+    ok(
+        &platform,
+        Method::POST,
+        &format!(
+            "/records/{}/withdraw",
+            pushed["items"][0]["record_id"].as_str().unwrap()
+        ),
+        Value::Null,
     )
     .await;
     ok(

@@ -547,3 +547,201 @@ async fn r_req_2_a_compliance_read_is_three_queries_whatever_a_person_holds() {
         "some compliance reads took more than 3 queries"
     );
 }
+
+/// R-RC-2, R-RC-4 (issue 17): a class's record belongs to its source. The
+/// unit's return goes to the class's owner, who corrects and resends it;
+/// the person may add proof, not change hours or resend it.
+#[tokio::test]
+async fn r_rc_4_a_returned_class_record_goes_back_to_the_class_owner() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    let (admin, unit) = app.unit().await;
+    let learner = learner_of(&app, &admin, &unit).await;
+    let class = t.class(5).await;
+    t.run(&class, &[(&learner, true)]).await;
+    let record = call!(
+        learner
+            .client
+            .api()
+            .record_list(None, None, None, None, None, None, None)
+    )
+    .unwrap()
+    .items[0]
+        .id;
+    review(&admin, record, types::Decision::RejectReturn).await;
+
+    let patch = |c: &Client, body: serde_json::Value| {
+        let c = c.clone();
+        async move {
+            c.send_raw(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/records/{record}"),
+                Some("application/json"),
+                serde_json::to_vec(&body).unwrap(),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let resubmit = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.send_raw(
+                reqwest::Method::POST,
+                &format!("/api/v1/records/{record}/resubmit"),
+                None,
+                vec![],
+            )
+            .await
+            .unwrap()
+        }
+    };
+    // The learner cannot change the class's hours, nor resend it ...
+    let r = patch(&learner.client, serde_json::json!({"hours": 99})).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.problem().unwrap().code, "source_owned");
+    let r = resubmit(&learner.client).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.problem().unwrap().code, "source_owned");
+    // ... but may add proof.
+    let pdf = call!(learner.client.api().attachment_upload(
+        &"成绩单.pdf".parse().unwrap(),
+        b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj <<>> endobj\n%%EOF\n".to_vec()
+    ))
+    .unwrap();
+    let r = patch(
+        &learner.client,
+        serde_json::json!({"attachment_ids": [pdf.id]}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+
+    // The class's owner corrects the hours (not the course) and resends.
+    let r = patch(&t.provider, serde_json::json!({"course_name": "别的课程"})).await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.problem().unwrap().code, "field_not_changeable");
+    let r = patch(
+        &t.provider,
+        serde_json::json!({"hours": 20, "result": "补考合格"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = resubmit(&t.provider).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    review(&admin, record, types::Decision::Approve).await;
+    let c = compliance(&learner.client, learner.person_id()).await;
+    assert_eq!(c.categories.professional.approved, 20.0);
+    // Another provider's admin sees no such record.
+    let (other, _) = app.provider_admin().await;
+    let r = patch(&other, serde_json::json!({"hours": 1})).await;
+    assert_eq!(r.status, 404);
+    assert_standings_equal_a_rebuild(&app.database_url).await;
+}
+
+/// R-RC-2, R-RC-4 (issue 17): a platform's record belongs to the
+/// platform: after the unit's return it corrects and resends it, or
+/// withdraws it; the same `external_id` never counts twice.
+#[tokio::test]
+async fn r_rc_4_a_returned_pushed_record_is_corrected_or_withdrawn_by_its_platform() {
+    let app = spawn_app().await;
+    let (admin, unit) = app.unit().await;
+    let learner = learner_of(&app, &admin, &unit).await;
+    let platform = app.platform().await;
+    let at = chrono::Utc::now().to_rfc3339();
+    let item = |ext: &str, hours: f64| {
+        serde_json::json!({
+            "external_id": ext, "id_card_no": learner.person.id_card_no, "name": "张三",
+            "year": this_year(), "category": "professional", "series": "engineering",
+            "course_name": "结构设计", "hours": hours,
+            "completed_at": at,
+        })
+    };
+    let push = |items: Vec<serde_json::Value>| {
+        let p = platform.clone();
+        async move {
+            call_ok(
+                &p,
+                reqwest::Method::POST,
+                "/records/batch",
+                serde_json::json!({ "items": items }),
+            )
+            .await
+        }
+    };
+    let o = push(vec![item("x-1", 8.0), item("x-2", 6.0)]).await;
+    let first: Uuid = o["items"][0]["record_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let second: Uuid = o["items"][1]["record_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    review(&admin, first, types::Decision::RejectReturn).await;
+    review(&admin, second, types::Decision::Approve).await;
+
+    // The learner cannot correct what the platform sent.
+    let r = learner
+        .client
+        .send_raw(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/records/{first}"),
+            Some("application/json"),
+            br#"{"hours": 80}"#.to_vec(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 409);
+    assert_eq!(r.problem().unwrap().code, "source_owned");
+    // The platform corrects and resends it; the unit approves.
+    call_ok(
+        &platform,
+        reqwest::Method::PATCH,
+        &format!("/records/{first}"),
+        serde_json::json!({"hours": 4}),
+    )
+    .await;
+    call_ok(
+        &platform,
+        reqwest::Method::POST,
+        &format!("/records/{first}/resubmit"),
+        serde_json::Value::Null,
+    )
+    .await;
+    review(&admin, first, types::Decision::Approve).await;
+    let c = compliance(&learner.client, learner.person_id()).await;
+    assert_eq!(c.categories.professional.approved, 10.0);
+
+    // It withdraws the other, approved one: its hours stop counting.
+    let w = call_ok(
+        &platform,
+        reqwest::Method::POST,
+        &format!("/records/{second}/withdraw"),
+        serde_json::Value::Null,
+    )
+    .await;
+    assert_eq!(w["status"], "closed");
+    let c = compliance(&learner.client, learner.person_id()).await;
+    assert_eq!(c.categories.professional.approved, 4.0);
+    // The same external id pushed again never counts twice.
+    let again = push(vec![item("x-2", 6.0), item("x-1", 5.0)]).await;
+    assert_eq!(again["items"][0]["status"], "duplicate", "{again}");
+    assert_eq!(again["items"][1]["code"], "conflict");
+    let c = compliance(&learner.client, learner.person_id()).await;
+    assert_eq!(c.categories.professional.approved, 4.0);
+    // Nobody else withdraws its records.
+    let r = learner
+        .client
+        .send_raw(
+            reqwest::Method::POST,
+            &format!("/api/v1/records/{first}/withdraw"),
+            None,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 403);
+    assert_standings_equal_a_rebuild(&app.database_url).await;
+}

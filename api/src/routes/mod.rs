@@ -265,6 +265,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(records::record_update)
             .service(records::record_review)
             .service(records::record_resubmit)
+            .service(records::record_withdraw)
             .service(legacy::legacy_import)
             .service(legacy::person_legacy_history),
     )

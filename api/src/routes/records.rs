@@ -339,8 +339,13 @@ pub struct UpdateRecordRequest {
 
 /// Change a returned record
 ///
-/// R-RC-4: a person changes their record only after the unit returned it
-/// (409 `under_review` while it waits); then resubmits it.
+/// R-RC-4: a record is changed only after the unit returned it (409
+/// `under_review` while it waits), by whoever answers for it (R-RC-2): the
+/// person their declaration; the class's owner (provider, unit or
+/// authority admin) the `hours` and `result` of its class's record; the
+/// platform the `hours`, `course_name` and `result` of what it pushed. The
+/// person may add proof (`attachment_ids`) to those, not change them (409
+/// `source_owned`). Then it is resubmitted.
 #[utoipa::path(
     tag = "records",
     params(("id" = Uuid, Path, description = "Record id"), IfMatchHeader),
@@ -348,10 +353,10 @@ pub struct UpdateRecordRequest {
     responses(
         (status = 200, description = "The changed record", body = RecordView,
             headers(("ETag" = String, description = "Its new version"))),
-        (status = 403, description = "Not a person (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Under review (`under_review`), approved or closed (`not_editable`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither a person nor the source of records (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Under review (`under_review`), approved or closed (`not_editable`), or the content of a class's or platform's record changed by its person (`source_owned`)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the `If-Match` version (`version_mismatch`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Course not professional (`not_professional`), unknown attachment, or another invalid field", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Course not professional (`not_professional`), a field the caller does not change (`field_not_changeable`), hours below those approved before (`hours_below_approved`), unknown attachment, or another invalid field", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/records/{id}")]
@@ -381,15 +386,18 @@ pub async fn record_update(
 
 /// Resubmit a returned record
 ///
-/// R-RC-4: sends the returned record to the person's current unit again.
+/// R-RC-4: whoever answers for the record (the person their declaration,
+/// the class's owner or the platform theirs) sends it to the person's
+/// current unit again; the person cannot resend a class's or platform's
+/// record (409 `source_owned`).
 #[utoipa::path(
     tag = "records",
     params(("id" = Uuid, Path, description = "Record id"), IfMatchHeader),
     responses(
         (status = 200, description = "The record, pending the unit's review", body = RecordView,
             headers(("ETag" = String, description = "Its new version"))),
-        (status = 403, description = "Not a person (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not returned (`illegal_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither a person nor the source of records (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not returned (`illegal_transition`), or a class's or platform's record resent by its person (`source_owned`)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the `If-Match` version (`version_mismatch`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -402,6 +410,37 @@ pub async fn record_resubmit(
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let r = records::resubmit(&state, &auth, id.into_inner(), expected).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(r.version)).json(r))
+}
+
+/// Withdraw a pushed record
+///
+/// R-RC-2, R-RC-4: the platform that pushed a record withdraws it (it was
+/// wrong, or the unit returned it and it will not be corrected): it
+/// becomes `closed` and nothing of it counts; the person's standing and
+/// certificate follow. Its `external_id` stays taken, so the item never
+/// counts twice (pushing it again answers `duplicate` or `conflict`).
+/// Other callers: 403; another platform's record: 404.
+#[utoipa::path(
+    tag = "records",
+    params(("id" = Uuid, Path, description = "Record id"), IfMatchHeader),
+    responses(
+        (status = 200, description = "The record, closed", body = RecordView,
+            headers(("ETag" = String, description = "Its new version"))),
+        (status = 403, description = "Not a platform (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Closed already (`illegal_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the `If-Match` version (`version_mismatch`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/records/{id}/withdraw")]
+pub async fn record_withdraw(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    let r = records::withdraw(&state, &auth, id.into_inner(), expected).await?;
     Ok(HttpResponse::Ok().insert_header(etag(r.version)).json(r))
 }
 

@@ -934,22 +934,110 @@ async fn change_audited(
     Ok(after)
 }
 
-/// The caller's own record, or 403/404.
-async fn load_own(
+/// Who answers for a record's content (R-RC-2, R-RC-4): the person for
+/// what they declared; the class's owner for a class's record; the
+/// platform for what it pushed. A unit's return goes back to it (不同意并
+/// 退案 … 退回原单位（机构）修改).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Person,
+    Class(Owner),
+    Platform(Uuid),
+}
+
+impl Source {
+    fn name(self) -> &'static str {
+        match self {
+            Source::Person => "the person",
+            Source::Class(_) => "the class's owner",
+            Source::Platform(_) => "the platform that pushed it",
+        }
+    }
+}
+
+/// The source of a stored record.
+async fn source_of<C: ConnectionTrait>(
+    conn: &C,
+    r: &record::Model,
+) -> Result<Source, ServiceError> {
+    if let Some(platform) = r.platform_id {
+        return Ok(Source::Platform(platform));
+    }
+    if let Some(class_id) = r.class_id {
+        let c = class::Entity::find_by_id(class_id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("record {} names a missing class", r.id))?;
+        let p = course_plan::Entity::find_by_id(c.plan_id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("class {} names a missing plan", c.id))?;
+        return Ok(Source::Class(Owner::of(&p)?));
+    }
+    Ok(Source::Person)
+}
+
+/// Who the caller is to a record they want to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Acting {
+    /// The record's person.
+    Holder,
+    /// The record's source (for a declaration: also the person).
+    Source,
+}
+
+/// The roles that change or resubmit records: persons, and the sources of
+/// class and platform records.
+const CHANGERS: &[Role] = &[
+    Role::Person,
+    Role::ProviderAdmin,
+    Role::UnitAdmin,
+    Role::Authority,
+    Role::Platform,
+];
+
+/// A record the caller may change as its person or its source, or 404.
+async fn load_changeable(
     state: &AppState,
     auth: &AuthUser,
     id: Uuid,
-) -> Result<record::Model, ServiceError> {
-    let person_id = crate::service::access::person_of(auth, "declares and changes records")?;
-    record::Entity::find_by_id(id)
+) -> Result<(record::Model, Source, Acting), ServiceError> {
+    require_any(auth, CHANGERS)?;
+    let r = record::Entity::find_by_id(id)
         .one(&state.db)
         .await?
-        .filter(|r| r.person_id == person_id)
-        .ok_or(ServiceError::NotFound("record"))
+        .ok_or(ServiceError::NotFound("record"))?;
+    let source = source_of(&state.db, &r).await?;
+    let is_source = match source {
+        Source::Person => holds(auth, Role::Person, r.person_id),
+        Source::Class(owner) => owner.is_held_by(auth),
+        Source::Platform(p) => holds(auth, Role::Platform, p),
+    };
+    if is_source {
+        return Ok((r, source, Acting::Source));
+    }
+    if holds(auth, Role::Person, r.person_id) {
+        return Ok((r, source, Acting::Holder));
+    }
+    Err(ServiceError::NotFound("record"))
 }
 
-/// R-RC-4: the person changes a returned record; one under review is
-/// returned by the unit first (409 `under_review`).
+fn source_owned(source: Source, what: &str) -> ServiceError {
+    ServiceError::conflict(
+        "source_owned",
+        format!(
+            "this record's {what} come from its source: {} corrects it and sends it again; \
+             you may add proof (R-RC-2, R-RC-4)",
+            source.name()
+        ),
+    )
+}
+
+/// R-RC-4: a returned record is changed by whoever answers for it — the
+/// person for a declaration; the class's owner (hours, result) or the
+/// platform (hours, course, result) for theirs, while the person may still
+/// add proof to those. One under review is returned by the unit first
+/// (409 `under_review`).
 pub async fn update(
     state: &AppState,
     auth: &AuthUser,
@@ -957,7 +1045,7 @@ pub async fn update(
     expected: Option<i32>,
     change: DeclarationChange,
 ) -> Result<RecordView, ServiceError> {
-    let r = load_own(state, auth, id).await?;
+    let (r, source, acting) = load_changeable(state, auth, id).await?;
     reviews::check_version(expected, r.version)?;
     match RecordStatus::parse(&r.status) {
         Some(RecordStatus::Returned) => {}
@@ -977,10 +1065,45 @@ pub async fn update(
             ));
         }
     }
+    // What each may change: the holder of a class's or platform's record
+    // only its proof; a class's owner its hours and result; a platform its
+    // hours, course and result; the person all of a declaration.
+    let content = change.course_name.is_some()
+        || change.hours.is_some()
+        || change.result.is_some()
+        || change.provider_name.is_some();
+    match (source, acting) {
+        (Source::Person, _) => {}
+        (_, Acting::Holder) if content => {
+            return Err(source_owned(source, "hours, course and result"));
+        }
+        (Source::Class(_), Acting::Source)
+            if change.course_name.is_some()
+                || change.provider_name.is_some()
+                || change.attachment_ids.is_some() =>
+        {
+            return Err(ServiceError::invalid_field(
+                "field_not_changeable",
+                "course_name",
+                "a class's owner corrects the hours and the result of its record; the course is the class's",
+            ));
+        }
+        (Source::Platform(_), Acting::Source)
+            if change.provider_name.is_some() || change.attachment_ids.is_some() =>
+        {
+            return Err(ServiceError::invalid_field(
+                "field_not_changeable",
+                "provider_name",
+                "a platform corrects the hours, the course and the result of what it pushed",
+            ));
+        }
+        _ => {}
+    }
     let mut changes = Vec::new();
     if let Some(name) = change.course_name {
         if r.category == RecordCategory::Professional.as_str()
             && let Some(series) = &r.series_code
+            && source == Source::Person
         {
             check_professional(&state.db, r.year, series, &name).await?;
         }
@@ -998,6 +1121,18 @@ pub async fn update(
             ));
         }
         let t = i32::try_from(h.tenths()).map_err(anyhow::Error::from)?;
+        // Hours a unit approved before stay approved (R-CL-4): a
+        // correction below them is not a correction of what was returned.
+        if t < r.approved_tenths {
+            return Err(ServiceError::invalid_field(
+                "hours_below_approved",
+                "hours",
+                format!(
+                    "{} hours of this record were approved before; the correction cannot go below them",
+                    f64::from(r.approved_tenths) / 10.0
+                ),
+            ));
+        }
         changes.push((record::Column::HoursTenths, Expr::value(t)));
     }
     if let Some(v) = change.result {
@@ -1019,14 +1154,20 @@ pub async fn update(
         .map(view)
 }
 
-/// R-RC-4: the person sends a returned record to their current unit again.
+/// R-RC-4: whoever answers for a returned record sends it to the person's
+/// current unit again — the person their declaration, the class's owner
+/// or the platform theirs (the person cannot resend those: 409
+/// `source_owned`).
 pub async fn resubmit(
     state: &AppState,
     auth: &AuthUser,
     id: Uuid,
     expected: Option<i32>,
 ) -> Result<RecordView, ServiceError> {
-    let r = load_own(state, auth, id).await?;
+    let (r, source, acting) = load_changeable(state, auth, id).await?;
+    if acting == Acting::Holder {
+        return Err(source_owned(source, "corrections"));
+    }
     reviews::check_version(expected, r.version)?;
     let from = RecordStatus::parse(&r.status)
         .ok_or_else(|| anyhow::anyhow!("record {} has status {:?}", r.id, r.status))?;
@@ -1038,6 +1179,40 @@ pub async fn resubmit(
         changes.push((record::Column::UnitId, Expr::value(u)));
     }
     change_audited(state, &r, changes, "resubmitted")
+        .await
+        .map(view)
+}
+
+/// R-RC-2, R-RC-4: the platform that pushed a record withdraws it — it was
+/// wrong, or the unit returned it and it will not be sent again. Nothing
+/// of it counts any more (the standing and the certificate follow); its
+/// `external_id` stays taken, so the item never counts twice: a push of it
+/// again answers `duplicate` or `conflict`. Pending, returned or approved
+/// records; 409 once closed.
+pub async fn withdraw(
+    state: &AppState,
+    auth: &AuthUser,
+    id: Uuid,
+    expected: Option<i32>,
+) -> Result<RecordView, ServiceError> {
+    require_any(auth, &[Role::Platform])?;
+    let r = record::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|r| r.platform_id == Some(auth.account_id()))
+        .ok_or(ServiceError::NotFound("record"))?;
+    reviews::check_version(expected, r.version)?;
+    if r.status == RecordStatus::Closed.as_str() {
+        return Err(reviews::illegal(&r.status, "withdraw"));
+    }
+    let changes = vec![
+        (
+            record::Column::Status,
+            Expr::value(RecordStatus::Closed.as_str()),
+        ),
+        (record::Column::ApprovedTenths, Expr::value(0)),
+    ];
+    change_audited(state, &r, changes, "withdrawn")
         .await
         .map(view)
 }
