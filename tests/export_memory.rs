@@ -92,6 +92,7 @@ async fn seed(database_url: &str) {
                 conversion_code: Set(None),
                 general_knowledge: Set(false),
                 topic: Set(None),
+                origin: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
                 version: Set(1),

@@ -14,6 +14,7 @@ pub mod binding;
 pub mod catalogue_course;
 pub mod certificate;
 pub mod city_base;
+pub mod city_base_series;
 pub mod class;
 pub mod class_teacher;
 pub mod course_plan;

@@ -30,6 +30,9 @@ pub struct Model {
     pub general_knowledge: bool,
     /// The public-subject topic of the year the hours belong to (R-RC-8).
     pub topic: Option<String>,
+    /// The approved origin a professional declaration named (R-RC-6):
+    /// `provider:<id>`, `base:<number>` or `class:<id>`.
+    pub origin: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

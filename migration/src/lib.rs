@@ -21,6 +21,7 @@ mod m20261127_000012_audit_events;
 mod m20261127_000013_legacy;
 mod m20261201_000014_standings;
 mod m20261201_000015_public_deadlines;
+mod m20261201_000016_city_base_series;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000013_legacy::Migration),
             Box::new(m20261201_000014_standings::Migration),
             Box::new(m20261201_000015_public_deadlines::Migration),
+            Box::new(m20261201_000016_city_base_series::Migration),
         ]
     }
 }

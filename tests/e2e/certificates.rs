@@ -64,6 +64,9 @@ pub(crate) async fn exam_subject(person: &Signed, name: &str) -> types::RecordVi
             quantity: None,
         }),
         general_knowledge: false,
+        provider_id: None,
+        base_no: None,
+        class_id: None,
     }))
     .expect("declaring an exam subject")
 }

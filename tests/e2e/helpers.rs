@@ -514,6 +514,7 @@ impl TestApp {
             conversion_code: Set(None),
             general_knowledge: Set(false),
             topic: Set(None),
+            origin: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),

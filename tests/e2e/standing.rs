@@ -61,6 +61,9 @@ async fn paper(person: &Signed) -> types::RecordView {
             quantity: None,
         }),
         general_knowledge: false,
+        provider_id: None,
+        base_no: None,
+        class_id: None,
     }))
     .expect("declaring a paper")
 }
@@ -417,6 +420,9 @@ async fn r_req_2_any_sequence_of_record_operations_keeps_standings_equal_to_a_re
                     attachment_ids: vec![],
                     conversion: None,
                     general_knowledge: false,
+                    provider_id: None,
+                    base_no: None,
+                    class_id: None,
                 }))
                 .unwrap();
                 records.push((who, r.id));

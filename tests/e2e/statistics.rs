@@ -144,6 +144,7 @@ async fn insert_record(db: &DatabaseConnection, person_id: Uuid, r: &Rec) {
         conversion_code: Set(r.conversion.map(str::to_string)),
         general_knowledge: Set(r.gk),
         topic: Set(None),
+        origin: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),

@@ -1052,6 +1052,9 @@ fn declaration(
         attachment_ids: vec![],
         conversion: None,
         general_knowledge: false,
+        provider_id: None,
+        base_no: None,
+        class_id: None,
     }
 }
 
@@ -1077,6 +1080,27 @@ async fn member(app: &TestApp, series: &[&str], in_year: i32) -> (Signed, Signed
 }
 
 /// Declares and has the unit approve.
+/// A training certificate the person uploads as proof.
+async fn proof(person: &Signed) -> Uuid {
+    call!(person.client.api().attachment_upload(
+        &"培训证书.pdf".parse().unwrap(),
+        b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj <<>> endobj\n%%EOF\n".to_vec()
+    ))
+    .expect("uploading proof")
+    .id
+}
+
+/// `d` with a city base as its origin and a certificate as proof (R-RC-6).
+async fn from_base(
+    person: &Signed,
+    mut d: types::DeclareRequest,
+    base: &str,
+) -> types::DeclareRequest {
+    d.base_no = Some(base.parse().unwrap());
+    d.attachment_ids = vec![proof(person).await];
+    d
+}
+
 async fn approved(person: &Signed, admin: &Signed, d: &types::DeclareRequest) -> types::RecordView {
     let r = call!(person.client.api().record_declare(d)).expect("declaring");
     call!(
@@ -1096,8 +1120,8 @@ async fn standing_in(c: &Client, person: Uuid, y: i32) -> types::ComplianceView 
 async fn r_rc_1_r_rc_2_r_rc_6_declarations_are_checked_and_a_returned_one_resubmitted_r_rc_4() {
     use types::RecordCategory::{Elective, Professional, Public};
     let app = spawn_app().await;
-    // The nursing catalogue lists COURSE.
-    let _catalogue = training(&app).await;
+    // The nursing catalogue lists COURSE; its provider is qualified in nursing.
+    let catalogue = training(&app).await;
     let (admin, unit) = app.unit().await;
     let person = learner_of(&app, &admin, &unit).await;
     call!(person.client.api().person_update(
@@ -1130,19 +1154,60 @@ async fn r_rc_1_r_rc_2_r_rc_6_declarations_are_checked_and_a_returned_one_resubm
         COURSE
     )));
     assert_eq!(code(r).as_deref(), Some("series_not_held"));
-    // R-CP-2, R-RC-6: outside the catalogue and approved plans it is not professional…
+    // R-RC-6: professional hours need an approved origin; a course name
+    // found in the catalogue is not one (问答 九, 十六)…
+    let r = call!(api.record_declare(&declaration(year(), Professional, Some("nursing"), COURSE)));
+    assert_eq!(code(r).as_deref(), Some("origin_required"));
     let r = call!(api.record_declare(&declaration(
         year(),
         Professional,
         Some("nursing"),
         "自学笔记"
     )));
-    assert_eq!(code(r).as_deref(), Some("not_professional"));
-    // …but may be elective.
+    assert_eq!(code(r).as_deref(), Some("origin_required"));
+    // …so the hours may be elective.
     call!(api.record_declare(&declaration(year(), Elective, None, "自学笔记"))).unwrap();
-    // A catalogue course is professional.
-    let d = call!(api.record_declare(&declaration(year(), Professional, Some("nursing"), COURSE)))
-        .unwrap();
+    // A provider not qualified in the series, or a base whose scope does
+    // not cover it, is no origin for it.
+    let (_, unqualified) = app.provider_admin().await;
+    let mut d = declaration(year(), Professional, Some("nursing"), COURSE);
+    d.provider_id = Some(unqualified.id);
+    d.attachment_ids = vec![proof(&person).await];
+    let r = call!(api.record_declare(&d));
+    assert_eq!(code(r).as_deref(), Some("origin_not_qualified"));
+    let d = from_base(
+        &person,
+        declaration(year(), Professional, Some("nursing"), COURSE),
+        "027",
+    )
+    .await;
+    let r = call!(api.record_declare(&d));
+    assert_eq!(code(r).as_deref(), Some("origin_not_qualified"));
+    // The qualified provider is one, with the training certificate.
+    let mut d = declaration(year(), Professional, Some("nursing"), COURSE);
+    d.provider_id = Some(catalogue.provider_view.id);
+    let r = call!(api.record_declare(&d));
+    assert_eq!(code(r).as_deref(), Some("proof_required"));
+    d.attachment_ids = vec![proof(&person).await];
+    call!(api.record_declare(&d)).unwrap();
+    // So is a class of an approved nursing plan that credited nothing itself.
+    let class = catalogue.class(5).await;
+    let mut d = declaration(year(), Professional, Some("nursing"), COURSE);
+    d.class_id = Some(class.id);
+    d.attachment_ids = vec![proof(&person).await];
+    call!(api.record_declare(&d)).unwrap();
+    // So is the nursing base (007), for any of its courses.
+    let d = call!(
+        api.record_declare(
+            &from_base(
+                &person,
+                declaration(year(), Professional, Some("nursing"), "护理科研方法"),
+                "007"
+            )
+            .await
+        )
+    )
+    .unwrap();
     assert_eq!(d.source, types::RecordSource::SelfDeclared);
     assert_eq!(d.status, types::RecordStatus::PendingUnitReview);
     assert_eq!(d.unit_id, Some(unit.id));
@@ -1404,7 +1469,12 @@ async fn r_req_1_a_2018_person_is_judged_by_18_42_12() {
     ))
     .unwrap();
     let (person, admin) = member(&app, &["engineering"], 2018).await;
-    let mut pro = declaration(2018, Professional, Some("engineering"), "结构设计");
+    let mut pro = from_base(
+        &person,
+        declaration(2018, Professional, Some("engineering"), "结构设计"),
+        "027",
+    )
+    .await;
     pro.hours = 42.0;
     approved(&person, &admin, &pro).await;
     let mut el = declaration(2018, Elective, None, "管理");
@@ -1433,7 +1503,12 @@ async fn r_req_3_a_two_series_person_needs_42_in_each() {
     publish(&authority, "engineering", "结构设计").await;
     publish(&authority, "economics", "宏观经济").await;
     let (person, admin) = member(&app, &["engineering", "economics"], year()).await;
-    let mut eng = declaration(year(), Professional, Some("engineering"), "结构设计");
+    let mut eng = from_base(
+        &person,
+        declaration(year(), Professional, Some("engineering"), "结构设计"),
+        "027",
+    )
+    .await;
     eng.hours = 84.0;
     approved(&person, &admin, &eng).await;
     let s = standing_in(&person.client, person.person_id(), year()).await;
@@ -1445,7 +1520,12 @@ async fn r_req_3_a_two_series_person_needs_42_in_each() {
         .find(|l| l.series.as_str() == "economics")
         .unwrap();
     assert_eq!(economics.missing, 42.0);
-    let mut eco = declaration(year(), Professional, Some("economics"), "宏观经济");
+    let mut eco = from_base(
+        &person,
+        declaration(year(), Professional, Some("economics"), "宏观经济"),
+        "058",
+    )
+    .await;
     eco.hours = 42.0;
     approved(&person, &admin, &eco).await;
     let s = standing_in(&person.client, person.person_id(), year()).await;

@@ -16,8 +16,8 @@ use crate::routes::{IfMatchHeader, etag, if_match};
 use crate::service::pagination::{Page, PageQuery};
 use crate::service::push::{self, BatchOutcome, PushItem};
 use crate::service::records::{
-    self, ConversionClaim, Declaration, DeclarationChange, RecordDetail, RecordFilter, RecordPage,
-    RecordView,
+    self, ConversionClaim, Declaration, DeclarationChange, Origin, RecordDetail, RecordFilter,
+    RecordPage, RecordView,
 };
 use crate::service::reviews::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
 use crate::state::AppState;
@@ -228,6 +228,30 @@ pub struct DeclareRequest {
     #[serde(default)]
     #[schema(default = false)]
     pub general_knowledge: bool,
+    /// Where professional hours were earned (R-RC-6): a provider qualified
+    /// in the series. Professional hours other than a conversion name one
+    /// origin — `provider_id`, `base_no` or `class_id` — and carry the
+    /// training certificate as proof (`attachment_ids`).
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::no_null")]
+    pub provider_id: Option<Uuid>,
+    /// A city base by the number on its training stamp, for a series its
+    /// scope covers (R-PQ-4).
+    #[schema(
+        min_length = 3,
+        max_length = 3,
+        pattern = "^[0-9]{3}$",
+        nullable = false,
+        example = "007"
+    )]
+    #[validate(length(min = 3, max = 3, code = "base_no_invalid"))]
+    #[serde(default, deserialize_with = "super::no_null")]
+    pub base_no: Option<String>,
+    /// A class of an approved plan of the series that did not credit the
+    /// hours itself.
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::no_null")]
+    pub class_id: Option<Uuid>,
 }
 
 /// A conversion form and how many of its units.
@@ -253,10 +277,13 @@ pub struct ConversionRequest {
 ///
 /// R-RC-1, R-RC-2, R-RC-5: a verified person bound to a unit declares
 /// professional or elective hours with proof, for this year or an earlier
-/// one; the record waits for the unit (R-RC-3). A professional course must
-/// be in the year's catalogue of the series or the course of an approved
-/// plan (R-CP-2, R-RC-6), else 422 `not_professional`: declare it as
-/// elective.
+/// one; the record waits for the unit (R-RC-3). Professional hours need an
+/// approved origin (R-RC-6, 问答 九, 十六): a provider qualified in the
+/// series (`provider_id`), a city base whose scope covers it (`base_no`)
+/// or a class of an approved plan of it (`class_id`), with the training
+/// certificate as proof — a course name found in the catalogue is not an
+/// origin; or an accounting conversion. Without one: 422
+/// `origin_required`, and the hours may be declared as elective.
 #[utoipa::path(
     tag = "records",
     request_body = DeclareRequest,
@@ -265,7 +292,7 @@ pub struct ConversionRequest {
             headers(("ETag" = String, description = "Its version"), ("Location" = String, description = "The record"))),
         (status = 403, description = "Not a person (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not verified (`not_verified`) or bound to no unit (`not_bound`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Future year (`year_in_future`), public category (`public_not_declarable`), series not held that year (`series_not_held`), course not professional (`not_professional`), a conversion that is unknown (`conversion_unknown`), of the wrong category (`conversion_category`) or not for the person's series (`conversion_not_allowed`), worth more than 1000 hours (`quantity_invalid`), unknown attachment, or another invalid field", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Future year (`year_in_future`), public category (`public_not_declarable`), series not held that year (`series_not_held`), no approved origin (`origin_required`), an origin not of the series (`origin_not_qualified`), no proof (`proof_required`), a conversion that is unknown (`conversion_unknown`), of the wrong category (`conversion_category`) or not for the person's series (`conversion_not_allowed`), worth more than 1000 hours (`quantity_invalid`), unknown attachment, or another invalid field", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/records")]
@@ -303,6 +330,19 @@ pub async fn record_declare(
             })
             .transpose()?,
         general_knowledge: b.general_knowledge,
+        origin: match (b.provider_id, super::optional_text(b.base_no), b.class_id) {
+            (None, None, None) => None,
+            (Some(p), None, None) => Some(Origin::Provider(p)),
+            (None, Some(n), None) => Some(Origin::Base(n)),
+            (None, None, Some(c)) => Some(Origin::Class(c)),
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "origin_ambiguous",
+                    "provider_id",
+                    "name one origin: provider_id, base_no or class_id",
+                ));
+            }
+        },
     };
     let r = records::declare(&state, &auth, d).await?;
     Ok(HttpResponse::Created()

@@ -903,6 +903,7 @@ fn decide(
         conversion_code: None,
         general_knowledge: c.general_knowledge,
         topic,
+        origin: None,
         created_at: now,
         updated_at: now,
         version: 1,

@@ -270,6 +270,7 @@ pub async fn from_closed_class<C: ConnectionTrait>(
                     conversion_code: Set(None),
                     general_knowledge: Set(false),
                     topic: Set(None),
+                    origin: Set(None),
                     created_at: Set(now),
                     updated_at: Set(now),
                     version: Set(1),
@@ -618,6 +619,30 @@ pub struct Declaration {
     pub conversion: Option<ConversionClaim>,
     /// A general-knowledge subject (R-ACC-1).
     pub general_knowledge: bool,
+    /// Where professional hours were earned (R-RC-6).
+    pub origin: Option<Origin>,
+}
+
+/// The approved origin a professional declaration names (R-RC-6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A provider qualified in the series.
+    Provider(Uuid),
+    /// A city base, by its number, for a series its scope covers.
+    Base(String),
+    /// A class of an approved plan of the series.
+    Class(Uuid),
+}
+
+impl Origin {
+    /// As stored in `records.origin`.
+    fn stored(&self) -> String {
+        match self {
+            Origin::Provider(id) => format!("provider:{id}"),
+            Origin::Base(no) => format!("base:{no}"),
+            Origin::Class(id) => format!("class:{id}"),
+        }
+    }
 }
 
 /// The conversion form a declaration claims and how many of its units.
@@ -637,37 +662,80 @@ pub struct DeclarationChange {
     pub attachment_ids: Option<Vec<Uuid>>,
 }
 
-/// R-CP-2, R-RC-6: a professional record's course is in the year's
-/// catalogue of the series or is the course of an approved plan; else it
-/// can only be elective.
-async fn check_professional<C: ConnectionTrait>(
+fn origin_error(code: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::invalid_field(code, "provider_id", message)
+}
+
+/// R-RC-6 (问答 九, 十六): professional hours need an approved origin for
+/// their series — a provider qualified in it, a city base whose scope
+/// covers it, or a class of an approved plan of it — shown by the training
+/// certificate. A course name that happens to be in the catalogue is not
+/// one: without an origin the hours are recorded as elective only.
+async fn check_origin<C: ConnectionTrait>(
     conn: &C,
     year: i32,
     series: &str,
-    course_name: &str,
+    origin: Option<&Origin>,
+    proof: &[Uuid],
 ) -> Result<(), ServiceError> {
-    let listed = crate::service::catalogue::lists(conn, year, series, course_name).await?;
-    let planned = course_plan::Entity::find()
-        .filter(course_plan::Column::Year.eq(year))
-        .filter(course_plan::Column::SeriesCode.eq(series))
-        .filter(course_plan::Column::CourseName.eq(course_name))
-        .filter(course_plan::Column::Status.eq(crate::domain::plan::PlanStatus::Approved.as_str()))
-        .one(conn)
-        .await?
-        .is_some();
-    if listed || planned {
-        Ok(())
-    } else {
-        Err(ServiceError::invalid_field(
-            "not_professional",
-            "course_name",
+    let Some(origin) = origin else {
+        return Err(origin_error(
+            "origin_required",
             format!(
-                "{course_name:?} is neither in the {year} catalogue of the series {series:?} nor \
-                 the course of an approved plan: it does not count as professional hours \
-                 (R-CP-2, R-RC-6); declare it with category `elective`"
+                "professional hours of {series} need an approved origin: a provider qualified in \
+                 it (`provider_id`), a city base whose scope covers it (`base_no`) or a class of an \
+                 approved plan (`class_id`), with the training certificate as proof; a course in the \
+                 catalogue alone is not one. Otherwise declare the hours as `elective` (R-RC-6)"
             ),
-        ))
+        ));
+    };
+    let ok = match origin {
+        Origin::Provider(id) => ce_entity::qualification::Entity::find()
+            .filter(ce_entity::qualification::Column::ProviderId.eq(*id))
+            .filter(ce_entity::qualification::Column::SeriesCode.eq(series))
+            .filter(
+                ce_entity::qualification::Column::Status
+                    .eq(crate::domain::review::ReviewStatus::Approved.as_str()),
+            )
+            .one(conn)
+            .await?
+            .is_some(),
+        Origin::Base(no) => {
+            ce_entity::city_base_series::Entity::find_by_id((no.clone(), series.to_string()))
+                .one(conn)
+                .await?
+                .is_some()
+        }
+        Origin::Class(id) => match class::Entity::find_by_id(*id).one(conn).await? {
+            Some(c) => course_plan::Entity::find_by_id(c.plan_id)
+                .one(conn)
+                .await?
+                .is_some_and(|p| {
+                    p.series_code == series
+                        && p.year == year
+                        && p.status == crate::domain::plan::PlanStatus::Approved.as_str()
+                }),
+            None => false,
+        },
+    };
+    if !ok {
+        return Err(origin_error(
+            "origin_not_qualified",
+            format!(
+                "the origin named is not approved for {series} in {year}: a provider qualified in \
+                 the series, a city base whose scope covers it, or a class of an approved plan of \
+                 it (R-RC-6, R-PQ-4)"
+            ),
+        ));
     }
+    if proof.is_empty() {
+        return Err(ServiceError::invalid_field(
+            "proof_required",
+            "attachment_ids",
+            "attach the training certificate (培训证书) that shows the hours (R-RC-6)",
+        ));
+    }
+    Ok(())
 }
 
 /// The series the person holds in the year, with their reference data.
@@ -821,7 +889,14 @@ pub async fn declare(
     let mut hours = d.hours;
     match (&d.conversion, &d.series) {
         (None, Some(series)) if d.category == RecordCategory::Professional => {
-            check_professional(&state.db, d.year.value(), series, &d.course_name).await?;
+            check_origin(
+                &state.db,
+                d.year.value(),
+                series,
+                d.origin.as_ref(),
+                &d.attachment_ids,
+            )
+            .await?;
         }
         (None, _) => {}
         (Some(claim), _) => {
@@ -850,12 +925,16 @@ pub async fn declare(
         } else {
             RecordSource::SelfDeclared.as_str().into()
         }),
-        provider_id: Set(None),
+        provider_id: Set(match &d.origin {
+            Some(Origin::Provider(p)) => Some(*p),
+            _ => None,
+        }),
         provider_name: Set(d.provider_name),
         class_id: Set(None),
         platform_id: Set(None),
         external_id: Set(None),
         unit_id: Set(Some(unit_id)),
+        origin: Set(d.origin.as_ref().map(Origin::stored)),
         status: Set(RecordStatus::PendingUnitReview.as_str().into()),
         attachment_ids: Set(serde_json::to_value(&attachment_ids).map_err(anyhow::Error::from)?),
         completed_at: Set(None),
@@ -1101,12 +1180,8 @@ pub async fn update(
     }
     let mut changes = Vec::new();
     if let Some(name) = change.course_name {
-        if r.category == RecordCategory::Professional.as_str()
-            && let Some(series) = &r.series_code
-            && source == Source::Person
-        {
-            check_professional(&state.db, r.year, series, &name).await?;
-        }
+        // The origin named when declared stays what makes the hours
+        // professional (R-RC-6); the course's name is the person's to fix.
         changes.push((record::Column::CourseName, Expr::value(name)));
     }
     if let Some(h) = change.hours {
