@@ -35,6 +35,24 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        // `ce-api rebuild-standings`: recompute every person's standing from
+        // the records (after records were written behind the server's back,
+        // or to check the ledger), then exit.
+        if std::env::args().nth(1).as_deref() == Some("rebuild-standings") {
+            let db = ce_api::db::connect_and_migrate(&settings).await?;
+            let started = std::time::Instant::now();
+            let done = ce_api::service::standing::rebuild(&db)
+                .await
+                .map_err(|e| anyhow::anyhow!("rebuilding the standings: {e}"))?;
+            println!(
+                "rebuilt {} standings ({} lines) from {} records in {:.1} s",
+                done.standings,
+                done.lines,
+                done.records,
+                started.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
         let app = Application::build(settings).await?;
         tracing::info!(port = app.port(), "listening");
         app.run_until_stopped().await?;

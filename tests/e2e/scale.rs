@@ -114,4 +114,21 @@ async fn r_req_2_two_processes_changing_the_same_standings_lose_no_update() {
     a.kill_9().await;
     b.kill_9().await;
     crate::standing::assert_standings_equal_a_rebuild(&deployment.database_url).await;
+    // The operator's command does the same.
+    let out = tokio::process::Command::new(crate::process::binary().await)
+        .arg("rebuild-standings")
+        .env("DATA_DIR", &deployment.data_dir)
+        .env("DATABASE_URL", &deployment.database_url)
+        .env("PII_KEY", &deployment.pii_key)
+        .env("JWT_SECRET", &deployment.jwt_secret)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(&format!("rebuilt {PERSONS} standings")),
+        "{text}"
+    );
 }
