@@ -125,7 +125,11 @@ async fn r_req_2_two_processes_changing_the_same_standings_lose_no_update() {
         .output()
         .await
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.starts_with(&format!("rebuilt {PERSONS} standings")),
