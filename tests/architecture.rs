@@ -121,3 +121,255 @@ fn rule_ids_are_found_where_they_are_and_only_there() {
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     assert_eq!(ids, ["R-CE-10", "R-RC-8", "R-T-1"]);
 }
+
+/// The module path of a source file of `api/src`: `service::records`,
+/// `routes` (for `routes/mod.rs`), `crate` for `lib.rs`.
+fn module_of(src: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(src).unwrap().with_extension("");
+    let mut parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
+        parts.pop();
+    }
+    if parts.is_empty() {
+        "crate".into()
+    } else {
+        parts.join("::")
+    }
+}
+
+/// The text without comments, string literals and `#[cfg(test)]` items
+/// (tests may reach anywhere).
+fn code_of(text: &str) -> String {
+    let text = match text.find("#[cfg(test)]") {
+        Some(i) => &text[..i],
+        None => text,
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.peek() == Some(&'/') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                let mut escaped = false;
+                for c in chars.by_ref() {
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' {
+                        escaped = true;
+                    } else if c == '"' {
+                        break;
+                    }
+                }
+                out.push_str("\"\"");
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The paths a `use crate::…;` tree names: `crate::a::{b, c::d}` gives
+/// `a::b` and `a::c::d`.
+fn use_paths(tree: &str, prefix: &str, out: &mut Vec<String>) {
+    let tree = tree.trim();
+    if let Some(open) = tree.find('{') {
+        let head = tree[..open].trim().trim_end_matches("::");
+        let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+        let base = if head.is_empty() {
+            prefix.to_string()
+        } else if prefix.is_empty() {
+            head.to_string()
+        } else {
+            format!("{prefix}::{head}")
+        };
+        let mut depth = 0;
+        let mut start = 0;
+        for (i, c) in inner.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    use_paths(&inner[start..i], &base, out);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        use_paths(&inner[start..], &base, out);
+    } else {
+        let item = tree.split(" as ").next().unwrap().trim();
+        if item.is_empty() || item == "self" {
+            if !prefix.is_empty() {
+                out.push(prefix.to_string());
+            }
+            return;
+        }
+        out.push(if prefix.is_empty() {
+            item.to_string()
+        } else {
+            format!("{prefix}::{item}")
+        });
+    }
+}
+
+/// The import graph of `api/src`: module → the modules it names with a
+/// `use crate::…` or an inline `crate::…::` path (the longest module
+/// prefix of each path).
+fn import_graph() -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let src = root().join("api/src");
+    let files = sources(&src);
+    let modules: BTreeSet<String> = files.iter().map(|f| module_of(&src, f)).collect();
+    let resolve = |path: &str| -> Option<String> {
+        let segs: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+        (1..=segs.len())
+            .rev()
+            .map(|n| segs[..n].join("::"))
+            .find(|m| modules.contains(m))
+    };
+    let mut graph = std::collections::BTreeMap::new();
+    for f in &files {
+        let me = module_of(&src, f);
+        let code = code_of(&std::fs::read_to_string(f).unwrap());
+        let mut paths = Vec::new();
+        let mut rest = code.as_str();
+        while let Some(i) = rest.find("crate::") {
+            let after = &rest[i + "crate::".len()..];
+            let is_use = rest[..i].trim_end().ends_with("use");
+            if is_use {
+                let end = after.find(';').unwrap_or(after.len());
+                use_paths(&after[..end], "", &mut paths);
+                rest = &after[end..];
+            } else {
+                let end = after
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                    .unwrap_or(after.len());
+                paths.push(after[..end].trim_end_matches(':').to_string());
+                rest = &after[end..];
+            }
+        }
+        let deps: BTreeSet<String> = paths
+            .iter()
+            .filter_map(|p| resolve(p))
+            .filter(|m| *m != me && m != "crate")
+            .collect();
+        graph.insert(me, deps);
+    }
+    graph
+}
+
+/// The strongly connected components of more than one module (Tarjan).
+fn cycles(graph: &std::collections::BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    struct T<'a> {
+        g: &'a std::collections::BTreeMap<String, BTreeSet<String>>,
+        index: std::collections::HashMap<&'a str, usize>,
+        low: std::collections::HashMap<&'a str, usize>,
+        stack: Vec<&'a str>,
+        on: BTreeSet<&'a str>,
+        next: usize,
+        out: Vec<Vec<String>>,
+    }
+    impl<'a> T<'a> {
+        fn visit(&mut self, v: &'a str) {
+            self.index.insert(v, self.next);
+            self.low.insert(v, self.next);
+            self.next += 1;
+            self.stack.push(v);
+            self.on.insert(v);
+            for w in self.g.get(v).into_iter().flatten() {
+                let w = w.as_str();
+                if !self.g.contains_key(w) {
+                    continue;
+                }
+                if !self.index.contains_key(w) {
+                    self.visit(w);
+                    let l = self.low[w].min(self.low[v]);
+                    self.low.insert(v, l);
+                } else if self.on.contains(w) {
+                    let l = self.index[w].min(self.low[v]);
+                    self.low.insert(v, l);
+                }
+            }
+            if self.low[v] == self.index[v] {
+                let mut comp = Vec::new();
+                while let Some(w) = self.stack.pop() {
+                    self.on.remove(w);
+                    comp.push(w.to_string());
+                    if w == v {
+                        break;
+                    }
+                }
+                if comp.len() > 1 {
+                    comp.sort();
+                    self.out.push(comp);
+                }
+            }
+        }
+    }
+    let mut t = T {
+        g: graph,
+        index: Default::default(),
+        low: Default::default(),
+        stack: Vec::new(),
+        on: BTreeSet::new(),
+        next: 0,
+        out: Vec::new(),
+    };
+    for v in graph.keys() {
+        if !t.index.contains_key(v.as_str()) {
+            t.visit(v.as_str());
+        }
+    }
+    t.out
+}
+
+#[test]
+fn the_modules_of_api_import_each_other_without_a_cycle() {
+    let graph = import_graph();
+    let found = cycles(&graph);
+    assert!(
+        found.is_empty(),
+        "import cycles between the files of api/src (a `use crate::…` or an inline `crate::…::` path is an edge): {found:#?}"
+    );
+}
+
+#[test]
+fn the_cycle_check_sees_a_cycle_through_use_trees_and_inline_paths() {
+    let mut paths = Vec::new();
+    use_paths(
+        "service::{records::{self, view}, push as p}",
+        "",
+        &mut paths,
+    );
+    assert_eq!(
+        paths,
+        [
+            "service::records",
+            "service::records::view",
+            "service::push"
+        ]
+    );
+    let mut g = std::collections::BTreeMap::new();
+    g.insert("a".to_string(), BTreeSet::from(["b".to_string()]));
+    g.insert("b".to_string(), BTreeSet::from(["c".to_string()]));
+    g.insert("c".to_string(), BTreeSet::from(["a".to_string()]));
+    g.insert("d".to_string(), BTreeSet::from(["a".to_string()]));
+    assert_eq!(
+        cycles(&g),
+        vec![vec!["a".to_string(), "b".into(), "c".into()]]
+    );
+    // The real graph is read at all.
+    assert!(import_graph()["routes::records"].contains("service::records"));
+}

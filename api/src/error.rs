@@ -97,20 +97,22 @@ pub enum ServiceError {
     Internal(#[from] anyhow::Error),
 }
 
-impl From<crate::work::PoolError> for ServiceError {
-    fn from(e: crate::work::PoolError) -> Self {
+impl From<crate::ports::work::PoolError> for ServiceError {
+    fn from(e: crate::ports::work::PoolError) -> Self {
         match e {
-            crate::work::PoolError::Busy { retry_after, .. } => ServiceError::Busy {
+            crate::ports::work::PoolError::Busy { retry_after, .. } => ServiceError::Busy {
                 code: "server_busy",
                 retry_after,
             },
-            lost @ crate::work::PoolError::Lost { .. } => ServiceError::Internal(lost.into()),
+            lost @ crate::ports::work::PoolError::Lost { .. } => {
+                ServiceError::Internal(lost.into())
+            }
         }
     }
 }
 
-impl From<crate::work::PoolError> for ApiError {
-    fn from(e: crate::work::PoolError) -> Self {
+impl From<crate::ports::work::PoolError> for ApiError {
+    fn from(e: crate::ports::work::PoolError) -> Self {
         ServiceError::from(e).into()
     }
 }

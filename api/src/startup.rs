@@ -15,11 +15,11 @@ use crate::config::{PoolSettings, Settings};
 use crate::crypto::{PiiVault, load_or_create_key};
 use crate::error::{ApiError, extractors};
 use crate::observe::{Metrics, observe};
+use crate::ports::identity::FormatVerifier;
+use crate::ports::sms::{LogSmsSender, SmsSender};
+use crate::ports::work::{Gate, WorkPool};
 use crate::service::bootstrap;
-use crate::service::persons::FormatVerifier;
-use crate::service::sms::{LogSmsSender, SmsSender};
 use crate::state::AppState;
-use crate::work::{Gate, WorkPool};
 
 /// A built, not yet awaited, server.
 pub struct Application {
@@ -79,7 +79,7 @@ impl Application {
             );
         }
         let reference = Arc::new(
-            crate::service::standing::Reference::load(&db)
+            crate::reference::Reference::load(&db)
                 .await
                 .map_err(|e| anyhow::anyhow!("reading the reference data: {e}"))?,
         );

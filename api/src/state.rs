@@ -8,9 +8,9 @@ use crate::auth::JwtKeys;
 use crate::config::Settings;
 use crate::crypto::PiiVault;
 use crate::crypto::issuer::IssuerKey;
-use crate::service::persons::IdentityVerifier;
-use crate::service::sms::SmsSender;
-use crate::work::{Gate, WorkPool};
+use crate::ports::identity::IdentityVerifier;
+use crate::ports::sms::SmsSender;
+use crate::ports::work::{Gate, WorkPool};
 
 /// Shared application state, cheap to clone.
 #[derive(Clone)]
@@ -42,9 +42,9 @@ pub struct AppState {
     pub files: Arc<Gate>,
     /// Reference data only migrations write (series groups, conversion
     /// forms), read once at start.
-    pub reference: Arc<crate::service::standing::Reference>,
+    pub reference: Arc<crate::reference::Reference>,
     /// Policies read within the last second (`PolicyCache`).
-    pub policies: Arc<crate::service::policies::PolicyCache>,
+    pub policies: Arc<crate::reference::PolicyCache>,
     /// Signs certificates' credentials (R-CE-3).
     pub issuer: Arc<IssuerKey>,
 }

@@ -16,7 +16,7 @@ use std::cell::RefCell;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 
-use crate::work::{PoolError, WorkPool};
+use crate::ports::work::{PoolError, WorkPool};
 
 /// The largest work memory a stored hash may ask for (KiB): four times
 /// today's, so a future stronger setting verifies, and a corrupt hash

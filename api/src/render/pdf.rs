@@ -17,7 +17,7 @@ use printpdf::{
 use qrcode::{EcLevel, QrCode};
 
 use crate::domain::year::date_in_shanghai;
-use crate::service::documents::{Document, hours_text};
+use crate::render::document::{Document, hours_text};
 
 /// The shipped CJK font (glyf outlines; GB2312 and all of U+4E00–9FA5).
 static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/wqy-microhei.ttf");
@@ -337,7 +337,7 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, PdfError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::documents::HoursLine;
+    use crate::render::document::HoursLine;
 
     pub(crate) fn sample() -> Document {
         let line = |key: &str, label: &str, hours: f64| HoursLine {

@@ -6,8 +6,8 @@
 use std::fmt::Write;
 
 use crate::domain::year::date_in_shanghai;
+use crate::render::document::hours_text;
 use crate::service::certificates::VerifyView;
-use crate::service::documents::hours_text;
 
 /// The page's Content-Security-Policy: nothing but its own inline styles.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

@@ -237,7 +237,7 @@ pub async fn certificate_verify(
             "a certificate number is at most 64 characters",
         ));
     }
-    let v = certificates::verify(&state, &number).await?;
+    let v = certificates::verify(&state, &crate::service::legacy::ARCHIVE, &number).await?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::VARY, "Accept"));
@@ -314,7 +314,15 @@ pub async fn certificate_holder_check(
         .map_err(|e| ApiError::domain("id_card_no", e))?;
     let name =
         crate::domain::PersonName::parse(&body.name).map_err(|e| ApiError::domain("name", e))?;
-    let v = certificates::check_holder(&state, &auth, &number, &id, &name).await?;
+    let v = certificates::check_holder(
+        &state,
+        &crate::service::legacy::ARCHIVE,
+        &auth,
+        &number,
+        &id,
+        &name,
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(v))

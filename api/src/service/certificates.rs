@@ -26,7 +26,6 @@ use crate::error::ServiceError;
 use crate::service::access::{holds, orgs, require_any};
 use crate::service::pagination::Page;
 use crate::service::persons::{current_unit, current_units};
-use crate::service::policies;
 use crate::service::reviews::{self, Versioned};
 use crate::service::standing::{self, Applied, Judged};
 use crate::service::webhooks::{self, EventType, Subscriber};
@@ -494,6 +493,41 @@ pub(crate) async fn follow(
     Ok(applied)
 }
 
+/// The certificates as what follows the ledger's judgements (R-CE-1), and
+/// a change of the series held (R-REQ-3).
+pub struct FollowTheStanding;
+
+/// The one follower there is.
+pub const FOLLOW: FollowTheStanding = FollowTheStanding;
+
+impl standing::Follower for FollowTheStanding {
+    fn follow<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        policy: Option<&'a Policy>,
+        judged: &'a [Judged],
+    ) -> futures_util::future::BoxFuture<'a, Result<Applied, ServiceError>> {
+        Box::pin(follow(txn, policy, judged))
+    }
+}
+
+impl crate::service::persons::SeriesChanged for FollowTheStanding {
+    fn rejudge<'a>(
+        &'a self,
+        state: &'a AppState,
+        txn: &'a DatabaseTransaction,
+        person_id: Uuid,
+        year: i32,
+    ) -> futures_util::future::BoxFuture<'a, Result<serde_json::Value, ServiceError>> {
+        Box::pin(async move {
+            let mut ledger = standing::Ledger::new();
+            ledger.rejudge(person_id, year);
+            let applied = ledger.apply(txn, &state.reference, self).await?;
+            Ok(applied.to_json())
+        })
+    }
+}
+
 fn compliance_assess(policy: &Policy, j: &Judged) -> Assessment {
     crate::domain::compliance::assess(policy, &j.year.series, &j.year.facts)
 }
@@ -514,7 +548,7 @@ pub async fn issue(
             format!("{} has a certificate already: {}", year.value(), c.number),
         ));
     }
-    let policy = policies::in_force(&txn, year).await?;
+    let policy = crate::reference::in_force(&txn, year).await?;
     let (_, a) = standing::assess(&txn, &state.reference, &policy, person_id).await?;
     if !a.complete {
         return Err(ServiceError::invalid_field(
@@ -648,7 +682,7 @@ pub async fn reissue(
     let txn = crate::db::begin_write(&state.db).await?;
     let policy = match policy_of(&old) {
         Some(p) => p,
-        None => policies::in_force(&txn, Year::new(old.year)?).await?,
+        None => crate::reference::in_force(&txn, Year::new(old.year)?).await?,
     };
     let (_, a) = standing::assess(&txn, &state.reference, &policy, old.person_id).await?;
     if !a.complete {
@@ -742,6 +776,24 @@ pub struct HolderCheckView {
     pub matches: bool,
 }
 
+/// Certificates issued outside this system (the old city system's,
+/// 历史证书): the oversight context keeps them and answers for their
+/// numbers, which never read as current ones.
+pub trait Archive: Sync {
+    fn verify<'a>(
+        &'a self,
+        state: &'a AppState,
+        number: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<Option<VerifyView>, ServiceError>>;
+
+    /// The keyed hash of the ID number and the name a number was issued to.
+    fn holder_of<'a>(
+        &'a self,
+        state: &'a AppState,
+        number: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<Option<(String, String)>, ServiceError>>;
+}
+
 /// The roles that may ask who holds a number: organisations that receive
 /// certificates (units, industry authorities, hrss; title committees get
 /// a role of their own, R-CE-5).
@@ -753,6 +805,7 @@ const RELYING_PARTIES: &[Role] = &[Role::UnitAdmin, Role::Authority, Role::Hrss]
 /// itself is never shown and nothing public lets anyone confirm it.
 pub async fn check_holder(
     state: &AppState,
+    archive: &dyn Archive,
     auth: &AuthUser,
     number: &str,
     id_card_no: &crate::domain::IdCardNo,
@@ -777,7 +830,7 @@ pub async fn check_holder(
             let matches = holder.id_card_hash == hash && holder.name == name.as_ref();
             (c.status.clone(), matches, Some((c.id, c.person_id)))
         }
-        None => match crate::service::legacy::holder_of(state, number).await? {
+        None => match archive.holder_of(state, number).await? {
             Some((legacy_hash, legacy_name)) => (
                 CertificateStatus::Valid.as_str().to_string(),
                 legacy_hash == hash && legacy_name == name.as_ref(),
@@ -837,7 +890,11 @@ pub(crate) fn mask_name(name: &str) -> String {
 
 /// R-CE-3: what a number says, for anyone. Malformed and unknown numbers
 /// answer `unknown` in the same shape.
-pub async fn verify(state: &AppState, number: &str) -> Result<VerifyView, ServiceError> {
+pub async fn verify(
+    state: &AppState,
+    archive: &dyn Archive,
+    number: &str,
+) -> Result<VerifyView, ServiceError> {
     let unknown = |n: String| VerifyView {
         status: "unknown".into(),
         number: n,
@@ -851,7 +908,7 @@ pub async fn verify(state: &AppState, number: &str) -> Result<VerifyView, Servic
     };
     let Ok(parsed) = CertificateNumber::parse(number) else {
         // Legacy numbers never read as current ones, so only these can be.
-        if let Some(v) = crate::service::legacy::verify(state, number).await? {
+        if let Some(v) = archive.verify(state, number).await? {
             return Ok(v);
         }
         return Ok(unknown(number.chars().take(64).collect()));

@@ -470,7 +470,13 @@ pub async fn transition(
     if to == ClassStatus::Closed {
         let mut ledger = crate::service::standing::Ledger::new();
         let n = records::from_closed_class(&txn, &mut ledger, &c, &p).await?;
-        let applied = ledger.apply(&txn, &state.reference).await?;
+        let applied = ledger
+            .apply(
+                &txn,
+                &state.reference,
+                &crate::service::certificates::FOLLOW,
+            )
+            .await?;
         change = applied.note(change.also("records_credited", json!(n)));
     }
     audit::record(&txn, change).await?;

@@ -13,7 +13,7 @@ use crate::domain::compliance::{Assessment, Line};
 use crate::domain::{Hours, Year};
 use crate::error::ServiceError;
 use crate::service::pagination::Page;
-use crate::service::{policies, standing};
+use crate::service::standing;
 use crate::state::AppState;
 
 /// Hours of one line (one decimal place).
@@ -177,7 +177,7 @@ pub async fn of_unit(
     {
         return Err(ServiceError::NotFound("unit"));
     }
-    let policy = policies::in_force(&state.db, year).await?;
+    let policy = crate::reference::in_force(&state.db, year).await?;
     // The unit's persons with their standing, ordered and paged in the
     // database: the judgement is the ledger's (`standings`), so a page
     // costs the same however many persons the unit has. A person with no

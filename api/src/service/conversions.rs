@@ -2,44 +2,11 @@
 //! forms of `accounting_credit_conversions` (seeded from
 //! `../shared/data/accounting_credit_conversions.csv`).
 
-use std::collections::HashMap;
-
-use sea_orm::{ConnectionTrait, EntityTrait};
-
 use ce_entity::accounting_credit_conversion;
 
 use crate::domain::Hours;
-use crate::domain::compliance::Conversion;
-use crate::error::ServiceError;
 
-/// The code of degree education related to the person's field (R-RC-7).
-pub const DEGREE_EDUCATION: &str = "degree_education";
-
-/// The accounting forms by code.
-pub async fn accounting_forms<C: ConnectionTrait>(
-    conn: &C,
-) -> Result<HashMap<String, accounting_credit_conversion::Model>, ServiceError> {
-    Ok(accounting_credit_conversion::Entity::find()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|m| (m.code.clone(), m))
-        .collect())
-}
-
-/// How a record of this conversion counts beyond its hours.
-pub fn kind(
-    code: &str,
-    forms: &HashMap<String, accounting_credit_conversion::Model>,
-) -> Option<Conversion> {
-    if code == DEGREE_EDUCATION {
-        return Some(Conversion::DegreeEducation);
-    }
-    let form = forms.get(code)?;
-    (form.counts_as == "whole_year").then_some(Conversion::WholeYear {
-        public_exempt: form.public_exempt,
-    })
-}
+pub use crate::reference::{DEGREE_EDUCATION, accounting_forms, kind};
 
 /// R-ACC-2: the credits (= hours) `quantity` units of the form are worth:
 /// credits per day, per hour, per paper…; a per-year form is worth its
@@ -57,6 +24,8 @@ pub fn credits(form: &accounting_credit_conversion::Model, quantity: Hours) -> H
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::compliance::Conversion;
+    use std::collections::HashMap;
 
     fn form(
         credits: f64,

@@ -3,7 +3,7 @@
 //! certificate's snapshot of hours, for valid certificates only, and only
 //! for those who may see the certificate (the person, their unit, hrss).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -13,39 +13,13 @@ use ce_entity::{person, professional_series, unit};
 use crate::auth::AuthUser;
 use crate::domain::certificate::CertificateStatus;
 use crate::error::ServiceError;
+pub use crate::render::document::hours_text;
+use crate::render::document::{Document, HoursLine};
 use crate::service::certificates::{CertificateHours, load_visible};
 use crate::state::AppState;
 
 /// The JOSE `typ` of a credential (VC-JWT as Open Badges 3.0 uses it).
 pub const CREDENTIAL_TYP: &str = "JWT";
-
-/// One line of hours as printed: a label and its hours.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HoursLine {
-    /// A stable id for the line: `public`, `professional`, `elective`,
-    /// `total`, or `series:<code>`.
-    pub key: String,
-    pub label: String,
-    pub hours: f64,
-}
-
-/// Everything a printed or signed certificate shows.
-#[derive(Debug, Clone)]
-pub struct Document {
-    pub certificate_id: Uuid,
-    pub person_id: Uuid,
-    pub number: String,
-    pub year: i32,
-    pub holder_name: String,
-    pub id_card_masked: String,
-    /// The unit at issue, if any.
-    pub unit_name: Option<String>,
-    pub lines: Vec<HoursLine>,
-    pub issued_at: DateTime<Utc>,
-    pub verify_url: String,
-    pub issuer_name: String,
-    pub issuer_url: String,
-}
 
 /// Hours as printed: each category, each series' professional hours, the total.
 fn lines(h: &CertificateHours, series_names: &[(String, String)]) -> Vec<HoursLine> {
@@ -83,15 +57,6 @@ fn lines(h: &CertificateHours, series_names: &[(String, String)]) -> Vec<HoursLi
         hours: h.total,
     });
     out
-}
-
-/// Hours as text: `30` or `2.5`.
-pub fn hours_text(h: f64) -> String {
-    if h.fract() == 0.0 {
-        format!("{h:.0}")
-    } else {
-        format!("{h:.1}")
-    }
 }
 
 /// Loads what a valid certificate shows, and its holder, if the caller may
@@ -287,6 +252,7 @@ pub async fn pdf(
 mod tests {
     use super::*;
     use crate::service::certificates::SeriesHours;
+    use chrono::DateTime;
 
     fn doc() -> Document {
         let hours = CertificateHours {

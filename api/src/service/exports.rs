@@ -18,7 +18,6 @@ use crate::domain::compliance::{Assessment, Policy};
 use crate::domain::{Hours, Year};
 use crate::error::ServiceError;
 use crate::service::access::require_scoped;
-use crate::service::policies;
 use crate::service::records::{self, RecordFilter};
 use crate::service::statistics::{self, GroupBy, GroupPage};
 use crate::state::AppState;
@@ -233,7 +232,7 @@ pub async fn unit_compliance(
     {
         return Err(ServiceError::NotFound("unit"));
     }
-    let policy = policies::in_force(&state.db, year).await?;
+    let policy = crate::reference::in_force(&state.db, year).await?;
     let db: DatabaseConnection = state.db.clone();
     let reference = state.reference.clone();
     Ok(paged(Cursor::<Uuid>::start(), move |c| {
@@ -250,7 +249,7 @@ pub async fn unit_compliance(
 
 async fn compliance_page(
     db: DatabaseConnection,
-    reference: std::sync::Arc<crate::service::standing::Reference>,
+    reference: std::sync::Arc<crate::reference::Reference>,
     policy: Policy,
     unit_id: Uuid,
     complete: Option<bool>,
@@ -312,7 +311,7 @@ pub async fn statistics(
     group_by: GroupBy,
 ) -> Result<Chunks, ServiceError> {
     let scope = statistics::scope_of(&state.db, auth).await?;
-    let policy = policies::in_force(&state.db, year).await?;
+    let policy = crate::reference::in_force(&state.db, year).await?;
     let db: DatabaseConnection = state.db.clone();
     Ok(paged(
         (Some(GroupPage::After(None)), true),

@@ -1003,6 +1003,30 @@ pub async fn history(
 /// R-CE-3 for the old system's numbers: `None` when the number is no
 /// legacy certificate's. A legacy certificate verifies as `valid` with
 /// `legacy: true`.
+/// The old system's certificates, as the certificates context asks.
+pub struct LegacyArchive;
+
+/// The archive there is.
+pub const ARCHIVE: LegacyArchive = LegacyArchive;
+
+impl crate::service::certificates::Archive for LegacyArchive {
+    fn verify<'a>(
+        &'a self,
+        state: &'a AppState,
+        number: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<Option<VerifyView>, ServiceError>> {
+        Box::pin(verify(state, number))
+    }
+
+    fn holder_of<'a>(
+        &'a self,
+        state: &'a AppState,
+        number: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<Option<(String, String)>, ServiceError>> {
+        Box::pin(holder_of(state, number))
+    }
+}
+
 /// The keyed hash of the ID number and the name a legacy number was
 /// issued to, for a relying party's holder check.
 pub async fn holder_of(

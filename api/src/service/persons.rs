@@ -9,7 +9,6 @@ use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::Utc;
-use futures_util::future::BoxFuture;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
@@ -25,29 +24,7 @@ use crate::service::pagination::Page;
 use crate::service::reviews::check_version;
 use crate::state::AppState;
 
-/// Checks a person's name and ID number against the national ID service
-/// (R-ID-2). That service is outside this system; the embedded default
-/// accepts any name and number that passed format and check-digit parsing.
-pub trait IdentityVerifier: Send + Sync {
-    fn verify<'a>(
-        &'a self,
-        name: &'a PersonName,
-        id: &'a IdCardNo,
-    ) -> BoxFuture<'a, anyhow::Result<bool>>;
-}
-
-/// The embedded verifier: format and check character only.
-pub struct FormatVerifier;
-
-impl IdentityVerifier for FormatVerifier {
-    fn verify<'a>(
-        &'a self,
-        _: &'a PersonName,
-        _: &'a IdCardNo,
-    ) -> BoxFuture<'a, anyhow::Result<bool>> {
-        Box::pin(async { Ok(true) })
-    }
-}
+pub use crate::ports::identity::{FormatVerifier, IdentityVerifier};
 
 /// Highest education (学历).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -377,6 +354,7 @@ pub async fn update(
     id: Uuid,
     change: ProfileChange,
     if_match: Option<i32>,
+    after_series: &dyn SeriesChanged,
 ) -> Result<PersonView, ServiceError> {
     require_self(auth, id)?;
     if let Some(series) = &change.series {
@@ -431,7 +409,17 @@ pub async fn update(
             .into_iter()
             .map(|s| s.series_code)
             .collect();
-        if &current != series && crate::service::certificates::has_valid(&txn, id, year).await? {
+        let certified = ce_entity::certificate::Entity::find()
+            .filter(ce_entity::certificate::Column::PersonId.eq(id))
+            .filter(ce_entity::certificate::Column::Year.eq(year))
+            .filter(
+                ce_entity::certificate::Column::Status
+                    .eq(crate::domain::certificate::CertificateStatus::Valid.as_str()),
+            )
+            .one(&txn)
+            .await?
+            .is_some();
+        if &current != series && certified {
             return Err(ServiceError::conflict(
                 "certificate_exists",
                 format!("{year} has a certificate: its series can no longer change (R-PU-3)"),
@@ -464,24 +452,35 @@ pub async fn update(
         .map(|s| (change.series_year.value(), s));
     // What the year requires follows the series held (R-REQ-3): the
     // standing is judged again, and its certificate follows.
-    let mut ledger = crate::service::standing::Ledger::new();
+    let mut change = Change::new("person", id, "updated")
+        .before(before)
+        .after(profile_summary(&p, series))
+        .person(id);
     if let Some((year, _)) = series {
-        ledger.rejudge(id, year);
+        let note = after_series.rejudge(state, &txn, id, year).await?;
+        if !serde_json::Value::is_null(&note) {
+            change = change.also("certificates", note);
+        }
     }
-    let applied = ledger.apply(&txn, &state.reference).await?;
-    audit::record(
-        &txn,
-        applied.note(
-            Change::new("person", id, "updated")
-                .before(before)
-                .after(profile_summary(&p, series))
-                .person(id),
-        ),
-    )
-    .await?;
+    audit::record(&txn, change).await?;
     let v = view(state, &txn, &p, true).await?;
     txn.commit().await?;
     Ok(v)
+}
+
+/// What follows a change of the series a person holds in a year: the
+/// ledger judges the year again (R-REQ-3) and its certificate follows.
+/// The caller gives it, so parties do not reach up to the ledger; it
+/// answers what happened to certificates (`null`: nothing), for the audit
+/// event of the change.
+pub trait SeriesChanged: Sync {
+    fn rejudge<'a>(
+        &'a self,
+        state: &'a AppState,
+        txn: &'a sea_orm::DatabaseTransaction,
+        person_id: Uuid,
+        year: i32,
+    ) -> futures_util::future::BoxFuture<'a, Result<serde_json::Value, ServiceError>>;
 }
 
 /// A profile for the audit trail: masked phone, never the ID number.

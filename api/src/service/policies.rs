@@ -13,9 +13,10 @@ use ce_entity::{annual_requirement, policy_default, public_deadline, public_subj
 
 use crate::auth::{AuthUser, Role};
 use crate::domain::Year;
-use crate::domain::compliance::{Group, Policy, Requirement, Rule};
+use crate::domain::compliance::{Group, Requirement};
 use crate::domain::public::MonthDay;
 use crate::error::ServiceError;
+use crate::reference::in_force;
 use crate::state::AppState;
 
 /// The minimum hours of one group (whole hours).
@@ -189,95 +190,6 @@ pub async fn set_defaults(
     txn.commit().await?;
     state.policies.clear();
     Ok(after)
-}
-
-fn rule(m: &annual_requirement::Model) -> Option<Rule> {
-    let n = |v: i32| u32::try_from(v).unwrap_or(0);
-    Some(Rule {
-        group: Group::parse(&m.requirement_group)?,
-        requirement: Requirement {
-            effective_year: m.effective_year,
-            total_min: n(m.total_min),
-            public_min: n(m.public_min),
-            professional_min: n(m.professional_min),
-            elective_min: n(m.elective_min),
-            general_knowledge_min: n(m.professional_general_knowledge_min),
-        },
-    })
-}
-
-/// Policies as a process read them lately: a read within `ttl` of the
-/// last one is answered from memory. hrss changes a policy rarely; the
-/// process that changes one forgets what it held at once, every other
-/// process within `ttl` (1 s). Bounded by the years asked (2017–2100).
-#[derive(Debug)]
-pub struct PolicyCache {
-    ttl: std::time::Duration,
-    held: std::sync::Mutex<std::collections::HashMap<i32, (std::time::Instant, Policy)>>,
-}
-
-impl Default for PolicyCache {
-    fn default() -> Self {
-        Self::new(std::time::Duration::from_secs(1))
-    }
-}
-
-impl PolicyCache {
-    pub fn new(ttl: std::time::Duration) -> Self {
-        Self {
-            ttl,
-            held: std::sync::Mutex::new(std::collections::HashMap::new()),
-        }
-    }
-
-    /// The policy in force for `year`, read at most `ttl` ago.
-    pub async fn get<C: ConnectionTrait>(
-        &self,
-        conn: &C,
-        year: Year,
-    ) -> Result<Policy, ServiceError> {
-        if let Ok(held) = self.held.lock()
-            && let Some((at, p)) = held.get(&year.value())
-            && at.elapsed() < self.ttl
-        {
-            return Ok(p.clone());
-        }
-        let p = in_force(conn, year).await?;
-        if let Ok(mut held) = self.held.lock() {
-            held.insert(year.value(), (std::time::Instant::now(), p.clone()));
-        }
-        Ok(p)
-    }
-
-    /// Forgets everything (this process changed a policy).
-    pub fn clear(&self) {
-        if let Ok(mut held) = self.held.lock() {
-            held.clear();
-        }
-    }
-}
-
-/// R-REQ-1: the policy in force for `year`, with the year's public
-/// topics (R-RC-8), or 404 when no rule is.
-pub async fn in_force<C: ConnectionTrait>(conn: &C, year: Year) -> Result<Policy, ServiceError> {
-    let rules: Vec<Rule> = annual_requirement::Entity::find()
-        .filter(annual_requirement::Column::EffectiveYear.lte(year.value()))
-        .all(conn)
-        .await?
-        .iter()
-        .filter_map(rule)
-        .collect();
-    let mut policy =
-        Policy::in_force(year.value(), &rules).ok_or(ServiceError::NotFound("policy"))?;
-    policy.public_topics = public_subject::Entity::find()
-        .filter(public_subject::Column::Year.eq(year.value()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|t| t.topic)
-        .collect();
-    policy.public_topics.sort();
-    Ok(policy)
 }
 
 fn group_view(r: Requirement) -> GroupRequirement {

@@ -720,7 +720,13 @@ pub async fn push(
     for m in fresh.iter().filter(|m| inserted.contains(&m.id)) {
         ledger.record(None, Some(m))?;
     }
-    let applied = ledger.apply(&txn, &state.reference).await?;
+    let applied = ledger
+        .apply(
+            &txn,
+            &state.reference,
+            &crate::service::certificates::FOLLOW,
+        )
+        .await?;
     let items: Vec<ItemResult> = results.into_iter().flatten().collect();
     let count = |s: ItemStatus| items.iter().filter(|r| r.status == s).count() as i32;
     let batch = record_batch::ActiveModel {

@@ -533,7 +533,13 @@ async fn decide(
     // a closing withdraws hours it stated.
     let mut ledger = Ledger::new();
     ledger.record(Some(&r), Some(&after))?;
-    let applied = ledger.apply(&txn, &state.reference).await?;
+    let applied = ledger
+        .apply(
+            &txn,
+            &state.reference,
+            &crate::service::certificates::FOLLOW,
+        )
+        .await?;
     let change = applied.note(change);
     crate::audit::record(&txn, change).await?;
     if let Some(event) = webhooks::EventType::of_record_status(to.as_str()) {
@@ -949,7 +955,13 @@ pub async fn declare(
     .await?;
     let mut ledger = Ledger::new();
     ledger.record(None, Some(&m))?;
-    let applied = ledger.apply(&txn, &state.reference).await?;
+    let applied = ledger
+        .apply(
+            &txn,
+            &state.reference,
+            &crate::service::certificates::FOLLOW,
+        )
+        .await?;
     audit::record(
         &txn,
         applied.note(record_change(&m, "declared").after(summary(&m))),
@@ -999,7 +1011,13 @@ async fn change_audited(
         .ok_or(ServiceError::NotFound("record"))?;
     let mut ledger = Ledger::new();
     ledger.record(Some(r), Some(&after))?;
-    let applied = ledger.apply(&txn, &state.reference).await?;
+    let applied = ledger
+        .apply(
+            &txn,
+            &state.reference,
+            &crate::service::certificates::FOLLOW,
+        )
+        .await?;
     audit::record(
         &txn,
         applied.note(

@@ -29,67 +29,18 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use ce_entity::{
-    accounting_credit_conversion, maintenance_task, person, person_series, professional_series,
-    record, standing, standing_line,
-};
+use ce_entity::{maintenance_task, person, person_series, record, standing, standing_line};
 
 use crate::domain::Year;
-use crate::domain::compliance::{self, Assessment, Group, Policy, SeriesHeld};
+use crate::domain::compliance::{self, Assessment, Policy, SeriesHeld};
 use crate::domain::record::{RecordCategory, RecordStatus};
 use crate::domain::standing::{self as ledger, Counted, Deltas, LineKey, RecordHours};
 use crate::error::ServiceError;
-use crate::service::{certificates, conversions, policies};
+use crate::reference::Reference;
 
 /// Rows per multi-row statement (10 columns each: well under the bound
 /// parameters SQLite and PostgreSQL take).
 const CHUNK: usize = 500;
-
-/// The reference data a judgement needs: each series' requirement group
-/// and the accounting conversion forms. Only migrations write them, so a
-/// process reads them once ([`Reference::load`]).
-#[derive(Debug, Clone, Default)]
-pub struct Reference {
-    groups: HashMap<String, Group>,
-    forms: HashMap<String, accounting_credit_conversion::Model>,
-}
-
-impl Reference {
-    pub async fn load<C: ConnectionTrait>(conn: &C) -> Result<Self, ServiceError> {
-        let groups = professional_series::Entity::find()
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|s| {
-                let g = Group::parse(&s.requirement_group).unwrap_or(Group::General);
-                (s.code, g)
-            })
-            .collect();
-        Ok(Self {
-            groups,
-            forms: conversions::accounting_forms(conn).await?,
-        })
-    }
-
-    /// The series held, each with its requirement group (a code the table
-    /// does not know is judged by the general group's).
-    pub fn held(&self, mut codes: Vec<String>) -> Vec<SeriesHeld> {
-        codes.sort();
-        codes.dedup();
-        codes
-            .into_iter()
-            .map(|code| SeriesHeld {
-                group: self.groups.get(&code).copied().unwrap_or(Group::General),
-                code,
-            })
-            .collect()
-    }
-
-    /// The calculator's facts of a year's lines.
-    pub fn facts(&self, lines: &[ledger::Line]) -> Vec<compliance::Fact> {
-        ledger::facts(lines, |code| conversions::kind(code, &self.forms))
-    }
-}
 
 /// What the ledger reads of a stored record; a stored category or status
 /// the code does not know is an error, never a silent default.
@@ -113,15 +64,6 @@ pub fn hours_of(m: &record::Model) -> Result<RecordHours<'_>, ServiceError> {
     })
 }
 
-/// Whether certificates follow a judgement: they do after a change of
-/// hours or series; a new policy re-judges standings but leaves the
-/// certificates issued under the old one standing (R-REQ-4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Follow {
-    Certificates,
-    StandingsOnly,
-}
-
 /// The changes of one transaction.
 #[derive(Debug, Default)]
 pub struct Ledger {
@@ -138,29 +80,46 @@ pub struct Applied {
     pub revoked: Vec<ce_entity::certificate::Model>,
 }
 
+/// What follows a judgement: the certificates (R-CE-1). The certificates
+/// context implements it; the ledger calls it without knowing them.
+pub trait Follower: Sync {
+    fn follow<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        policy: Option<&'a Policy>,
+        judged: &'a [Judged],
+    ) -> futures_util::future::BoxFuture<'a, Result<Applied, ServiceError>>;
+}
+
 impl Applied {
     pub fn is_empty(&self) -> bool {
         self.issued.is_empty() && self.superseded.is_empty() && self.revoked.is_empty()
     }
 
+    /// What happened to certificates, for an audit event (`null`: nothing).
+    pub fn to_json(&self) -> serde_json::Value {
+        if self.is_empty() {
+            return serde_json::Value::Null;
+        }
+        let brief = |c: &ce_entity::certificate::Model| serde_json::json!({"id": c.id, "number": c.number, "person_id": c.person_id, "year": c.year});
+        serde_json::json!({
+            "issued": self.issued.iter().map(brief).collect::<Vec<_>>(),
+            "superseded": self.superseded.iter().map(|(old, new)| serde_json::json!({
+                "old": brief(old), "new": brief(new),
+            })).collect::<Vec<_>>(),
+            "revoked": self.revoked.iter().map(|c| serde_json::json!({
+                "certificate": brief(c), "reason": c.revoked_reason,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
     /// The caller's audit change, with what happened to certificates.
     pub fn note(&self, change: crate::audit::Change) -> crate::audit::Change {
         if self.is_empty() {
-            return change;
+            change
+        } else {
+            change.also("certificates", self.to_json())
         }
-        let brief = |c: &ce_entity::certificate::Model| serde_json::json!({"id": c.id, "number": c.number, "person_id": c.person_id, "year": c.year});
-        change.also(
-            "certificates",
-            serde_json::json!({
-                "issued": self.issued.iter().map(brief).collect::<Vec<_>>(),
-                "superseded": self.superseded.iter().map(|(old, new)| serde_json::json!({
-                    "old": brief(old), "new": brief(new),
-                })).collect::<Vec<_>>(),
-                "revoked": self.revoked.iter().map(|c| serde_json::json!({
-                    "certificate": brief(c), "reason": c.revoked_reason,
-                })).collect::<Vec<_>>(),
-            }),
-        )
     }
 }
 
@@ -187,21 +146,24 @@ impl Ledger {
         self.rejudge.insert((person_id, year));
     }
 
-    /// Applies the changes inside `txn` and lets the certificates follow;
-    /// see the module's documentation.
+    /// Applies the changes inside `txn` and lets `follower` (the
+    /// certificates) follow; see the module's documentation.
     pub async fn apply(
         self,
         txn: &DatabaseTransaction,
         reference: &Reference,
+        follower: &dyn Follower,
     ) -> Result<Applied, ServiceError> {
-        self.apply_with(txn, reference, Follow::Certificates).await
+        self.apply_with(txn, reference, Some(follower)).await
     }
 
+    /// The same, certificates left alone when `follower` is `None` (a new
+    /// policy re-judges standings; certificates issued stand, R-REQ-4).
     pub async fn apply_with(
         self,
         txn: &DatabaseTransaction,
         reference: &Reference,
-        follow: Follow,
+        follower: Option<&dyn Follower>,
     ) -> Result<Applied, ServiceError> {
         let mut touched = self.deltas.person_years();
         touched.extend(self.rejudge.iter().copied());
@@ -217,7 +179,7 @@ impl Ledger {
         let mut applied = Applied::default();
         for (year, persons) in by_year {
             let policy = match Year::new(year) {
-                Ok(y) => match policies::in_force(txn, y).await {
+                Ok(y) => match crate::reference::in_force(txn, y).await {
                     Ok(p) => Some(p),
                     Err(ServiceError::NotFound(_)) => None,
                     Err(e) => return Err(e),
@@ -243,8 +205,8 @@ impl Ledger {
                     })
                     .collect();
                 store(txn, year, &judged).await?;
-                if follow == Follow::Certificates {
-                    let more = certificates::follow(txn, policy.as_ref(), &judged).await?;
+                if let Some(follower) = follower {
+                    let more = follower.follow(txn, policy.as_ref(), &judged).await?;
                     applied.issued.extend(more.issued);
                     applied.superseded.extend(more.superseded);
                     applied.revoked.extend(more.revoked);
@@ -601,7 +563,7 @@ pub async fn rebuild(db: &DatabaseConnection) -> Result<Rebuilt, ServiceError> {
         }
         for (year, persons) in by_year {
             let policy = match Year::new(year) {
-                Ok(y) => policies::in_force(&txn, y).await.ok(),
+                Ok(y) => crate::reference::in_force(&txn, y).await.ok(),
                 Err(_) => None,
             };
             let judged: Vec<Judged> = read_years(&txn, &reference, year, &persons)
@@ -680,9 +642,7 @@ pub async fn rejudge_years(
                 ledger.rejudge(*p, year);
             }
             n += page.len() as u64;
-            ledger
-                .apply_with(txn, reference, Follow::StandingsOnly)
-                .await?;
+            ledger.apply_with(txn, reference, None).await?;
         }
     }
     Ok(n)

@@ -43,7 +43,6 @@ use crate::domain::compliance::Policy;
 use crate::domain::{Hours, Year};
 use crate::error::ServiceError;
 use crate::service::access::orgs;
-use crate::service::policies;
 
 /// What the statistics are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -204,7 +203,7 @@ pub async fn of_year<C: ConnectionTrait>(
     group_by: GroupBy,
 ) -> Result<StatisticsView, ServiceError> {
     let scope = scope_of(conn, auth).await?;
-    let policy = policies::in_force(conn, year).await?;
+    let policy = crate::reference::in_force(conn, year).await?;
     let mut groups = Vec::new();
     let mut page = GroupPage::After(None);
     loop {

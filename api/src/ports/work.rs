@@ -137,7 +137,7 @@ impl WorkPool {
         let gauge = self.gauge.clone();
         let job: Job = Box::new(move || {
             // Nobody waits any more (the request was dropped): skip it.
-            if !tx.is_closed() {
+            let result = (!tx.is_closed()).then(|| {
                 let started = Instant::now();
                 let result = catch_unwind(AssertUnwindSafe(f));
                 let took = started.elapsed().as_micros().min(u64::MAX as u128) as u64;
@@ -149,11 +149,13 @@ impl WorkPool {
                     old - old / 8 + took / 8
                 };
                 gauge.avg_micros.store(new, Ordering::Relaxed);
-                if let Ok(value) = result {
-                    let _ = tx.send(value);
-                }
-            }
+                result
+            });
+            // Done before the answer, so the one waiting sees it counted.
             gauge.pending.fetch_sub(1, Ordering::Relaxed);
+            if let Some(Ok(value)) = result {
+                let _ = tx.send(value);
+            }
         });
         self.gauge.pending.fetch_add(1, Ordering::Relaxed);
         match self.sender.try_send(job) {
