@@ -68,7 +68,7 @@ pub struct PolicyDefaultsRequest {
     #[schema(
         min_length = 5,
         max_length = 5,
-        pattern = "^[0-9]{2}-[0-9]{2}$",
+        pattern = r"^((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))$",
         example = "04-30"
     )]
     #[validate(length(min = 5, max = 5, code = "month_day_invalid"))]
