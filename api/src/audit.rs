@@ -6,7 +6,7 @@
 //! The request's side of an event (request id, operation, the caller and
 //! the grant the authorization check used) is not threaded through every
 //! service signature: the `observe` middleware opens a [`Context`] for the
-//! request as a task-local, the `AuthUser` extractor names the caller in
+//! request as a task-local, the `Caller` extractor names the caller in
 //! it, the role-and-scope checks note the grant they matched, and
 //! [`record`] reads it back. Outside a request (the webhook worker,
 //! bootstrap) the actor is `system`.

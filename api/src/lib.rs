@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod authz;
 pub mod config;
 pub mod crypto;
 pub mod db;

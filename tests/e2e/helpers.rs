@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use ce_api::config::Settings;
-use ce_api::service::sms::{OutgoingSms, SmsSender};
+use ce_api::ports::sms::{OutgoingSms, SmsSender};
 use ce_api::startup::Application;
 use ce_sdk::{Client, Login, types};
 use futures_util::future::BoxFuture;

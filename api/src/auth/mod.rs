@@ -1,11 +1,11 @@
-//! Authentication and authorization: access tokens, the `AuthUser`
-//! extractor, roles and grants, password hashing.
+//! Authentication: access tokens, the caller, roles and grants, password
+//! hashing. What a caller may do is `crate::authz`'s.
 
-pub mod extractor;
+pub mod caller;
 pub mod password;
 pub mod token;
 
-pub use extractor::{AuthUser, MaybeAuthUser};
+pub use caller::Caller;
 pub use token::{Claims, JwtKeys};
 
 use serde::{Deserialize, Serialize};

@@ -7,11 +7,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::domain::attachment::{Filename, content_disposition};
 use crate::error::{ApiError, Problem};
 use crate::routes::read_body;
-use crate::service::access::require_human;
 use crate::service::attachments;
 use crate::service::views::AttachmentView;
 use crate::state::AppState;
@@ -61,17 +60,17 @@ pub struct UploadQuery {
 #[post("/attachments")]
 pub async fn attachment_upload(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: actix_web::HttpRequest,
     query: web::Query<UploadQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    require_human(&auth)?;
+    attachments::may_handle_files(&auth)?;
     query.validate()?;
     let filename = Filename::parse(&query.filename).map_err(|e| ApiError::domain("filename", e))?;
     let _bulk = state.bulk.enter().await?;
     let bytes = read_body(&req, payload, state.settings.limits.attachment_bytes).await?;
-    let a = attachments::upload(&state, auth.account_id(), filename, bytes).await?;
+    let a = attachments::upload(&state, &auth, filename, bytes).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/attachments/{}", a.id)))
         .json(a))
@@ -99,10 +98,9 @@ pub async fn attachment_upload(
 #[get("/attachments/{id}")]
 pub async fn attachment_download(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    require_human(&auth)?;
     let place = state.files.enter().await?;
     let (a, bytes) = attachments::download(&state, &auth, id.into_inner()).await?;
     Ok(file_response(a, bytes, place, "private, no-store"))

@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::service::audit_events::{self, AuditEventPage, AuditFilter};
 use crate::service::pagination::{Page, PageQuery};
@@ -54,7 +54,7 @@ pub struct AuditQuery {
 #[get("/audit-events")]
 pub async fn audit_event_list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     filter: web::Query<AuditQuery>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::Caller;
 use crate::domain::{IdCardNo, Password, PersonName, Phone};
 use crate::error::{ApiError, Problem};
 use crate::service::accounts::{self, Registration};
@@ -372,15 +372,8 @@ pub async fn auth_token(
     )
 )]
 #[get("/me")]
-pub async fn me_view(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let is_platform = auth.has_role(Role::Platform);
-    let me = accounts::me(
-        &state,
-        auth.account_id(),
-        is_platform,
-        auth.claims.scopes.clone(),
-    )
-    .await?;
+pub async fn me_view(state: web::Data<AppState>, auth: Caller) -> Result<HttpResponse, ApiError> {
+    let me = accounts::me(&state, &auth).await?;
     Ok(HttpResponse::Ok().insert_header(no_store()).json(me))
 }
 

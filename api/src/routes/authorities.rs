@@ -10,13 +10,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::domain::authority::AuthorityLevel;
 use crate::domain::review::ReviewStatus;
 use crate::error::{ApiError, Problem};
 use crate::routes::IfMatchHeader;
 use crate::routes::{etag, if_match};
-use crate::service::access::require_human;
 use crate::service::authorities::{self, AuthorityFilter, NewAuthority};
 use crate::service::pagination::{Page, PageQuery};
 use crate::service::reviews::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
@@ -122,13 +121,12 @@ impl TryFrom<ApplyAuthorityRequest> for NewAuthority {
 #[post("/authorities")]
 pub async fn authority_apply(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     body: web::Json<ApplyAuthorityRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    require_human(&auth)?;
     let body = body.into_inner();
     body.validate()?;
-    let a = authorities::apply(&state, auth.account_id(), body.try_into()?).await?;
+    let a = authorities::apply(&state, &auth, body.try_into()?).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/authorities/{}", a.id)))
         .insert_header(etag(a.version))
@@ -165,7 +163,7 @@ pub struct AuthorityListQuery {
 #[get("/authorities")]
 pub async fn authority_list(
     state: web::Data<AppState>,
-    _auth: AuthUser,
+    _auth: Caller,
     filter: web::Query<AuthorityListQuery>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -196,7 +194,7 @@ pub async fn authority_list(
 #[get("/authorities/{id}")]
 pub async fn authority_view(
     state: web::Data<AppState>,
-    _auth: AuthUser,
+    _auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let a = authorities::get(&state, id.into_inner()).await?;
@@ -226,7 +224,7 @@ pub async fn authority_view(
 #[post("/authorities/{id}/review")]
 pub async fn authority_review(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<ReviewRequest>,
@@ -261,7 +259,7 @@ pub async fn authority_review(
 #[post("/authorities/reviews")]
 pub async fn authority_review_batch(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     body: web::Json<BatchReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::routes::year;
 use crate::service::catalogue::{self, CoursePage, CourseView, NewCourse};
@@ -61,7 +61,7 @@ pub struct CourseListQuery {
 #[get("/catalogue/{year}/courses")]
 pub async fn catalogue_list(
     state: web::Data<AppState>,
-    _auth: AuthUser,
+    _auth: Caller,
     path: web::Path<i32>,
     filter: web::Query<CourseListQuery>,
     page: web::Query<PageQuery>,
@@ -112,7 +112,7 @@ pub struct CourseCreateRequest {
 #[post("/catalogue/{year}/courses")]
 pub async fn catalogue_publish(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     path: web::Path<i32>,
     body: web::Json<CourseCreateRequest>,
 ) -> Result<HttpResponse, ApiError> {

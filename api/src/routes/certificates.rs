@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::crypto::issuer::Jwks;
 use crate::domain::certificate::CertificateStatus;
 use crate::error::{ApiError, Problem};
@@ -50,7 +50,7 @@ pub struct IssueRequest {
 #[post("/persons/{id}/certificates")]
 pub async fn certificate_issue(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     body: web::Json<IssueRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -90,7 +90,7 @@ pub struct CertificateListQuery {
 #[get("/certificates")]
 pub async fn certificate_list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     filter: web::Query<CertificateListQuery>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -120,7 +120,7 @@ pub async fn certificate_list(
 #[get("/certificates/{id}")]
 pub async fn certificate_view(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let c = certificates::get(&state, &auth, id.into_inner()).await?;
@@ -144,7 +144,7 @@ pub async fn certificate_view(
 #[post("/certificates/{id}/reissue")]
 pub async fn certificate_reissue(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -188,7 +188,7 @@ pub struct RevokeRequest {
 #[post("/certificates/{id}/revoke")]
 pub async fn certificate_revoke(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<RevokeRequest>,
@@ -299,7 +299,7 @@ pub struct HolderCheckRequest {
 #[post("/verify/{number}/holder")]
 pub async fn certificate_holder_check(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     number: web::Path<String>,
     body: web::Json<HolderCheckRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -381,7 +381,7 @@ pub struct CredentialView {
 #[get("/certificates/{id}/credential")]
 pub async fn certificate_credential(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let jws = documents::credential(&state, &auth, id.into_inner()).await?;
@@ -414,7 +414,7 @@ pub async fn certificate_credential(
 #[get("/certificates/{id}/pdf")]
 pub async fn certificate_pdf(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let (number, bytes) = documents::pdf(&state, &auth, id.into_inner()).await?;

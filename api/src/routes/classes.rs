@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::domain::class::{ClassMode, ClassStatus, EnrollmentDecision, EnrollmentStatus};
 use crate::error::{ApiError, Problem};
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
@@ -85,7 +85,7 @@ pub struct CreateClassRequest {
 #[post("/course-plans/{id}/classes")]
 pub async fn class_create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     body: web::Json<CreateClassRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -151,7 +151,7 @@ pub struct ClassListQuery {
 #[get("/classes")]
 pub async fn class_list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     filter: web::Query<ClassListQuery>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -184,7 +184,7 @@ pub async fn class_list(
 #[get("/classes/{id}")]
 pub async fn class_view(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let c = classes::get(&state, &auth, id.into_inner()).await?;
@@ -241,7 +241,7 @@ pub struct TransitionRequest {
 #[post("/classes/{id}/transitions")]
 pub async fn class_transition(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<TransitionRequest>,
@@ -269,7 +269,7 @@ pub async fn class_transition(
 #[post("/classes/{id}/enrollments")]
 pub async fn enrollment_create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let e = classes::enrol(&state, &auth, id.into_inner()).await?;
@@ -301,7 +301,7 @@ pub struct EnrollmentListQuery {
 #[get("/classes/{id}/enrollments")]
 pub async fn enrollment_list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     filter: web::Query<EnrollmentListQuery>,
     query: web::Query<PageQuery>,
@@ -337,7 +337,7 @@ pub struct EnrollmentReviewRequest {
 #[post("/enrollments/{id}/review")]
 pub async fn enrollment_review(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<EnrollmentReviewRequest>,
@@ -379,7 +379,7 @@ pub struct ResultRequest {
 #[put("/enrollments/{id}/result")]
 pub async fn enrollment_result(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<ResultRequest>,

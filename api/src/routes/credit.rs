@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
 use crate::service::credit::{
@@ -77,7 +77,7 @@ pub struct CreditRecordRequest {
 #[post("/credit-records")]
 pub async fn credit_record_create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     body: web::Json<CreditRecordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
@@ -124,7 +124,7 @@ pub struct CreditListQuery {
 #[get("/credit-records")]
 pub async fn credit_record_list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     filter: web::Query<CreditListQuery>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -190,7 +190,7 @@ pub struct CreditRecordChange {
 #[patch("/credit-records/{id}")]
 pub async fn credit_record_update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<CreditRecordChange>,

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::service::legacy::{self, LegacyHistory, LegacyImportReport, LegacyKind};
 use crate::state::AppState;
@@ -81,7 +81,7 @@ fn is_csv_body(req: &HttpRequest) -> bool {
 #[post("/legacy/imports")]
 pub async fn legacy_import(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     query: web::Query<ImportQuery>,
     payload: web::Payload,
@@ -117,7 +117,7 @@ pub async fn legacy_import(
 #[get("/persons/{id}/legacy-history")]
 pub async fn person_legacy_history(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(legacy::history(&state, &auth, id.into_inner()).await?))

@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod certificates;
 pub mod classes;
 pub mod credit;
+pub mod extract;
 pub mod health;
 pub mod legacy;
 pub mod notices;

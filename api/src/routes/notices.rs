@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::routes::attachments::{FileBytes, file_response};
 use crate::routes::non_blank;
@@ -55,7 +55,7 @@ pub struct NoticeRequest {
 #[post("/notices")]
 pub async fn notice_publish(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     body: web::Json<NoticeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
@@ -139,7 +139,7 @@ pub async fn notice_view(
 #[delete("/notices/{id}")]
 pub async fn notice_withdraw(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     notices::withdraw(&state, &auth, id.into_inner()).await?;

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::domain::{IdCardNo, PersonName, Phone, Year};
 use crate::error::{ApiError, Problem};
 use crate::service::bindings::{self, BindingPage, BindingView};
@@ -59,7 +59,7 @@ pub struct PersonListQuery {
 #[get("/persons")]
 pub async fn person_list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     query: web::Query<PersonListQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -96,7 +96,7 @@ pub async fn person_list(
 #[get("/persons/{id}")]
 pub async fn person_view(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let p = persons::get(&state, &auth, id.into_inner()).await?;
@@ -183,7 +183,7 @@ impl TryFrom<PersonUpdateRequest> for ProfileChange {
 #[patch("/persons/{id}")]
 pub async fn person_update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<PersonUpdateRequest>,
@@ -231,7 +231,7 @@ pub struct VerificationRequest {
 #[post("/persons/{id}/verification")]
 pub async fn person_verify(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     body: web::Json<VerificationRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -266,7 +266,7 @@ pub struct BindingRequest {
 #[post("/persons/{id}/binding")]
 pub async fn binding_request(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     body: web::Json<BindingRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -289,7 +289,7 @@ pub async fn binding_request(
 #[get("/persons/{id}/bindings")]
 pub async fn binding_history(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {

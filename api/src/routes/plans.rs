@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::domain::authority::Region;
 use crate::domain::plan::PlanStatus;
 use crate::error::{ApiError, Problem};
@@ -126,7 +126,7 @@ impl TryFrom<CreatePlanRequest> for NewPlan {
 #[post("/course-plans")]
 pub async fn course_plan_create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     body: web::Json<CreatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
@@ -171,7 +171,7 @@ pub struct PlanListQuery {
 #[get("/course-plans")]
 pub async fn course_plan_list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     filter: web::Query<PlanListQuery>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -202,7 +202,7 @@ pub async fn course_plan_list(
 #[get("/course-plans/{id}")]
 pub async fn course_plan_view(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let p = plans::get(&state, &auth, id.into_inner()).await?;
@@ -260,7 +260,7 @@ pub struct UpdatePlanRequest {
 #[patch("/course-plans/{id}")]
 pub async fn course_plan_update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<UpdatePlanRequest>,
@@ -301,7 +301,7 @@ pub async fn course_plan_update(
 #[post("/course-plans/{id}/submit")]
 pub async fn course_plan_submit(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -328,7 +328,7 @@ pub async fn course_plan_submit(
 #[post("/course-plans/{id}/review")]
 pub async fn course_plan_review(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<ReviewRequest>,
@@ -362,7 +362,7 @@ pub async fn course_plan_review(
 #[post("/course-plans/reviews")]
 pub async fn course_plan_review_batch(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     body: web::Json<BatchReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;

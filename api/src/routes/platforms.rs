@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::service::pagination::{Page, PageQuery};
 use crate::service::platforms::{self, NewPlatform};
@@ -93,13 +93,12 @@ impl TryFrom<CreatePlatformRequest> for NewPlatform {
 #[post("/platforms")]
 pub async fn platform_create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     body: web::Json<CreatePlatformRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require_role(Role::Hrss)?;
     let body = body.into_inner();
     body.validate()?;
-    let created = platforms::create(&state, auth.account_id(), body.try_into()?).await?;
+    let created = platforms::create(&state, &auth, body.try_into()?).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -123,13 +122,12 @@ pub async fn platform_create(
 #[get("/platforms")]
 pub async fn platform_list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require_role(Role::Hrss)?;
     query.validate()?;
     let page = Page::try_from(&*query)?;
-    Ok(HttpResponse::Ok().json(platforms::list(&state, page).await?))
+    Ok(HttpResponse::Ok().json(platforms::list(&state, &auth, page).await?))
 }
 
 /// View a platform client
@@ -143,19 +141,10 @@ pub async fn platform_list(
 #[get("/platforms/{id}")]
 pub async fn platform_view(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    // hrss sees all; a platform sees itself; nobody else learns it exists.
-    if !auth.has_role(Role::Hrss) {
-        if auth.has_role(Role::Platform) {
-            auth.require(Role::Platform, id)?;
-        } else {
-            auth.require_role(Role::Hrss)?;
-        }
-    }
-    Ok(HttpResponse::Ok().json(platforms::get(&state, id).await?))
+    Ok(HttpResponse::Ok().json(platforms::get(&state, &auth, id.into_inner()).await?))
 }
 
 /// Revoke a platform client
@@ -172,10 +161,9 @@ pub async fn platform_view(
 #[delete("/platforms/{id}")]
 pub async fn platform_revoke(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require_role(Role::Hrss)?;
-    platforms::revoke(&state, id.into_inner()).await?;
+    platforms::revoke(&state, &auth, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::domain::compliance::Group;
 use crate::error::{ApiError, Problem};
 use crate::routes::year;
@@ -91,7 +91,7 @@ pub struct PolicyDefaultsRequest {
 #[put("/policies/defaults")]
 pub async fn policy_defaults_set(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     body: web::Json<PolicyDefaultsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
@@ -205,7 +205,7 @@ fn minimums(r: GroupMinimumsRequest, field: &str) -> Result<GroupMinimums, ApiEr
 #[put("/policies/{year}")]
 pub async fn policy_set(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     path: web::Path<i32>,
     body: web::Json<PolicyUpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -284,7 +284,7 @@ pub struct ComplianceQuery {
 #[get("/persons/{id}/compliance")]
 pub async fn person_compliance(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     query: web::Query<ComplianceQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -326,7 +326,7 @@ pub struct UnitComplianceQuery {
 #[get("/units/{id}/compliance")]
 pub async fn unit_compliance(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     query: web::Query<UnitComplianceQuery>,
     page: web::Query<PageQuery>,

@@ -7,13 +7,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::Caller;
 use crate::domain::CreditCode;
 use crate::domain::review::ReviewStatus;
 use crate::error::{ApiError, Problem};
 use crate::routes::authorities::SeriesCode;
 use crate::routes::{etag, if_match};
-use crate::service::access::require_human;
 use crate::service::pagination::{Page, PageQuery};
 use crate::service::providers::{self, NewProvider, ProviderFilter};
 use crate::service::qualifications::{
@@ -125,13 +124,12 @@ impl TryFrom<CreateProviderRequest> for NewProvider {
 #[post("/providers")]
 pub async fn provider_create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     body: web::Json<CreateProviderRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    require_human(&auth)?;
     let body = body.into_inner();
     body.validate()?;
-    let p = providers::create(&state, auth.account_id(), body.try_into()?).await?;
+    let p = providers::create(&state, &auth, body.try_into()?).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/providers/{}", p.id)))
         .insert_header(etag(p.version))
@@ -169,7 +167,7 @@ pub struct ProviderListQuery {
 #[get("/providers")]
 pub async fn provider_list(
     state: web::Data<AppState>,
-    _auth: AuthUser,
+    _auth: Caller,
     filter: web::Query<ProviderListQuery>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -197,7 +195,7 @@ pub async fn provider_list(
 #[get("/providers/{id}")]
 pub async fn provider_view(
     state: web::Data<AppState>,
-    _auth: AuthUser,
+    _auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let p = providers::get(&state, id.into_inner()).await?;
@@ -241,12 +239,11 @@ pub struct ApplyQualificationRequest {
 #[post("/providers/{id}/qualifications")]
 pub async fn qualification_apply(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     body: web::Json<ApplyQualificationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let provider_id = id.into_inner();
-    auth.require(Role::ProviderAdmin, provider_id)?;
     let body = body.into_inner();
     body.validate()?;
     let new = NewQualification {
@@ -254,7 +251,7 @@ pub async fn qualification_apply(
         authority_id: body.authority_id,
         attachment_ids: body.attachment_ids.unwrap_or_default(),
     };
-    let q = qualifications::apply(&state, auth.account_id(), provider_id, new).await?;
+    let q = qualifications::apply(&state, &auth, provider_id, new).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/qualifications/{}", q.id)))
         .insert_header(etag(q.version))
@@ -286,7 +283,7 @@ pub struct QualificationListQuery {
 #[get("/qualifications")]
 pub async fn qualification_list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     filter: web::Query<QualificationListQuery>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -314,7 +311,7 @@ pub async fn qualification_list(
 #[get("/qualifications/{id}")]
 pub async fn qualification_view(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let q = qualifications::get(&state, &auth, id.into_inner()).await?;
@@ -343,7 +340,7 @@ pub async fn qualification_view(
 #[post("/qualifications/{id}/review")]
 pub async fn qualification_review(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<ReviewRequest>,
@@ -396,7 +393,7 @@ pub struct UpdateQualificationRequest {
 #[patch("/qualifications/{id}")]
 pub async fn qualification_update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<UpdateQualificationRequest>,
@@ -430,7 +427,7 @@ pub async fn qualification_update(
 #[post("/qualifications/{id}/resubmit")]
 pub async fn qualification_resubmit(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::domain::Year;
 use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
 use crate::error::{ApiError, Problem};
@@ -67,7 +67,7 @@ impl RecordListQuery {
 #[get("/records")]
 pub async fn record_list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     filter: web::Query<RecordListQuery>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -92,7 +92,7 @@ pub async fn record_list(
 #[get("/records/{id}")]
 pub async fn record_view(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let r = records::get(&state, &auth, id.into_inner()).await?;
@@ -121,7 +121,7 @@ pub async fn record_view(
 #[post("/records/{id}/review")]
 pub async fn record_review(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<ReviewRequest>,
@@ -155,7 +155,7 @@ pub async fn record_review(
 #[post("/records/reviews")]
 pub async fn record_review_batch(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     body: web::Json<BatchReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
@@ -298,7 +298,7 @@ pub struct ConversionRequest {
 #[post("/records")]
 pub async fn record_declare(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     body: web::Json<DeclareRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
@@ -402,7 +402,7 @@ pub struct UpdateRecordRequest {
 #[patch("/records/{id}")]
 pub async fn record_update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<UpdateRecordRequest>,
@@ -444,7 +444,7 @@ pub async fn record_update(
 #[post("/records/{id}/resubmit")]
 pub async fn record_resubmit(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -475,7 +475,7 @@ pub async fn record_resubmit(
 #[post("/records/{id}/withdraw")]
 pub async fn record_withdraw(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -560,7 +560,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 #[post("/records/batch")]
 pub async fn record_push(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -634,7 +634,7 @@ pub async fn record_push(
 #[get("/records/batch/{batch_id}")]
 pub async fn record_push_outcome(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     batch_id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(push::outcome(&state, &auth, batch_id.into_inner()).await?))

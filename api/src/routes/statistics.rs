@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::service::exports::{self, Chunks};
 use crate::service::statistics::{self, GroupBy, StatisticsView};
@@ -55,7 +55,7 @@ pub struct StatisticsQuery {
 #[get("/statistics")]
 pub async fn statistics_view(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     query: web::Query<StatisticsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
@@ -103,7 +103,7 @@ fn csv_response(filename: &str, chunks: Chunks) -> HttpResponse {
 #[get("/statistics/export")]
 pub async fn statistics_export(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     query: web::Query<StatisticsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
@@ -135,7 +135,7 @@ pub async fn statistics_export(
 #[get("/records/export")]
 pub async fn record_export(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     query: web::Query<super::records::RecordListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
@@ -181,7 +181,7 @@ pub struct UnitComplianceExportQuery {
 #[get("/units/{id}/compliance/export")]
 pub async fn unit_compliance_export(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     query: web::Query<UnitComplianceExportQuery>,
 ) -> Result<HttpResponse, ApiError> {

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::service::pagination::{Page, PageQuery};
 use crate::service::teachers::{self, OwnerType, TeacherChange, TeacherPage, TeacherView};
@@ -28,7 +28,7 @@ pub struct TeacherCreateRequest {
 
 async fn create(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     owner: OwnerType,
     owner_id: Uuid,
     body: TeacherCreateRequest,
@@ -55,7 +55,7 @@ async fn create(
 #[get("/units/{id}/teachers")]
 pub async fn unit_teacher_list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -75,7 +75,7 @@ pub async fn unit_teacher_list(
 #[post("/units/{id}/teachers")]
 pub async fn unit_teacher_create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     body: web::Json<TeacherCreateRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -98,7 +98,7 @@ pub async fn unit_teacher_create(
 #[get("/providers/{id}/teachers")]
 pub async fn provider_teacher_list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -118,7 +118,7 @@ pub async fn provider_teacher_list(
 #[post("/providers/{id}/teachers")]
 pub async fn provider_teacher_create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     body: web::Json<TeacherCreateRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -161,7 +161,7 @@ pub struct TeacherUpdateRequest {
 #[patch("/teachers/{id}")]
 pub async fn teacher_update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<TeacherUpdateRequest>,
@@ -198,7 +198,7 @@ pub async fn teacher_update(
 #[delete("/teachers/{id}")]
 pub async fn teacher_delete(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     teachers::delete(&state, &auth, id.into_inner()).await?;

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::domain::{CreditCode, IdCardNo, PersonName};
 use crate::error::{ApiError, Problem};
 use crate::service::bindings::{self, BindingDecision, BindingPage, BindingStatus, BindingView};
@@ -57,7 +57,7 @@ pub struct UnitCreateRequest {
 #[post("/units")]
 pub async fn unit_create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     body: web::Json<UnitCreateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
@@ -105,7 +105,7 @@ pub struct UnitListQuery {
 #[get("/units")]
 pub async fn unit_list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     query: web::Query<UnitListQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -124,7 +124,7 @@ pub async fn unit_list(
 #[get("/units/{id}")]
 pub async fn unit_view(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let u = units::get(&state, &auth, id.into_inner()).await?;
@@ -163,7 +163,7 @@ pub struct UnitUpdateRequest {
 #[patch("/units/{id}")]
 pub async fn unit_update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<UnitUpdateRequest>,
@@ -201,7 +201,7 @@ pub async fn unit_update(
 #[get("/units/{id}/admins")]
 pub async fn unit_admin_list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(units::admins(&state, &auth, id.into_inner()).await?))
@@ -233,7 +233,7 @@ pub struct AdminInviteRequest {
 #[post("/units/{id}/admins")]
 pub async fn unit_admin_invite(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     body: web::Json<AdminInviteRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -259,7 +259,7 @@ pub async fn unit_admin_invite(
 #[post("/units/{id}/admins/{account_id}/accept")]
 pub async fn unit_admin_accept(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (unit_id, account_id) = path.into_inner();
@@ -284,7 +284,7 @@ pub async fn unit_admin_accept(
 #[delete("/units/{id}/admins/{account_id}")]
 pub async fn unit_admin_remove(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (unit_id, account_id) = path.into_inner();
@@ -310,7 +310,7 @@ pub struct BindingListQuery {
 #[get("/units/{id}/bindings")]
 pub async fn binding_list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     query: web::Query<BindingListQuery>,
     page: web::Query<PageQuery>,
@@ -351,7 +351,7 @@ pub struct BindingReviewRequest {
 #[post("/units/{id}/bindings/{binding_id}/review")]
 pub async fn binding_review(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
     body: web::Json<BindingReviewRequest>,
@@ -399,7 +399,7 @@ pub struct UnitPersonAddRequest {
 #[post("/units/{id}/persons")]
 pub async fn unit_person_add(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     body: web::Json<UnitPersonAddRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -427,7 +427,7 @@ pub async fn unit_person_add(
 #[delete("/units/{id}/persons/{person_id}")]
 pub async fn unit_person_remove(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (unit_id, person_id) = path.into_inner();

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::service::pagination::{Page, PageQuery};
 use crate::service::webhooks::{self, DeliveryPage, EventType, WebhookCreated, WebhookPage};
@@ -60,7 +60,7 @@ pub struct WebhookRequest {
 #[post("/webhooks")]
 pub async fn webhook_create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     body: web::Json<WebhookRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
@@ -88,7 +88,7 @@ pub async fn webhook_create(
 #[get("/webhooks")]
 pub async fn webhook_list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
@@ -109,7 +109,7 @@ pub async fn webhook_list(
 #[delete("/webhooks/{id}")]
 pub async fn webhook_delete(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     webhooks::disable(&state, &auth, id.into_inner()).await?;
@@ -131,7 +131,7 @@ pub async fn webhook_delete(
 #[get("/webhooks/{id}/deliveries")]
 pub async fn webhook_deliveries(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     id: web::Path<Uuid>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -157,7 +157,7 @@ pub async fn webhook_deliveries(
 #[post("/webhooks/{id}/deliveries/{delivery_id}/replay")]
 pub async fn webhook_replay(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, delivery_id) = path.into_inner();

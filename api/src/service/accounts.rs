@@ -554,12 +554,10 @@ pub async fn password_reset_confirm(
 }
 
 /// The caller's own view (`GET /me`): fresh from the database, not the token.
-pub async fn me(
-    state: &AppState,
-    principal: Uuid,
-    is_platform: bool,
-    scopes: Vec<String>,
-) -> Result<Me, ServiceError> {
+pub async fn me(state: &AppState, auth: &crate::auth::Caller) -> Result<Me, ServiceError> {
+    let principal = auth.account_id();
+    let is_platform = auth.has_role(Role::Platform);
+    let scopes = auth.scopes().to_vec();
     if is_platform {
         let pf = platform::Entity::find_by_id(principal)
             .one(&state.db)

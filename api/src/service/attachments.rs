@@ -14,10 +14,10 @@ use uuid::Uuid;
 
 use ce_entity::{attachment, qualification};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
+use crate::authz::orgs;
 use crate::domain::attachment::{AttachmentType, Filename};
 use crate::error::ServiceError;
-use crate::service::access::orgs;
 use crate::service::views::AttachmentView;
 use crate::state::AppState;
 
@@ -61,32 +61,41 @@ fn write_blob(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     written
 }
 
+/// Who may upload and download files: persons and hrss (machine clients do
+/// not). Asked before an upload's body is read.
+pub fn may_handle_files(auth: &Caller) -> Result<(), ServiceError> {
+    crate::authz::require_human(auth)
+}
+
 /// Stores an upload; the type comes from the bytes.
 pub async fn upload(
     state: &AppState,
-    account_id: Uuid,
+    auth: &Caller,
     filename: Filename,
-    bytes: actix_web::web::Bytes,
+    bytes: impl AsRef<[u8]> + Send + 'static,
 ) -> Result<AttachmentView, ServiceError> {
-    if bytes.is_empty() {
+    may_handle_files(auth)?;
+    let account_id = auth.account_id();
+    let size = bytes.as_ref().len();
+    if size == 0 {
         return Err(ServiceError::invalid_field(
             "attachment_empty",
             "body",
             "the file is empty",
         ));
     }
-    let Some(kind) = AttachmentType::sniff(&bytes) else {
+    let Some(kind) = AttachmentType::sniff(bytes.as_ref()) else {
         return Err(ServiceError::UnsupportedType {
             code: "attachment_type_not_allowed",
             detail: "only PDF, PNG and JPEG files are accepted (detected from the content)".into(),
         });
     };
-    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let sha256 = hex::encode(Sha256::digest(bytes.as_ref()));
     let path = blob_path(&state.settings.data_dir, &sha256);
-    let size = i64::try_from(bytes.len()).map_err(anyhow::Error::from)?;
+    let size = i64::try_from(size).map_err(anyhow::Error::from)?;
     state
         .blocking
-        .run(move || write_blob(&path, &bytes))
+        .run(move || write_blob(&path, bytes.as_ref()))
         .await?
         .map_err(anyhow::Error::from)?;
     let txn = crate::db::begin_write(&state.db).await?;
@@ -118,7 +127,7 @@ pub async fn upload(
 /// Whether the caller may read an attachment.
 async fn readable(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     a: &attachment::Model,
 ) -> Result<bool, ServiceError> {
     if a.uploaded_by == auth.account_id() || auth.has_role(Role::Hrss) {
@@ -147,9 +156,10 @@ async fn readable(
 /// An attachment the caller may read, with its bytes.
 pub async fn download(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
 ) -> Result<(AttachmentView, Vec<u8>), ServiceError> {
+    may_handle_files(auth)?;
     let Some(a) = attachment::Entity::find_by_id(id).one(&state.db).await? else {
         return Err(ServiceError::NotFound("attachment"));
     };

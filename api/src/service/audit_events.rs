@@ -13,9 +13,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::ActorType;
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
+use crate::authz::orgs;
 use crate::error::ServiceError;
-use crate::service::access::orgs;
 use crate::service::pagination::Page;
 use crate::state::AppState;
 
@@ -110,12 +110,12 @@ fn view(m: audit_event::Model) -> AuditEventView {
 /// The events the caller may read, newest first.
 pub async fn list(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     f: AuditFilter,
     page: Page,
 ) -> Result<AuditEventPage, ServiceError> {
     let mut q = audit_event::Entity::find();
-    if !crate::service::access::holds_any(auth, Role::Hrss) {
+    if !crate::authz::holds_any(auth, Role::Hrss) {
         let persons = orgs(auth, Role::Person);
         let units = orgs(auth, Role::UnitAdmin);
         if persons.is_empty() && units.is_empty() {

@@ -15,11 +15,11 @@ use uuid::Uuid;
 
 use ce_entity::{authority, authority_series};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
+use crate::authz::{holds, require_any};
 use crate::domain::authority::{AuthorityLevel, Region};
 use crate::domain::review::{Decision, ReviewEvent, ReviewStatus};
 use crate::error::ServiceError;
-use crate::service::access::{holds, require_any};
 use crate::service::accounts::insert_grant;
 use crate::service::pagination::Page;
 use crate::service::reviews::{self, BatchReviewResult, Decided, Reviewed, Reviewer, Versioned};
@@ -136,9 +136,11 @@ fn parent_invalid(message: impl Into<String>) -> ServiceError {
 /// `submitted`.
 pub async fn apply(
     state: &AppState,
-    account_id: Uuid,
+    auth: &Caller,
     new: NewAuthority,
 ) -> Result<AuthorityView, ServiceError> {
+    crate::authz::require_human(auth)?;
+    let account_id = auth.account_id();
     let region = Region::parse(&new.region, new.level)
         .map_err(|e| ServiceError::invalid_field(e.code, "region", e.message))?;
     crate::service::series::check_known(&state.db, "series", &new.series).await?;
@@ -302,7 +304,7 @@ pub async fn get(state: &AppState, id: Uuid) -> Result<AuthorityDetail, ServiceE
 /// R-AU-1: who decides an application. A province one: hrss. A city or
 /// district one: the authority it names as parent. Other authorities get
 /// 404, everyone else 403.
-fn reviewer_role(auth: &AuthUser, a: &authority::Model) -> Result<Role, ServiceError> {
+fn reviewer_role(auth: &Caller, a: &authority::Model) -> Result<Role, ServiceError> {
     let may = match a.parent_id {
         None => auth.has_role(Role::Hrss).then_some(Role::Hrss),
         Some(parent) => holds(auth, Role::Authority, parent).then_some(Role::Authority),
@@ -367,7 +369,7 @@ async fn decide(
 /// R-AU-1, R-RV-1: one decision on one application.
 pub async fn review(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
     decision: Decision,
@@ -390,7 +392,7 @@ pub async fn review(
 /// and decided on its own.
 pub async fn review_batch(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     ids: &[Uuid],
     decision: Decision,
     comment: Option<&str>,

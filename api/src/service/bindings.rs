@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use ce_entity::{binding, person, unit};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
 use crate::domain::{IdCardNo, PersonName};
 use crate::error::{ServiceError, UniqueViolation};
 use crate::service::pagination::Page;
@@ -150,11 +150,11 @@ fn already_bound() -> ServiceError {
 /// R-PU-1, R-ID-2: a verified person asks to bind to a unit.
 pub async fn request(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     person_id: Uuid,
     unit_id: Uuid,
 ) -> Result<BindingView, ServiceError> {
-    crate::service::access::require_scoped(auth, Role::Person, person_id, false, "person")?;
+    crate::authz::require_scoped(auth, Role::Person, person_id, false, "person")?;
     let p = person::Entity::find_by_id(person_id)
         .one(&state.db)
         .await?
@@ -219,7 +219,7 @@ pub async fn request(
 /// A unit's bindings, filtered by status.
 pub async fn for_unit(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     unit_id: Uuid,
     status: Option<BindingStatus>,
     page: Page,
@@ -238,11 +238,11 @@ pub async fn for_unit(
 /// A person's binding history, newest first.
 pub async fn history(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     person_id: Uuid,
     page: Page,
 ) -> Result<BindingPage, ServiceError> {
-    crate::service::access::require_scoped(auth, Role::Person, person_id, true, "person")?;
+    crate::authz::require_scoped(auth, Role::Person, person_id, true, "person")?;
     let q = binding::Entity::find().filter(binding::Column::PersonId.eq(person_id));
     let (rows, next_cursor) = page
         .load(&state.db, q, binding::Column::Id, true, |r| r.id)
@@ -253,7 +253,7 @@ pub async fn history(
 /// R-PU-1: the unit approves or rejects a pending request.
 pub async fn review(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     unit_id: Uuid,
     binding_id: Uuid,
     decision: BindingDecision,
@@ -333,7 +333,7 @@ pub async fn review(
 /// R-PU-1: a unit adds a registered person by ID number and name.
 pub async fn add_person(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     unit_id: Uuid,
     id_card_no: IdCardNo,
     name: PersonName,
@@ -406,7 +406,7 @@ pub async fn add_person(
 /// R-PU-1: the unit unbinds a person; the binding stays as history.
 pub async fn unbind(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     unit_id: Uuid,
     person_id: Uuid,
 ) -> Result<(), ServiceError> {

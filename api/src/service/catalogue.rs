@@ -12,11 +12,11 @@ use uuid::Uuid;
 
 use ce_entity::{authority, catalogue_course};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
+use crate::authz::orgs;
 use crate::domain::authority::AuthorityLevel;
 use crate::domain::{Hours, Year};
 use crate::error::{ServiceError, UniqueViolation};
-use crate::service::access::orgs;
 use crate::service::authorities::approved_for_series;
 use crate::service::pagination::Page;
 use crate::state::AppState;
@@ -116,13 +116,15 @@ pub async fn list(
 /// R-CP-2: an approved authority of the series publishes a course.
 pub async fn publish(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     year: Year,
     new: NewCourse,
 ) -> Result<CourseView, ServiceError> {
-    auth.require_role(Role::Authority).map_err(|_| {
-        ServiceError::forbidden("forbidden", "the catalogue is published by authorities")
-    })?;
+    crate::authz::require_role(
+        auth,
+        Role::Authority,
+        "the catalogue is published by authorities",
+    )?;
     crate::service::series::check_known(&state.db, "series", &[new.series.clone()].into()).await?;
     let mut publisher = None;
     for id in orgs(auth, Role::Authority) {

@@ -18,12 +18,12 @@ use uuid::Uuid;
 
 use ce_entity::{certificate, person};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
+use crate::authz::{holds, orgs, require_any};
 use crate::domain::Year;
 use crate::domain::certificate::{CertificateNumber, CertificateStatus};
 use crate::domain::compliance::{Assessment, Policy};
 use crate::error::ServiceError;
-use crate::service::access::{holds, orgs, require_any};
 use crate::service::pagination::Page;
 use crate::service::persons::{current_unit, current_units};
 use crate::service::reviews::{self, Versioned};
@@ -536,7 +536,7 @@ fn compliance_assess(policy: &Policy, j: &Judged) -> Assessment {
 /// person, their unit's admins, hrss).
 pub async fn issue(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     person_id: Uuid,
     year: Year,
 ) -> Result<CertificateView, ServiceError> {
@@ -596,7 +596,7 @@ pub struct CertificateFilter {
 
 /// hrss sees all; a person their own; a unit admin those issued while the
 /// person was with the unit.
-fn visible(auth: &AuthUser, c: &certificate::Model) -> bool {
+fn visible(auth: &Caller, c: &certificate::Model) -> bool {
     auth.has_role(Role::Hrss)
         || holds(auth, Role::Person, c.person_id)
         || c.unit_id.is_some_and(|u| holds(auth, Role::UnitAdmin, u))
@@ -605,7 +605,7 @@ fn visible(auth: &AuthUser, c: &certificate::Model) -> bool {
 /// A page of the certificates the caller may see, oldest first.
 pub async fn list(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     filter: CertificateFilter,
     page: Page,
 ) -> Result<CertificatePage, ServiceError> {
@@ -638,7 +638,7 @@ pub async fn list(
 
 pub(crate) async fn load_visible(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
 ) -> Result<certificate::Model, ServiceError> {
     require_any(auth, &[Role::Person, Role::UnitAdmin, Role::Hrss])?;
@@ -652,7 +652,7 @@ pub(crate) async fn load_visible(
 /// One certificate, if the caller may see it.
 pub async fn get(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
 ) -> Result<CertificateView, ServiceError> {
     load_visible(state, auth, id).await.map(view)
@@ -670,7 +670,7 @@ fn not_valid(c: &certificate::Model, what: &str) -> ServiceError {
 /// old certificate is superseded and its number no longer stands.
 pub async fn reissue(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
 ) -> Result<CertificateView, ServiceError> {
@@ -714,13 +714,12 @@ pub async fn reissue(
 /// hrss withdraws a valid certificate with a reason.
 pub async fn revoke(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
     reason: String,
 ) -> Result<CertificateView, ServiceError> {
-    auth.require_role(Role::Hrss)
-        .map_err(|_| ServiceError::forbidden("forbidden", "certificates are revoked by hrss"))?;
+    crate::authz::require_role(auth, Role::Hrss, "certificates are revoked by hrss")?;
     let c = certificate::Entity::find_by_id(id)
         .one(&state.db)
         .await?
@@ -806,7 +805,7 @@ const RELYING_PARTIES: &[Role] = &[Role::UnitAdmin, Role::Authority, Role::Hrss]
 pub async fn check_holder(
     state: &AppState,
     archive: &dyn Archive,
-    auth: &AuthUser,
+    auth: &Caller,
     number: &str,
     id_card_no: &crate::domain::IdCardNo,
     name: &crate::domain::PersonName,

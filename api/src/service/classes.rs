@@ -17,14 +17,14 @@ use uuid::Uuid;
 
 use ce_entity::{class, class_teacher, course_plan, enrollment, person, teacher};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
+use crate::authz::orgs;
 use crate::domain::Hours;
 use crate::domain::class::{
     ClassMode, ClassStatus, EnrollmentDecision, EnrollmentStatus, check_filing_window,
 };
 use crate::domain::plan::PlanStatus;
 use crate::error::{ServiceError, UniqueViolation};
-use crate::service::access::orgs;
 use crate::service::pagination::Page;
 use crate::service::plans::{self, Owner, OwnerType, PlanView};
 use crate::service::records;
@@ -237,7 +237,7 @@ async fn check_teachers<C: ConnectionTrait>(
 /// a face-to-face class within the filing window (R-CP-3).
 pub async fn create(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     plan_id: Uuid,
     new: NewClass,
 ) -> Result<ClassView, ServiceError> {
@@ -328,14 +328,14 @@ fn class_change(c: &class::Model, p: &course_plan::Model, action: &'static str) 
 
 /// Any signed-in caller sees the classes of approved plans (to enrol);
 /// owners, their reviewing authority and hrss see the others too.
-fn visible(auth: &AuthUser, p: &course_plan::Model) -> bool {
+fn visible(auth: &Caller, p: &course_plan::Model) -> bool {
     p.status == PlanStatus::Approved.as_str() || plans::visible(auth, p)
 }
 
 /// A page of the classes the caller may see, oldest first.
 pub async fn list(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     filter: ClassFilter,
     page: Page,
 ) -> Result<ClassPage, ServiceError> {
@@ -389,7 +389,7 @@ async fn load<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<class::Model, Se
 /// A class and its plan, if the caller may see the class.
 async fn load_visible(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
 ) -> Result<(class::Model, course_plan::Model), ServiceError> {
     let c = load(&state.db, id).await?;
@@ -401,7 +401,7 @@ async fn load_visible(
 }
 
 /// One class with capacity and enrolled count.
-pub async fn get(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<ClassView, ServiceError> {
+pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<ClassView, ServiceError> {
     let (c, _) = load_visible(state, auth, id).await?;
     view_one(&state.db, c).await
 }
@@ -410,7 +410,7 @@ pub async fn get(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<ClassVie
 /// without an owner role, 404 otherwise.
 async fn load_owned(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
 ) -> Result<(class::Model, course_plan::Model), ServiceError> {
     plans::require_owner_role(auth)?;
@@ -436,7 +436,7 @@ fn plan_not_approved() -> ServiceError {
 /// creates the learners' records in the same transaction (R-CL-3, R-CL-4).
 pub async fn transition(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
     to: ClassStatus,
@@ -559,10 +559,10 @@ async fn enrollment_view<C: ConnectionTrait>(
 /// two last-minute enrolments cannot both get the last place.
 pub async fn enrol(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     class_id: Uuid,
 ) -> Result<EnrollmentView, ServiceError> {
-    let person_id = crate::service::access::person_of(auth, "enrols in a class")?;
+    let person_id = crate::authz::person_of(auth, "enrols in a class")?;
     // Not `load_visible`: a person holding the id of a class whose plan is
     // not approved yet learns why they cannot enrol (409), not a 404.
     let c = load(&state.db, class_id).await?;
@@ -647,7 +647,7 @@ fn already_enrolled() -> ServiceError {
 /// caller's own for a person.
 pub async fn enrollments(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     class_id: Uuid,
     status: Option<EnrollmentStatus>,
     page: Page,
@@ -678,7 +678,7 @@ pub async fn enrollments(
 /// An enrolment with its class and plan, if the caller owns the class.
 async fn load_enrollment_owned(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
 ) -> Result<(enrollment::Model, class::Model), ServiceError> {
     plans::require_owner_role(auth)?;
@@ -696,7 +696,7 @@ async fn load_enrollment_owned(
 /// class is accepting or open. Cancelling frees the place.
 pub async fn review_enrollment(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
     decision: EnrollmentDecision,
@@ -753,7 +753,7 @@ pub async fn review_enrollment(
 /// class is open.
 pub async fn set_result(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
     score: Option<i32>,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use ce_entity::unit;
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
 use crate::domain::compliance::{Assessment, Line};
 use crate::domain::{Hours, Year};
 use crate::error::ServiceError;
@@ -89,7 +89,7 @@ fn line(l: Line) -> LineView {
 /// admins and hrss may ask, others get 404.
 pub async fn of_person(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     person_id: Uuid,
     year: Year,
 ) -> Result<ComplianceView, ServiceError> {
@@ -162,14 +162,14 @@ pub struct UnitCompliancePage {
 /// person or by most missing. Admins of the unit and hrss; others 404/403.
 pub async fn of_unit(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     unit_id: Uuid,
     year: Year,
     complete: Option<bool>,
     sort: UnitComplianceSort,
     page: Page,
 ) -> Result<UnitCompliancePage, ServiceError> {
-    crate::service::access::require_scoped(auth, Role::UnitAdmin, unit_id, true, "unit")?;
+    crate::authz::require_scoped(auth, Role::UnitAdmin, unit_id, true, "unit")?;
     if unit::Entity::find_by_id(unit_id)
         .one(&state.db)
         .await?

@@ -16,10 +16,10 @@ use uuid::Uuid;
 
 use ce_entity::{credit_record, person, provider, qualification, unit};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
+use crate::authz::{holds, orgs};
 use crate::domain::year::today_in_shanghai;
 use crate::error::ServiceError;
-use crate::service::access::{holds, orgs};
 use crate::service::pagination::Page;
 use crate::service::reviews::{self, Versioned};
 use crate::state::AppState;
@@ -209,7 +209,7 @@ async fn subject_name(state: &AppState, t: SubjectType, id: Uuid) -> Result<Stri
 /// only on providers it qualified.
 async fn recorder(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     t: SubjectType,
     subject: Uuid,
 ) -> Result<Option<Uuid>, ServiceError> {
@@ -247,7 +247,7 @@ async fn recorder(
 /// R-CR-1: records a finding.
 pub async fn create(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     f: NewFinding,
 ) -> Result<CreditRecordView, ServiceError> {
     let authority_id = recorder(state, auth, f.subject_type, f.subject_id).await?;
@@ -312,7 +312,7 @@ fn finding_change(m: &credit_record::Model, action: &'static str) -> Change {
 
 /// Whether the caller may read a finding: hrss, the recording authority,
 /// the person it is about, or an admin of the unit or provider.
-fn may_read(auth: &AuthUser, m: &credit_record::Model) -> bool {
+fn may_read(auth: &Caller, m: &credit_record::Model) -> bool {
     auth.has_role(Role::Hrss)
         || m.authority_id
             .is_some_and(|a| holds(auth, Role::Authority, a))
@@ -327,7 +327,7 @@ fn may_read(auth: &AuthUser, m: &credit_record::Model) -> bool {
 /// The findings the caller may read, oldest first.
 pub async fn list(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     subject_type: Option<SubjectType>,
     subject_id: Option<Uuid>,
     page: Page,
@@ -398,7 +398,7 @@ pub async fn public(state: &AppState, page: Page) -> Result<PublicCreditPage, Se
 /// hrss or the recording authority changes a finding's end or publication.
 pub async fn update(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
     change: FindingChange,

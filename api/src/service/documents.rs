@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use ce_entity::{person, professional_series, unit};
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::domain::certificate::CertificateStatus;
 use crate::error::ServiceError;
 pub use crate::render::document::hours_text;
@@ -64,7 +64,7 @@ fn lines(h: &CertificateHours, series_names: &[(String, String)]) -> Vec<HoursLi
 /// revoked one.
 pub async fn document(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
 ) -> Result<(Document, person::Model), ServiceError> {
     let c = load_visible(state, auth, id).await?;
@@ -222,11 +222,7 @@ pub fn credential_claims(doc: &Document) -> Value {
 /// R-CE-3: the certificate as a compact JWS signed with the issuer's key.
 /// The same certificate always gives the same credential (Ed25519 is
 /// deterministic).
-pub async fn credential(
-    state: &AppState,
-    auth: &AuthUser,
-    id: Uuid,
-) -> Result<String, ServiceError> {
+pub async fn credential(state: &AppState, auth: &Caller, id: Uuid) -> Result<String, ServiceError> {
     let (doc, _) = document(state, auth, id).await?;
     let claims = credential_claims(&doc);
     Ok(state.issuer.sign(CREDENTIAL_TYP, &claims)?)
@@ -235,7 +231,7 @@ pub async fn credential(
 /// R-CE-2: the printable certificate, drawn off the async workers.
 pub async fn pdf(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
 ) -> Result<(String, Vec<u8>), ServiceError> {
     let (doc, _) = document(state, auth, id).await?;

@@ -13,11 +13,11 @@ use uuid::Uuid;
 
 use ce_entity::{binding, person, record, unit};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
+use crate::authz::require_scoped;
 use crate::domain::compliance::{Assessment, Policy};
 use crate::domain::{Hours, Year};
 use crate::error::ServiceError;
-use crate::service::access::require_scoped;
 use crate::service::records::{self, RecordFilter};
 use crate::service::statistics::{self, GroupBy, GroupPage};
 use crate::state::AppState;
@@ -118,7 +118,7 @@ const RECORD_HEADER: &[&str] = &[
 /// /records`), oldest first.
 pub fn records(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     filter: RecordFilter,
 ) -> Result<Chunks, ServiceError> {
     let query = records::listing(auth, &filter)?;
@@ -219,7 +219,7 @@ fn compliance_line(p: &person::Model, a: &Assessment) -> Vec<String> {
 /// of the unit (another unit's: 404) and hrss.
 pub async fn unit_compliance(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     unit_id: Uuid,
     year: Year,
     complete: Option<bool>,
@@ -306,7 +306,7 @@ const STATISTICS_HEADER: &[&str] = &[
 /// The statistics of `GET /statistics`, a page of groups at a time.
 pub async fn statistics(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     year: Year,
     group_by: GroupBy,
 ) -> Result<Chunks, ServiceError> {

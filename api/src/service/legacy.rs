@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 use ce_entity::{legacy_certificate, legacy_record, person, professional_series};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
 use crate::domain::legacy::{LegacyId, LegacyNumber};
 use crate::domain::record::RecordCategory;
 use crate::domain::year::{SHANGHAI_OFFSET, today_in_shanghai};
@@ -809,7 +809,7 @@ where
 }
 
 /// 403 unless hrss: only hrss imports legacy data.
-pub fn require_importer(auth: &AuthUser) -> Result<(), ServiceError> {
+pub fn require_importer(auth: &Caller) -> Result<(), ServiceError> {
     if auth.has_role(Role::Hrss) {
         Ok(())
     } else {
@@ -824,7 +824,7 @@ pub fn require_importer(auth: &AuthUser) -> Result<(), ServiceError> {
 /// one transaction.
 pub async fn import(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     kind: LegacyKind,
     body: &[u8],
 ) -> Result<LegacyImportReport, ServiceError> {
@@ -950,7 +950,7 @@ fn certificate_hours(m: &legacy_certificate::Model) -> CertificateHours {
 /// are bound to now, and hrss (other roles 403, other scopes 404).
 pub async fn history(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     person_id: Uuid,
 ) -> Result<LegacyHistory, ServiceError> {
     let p = crate::service::persons::require_full_access(state, auth, person_id).await?;

@@ -2,7 +2,6 @@
 //! domain values, runs in one transaction, and returns views or a
 //! [`crate::error::ServiceError`].
 
-pub mod access;
 pub mod accounts;
 pub mod attachments;
 pub mod audit_events;

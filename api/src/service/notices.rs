@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use ce_entity::{attachment, notice};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
 use crate::error::ServiceError;
 use crate::service::pagination::Page;
 use crate::service::views::AttachmentView;
@@ -72,7 +72,7 @@ fn view(m: notice::Model) -> NoticeView {
     }
 }
 
-fn require_hrss(auth: &AuthUser) -> Result<(), ServiceError> {
+fn require_hrss(auth: &Caller) -> Result<(), ServiceError> {
     if auth.has_role(Role::Hrss) {
         Ok(())
     } else {
@@ -86,7 +86,7 @@ fn require_hrss(auth: &AuthUser) -> Result<(), ServiceError> {
 /// hrss publishes a notice; its attachments must be hrss's uploads.
 pub async fn publish(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     kind: NoticeKind,
     title: String,
     body: String,
@@ -152,7 +152,7 @@ pub async fn get(state: &AppState, id: Uuid) -> Result<NoticeView, ServiceError>
 }
 
 /// hrss withdraws a notice.
-pub async fn withdraw(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<(), ServiceError> {
+pub async fn withdraw(state: &AppState, auth: &Caller, id: Uuid) -> Result<(), ServiceError> {
     require_hrss(auth)?;
     let n = load(state, id).await?;
     let txn = crate::db::begin_write(&state.db).await?;

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use ce_entity::{binding, person, person_series};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
 use crate::domain::{IdCardNo, PersonName, Phone, Year};
 use crate::error::{ServiceError, UniqueViolation};
 use crate::service::pagination::Page;
@@ -176,15 +176,15 @@ pub async fn view<C: ConnectionTrait>(
 /// How much of a person the caller may see: `None` → not at all (404).
 async fn access(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     p: &person::Model,
 ) -> Result<Option<bool>, ServiceError> {
-    if auth.has_role(Role::Hrss) || crate::service::access::holds(auth, Role::Person, p.id) {
+    if auth.has_role(Role::Hrss) || crate::authz::holds(auth, Role::Person, p.id) {
         return Ok(Some(true));
     }
     if auth.has_role(Role::UnitAdmin)
         && let Some(unit) = current_unit(&state.db, p.id).await?
-        && crate::service::access::holds(auth, Role::UnitAdmin, unit)
+        && crate::authz::holds(auth, Role::UnitAdmin, unit)
     {
         return Ok(Some(true));
     }
@@ -199,10 +199,10 @@ async fn access(
 /// 404 (their hours, standing and certificates are theirs and their unit's).
 pub async fn require_full_access(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
 ) -> Result<person::Model, ServiceError> {
-    crate::service::access::require_any(auth, &[Role::Person, Role::UnitAdmin, Role::Hrss])?;
+    crate::authz::require_any(auth, &[Role::Person, Role::UnitAdmin, Role::Hrss])?;
     let p = person::Entity::find_by_id(id)
         .one(&state.db)
         .await?
@@ -215,15 +215,15 @@ pub async fn require_full_access(
 }
 
 /// Roles that may read persons at all; the rest get 403.
-pub fn require_reader(auth: &AuthUser) -> Result<(), ServiceError> {
-    crate::service::access::require_any(
+pub fn require_reader(auth: &Caller) -> Result<(), ServiceError> {
+    crate::authz::require_any(
         auth,
         &[Role::Person, Role::UnitAdmin, Role::Authority, Role::Hrss],
     )
 }
 
 /// One person, as the caller may see them.
-pub async fn get(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<PersonView, ServiceError> {
+pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<PersonView, ServiceError> {
     require_reader(auth)?;
     let p = person::Entity::find_by_id(id)
         .one(&state.db)
@@ -250,7 +250,7 @@ pub struct PersonFilter {
 /// bound persons; an authority all, masked; a person themself.
 pub async fn list(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     f: PersonFilter,
     page: Page,
 ) -> Result<PersonPage, ServiceError> {
@@ -260,7 +260,7 @@ pub async fn list(
     if auth.has_role(Role::Hrss) {
         reveal = true;
     } else if auth.has_role(Role::UnitAdmin) {
-        let mine = crate::service::access::orgs(auth, Role::UnitAdmin);
+        let mine = crate::authz::orgs(auth, Role::UnitAdmin);
         let units = match f.unit_id {
             Some(u) if mine.contains(&u) => vec![u],
             Some(_) => return Err(ServiceError::NotFound("unit")),
@@ -323,7 +323,7 @@ pub async fn list(
         q = q.filter(person::Column::IdCardHash.eq(state.pii.hash("id_card", id.as_ref())));
     }
     if let Some(n) = &f.name {
-        q = q.filter(person::Column::Name.like(crate::service::access::like_prefix(n)));
+        q = q.filter(person::Column::Name.like(crate::authz::like_prefix(n)));
     }
     let (rows, next_cursor) = page
         .load(&state.db, q, person::Column::Id, false, |r| r.id)
@@ -350,7 +350,7 @@ pub struct ProfileChange {
 /// The holder changes their profile.
 pub async fn update(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     change: ProfileChange,
     if_match: Option<i32>,
@@ -502,20 +502,20 @@ fn profile_summary(
 }
 
 /// 404 unless the caller is this person (hrss may act too).
-fn require_self(auth: &AuthUser, id: Uuid) -> Result<(), ServiceError> {
-    crate::service::access::require_scoped(auth, Role::Person, id, true, "person")
+fn require_self(auth: &Caller, id: Uuid) -> Result<(), ServiceError> {
+    crate::authz::require_scoped(auth, Role::Person, id, true, "person")
 }
 
 /// The holder passes real-name verification (R-ID-2): the name and number
 /// must be the registered ones and the verifier must accept them.
 pub async fn verify(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     name: PersonName,
     id_card_no: IdCardNo,
 ) -> Result<PersonView, ServiceError> {
-    crate::service::access::require_scoped(auth, Role::Person, id, false, "person")?;
+    crate::authz::require_scoped(auth, Role::Person, id, false, "person")?;
     let p = person::Entity::find_by_id(id)
         .one(&state.db)
         .await?

@@ -18,13 +18,13 @@ use uuid::Uuid;
 
 use ce_entity::{authority, authority_series, course_plan, qualification};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
+use crate::authz::{holds, orgs, require_any, require_scoped};
 use crate::domain::Year;
 use crate::domain::authority::Region;
 use crate::domain::plan::{PlanEvent, PlanStatus};
 use crate::domain::review::{Decision, ReviewStatus};
 use crate::error::ServiceError;
-use crate::service::access::{holds, orgs, require_any, require_scoped};
 use crate::service::authorities::approved_for_series;
 use crate::service::pagination::Page;
 use crate::service::qualifications::is_qualified;
@@ -93,7 +93,7 @@ impl Owner {
     }
 
     /// Whether the caller acts for this owner.
-    pub fn is_held_by(self, auth: &AuthUser) -> bool {
+    pub fn is_held_by(self, auth: &Caller) -> bool {
         holds(auth, self.kind.role(), self.id)
     }
 }
@@ -215,7 +215,7 @@ const REVIEWED: Reviewed<course_plan::Column> = Reviewed {
 };
 
 /// 403/404 unless the caller acts for `owner` (R-CP-1: role and scope).
-fn require_owner(auth: &AuthUser, owner: Owner) -> Result<(), ServiceError> {
+fn require_owner(auth: &Caller, owner: Owner) -> Result<(), ServiceError> {
     let what = match owner.kind {
         OwnerType::Provider => "provider",
         OwnerType::Unit => "unit",
@@ -298,7 +298,7 @@ async fn default_region<C: ConnectionTrait>(
 /// R-CP-1: files a draft plan.
 pub async fn create(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     new: NewPlan,
 ) -> Result<PlanView, ServiceError> {
     require_owner(auth, new.owner)?;
@@ -377,7 +377,7 @@ const READERS: &[Role] = &[
 ];
 
 /// hrss sees every plan; an owner its own; an authority those submitted to it.
-pub fn visible(auth: &AuthUser, p: &course_plan::Model) -> bool {
+pub fn visible(auth: &Caller, p: &course_plan::Model) -> bool {
     auth.has_role(Role::Hrss)
         || Owner::of(p).is_ok_and(|o| o.is_held_by(auth))
         || p.reviewer_authority_id
@@ -385,7 +385,7 @@ pub fn visible(auth: &AuthUser, p: &course_plan::Model) -> bool {
 }
 
 /// The condition "the caller owns or reviews the plan", for lists.
-pub fn scope_condition(auth: &AuthUser) -> Condition {
+pub fn scope_condition(auth: &Caller) -> Condition {
     let mut any = Condition::any();
     for kind in [OwnerType::Provider, OwnerType::Unit, OwnerType::Authority] {
         let ids = orgs(auth, kind.role());
@@ -408,7 +408,7 @@ pub fn scope_condition(auth: &AuthUser) -> Condition {
 /// A page of the plans the caller may see, oldest first.
 pub async fn list(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     filter: PlanFilter,
     page: Page,
 ) -> Result<PlanPage, ServiceError> {
@@ -439,7 +439,7 @@ pub async fn list(
 }
 
 /// One plan with its decisions, if the caller may see it.
-pub async fn get(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<PlanDetail, ServiceError> {
+pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<PlanDetail, ServiceError> {
     require_any(auth, READERS)?;
     let p = load(&state.db, id).await?;
     if !visible(auth, &p) {
@@ -452,7 +452,7 @@ pub async fn get(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<PlanDeta
 }
 
 /// 403 unless the caller holds a role that can own plans.
-pub fn require_owner_role(auth: &AuthUser) -> Result<(), ServiceError> {
+pub fn require_owner_role(auth: &Caller) -> Result<(), ServiceError> {
     require_any(
         auth,
         &[Role::ProviderAdmin, Role::UnitAdmin, Role::Authority],
@@ -462,7 +462,7 @@ pub fn require_owner_role(auth: &AuthUser) -> Result<(), ServiceError> {
 /// The plan's owner, if the caller acts for it; else 404 (`what`), so
 /// another owner's plans, classes and enrolments stay hidden.
 pub fn owned(
-    auth: &AuthUser,
+    auth: &Caller,
     p: &course_plan::Model,
     what: &'static str,
 ) -> Result<Owner, ServiceError> {
@@ -478,7 +478,7 @@ pub fn owned(
 /// for another owner's.
 async fn load_own(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
 ) -> Result<(course_plan::Model, Owner), ServiceError> {
     require_owner_role(auth)?;
@@ -495,7 +495,7 @@ fn status_of(p: &course_plan::Model) -> Result<PlanStatus, ServiceError> {
 /// R-RV-1: the owner changes a draft or returned plan.
 pub async fn update(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
     change: PlanChange,
@@ -603,7 +603,7 @@ async fn reviewer_for<C: ConnectionTrait>(
 /// R-CP-1: the owner sends a draft or returned plan to its authority.
 pub async fn submit(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
 ) -> Result<PlanView, ServiceError> {
@@ -642,7 +642,7 @@ pub async fn submit(
 /// others get 404.
 async fn decide(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
     decision: Decision,
@@ -681,7 +681,7 @@ async fn decide(
 /// R-CP-1, R-RV-1: the authority decides one plan.
 pub async fn review(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
     decision: Decision,
@@ -696,7 +696,7 @@ pub async fn review(
 /// R-AU-2 批量审核: the same decision on many plans, each on its own.
 pub async fn review_batch(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     ids: &[Uuid],
     decision: Decision,
     comment: Option<&str>,

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use ce_entity::{platform, professional_series};
 
-use crate::auth::{Grant, Role};
+use crate::auth::{Caller, Grant, Role};
 use crate::crypto::{digest_eq, random_bytes};
 use crate::error::{ServiceError, UniqueViolation};
 use crate::service::pagination::Page;
@@ -56,9 +56,11 @@ fn view(m: platform::Model) -> PlatformView {
 /// Creates a platform client; the secret is in the answer and nowhere else.
 pub async fn create(
     state: &AppState,
-    created_by: Uuid,
+    auth: &Caller,
     new: NewPlatform,
 ) -> Result<PlatformCreated, ServiceError> {
+    crate::authz::require_role(auth, Role::Hrss, "platforms are registered by hrss")?;
+    let created_by = auth.account_id();
     let known: BTreeSet<String> = professional_series::Entity::find()
         .select_only()
         .column(professional_series::Column::Family)
@@ -116,7 +118,12 @@ pub async fn create(
 }
 
 /// A page of platforms, oldest first.
-pub async fn list(state: &AppState, page: Page) -> Result<PlatformPage, ServiceError> {
+pub async fn list(
+    state: &AppState,
+    auth: &Caller,
+    page: Page,
+) -> Result<PlatformPage, ServiceError> {
+    crate::authz::require_role(auth, Role::Hrss, "platforms are listed for hrss")?;
     let q = platform::Entity::find();
     let (rows, next_cursor) = page
         .load(&state.db, q, platform::Column::Id, false, |r| r.id)
@@ -127,8 +134,12 @@ pub async fn list(state: &AppState, page: Page) -> Result<PlatformPage, ServiceE
     })
 }
 
-/// One platform.
-pub async fn get(state: &AppState, id: Uuid) -> Result<PlatformView, ServiceError> {
+/// One platform: hrss sees all; a platform sees itself; nobody else
+/// learns it exists.
+pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<PlatformView, ServiceError> {
+    if !crate::authz::holds_any(auth, Role::Hrss) {
+        crate::authz::require_scoped(auth, Role::Platform, id, false, "platform")?;
+    }
     platform::Entity::find_by_id(id)
         .one(&state.db)
         .await?
@@ -137,7 +148,8 @@ pub async fn get(state: &AppState, id: Uuid) -> Result<PlatformView, ServiceErro
 }
 
 /// Revokes a platform: no new tokens from now on. Revoking twice is fine.
-pub async fn revoke(state: &AppState, id: Uuid) -> Result<(), ServiceError> {
+pub async fn revoke(state: &AppState, auth: &Caller, id: Uuid) -> Result<(), ServiceError> {
+    crate::authz::require_role(auth, Role::Hrss, "platforms are revoked by hrss")?;
     let exists = platform::Entity::find_by_id(id)
         .one(&state.db)
         .await?

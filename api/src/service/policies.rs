@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use ce_entity::{annual_requirement, policy_default, public_deadline, public_subject};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
 use crate::domain::Year;
 use crate::domain::compliance::{Group, Requirement};
 use crate::domain::public::MonthDay;
@@ -162,11 +162,10 @@ pub async fn defaults<C: ConnectionTrait>(conn: &C) -> Result<PolicyDefaultsView
 /// hrss changes the default public deadline (R-RC-8).
 pub async fn set_defaults(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     deadline: MonthDay,
 ) -> Result<PolicyDefaultsView, ServiceError> {
-    auth.require_role(Role::Hrss)
-        .map_err(|_| ServiceError::forbidden("forbidden", "policies are set by hrss"))?;
+    crate::authz::require_role(auth, Role::Hrss, "policies are set by hrss")?;
     let txn = crate::db::begin_write(&state.db).await?;
     let before = defaults(&txn).await?;
     policy_default::Entity::delete_by_id(DEFAULT_DEADLINE.to_string())
@@ -238,12 +237,11 @@ pub async fn get<C: ConnectionTrait>(conn: &C, year: Year) -> Result<PolicyView,
 /// their own rules; certificates already issued stand.
 pub async fn put(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     year: Year,
     change: PolicyChange,
 ) -> Result<PolicyView, ServiceError> {
-    auth.require_role(Role::Hrss)
-        .map_err(|_| ServiceError::forbidden("forbidden", "policies are set by hrss"))?;
+    crate::authz::require_role(auth, Role::Hrss, "policies are set by hrss")?;
     let source = format!(
         "set by hrss account {} on {}",
         auth.account_id(),

@@ -2,6 +2,7 @@
 //! preloaded city bases, and the directory.
 
 use crate::audit::{self, Change};
+use crate::auth::Caller;
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde_json::json;
@@ -57,9 +58,11 @@ fn credit_code_taken() -> ServiceError {
 /// R-PQ-1: registers a provider; the caller becomes its first admin.
 pub async fn create(
     state: &AppState,
-    account_id: Uuid,
+    auth: &Caller,
     new: NewProvider,
 ) -> Result<ProviderView, ServiceError> {
+    crate::authz::require_human(auth)?;
+    let account_id = auth.account_id();
     let code = new.credit_code.as_ref().to_string();
     if provider::Entity::find()
         .filter(provider::Column::CreditCode.eq(&code))
@@ -126,7 +129,7 @@ pub async fn list(
     let mut q = provider::Entity::find();
     if let Some(text) = filter.q.as_deref().filter(|t| !t.is_empty()) {
         // `%` and `_` in the text are literal, not wildcards.
-        q = q.filter(provider::Column::Name.like(crate::service::access::like_contains(text)));
+        q = q.filter(provider::Column::Name.like(crate::authz::like_contains(text)));
     }
     if let Some(level) = filter.level {
         q = q.filter(provider::Column::Level.eq(level.as_str()));

@@ -30,7 +30,7 @@ use ce_entity::{
     person, person_series, platform, professional_series, public_subject, record, record_batch,
 };
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
 use crate::domain::id_card::IdCardNo;
 use crate::domain::name::PersonName;
 use crate::domain::public::{PROVINCIAL, check_platform, check_received};
@@ -583,15 +583,12 @@ async fn replay<C: ConnectionTrait>(
 }
 
 /// 403 unless the caller is a platform whose token carries `records:push`.
-pub fn require_pusher(auth: &AuthUser) -> Result<(), ServiceError> {
-    auth.require_role(Role::Platform).map_err(|_| {
-        ServiceError::forbidden("forbidden", "only learning platforms push records")
-    })?;
-    auth.require_scope(SCOPE_RECORDS_PUSH)
-        .map_err(|_| ServiceError::forbidden("scope_missing", "the token lacks `records:push`"))
+pub fn require_pusher(auth: &Caller) -> Result<(), ServiceError> {
+    crate::authz::require_role(auth, Role::Platform, "only learning platforms push records")?;
+    crate::authz::require_scope(auth, SCOPE_RECORDS_PUSH)
 }
 
-async fn pusher(state: &AppState, auth: &AuthUser) -> Result<Pusher, ServiceError> {
+async fn pusher(state: &AppState, auth: &Caller) -> Result<Pusher, ServiceError> {
     require_pusher(auth)?;
     let p = platform::Entity::find_by_id(auth.account_id())
         .one(&state.db)
@@ -611,7 +608,7 @@ async fn pusher(state: &AppState, auth: &AuthUser) -> Result<Pusher, ServiceErro
 /// Runs a push: `Ok((outcome, replayed))`.
 pub async fn push(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     push: Push<'_>,
 ) -> Result<(BatchOutcome, bool), ServiceError> {
     let me = pusher(state, auth).await?;
@@ -919,11 +916,11 @@ fn decide(
 /// A stored outcome: the platform that pushed it, or hrss; 404 otherwise.
 pub async fn outcome(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     batch_id: Uuid,
 ) -> Result<BatchOutcome, ServiceError> {
     // Other roles are told 403, not "not found" (API.md).
-    crate::service::access::require_any(auth, &[Role::Platform, Role::Hrss])?;
+    crate::authz::require_any(auth, &[Role::Platform, Role::Hrss])?;
     let m = record_batch::Entity::find_by_id(batch_id)
         .one(&state.db)
         .await?

@@ -16,10 +16,10 @@ use uuid::Uuid;
 
 use ce_entity::{provider, qualification};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
+use crate::authz::{holds, orgs, require_any};
 use crate::domain::review::{Decision, ReviewEvent, ReviewStatus};
 use crate::error::ServiceError;
-use crate::service::access::{holds, orgs, require_any};
 use crate::service::attachments;
 use crate::service::authorities::approved_for_series;
 use crate::service::pagination::Page;
@@ -113,10 +113,12 @@ async fn check_authority(
 /// the provider (checked by the route).
 pub async fn apply(
     state: &AppState,
-    account_id: Uuid,
+    auth: &Caller,
     provider_id: Uuid,
     new: NewQualification,
 ) -> Result<QualificationView, ServiceError> {
+    crate::authz::require_scoped(auth, Role::ProviderAdmin, provider_id, false, "provider")?;
+    let account_id = auth.account_id();
     if provider::Entity::find_by_id(provider_id)
         .one(&state.db)
         .await?
@@ -180,7 +182,7 @@ const READERS: &[Role] = &[Role::Hrss, Role::Authority, Role::ProviderAdmin];
 
 /// hrss sees all; an authority those addressed to it; a provider admin its
 /// provider's.
-fn visible(auth: &AuthUser, q: &qualification::Model) -> bool {
+fn visible(auth: &Caller, q: &qualification::Model) -> bool {
     auth.has_role(Role::Hrss)
         || holds(auth, Role::Authority, q.authority_id)
         || holds(auth, Role::ProviderAdmin, q.provider_id)
@@ -189,7 +191,7 @@ fn visible(auth: &AuthUser, q: &qualification::Model) -> bool {
 /// A page of the qualifications the caller may see, oldest first.
 pub async fn list(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     filter: QualificationFilter,
     page: Page,
 ) -> Result<QualificationPage, ServiceError> {
@@ -227,7 +229,7 @@ async fn load(state: &AppState, id: Uuid) -> Result<qualification::Model, Servic
 /// One qualification with its review history, if the caller may see it.
 pub async fn get(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
 ) -> Result<QualificationDetail, ServiceError> {
     require_any(auth, READERS)?;
@@ -256,7 +258,7 @@ const REVIEWED: Reviewed<qualification::Column> = Reviewed {
 /// R-PQ-2, R-RV-1: the authority named in the qualification decides it.
 pub async fn review(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
     decision: Decision,
@@ -294,7 +296,7 @@ pub async fn review(
 /// the role, 404 for another provider's.
 async fn load_own(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
 ) -> Result<qualification::Model, ServiceError> {
     require_any(auth, &[Role::ProviderAdmin])?;
@@ -308,7 +310,7 @@ async fn load_own(
 /// R-RV-1: a returned qualification may be changed before it is sent again.
 pub async fn update(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
     change: QualificationChange,
@@ -361,7 +363,7 @@ pub async fn update(
 /// R-RV-1: sends a returned qualification to its authority again.
 pub async fn resubmit(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
 ) -> Result<QualificationView, ServiceError> {

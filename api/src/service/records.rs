@@ -21,14 +21,14 @@ use ce_entity::{
     authority, class, course_plan, enrollment, provider, record, record_contribution, unit,
 };
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
+use crate::authz::{holds, orgs, require_any};
 use crate::domain::Hours;
 use crate::domain::Year;
 use crate::domain::class::EnrollmentStatus;
 use crate::domain::record::{RecordCategory, RecordEvent, RecordSource, RecordStatus};
 use crate::domain::review::Decision;
 use crate::error::ServiceError;
-use crate::service::access::{holds, orgs, require_any};
 use crate::service::pagination::Page;
 use crate::service::persons::{current_unit, current_units};
 use crate::service::plans::{Owner, OwnerType};
@@ -329,7 +329,7 @@ pub async fn adopt_parked<C: ConnectionTrait>(
 /// own persons only).
 async fn unit_sees<C: ConnectionTrait>(
     conn: &C,
-    auth: &AuthUser,
+    auth: &Caller,
     r: &record::Model,
 ) -> Result<bool, ServiceError> {
     let Some(unit) = r.unit_id.filter(|u| holds(auth, Role::UnitAdmin, *u)) else {
@@ -344,7 +344,7 @@ const READERS: &[Role] = &[Role::Hrss, Role::UnitAdmin, Role::Person];
 /// the unit of persons bound to it now.
 async fn visible<C: ConnectionTrait>(
     conn: &C,
-    auth: &AuthUser,
+    auth: &Caller,
     r: &record::Model,
 ) -> Result<bool, ServiceError> {
     Ok(auth.has_role(Role::Hrss)
@@ -355,7 +355,7 @@ async fn visible<C: ConnectionTrait>(
 /// A page of the records the caller may see, oldest first.
 pub async fn list(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     filter: RecordFilter,
     page: Page,
 ) -> Result<RecordPage, ServiceError> {
@@ -372,7 +372,7 @@ pub async fn list(
 /// The records the caller may see that match `filter` (the list's and the
 /// export's query); 403 for roles that read no records.
 pub fn listing(
-    auth: &AuthUser,
+    auth: &Caller,
     filter: &RecordFilter,
 ) -> Result<sea_orm::Select<record::Entity>, ServiceError> {
     require_any(auth, READERS)?;
@@ -414,11 +414,7 @@ pub fn listing(
 }
 
 /// One record with its decisions, if the caller may see it.
-pub async fn get(
-    state: &AppState,
-    auth: &AuthUser,
-    id: Uuid,
-) -> Result<RecordDetail, ServiceError> {
+pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<RecordDetail, ServiceError> {
     require_any(auth, READERS)?;
     let r = record::Entity::find_by_id(id)
         .one(&state.db)
@@ -452,7 +448,7 @@ const REVIEWED: Reviewed<record::Column> = Reviewed {
 /// others get 404 (R-RC-3: only the person's unit reviews).
 async fn decide(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
     decision: Decision,
@@ -573,7 +569,7 @@ async fn decide(
 /// R-RC-3, R-RC-4, R-RV-1: the unit decides one record.
 pub async fn review(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
     decision: Decision,
@@ -588,7 +584,7 @@ pub async fn review(
 /// The same decision on many records, each on its own.
 pub async fn review_batch(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     ids: &[Uuid],
     decision: Decision,
     comment: Option<&str>,
@@ -838,10 +834,10 @@ pub const MAX_DECLARED_HOURS: f64 = 1000.0;
 /// professional or elective record with proof; it waits for the unit.
 pub async fn declare(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     d: Declaration,
 ) -> Result<RecordView, ServiceError> {
-    let person_id = crate::service::access::person_of(auth, "declares and changes records")?;
+    let person_id = crate::authz::person_of(auth, "declares and changes records")?;
     let p = ce_entity::person::Entity::find_by_id(person_id)
         .one(&state.db)
         .await?
@@ -1096,7 +1092,7 @@ const CHANGERS: &[Role] = &[
 /// A record the caller may change as its person or its source, or 404.
 async fn load_changeable(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
 ) -> Result<(record::Model, Source, Acting), ServiceError> {
     require_any(auth, CHANGERS)?;
@@ -1137,7 +1133,7 @@ fn source_owned(source: Source, what: &str) -> ServiceError {
 /// (409 `under_review`).
 pub async fn update(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
     change: DeclarationChange,
@@ -1253,7 +1249,7 @@ pub async fn update(
 /// `source_owned`).
 pub async fn resubmit(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
 ) -> Result<RecordView, ServiceError> {
@@ -1284,7 +1280,7 @@ pub async fn resubmit(
 /// records; 409 once closed.
 pub async fn withdraw(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
 ) -> Result<RecordView, ServiceError> {

@@ -37,12 +37,12 @@ use uuid::Uuid;
 
 use ce_entity::{authority, authority_series};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
+use crate::authz::orgs;
 use crate::domain::authority::AuthorityLevel;
 use crate::domain::compliance::Policy;
 use crate::domain::{Hours, Year};
 use crate::error::ServiceError;
-use crate::service::access::orgs;
 
 /// What the statistics are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -141,10 +141,7 @@ impl Scope {
 /// hrss: everything; an authority: its series (and region below province
 /// level), the union of them when the account holds several; anyone else
 /// 403.
-pub async fn scope_of<C: ConnectionTrait>(
-    conn: &C,
-    auth: &AuthUser,
-) -> Result<Scope, ServiceError> {
+pub async fn scope_of<C: ConnectionTrait>(conn: &C, auth: &Caller) -> Result<Scope, ServiceError> {
     if auth.has_role(Role::Hrss) {
         return Ok(Scope { authorities: None });
     }
@@ -198,7 +195,7 @@ pub const PAGE: u64 = 1000;
 /// units, never persons).
 pub async fn of_year<C: ConnectionTrait>(
     conn: &C,
-    auth: &AuthUser,
+    auth: &Caller,
     year: Year,
     group_by: GroupBy,
 ) -> Result<StatisticsView, ServiceError> {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use ce_entity::{provider, teacher, unit};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
 use crate::error::ServiceError;
 use crate::service::pagination::Page;
 use crate::service::reviews::check_version;
@@ -91,8 +91,8 @@ fn view(t: teacher::Model) -> TeacherView {
 }
 
 /// The owner's admins manage its roster; hrss may read (and act).
-fn require_owner(auth: &AuthUser, owner: OwnerType, owner_id: Uuid) -> Result<(), ServiceError> {
-    crate::service::access::require_scoped(auth, owner.role(), owner_id, true, "roster")
+fn require_owner(auth: &Caller, owner: OwnerType, owner_id: Uuid) -> Result<(), ServiceError> {
+    crate::authz::require_scoped(auth, owner.role(), owner_id, true, "roster")
 }
 
 async fn owner_exists(state: &AppState, owner: OwnerType, id: Uuid) -> Result<(), ServiceError> {
@@ -112,7 +112,7 @@ async fn owner_exists(state: &AppState, owner: OwnerType, id: Uuid) -> Result<()
 
 pub async fn list(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     owner: OwnerType,
     owner_id: Uuid,
     page: Page,
@@ -133,7 +133,7 @@ pub async fn list(
 
 pub async fn create(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     owner: OwnerType,
     owner_id: Uuid,
     name: String,
@@ -174,7 +174,7 @@ fn teacher_change(t: &teacher::Model, action: &'static str) -> Change {
 
 async fn find_for(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
 ) -> Result<teacher::Model, ServiceError> {
     let t = teacher::Entity::find_by_id(id)
@@ -201,7 +201,7 @@ async fn find_for(
 /// R-T-1: enable, disable or rename.
 pub async fn update(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     change: TeacherChange,
     if_match: Option<i32>,
@@ -250,7 +250,7 @@ pub async fn update(
 
 /// R-T-1: deletes a teacher no class refers to; one that teaches or heads
 /// a class is disabled instead (409 `teacher_in_use`).
-pub async fn delete(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<(), ServiceError> {
+pub async fn delete(state: &AppState, auth: &Caller, id: Uuid) -> Result<(), ServiceError> {
     let t = find_for(state, auth, id).await?;
     let txn = crate::db::begin_write(&state.db).await?;
     if crate::service::classes::teacher_in_use(&txn, t.id).await? {

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use ce_entity::{account, admin_invitation, grant, person, unit};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
 use crate::domain::{CreditCode, IdCardNo};
 use crate::error::{ServiceError, UniqueViolation};
 use crate::service::accounts::insert_grant;
@@ -104,7 +104,7 @@ pub fn view(u: unit::Model) -> UnitView {
 }
 
 /// Accounts (not platforms) may read units.
-fn require_account(auth: &AuthUser) -> Result<(), ServiceError> {
+fn require_account(auth: &Caller) -> Result<(), ServiceError> {
     if auth.has_role(Role::Platform) {
         Err(ServiceError::forbidden(
             "forbidden",
@@ -116,14 +116,14 @@ fn require_account(auth: &AuthUser) -> Result<(), ServiceError> {
 }
 
 /// 403 without `unit_admin` (or hrss), 404 for another unit.
-pub fn require_admin(auth: &AuthUser, unit_id: Uuid) -> Result<(), ServiceError> {
-    crate::service::access::require_scoped(auth, Role::UnitAdmin, unit_id, true, "unit")
+pub fn require_admin(auth: &Caller, unit_id: Uuid) -> Result<(), ServiceError> {
+    crate::authz::require_scoped(auth, Role::UnitAdmin, unit_id, true, "unit")
 }
 
 /// R-ID-4: registers a unit; the caller becomes its first admin (R-ID-5).
 pub async fn create(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     new: NewUnit,
 ) -> Result<UnitView, ServiceError> {
     if !auth.has_role(Role::Person) {
@@ -167,14 +167,14 @@ pub async fn create(
 /// Units by name, for a person looking for their employer.
 pub async fn search(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     q: Option<&str>,
     page: Page,
 ) -> Result<UnitPage, ServiceError> {
     require_account(auth)?;
     let mut query = unit::Entity::find();
     if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
-        query = query.filter(unit::Column::Name.like(crate::service::access::like_contains(q)));
+        query = query.filter(unit::Column::Name.like(crate::authz::like_contains(q)));
     }
     let (rows, next_cursor) = page
         .load(&state.db, query, unit::Column::Id, false, |r| r.id)
@@ -185,7 +185,7 @@ pub async fn search(
     })
 }
 
-pub async fn get(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<UnitView, ServiceError> {
+pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<UnitView, ServiceError> {
     require_account(auth)?;
     unit::Entity::find_by_id(id)
         .one(&state.db)
@@ -197,7 +197,7 @@ pub async fn get(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<UnitView
 /// R-ID-5: an admin changes the unit's details.
 pub async fn update(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     change: UnitChange,
     if_match: Option<i32>,
@@ -264,7 +264,7 @@ async fn person_name<C: ConnectionTrait>(
 /// Active admins and pending invitations.
 pub async fn admins(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     unit_id: Uuid,
 ) -> Result<AdminList, ServiceError> {
     require_admin(auth, unit_id)?;
@@ -325,7 +325,7 @@ async fn is_admin<C: ConnectionTrait>(
 /// R-ID-5: an admin invites another person's account as sub-account.
 pub async fn invite(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     unit_id: Uuid,
     id_card_no: IdCardNo,
 ) -> Result<AdminView, ServiceError> {
@@ -397,7 +397,7 @@ pub async fn invite(
 /// R-ID-5: the invited account accepts and becomes an admin.
 pub async fn accept(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     unit_id: Uuid,
     account_id: Uuid,
 ) -> Result<AdminView, ServiceError> {
@@ -449,7 +449,7 @@ pub async fn accept(
 /// R-ID-5: removes an admin or withdraws an invitation; never the last admin.
 pub async fn remove_admin(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     unit_id: Uuid,
     account_id: Uuid,
 ) -> Result<(), ServiceError> {

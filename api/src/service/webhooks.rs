@@ -34,10 +34,10 @@ use uuid::Uuid;
 
 use ce_entity::{webhook, webhook_attempt, webhook_delivery, webhook_event};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
+use crate::authz::{holds, orgs};
 use crate::crypto::random_bytes;
 use crate::error::ServiceError;
-use crate::service::access::{holds, orgs};
 use crate::service::pagination::Page;
 use crate::state::AppState;
 
@@ -317,7 +317,7 @@ pub fn check_url(url: &str) -> Result<String, ServiceError> {
 
 /// The subscriber the caller may register for: a platform for itself, a
 /// unit admin for `unit_id`.
-fn subscriber_for(auth: &AuthUser, unit_id: Option<Uuid>) -> Result<Subscriber, ServiceError> {
+fn subscriber_for(auth: &Caller, unit_id: Option<Uuid>) -> Result<Subscriber, ServiceError> {
     if auth.has_role(Role::Platform) {
         return Ok(Subscriber::Platform(auth.account_id()));
     }
@@ -341,15 +341,15 @@ fn subscriber_for(auth: &AuthUser, unit_id: Option<Uuid>) -> Result<Subscriber, 
 
 /// 403 unless the caller holds a role that has endpoints (hrss oversees
 /// all of them), so a wrong role is not told "not found".
-fn require_webhook_role(auth: &AuthUser) -> Result<(), ServiceError> {
-    crate::service::access::require_any(auth, &[Role::Hrss, Role::UnitAdmin, Role::Platform])
+fn require_webhook_role(auth: &Caller) -> Result<(), ServiceError> {
+    crate::authz::require_any(auth, &[Role::Hrss, Role::UnitAdmin, Role::Platform])
 }
 
 /// Registers an endpoint; the secret is in the answer and nowhere else
 /// readable (it is kept encrypted).
 pub async fn create(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     unit_id: Option<Uuid>,
     url: &str,
     events: Vec<EventType>,
@@ -397,7 +397,7 @@ fn webhook_change(w: &webhook::Model, action: &'static str) -> Change {
     Change::new("webhook", w.id, action).unit((w.owner_type == "unit").then_some(w.owner_id))
 }
 
-fn may_manage(auth: &AuthUser, w: &webhook::Model) -> bool {
+fn may_manage(auth: &Caller, w: &webhook::Model) -> bool {
     auth.has_role(Role::Hrss)
         || match w.owner_type.as_str() {
             "platform" => auth.has_role(Role::Platform) && auth.account_id() == w.owner_id,
@@ -406,7 +406,7 @@ fn may_manage(auth: &AuthUser, w: &webhook::Model) -> bool {
         }
 }
 
-async fn load(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<webhook::Model, ServiceError> {
+async fn load(state: &AppState, auth: &Caller, id: Uuid) -> Result<webhook::Model, ServiceError> {
     require_webhook_role(auth)?;
     webhook::Entity::find_by_id(id)
         .one(&state.db)
@@ -419,7 +419,7 @@ async fn load(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<webhook::Mo
 /// hrss all).
 pub async fn list(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     page: Page,
 ) -> Result<WebhookPage, ServiceError> {
     require_webhook_role(auth)?;
@@ -450,7 +450,7 @@ pub async fn list(
 
 /// Stops an endpoint: nothing more is sent to it; its log stays readable
 /// to hrss.
-pub async fn disable(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<(), ServiceError> {
+pub async fn disable(state: &AppState, auth: &Caller, id: Uuid) -> Result<(), ServiceError> {
     let w = load(state, auth, id).await?;
     let txn = crate::db::begin_write(&state.db).await?;
     webhook::Entity::update_many()
@@ -480,7 +480,7 @@ pub async fn disable(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<(), 
 /// An endpoint's deliveries, newest first, with every attempt.
 pub async fn deliveries(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     page: Page,
 ) -> Result<DeliveryPage, ServiceError> {
@@ -539,7 +539,7 @@ pub async fn deliveries(
 /// de-duplicates by `webhook-id`).
 pub async fn replay(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Caller,
     id: Uuid,
     delivery_id: Uuid,
 ) -> Result<(), ServiceError> {

@@ -1,14 +1,19 @@
-//! Role and scope questions services ask about the caller, answered from
-//! the grants read fresh for this request.
+//! Authorization, in one vocabulary for every use case: role and scope
+//! questions about the caller, answered from the grants read fresh for the
+//! request, failing with `ServiceError` — 403 for a role the operation does
+//! not take, 404 for a scope the caller's role is not held for (so nothing
+//! reveals that another unit's data exists). The grant a check matched is
+//! the one the request's audit events name (`audit::used`). Routes decide
+//! nothing about who may act.
 
 use uuid::Uuid;
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{Caller, Role};
 use crate::error::ServiceError;
 
 /// Whether the caller holds `role` for `org`.
 /// A match is the grant the request uses (kept for its audit events).
-pub fn holds(auth: &AuthUser, role: Role, org: Uuid) -> bool {
+pub fn holds(auth: &Caller, role: Role, org: Uuid) -> bool {
     auth.grants()
         .iter()
         .find(|g| g.role == role && g.scope_id() == Some(org))
@@ -18,7 +23,7 @@ pub fn holds(auth: &AuthUser, role: Role, org: Uuid) -> bool {
 
 /// Whether the caller holds `role` at all; when so, its grant is the one
 /// the request uses.
-pub fn holds_any(auth: &AuthUser, role: Role) -> bool {
+pub fn holds_any(auth: &Caller, role: Role) -> bool {
     let held = auth.has_role(role);
     if held {
         use_role(auth, role);
@@ -27,14 +32,14 @@ pub fn holds_any(auth: &AuthUser, role: Role) -> bool {
 }
 
 /// Notes the caller's first grant of `role` as the one the request uses.
-fn use_role(auth: &AuthUser, role: Role) {
+fn use_role(auth: &Caller, role: Role) {
     if let Some(g) = auth.grants().iter().find(|g| g.role == role) {
         crate::audit::used(g);
     }
 }
 
 /// The organisations the caller holds `role` for.
-pub fn orgs(auth: &AuthUser, role: Role) -> Vec<Uuid> {
+pub fn orgs(auth: &Caller, role: Role) -> Vec<Uuid> {
     auth.grants()
         .iter()
         .filter(|g| g.role == role)
@@ -43,7 +48,7 @@ pub fn orgs(auth: &AuthUser, role: Role) -> Vec<Uuid> {
 }
 
 /// The caller's own person id, or 403 saying why only a person may `act`.
-pub fn person_of(auth: &AuthUser, act: &str) -> Result<Uuid, ServiceError> {
+pub fn person_of(auth: &Caller, act: &str) -> Result<Uuid, ServiceError> {
     let person = orgs(auth, Role::Person)
         .first()
         .copied()
@@ -54,7 +59,7 @@ pub fn person_of(auth: &AuthUser, act: &str) -> Result<Uuid, ServiceError> {
 
 /// 403 unless the caller is a person or hrss: machine clients do not
 /// register organisations or upload files.
-pub fn require_human(auth: &AuthUser) -> Result<(), ServiceError> {
+pub fn require_human(auth: &Caller) -> Result<(), ServiceError> {
     if let Some(role) = [Role::Hrss, Role::Person]
         .into_iter()
         .find(|r| auth.has_role(*r))
@@ -69,8 +74,31 @@ pub fn require_human(auth: &AuthUser) -> Result<(), ServiceError> {
     }
 }
 
+/// 403 (`forbidden`, saying `why`) unless the caller holds `role` (for any
+/// scope).
+pub fn require_role(auth: &Caller, role: Role, why: &str) -> Result<(), ServiceError> {
+    if auth.has_role(role) {
+        use_role(auth, role);
+        Ok(())
+    } else {
+        Err(ServiceError::forbidden("forbidden", why.to_string()))
+    }
+}
+
+/// 403 (`scope_missing`) unless a platform's token carries `scope`.
+pub fn require_scope(auth: &Caller, scope: &str) -> Result<(), ServiceError> {
+    if auth.scopes().iter().any(|s| s == scope) {
+        Ok(())
+    } else {
+        Err(ServiceError::forbidden(
+            "scope_missing",
+            format!("the token lacks `{scope}`"),
+        ))
+    }
+}
+
 /// 403 unless the caller holds one of `roles` (for any scope).
-pub fn require_any(auth: &AuthUser, roles: &[Role]) -> Result<(), ServiceError> {
+pub fn require_any(auth: &Caller, roles: &[Role]) -> Result<(), ServiceError> {
     if let Some(role) = roles.iter().find(|r| auth.has_role(**r)) {
         use_role(auth, *role);
         Ok(())
@@ -94,7 +122,7 @@ pub fn require_any(auth: &AuthUser, roles: &[Role]) -> Result<(), ServiceError> 
 /// only for other scopes gets 404 (`what` not found), so nothing reveals
 /// that another unit's or person's data exists.
 pub fn require_scoped(
-    auth: &AuthUser,
+    auth: &Caller,
     role: Role,
     scope: Uuid,
     hrss_too: bool,
@@ -135,6 +163,61 @@ fn escape_like(text: &str) -> String {
             c => vec![c],
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{Claims, Grant};
+
+    fn caller(grants: Vec<Grant>, scopes: Vec<String>) -> Caller {
+        Caller {
+            claims: Claims {
+                iss: "i".into(),
+                aud: "a".into(),
+                sub: Uuid::now_v7(),
+                exp: 0,
+                iat: 0,
+                jti: Uuid::now_v7(),
+                grants,
+                scopes,
+            },
+        }
+    }
+
+    fn status(e: ServiceError) -> u16 {
+        crate::error::ApiError::from(e).status().as_u16()
+    }
+
+    #[test]
+    fn role_without_scope_is_forbidden_and_other_scope_is_not_found() {
+        let unit = Uuid::now_v7();
+        let other = Uuid::now_v7();
+        let admin = caller(
+            vec![Grant {
+                role: Role::UnitAdmin,
+                org_id: Some(unit),
+                person_id: None,
+            }],
+            vec![],
+        );
+        assert!(require_scoped(&admin, Role::UnitAdmin, unit, false, "unit").is_ok());
+        let err = require_scoped(&admin, Role::UnitAdmin, other, false, "unit").unwrap_err();
+        assert_eq!(status(err), 404);
+        let err = require_scoped(&admin, Role::ProviderAdmin, unit, true, "unit").unwrap_err();
+        assert_eq!(status(err), 403);
+        let err = require_role(&admin, Role::Hrss, "hrss only").unwrap_err();
+        assert_eq!(status(err), 403);
+    }
+
+    #[test]
+    fn scopes_are_checked() {
+        let none = caller(vec![], vec![]);
+        let err = require_scope(&none, "records:push").unwrap_err();
+        assert_eq!(status(err), 403);
+        let pushing = caller(vec![], vec!["records:push".into()]);
+        assert!(require_scope(&pushing, "records:push").is_ok());
+    }
 }
 
 #[cfg(test)]
