@@ -155,3 +155,27 @@ pub async fn begin_write(
     })
     .await
 }
+
+/// Placeholders are written `?` and numbered for PostgreSQL.
+pub fn statement(
+    backend: sea_orm::DbBackend,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> sea_orm::Statement {
+    let sql = if backend == sea_orm::DbBackend::Postgres {
+        let mut out = String::with_capacity(sql.len() + 16);
+        let mut n = 0;
+        for c in sql.chars() {
+            if c == '?' {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    } else {
+        sql.to_string()
+    };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}

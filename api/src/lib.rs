@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod observe;
 pub mod openapi;
+pub mod outbox;
 pub mod ports;
 pub mod reference;
 pub mod render;

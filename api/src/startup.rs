@@ -130,6 +130,8 @@ impl Application {
             files,
             reference,
             policies: Arc::default(),
+            follower: Arc::new(crate::service::certificates::FollowTheStanding),
+            series_changed: Arc::new(crate::service::certificates::FollowTheStanding),
             issuer: Arc::new(issuer),
         };
         bootstrap::ensure_hrss_admin(&state).await?;

@@ -43,6 +43,10 @@ pub struct AppState {
     /// Reference data only migrations write (series groups, conversion
     /// forms), read once at start.
     pub reference: Arc<crate::reference::Reference>,
+    /// What follows a judgement of a person's year: the certificates.
+    pub follower: Arc<dyn crate::ports::ledger::Follower>,
+    /// What follows a change of the series a person holds.
+    pub series_changed: Arc<dyn crate::ports::ledger::SeriesChanged>,
     /// Policies read within the last second (`PolicyCache`).
     pub policies: Arc<crate::reference::PolicyCache>,
     /// Signs certificates' credentials (R-CE-3).

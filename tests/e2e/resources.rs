@@ -23,11 +23,11 @@ async fn post(app: &TestApp, path: &str, body: serde_json::Value) -> ce_sdk::Raw
 
 #[tokio::test]
 async fn logins_beyond_the_hashing_queue_get_503_with_retry_after_while_reads_go_on() {
-    // One hashing thread and no queue: a login that finds it busy is
-    // refused at once.
+    // One hashing thread and room for one more: a login that finds both
+    // taken is refused at once.
     let app = spawn_app_with(Options {
         mfa_required: false,
-        hashing: Some((1, 0)),
+        hashing: Some((1, 1)),
         ..Options::default()
     })
     .await;
@@ -70,7 +70,7 @@ async fn logins_beyond_the_hashing_queue_get_503_with_retry_after_while_reads_go
     assert!(ok >= 1, "no login got through");
     assert!(
         !refused.is_empty(),
-        "12 concurrent logins on one thread without a queue: some must be refused"
+        "12 concurrent logins on one thread with one place waiting: some must be refused"
     );
     for r in &refused {
         assert_eq!(r.content_type(), "application/problem+json");

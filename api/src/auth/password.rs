@@ -118,6 +118,14 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash("no-such-account-Password-1").unwrap_or_default())
 }
 
+/// [`hash`] on the hashing pool, waiting for room up to a minute (start-up:
+/// the bootstrap account's password must not be refused as busy).
+pub async fn hash_patiently(pool: &WorkPool, password: String) -> Result<String, HashError> {
+    Ok(pool
+        .run_patiently(move || hash(&password), std::time::Duration::from_secs(60))
+        .await??)
+}
+
 /// [`hash`] on the hashing pool.
 pub async fn hash_on(pool: &WorkPool, password: String) -> Result<String, HashError> {
     Ok(pool.run(move || hash(&password)).await??)

@@ -81,6 +81,56 @@ impl PlanStatus {
     }
 }
 
+/// Who owns a plan and runs its classes.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnerType {
+    Provider,
+    Unit,
+    Authority,
+}
+
+impl OwnerType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnerType::Provider => "provider",
+            OwnerType::Unit => "unit",
+            OwnerType::Authority => "authority",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [OwnerType::Provider, OwnerType::Unit, OwnerType::Authority]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+    }
+
+    /// The role whose holders act for an owner of this type.
+    pub fn role(self) -> crate::auth::Role {
+        match self {
+            OwnerType::Provider => crate::auth::Role::ProviderAdmin,
+            OwnerType::Unit => crate::auth::Role::UnitAdmin,
+            OwnerType::Authority => crate::auth::Role::Authority,
+        }
+    }
+}
+
+/// A plan's owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner {
+    pub kind: OwnerType,
+    pub id: uuid::Uuid,
+}
+
+impl Owner {
+    /// The owner a plan stores: its type's name and its id.
+    pub fn parse(owner_type: &str, id: uuid::Uuid) -> Option<Self> {
+        OwnerType::parse(owner_type).map(|kind| Self { kind, id })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,5 +4,6 @@
 //! application wires the real ones in at start (`startup`).
 
 pub mod identity;
+pub mod ledger;
 pub mod sms;
 pub mod work;

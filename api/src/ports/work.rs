@@ -214,6 +214,27 @@ impl Gate {
     }
 }
 
+impl WorkPool {
+    /// [`WorkPool::run`], waiting for room instead of being refused, for
+    /// work that must not fail on a busy pool (start-up); gives up as
+    /// `Busy` after `patience`.
+    pub async fn run_patiently<T, F>(&self, f: F, patience: Duration) -> Result<T, PoolError>
+    where
+        F: FnOnce() -> T + Send + Clone + 'static,
+        T: Send + 'static,
+    {
+        let deadline = Instant::now() + patience;
+        loop {
+            match self.run(f.clone()).await {
+                Err(PoolError::Busy { .. }) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -191,15 +191,7 @@ pub async fn person_update(
     let body = body.into_inner();
     body.validate()?;
     let expected = if_match(&req)?;
-    let p = persons::update(
-        &state,
-        &auth,
-        id.into_inner(),
-        body.try_into()?,
-        expected,
-        &crate::service::certificates::FOLLOW,
-    )
-    .await?;
+    let p = persons::update(&state, &auth, id.into_inner(), body.try_into()?, expected).await?;
     Ok(HttpResponse::Ok().insert_header(etag(p.version)).json(p))
 }
 

@@ -5,6 +5,8 @@
 
 use crate::audit::{self, Change};
 use chrono::Utc;
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -311,7 +313,7 @@ pub async fn review(
     )
     .await?;
     if status == BindingStatus::Approved {
-        crate::service::records::adopt_parked(&txn, b.person_id, unit_id).await?;
+        adopt_parked(&txn, b.person_id, unit_id).await?;
     }
     audit::record(
         &txn,
@@ -390,7 +392,7 @@ pub async fn add_person(
     .insert(&txn)
     .await
     .on_unique("already_bound", "the person is bound to a unit already")?;
-    crate::service::records::adopt_parked(&txn, p.id, unit_id).await?;
+    adopt_parked(&txn, p.id, unit_id).await?;
     audit::record(
         &txn,
         Change::new("binding", b.id, "added_by_unit")
@@ -435,5 +437,39 @@ pub async fn unbind(
     )
     .await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// Sends a person's records that wait for a unit's review — parked ones
+/// (no unit when their class closed) and ones a previous unit never
+/// decided — to the unit the person is now bound to, which alone sees them
+/// (R-RC-3). Called in the binding's transaction.
+pub async fn adopt_parked<C: ConnectionTrait>(
+    conn: &C,
+    person_id: Uuid,
+    unit_id: Uuid,
+) -> Result<(), ServiceError> {
+    ce_entity::record::Entity::update_many()
+        .col_expr(ce_entity::record::Column::UnitId, Expr::value(unit_id))
+        .col_expr(
+            ce_entity::record::Column::Version,
+            Expr::col(ce_entity::record::Column::Version).add(1),
+        )
+        .col_expr(
+            ce_entity::record::Column::UpdatedAt,
+            Expr::value(Utc::now()),
+        )
+        .filter(ce_entity::record::Column::PersonId.eq(person_id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(ce_entity::record::Column::UnitId.is_null())
+                .add(ce_entity::record::Column::UnitId.ne(unit_id)),
+        )
+        .filter(
+            ce_entity::record::Column::Status
+                .eq(crate::domain::record::RecordStatus::PendingUnitReview.as_str()),
+        )
+        .exec(conn)
+        .await?;
     Ok(())
 }

@@ -30,7 +30,7 @@ pub async fn ensure_hrss_admin(state: &AppState) -> anyhow::Result<()> {
     }
     let pw = Password::parse(pw)
         .map_err(|e| anyhow::anyhow!("BOOTSTRAP_HRSS_PASSWORD: {}", e.message))?;
-    let hash = password::hash_on(&state.hashing, pw.expose().to_string()).await?;
+    let hash = password::hash_patiently(&state.hashing, pw.expose().to_string()).await?;
     let now = Utc::now();
     let id = Uuid::now_v7();
     let txn = crate::db::begin_write(&state.db).await?;

@@ -24,11 +24,12 @@ use crate::domain::Year;
 use crate::domain::certificate::{CertificateNumber, CertificateStatus};
 use crate::domain::compliance::{Assessment, Policy};
 use crate::error::ServiceError;
+use crate::outbox::{self, EventType, Subscriber};
+use crate::ports::ledger::{Applied, Follower, Judged, SeriesChanged};
 use crate::service::pagination::Page;
 use crate::service::persons::{current_unit, current_units};
 use crate::service::reviews::{self, Versioned};
-use crate::service::standing::{self, Applied, Judged};
-use crate::service::webhooks::{self, EventType, Subscriber};
+use crate::service::standing;
 use crate::state::AppState;
 
 /// One series' approved professional hours on a certificate.
@@ -229,7 +230,7 @@ async fn announce<C: ConnectionTrait>(
     let Some(unit) = c.unit_id else {
         return Ok(());
     };
-    webhooks::emit(
+    outbox::emit(
         conn,
         event,
         &[Subscriber::Unit(unit)],
@@ -497,10 +498,7 @@ pub(crate) async fn follow(
 /// a change of the series held (R-REQ-3).
 pub struct FollowTheStanding;
 
-/// The one follower there is.
-pub const FOLLOW: FollowTheStanding = FollowTheStanding;
-
-impl standing::Follower for FollowTheStanding {
+impl Follower for FollowTheStanding {
     fn follow<'a>(
         &'a self,
         txn: &'a DatabaseTransaction,
@@ -511,10 +509,10 @@ impl standing::Follower for FollowTheStanding {
     }
 }
 
-impl crate::service::persons::SeriesChanged for FollowTheStanding {
+impl SeriesChanged for FollowTheStanding {
     fn rejudge<'a>(
         &'a self,
-        state: &'a AppState,
+        reference: &'a crate::reference::Reference,
         txn: &'a DatabaseTransaction,
         person_id: Uuid,
         year: i32,
@@ -522,7 +520,7 @@ impl crate::service::persons::SeriesChanged for FollowTheStanding {
         Box::pin(async move {
             let mut ledger = standing::Ledger::new();
             ledger.rejudge(person_id, year);
-            let applied = ledger.apply(txn, &state.reference, self).await?;
+            let applied = ledger.apply(txn, reference, self).await?;
             Ok(applied.to_json())
         })
     }

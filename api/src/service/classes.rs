@@ -471,11 +471,7 @@ pub async fn transition(
         let mut ledger = crate::service::standing::Ledger::new();
         let n = records::from_closed_class(&txn, &mut ledger, &c, &p).await?;
         let applied = ledger
-            .apply(
-                &txn,
-                &state.reference,
-                &crate::service::certificates::FOLLOW,
-            )
+            .apply(&txn, &state.reference, &*state.follower)
             .await?;
         change = applied.note(change.also("records_credited", json!(n)));
     }
@@ -795,22 +791,4 @@ pub async fn set_result(
     )
     .await?;
     enrollment_view(&state.db, id).await
-}
-
-/// R-T-1: whether any class names the teacher (as teacher or head teacher).
-pub async fn teacher_in_use<C: ConnectionTrait>(
-    conn: &C,
-    teacher_id: Uuid,
-) -> Result<bool, ServiceError> {
-    let teaching = class_teacher::Entity::find()
-        .filter(class_teacher::Column::TeacherId.eq(teacher_id))
-        .one(conn)
-        .await?
-        .is_some();
-    let heading = class::Entity::find()
-        .filter(class::Column::HeadTeacherId.eq(teacher_id))
-        .one(conn)
-        .await?
-        .is_some();
-    Ok(teaching || heading)
 }

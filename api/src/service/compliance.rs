@@ -227,7 +227,7 @@ pub async fn of_unit(
         page.fetch()
     );
     let rows = db
-        .query_all_raw(crate::service::statistics::statement(backend, &sql, values))
+        .query_all_raw(crate::db::statement(backend, &sql, values))
         .await?;
     let mut persons: Vec<(Uuid, String)> = Vec::with_capacity(rows.len());
     for r in rows {

@@ -8,7 +8,7 @@
 use crate::audit::{self, Change};
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -453,39 +453,4 @@ pub async fn update(
         .await?
         .map(view)
         .ok_or(ServiceError::NotFound("credit record"))
-}
-
-/// R-CR-1: a published finding in force against the provider blocks its
-/// plan submissions; the problem says until when.
-pub async fn check_provider_may_submit<C: ConnectionTrait>(
-    conn: &C,
-    provider_id: Uuid,
-) -> Result<(), ServiceError> {
-    let blocking = credit_record::Entity::find()
-        .filter(credit_record::Column::SubjectType.eq("provider"))
-        .filter(credit_record::Column::SubjectId.eq(provider_id))
-        .filter(credit_record::Column::Published.eq(true))
-        .filter(
-            sea_orm::Condition::any()
-                .add(credit_record::Column::ExpiresOn.is_null())
-                .add(credit_record::Column::ExpiresOn.gte(today_in_shanghai())),
-        )
-        .one(conn)
-        .await?;
-    match blocking {
-        None => Ok(()),
-        Some(f) => Err(ServiceError::conflict(
-            "credit_blocked",
-            match f.expires_on {
-                Some(e) => format!(
-                    "a published credit record ({}, {}) blocks this provider's plan submissions until {e} inclusive (R-CR-1)",
-                    f.rule, f.reason
-                ),
-                None => format!(
-                    "a published credit record ({}, {}) blocks this provider's plan submissions until it is lifted (R-CR-1)",
-                    f.rule, f.reason
-                ),
-            },
-        )),
-    }
 }

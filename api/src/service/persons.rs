@@ -354,7 +354,6 @@ pub async fn update(
     id: Uuid,
     change: ProfileChange,
     if_match: Option<i32>,
-    after_series: &dyn SeriesChanged,
 ) -> Result<PersonView, ServiceError> {
     require_self(auth, id)?;
     if let Some(series) = &change.series {
@@ -457,7 +456,10 @@ pub async fn update(
         .after(profile_summary(&p, series))
         .person(id);
     if let Some((year, _)) = series {
-        let note = after_series.rejudge(state, &txn, id, year).await?;
+        let note = state
+            .series_changed
+            .rejudge(&state.reference, &txn, id, year)
+            .await?;
         if !serde_json::Value::is_null(&note) {
             change = change.also("certificates", note);
         }
@@ -466,21 +468,6 @@ pub async fn update(
     let v = view(state, &txn, &p, true).await?;
     txn.commit().await?;
     Ok(v)
-}
-
-/// What follows a change of the series a person holds in a year: the
-/// ledger judges the year again (R-REQ-3) and its certificate follows.
-/// The caller gives it, so parties do not reach up to the ledger; it
-/// answers what happened to certificates (`null`: nothing), for the audit
-/// event of the change.
-pub trait SeriesChanged: Sync {
-    fn rejudge<'a>(
-        &'a self,
-        state: &'a AppState,
-        txn: &'a sea_orm::DatabaseTransaction,
-        person_id: Uuid,
-        year: i32,
-    ) -> futures_util::future::BoxFuture<'a, Result<serde_json::Value, ServiceError>>;
 }
 
 /// A profile for the audit trail: masked phone, never the ID number.

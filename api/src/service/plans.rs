@@ -40,62 +40,12 @@ pub const ENTITY: &str = "course_plan";
 /// it names one.
 pub const HOME_PROVINCE: &str = "440000";
 
-/// Who owns a plan and runs its classes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OwnerType {
-    Provider,
-    Unit,
-    Authority,
-}
+pub use crate::domain::plan::{Owner, OwnerType};
 
-impl OwnerType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OwnerType::Provider => "provider",
-            OwnerType::Unit => "unit",
-            OwnerType::Authority => "authority",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [OwnerType::Provider, OwnerType::Unit, OwnerType::Authority]
-            .into_iter()
-            .find(|o| o.as_str() == s)
-    }
-
-    /// The role whose holders act for an owner of this type.
-    pub fn role(self) -> Role {
-        match self {
-            OwnerType::Provider => Role::ProviderAdmin,
-            OwnerType::Unit => Role::UnitAdmin,
-            OwnerType::Authority => Role::Authority,
-        }
-    }
-}
-
-/// A plan's owner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Owner {
-    pub kind: OwnerType,
-    pub id: Uuid,
-}
-
-impl Owner {
-    /// The owner of a stored plan.
-    pub fn of(p: &course_plan::Model) -> Result<Self, ServiceError> {
-        let kind = OwnerType::parse(&p.owner_type)
-            .ok_or_else(|| anyhow::anyhow!("plan {} has owner type {:?}", p.id, p.owner_type))?;
-        Ok(Self {
-            kind,
-            id: p.owner_id,
-        })
-    }
-
-    /// Whether the caller acts for this owner.
-    pub fn is_held_by(self, auth: &Caller) -> bool {
-        holds(auth, self.kind.role(), self.id)
-    }
+/// The owner of a stored plan.
+pub fn owner_of(p: &course_plan::Model) -> Result<Owner, ServiceError> {
+    Owner::parse(&p.owner_type, p.owner_id)
+        .ok_or_else(|| anyhow::anyhow!("plan {} has owner type {:?}", p.id, p.owner_type).into())
 }
 
 /// A course plan.
@@ -379,7 +329,7 @@ const READERS: &[Role] = &[
 /// hrss sees every plan; an owner its own; an authority those submitted to it.
 pub fn visible(auth: &Caller, p: &course_plan::Model) -> bool {
     auth.has_role(Role::Hrss)
-        || Owner::of(p).is_ok_and(|o| o.is_held_by(auth))
+        || owner_of(p).is_ok_and(|o| holds(auth, o.kind.role(), o.id))
         || p.reviewer_authority_id
             .is_some_and(|a| holds(auth, Role::Authority, a))
 }
@@ -466,8 +416,8 @@ pub fn owned(
     p: &course_plan::Model,
     what: &'static str,
 ) -> Result<Owner, ServiceError> {
-    let owner = Owner::of(p)?;
-    if owner.is_held_by(auth) {
+    let owner = owner_of(p)?;
+    if crate::authz::holds(auth, owner.kind.role(), owner.id) {
         Ok(owner)
     } else {
         Err(ServiceError::NotFound(what))
@@ -614,7 +564,7 @@ pub async fn submit(
         .transition(PlanEvent::Submit)
         .map_err(|_| reviews::illegal(from.as_str(), "submit"))?;
     if owner.kind == OwnerType::Provider {
-        crate::service::credit::check_provider_may_submit(&state.db, owner.id).await?;
+        crate::service::providers::check_provider_may_submit(&state.db, owner.id).await?;
     }
     let reviewer = reviewer_for(&state.db, &p, owner).await?;
     reviews::write_audited::<course_plan::Entity>(

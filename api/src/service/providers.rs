@@ -4,6 +4,7 @@
 use crate::audit::{self, Change};
 use crate::auth::Caller;
 use chrono::Utc;
+use sea_orm::ConnectionTrait;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
@@ -153,4 +154,42 @@ pub async fn get(state: &AppState, id: Uuid) -> Result<ProviderView, ServiceErro
         .await?
         .map(view)
         .ok_or(ServiceError::NotFound("provider"))
+}
+
+/// R-CR-1: a published finding in force against the provider blocks its
+/// plan submissions; the problem says until when.
+pub async fn check_provider_may_submit<C: ConnectionTrait>(
+    conn: &C,
+    provider_id: Uuid,
+) -> Result<(), ServiceError> {
+    let blocking = ce_entity::credit_record::Entity::find()
+        .filter(ce_entity::credit_record::Column::SubjectType.eq("provider"))
+        .filter(ce_entity::credit_record::Column::SubjectId.eq(provider_id))
+        .filter(ce_entity::credit_record::Column::Published.eq(true))
+        .filter(
+            sea_orm::Condition::any()
+                .add(ce_entity::credit_record::Column::ExpiresOn.is_null())
+                .add(
+                    ce_entity::credit_record::Column::ExpiresOn
+                        .gte(crate::domain::year::date_in_shanghai(chrono::Utc::now())),
+                ),
+        )
+        .one(conn)
+        .await?;
+    match blocking {
+        None => Ok(()),
+        Some(f) => Err(ServiceError::conflict(
+            "credit_blocked",
+            match f.expires_on {
+                Some(e) => format!(
+                    "a published credit record ({}, {}) blocks this provider's plan submissions until {e} inclusive (R-CR-1)",
+                    f.rule, f.reason
+                ),
+                None => format!(
+                    "a published credit record ({}, {}) blocks this provider's plan submissions until it is lifted (R-CR-1)",
+                    f.rule, f.reason
+                ),
+            },
+        )),
+    }
 }

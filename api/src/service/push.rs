@@ -718,11 +718,7 @@ pub async fn push(
         ledger.record(None, Some(m))?;
     }
     let applied = ledger
-        .apply(
-            &txn,
-            &state.reference,
-            &crate::service::certificates::FOLLOW,
-        )
+        .apply(&txn, &state.reference, &*state.follower)
         .await?;
     let items: Vec<ItemResult> = results.into_iter().flatten().collect();
     let count = |s: ItemStatus| items.iter().filter(|r| r.status == s).count() as i32;

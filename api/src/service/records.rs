@@ -8,7 +8,7 @@ use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -26,17 +26,16 @@ use crate::authz::{holds, orgs, require_any};
 use crate::domain::Hours;
 use crate::domain::Year;
 use crate::domain::class::EnrollmentStatus;
+use crate::domain::plan::{Owner, OwnerType};
 use crate::domain::record::{RecordCategory, RecordEvent, RecordSource, RecordStatus};
 use crate::domain::review::Decision;
 use crate::error::ServiceError;
 use crate::service::pagination::Page;
 use crate::service::persons::{current_unit, current_units};
-use crate::service::plans::{Owner, OwnerType};
 use crate::service::reviews::{
     self, BatchReviewResult, Decided, ReviewView, Reviewed, Reviewer, Versioned,
 };
 use crate::service::standing::Ledger;
-use crate::service::webhooks;
 use crate::state::AppState;
 
 /// A record of hours.
@@ -141,6 +140,12 @@ async fn owner_name<C: ConnectionTrait>(conn: &C, owner: Owner) -> Result<String
     Ok(name.unwrap_or_default())
 }
 
+/// The owner of a stored plan (a class's record answers to it).
+fn plan_owner(p: &course_plan::Model) -> Result<Owner, ServiceError> {
+    Owner::parse(&p.owner_type, p.owner_id)
+        .ok_or_else(|| anyhow::anyhow!("plan {} has owner type {:?}", p.id, p.owner_type).into())
+}
+
 /// What an assessment says on the record.
 fn result_text(score: Option<i32>) -> String {
     match score {
@@ -161,7 +166,7 @@ pub async fn from_closed_class<C: ConnectionTrait>(
     c: &class::Model,
     p: &course_plan::Model,
 ) -> Result<u32, ServiceError> {
-    let owner = Owner::of(p)?;
+    let owner = plan_owner(p)?;
     let provider_name = owner_name(conn, owner).await?;
     let provider_id = (owner.kind == OwnerType::Provider).then_some(owner.id);
     let learners = enrollment::Entity::find()
@@ -294,34 +299,6 @@ pub async fn from_closed_class<C: ConnectionTrait>(
         credited += 1;
     }
     Ok(credited)
-}
-
-/// Sends a person's records that wait for a unit's review — parked ones
-/// (no unit when their class closed) and ones a previous unit never
-/// decided — to the unit the person is now bound to, which alone sees them
-/// (R-RC-3). Called in the binding's transaction.
-pub async fn adopt_parked<C: ConnectionTrait>(
-    conn: &C,
-    person_id: Uuid,
-    unit_id: Uuid,
-) -> Result<(), ServiceError> {
-    record::Entity::update_many()
-        .col_expr(record::Column::UnitId, Expr::value(unit_id))
-        .col_expr(
-            record::Column::Version,
-            Expr::col(record::Column::Version).add(1),
-        )
-        .col_expr(record::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(record::Column::PersonId.eq(person_id))
-        .filter(
-            sea_orm::Condition::any()
-                .add(record::Column::UnitId.is_null())
-                .add(record::Column::UnitId.ne(unit_id)),
-        )
-        .filter(record::Column::Status.eq(RecordStatus::PendingUnitReview.as_str()))
-        .exec(conn)
-        .await?;
-    Ok(())
 }
 
 /// Whether the caller administers the unit the record was sent to and the
@@ -530,19 +507,15 @@ async fn decide(
     let mut ledger = Ledger::new();
     ledger.record(Some(&r), Some(&after))?;
     let applied = ledger
-        .apply(
-            &txn,
-            &state.reference,
-            &crate::service::certificates::FOLLOW,
-        )
+        .apply(&txn, &state.reference, &*state.follower)
         .await?;
     let change = applied.note(change);
     crate::audit::record(&txn, change).await?;
-    if let Some(event) = webhooks::EventType::of_record_status(to.as_str()) {
+    if let Some(event) = crate::outbox::EventType::of_record_status(to.as_str()) {
         let mut to_whom = vec![];
-        to_whom.extend(r.unit_id.map(webhooks::Subscriber::Unit));
-        to_whom.extend(r.platform_id.map(webhooks::Subscriber::Platform));
-        webhooks::emit(
+        to_whom.extend(r.unit_id.map(crate::outbox::Subscriber::Unit));
+        to_whom.extend(r.platform_id.map(crate::outbox::Subscriber::Platform));
+        crate::outbox::emit(
             &txn,
             event,
             &to_whom,
@@ -952,11 +925,7 @@ pub async fn declare(
     let mut ledger = Ledger::new();
     ledger.record(None, Some(&m))?;
     let applied = ledger
-        .apply(
-            &txn,
-            &state.reference,
-            &crate::service::certificates::FOLLOW,
-        )
+        .apply(&txn, &state.reference, &*state.follower)
         .await?;
     audit::record(
         &txn,
@@ -1008,11 +977,7 @@ async fn change_audited(
     let mut ledger = Ledger::new();
     ledger.record(Some(r), Some(&after))?;
     let applied = ledger
-        .apply(
-            &txn,
-            &state.reference,
-            &crate::service::certificates::FOLLOW,
-        )
+        .apply(&txn, &state.reference, &*state.follower)
         .await?;
     audit::record(
         &txn,
@@ -1065,7 +1030,7 @@ async fn source_of<C: ConnectionTrait>(
             .one(conn)
             .await?
             .ok_or_else(|| anyhow::anyhow!("class {} names a missing plan", c.id))?;
-        return Ok(Source::Class(Owner::of(&p)?));
+        return Ok(Source::Class(plan_owner(&p)?));
     }
     Ok(Source::Person)
 }
@@ -1103,7 +1068,7 @@ async fn load_changeable(
     let source = source_of(&state.db, &r).await?;
     let is_source = match source {
         Source::Person => holds(auth, Role::Person, r.person_id),
-        Source::Class(owner) => owner.is_held_by(auth),
+        Source::Class(owner) => crate::authz::holds(auth, owner.kind.role(), owner.id),
         Source::Platform(p) => holds(auth, Role::Platform, p),
     };
     if is_source {

@@ -32,10 +32,11 @@ use uuid::Uuid;
 use ce_entity::{maintenance_task, person, person_series, record, standing, standing_line};
 
 use crate::domain::Year;
-use crate::domain::compliance::{self, Assessment, Policy, SeriesHeld};
+use crate::domain::compliance::{self, Assessment, Policy};
 use crate::domain::record::{RecordCategory, RecordStatus};
 use crate::domain::standing::{self as ledger, Counted, Deltas, LineKey, RecordHours};
 use crate::error::ServiceError;
+use crate::ports::ledger::{Applied, Follower, Judged, PersonYear};
 use crate::reference::Reference;
 
 /// Rows per multi-row statement (10 columns each: well under the bound
@@ -69,58 +70,6 @@ pub fn hours_of(m: &record::Model) -> Result<RecordHours<'_>, ServiceError> {
 pub struct Ledger {
     deltas: Deltas,
     rejudge: BTreeSet<(Uuid, i32)>,
-}
-
-/// What the certificates did after a change (for the caller's audit event).
-#[derive(Debug, Default)]
-pub struct Applied {
-    pub issued: Vec<ce_entity::certificate::Model>,
-    /// (the old one, the one that states the hours that count now).
-    pub superseded: Vec<(ce_entity::certificate::Model, ce_entity::certificate::Model)>,
-    pub revoked: Vec<ce_entity::certificate::Model>,
-}
-
-/// What follows a judgement: the certificates (R-CE-1). The certificates
-/// context implements it; the ledger calls it without knowing them.
-pub trait Follower: Sync {
-    fn follow<'a>(
-        &'a self,
-        txn: &'a DatabaseTransaction,
-        policy: Option<&'a Policy>,
-        judged: &'a [Judged],
-    ) -> futures_util::future::BoxFuture<'a, Result<Applied, ServiceError>>;
-}
-
-impl Applied {
-    pub fn is_empty(&self) -> bool {
-        self.issued.is_empty() && self.superseded.is_empty() && self.revoked.is_empty()
-    }
-
-    /// What happened to certificates, for an audit event (`null`: nothing).
-    pub fn to_json(&self) -> serde_json::Value {
-        if self.is_empty() {
-            return serde_json::Value::Null;
-        }
-        let brief = |c: &ce_entity::certificate::Model| serde_json::json!({"id": c.id, "number": c.number, "person_id": c.person_id, "year": c.year});
-        serde_json::json!({
-            "issued": self.issued.iter().map(brief).collect::<Vec<_>>(),
-            "superseded": self.superseded.iter().map(|(old, new)| serde_json::json!({
-                "old": brief(old), "new": brief(new),
-            })).collect::<Vec<_>>(),
-            "revoked": self.revoked.iter().map(|c| serde_json::json!({
-                "certificate": brief(c), "reason": c.revoked_reason,
-            })).collect::<Vec<_>>(),
-        })
-    }
-
-    /// The caller's audit change, with what happened to certificates.
-    pub fn note(&self, change: crate::audit::Change) -> crate::audit::Change {
-        if self.is_empty() {
-            change
-        } else {
-            change.also("certificates", self.to_json())
-        }
-    }
 }
 
 impl Ledger {
@@ -215,26 +164,6 @@ impl Ledger {
         }
         Ok(applied)
     }
-}
-
-/// A person's year as read for a judgement: its lines as facts and the
-/// series held.
-#[derive(Debug, Clone)]
-pub struct PersonYear {
-    pub person_id: Uuid,
-    pub year: i32,
-    pub series: Vec<SeriesHeld>,
-    pub facts: Vec<compliance::Fact>,
-}
-
-/// A person-year judged after a change.
-#[derive(Debug, Clone)]
-pub struct Judged {
-    pub year: PersonYear,
-    /// Complete before the change, as stored.
-    pub was_complete: bool,
-    /// The judgement under the policy in force; `None` when no policy is.
-    pub assessment: Option<Assessment>,
 }
 
 /// Takes the row locks of the standings in key order (creating the rows

@@ -28,9 +28,7 @@
 //! the groups of its own series; professional hours count only records of
 //! its series. An account holding several authority grants sees the union.
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Value};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -222,27 +220,6 @@ pub async fn of_year<C: ConnectionTrait>(
     })
 }
 
-/// Placeholders are written `?` and numbered for PostgreSQL.
-pub(crate) fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = if backend == DbBackend::Postgres {
-        let mut out = String::with_capacity(sql.len() + 16);
-        let mut n = 0;
-        for c in sql.chars() {
-            if c == '?' {
-                n += 1;
-                out.push_str(&format!("${n}"));
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    } else {
-        sql.to_string()
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
-
-/// `(?, ?, …)` for `n` values (never empty: `(NULL)` matches nothing).
 fn placeholders(n: usize) -> String {
     if n == 0 {
         "(NULL)".into()
@@ -407,7 +384,9 @@ pub async fn groups_page<C: ConnectionTrait>(
     values.append(&mut join_values);
     values.append(&mut tail);
     let backend = conn.get_database_backend();
-    let rows = conn.query_all_raw(statement(backend, &sql, values)).await?;
+    let rows = conn
+        .query_all_raw(crate::db::statement(backend, &sql, values))
+        .await?;
     let tenths = |t: i64| Hours::from_tenths(u32::try_from(t.max(0)).unwrap_or(u32::MAX)).as_f64();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {

@@ -3,6 +3,7 @@
 
 use crate::audit::{self, Change};
 use chrono::Utc;
+use sea_orm::ConnectionTrait;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -253,7 +254,7 @@ pub async fn update(
 pub async fn delete(state: &AppState, auth: &Caller, id: Uuid) -> Result<(), ServiceError> {
     let t = find_for(state, auth, id).await?;
     let txn = crate::db::begin_write(&state.db).await?;
-    if crate::service::classes::teacher_in_use(&txn, t.id).await? {
+    if teacher_in_use(&txn, t.id).await? {
         return Err(ServiceError::conflict(
             "teacher_in_use",
             "a class names this teacher; disable the teacher (PATCH enabled: false) instead",
@@ -267,4 +268,22 @@ pub async fn delete(state: &AppState, auth: &Caller, id: Uuid) -> Result<(), Ser
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// R-T-1: whether any class names the teacher (as teacher or head teacher).
+pub async fn teacher_in_use<C: ConnectionTrait>(
+    conn: &C,
+    teacher_id: Uuid,
+) -> Result<bool, ServiceError> {
+    let teaching = ce_entity::class_teacher::Entity::find()
+        .filter(ce_entity::class_teacher::Column::TeacherId.eq(teacher_id))
+        .one(conn)
+        .await?
+        .is_some();
+    let heading = ce_entity::class::Entity::find()
+        .filter(ce_entity::class::Column::HeadTeacherId.eq(teacher_id))
+        .one(conn)
+        .await?
+        .is_some();
+    Ok(teaching || heading)
 }
