@@ -371,5 +371,108 @@ fn the_cycle_check_sees_a_cycle_through_use_trees_and_inline_paths() {
         vec![vec!["a".to_string(), "b".into(), "c".into()]]
     );
     // The real graph is read at all.
-    assert!(import_graph()["routes::records"].contains("service::records"));
+    assert!(import_graph()["routes::records"].contains("ledger::records"));
+}
+
+/// The contexts of `api/src`, lowest first (docs/ARCHITECTURE.md). A module
+/// may import its own context and any context of a lower rank, never one
+/// above it; contexts of the same rank do not import each other.
+const CONTEXTS: &[(usize, &str, &[&str])] = &[
+    // What every use case stands on; no use case lives here.
+    (
+        0,
+        "foundation",
+        &[
+            "config",
+            "crypto",
+            "db",
+            "domain",
+            "error",
+            "observe",
+            "telemetry",
+            "pagination",
+            "reference",
+            "render",
+            "ports",
+            "outbox",
+            "audit",
+            "auth",
+            "authz",
+            "review",
+            "state",
+        ],
+    ),
+    (1, "parties", &["parties"]),
+    (2, "ledger", &["ledger"]),
+    (3, "training", &["training"]),
+    (3, "certificates", &["certificates"]),
+    (4, "platforms", &["platforms"]),
+    (5, "oversight", &["oversight"]),
+    // HTTP in and out, the OpenAPI document, the wiring.
+    (6, "http", &["routes", "openapi", "startup", "bin", "crate"]),
+];
+
+fn context_of(module: &str) -> (usize, &'static str) {
+    let top = module.split("::").next().unwrap();
+    CONTEXTS
+        .iter()
+        .find(|(_, _, modules)| modules.contains(&top))
+        .map(|(rank, name, _)| (*rank, *name))
+        .unwrap_or_else(|| {
+            panic!("{module} belongs to no context: add it to CONTEXTS and docs/ARCHITECTURE.md")
+        })
+}
+
+/// The imports that go up or sideways between contexts.
+fn against_the_order(graph: &std::collections::BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for (from, tos) in graph {
+        let (rank, context) = context_of(from);
+        for to in tos {
+            let (to_rank, to_context) = context_of(to);
+            if to_context != context && to_rank >= rank {
+                wrong.push(format!("{from} ({context}) imports {to} ({to_context})"));
+            }
+        }
+    }
+    wrong
+}
+
+#[test]
+fn contexts_import_only_downwards() {
+    let wrong = against_the_order(&import_graph());
+    assert!(
+        wrong.is_empty(),
+        "imports against the order of contexts (docs/ARCHITECTURE.md):\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn the_order_check_sees_an_import_upwards_or_sideways() {
+    let mut g = std::collections::BTreeMap::new();
+    g.insert(
+        "ledger::records".to_string(),
+        BTreeSet::from([
+            "parties::persons".to_string(),
+            "domain::hours".to_string(),
+            "ledger::standing".to_string(),
+            "certificates".to_string(),
+        ]),
+    );
+    g.insert(
+        "training::classes".to_string(),
+        BTreeSet::from(["certificates::documents".to_string()]),
+    );
+    g.insert(
+        "routes::records".to_string(),
+        BTreeSet::from(["oversight::exports".to_string()]),
+    );
+    assert_eq!(
+        against_the_order(&g),
+        [
+            "ledger::records (ledger) imports certificates (certificates)",
+            "training::classes (training) imports certificates::documents (certificates)",
+        ]
+    );
 }

@@ -41,7 +41,7 @@ fn main() -> anyhow::Result<()> {
         if std::env::args().nth(1).as_deref() == Some("rebuild-standings") {
             let db = ce_api::db::connect_and_migrate(&settings).await?;
             let started = std::time::Instant::now();
-            let done = ce_api::service::standing::rebuild(&db)
+            let done = ce_api::ledger::standing::rebuild(&db)
                 .await
                 .map_err(|e| anyhow::anyhow!("rebuilding the standings: {e}"))?;
             println!(

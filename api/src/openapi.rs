@@ -29,7 +29,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
     components(schemas(
         Problem,
         FieldError,
-        crate::service::compliance::UnitComplianceSort
+        crate::ledger::compliance::UnitComplianceSort
     )),
     modifiers(&BearerScheme),
     tags(

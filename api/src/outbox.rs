@@ -2,7 +2,7 @@
 //! transaction of a change, [`emit`] writes the event and one pending
 //! delivery per subscribed endpoint, so an event exists exactly when its
 //! change does. Below every use case that announces something (records'
-//! decisions, certificates); the webhooks (`service::webhooks`) register
+//! decisions, certificates); the webhooks (`platforms::webhooks`) register
 //! endpoints and deliver what is written here.
 
 use chrono::Utc;

@@ -15,10 +15,10 @@ use crate::config::{PoolSettings, Settings};
 use crate::crypto::{PiiVault, load_or_create_key};
 use crate::error::{ApiError, extractors};
 use crate::observe::{Metrics, observe};
+use crate::parties::bootstrap;
 use crate::ports::identity::FormatVerifier;
 use crate::ports::sms::{LogSmsSender, SmsSender};
 use crate::ports::work::{Gate, WorkPool};
-use crate::service::bootstrap;
 use crate::state::AppState;
 
 /// A built, not yet awaited, server.
@@ -68,7 +68,7 @@ impl Application {
         let db = crate::db::connect_and_migrate(&settings).await?;
         // A migration that changed how standings are kept asks for them to
         // be recomputed from the records, once (issue 17).
-        if let Some(done) = crate::service::standing::rebuild_if_asked(&db)
+        if let Some(done) = crate::ledger::standing::rebuild_if_asked(&db)
             .await
             .map_err(|e| anyhow::anyhow!("rebuilding the standings: {e}"))?
         {
@@ -130,15 +130,15 @@ impl Application {
             files,
             reference,
             policies: Arc::default(),
-            follower: Arc::new(crate::service::certificates::FollowTheStanding),
-            series_changed: Arc::new(crate::service::certificates::FollowTheStanding),
+            follower: Arc::new(crate::certificates::FollowTheStanding),
+            series_changed: Arc::new(crate::certificates::FollowTheStanding),
             issuer: Arc::new(issuer),
         };
         bootstrap::ensure_hrss_admin(&state).await?;
 
         let port = addr.port();
         let server = run(listener, state.clone())?;
-        tokio::spawn(crate::service::webhooks::run_worker(state.clone()));
+        tokio::spawn(crate::platforms::webhooks::run_worker(state.clone()));
         Ok(Self {
             port,
             server,

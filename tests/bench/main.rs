@@ -874,7 +874,7 @@ async fn measure(
     // Written behind the server's back: the standings are rebuilt from
     // the records, as after a migration.
     let started = Instant::now();
-    let rebuilt = ce_api::service::standing::rebuild(&db)
+    let rebuilt = ce_api::ledger::standing::rebuild(&db)
         .await
         .map_err(|e| anyhow!("rebuilding the standings: {e}"))?;
     println!(

@@ -531,7 +531,7 @@ impl TestApp {
 /// or series straight into the database (the server's ledger keeps them
 /// for what goes through the API).
 pub async fn rebuild_standings(db: &sea_orm::DatabaseConnection) {
-    ce_api::service::standing::rebuild(db)
+    ce_api::ledger::standing::rebuild(db)
         .await
         .expect("rebuilding the standings");
 }

@@ -1,5 +1,5 @@
 //! The standing (年度学时汇总): what each record gives to its person's
-//! year, line by line. Pure; the ledger (`service::standing`) keeps the
+//! year, line by line. Pure; the ledger (`ledger::standing`) keeps the
 //! lines in the database by adding and taking away these contributions in
 //! the transaction of every change, and the compliance calculator
 //! (`domain::compliance`) judges them.

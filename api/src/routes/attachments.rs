@@ -10,9 +10,9 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::domain::attachment::{Filename, content_disposition};
 use crate::error::{ApiError, Problem};
+use crate::parties::attachments;
+use crate::parties::views::AttachmentView;
 use crate::routes::read_body;
-use crate::service::attachments;
-use crate::service::views::AttachmentView;
 use crate::state::AppState;
 
 /// The raw bytes of a file.

@@ -9,8 +9,8 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::service::audit_events::{self, AuditEventPage, AuditFilter};
-use crate::service::pagination::{Page, PageQuery};
+use crate::oversight::audit_events::{self, AuditEventPage, AuditFilter};
+use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
 /// Filters of the audit trail.

@@ -11,9 +11,9 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::domain::{IdCardNo, Password, PersonName, Phone};
 use crate::error::{ApiError, Problem};
-use crate::service::accounts::{self, Registration};
-use crate::service::platforms;
-use crate::service::views::{LoginResponse, Me, PasswordResetStarted, TokenResponse};
+use crate::parties::accounts::{self, Registration};
+use crate::parties::views::{LoginResponse, Me, PasswordResetStarted, TokenResponse};
+use crate::platforms::platforms;
 use crate::state::AppState;
 
 /// A person's self-registration.

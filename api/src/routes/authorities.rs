@@ -14,12 +14,12 @@ use crate::auth::Caller;
 use crate::domain::authority::AuthorityLevel;
 use crate::domain::review::ReviewStatus;
 use crate::error::{ApiError, Problem};
+use crate::pagination::{Page, PageQuery};
+use crate::parties::authorities::{self, AuthorityFilter, NewAuthority};
+use crate::parties::views::{AuthorityDetail, AuthorityPage, AuthorityView};
+use crate::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
 use crate::routes::IfMatchHeader;
 use crate::routes::{etag, if_match};
-use crate::service::authorities::{self, AuthorityFilter, NewAuthority};
-use crate::service::pagination::{Page, PageQuery};
-use crate::service::reviews::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
-use crate::service::views::{AuthorityDetail, AuthorityPage, AuthorityView};
 use crate::state::AppState;
 
 /// A professional series code (`engineering`, `accounting`, … from `GET /series`).

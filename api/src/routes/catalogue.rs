@@ -8,11 +8,11 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
+use crate::pagination::{Page, PageQuery};
+use crate::reference::series::{self, SeriesList};
 use crate::routes::year;
-use crate::service::catalogue::{self, CoursePage, CourseView, NewCourse};
-use crate::service::pagination::{Page, PageQuery};
-use crate::service::series::{self, SeriesList};
 use crate::state::AppState;
+use crate::training::catalogue::{self, CoursePage, CourseView, NewCourse};
 
 use super::non_blank;
 

@@ -7,19 +7,19 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use super::verify_page;
 use crate::auth::Caller;
+use crate::certificates::documents;
+use crate::certificates::{
+    self, CertificateFilter, CertificatePage, CertificateView, HolderCheckView, VerifyView,
+};
 use crate::crypto::issuer::Jwks;
 use crate::domain::certificate::CertificateStatus;
 use crate::error::{ApiError, Problem};
-use crate::render::verify_page;
+use crate::pagination::{Page, PageQuery};
 use crate::routes::attachments::FileBytes;
 use crate::routes::year;
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
-use crate::service::certificates::{
-    self, CertificateFilter, CertificatePage, CertificateView, HolderCheckView, VerifyView,
-};
-use crate::service::documents;
-use crate::service::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
 /// Which year to certify.
@@ -237,7 +237,7 @@ pub async fn certificate_verify(
             "a certificate number is at most 64 characters",
         ));
     }
-    let v = certificates::verify(&state, &crate::service::legacy::ARCHIVE, &number).await?;
+    let v = certificates::verify(&state, &crate::oversight::legacy::ARCHIVE, &number).await?;
     let mut ok = HttpResponse::Ok();
     ok.insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::VARY, "Accept"));
@@ -316,7 +316,7 @@ pub async fn certificate_holder_check(
         crate::domain::PersonName::parse(&body.name).map_err(|e| ApiError::domain("name", e))?;
     let v = certificates::check_holder(
         &state,
-        &crate::service::legacy::ARCHIVE,
+        &crate::oversight::legacy::ARCHIVE,
         &auth,
         &number,
         &id,

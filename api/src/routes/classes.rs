@@ -12,12 +12,12 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::domain::class::{ClassMode, ClassStatus, EnrollmentDecision, EnrollmentStatus};
 use crate::error::{ApiError, Problem};
+use crate::pagination::{Page, PageQuery};
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
-use crate::service::classes::{
+use crate::state::AppState;
+use crate::training::classes::{
     self, ClassFilter, ClassPage, ClassView, EnrollmentPage, EnrollmentView, NewClass,
 };
-use crate::service::pagination::{Page, PageQuery};
-use crate::state::AppState;
 
 /// A class to file under a plan (R-CP-4).
 #[derive(Debug, Deserialize, ToSchema, Validate)]

@@ -10,12 +10,12 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
-use crate::service::credit::{
+use crate::oversight::credit::{
     self, CreditRecordPage, CreditRecordView, FindingChange, NewFinding, PublicCreditPage,
     Severity, SubjectType,
 };
-use crate::service::pagination::{Page, PageQuery};
+use crate::pagination::{Page, PageQuery};
+use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
 use crate::state::AppState;
 
 /// A finding to record.

@@ -57,7 +57,7 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
     };
     let is_platform = claims.grants.iter().any(|g| g.role == Role::Platform);
     if !is_platform {
-        claims.grants = crate::service::accounts::grants_of(&state.db, claims.sub)
+        claims.grants = crate::parties::accounts::grants_of(&state.db, claims.sub)
             .await
             .map_err(ApiError::from)?;
         if claims.grants.is_empty() {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::service::legacy::{self, LegacyHistory, LegacyImportReport, LegacyKind};
+use crate::oversight::legacy::{self, LegacyHistory, LegacyImportReport, LegacyKind};
 use crate::state::AppState;
 
 /// A CSV file, UTF-8 with or without BOM, comma-separated, a header line

@@ -22,6 +22,7 @@ pub mod records;
 pub mod statistics;
 pub mod teachers;
 pub mod units;
+pub mod verify_page;
 pub mod webhooks;
 pub mod whole;
 

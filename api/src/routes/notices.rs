@@ -9,10 +9,10 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
+use crate::oversight::notices::{self, NoticeKind, NoticePage, NoticeView};
+use crate::pagination::{Page, PageQuery};
 use crate::routes::attachments::{FileBytes, file_response};
 use crate::routes::non_blank;
-use crate::service::notices::{self, NoticeKind, NoticePage, NoticeView};
-use crate::service::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
 /// A notice to publish.

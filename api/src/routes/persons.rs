@@ -10,9 +10,9 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::domain::{IdCardNo, PersonName, Phone, Year};
 use crate::error::{ApiError, Problem};
-use crate::service::bindings::{self, BindingPage, BindingView};
-use crate::service::pagination::{Page, PageQuery};
-use crate::service::persons::{
+use crate::pagination::{Page, PageQuery};
+use crate::parties::bindings::{self, BindingPage, BindingView};
+use crate::parties::persons::{
     self, Education, PersonFilter, PersonPage, PersonView, ProfileChange,
 };
 use crate::state::AppState;

@@ -11,15 +11,15 @@ use crate::auth::Caller;
 use crate::domain::authority::Region;
 use crate::domain::plan::PlanStatus;
 use crate::error::{ApiError, Problem};
+use crate::pagination::{Page, PageQuery};
+use crate::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
 use crate::routes::authorities::SeriesCode;
 use crate::routes::year;
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
-use crate::service::pagination::{Page, PageQuery};
-use crate::service::plans::{
+use crate::state::AppState;
+use crate::training::plans::{
     self, NewPlan, Owner, OwnerType, PlanChange, PlanDetail, PlanFilter, PlanPage, PlanView,
 };
-use crate::service::reviews::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
-use crate::state::AppState;
 
 /// A new course plan. Exactly one of `provider_id`, `unit_id`,
 /// `authority_id` names the owner.

@@ -11,9 +11,9 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::service::pagination::{Page, PageQuery};
-use crate::service::platforms::{self, NewPlatform};
-use crate::service::views::{Category, PlatformCreated, PlatformPage, PlatformView};
+use crate::pagination::{Page, PageQuery};
+use crate::parties::views::{Category, PlatformCreated, PlatformPage, PlatformView};
+use crate::platforms::platforms::{self, NewPlatform};
 use crate::state::AppState;
 
 /// A new platform client.

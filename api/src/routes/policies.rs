@@ -11,12 +11,12 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::domain::compliance::Group;
 use crate::error::{ApiError, Problem};
-use crate::routes::year;
-use crate::service::compliance::{self, ComplianceView, UnitCompliancePage, UnitComplianceSort};
-use crate::service::pagination::{Page, PageQuery};
-use crate::service::policies::{
+use crate::ledger::compliance::{self, ComplianceView, UnitCompliancePage, UnitComplianceSort};
+use crate::ledger::policies::{
     self, GroupMinimums, PolicyChange, PolicyDefaultsView, PolicyView, PublicTopic,
 };
+use crate::pagination::{Page, PageQuery};
+use crate::routes::year;
 use crate::state::AppState;
 
 /// The policy in force for a year

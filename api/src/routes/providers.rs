@@ -11,18 +11,18 @@ use crate::auth::Caller;
 use crate::domain::CreditCode;
 use crate::domain::review::ReviewStatus;
 use crate::error::{ApiError, Problem};
-use crate::routes::authorities::SeriesCode;
-use crate::routes::{etag, if_match};
-use crate::service::pagination::{Page, PageQuery};
-use crate::service::providers::{self, NewProvider, ProviderFilter};
-use crate::service::qualifications::{
+use crate::pagination::{Page, PageQuery};
+use crate::parties::providers::{self, NewProvider, ProviderFilter};
+use crate::parties::qualifications::{
     self, NewQualification, QualificationChange, QualificationFilter,
 };
-use crate::service::reviews::ReviewRequest;
-use crate::service::views::{
+use crate::parties::views::{
     ProviderLevel, ProviderPage, ProviderView, QualificationDetail, QualificationPage,
     QualificationView,
 };
+use crate::review::ReviewRequest;
+use crate::routes::authorities::SeriesCode;
+use crate::routes::{etag, if_match};
 use crate::state::AppState;
 
 /// A provider's registration (R-PQ-1).

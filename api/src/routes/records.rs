@@ -12,14 +12,14 @@ use crate::auth::Caller;
 use crate::domain::Year;
 use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
 use crate::error::{ApiError, Problem};
-use crate::routes::{IfMatchHeader, etag, if_match};
-use crate::service::pagination::{Page, PageQuery};
-use crate::service::push::{self, BatchOutcome, PushItem};
-use crate::service::records::{
+use crate::ledger::records::{
     self, ConversionClaim, Declaration, DeclarationChange, Origin, RecordDetail, RecordFilter,
     RecordPage, RecordView,
 };
-use crate::service::reviews::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
+use crate::pagination::{Page, PageQuery};
+use crate::platforms::push::{self, BatchOutcome, PushItem};
+use crate::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
+use crate::routes::{IfMatchHeader, etag, if_match};
 use crate::state::AppState;
 
 /// Filters of the record list.

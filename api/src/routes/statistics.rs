@@ -12,8 +12,8 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::service::exports::{self, Chunks};
-use crate::service::statistics::{self, GroupBy, StatisticsView};
+use crate::oversight::exports::{self, Chunks};
+use crate::oversight::statistics::{self, GroupBy, StatisticsView};
 use crate::state::AppState;
 
 /// CSV text (UTF-8 with a byte-order mark).

@@ -8,8 +8,8 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::service::pagination::{Page, PageQuery};
-use crate::service::teachers::{self, OwnerType, TeacherChange, TeacherPage, TeacherView};
+use crate::pagination::{Page, PageQuery};
+use crate::parties::teachers::{self, OwnerType, TeacherChange, TeacherPage, TeacherView};
 use crate::state::AppState;
 
 use super::{etag, if_match, non_blank};

@@ -10,9 +10,9 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::domain::{CreditCode, IdCardNo, PersonName};
 use crate::error::{ApiError, Problem};
-use crate::service::bindings::{self, BindingDecision, BindingPage, BindingStatus, BindingView};
-use crate::service::pagination::{Page, PageQuery};
-use crate::service::units::{self, AdminList, AdminView, NewUnit, UnitChange, UnitPage, UnitView};
+use crate::pagination::{Page, PageQuery};
+use crate::parties::bindings::{self, BindingDecision, BindingPage, BindingStatus, BindingView};
+use crate::parties::units::{self, AdminList, AdminView, NewUnit, UnitChange, UnitPage, UnitView};
 use crate::state::AppState;
 
 use super::{etag, if_match, non_blank};

@@ -9,8 +9,8 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::service::pagination::{Page, PageQuery};
-use crate::service::webhooks::{self, DeliveryPage, EventType, WebhookCreated, WebhookPage};
+use crate::pagination::{Page, PageQuery};
+use crate::platforms::webhooks::{self, DeliveryPage, EventType, WebhookCreated, WebhookPage};
 use crate::state::AppState;
 
 /// A new endpoint.

@@ -1,0 +1,255 @@
+//! A person's standing in a year (R-REQ-1..3), live from their approved and
+//! pending records: what the seed makes people press "manual recount" for.
+
+use sea_orm::{ConnectionTrait, EntityTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use ce_entity::unit;
+
+use crate::auth::{Caller, Role};
+use crate::domain::compliance::{Assessment, Line};
+use crate::domain::{Hours, Year};
+use crate::error::ServiceError;
+use crate::ledger::standing;
+use crate::pagination::Page;
+use crate::state::AppState;
+
+/// Hours of one line (one decimal place).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LineView {
+    #[schema(minimum = 0)]
+    pub required: f64,
+    /// Approved by the unit (or arrived recognised).
+    #[schema(minimum = 0)]
+    pub approved: f64,
+    /// Waiting for the unit: not counted yet.
+    #[schema(minimum = 0)]
+    pub pending: f64,
+    /// Still to earn: required − approved, never below 0.
+    #[schema(minimum = 0)]
+    pub missing: f64,
+}
+
+/// One series' professional line (R-REQ-3).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SeriesLine {
+    #[schema(max_length = 64)]
+    pub series: String,
+    #[schema(minimum = 0)]
+    pub required: f64,
+    #[schema(minimum = 0)]
+    pub approved: f64,
+    #[schema(minimum = 0)]
+    pub pending: f64,
+    /// Still to earn, counting a general-knowledge shortfall too.
+    #[schema(minimum = 0)]
+    pub missing: f64,
+    /// Of the professional hours, how many must be general-knowledge
+    /// subjects (R-ACC-1; 0 where the policy asks for none).
+    #[schema(minimum = 0)]
+    pub general_knowledge_required: f64,
+    #[schema(minimum = 0)]
+    pub general_knowledge_approved: f64,
+}
+
+/// The three categories.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CategoryLines {
+    pub public: LineView,
+    pub professional: LineView,
+    pub elective: LineView,
+}
+
+/// A person's standing in a year.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ComplianceView {
+    pub person_id: Uuid,
+    #[schema(minimum = 2017, maximum = 2100)]
+    pub year: i32,
+    /// Every category and series has its approved minimum.
+    pub complete: bool,
+    pub categories: CategoryLines,
+    /// Professional hours per series held that year; empty when none is
+    /// declared (then the general minimum applies to all professional hours).
+    pub series: Vec<SeriesLine>,
+}
+
+fn line(l: Line) -> LineView {
+    LineView {
+        required: l.required.as_f64(),
+        approved: l.approved.as_f64(),
+        pending: l.pending.as_f64(),
+        missing: l.missing.as_f64(),
+    }
+}
+
+/// R-REQ-2, R-REQ-3: the person's standing; the person, their unit's
+/// admins and hrss may ask, others get 404.
+pub async fn of_person(
+    state: &AppState,
+    auth: &Caller,
+    person_id: Uuid,
+    year: Year,
+) -> Result<ComplianceView, ServiceError> {
+    crate::parties::persons::require_full_access(state, auth, person_id).await?;
+    let policy = state.policies.get(&state.db, year).await?;
+    let (_, a) = standing::assess(&state.db, &state.reference, &policy, person_id).await?;
+    Ok(view(person_id, a))
+}
+
+fn view(person_id: Uuid, a: Assessment) -> ComplianceView {
+    ComplianceView {
+        person_id,
+        year: a.year,
+        complete: a.complete,
+        categories: CategoryLines {
+            public: line(a.public),
+            professional: line(a.professional),
+            elective: line(a.elective),
+        },
+        series: a
+            .series
+            .into_iter()
+            .map(|s| SeriesLine {
+                series: s.code,
+                required: s.line.required.as_f64(),
+                approved: s.line.approved.as_f64(),
+                pending: s.line.pending.as_f64(),
+                missing: s.line.missing.as_f64(),
+                general_knowledge_required: s.general_knowledge_required.as_f64(),
+                general_knowledge_approved: s.general_knowledge_approved.as_f64(),
+            })
+            .collect(),
+    }
+}
+
+/// How the unit's list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitComplianceSort {
+    /// By person id (registration order).
+    #[default]
+    Person,
+    /// Most missing hours first (ties by person id).
+    MostMissing,
+}
+
+/// One person of the unit's list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UnitComplianceItem {
+    #[schema(max_length = 50)]
+    pub person_name: String,
+    /// Missing hours over all categories and series.
+    #[schema(minimum = 0)]
+    pub missing: f64,
+    pub standing: ComplianceView,
+}
+
+/// A page of the unit's persons and their standing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UnitCompliancePage {
+    #[schema(minimum = 2017, maximum = 2100)]
+    pub year: i32,
+    pub items: Vec<UnitComplianceItem>,
+    /// The last person of this page; pass it as `cursor` for the next.
+    pub next_cursor: Option<String>,
+}
+
+/// The unit's live list of who is behind and by how much: every person
+/// bound to the unit now, optionally only the (in)complete, ordered by
+/// person or by most missing. Admins of the unit and hrss; others 404/403.
+pub async fn of_unit(
+    state: &AppState,
+    auth: &Caller,
+    unit_id: Uuid,
+    year: Year,
+    complete: Option<bool>,
+    sort: UnitComplianceSort,
+    page: Page,
+) -> Result<UnitCompliancePage, ServiceError> {
+    crate::authz::require_scoped(auth, Role::UnitAdmin, unit_id, true, "unit")?;
+    if unit::Entity::find_by_id(unit_id)
+        .one(&state.db)
+        .await?
+        .is_none()
+    {
+        return Err(ServiceError::NotFound("unit"));
+    }
+    let policy = crate::reference::in_force(&state.db, year).await?;
+    // The unit's persons with their standing, ordered and paged in the
+    // database: the judgement is the ledger's (`standings`), so a page
+    // costs the same however many persons the unit has. A person with no
+    // hours in the year has no standing yet: incomplete, and first when
+    // sorted by what is missing.
+    let db = &state.db;
+    let backend = db.get_database_backend();
+    let mut values: Vec<sea_orm::Value> = vec![unit_id.into(), year.value().into()];
+    let mut conds = Vec::new();
+    if let Some(c) = complete {
+        conds.push("COALESCE(s.complete, FALSE) = ?".to_string());
+        values.push(c.into());
+    }
+    let missing = "COALESCE(s.missing_tenths, 2147483647)";
+    if let Some(after) = page.after {
+        match sort {
+            UnitComplianceSort::Person => {
+                conds.push("p.id > ?".into());
+                values.push(after.into());
+            }
+            UnitComplianceSort::MostMissing => {
+                // The cursor's place: its missing hours, then its id.
+                let m: i64 = crate::ledger::standing::missing_tenths(db, after, year.value())
+                    .await?
+                    .unwrap_or(2_147_483_647);
+                conds.push(format!("({missing} < ? OR ({missing} = ? AND p.id > ?))"));
+                values.push(m.into());
+                values.push(m.into());
+                values.push(after.into());
+            }
+        }
+    }
+    let order = match sort {
+        UnitComplianceSort::Person => "p.id".to_string(),
+        UnitComplianceSort::MostMissing => format!("{missing} DESC, p.id"),
+    };
+    let where_ = if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT p.id AS id, p.name AS name FROM persons p
+         JOIN bindings b ON b.person_id = p.id AND b.unit_id = ? AND b.status = 'approved'
+         LEFT JOIN standings s ON s.person_id = p.id AND s.year = ?
+         {where_} ORDER BY {order} LIMIT {}",
+        page.fetch()
+    );
+    let rows = db
+        .query_all_raw(crate::db::statement(backend, &sql, values))
+        .await?;
+    let mut persons: Vec<(Uuid, String)> = Vec::with_capacity(rows.len());
+    for r in rows {
+        persons.push((r.try_get("", "id")?, r.try_get("", "name")?));
+    }
+    let ids: Vec<Uuid> = persons.iter().map(|(id, _)| *id).collect();
+    let mut assessed = standing::assess_many(db, &state.reference, &policy, &ids).await?;
+    let rows: Vec<(Uuid, String, Assessment)> = persons
+        .into_iter()
+        .filter_map(|(id, name)| assessed.remove(&id).map(|a| (id, name, a)))
+        .collect();
+    let (rows, next_cursor) = page.finish(rows, |(id, _, _)| *id);
+    Ok(UnitCompliancePage {
+        year: year.value(),
+        items: rows
+            .into_iter()
+            .map(|(id, person_name, a)| UnitComplianceItem {
+                person_name,
+                missing: Hours::from_tenths(standing::missing_of(&a)).as_f64(),
+                standing: view(id, a),
+            })
+            .collect(),
+        next_cursor,
+    })
+}

@@ -1,0 +1,1272 @@
+//! Continuing-education records (继续教育记录, R-RC-1..3). This module
+//! holds what closing a class needs (R-CL-3, R-CL-4), parking records of a
+//! person with no unit until they bind, and the scoped reads; declarations,
+//! unit review and platform push extend it.
+
+use crate::audit::{self, Change};
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use ce_entity::{
+    authority, class, course_plan, enrollment, provider, record, record_contribution, unit,
+};
+
+use crate::auth::{Caller, Role};
+use crate::authz::{holds, orgs, require_any};
+use crate::domain::Hours;
+use crate::domain::Year;
+use crate::domain::class::EnrollmentStatus;
+use crate::domain::plan::{Owner, OwnerType};
+use crate::domain::record::{RecordCategory, RecordEvent, RecordSource, RecordStatus};
+use crate::domain::review::Decision;
+use crate::error::ServiceError;
+use crate::ledger::standing::Ledger;
+use crate::pagination::Page;
+use crate::parties::persons::{current_unit, current_units};
+use crate::review::{
+    self as reviews, BatchReviewResult, Decided, ReviewView, Reviewed, Reviewer, Versioned,
+};
+use crate::state::AppState;
+
+/// A record of hours.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecordView {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    /// The declared year (申报年度) the hours count for.
+    #[schema(minimum = 2017, maximum = 2100)]
+    pub year: i32,
+    pub category: RecordCategory,
+    /// Series code; `null` for public subjects.
+    #[schema(max_length = 64)]
+    pub series: Option<String>,
+    #[schema(max_length = 200)]
+    pub course_name: String,
+    #[schema(minimum = 0, maximum = 10000)]
+    pub hours: f64,
+    /// Assessment result (考核结果).
+    #[schema(max_length = 100)]
+    pub result: Option<String>,
+    pub source: RecordSource,
+    pub provider_id: Option<Uuid>,
+    /// Who ran the training.
+    #[schema(max_length = 100)]
+    pub provider_name: Option<String>,
+    /// The class that created the record (source `class_closure`).
+    pub class_id: Option<Uuid>,
+    /// The unit that reviews the record; `null` while the person has no
+    /// unit: the record waits as `pending_unit_review` and goes to the unit
+    /// the person binds to next.
+    pub unit_id: Option<Uuid>,
+    pub status: RecordStatus,
+    /// The conversion form of a `conversion` record (R-RC-7, R-ACC-2).
+    #[schema(max_length = 64)]
+    pub conversion_code: Option<String>,
+    /// A general-knowledge subject (R-ACC-1).
+    pub general_knowledge: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[schema(minimum = 1)]
+    pub version: i32,
+}
+
+/// A page of records.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecordPage {
+    pub items: Vec<RecordView>,
+    pub next_cursor: Option<String>,
+}
+
+/// Filters of the record list.
+#[derive(Debug, Default)]
+pub struct RecordFilter {
+    pub person_id: Option<Uuid>,
+    pub year: Option<Year>,
+    pub status: Option<RecordStatus>,
+    pub category: Option<RecordCategory>,
+    pub source: Option<RecordSource>,
+}
+
+pub fn view(m: record::Model) -> RecordView {
+    RecordView {
+        id: m.id,
+        person_id: m.person_id,
+        year: m.year,
+        category: RecordCategory::parse(&m.category).unwrap_or(RecordCategory::Elective),
+        series: m.series_code,
+        course_name: m.course_name,
+        hours: Hours::from_tenths(u32::try_from(m.hours_tenths).unwrap_or(0)).as_f64(),
+        result: m.result,
+        source: RecordSource::parse(&m.source).unwrap_or(RecordSource::SelfDeclared),
+        provider_id: m.provider_id,
+        provider_name: m.provider_name,
+        class_id: m.class_id,
+        unit_id: m.unit_id,
+        status: RecordStatus::parse(&m.status).unwrap_or(RecordStatus::Closed),
+        conversion_code: m.conversion_code,
+        general_knowledge: m.general_knowledge,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        version: m.version,
+    }
+}
+
+/// The name of the organisation that ran a plan's classes.
+async fn owner_name<C: ConnectionTrait>(conn: &C, owner: Owner) -> Result<String, ServiceError> {
+    let name = match owner.kind {
+        OwnerType::Provider => provider::Entity::find_by_id(owner.id)
+            .one(conn)
+            .await?
+            .map(|m| m.name),
+        OwnerType::Unit => unit::Entity::find_by_id(owner.id)
+            .one(conn)
+            .await?
+            .map(|m| m.name),
+        OwnerType::Authority => authority::Entity::find_by_id(owner.id)
+            .one(conn)
+            .await?
+            .map(|m| m.name),
+    };
+    Ok(name.unwrap_or_default())
+}
+
+/// The owner of a stored plan (a class's record answers to it).
+fn plan_owner(p: &course_plan::Model) -> Result<Owner, ServiceError> {
+    Owner::parse(&p.owner_type, p.owner_id)
+        .ok_or_else(|| anyhow::anyhow!("plan {} has owner type {:?}", p.id, p.owner_type).into())
+}
+
+/// What an assessment says on the record.
+fn result_text(score: Option<i32>) -> String {
+    match score {
+        Some(s) => format!("passed ({s})"),
+        None => "passed".into(),
+    }
+}
+
+/// R-CL-3, R-CL-4: inside the closing transaction, gives every accepted
+/// learner who passed the class's hours: added to their live professional
+/// record of the same course name and year, or in a new record. Either way
+/// the record goes (back) to the learner's current unit for review
+/// (R-RC-3). A contribution row per class and learner, unique, means a
+/// class can never give the same learner its hours twice.
+pub async fn from_closed_class<C: ConnectionTrait>(
+    conn: &C,
+    ledger: &mut Ledger,
+    c: &class::Model,
+    p: &course_plan::Model,
+) -> Result<u32, ServiceError> {
+    let owner = plan_owner(p)?;
+    let provider_name = owner_name(conn, owner).await?;
+    let provider_id = (owner.kind == OwnerType::Provider).then_some(owner.id);
+    let learners = enrollment::Entity::find()
+        .filter(enrollment::Column::ClassId.eq(c.id))
+        .filter(enrollment::Column::Status.eq(EnrollmentStatus::Accepted.as_str()))
+        .filter(enrollment::Column::Passed.eq(true))
+        .order_by_asc(enrollment::Column::Id)
+        .all(conn)
+        .await?;
+    let live = [
+        RecordStatus::PendingUnitReview.as_str(),
+        RecordStatus::Approved.as_str(),
+        RecordStatus::Returned.as_str(),
+    ];
+    // Read what every learner needs in three queries, not three per learner.
+    let persons: Vec<Uuid> = learners.iter().map(|e| e.person_id).collect();
+    let credited_before: HashSet<Uuid> = record_contribution::Entity::find()
+        .filter(record_contribution::Column::ClassId.eq(c.id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| r.person_id)
+        .collect();
+    let units = current_units(conn, &persons).await?;
+    let mut existing: HashMap<Uuid, record::Model> = HashMap::new();
+    for r in record::Entity::find()
+        .filter(record::Column::PersonId.is_in(persons.iter().copied()))
+        .filter(record::Column::Year.eq(p.year))
+        .filter(record::Column::Category.eq(RecordCategory::Professional.as_str()))
+        .filter(record::Column::CourseName.eq(&p.course_name))
+        .filter(record::Column::Status.is_in(live))
+        .order_by_asc(record::Column::Id)
+        // What the ledger takes away must be what the row holds: the rows
+        // stay as read until this transaction ends (PostgreSQL; SQLite's
+        // write transaction excludes other writers anyway).
+        .lock_exclusive()
+        .all(conn)
+        .await?
+    {
+        // The oldest live record of the course takes the hours.
+        existing.entry(r.person_id).or_insert(r);
+    }
+    let now = Utc::now();
+    let mut credited = 0;
+    for e in learners {
+        if credited_before.contains(&e.person_id) {
+            continue;
+        }
+        let unit_id = units.get(&e.person_id).copied();
+        let record_id = match existing.remove(&e.person_id) {
+            // R-CL-4: the same course and year accumulate; the added hours
+            // are new to the unit and wait for its review, while the hours
+            // it approved before keep counting.
+            Some(r) => {
+                let approved_part = if r.status == RecordStatus::Approved.as_str() {
+                    r.hours_tenths
+                } else {
+                    r.approved_tenths
+                };
+                let after = record::Model {
+                    hours_tenths: r.hours_tenths + c.hours_tenths,
+                    approved_tenths: approved_part,
+                    status: RecordStatus::PendingUnitReview.as_str().into(),
+                    unit_id: unit_id.or(r.unit_id),
+                    version: r.version + 1,
+                    updated_at: now,
+                    ..r.clone()
+                };
+                record::Entity::update_many()
+                    .col_expr(record::Column::HoursTenths, Expr::value(after.hours_tenths))
+                    .col_expr(
+                        record::Column::ApprovedTenths,
+                        Expr::value(after.approved_tenths),
+                    )
+                    .col_expr(record::Column::Status, Expr::value(after.status.clone()))
+                    .col_expr(record::Column::Version, Expr::value(after.version))
+                    .col_expr(record::Column::UpdatedAt, Expr::value(now))
+                    .col_expr(record::Column::UnitId, Expr::value(after.unit_id))
+                    .filter(record::Column::Id.eq(r.id))
+                    .exec(conn)
+                    .await?;
+                ledger.record(Some(&r), Some(&after))?;
+                r.id
+            }
+            None => {
+                let m = record::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    person_id: Set(e.person_id),
+                    year: Set(p.year),
+                    category: Set(RecordCategory::Professional.as_str().into()),
+                    series_code: Set(Some(p.series_code.clone())),
+                    course_name: Set(p.course_name.clone()),
+                    hours_tenths: Set(c.hours_tenths),
+                    approved_tenths: Set(0),
+                    result: Set(Some(result_text(e.score))),
+                    source: Set(RecordSource::ClassClosure.as_str().into()),
+                    provider_id: Set(provider_id),
+                    provider_name: Set(Some(provider_name.clone())),
+                    class_id: Set(Some(c.id)),
+                    platform_id: Set(None),
+                    external_id: Set(None),
+                    unit_id: Set(unit_id),
+                    status: Set(RecordStatus::PendingUnitReview.as_str().into()),
+                    attachment_ids: Set(serde_json::json!([])),
+                    completed_at: Set(Some(now)),
+                    conversion_code: Set(None),
+                    general_knowledge: Set(false),
+                    topic: Set(None),
+                    origin: Set(None),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    version: Set(1),
+                }
+                .insert(conn)
+                .await?;
+                ledger.record(None, Some(&m))?;
+                m.id
+            }
+        };
+        record_contribution::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            record_id: Set(record_id),
+            class_id: Set(c.id),
+            person_id: Set(e.person_id),
+            hours_tenths: Set(c.hours_tenths),
+            created_at: Set(now),
+        }
+        .insert(conn)
+        .await?;
+        credited += 1;
+    }
+    Ok(credited)
+}
+
+/// Whether the caller administers the unit the record was sent to and the
+/// person is bound to that unit now (R-RC-3: a unit sees the records of its
+/// own persons only).
+async fn unit_sees<C: ConnectionTrait>(
+    conn: &C,
+    auth: &Caller,
+    r: &record::Model,
+) -> Result<bool, ServiceError> {
+    let Some(unit) = r.unit_id.filter(|u| holds(auth, Role::UnitAdmin, *u)) else {
+        return Ok(false);
+    };
+    Ok(current_unit(conn, r.person_id).await? == Some(unit))
+}
+
+const READERS: &[Role] = &[Role::Hrss, Role::UnitAdmin, Role::Person];
+
+/// hrss sees every record; a person their own; a unit admin those sent to
+/// the unit of persons bound to it now.
+async fn visible<C: ConnectionTrait>(
+    conn: &C,
+    auth: &Caller,
+    r: &record::Model,
+) -> Result<bool, ServiceError> {
+    Ok(auth.has_role(Role::Hrss)
+        || holds(auth, Role::Person, r.person_id)
+        || unit_sees(conn, auth, r).await?)
+}
+
+/// A page of the records the caller may see, oldest first.
+pub async fn list(
+    state: &AppState,
+    auth: &Caller,
+    filter: RecordFilter,
+    page: Page,
+) -> Result<RecordPage, ServiceError> {
+    let q = listing(auth, &filter)?;
+    let (rows, next_cursor) = page
+        .load(&state.db, q, record::Column::Id, false, |r| r.id)
+        .await?;
+    Ok(RecordPage {
+        items: rows.into_iter().map(view).collect(),
+        next_cursor,
+    })
+}
+
+/// The records the caller may see that match `filter` (the list's and the
+/// export's query); 403 for roles that read no records.
+pub fn listing(
+    auth: &Caller,
+    filter: &RecordFilter,
+) -> Result<sea_orm::Select<record::Entity>, ServiceError> {
+    require_any(auth, READERS)?;
+    let mut q = record::Entity::find();
+    if !auth.has_role(Role::Hrss) {
+        let units = orgs(auth, Role::UnitAdmin);
+        let bound_now = sea_orm::sea_query::Query::select()
+            .column(ce_entity::binding::Column::PersonId)
+            .from(ce_entity::binding::Entity)
+            .and_where(ce_entity::binding::Column::UnitId.is_in(units.clone()))
+            .and_where(ce_entity::binding::Column::Status.eq("approved"))
+            .to_owned();
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(record::Column::PersonId.is_in(orgs(auth, Role::Person)))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(record::Column::UnitId.is_in(units))
+                        .add(record::Column::PersonId.in_subquery(bound_now)),
+                ),
+        );
+    }
+    if let Some(p) = filter.person_id {
+        q = q.filter(record::Column::PersonId.eq(p));
+    }
+    if let Some(y) = filter.year {
+        q = q.filter(record::Column::Year.eq(y.value()));
+    }
+    if let Some(s) = filter.status {
+        q = q.filter(record::Column::Status.eq(s.as_str()));
+    }
+    if let Some(c) = filter.category {
+        q = q.filter(record::Column::Category.eq(c.as_str()));
+    }
+    if let Some(s) = filter.source {
+        q = q.filter(record::Column::Source.eq(s.as_str()));
+    }
+    Ok(q)
+}
+
+/// One record with its decisions, if the caller may see it.
+pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<RecordDetail, ServiceError> {
+    require_any(auth, READERS)?;
+    let r = record::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("record"))?;
+    if !visible(&state.db, auth, &r).await? {
+        return Err(ServiceError::NotFound("record"));
+    }
+    Ok(RecordDetail {
+        reviews: reviews::history(&state.db, ENTITY, id).await?,
+        record: view(r),
+    })
+}
+
+/// What `reviews.entity_type` says for records.
+pub const ENTITY: &str = "record";
+
+const COLS: Versioned<record::Column> = Versioned {
+    id: record::Column::Id,
+    version: record::Column::Version,
+    updated_at: record::Column::UpdatedAt,
+};
+
+const REVIEWED: Reviewed<record::Column> = Reviewed {
+    entity: ENTITY,
+    cols: COLS,
+    status: record::Column::Status,
+};
+
+/// Applies one decision by an admin of the unit the record was sent to;
+/// others get 404 (R-RC-3: only the person's unit reviews).
+async fn decide(
+    state: &AppState,
+    auth: &Caller,
+    id: Uuid,
+    expected: Option<i32>,
+    decision: Decision,
+    comment: Option<&str>,
+) -> Result<record::Model, ServiceError> {
+    let r = record::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("record"))?;
+    if !unit_sees(&state.db, auth, &r).await? {
+        return Err(ServiceError::NotFound("record"));
+    }
+    reviews::check_version(expected, r.version)?;
+    let from = RecordStatus::parse(&r.status)
+        .ok_or_else(|| anyhow::anyhow!("record {} has status {:?}", r.id, r.status))?;
+    let to = from
+        .transition(RecordEvent::Decide(decision))
+        .map_err(|_| reviews::illegal(from.as_str(), decision.as_str()))?;
+    // What the record is after the decision. A decision on a record a
+    // class added hours to after its approval decides the added hours:
+    // the approved ones keep counting (R-CL-4), and closing it refuses
+    // only what was added.
+    let refuses_addition = to == RecordStatus::Closed
+        && from == RecordStatus::PendingUnitReview
+        && r.approved_tenths > 0;
+    let after = match to {
+        RecordStatus::Approved => record::Model {
+            approved_tenths: r.hours_tenths,
+            ..r.clone()
+        },
+        RecordStatus::Closed if refuses_addition => record::Model {
+            hours_tenths: r.approved_tenths,
+            ..r.clone()
+        },
+        RecordStatus::Closed => record::Model {
+            approved_tenths: 0,
+            ..r.clone()
+        },
+        _ => r.clone(),
+    };
+    let to = if refuses_addition {
+        RecordStatus::Approved
+    } else {
+        to
+    };
+    let after = record::Model {
+        status: to.as_str().into(),
+        version: r.version + 1,
+        ..after
+    };
+    let txn = crate::db::begin_write(&state.db).await?;
+    let decided = Decided {
+        decision: decision.as_str(),
+        comment,
+        reviewer: Reviewer {
+            account_id: auth.account_id(),
+            role: Role::UnitAdmin,
+        },
+    };
+    let change = reviews::change(&REVIEWED, r.id, from.as_str(), to.as_str(), &decided)
+        .person(r.person_id)
+        .unit(r.unit_id);
+    reviews::apply::<record::Entity>(&txn, &REVIEWED, r.id, r.version, to.as_str(), decided)
+        .await?;
+    if (after.hours_tenths, after.approved_tenths) != (r.hours_tenths, r.approved_tenths) {
+        record::Entity::update_many()
+            .col_expr(record::Column::HoursTenths, Expr::value(after.hours_tenths))
+            .col_expr(
+                record::Column::ApprovedTenths,
+                Expr::value(after.approved_tenths),
+            )
+            .filter(record::Column::Id.eq(r.id))
+            .exec(&txn)
+            .await?;
+    }
+    // R-CE-1: the standing follows, and with it the certificate — issued
+    // by the approval that completes the year, revoked or corrected when
+    // a closing withdraws hours it stated.
+    let mut ledger = Ledger::new();
+    ledger.record(Some(&r), Some(&after))?;
+    let applied = ledger
+        .apply(&txn, &state.reference, &*state.follower)
+        .await?;
+    let change = applied.note(change);
+    crate::audit::record(&txn, change).await?;
+    if let Some(event) = crate::outbox::EventType::of_record_status(to.as_str()) {
+        let mut to_whom = vec![];
+        to_whom.extend(r.unit_id.map(crate::outbox::Subscriber::Unit));
+        to_whom.extend(r.platform_id.map(crate::outbox::Subscriber::Platform));
+        crate::outbox::emit(
+            &txn,
+            event,
+            &to_whom,
+            serde_json::json!({
+                "record_id": r.id,
+                "person_id": r.person_id,
+                "year": r.year,
+                "category": r.category,
+                "status": to.as_str(),
+                "unit_id": r.unit_id,
+                "platform_id": r.platform_id,
+                "external_id": r.external_id,
+            }),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    record::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("record"))
+}
+
+/// R-RC-3, R-RC-4, R-RV-1: the unit decides one record.
+pub async fn review(
+    state: &AppState,
+    auth: &Caller,
+    id: Uuid,
+    expected: Option<i32>,
+    decision: Decision,
+    comment: Option<&str>,
+) -> Result<RecordView, ServiceError> {
+    require_any(auth, &[Role::UnitAdmin])?;
+    decide(state, auth, id, expected, decision, comment)
+        .await
+        .map(view)
+}
+
+/// The same decision on many records, each on its own.
+pub async fn review_batch(
+    state: &AppState,
+    auth: &Caller,
+    ids: &[Uuid],
+    decision: Decision,
+    comment: Option<&str>,
+) -> Result<Vec<BatchReviewResult>, ServiceError> {
+    require_any(auth, &[Role::UnitAdmin])?;
+    reviews::batch(ids, |id| async move {
+        decide(state, auth, id, None, decision, comment)
+            .await
+            .map(|m| m.status)
+    })
+    .await
+}
+
+/// A record with its review history.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecordDetail {
+    pub record: RecordView,
+    /// The unit's decisions, oldest first.
+    pub reviews: Vec<ReviewView>,
+}
+
+/// A person's declaration, shape-checked (R-RC-1, R-RC-5).
+#[derive(Debug)]
+pub struct Declaration {
+    pub year: Year,
+    pub category: RecordCategory,
+    pub series: Option<String>,
+    pub course_name: String,
+    pub hours: Hours,
+    pub result: Option<String>,
+    pub provider_name: Option<String>,
+    pub attachment_ids: Vec<Uuid>,
+    /// Other learning converted into hours (R-RC-7, R-ACC-2).
+    pub conversion: Option<ConversionClaim>,
+    /// A general-knowledge subject (R-ACC-1).
+    pub general_knowledge: bool,
+    /// Where professional hours were earned (R-RC-6).
+    pub origin: Option<Origin>,
+}
+
+/// The approved origin a professional declaration names (R-RC-6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A provider qualified in the series.
+    Provider(Uuid),
+    /// A city base, by its number, for a series its scope covers.
+    Base(String),
+    /// A class of an approved plan of the series.
+    Class(Uuid),
+}
+
+impl Origin {
+    /// As stored in `records.origin`.
+    fn stored(&self) -> String {
+        match self {
+            Origin::Provider(id) => format!("provider:{id}"),
+            Origin::Base(no) => format!("base:{no}"),
+            Origin::Class(id) => format!("class:{id}"),
+        }
+    }
+}
+
+/// The conversion form a declaration claims and how many of its units.
+#[derive(Debug, Clone)]
+pub struct ConversionClaim {
+    pub code: String,
+    pub quantity: Hours,
+}
+
+/// Changes to a returned declaration.
+#[derive(Debug, Default)]
+pub struct DeclarationChange {
+    pub course_name: Option<String>,
+    pub hours: Option<Hours>,
+    pub result: Option<String>,
+    pub provider_name: Option<String>,
+    pub attachment_ids: Option<Vec<Uuid>>,
+}
+
+fn origin_error(code: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::invalid_field(code, "provider_id", message)
+}
+
+/// R-RC-6 (问答 九, 十六): professional hours need an approved origin for
+/// their series — a provider qualified in it, a city base whose scope
+/// covers it, or a class of an approved plan of it — shown by the training
+/// certificate. A course name that happens to be in the catalogue is not
+/// one: without an origin the hours are recorded as elective only.
+async fn check_origin<C: ConnectionTrait>(
+    conn: &C,
+    year: i32,
+    series: &str,
+    origin: Option<&Origin>,
+    proof: &[Uuid],
+) -> Result<(), ServiceError> {
+    let Some(origin) = origin else {
+        return Err(origin_error(
+            "origin_required",
+            format!(
+                "professional hours of {series} need an approved origin: a provider qualified in \
+                 it (`provider_id`), a city base whose scope covers it (`base_no`) or a class of an \
+                 approved plan (`class_id`), with the training certificate as proof; a course in the \
+                 catalogue alone is not one. Otherwise declare the hours as `elective` (R-RC-6)"
+            ),
+        ));
+    };
+    let ok = match origin {
+        Origin::Provider(id) => ce_entity::qualification::Entity::find()
+            .filter(ce_entity::qualification::Column::ProviderId.eq(*id))
+            .filter(ce_entity::qualification::Column::SeriesCode.eq(series))
+            .filter(
+                ce_entity::qualification::Column::Status
+                    .eq(crate::domain::review::ReviewStatus::Approved.as_str()),
+            )
+            .one(conn)
+            .await?
+            .is_some(),
+        Origin::Base(no) => {
+            ce_entity::city_base_series::Entity::find_by_id((no.clone(), series.to_string()))
+                .one(conn)
+                .await?
+                .is_some()
+        }
+        Origin::Class(id) => match class::Entity::find_by_id(*id).one(conn).await? {
+            Some(c) => course_plan::Entity::find_by_id(c.plan_id)
+                .one(conn)
+                .await?
+                .is_some_and(|p| {
+                    p.series_code == series
+                        && p.year == year
+                        && p.status == crate::domain::plan::PlanStatus::Approved.as_str()
+                }),
+            None => false,
+        },
+    };
+    if !ok {
+        return Err(origin_error(
+            "origin_not_qualified",
+            format!(
+                "the origin named is not approved for {series} in {year}: a provider qualified in \
+                 the series, a city base whose scope covers it, or a class of an approved plan of \
+                 it (R-RC-6, R-PQ-4)"
+            ),
+        ));
+    }
+    if proof.is_empty() {
+        return Err(ServiceError::invalid_field(
+            "proof_required",
+            "attachment_ids",
+            "attach the training certificate (培训证书) that shows the hours (R-RC-6)",
+        ));
+    }
+    Ok(())
+}
+
+/// The series the person holds in the year, with their reference data.
+async fn series_held<C: ConnectionTrait>(
+    conn: &C,
+    person_id: Uuid,
+    year: i32,
+) -> Result<Vec<ce_entity::professional_series::Model>, ServiceError> {
+    use ce_entity::{person_series, professional_series};
+    let codes = person_series::Entity::find()
+        .filter(person_series::Column::PersonId.eq(person_id))
+        .filter(person_series::Column::Year.eq(year))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|h| h.series_code);
+    Ok(professional_series::Entity::find()
+        .filter(professional_series::Column::Code.is_in(codes))
+        .all(conn)
+        .await?)
+}
+
+fn conversion_error(code: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::invalid_field(code, "conversion", message)
+}
+
+/// R-RC-7, R-ACC-2: whether the person may claim the conversion for this
+/// record; for an accounting form, the credits it is worth (they replace
+/// the declared hours).
+async fn check_conversion(
+    state: &AppState,
+    series_rows: &[ce_entity::professional_series::Model],
+    d: &Declaration,
+    claim: &ConversionClaim,
+) -> Result<Option<Hours>, ServiceError> {
+    if claim.code == crate::ledger::conversions::DEGREE_EDUCATION {
+        if d.category != RecordCategory::Elective {
+            return Err(conversion_error(
+                "conversion_category",
+                "degree education converts to elective hours (R-RC-7)",
+            ));
+        }
+        if let Some(s) = series_rows
+            .iter()
+            .find(|s| s.family == "education" || s.family == "health")
+        {
+            return Err(conversion_error(
+                "conversion_not_allowed",
+                format!(
+                    "degree education does not convert in the {} series (R-RC-7)",
+                    s.code
+                ),
+            ));
+        }
+        return Ok(None);
+    }
+    let forms = crate::ledger::conversions::accounting_forms(&state.db).await?;
+    let Some(form) = forms.get(&claim.code) else {
+        return Err(conversion_error(
+            "conversion_unknown",
+            format!(
+                "no conversion form {:?}: use `degree_education` or a code of the accounting table",
+                claim.code
+            ),
+        ));
+    };
+    let accounting = d.series.as_ref().is_some_and(|code| {
+        series_rows
+            .iter()
+            .any(|s| &s.code == code && s.requirement_group == "accounting")
+    });
+    if !accounting || d.category != RecordCategory::Professional {
+        return Err(conversion_error(
+            "conversion_not_allowed",
+            "accounting forms convert to professional credits of an accounting series you hold that year (R-ACC-2)",
+        ));
+    }
+    let credits = crate::ledger::conversions::credits(form, claim.quantity);
+    // The same ceiling as declared hours: a quantity cannot make a year of
+    // thousands of hours.
+    if credits.as_f64() > MAX_DECLARED_HOURS {
+        return Err(conversion_error(
+            "quantity_invalid",
+            format!("the form's credits × quantity exceed {MAX_DECLARED_HOURS} hours"),
+        ));
+    }
+    Ok(Some(credits))
+}
+
+/// The most hours one declaration may carry (the schema's `hours` maximum).
+pub const MAX_DECLARED_HOURS: f64 = 1000.0;
+
+/// R-RC-1, R-RC-2, R-RC-5: a verified person bound to a unit declares a
+/// professional or elective record with proof; it waits for the unit.
+pub async fn declare(
+    state: &AppState,
+    auth: &Caller,
+    d: Declaration,
+) -> Result<RecordView, ServiceError> {
+    let person_id = crate::authz::person_of(auth, "declares and changes records")?;
+    let p = ce_entity::person::Entity::find_by_id(person_id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("person"))?;
+    if !p.verified {
+        return Err(ServiceError::conflict(
+            "not_verified",
+            "pass real-name verification before declaring records (R-ID-2)",
+        ));
+    }
+    let Some(unit_id) = current_unit(&state.db, person_id).await? else {
+        return Err(ServiceError::conflict(
+            "not_bound",
+            "bind to your unit first: it reviews your records (R-RC-3)",
+        ));
+    };
+    if d.category == RecordCategory::Public {
+        return Err(ServiceError::invalid_field(
+            "public_not_declarable",
+            "category",
+            "public-subject hours come from the public-course platforms, not declarations (R-RC-2)",
+        ));
+    }
+    let held = series_held(&state.db, person_id, d.year.value()).await?;
+    if let Some(series) = &d.series
+        && !held.iter().any(|s| &s.code == series)
+    {
+        return Err(ServiceError::invalid_field(
+            "series_not_held",
+            "series",
+            format!(
+                "you hold no series {series:?} in {}; set your series for the year first (R-PU-4)",
+                d.year.value()
+            ),
+        ));
+    }
+    if d.category == RecordCategory::Professional && d.series.is_none() {
+        return Err(ServiceError::invalid_field(
+            "series_required",
+            "series",
+            "a professional record names the series it counts for (R-REQ-3)",
+        ));
+    }
+    if d.general_knowledge && d.category != RecordCategory::Professional {
+        return Err(ServiceError::invalid_field(
+            "general_knowledge_invalid",
+            "general_knowledge",
+            "general-knowledge subjects are professional hours (R-ACC-1)",
+        ));
+    }
+    let mut hours = d.hours;
+    match (&d.conversion, &d.series) {
+        (None, Some(series)) if d.category == RecordCategory::Professional => {
+            check_origin(
+                &state.db,
+                d.year.value(),
+                series,
+                d.origin.as_ref(),
+                &d.attachment_ids,
+            )
+            .await?;
+        }
+        (None, _) => {}
+        (Some(claim), _) => {
+            hours = check_conversion(state, &held, &d, claim)
+                .await?
+                .unwrap_or(hours);
+        }
+    }
+    let attachment_ids = crate::parties::qualifications::dedup(d.attachment_ids);
+    crate::parties::attachments::require_uploaded_by(state, auth.account_id(), &attachment_ids)
+        .await?;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let m = record::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        person_id: Set(person_id),
+        year: Set(d.year.value()),
+        category: Set(d.category.as_str().into()),
+        series_code: Set(d.series),
+        course_name: Set(d.course_name),
+        hours_tenths: Set(i32::try_from(hours.tenths()).map_err(anyhow::Error::from)?),
+        approved_tenths: Set(0),
+        result: Set(d.result),
+        source: Set(if d.conversion.is_some() {
+            RecordSource::Conversion.as_str().into()
+        } else {
+            RecordSource::SelfDeclared.as_str().into()
+        }),
+        provider_id: Set(match &d.origin {
+            Some(Origin::Provider(p)) => Some(*p),
+            _ => None,
+        }),
+        provider_name: Set(d.provider_name),
+        class_id: Set(None),
+        platform_id: Set(None),
+        external_id: Set(None),
+        unit_id: Set(Some(unit_id)),
+        origin: Set(d.origin.as_ref().map(Origin::stored)),
+        status: Set(RecordStatus::PendingUnitReview.as_str().into()),
+        attachment_ids: Set(serde_json::to_value(&attachment_ids).map_err(anyhow::Error::from)?),
+        completed_at: Set(None),
+        conversion_code: Set(d.conversion.as_ref().map(|c| c.code.clone())),
+        general_knowledge: Set(d.general_knowledge),
+        topic: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&txn)
+    .await?;
+    let mut ledger = Ledger::new();
+    ledger.record(None, Some(&m))?;
+    let applied = ledger
+        .apply(&txn, &state.reference, &*state.follower)
+        .await?;
+    audit::record(
+        &txn,
+        applied.note(record_change(&m, "declared").after(summary(&m))),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view(m))
+}
+
+/// A change of the record `r`: the person's, and their unit's.
+fn record_change(r: &record::Model, action: &'static str) -> Change {
+    Change::new(ENTITY, r.id, action)
+        .person(r.person_id)
+        .unit(r.unit_id)
+}
+
+/// A record as the audit trail keeps it.
+fn summary(r: &record::Model) -> serde_json::Value {
+    json!({
+        "status": r.status,
+        "year": r.year,
+        "category": r.category,
+        "series": r.series_code,
+        "course_name": r.course_name,
+        "hours_tenths": r.hours_tenths,
+        "result": r.result,
+        "provider_name": r.provider_name,
+        "attachment_ids": r.attachment_ids,
+        "unit_id": r.unit_id,
+        "source": r.source,
+    })
+}
+
+/// `changes` to the record `r` and their audit event, in one transaction;
+/// answers the record as it is now.
+async fn change_audited(
+    state: &AppState,
+    r: &record::Model,
+    changes: Vec<(record::Column, sea_orm::sea_query::SimpleExpr)>,
+    action: &'static str,
+) -> Result<record::Model, ServiceError> {
+    let txn = crate::db::begin_write(&state.db).await?;
+    reviews::write_versioned::<record::Entity, _>(&txn, COLS, r.id, r.version, changes).await?;
+    let after = record::Entity::find_by_id(r.id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("record"))?;
+    let mut ledger = Ledger::new();
+    ledger.record(Some(r), Some(&after))?;
+    let applied = ledger
+        .apply(&txn, &state.reference, &*state.follower)
+        .await?;
+    audit::record(
+        &txn,
+        applied.note(
+            record_change(&after, action)
+                .before(summary(r))
+                .after(summary(&after)),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Who answers for a record's content (R-RC-2, R-RC-4): the person for
+/// what they declared; the class's owner for a class's record; the
+/// platform for what it pushed. A unit's return goes back to it (不同意并
+/// 退案 … 退回原单位（机构）修改).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Person,
+    Class(Owner),
+    Platform(Uuid),
+}
+
+impl Source {
+    fn name(self) -> &'static str {
+        match self {
+            Source::Person => "the person",
+            Source::Class(_) => "the class's owner",
+            Source::Platform(_) => "the platform that pushed it",
+        }
+    }
+}
+
+/// The source of a stored record.
+async fn source_of<C: ConnectionTrait>(
+    conn: &C,
+    r: &record::Model,
+) -> Result<Source, ServiceError> {
+    if let Some(platform) = r.platform_id {
+        return Ok(Source::Platform(platform));
+    }
+    if let Some(class_id) = r.class_id {
+        let c = class::Entity::find_by_id(class_id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("record {} names a missing class", r.id))?;
+        let p = course_plan::Entity::find_by_id(c.plan_id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("class {} names a missing plan", c.id))?;
+        return Ok(Source::Class(plan_owner(&p)?));
+    }
+    Ok(Source::Person)
+}
+
+/// Who the caller is to a record they want to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Acting {
+    /// The record's person.
+    Holder,
+    /// The record's source (for a declaration: also the person).
+    Source,
+}
+
+/// The roles that change or resubmit records: persons, and the sources of
+/// class and platform records.
+const CHANGERS: &[Role] = &[
+    Role::Person,
+    Role::ProviderAdmin,
+    Role::UnitAdmin,
+    Role::Authority,
+    Role::Platform,
+];
+
+/// A record the caller may change as its person or its source, or 404.
+async fn load_changeable(
+    state: &AppState,
+    auth: &Caller,
+    id: Uuid,
+) -> Result<(record::Model, Source, Acting), ServiceError> {
+    require_any(auth, CHANGERS)?;
+    let r = record::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("record"))?;
+    let source = source_of(&state.db, &r).await?;
+    let is_source = match source {
+        Source::Person => holds(auth, Role::Person, r.person_id),
+        Source::Class(owner) => crate::authz::holds(auth, owner.kind.role(), owner.id),
+        Source::Platform(p) => holds(auth, Role::Platform, p),
+    };
+    if is_source {
+        return Ok((r, source, Acting::Source));
+    }
+    if holds(auth, Role::Person, r.person_id) {
+        return Ok((r, source, Acting::Holder));
+    }
+    Err(ServiceError::NotFound("record"))
+}
+
+fn source_owned(source: Source, what: &str) -> ServiceError {
+    ServiceError::conflict(
+        "source_owned",
+        format!(
+            "this record's {what} come from its source: {} corrects it and sends it again; \
+             you may add proof (R-RC-2, R-RC-4)",
+            source.name()
+        ),
+    )
+}
+
+/// R-RC-4: a returned record is changed by whoever answers for it — the
+/// person for a declaration; the class's owner (hours, result) or the
+/// platform (hours, course, result) for theirs, while the person may still
+/// add proof to those. One under review is returned by the unit first
+/// (409 `under_review`).
+pub async fn update(
+    state: &AppState,
+    auth: &Caller,
+    id: Uuid,
+    expected: Option<i32>,
+    change: DeclarationChange,
+) -> Result<RecordView, ServiceError> {
+    let (r, source, acting) = load_changeable(state, auth, id).await?;
+    reviews::check_version(expected, r.version)?;
+    match RecordStatus::parse(&r.status) {
+        Some(RecordStatus::Returned) => {}
+        Some(RecordStatus::PendingUnitReview) => {
+            return Err(ServiceError::conflict(
+                "under_review",
+                "the record is under the unit's review: it can be changed once returned (R-RC-4)",
+            ));
+        }
+        _ => {
+            return Err(ServiceError::conflict(
+                "not_editable",
+                format!(
+                    "a record that is {} cannot be changed; declare again",
+                    r.status
+                ),
+            ));
+        }
+    }
+    // What each may change: the holder of a class's or platform's record
+    // only its proof; a class's owner its hours and result; a platform its
+    // hours, course and result; the person all of a declaration.
+    let content = change.course_name.is_some()
+        || change.hours.is_some()
+        || change.result.is_some()
+        || change.provider_name.is_some();
+    match (source, acting) {
+        (Source::Person, _) => {}
+        (_, Acting::Holder) if content => {
+            return Err(source_owned(source, "hours, course and result"));
+        }
+        (Source::Class(_), Acting::Source)
+            if change.course_name.is_some()
+                || change.provider_name.is_some()
+                || change.attachment_ids.is_some() =>
+        {
+            return Err(ServiceError::invalid_field(
+                "field_not_changeable",
+                "course_name",
+                "a class's owner corrects the hours and the result of its record; the course is the class's",
+            ));
+        }
+        (Source::Platform(_), Acting::Source)
+            if change.provider_name.is_some() || change.attachment_ids.is_some() =>
+        {
+            return Err(ServiceError::invalid_field(
+                "field_not_changeable",
+                "provider_name",
+                "a platform corrects the hours, the course and the result of what it pushed",
+            ));
+        }
+        _ => {}
+    }
+    let mut changes = Vec::new();
+    if let Some(name) = change.course_name {
+        // The origin named when declared stays what makes the hours
+        // professional (R-RC-6); the course's name is the person's to fix.
+        changes.push((record::Column::CourseName, Expr::value(name)));
+    }
+    if let Some(h) = change.hours {
+        if r.conversion_code
+            .as_deref()
+            .is_some_and(|c| c != crate::ledger::conversions::DEGREE_EDUCATION)
+        {
+            return Err(ServiceError::invalid_field(
+                "hours_from_conversion",
+                "hours",
+                "an accounting form's credits follow from the form (R-ACC-2); declare again instead",
+            ));
+        }
+        let t = i32::try_from(h.tenths()).map_err(anyhow::Error::from)?;
+        // Hours a unit approved before stay approved (R-CL-4): a
+        // correction below them is not a correction of what was returned.
+        if t < r.approved_tenths {
+            return Err(ServiceError::invalid_field(
+                "hours_below_approved",
+                "hours",
+                format!(
+                    "{} hours of this record were approved before; the correction cannot go below them",
+                    f64::from(r.approved_tenths) / 10.0
+                ),
+            ));
+        }
+        changes.push((record::Column::HoursTenths, Expr::value(t)));
+    }
+    if let Some(v) = change.result {
+        changes.push((record::Column::Result, Expr::value(v)));
+    }
+    if let Some(v) = change.provider_name {
+        changes.push((record::Column::ProviderName, Expr::value(v)));
+    }
+    if let Some(ids) = change.attachment_ids {
+        let ids = crate::parties::qualifications::dedup(ids);
+        crate::parties::attachments::require_uploaded_by(state, auth.account_id(), &ids).await?;
+        changes.push((
+            record::Column::AttachmentIds,
+            Expr::value(serde_json::to_value(&ids).map_err(anyhow::Error::from)?),
+        ));
+    }
+    change_audited(state, &r, changes, "updated")
+        .await
+        .map(view)
+}
+
+/// R-RC-4: whoever answers for a returned record sends it to the person's
+/// current unit again — the person their declaration, the class's owner
+/// or the platform theirs (the person cannot resend those: 409
+/// `source_owned`).
+pub async fn resubmit(
+    state: &AppState,
+    auth: &Caller,
+    id: Uuid,
+    expected: Option<i32>,
+) -> Result<RecordView, ServiceError> {
+    let (r, source, acting) = load_changeable(state, auth, id).await?;
+    if acting == Acting::Holder {
+        return Err(source_owned(source, "corrections"));
+    }
+    reviews::check_version(expected, r.version)?;
+    let from = RecordStatus::parse(&r.status)
+        .ok_or_else(|| anyhow::anyhow!("record {} has status {:?}", r.id, r.status))?;
+    let to = from
+        .transition(RecordEvent::Resubmit)
+        .map_err(|_| reviews::illegal(from.as_str(), "resubmit"))?;
+    let mut changes = vec![(record::Column::Status, Expr::value(to.as_str()))];
+    if let Some(u) = current_unit(&state.db, r.person_id).await? {
+        changes.push((record::Column::UnitId, Expr::value(u)));
+    }
+    change_audited(state, &r, changes, "resubmitted")
+        .await
+        .map(view)
+}
+
+/// R-RC-2, R-RC-4: the platform that pushed a record withdraws it — it was
+/// wrong, or the unit returned it and it will not be sent again. Nothing
+/// of it counts any more (the standing and the certificate follow); its
+/// `external_id` stays taken, so the item never counts twice: a push of it
+/// again answers `duplicate` or `conflict`. Pending, returned or approved
+/// records; 409 once closed.
+pub async fn withdraw(
+    state: &AppState,
+    auth: &Caller,
+    id: Uuid,
+    expected: Option<i32>,
+) -> Result<RecordView, ServiceError> {
+    require_any(auth, &[Role::Platform])?;
+    let r = record::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|r| r.platform_id == Some(auth.account_id()))
+        .ok_or(ServiceError::NotFound("record"))?;
+    reviews::check_version(expected, r.version)?;
+    if r.status == RecordStatus::Closed.as_str() {
+        return Err(reviews::illegal(&r.status, "withdraw"));
+    }
+    let changes = vec![
+        (
+            record::Column::Status,
+            Expr::value(RecordStatus::Closed.as_str()),
+        ),
+        (record::Column::ApprovedTenths, Expr::value(0)),
+    ];
+    change_audited(state, &r, changes, "withdrawn")
+        .await
+        .map(view)
+}

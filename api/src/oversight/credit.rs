@@ -1,0 +1,456 @@
+//! Credit records (信用档案 / 失信信息, R-CR-1): findings against persons,
+//! units and providers that broke the rules. hrss records any; an authority
+//! records findings on providers it qualified. A person sees their own, a
+//! unit or provider admin theirs; published findings on organisations (never
+//! on persons) are public until they expire, and one against a provider
+//! blocks its plan submissions meanwhile.
+
+use crate::audit::{self, Change};
+use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use ce_entity::{credit_record, person, provider, qualification, unit};
+
+use crate::auth::{Caller, Role};
+use crate::authz::{holds, orgs};
+use crate::domain::year::today_in_shanghai;
+use crate::error::ServiceError;
+use crate::pagination::Page;
+use crate::review::{self as reviews, Versioned};
+use crate::state::AppState;
+
+/// Whom a finding is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectType {
+    Person,
+    Unit,
+    Provider,
+}
+
+impl SubjectType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectType::Person => "person",
+            SubjectType::Unit => "unit",
+            SubjectType::Provider => "provider",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [
+            SubjectType::Person,
+            SubjectType::Unit,
+            SubjectType::Provider,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+}
+
+/// How bad it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// 一般失信.
+    Minor,
+    /// 严重失信.
+    Serious,
+}
+
+impl Severity {
+    fn as_str(self) -> &'static str {
+        match self {
+            Severity::Minor => "minor",
+            Severity::Serious => "serious",
+        }
+    }
+}
+
+/// A finding, as its subject and the supervisors see it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreditRecordView {
+    pub id: Uuid,
+    pub subject_type: SubjectType,
+    pub subject_id: Uuid,
+    #[schema(max_length = 200)]
+    pub subject_name: String,
+    #[schema(max_length = 1000)]
+    pub reason: String,
+    /// The rule broken, e.g. `条例 第二十七条`.
+    #[schema(max_length = 200)]
+    pub rule: String,
+    pub severity: Severity,
+    pub attachment_ids: Vec<Uuid>,
+    pub found_on: NaiveDate,
+    /// The last day it counts; none: until lifted.
+    pub expires_on: Option<NaiveDate>,
+    pub published: bool,
+    /// The authority that recorded it; none: hrss.
+    pub authority_id: Option<Uuid>,
+    pub created_at: chrono::DateTime<Utc>,
+    #[schema(minimum = 1)]
+    pub version: i32,
+}
+
+/// A published finding on an organisation, as the public sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicCreditView {
+    pub id: Uuid,
+    /// `unit` or `provider`: findings on persons are never public.
+    pub subject_type: SubjectType,
+    pub subject_id: Uuid,
+    #[schema(max_length = 200)]
+    pub subject_name: String,
+    #[schema(max_length = 1000)]
+    pub reason: String,
+    #[schema(max_length = 200)]
+    pub rule: String,
+    pub severity: Severity,
+    pub found_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+}
+
+/// A page of findings.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreditRecordPage {
+    pub items: Vec<CreditRecordView>,
+    pub next_cursor: Option<String>,
+}
+
+/// A page of public findings.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicCreditPage {
+    pub items: Vec<PublicCreditView>,
+    pub next_cursor: Option<String>,
+}
+
+/// A new finding, parsed.
+#[derive(Debug)]
+pub struct NewFinding {
+    pub subject_type: SubjectType,
+    pub subject_id: Uuid,
+    pub reason: String,
+    pub rule: String,
+    pub severity: Severity,
+    pub attachment_ids: Vec<Uuid>,
+    pub found_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+    pub published: bool,
+}
+
+/// A change to a finding: its end and whether it is published.
+#[derive(Debug, Default)]
+pub struct FindingChange {
+    pub expires_on: Option<Option<NaiveDate>>,
+    pub published: Option<bool>,
+}
+
+const COLS: Versioned<credit_record::Column> = Versioned {
+    id: credit_record::Column::Id,
+    version: credit_record::Column::Version,
+    updated_at: credit_record::Column::UpdatedAt,
+};
+
+fn view(m: credit_record::Model) -> CreditRecordView {
+    CreditRecordView {
+        id: m.id,
+        subject_type: SubjectType::parse(&m.subject_type).unwrap_or(SubjectType::Person),
+        subject_id: m.subject_id,
+        subject_name: m.subject_name,
+        reason: m.reason,
+        rule: m.rule,
+        severity: if m.severity == "serious" {
+            Severity::Serious
+        } else {
+            Severity::Minor
+        },
+        attachment_ids: serde_json::from_value(m.attachment_ids).unwrap_or_default(),
+        found_on: m.found_on,
+        expires_on: m.expires_on,
+        published: m.published,
+        authority_id: m.authority_id,
+        created_at: m.created_at,
+        version: m.version,
+    }
+}
+
+/// The subject's name, or 422 when there is no such subject.
+async fn subject_name(state: &AppState, t: SubjectType, id: Uuid) -> Result<String, ServiceError> {
+    let name = match t {
+        SubjectType::Person => person::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .map(|p| p.name),
+        SubjectType::Unit => unit::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .map(|u| u.name),
+        SubjectType::Provider => provider::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .map(|p| p.name),
+    };
+    name.ok_or_else(|| {
+        ServiceError::invalid_field(
+            "subject_unknown",
+            "subject_id",
+            format!("no {} with this id", t.as_str()),
+        )
+    })
+}
+
+/// The authority the caller records for: `None` for hrss; an authority
+/// only on providers it qualified.
+async fn recorder(
+    state: &AppState,
+    auth: &Caller,
+    t: SubjectType,
+    subject: Uuid,
+) -> Result<Option<Uuid>, ServiceError> {
+    if auth.has_role(Role::Hrss) {
+        return Ok(None);
+    }
+    let authorities = orgs(auth, Role::Authority);
+    if authorities.is_empty() {
+        return Err(ServiceError::forbidden(
+            "forbidden",
+            "credit records are kept by hrss and industry authorities",
+        ));
+    }
+    if t != SubjectType::Provider {
+        return Err(ServiceError::forbidden(
+            "forbidden",
+            "an authority records findings on providers it qualified; hrss on persons and units",
+        ));
+    }
+    let q = qualification::Entity::find()
+        .filter(qualification::Column::ProviderId.eq(subject))
+        .filter(qualification::Column::AuthorityId.is_in(authorities))
+        .filter(qualification::Column::Status.eq("approved"))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::forbidden(
+                "not_supervised",
+                "this provider holds no qualification your authority approved",
+            )
+        })?;
+    Ok(Some(q.authority_id))
+}
+
+/// R-CR-1: records a finding.
+pub async fn create(
+    state: &AppState,
+    auth: &Caller,
+    f: NewFinding,
+) -> Result<CreditRecordView, ServiceError> {
+    let authority_id = recorder(state, auth, f.subject_type, f.subject_id).await?;
+    let name = subject_name(state, f.subject_type, f.subject_id).await?;
+    if f.expires_on.is_some_and(|e| e < f.found_on) {
+        return Err(ServiceError::invalid_field(
+            "expires_before_found",
+            "expires_on",
+            "a finding cannot expire before it was found",
+        ));
+    }
+    let ids = crate::parties::qualifications::dedup(f.attachment_ids);
+    crate::parties::attachments::require_uploaded_by(state, auth.account_id(), &ids).await?;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let m = credit_record::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        subject_type: Set(f.subject_type.as_str().into()),
+        subject_id: Set(f.subject_id),
+        subject_name: Set(name),
+        reason: Set(f.reason),
+        rule: Set(f.rule),
+        severity: Set(f.severity.as_str().into()),
+        attachment_ids: Set(serde_json::to_value(&ids).map_err(anyhow::Error::from)?),
+        found_on: Set(f.found_on),
+        expires_on: Set(f.expires_on),
+        published: Set(f.published),
+        recorded_by: Set(auth.account_id()),
+        authority_id: Set(authority_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        finding_change(&m, "recorded").after(json!({
+            "subject_type": m.subject_type,
+            "subject_id": m.subject_id,
+            "rule": m.rule,
+            "severity": m.severity,
+            "found_on": m.found_on,
+            "expires_on": m.expires_on,
+            "published": m.published,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view(m))
+}
+
+/// A change of the finding `m`: a person or unit it is about reads it.
+fn finding_change(m: &credit_record::Model, action: &'static str) -> Change {
+    let change = Change::new("credit_record", m.id, action);
+    match SubjectType::parse(&m.subject_type) {
+        Some(SubjectType::Person) => change.person(m.subject_id),
+        Some(SubjectType::Unit) => change.unit(m.subject_id),
+        _ => change,
+    }
+}
+
+/// Whether the caller may read a finding: hrss, the recording authority,
+/// the person it is about, or an admin of the unit or provider.
+fn may_read(auth: &Caller, m: &credit_record::Model) -> bool {
+    auth.has_role(Role::Hrss)
+        || m.authority_id
+            .is_some_and(|a| holds(auth, Role::Authority, a))
+        || match SubjectType::parse(&m.subject_type) {
+            Some(SubjectType::Person) => holds(auth, Role::Person, m.subject_id),
+            Some(SubjectType::Unit) => holds(auth, Role::UnitAdmin, m.subject_id),
+            Some(SubjectType::Provider) => holds(auth, Role::ProviderAdmin, m.subject_id),
+            None => false,
+        }
+}
+
+/// The findings the caller may read, oldest first.
+pub async fn list(
+    state: &AppState,
+    auth: &Caller,
+    subject_type: Option<SubjectType>,
+    subject_id: Option<Uuid>,
+    page: Page,
+) -> Result<CreditRecordPage, ServiceError> {
+    let mut q = credit_record::Entity::find();
+    if !auth.has_role(Role::Hrss) {
+        let mine = |t: SubjectType, role: Role| {
+            sea_orm::Condition::all()
+                .add(credit_record::Column::SubjectType.eq(t.as_str()))
+                .add(credit_record::Column::SubjectId.is_in(orgs(auth, role)))
+        };
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(credit_record::Column::AuthorityId.is_in(orgs(auth, Role::Authority)))
+                .add(mine(SubjectType::Person, Role::Person))
+                .add(mine(SubjectType::Unit, Role::UnitAdmin))
+                .add(mine(SubjectType::Provider, Role::ProviderAdmin)),
+        );
+    }
+    if let Some(t) = subject_type {
+        q = q.filter(credit_record::Column::SubjectType.eq(t.as_str()));
+    }
+    if let Some(id) = subject_id {
+        q = q.filter(credit_record::Column::SubjectId.eq(id));
+    }
+    let (rows, next_cursor) = page
+        .load(&state.db, q, credit_record::Column::Id, false, |r| r.id)
+        .await?;
+    Ok(CreditRecordPage {
+        items: rows.into_iter().map(view).collect(),
+        next_cursor,
+    })
+}
+
+/// Published findings on organisations still in force, for anyone.
+pub async fn public(state: &AppState, page: Page) -> Result<PublicCreditPage, ServiceError> {
+    let q = credit_record::Entity::find()
+        .filter(credit_record::Column::Published.eq(true))
+        .filter(credit_record::Column::SubjectType.is_in(["unit", "provider"]))
+        .filter(
+            sea_orm::Condition::any()
+                .add(credit_record::Column::ExpiresOn.is_null())
+                .add(credit_record::Column::ExpiresOn.gte(today_in_shanghai())),
+        );
+    let (rows, next_cursor) = page
+        .load(&state.db, q, credit_record::Column::Id, false, |r| r.id)
+        .await?;
+    Ok(PublicCreditPage {
+        items: rows
+            .into_iter()
+            .map(view)
+            .map(|v| PublicCreditView {
+                id: v.id,
+                subject_type: v.subject_type,
+                subject_id: v.subject_id,
+                subject_name: v.subject_name,
+                reason: v.reason,
+                rule: v.rule,
+                severity: v.severity,
+                found_on: v.found_on,
+                expires_on: v.expires_on,
+            })
+            .collect(),
+        next_cursor,
+    })
+}
+
+/// hrss or the recording authority changes a finding's end or publication.
+pub async fn update(
+    state: &AppState,
+    auth: &Caller,
+    id: Uuid,
+    expected: Option<i32>,
+    change: FindingChange,
+) -> Result<CreditRecordView, ServiceError> {
+    let m = credit_record::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|m| may_read(auth, m))
+        .ok_or(ServiceError::NotFound("credit record"))?;
+    let may_change = auth.has_role(Role::Hrss)
+        || m.authority_id
+            .is_some_and(|a| holds(auth, Role::Authority, a));
+    if !may_change {
+        return Err(ServiceError::forbidden(
+            "forbidden",
+            "only hrss or the authority that recorded it changes a finding",
+        ));
+    }
+    reviews::check_version(expected, m.version)?;
+    let mut sets = vec![];
+    let mut after = serde_json::Map::new();
+    if let Some(e) = change.expires_on {
+        after.insert("expires_on".into(), json!(e));
+        if e.is_some_and(|e| e < m.found_on) {
+            return Err(ServiceError::invalid_field(
+                "expires_before_found",
+                "expires_on",
+                "a finding cannot expire before it was found",
+            ));
+        }
+        sets.push((credit_record::Column::ExpiresOn, Expr::value(e)));
+    }
+    if let Some(p) = change.published {
+        after.insert("published".into(), json!(p));
+        sets.push((credit_record::Column::Published, Expr::value(p)));
+    }
+    let txn = crate::db::begin_write(&state.db).await?;
+    if !sets.is_empty() {
+        reviews::write_versioned::<credit_record::Entity, _>(&txn, COLS, m.id, m.version, sets)
+            .await?;
+    }
+    audit::record(
+        &txn,
+        finding_change(&m, "updated")
+            .before(json!({"expires_on": m.expires_on, "published": m.published}))
+            .after(after.into()),
+    )
+    .await?;
+    txn.commit().await?;
+    credit_record::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .map(view)
+        .ok_or(ServiceError::NotFound("credit record"))
+}

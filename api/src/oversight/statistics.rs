@@ -1,0 +1,416 @@
+//! Statistics (R-ST-1): per professional series, unit or region, for a
+//! year, how many persons there are, how many completed the year, their
+//! approved hours per category and their valid certificates.
+//!
+//! Computed in the database with one aggregate query per page of groups
+//! over the ledger's standings (`ledger::standing`), so no person or
+//! record row is loaded into the server: the same SQL runs on SQLite and
+//! PostgreSQL.
+//!
+//! Completion is the compliance calculator's judgement (R-REQ-1..3,
+//! R-RC-7, R-RC-8, R-ACC-1, R-ACC-2; `domain::compliance::assess`) as the
+//! ledger stores it in `standings` with every change of hours: the rule is
+//! written once. A person with no hours in the year has no standing and
+//! counts as not complete. Approved hours are the records' as recorded
+//! (the calculator's caps apply to completion only).
+//!
+//! Groups: a person's series are those held in the year
+//! (`person_series`); their unit is the one they are bound to now (as in
+//! `GET /units/{id}/compliance`); their region is the division code of
+//! that unit's unified social credit code (GB 32100 characters 3–8, the
+//! registering authority's GB/T 2260 code). Persons with no series or no
+//! unit form a group with a `null` key.
+//!
+//! Scope: hrss sees everything. An industry authority sees the persons
+//! holding one of its series that year; a city or district authority only
+//! those whose unit lies in its region (a province authority covers the
+//! whole system, which is the province's). With `group_by=series` it sees
+//! the groups of its own series; professional hours count only records of
+//! its series. An account holding several authority grants sees the union.
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use ce_entity::{authority, authority_series};
+
+use crate::auth::{Caller, Role};
+use crate::authz::orgs;
+use crate::domain::authority::AuthorityLevel;
+use crate::domain::compliance::Policy;
+use crate::domain::{Hours, Year};
+use crate::error::ServiceError;
+
+/// What the statistics are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    /// Professional series held in the year (a person holding two counts in both).
+    Series,
+    /// The unit the person is bound to now.
+    Unit,
+    /// The GB/T 2260 division code of the unit's credit code.
+    Region,
+}
+
+impl GroupBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Series => "series",
+            GroupBy::Unit => "unit",
+            GroupBy::Region => "region",
+        }
+    }
+}
+
+/// Approved hours per category (one decimal place).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CategoryHours {
+    #[schema(minimum = 0)]
+    pub public: f64,
+    #[schema(minimum = 0)]
+    pub professional: f64,
+    #[schema(minimum = 0)]
+    pub elective: f64,
+}
+
+/// One group's figures.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatisticsGroup {
+    /// The series code, unit id or six-digit region code; `null` for the
+    /// persons holding no series (or bound to no unit) that year.
+    #[schema(max_length = 64)]
+    pub key: Option<String>,
+    /// The series' or unit's name; `null` for regions and the `null` group.
+    #[schema(max_length = 200)]
+    pub name: Option<String>,
+    #[schema(minimum = 0)]
+    pub persons: i64,
+    /// Persons whose year is complete (R-REQ-2, R-REQ-3).
+    #[schema(minimum = 0)]
+    pub persons_complete: i64,
+    /// Approved hours of the year (records' hours as declared; the
+    /// calculator's 72-hour cap on degree education applies to completion
+    /// only).
+    pub approved_hours: CategoryHours,
+    /// Valid (not superseded or revoked) certificates of the year.
+    #[schema(minimum = 0)]
+    pub valid_certificates: i64,
+}
+
+/// The statistics of a year.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatisticsView {
+    #[schema(minimum = 2017, maximum = 2100)]
+    pub year: i32,
+    pub group_by: GroupBy,
+    /// Ordered by key, the `null` group last.
+    pub groups: Vec<StatisticsGroup>,
+}
+
+/// Whose figures the caller may see.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// `None`: everything (hrss); else the union of the caller's authorities'.
+    authorities: Option<Vec<AuthorityScope>>,
+}
+
+/// One authority's part of a scope.
+#[derive(Debug, Clone)]
+struct AuthorityScope {
+    series: Vec<String>,
+    /// Leading digits of the units' division codes (city or district authority).
+    region_prefix: Option<String>,
+}
+
+impl Scope {
+    /// Every series of the caller's authorities, once (`None`: all).
+    fn series(&self) -> Option<Vec<String>> {
+        self.authorities.as_ref().map(|list| {
+            let mut all: Vec<String> = list.iter().flat_map(|a| a.series.clone()).collect();
+            all.sort();
+            all.dedup();
+            all
+        })
+    }
+}
+
+/// hrss: everything; an authority: its series (and region below province
+/// level), the union of them when the account holds several; anyone else
+/// 403.
+pub async fn scope_of<C: ConnectionTrait>(conn: &C, auth: &Caller) -> Result<Scope, ServiceError> {
+    if auth.has_role(Role::Hrss) {
+        return Ok(Scope { authorities: None });
+    }
+    let ids = orgs(auth, Role::Authority);
+    if ids.is_empty() {
+        return Err(ServiceError::forbidden(
+            "forbidden",
+            "statistics are for hrss and industry authorities",
+        ));
+    }
+    let mut authorities = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(a) = authority::Entity::find_by_id(id).one(conn).await? else {
+            continue;
+        };
+        let series: Vec<String> = authority_series::Entity::find()
+            .filter(authority_series::Column::AuthorityId.eq(id))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|s| s.series_code)
+            .collect();
+        let digits = match AuthorityLevel::parse(&a.level) {
+            Some(AuthorityLevel::City) => Some(4),
+            Some(AuthorityLevel::District) => Some(6),
+            _ => None,
+        };
+        let region_prefix = digits.map(|n| a.region.chars().take(n).collect::<String>());
+        authorities.push(AuthorityScope {
+            series,
+            region_prefix,
+        });
+    }
+    Ok(Scope {
+        authorities: Some(authorities),
+    })
+}
+
+/// A page of groups: those with a key after `after` (in key order), or,
+/// with `null_group`, the one group with no key.
+#[derive(Debug, Clone)]
+pub enum GroupPage {
+    After(Option<String>),
+    NullGroup,
+}
+
+/// The number of groups one query reads.
+pub const PAGE: u64 = 1000;
+
+/// The whole view: every page of groups (groups are series, regions or
+/// units, never persons).
+pub async fn of_year<C: ConnectionTrait>(
+    conn: &C,
+    auth: &Caller,
+    year: Year,
+    group_by: GroupBy,
+) -> Result<StatisticsView, ServiceError> {
+    let scope = scope_of(conn, auth).await?;
+    let policy = crate::reference::in_force(conn, year).await?;
+    let mut groups = Vec::new();
+    let mut page = GroupPage::After(None);
+    loop {
+        let rows = groups_page(conn, &scope, &policy, group_by, &page, PAGE).await?;
+        let full = rows.len() as u64 == PAGE;
+        let last = rows.last().and_then(|g| g.key.clone());
+        let was_null = matches!(page, GroupPage::NullGroup);
+        groups.extend(rows);
+        page = match (was_null, full, last) {
+            (true, _, _) => break,
+            (false, true, Some(k)) => GroupPage::After(Some(k)),
+            _ => GroupPage::NullGroup,
+        };
+    }
+    Ok(StatisticsView {
+        year: year.value(),
+        group_by,
+        groups,
+    })
+}
+
+fn placeholders(n: usize) -> String {
+    if n == 0 {
+        "(NULL)".into()
+    } else {
+        format!("({})", vec!["?"; n].join(", "))
+    }
+}
+
+/// One page of groups, aggregated in the database from the standings.
+pub async fn groups_page<C: ConnectionTrait>(
+    conn: &C,
+    scope: &Scope,
+    policy: &Policy,
+    group_by: GroupBy,
+    page: &GroupPage,
+    limit: u64,
+) -> Result<Vec<StatisticsGroup>, ServiceError> {
+    let year = policy.year;
+    let series_in = |v: &mut Vec<Value>, list: &[String]| {
+        for s in list {
+            v.push(s.clone().into());
+        }
+        placeholders(list.len())
+    };
+    // Per person: the ledger's judgement and approved hours (R-REQ-2; the
+    // completion rule is the calculator's, kept in `standings`), with the
+    // professional hours that count for the caller: all, or those of the
+    // authority's series (from the lines).
+    let mut head: Vec<Value> = vec![year.into()];
+    let (pro_expr, pro_join) = match scope.series() {
+        None => (
+            "COALESCE(s.professional_tenths, 0)".to_string(),
+            String::new(),
+        ),
+        Some(list) => {
+            head.push(year.into());
+            let within = series_in(&mut head, &list);
+            (
+                "COALESCE(ls.pro, 0)".to_string(),
+                format!(
+                    "LEFT JOIN (SELECT person_id, SUM(hours_tenths) AS pro FROM standing_lines
+                        WHERE year = ? AND counted = 'approved' AND category = 'professional'
+                          AND series_code IN {within}
+                        GROUP BY person_id) ls ON ls.person_id = p.id"
+                ),
+            )
+        }
+    };
+    let pc = format!(
+        "SELECT p.id AS person_id,
+            CASE WHEN s.complete THEN 1 ELSE 0 END AS complete,
+            COALESCE(s.public_tenths, 0) AS pub,
+            {pro_expr} AS pro,
+            COALESCE(s.elective_tenths, 0) AS ele
+         FROM persons p
+         LEFT JOIN standings s ON s.person_id = p.id AND s.year = ?
+         {pro_join}"
+    );
+    // A series' approved professional hours, per person (R-REQ-3).
+    let sr = "SELECT person_id, series_code, SUM(hours_tenths) AS pro FROM standing_lines
+         WHERE year = ? AND counted = 'approved' AND category = 'professional' AND series_code <> ''
+         GROUP BY person_id, series_code";
+    let cert = "SELECT person_id, COUNT(*) AS n FROM certificates
+         WHERE year = ? AND status = 'valid' GROUP BY person_id";
+    // Where the person is: their unit now and its region.
+    let cur = "SELECT b.person_id AS person_id, b.unit_id AS unit_id,
+            u.name AS unit_name, substr(u.credit_code, 3, 6) AS region
+         FROM bindings b JOIN units u ON u.id = b.unit_id WHERE b.status = 'approved'";
+
+    let mut conds: Vec<String> = Vec::new();
+    let mut tail: Vec<Value> = Vec::new();
+    // Who is in scope: for each of the caller's authorities, a person of
+    // its series (and, below province level, of a unit in its region).
+    if let Some(list) = &scope.authorities {
+        let mut any = Vec::with_capacity(list.len());
+        for a in list {
+            let mut all = Vec::with_capacity(2);
+            if group_by == GroupBy::Series {
+                all.push(format!(
+                    "ps2.series_code IN {}",
+                    series_in(&mut tail, &a.series)
+                ));
+            } else {
+                tail.push(year.into());
+                all.push(format!(
+                    "EXISTS (SELECT 1 FROM person_series x WHERE x.person_id = pc.person_id AND x.year = ? AND x.series_code IN {})",
+                    series_in(&mut tail, &a.series)
+                ));
+            }
+            if let Some(prefix) = &a.region_prefix {
+                all.push(format!("substr(cur.region, 1, {}) = ?", prefix.len()));
+                tail.push(prefix.clone().into());
+            }
+            any.push(format!("({})", all.join(" AND ")));
+        }
+        if any.is_empty() {
+            any.push("1 = 0".into());
+        }
+        conds.push(format!("({})", any.join(" OR ")));
+    }
+    let (key, name, pro, extra_join) = match group_by {
+        GroupBy::Series => (
+            "ps2.series_code",
+            "psn.name",
+            // R-REQ-3: a series' professional hours are its records'.
+            "CASE WHEN ps2.series_code IS NULL THEN pc.pro ELSE COALESCE(sr2.pro, 0) END",
+            format!(
+                "LEFT JOIN person_series ps2 ON ps2.person_id = pc.person_id AND ps2.year = ?
+                 LEFT JOIN professional_series psn ON psn.code = ps2.series_code
+                 LEFT JOIN ({sr}) sr2 ON sr2.person_id = pc.person_id AND sr2.series_code = ps2.series_code"
+            ),
+        ),
+        GroupBy::Unit => ("cur.unit_id", "cur.unit_name", "pc.pro", String::new()),
+        GroupBy::Region => ("cur.region", "CAST(NULL AS TEXT)", "pc.pro", String::new()),
+    };
+    // Values in the order of the SQL text: pc's, cert's, the series
+    // join's, then the conditions'.
+    head.push(year.into());
+    let mut join_values: Vec<Value> = Vec::new();
+    if group_by == GroupBy::Series {
+        join_values.push(year.into());
+        join_values.push(year.into());
+    }
+    match page {
+        GroupPage::NullGroup => conds.push(format!("{key} IS NULL")),
+        GroupPage::After(None) => conds.push(format!("{key} IS NOT NULL")),
+        GroupPage::After(Some(after)) => {
+            conds.push(format!("{key} > ?"));
+            tail.push(match group_by {
+                GroupBy::Unit => match Uuid::parse_str(after) {
+                    Ok(u) => u.into(),
+                    Err(_) => return Ok(Vec::new()),
+                },
+                _ => after.clone().into(),
+            });
+        }
+    }
+    let where_ = if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT {key} AS gkey, MAX({name}) AS gname,
+            CAST(COUNT(*) AS BIGINT) AS persons,
+            CAST(SUM(pc.complete) AS BIGINT) AS complete,
+            CAST(SUM(pc.pub) AS BIGINT) AS pub,
+            CAST(SUM({pro}) AS BIGINT) AS pro,
+            CAST(SUM(pc.ele) AS BIGINT) AS ele,
+            CAST(SUM(COALESCE(cert.n, 0)) AS BIGINT) AS certs
+         FROM ({pc}) pc
+         LEFT JOIN ({cert}) cert ON cert.person_id = pc.person_id
+         LEFT JOIN ({cur}) cur ON cur.person_id = pc.person_id
+         {extra_join}
+         {where_}
+         GROUP BY {key}
+         ORDER BY {key}
+         LIMIT {limit}"
+    );
+    let mut values = Vec::with_capacity(head.len() + tail.len() + 2);
+    values.append(&mut head);
+    values.append(&mut join_values);
+    values.append(&mut tail);
+    let backend = conn.get_database_backend();
+    let rows = conn
+        .query_all_raw(crate::db::statement(backend, &sql, values))
+        .await?;
+    let tenths = |t: i64| Hours::from_tenths(u32::try_from(t.max(0)).unwrap_or(u32::MAX)).as_f64();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let key = match group_by {
+            GroupBy::Unit => r
+                .try_get::<Option<Uuid>>("", "gkey")?
+                .map(|u| u.to_string()),
+            _ => r.try_get::<Option<String>>("", "gkey")?,
+        };
+        let n = |c: &str| -> Result<i64, sea_orm::DbErr> {
+            Ok(r.try_get::<Option<i64>>("", c)?.unwrap_or(0))
+        };
+        out.push(StatisticsGroup {
+            key,
+            name: r.try_get::<Option<String>>("", "gname")?,
+            persons: n("persons")?,
+            persons_complete: n("complete")?,
+            approved_hours: CategoryHours {
+                public: tenths(n("pub")?),
+                professional: tenths(n("pro")?),
+                elective: tenths(n("ele")?),
+            },
+            valid_certificates: n("certs")?,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,540 @@
+//! Persons: profile, series per year, real-name verification, and who may
+//! see them (R-ID-2, R-PU-2, R-PU-4).
+//!
+//! ID and phone numbers are shown unmasked only to the holder, the holder's
+//! current unit and hrss; authorities see them masked (PIPL).
+
+use crate::audit::{self, Change};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use ce_entity::{binding, person, person_series};
+
+use crate::auth::{Caller, Role};
+use crate::domain::{IdCardNo, PersonName, Phone, Year};
+use crate::error::{ServiceError, UniqueViolation};
+use crate::pagination::Page;
+use crate::review::check_version;
+use crate::state::AppState;
+
+pub use crate::ports::identity::{FormatVerifier, IdentityVerifier};
+
+/// Highest education (学历).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Education {
+    Secondary,
+    JuniorCollege,
+    Bachelor,
+    Master,
+    Doctorate,
+    Other,
+}
+
+impl Education {
+    fn as_str(self) -> &'static str {
+        match self {
+            Education::Secondary => "secondary",
+            Education::JuniorCollege => "junior_college",
+            Education::Bachelor => "bachelor",
+            Education::Master => "master",
+            Education::Doctorate => "doctorate",
+            Education::Other => "other",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(s.into())).ok()
+    }
+}
+
+/// The series a person must satisfy in one year (R-PU-2, R-PU-4).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct SeriesYear {
+    #[schema(minimum = 2017, maximum = 2100)]
+    pub year: i32,
+    /// Series codes (`engineering`, `nursing`, …).
+    pub series: Vec<String>,
+}
+
+/// A person. ID and phone numbers are masked (`440106********123X`,
+/// `138****1234`) for everyone but the holder, their unit and hrss.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PersonView {
+    pub id: Uuid,
+    #[schema(max_length = 50)]
+    pub name: String,
+    /// Resident ID number, masked unless the caller may see it.
+    #[schema(max_length = 18, example = "440106********123X")]
+    pub id_card_no: String,
+    /// Bound mobile phone, masked unless the caller may see it.
+    #[schema(max_length = 11, example = "138****1234")]
+    pub phone: Option<String>,
+    /// Passed real-name verification (R-ID-2).
+    pub verified: bool,
+    pub education: Option<Education>,
+    /// Professional title (职称), free text.
+    #[schema(max_length = 64)]
+    pub title: Option<String>,
+    /// Series per year, newest first (R-PU-2, R-PU-4).
+    pub series: Vec<SeriesYear>,
+    /// The unit the person is bound to now (R-PU-1).
+    pub current_unit_id: Option<Uuid>,
+    pub created_at: chrono::DateTime<Utc>,
+    #[schema(minimum = 1)]
+    pub version: i32,
+}
+
+/// A page of persons.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PersonPage {
+    pub items: Vec<PersonView>,
+    pub next_cursor: Option<String>,
+}
+
+/// The unit a person is bound to now.
+pub async fn current_unit<C: ConnectionTrait>(
+    conn: &C,
+    person_id: Uuid,
+) -> Result<Option<Uuid>, ServiceError> {
+    Ok(binding::Entity::find()
+        .filter(binding::Column::PersonId.eq(person_id))
+        .filter(binding::Column::Status.eq("approved"))
+        .one(conn)
+        .await?
+        .map(|b| b.unit_id))
+}
+
+/// The units many persons are bound to now, in one query.
+pub async fn current_units<C: ConnectionTrait>(
+    conn: &C,
+    persons: &[Uuid],
+) -> Result<HashMap<Uuid, Uuid>, ServiceError> {
+    Ok(binding::Entity::find()
+        .filter(binding::Column::PersonId.is_in(persons.iter().copied()))
+        .filter(binding::Column::Status.eq("approved"))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|b| (b.person_id, b.unit_id))
+        .collect())
+}
+
+/// Builds the view; `reveal` unmasks ID and phone numbers.
+pub async fn view<C: ConnectionTrait>(
+    state: &AppState,
+    conn: &C,
+    p: &person::Model,
+    reveal: bool,
+) -> Result<PersonView, ServiceError> {
+    let (id_card_no, phone) = if reveal {
+        let phone = match &p.phone_enc {
+            Some(enc) => Some(state.pii.decrypt(enc)?),
+            None => None,
+        };
+        (state.pii.decrypt(&p.id_card_enc)?, phone)
+    } else {
+        (p.id_card_masked.clone(), p.phone_masked.clone())
+    };
+    let mut by_year: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+    for s in person_series::Entity::find()
+        .filter(person_series::Column::PersonId.eq(p.id))
+        .all(conn)
+        .await?
+    {
+        by_year.entry(s.year).or_default().push(s.series_code);
+    }
+    Ok(PersonView {
+        id: p.id,
+        name: p.name.clone(),
+        id_card_no,
+        phone,
+        verified: p.verified,
+        education: p.education.as_deref().and_then(Education::parse),
+        title: p.title.clone(),
+        series: by_year
+            .into_iter()
+            .rev()
+            .map(|(year, mut series)| {
+                series.sort();
+                SeriesYear { year, series }
+            })
+            .collect(),
+        current_unit_id: current_unit(conn, p.id).await?,
+        created_at: p.created_at,
+        version: p.version,
+    })
+}
+
+/// How much of a person the caller may see: `None` → not at all (404).
+async fn access(
+    state: &AppState,
+    auth: &Caller,
+    p: &person::Model,
+) -> Result<Option<bool>, ServiceError> {
+    if auth.has_role(Role::Hrss) || crate::authz::holds(auth, Role::Person, p.id) {
+        return Ok(Some(true));
+    }
+    if auth.has_role(Role::UnitAdmin)
+        && let Some(unit) = current_unit(&state.db, p.id).await?
+        && crate::authz::holds(auth, Role::UnitAdmin, unit)
+    {
+        return Ok(Some(true));
+    }
+    if auth.has_role(Role::Authority) {
+        return Ok(Some(false));
+    }
+    Ok(None)
+}
+
+/// The person, if the caller may see them in full: the person themself,
+/// the admins of their unit now, hrss. Other roles get 403, everyone else
+/// 404 (their hours, standing and certificates are theirs and their unit's).
+pub async fn require_full_access(
+    state: &AppState,
+    auth: &Caller,
+    id: Uuid,
+) -> Result<person::Model, ServiceError> {
+    crate::authz::require_any(auth, &[Role::Person, Role::UnitAdmin, Role::Hrss])?;
+    let p = person::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("person"))?;
+    if access(state, auth, &p).await? == Some(true) {
+        Ok(p)
+    } else {
+        Err(ServiceError::NotFound("person"))
+    }
+}
+
+/// Roles that may read persons at all; the rest get 403.
+pub fn require_reader(auth: &Caller) -> Result<(), ServiceError> {
+    crate::authz::require_any(
+        auth,
+        &[Role::Person, Role::UnitAdmin, Role::Authority, Role::Hrss],
+    )
+}
+
+/// One person, as the caller may see them.
+pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<PersonView, ServiceError> {
+    require_reader(auth)?;
+    let p = person::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("person"))?;
+    match access(state, auth, &p).await? {
+        Some(reveal) => view(state, &state.db, &p, reveal).await,
+        None => Err(ServiceError::NotFound("person")),
+    }
+}
+
+/// Filters of `GET /persons`.
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    pub unit_id: Option<Uuid>,
+    pub series: Option<String>,
+    pub year: Option<i32>,
+    pub verified: Option<bool>,
+    pub id_card_no: Option<IdCardNo>,
+    pub name: Option<String>,
+}
+
+/// Persons the caller may see, filtered: hrss all; a unit admin its units'
+/// bound persons; an authority all, masked; a person themself.
+pub async fn list(
+    state: &AppState,
+    auth: &Caller,
+    f: PersonFilter,
+    page: Page,
+) -> Result<PersonPage, ServiceError> {
+    require_reader(auth)?;
+    let mut q = person::Entity::find();
+    let reveal;
+    if auth.has_role(Role::Hrss) {
+        reveal = true;
+    } else if auth.has_role(Role::UnitAdmin) {
+        let mine = crate::authz::orgs(auth, Role::UnitAdmin);
+        let units = match f.unit_id {
+            Some(u) if mine.contains(&u) => vec![u],
+            Some(_) => return Err(ServiceError::NotFound("unit")),
+            None => mine,
+        };
+        q = q.filter(
+            Expr::col(person::Column::Id).in_subquery(
+                Query::select()
+                    .column(binding::Column::PersonId)
+                    .from(binding::Entity)
+                    .and_where(binding::Column::Status.eq("approved"))
+                    .and_where(binding::Column::UnitId.is_in(units))
+                    .to_owned(),
+            ),
+        );
+        reveal = true;
+    } else if auth.has_role(Role::Authority) {
+        reveal = false;
+    } else {
+        let me: Vec<Uuid> = auth
+            .grants()
+            .iter()
+            .filter(|g| g.role == Role::Person)
+            .filter_map(|g| g.person_id)
+            .collect();
+        q = q.filter(person::Column::Id.is_in(me));
+        reveal = true;
+    }
+    if let Some(u) = f
+        .unit_id
+        .filter(|_| auth.has_role(Role::Hrss) || auth.has_role(Role::Authority))
+    {
+        q = q.filter(
+            Expr::col(person::Column::Id).in_subquery(
+                Query::select()
+                    .column(binding::Column::PersonId)
+                    .from(binding::Entity)
+                    .and_where(binding::Column::Status.eq("approved"))
+                    .and_where(binding::Column::UnitId.eq(u))
+                    .to_owned(),
+            ),
+        );
+    }
+    if f.series.is_some() || f.year.is_some() {
+        let mut sub = Query::select();
+        sub.column(person_series::Column::PersonId)
+            .from(person_series::Entity);
+        if let Some(s) = &f.series {
+            sub.and_where(person_series::Column::SeriesCode.eq(s.as_str()));
+        }
+        if let Some(y) = f.year {
+            sub.and_where(person_series::Column::Year.eq(y));
+        }
+        q = q.filter(Expr::col(person::Column::Id).in_subquery(sub.to_owned()));
+    }
+    if let Some(v) = f.verified {
+        q = q.filter(person::Column::Verified.eq(v));
+    }
+    if let Some(id) = &f.id_card_no {
+        q = q.filter(person::Column::IdCardHash.eq(state.pii.hash("id_card", id.as_ref())));
+    }
+    if let Some(n) = &f.name {
+        q = q.filter(person::Column::Name.like(crate::authz::like_prefix(n)));
+    }
+    let (rows, next_cursor) = page
+        .load(&state.db, q, person::Column::Id, false, |r| r.id)
+        .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for p in &rows {
+        items.push(view(state, &state.db, p, reveal).await?);
+    }
+    Ok(PersonPage { items, next_cursor })
+}
+
+/// A profile change, parsed.
+#[derive(Debug)]
+pub struct ProfileChange {
+    pub name: Option<PersonName>,
+    pub phone: Option<Phone>,
+    pub education: Option<Education>,
+    pub title: Option<String>,
+    /// The series for `series_year` (R-PU-2, R-PU-4).
+    pub series: Option<BTreeSet<String>>,
+    pub series_year: Year,
+}
+
+/// The holder changes their profile.
+pub async fn update(
+    state: &AppState,
+    auth: &Caller,
+    id: Uuid,
+    change: ProfileChange,
+    if_match: Option<i32>,
+) -> Result<PersonView, ServiceError> {
+    require_self(auth, id)?;
+    if let Some(series) = &change.series {
+        crate::reference::series::check_known(&state.db, "series", series).await?;
+    }
+    let txn = crate::db::begin_write(&state.db).await?;
+    let p = person::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("person"))?;
+    check_version(if_match, p.version)?;
+    let mut am: person::ActiveModel = p.clone().into();
+    if let Some(name) = &change.name
+        && name.as_ref() != p.name
+    {
+        am.name = Set(name.as_ref().to_string());
+        // A new name must be verified again (R-ID-2).
+        am.verified = Set(false);
+    }
+    if let Some(phone) = &change.phone {
+        am.phone_hash = Set(Some(state.pii.hash("phone", phone.as_ref())));
+        am.phone_enc = Set(Some(state.pii.encrypt(phone.as_ref())?));
+        am.phone_masked = Set(Some(phone.masked()));
+    }
+    if let Some(e) = change.education {
+        am.education = Set(Some(e.as_str().into()));
+    }
+    if let Some(t) = &change.title {
+        am.title = Set(Some(t.clone()));
+    }
+    am.version = Set(p.version + 1);
+    am.updated_at = Set(Utc::now());
+    let res = person::Entity::update_many()
+        .set(am)
+        .filter(person::Column::Id.eq(id))
+        .filter(person::Column::Version.eq(p.version))
+        .exec(&txn)
+        .await
+        .on_unique(
+            "phone_taken",
+            "this phone number is already bound to another account",
+        )?;
+    crate::review::updated_once(res.rows_affected, p.version)?;
+    if let Some(series) = &change.series {
+        let year = change.series_year.value();
+        // R-PU-3: a certified year keeps the series it was certified for.
+        let current: std::collections::BTreeSet<String> = person_series::Entity::find()
+            .filter(person_series::Column::PersonId.eq(id))
+            .filter(person_series::Column::Year.eq(year))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|s| s.series_code)
+            .collect();
+        let certified = ce_entity::certificate::Entity::find()
+            .filter(ce_entity::certificate::Column::PersonId.eq(id))
+            .filter(ce_entity::certificate::Column::Year.eq(year))
+            .filter(
+                ce_entity::certificate::Column::Status
+                    .eq(crate::domain::certificate::CertificateStatus::Valid.as_str()),
+            )
+            .one(&txn)
+            .await?
+            .is_some();
+        if &current != series && certified {
+            return Err(ServiceError::conflict(
+                "certificate_exists",
+                format!("{year} has a certificate: its series can no longer change (R-PU-3)"),
+            ));
+        }
+        person_series::Entity::delete_many()
+            .filter(person_series::Column::PersonId.eq(id))
+            .filter(person_series::Column::Year.eq(year))
+            .exec(&txn)
+            .await?;
+        for code in series {
+            person_series::ActiveModel {
+                person_id: Set(id),
+                year: Set(year),
+                series_code: Set(code.clone()),
+                created_at: Set(Utc::now()),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    let before = profile_summary(&p, None);
+    let p = person::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("person"))?;
+    let series = change
+        .series
+        .as_ref()
+        .map(|s| (change.series_year.value(), s));
+    // What the year requires follows the series held (R-REQ-3): the
+    // standing is judged again, and its certificate follows.
+    let mut change = Change::new("person", id, "updated")
+        .before(before)
+        .after(profile_summary(&p, series))
+        .person(id);
+    if let Some((year, _)) = series {
+        let note = state
+            .series_changed
+            .rejudge(&state.reference, &txn, id, year)
+            .await?;
+        if !serde_json::Value::is_null(&note) {
+            change = change.also("certificates", note);
+        }
+    }
+    audit::record(&txn, change).await?;
+    let v = view(state, &txn, &p, true).await?;
+    txn.commit().await?;
+    Ok(v)
+}
+
+/// A profile for the audit trail: masked phone, never the ID number.
+fn profile_summary(
+    p: &person::Model,
+    series: Option<(i32, &std::collections::BTreeSet<String>)>,
+) -> serde_json::Value {
+    let mut v = json!({
+        "name": p.name,
+        "phone": p.phone_masked,
+        "education": p.education,
+        "title": p.title,
+        "verified": p.verified,
+    });
+    if let (Some((year, codes)), Some(m)) = (series, v.as_object_mut()) {
+        m.insert("series".into(), json!({"year": year, "codes": codes}));
+    }
+    v
+}
+
+/// 404 unless the caller is this person (hrss may act too).
+fn require_self(auth: &Caller, id: Uuid) -> Result<(), ServiceError> {
+    crate::authz::require_scoped(auth, Role::Person, id, true, "person")
+}
+
+/// The holder passes real-name verification (R-ID-2): the name and number
+/// must be the registered ones and the verifier must accept them.
+pub async fn verify(
+    state: &AppState,
+    auth: &Caller,
+    id: Uuid,
+    name: PersonName,
+    id_card_no: IdCardNo,
+) -> Result<PersonView, ServiceError> {
+    crate::authz::require_scoped(auth, Role::Person, id, false, "person")?;
+    let p = person::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("person"))?;
+    let matches =
+        p.name == name.as_ref() && p.id_card_hash == state.pii.hash("id_card", id_card_no.as_ref());
+    if !matches || !state.verifier.verify(&name, &id_card_no).await? {
+        return Err(ServiceError::invalid_field(
+            "identity_mismatch",
+            "id_card_no",
+            "the name and ID number do not match the registered person",
+        ));
+    }
+    let txn = crate::db::begin_write(&state.db).await?;
+    person::Entity::update_many()
+        .col_expr(person::Column::Verified, Expr::value(true))
+        .col_expr(
+            person::Column::Version,
+            Expr::col(person::Column::Version).add(1),
+        )
+        .col_expr(person::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(person::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        Change::new("person", id, "verified")
+            .before(json!({"verified": p.verified}))
+            .after(json!({"verified": true}))
+            .person(id),
+    )
+    .await?;
+    txn.commit().await?;
+    get(state, auth, id).await
+}

@@ -1,0 +1,965 @@
+//! Platform push (R-RC-2, R-RC-8, R-RC-9, R-ACC-3): a learning platform
+//! sends up to 1,000 completions at once; each item is accepted, a
+//! duplicate of one sent before, or rejected with a code, and one bad item
+//! never loses the others.
+//!
+//! Exactly once, across processes: an item is a record keyed by
+//! `(platform_id, external_id)` under a unique index, inserted inside a
+//! savepoint, so a racing push of the same item (another request, another
+//! server) makes this one a `duplicate`, never a second record. The whole
+//! batch (its records, the certificates it completes, its stored outcome)
+//! is one transaction: after a crash an item is there once or not at all.
+//! With an `Idempotency-Key`, a retried request replays the stored outcome.
+
+use crate::audit::{self, Change};
+use serde_json::json;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Datelike, SubsecRound, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, Set, TryInsertResult,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use ce_entity::{
+    person, person_series, platform, professional_series, public_subject, record, record_batch,
+};
+
+use crate::auth::{Caller, Role};
+use crate::domain::id_card::IdCardNo;
+use crate::domain::name::PersonName;
+use crate::domain::public::{PROVINCIAL, check_platform, check_received};
+use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
+use crate::domain::year::date_in_shanghai;
+use crate::domain::{Hours, Year};
+use crate::error::ServiceError;
+use crate::ledger::records::MAX_DECLARED_HOURS;
+use crate::ledger::standing::Ledger;
+use crate::parties::persons::current_units;
+use crate::platforms::platforms::SCOPE_RECORDS_PUSH;
+use crate::state::AppState;
+
+/// The most items one batch may carry (413 beyond).
+pub const MAX_ITEMS: usize = 1000;
+
+/// Rows per INSERT statement: 23 columns each keeps a statement's bind
+/// parameters (11,500) under SQLite's and PostgreSQL's limits.
+const INSERT_ROWS: usize = 500;
+
+/// Series families whose platforms are their sector's own system: what they
+/// push arrives recognised (R-RC-2, R-ACC-3).
+pub const SECTOR_FAMILIES: [&str; 3] = ["education", "health", "accounting"];
+
+/// One completion, as a platform sends it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushItem {
+    /// The platform's own id of this completion: sending it again never
+    /// adds hours twice.
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"\S",
+        example = "course-42/user-7"
+    )]
+    pub external_id: String,
+    /// The learner's resident ID number (GB 11643).
+    #[schema(min_length = 18, max_length = 18, example = "11010519491231002X")]
+    pub id_card_no: String,
+    /// The learner's name as on the ID card.
+    #[schema(min_length = 1, max_length = 50, example = "张三")]
+    pub name: String,
+    /// The year the hours count for.
+    #[schema(minimum = 2017, maximum = 2100, example = 2026)]
+    pub year: i32,
+    pub category: RecordCategory,
+    /// The series professional hours count for (required for them; absent
+    /// for public hours, which count for every series).
+    #[serde(default)]
+    #[schema(max_length = 64, nullable = false, example = "nursing")]
+    pub series: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S",
+        example = "中国式现代化"
+    )]
+    pub course_name: String,
+    #[schema(minimum = 0.1, maximum = 1000, multiple_of = 0.1, example = 30)]
+    pub hours: f64,
+    /// The assessment result (考核结果), e.g. `合格`.
+    #[serde(default)]
+    #[schema(max_length = 100, nullable = false)]
+    pub result: Option<String>,
+    /// When the learner completed the course.
+    pub completed_at: DateTime<Utc>,
+    /// A general-knowledge subject (专业通识知识: ethics, law, reform) of
+    /// an accounting series (R-ACC-1); professional hours only.
+    #[serde(default)]
+    #[schema(default = false)]
+    pub general_knowledge: bool,
+    /// The public topic of the year the hours belong to (R-RC-8); public
+    /// hours only. Without it, a `course_name` that is one of the year's
+    /// topics names it; a year that publishes topics refuses public hours
+    /// of none (`public_topic_unknown`).
+    #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        nullable = false,
+        example = "中国式现代化"
+    )]
+    pub topic: Option<String>,
+}
+
+/// What became of one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    /// Recorded now.
+    Accepted,
+    /// Recorded before, with the same content: nothing changed.
+    Duplicate,
+    /// Not recorded; see `code` and `detail`.
+    Rejected,
+}
+
+/// The outcome of one item, in the order sent.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ItemResult {
+    /// The item's position in the batch, from 0.
+    #[schema(minimum = 0, maximum = 999)]
+    pub index: u32,
+    /// The item's `external_id`, when it had a readable one.
+    #[schema(max_length = 128)]
+    pub external_id: Option<String>,
+    pub status: ItemStatus,
+    /// The record, when accepted or a duplicate.
+    pub record_id: Option<Uuid>,
+    /// Why it was rejected: `item_invalid`, `id_card_invalid`,
+    /// `hours_invalid`, `person_unknown`, `name_mismatch`,
+    /// `category_not_allowed`, `series_required`, `series_unknown`,
+    /// `series_not_allowed`, `year_mismatch`, `completed_in_future`,
+    /// `public_deadline_passed` (R-RC-8), `public_platform_mismatch`
+    /// (R-RC-9), `conflict` (the `external_id` was sent before with other
+    /// content).
+    #[schema(max_length = 64, example = "name_mismatch")]
+    pub code: Option<String>,
+    #[schema(max_length = 1000)]
+    pub detail: Option<String>,
+}
+
+/// A batch's outcome, stored and readable again.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BatchOutcome {
+    pub batch_id: Uuid,
+    pub platform_id: Uuid,
+    pub received_at: DateTime<Utc>,
+    #[schema(minimum = 0, maximum = 1000)]
+    pub accepted: u32,
+    #[schema(minimum = 0, maximum = 1000)]
+    pub duplicate: u32,
+    #[schema(minimum = 0, maximum = 1000)]
+    pub rejected: u32,
+    pub items: Vec<ItemResult>,
+}
+
+/// A push as received: each item's raw JSON text, borrowed from the body
+/// (each is read on its own, so one malformed item is rejected alone, and
+/// no item is held twice as a JSON tree), and the hash of the body.
+#[derive(Debug)]
+pub struct Push<'a> {
+    pub items: Vec<&'a serde_json::value::RawValue>,
+    pub body_hash: String,
+    pub idempotency_key: Option<String>,
+}
+
+/// The SHA-256 of a request body, hex.
+pub fn body_hash(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
+}
+
+fn rejected(
+    index: usize,
+    external_id: Option<String>,
+    code: &str,
+    detail: impl Into<String>,
+) -> ItemResult {
+    ItemResult {
+        index: index as u32,
+        external_id,
+        status: ItemStatus::Rejected,
+        record_id: None,
+        code: Some(code.into()),
+        detail: Some(detail.into()),
+    }
+}
+
+fn done(index: usize, external_id: String, status: ItemStatus, record_id: Uuid) -> ItemResult {
+    ItemResult {
+        index: index as u32,
+        external_id: Some(external_id),
+        status,
+        record_id: Some(record_id),
+        code: None,
+        detail: None,
+    }
+}
+
+/// An item that passed the checks that need no database.
+#[derive(Debug, Clone)]
+struct Checked {
+    external_id: String,
+    id_card_hash: String,
+    name: String,
+    year: i32,
+    category: RecordCategory,
+    series: Option<String>,
+    course_name: String,
+    hours_tenths: i32,
+    result: Option<String>,
+    completed_at: DateTime<Utc>,
+    general_knowledge: bool,
+    topic: Option<String>,
+}
+
+/// The checks of one item that need no database; `Err` is its rejection.
+fn check_shape(
+    state: &AppState,
+    index: usize,
+    raw: &serde_json::value::RawValue,
+    now: DateTime<Utc>,
+) -> Result<Checked, ItemResult> {
+    let item = match serde_json::from_str::<PushItem>(raw.get()) {
+        Ok(item) => item,
+        Err(e) => {
+            /// What a malformed item may still tell: its external id.
+            #[derive(Deserialize)]
+            struct Named {
+                external_id: Option<String>,
+            }
+            let external_id = serde_json::from_str::<Named>(raw.get())
+                .ok()
+                .and_then(|n| n.external_id)
+                .map(|s| s.chars().take(128).collect::<String>());
+            return Err(rejected(
+                index,
+                external_id,
+                "item_invalid",
+                format!("the item does not match PushItem: {e}"),
+            ));
+        }
+    };
+    let external_id = Some(item.external_id.chars().take(128).collect::<String>());
+    let reject = |code: &str, detail: String| rejected(index, external_id.clone(), code, detail);
+    let ext = item.external_id.trim();
+    if ext.is_empty() || ext.chars().count() > 128 {
+        return Err(reject(
+            "item_invalid",
+            "external_id must be 1 to 128 characters".into(),
+        ));
+    }
+    let id = IdCardNo::parse(&item.id_card_no).map_err(|e| reject(e.code, e.message))?;
+    let name = PersonName::parse(&item.name).map_err(|e| reject(e.code, e.message))?;
+    Year::new(item.year).map_err(|e| reject(e.code, e.message))?;
+    let hours = Hours::parse_f64(item.hours).map_err(|e| reject(e.code, e.message))?;
+    if hours.tenths() == 0 || hours.as_f64() > MAX_DECLARED_HOURS {
+        return Err(reject(
+            "hours_invalid",
+            format!("hours must be from 0.1 to {MAX_DECLARED_HOURS}"),
+        ));
+    }
+    let course = item.course_name.trim();
+    if course.is_empty() || course.chars().count() > 200 {
+        return Err(reject(
+            "item_invalid",
+            "course_name must be 1 to 200 characters".into(),
+        ));
+    }
+    let result = item
+        .result
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if result.as_ref().is_some_and(|r| r.chars().count() > 100) {
+        return Err(reject(
+            "item_invalid",
+            "result must be at most 100 characters".into(),
+        ));
+    }
+    if item.completed_at > now + chrono::Duration::minutes(5) {
+        return Err(reject(
+            "completed_in_future",
+            format!("completed_at {} is in the future", item.completed_at),
+        ));
+    }
+    // R-RC-5: the year is China time's; hours never move to another year.
+    // R-RC-8: a public course may be finished in the next year, up to the
+    // deadline checked later.
+    let done_year = date_in_shanghai(item.completed_at).year();
+    let allowed = if item.category == RecordCategory::Public {
+        done_year == item.year || done_year == item.year + 1
+    } else {
+        done_year == item.year
+    };
+    if !allowed {
+        return Err(reject(
+            "year_mismatch",
+            format!(
+                "completed in {done_year} (China time), which cannot count for {}",
+                item.year
+            ),
+        ));
+    }
+    let series = item.series.map(|s| s.trim().to_string());
+    match (item.category, &series) {
+        (RecordCategory::Public, Some(_)) => {
+            return Err(reject(
+                "item_invalid",
+                "public hours count for every series: leave series out".into(),
+            ));
+        }
+        (RecordCategory::Professional, None) => {
+            return Err(reject(
+                "series_required",
+                "professional hours name the series they count for (R-REQ-3)".into(),
+            ));
+        }
+        _ => {}
+    }
+    if item.general_knowledge && item.category != RecordCategory::Professional {
+        return Err(reject(
+            "item_invalid",
+            "general-knowledge subjects are professional hours (R-ACC-1)".into(),
+        ));
+    }
+    let topic = item
+        .topic
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    if topic.is_some() && item.category != RecordCategory::Public {
+        return Err(reject(
+            "item_invalid",
+            "a topic belongs to public hours only (R-RC-8)".into(),
+        ));
+    }
+    if topic.as_ref().is_some_and(|t| t.chars().count() > 100) {
+        return Err(reject(
+            "item_invalid",
+            "topic must be at most 100 characters".into(),
+        ));
+    }
+    Ok(Checked {
+        external_id: ext.to_string(),
+        id_card_hash: state.pii.hash("id_card", id.as_ref()),
+        name: name.as_ref().to_string(),
+        year: item.year,
+        category: item.category,
+        series,
+        course_name: course.to_string(),
+        hours_tenths: hours.tenths() as i32,
+        result,
+        completed_at: item.completed_at.trunc_subsecs(6),
+        general_knowledge: item.general_knowledge,
+        topic,
+    })
+}
+
+/// Whether a stored record says the same as the item.
+fn same_content(r: &record::Model, c: &Checked, person_id: Option<Uuid>) -> bool {
+    Some(r.person_id) == person_id
+        && r.year == c.year
+        && r.category == c.category.as_str()
+        && r.series_code == c.series
+        && r.course_name == c.course_name
+        && r.hours_tenths == c.hours_tenths
+        && r.result == c.result
+        && r.general_knowledge == c.general_knowledge
+        && r.completed_at.map(|t| t.trunc_subsecs(6)) == Some(c.completed_at)
+}
+
+/// The platform as it pushes: what it may send, and whether it is a
+/// sector's own system.
+struct Pusher {
+    id: Uuid,
+    name: String,
+    categories: Vec<String>,
+    families: Vec<String>,
+}
+
+impl Pusher {
+    fn sector(&self) -> bool {
+        self.families
+            .iter()
+            .any(|f| SECTOR_FAMILIES.contains(&f.as_str()))
+    }
+
+    /// The public-course platform it is, for R-RC-9: its sector's, or the
+    /// provincial one.
+    fn public_platforms(&self) -> Vec<&str> {
+        let sectors: Vec<&str> = self
+            .families
+            .iter()
+            .map(String::as_str)
+            .filter(|f| SECTOR_FAMILIES.contains(f))
+            .collect();
+        if sectors.is_empty() {
+            vec![PROVINCIAL]
+        } else {
+            sectors
+        }
+    }
+}
+
+/// What the checks of a batch need beyond the item, read for all its items
+/// at once (a few queries per batch, not per item).
+#[derive(Default)]
+struct Lookups {
+    series: HashMap<String, professional_series::Model>,
+    /// The public-course platforms of the series each person holds in a year.
+    public_platforms: HashMap<(Uuid, i32), Vec<String>>,
+    /// The last day a year's public hours are received (R-RC-8).
+    deadlines: HashMap<i32, chrono::NaiveDate>,
+    /// A year's public topics (R-RC-8).
+    topics: HashMap<i32, Vec<String>>,
+    /// The unit each person is bound to now.
+    units: HashMap<Uuid, Uuid>,
+}
+
+impl Lookups {
+    /// Reads what `checked`'s items need, for the persons found.
+    async fn read(
+        txn: &DatabaseTransaction,
+        persons: &HashMap<String, person::Model>,
+        checked: &[(usize, Checked)],
+    ) -> Result<Self, ServiceError> {
+        let series: HashMap<String, professional_series::Model> =
+            professional_series::Entity::find()
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|s| (s.code.clone(), s))
+                .collect();
+        let ids: Vec<Uuid> = persons.values().map(|p| p.id).collect();
+        let public_years: BTreeSet<i32> = checked
+            .iter()
+            .filter(|(_, c)| c.category == RecordCategory::Public)
+            .map(|(_, c)| c.year)
+            .collect();
+        let mut public_platforms: HashMap<(Uuid, i32), Vec<String>> = HashMap::new();
+        let mut deadlines = HashMap::new();
+        let mut topics: HashMap<i32, Vec<String>> = HashMap::new();
+        if !public_years.is_empty() {
+            for chunk in ids.chunks(500) {
+                for h in person_series::Entity::find()
+                    .filter(person_series::Column::PersonId.is_in(chunk.iter().copied()))
+                    .filter(person_series::Column::Year.is_in(public_years.iter().copied()))
+                    .all(txn)
+                    .await?
+                {
+                    if let Some(s) = series.get(&h.series_code) {
+                        public_platforms
+                            .entry((h.person_id, h.year))
+                            .or_default()
+                            .push(s.public_course_platform.clone());
+                    }
+                }
+            }
+            let years: Vec<i32> = public_years.iter().copied().collect();
+            deadlines = crate::ledger::policies::public_deadlines(txn, &years)
+                .await?
+                .into_iter()
+                .map(|(y, (d, _))| (y, d))
+                .collect();
+            for s in public_subject::Entity::find()
+                .filter(public_subject::Column::Year.is_in(years))
+                .all(txn)
+                .await?
+            {
+                topics.entry(s.year).or_default().push(s.topic);
+            }
+        }
+        let mut units = HashMap::new();
+        for chunk in ids.chunks(500) {
+            units.extend(current_units(txn, chunk).await?);
+        }
+        Ok(Lookups {
+            series,
+            public_platforms,
+            deadlines,
+            topics,
+            units,
+        })
+    }
+}
+
+/// The items' persons, by ID hash.
+async fn persons_by_hash<C: ConnectionTrait>(
+    conn: &C,
+    hashes: &[String],
+) -> Result<HashMap<String, person::Model>, ServiceError> {
+    let mut out = HashMap::new();
+    for chunk in hashes.chunks(500) {
+        for p in person::Entity::find()
+            .filter(person::Column::IdCardHash.is_in(chunk.iter().cloned()))
+            .all(conn)
+            .await?
+        {
+            out.insert(p.id_card_hash.clone(), p);
+        }
+    }
+    Ok(out)
+}
+
+/// The platform's records already stored under these external ids.
+async fn existing<C: ConnectionTrait>(
+    conn: &C,
+    platform_id: Uuid,
+    ids: &[String],
+) -> Result<HashMap<String, record::Model>, ServiceError> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for r in record::Entity::find()
+            .filter(record::Column::PlatformId.eq(platform_id))
+            .filter(record::Column::ExternalId.is_in(chunk.iter().cloned()))
+            .all(conn)
+            .await?
+        {
+            if let Some(e) = r.external_id.clone() {
+                out.insert(e, r);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A stored batch as its outcome, with its items.
+fn outcome_with(m: &record_batch::Model, items: Vec<ItemResult>) -> BatchOutcome {
+    BatchOutcome {
+        batch_id: m.id,
+        platform_id: m.platform_id,
+        received_at: m.created_at,
+        accepted: m.accepted as u32,
+        duplicate: m.duplicate as u32,
+        rejected: m.rejected as u32,
+        items,
+    }
+}
+
+/// A stored batch's outcome, its items read back from the row.
+fn outcome_of(mut m: record_batch::Model) -> Result<BatchOutcome, ServiceError> {
+    let items = serde_json::from_value(m.items.take()).map_err(anyhow::Error::from)?;
+    Ok(outcome_with(&m, items))
+}
+
+/// The stored outcome of an earlier request with the same key: a replay
+/// when the body is the same, 422 when the key is reused for another body.
+async fn replay<C: ConnectionTrait>(
+    conn: &C,
+    platform_id: Uuid,
+    key: &str,
+    body_hash: &str,
+) -> Result<Option<BatchOutcome>, ServiceError> {
+    let Some(m) = record_batch::Entity::find()
+        .filter(record_batch::Column::PlatformId.eq(platform_id))
+        .filter(record_batch::Column::IdempotencyKey.eq(key))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if m.request_hash != body_hash {
+        return Err(ServiceError::invalid_field(
+            "idempotency_key_reused",
+            "Idempotency-Key",
+            "this Idempotency-Key was used for a different request body; use a new key for a new batch",
+        ));
+    }
+    outcome_of(m).map(Some)
+}
+
+/// 403 unless the caller is a platform whose token carries `records:push`.
+pub fn require_pusher(auth: &Caller) -> Result<(), ServiceError> {
+    crate::authz::require_role(auth, Role::Platform, "only learning platforms push records")?;
+    crate::authz::require_scope(auth, SCOPE_RECORDS_PUSH)
+}
+
+async fn pusher(state: &AppState, auth: &Caller) -> Result<Pusher, ServiceError> {
+    require_pusher(auth)?;
+    let p = platform::Entity::find_by_id(auth.account_id())
+        .one(&state.db)
+        .await?
+        .filter(|p| p.revoked_at.is_none())
+        .ok_or_else(|| {
+            ServiceError::forbidden("platform_revoked", "this platform has been revoked")
+        })?;
+    Ok(Pusher {
+        id: p.id,
+        name: p.name,
+        categories: serde_json::from_value(p.categories).unwrap_or_default(),
+        families: serde_json::from_value(p.series_families).unwrap_or_default(),
+    })
+}
+
+/// Runs a push: `Ok((outcome, replayed))`.
+pub async fn push(
+    state: &AppState,
+    auth: &Caller,
+    push: Push<'_>,
+) -> Result<(BatchOutcome, bool), ServiceError> {
+    let me = pusher(state, auth).await?;
+    if let Some(key) = &push.idempotency_key
+        && let Some(o) = replay(&state.db, me.id, key, &push.body_hash).await?
+    {
+        return Ok((o, true));
+    }
+    let now = Utc::now();
+    let mut results: Vec<Option<ItemResult>> = vec![None; push.items.len()];
+    let mut checked: Vec<(usize, Checked)> = Vec::new();
+    for (i, raw) in push.items.iter().copied().enumerate() {
+        match check_shape(state, i, raw, now) {
+            Ok(c) => checked.push((i, c)),
+            Err(r) => results[i] = Some(r),
+        }
+    }
+    let hashes: Vec<String> = checked
+        .iter()
+        .map(|(_, c)| c.id_card_hash.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let ext_ids: Vec<String> = checked
+        .iter()
+        .map(|(_, c)| c.external_id.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let persons = persons_by_hash(&state.db, &hashes).await?;
+
+    // Inserting in key order makes concurrent pushes that share items lock
+    // them in the same order: they wait for each other, never deadlock.
+    checked.sort_by(|a, b| a.1.external_id.cmp(&b.1.external_id));
+    let txn = crate::db::begin_write(&state.db).await?;
+    let lookups = Lookups::read(&txn, &persons, &checked).await?;
+    // Read inside the transaction: what a concurrent push committed first counts.
+    let mut stored = existing(&txn, me.id, &ext_ids).await?;
+    // New records, and the items judged against one of them (the item
+    // itself, and later items of the batch with the same external id).
+    let mut fresh: Vec<record::Model> = Vec::new();
+    let mut against_fresh: Vec<(usize, Checked)> = Vec::new();
+    let mut fresh_ids: HashSet<String> = HashSet::new();
+    for (i, c) in checked {
+        let person = persons.get(&c.id_card_hash);
+        if let Some(r) = stored.get(&c.external_id) {
+            results[i] = Some(judge(i, r, &c, person.map(|p| p.id)));
+            if fresh_ids.contains(&c.external_id) {
+                against_fresh.push((i, c));
+            }
+            continue;
+        }
+        match decide(&me, person, &lookups, &c, now) {
+            Err((code, detail)) => {
+                results[i] = Some(rejected(i, Some(c.external_id.clone()), code, detail));
+            }
+            Ok(m) => {
+                results[i] = Some(done(i, c.external_id.clone(), ItemStatus::Accepted, m.id));
+                fresh_ids.insert(c.external_id.clone());
+                stored.insert(c.external_id.clone(), m.clone());
+                fresh.push(m);
+                against_fresh.push((i, c));
+            }
+        }
+    }
+    // The new records in a few statements. A row another request stored
+    // first (same platform and external id) is skipped by the unique
+    // index, not an error: its items are judged against that row below.
+    let mut inserted: HashSet<Uuid> = HashSet::with_capacity(fresh.len());
+    for chunk in fresh.chunks(INSERT_ROWS) {
+        let rows = chunk
+            .iter()
+            .cloned()
+            .map(IntoActiveModel::into_active_model);
+        if let TryInsertResult::Inserted(ids) = record::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([record::Column::PlatformId, record::Column::ExternalId])
+                    .target_and_where(Expr::col(record::Column::PlatformId).is_not_null())
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .try_insert()
+            .exec_with_returning_keys(&txn)
+            .await?
+        {
+            inserted.extend(ids);
+        }
+    }
+    let raced: Vec<String> = fresh
+        .iter()
+        .filter(|m| !inserted.contains(&m.id))
+        .filter_map(|m| m.external_id.clone())
+        .collect();
+    if !raced.is_empty() {
+        let theirs = existing(&txn, me.id, &raced).await?;
+        for (i, c) in &against_fresh {
+            if let Some(r) = theirs.get(&c.external_id) {
+                let person = persons.get(&c.id_card_hash).map(|p| p.id);
+                results[*i] = Some(judge(*i, r, c, person));
+            }
+        }
+    }
+    // The standings of the persons pushed for, and with them their
+    // certificates (R-CE-1: the push that completes a year issues it).
+    let mut ledger = Ledger::new();
+    for m in fresh.iter().filter(|m| inserted.contains(&m.id)) {
+        ledger.record(None, Some(m))?;
+    }
+    let applied = ledger
+        .apply(&txn, &state.reference, &*state.follower)
+        .await?;
+    let items: Vec<ItemResult> = results.into_iter().flatten().collect();
+    let count = |s: ItemStatus| items.iter().filter(|r| r.status == s).count() as i32;
+    let batch = record_batch::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        platform_id: Set(me.id),
+        idempotency_key: Set(push.idempotency_key.clone()),
+        request_hash: Set(push.body_hash.clone()),
+        item_count: Set(items.len() as i32),
+        accepted: Set(count(ItemStatus::Accepted)),
+        duplicate: Set(count(ItemStatus::Duplicate)),
+        rejected: Set(count(ItemStatus::Rejected)),
+        items: Set(serde_json::to_value(&items).map_err(anyhow::Error::from)?),
+        created_at: Set(now),
+    };
+    match batch.insert(&txn).await {
+        Ok(m) => {
+            // One event for the batch (R-CR-2): its items are in the batch
+            // row, which keeps every item's outcome.
+            audit::record(
+                &txn,
+                applied.note(Change::new("record_batch", m.id, "pushed").after(json!({
+                    "items": m.item_count,
+                    "accepted": m.accepted,
+                    "duplicate": m.duplicate,
+                    "rejected": m.rejected,
+                    "idempotency_key": m.idempotency_key,
+                    "certificates_issued": applied.issued.len(),
+                }))),
+            )
+            .await?;
+            txn.commit().await?;
+            Ok((outcome_with(&m, items), false))
+        }
+        // The same key raced in from another request: its outcome stands.
+        Err(e) if crate::error::is_unique_violation(&e) => {
+            txn.rollback().await?;
+            let key = push.idempotency_key.as_deref().unwrap_or_default();
+            match replay(&state.db, me.id, key, &push.body_hash).await? {
+                Some(o) => Ok((o, true)),
+                None => Err(ServiceError::conflict(
+                    "idempotency_key_in_use",
+                    "retry the request",
+                )),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An item whose external id the platform sent before: a duplicate when
+/// the content is the same, else rejected as a `conflict`.
+fn judge(i: usize, r: &record::Model, c: &Checked, person_id: Option<Uuid>) -> ItemResult {
+    if same_content(r, c, person_id) {
+        done(i, c.external_id.clone(), ItemStatus::Duplicate, r.id)
+    } else {
+        rejected(
+            i,
+            Some(c.external_id.clone()),
+            "conflict",
+            format!(
+                "external_id {:?} was sent before with other content (record {}); send changes under a new external_id",
+                c.external_id, r.id
+            ),
+        )
+    }
+}
+
+/// The record a new item makes, or why it is rejected (`code`, `detail`).
+fn decide(
+    me: &Pusher,
+    person: Option<&person::Model>,
+    lookups: &Lookups,
+    c: &Checked,
+    now: DateTime<Utc>,
+) -> Result<record::Model, (&'static str, String)> {
+    let Some(person) = person else {
+        return Err((
+            "person_unknown",
+            "no registered person has this ID number".into(),
+        ));
+    };
+    if person.name != c.name {
+        return Err((
+            "name_mismatch",
+            "the name does not match the ID number".into(),
+        ));
+    }
+    if !me.categories.iter().any(|k| k == c.category.as_str()) {
+        return Err((
+            "category_not_allowed",
+            format!("this platform may not push {} hours", c.category.as_str()),
+        ));
+    }
+    if let Some(code) = &c.series {
+        let Some(s) = lookups.series.get(code) else {
+            return Err(("series_unknown", format!("no series {code:?}")));
+        };
+        if !me.families.contains(&s.family) {
+            return Err((
+                "series_not_allowed",
+                format!(
+                    "this platform may not push for the {} family ({code})",
+                    s.family
+                ),
+            ));
+        }
+    }
+    let mut topic = None;
+    if c.category == RecordCategory::Public {
+        // R-RC-8: the deadline closes registration: what counts is when
+        // the hours are received, not the completion date they carry.
+        if let Some(deadline) = lookups.deadlines.get(&c.year) {
+            check_received(c.year, now, *deadline).map_err(|e| (e.code, e.message))?;
+        }
+        // R-RC-8: public hours belong to a topic of the year, when the
+        // year publishes topics.
+        topic = match lookups.topics.get(&c.year) {
+            Some(topics) if !topics.is_empty() => {
+                let named = c.topic.as_ref().unwrap_or(&c.course_name);
+                if !topics.contains(named) {
+                    return Err((
+                        "public_topic_unknown",
+                        format!(
+                            "{} publishes the topics {}: name one in `topic` or `course_name` (R-RC-8)",
+                            c.year,
+                            topics.join(", ")
+                        ),
+                    ));
+                }
+                Some(named.clone())
+            }
+            _ => c.topic.clone(),
+        };
+        // R-RC-9: sector series take public courses on their own platform.
+        let held: Vec<&str> = lookups
+            .public_platforms
+            .get(&(person.id, c.year))
+            .map(|v| v.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        let ok = me
+            .public_platforms()
+            .iter()
+            .any(|src| check_platform(&held, src).is_ok());
+        if !ok {
+            let src = me.public_platforms().first().copied().unwrap_or(PROVINCIAL);
+            check_platform(&held, src).map_err(|e| (e.code, e.message))?;
+        }
+    }
+    // R-RC-2, R-ACC-3: public courses and sector platforms arrive
+    // recognised; other platforms' hours wait for the unit (R-RC-3).
+    let recognised = c.category == RecordCategory::Public || me.sector();
+    Ok(record::Model {
+        id: Uuid::now_v7(),
+        person_id: person.id,
+        year: c.year,
+        category: c.category.as_str().into(),
+        series_code: c.series.clone(),
+        course_name: c.course_name.clone(),
+        hours_tenths: c.hours_tenths,
+        approved_tenths: if recognised { c.hours_tenths } else { 0 },
+        result: c.result.clone(),
+        source: if c.category == RecordCategory::Public {
+            RecordSource::PublicCourse.as_str().into()
+        } else {
+            RecordSource::PlatformPush.as_str().into()
+        },
+        provider_id: None,
+        provider_name: Some(me.name.clone()),
+        class_id: None,
+        platform_id: Some(me.id),
+        external_id: Some(c.external_id.clone()),
+        unit_id: lookups.units.get(&person.id).copied(),
+        status: if recognised {
+            RecordStatus::Approved.as_str().into()
+        } else {
+            RecordStatus::PendingUnitReview.as_str().into()
+        },
+        attachment_ids: serde_json::json!([]),
+        completed_at: Some(c.completed_at),
+        conversion_code: None,
+        general_knowledge: c.general_knowledge,
+        topic,
+        origin: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    })
+}
+
+/// A stored outcome: the platform that pushed it, or hrss; 404 otherwise.
+pub async fn outcome(
+    state: &AppState,
+    auth: &Caller,
+    batch_id: Uuid,
+) -> Result<BatchOutcome, ServiceError> {
+    // Other roles are told 403, not "not found" (API.md).
+    crate::authz::require_any(auth, &[Role::Platform, Role::Hrss])?;
+    let m = record_batch::Entity::find_by_id(batch_id)
+        .one(&state.db)
+        .await?
+        .filter(|b| {
+            auth.has_role(Role::Hrss)
+                || (auth.has_role(Role::Platform) && auth.account_id() == b.platform_id)
+        })
+        .ok_or(ServiceError::NotFound("batch"))?;
+    outcome_of(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pusher(families: &[&str]) -> Pusher {
+        Pusher {
+            id: Uuid::nil(),
+            name: "x".into(),
+            categories: vec!["public".into()],
+            families: families.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn r_rc_2_sector_platforms_are_recognised_and_public_courses_come_from_them() {
+        assert!(pusher(&["health"]).sector());
+        assert!(pusher(&["accounting", "economics"]).sector());
+        assert!(!pusher(&["engineering"]).sector());
+        assert_eq!(
+            pusher(&["engineering"]).public_platforms(),
+            vec![PROVINCIAL]
+        );
+        assert_eq!(
+            pusher(&["health", "law"]).public_platforms(),
+            vec!["health"]
+        );
+    }
+
+    #[test]
+    fn body_hashes_tell_bodies_apart() {
+        assert_eq!(body_hash(b"a"), body_hash(b"a"));
+        assert_ne!(body_hash(b"a"), body_hash(b"b"));
+        assert_eq!(body_hash(b"").len(), 64);
+    }
+}
