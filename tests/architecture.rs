@@ -103,7 +103,8 @@ fn the_files_docs_name_exist() {
                 || part.starts_with("entity/")
                 || part.starts_with("sdk/"))
                 && !part.contains(' ')
-                && !part.contains('*');
+                && !part.contains('*')
+                && !part.contains('<');
             if looks_like_a_file {
                 let path = part.split("::").next().unwrap();
                 assert!(
@@ -475,4 +476,35 @@ fn the_order_check_sees_an_import_upwards_or_sideways() {
             "training::classes (training) imports certificates::documents (certificates)",
         ]
     );
+}
+
+#[test]
+fn docs_architecture_names_every_context() {
+    let doc = std::fs::read_to_string(root().join("docs/ARCHITECTURE.md")).unwrap();
+    for (_, name, modules) in CONTEXTS {
+        assert!(
+            doc.contains(&format!("| {name} |")),
+            "docs/ARCHITECTURE.md has no row for the context {name}"
+        );
+        for m in *modules {
+            if *m == "crate" || *m == "bin" {
+                continue;
+            }
+            let dir = root().join("api/src").join(m);
+            let file = root().join("api/src").join(format!("{m}.rs"));
+            assert!(
+                dir.is_dir() || file.is_file(),
+                "CONTEXTS names {m}, which is not a module of api/src"
+            );
+            let shown = if dir.is_dir() {
+                format!("`{m}/`")
+            } else {
+                format!("`{m}.rs`")
+            };
+            assert!(
+                doc.contains(&shown),
+                "docs/ARCHITECTURE.md does not place {shown} in a context"
+            );
+        }
+    }
 }
