@@ -41,7 +41,8 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable code, e.g. `already_registered`.
     pub code: String,
-    /// Field errors, for 422 responses.
+    /// Field errors: for a 422, each invalid field; for a 409 duplicate,
+    /// the field whose value is taken.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
@@ -52,9 +53,14 @@ pub enum ServiceError {
     /// Unknown, or outside the caller's scope.
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// Duplicate or illegal state.
+    /// Duplicate or illegal state; `field` names the request's field whose
+    /// value is taken, for a duplicate.
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict {
+        code: &'static str,
+        detail: String,
+        field: Option<&'static str>,
+    },
     /// The caller's grants do not allow this.
     #[error("{detail}")]
     Forbidden { code: &'static str, detail: String },
@@ -131,6 +137,16 @@ impl ServiceError {
         Self::Conflict {
             code,
             detail: detail.into(),
+            field: None,
+        }
+    }
+
+    /// 409: the value of `field` is taken (a duplicate).
+    pub fn taken(field: &'static str, code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            detail: detail.into(),
+            field: Some(field),
         }
     }
 
@@ -168,21 +184,51 @@ impl From<sea_orm::DbErr> for ServiceError {
     }
 }
 
-/// Turns a unique-index violation into a 409 with the given code; any other
-/// database error stays internal. The one helper for duplicates
-/// (ARCHITECTURE "Examples" 4), so no handler matches error strings.
+/// What a unique index means to the client when a write runs into it: the
+/// index, and the 409 (naming the field that is taken) to answer.
+pub type Taken = (
+    &'static crate::db::unique::UniqueIndex,
+    fn() -> ServiceError,
+);
+
+/// Turns a unique-index violation into the 409 of the index it hit, which
+/// names the field that is taken; any other database error stays internal,
+/// and so does a violation of an index the call site did not expect (a
+/// bug, not a client's duplicate). The one helper for duplicates, so no
+/// handler matches error strings.
 pub trait UniqueViolation<T> {
-    fn on_unique(self, code: &'static str, detail: &str) -> Result<T, ServiceError>;
+    fn on_unique(self, taken: &[Taken]) -> Result<T, ServiceError>;
 }
 
 impl<T> UniqueViolation<T> for Result<T, sea_orm::DbErr> {
-    fn on_unique(self, code: &'static str, detail: &str) -> Result<T, ServiceError> {
-        self.map_err(|e| {
-            if is_unique_violation(&e) {
-                ServiceError::conflict(code, detail)
-            } else {
-                ServiceError::from(e)
-            }
+    fn on_unique(self, taken: &[Taken]) -> Result<T, ServiceError> {
+        self.map_err(|e| match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(message)) => taken
+                .iter()
+                .find(|(index, _)| index.is_named_in(&message))
+                .map(|(_, answer)| answer())
+                .unwrap_or_else(|| {
+                    ServiceError::Internal(anyhow::Error::from(e).context(format!(
+                        "a unique index this write did not expect: {message}"
+                    )))
+                }),
+            _ => ServiceError::from(e),
+        })
+    }
+}
+
+/// Turns a foreign-key violation into the given answer (SQLite does not
+/// say which key failed, so the call site, which knows what it referred
+/// to, says what it means); any other error stays as it is.
+pub trait ForeignKeyViolation<T> {
+    fn on_foreign_key(self, answer: fn() -> ServiceError) -> Result<T, ServiceError>;
+}
+
+impl<T> ForeignKeyViolation<T> for Result<T, sea_orm::DbErr> {
+    fn on_foreign_key(self, answer: fn() -> ServiceError) -> Result<T, ServiceError> {
+        self.map_err(|e| match e.sql_err() {
+            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => answer(),
+            _ => ServiceError::from(e),
         })
     }
 }
@@ -405,8 +451,20 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::NotFound(what) => ApiError::not_found(what),
-            ServiceError::Conflict { code, detail } => {
-                ApiError::new(StatusCode::CONFLICT, code, detail)
+            ServiceError::Conflict {
+                code,
+                detail,
+                field,
+            } => {
+                let errors = field
+                    .map(|field| FieldError {
+                        field: field.into(),
+                        code: code.into(),
+                        message: detail.clone(),
+                    })
+                    .into_iter()
+                    .collect();
+                ApiError::new(StatusCode::CONFLICT, code, detail).with_errors(errors)
             }
             ServiceError::Forbidden { code, detail } => ApiError::forbidden(code, detail),
             ServiceError::Invalid {

@@ -68,7 +68,12 @@ async fn r_id_1_a_second_registration_of_the_same_id_is_409_already_registered()
     .unwrap_err();
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("already_registered"));
-    assert!(err.problem().unwrap().detail.contains("证件号码已注册"));
+    let problem = err.problem().unwrap();
+    assert!(problem.detail.contains("证件号码已注册"));
+    // The duplicate names its field (issue 18).
+    assert_eq!(problem.errors.len(), 1);
+    assert_eq!(problem.errors[0].field, "id_card_no");
+    assert_eq!(problem.errors[0].code, "already_registered");
 }
 
 #[tokio::test]
@@ -83,6 +88,7 @@ async fn a_phone_bound_to_another_account_is_409_phone_taken() {
     .unwrap_err();
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("phone_taken"));
+    assert_eq!(err.problem().unwrap().errors[0].field, "phone");
 }
 
 #[tokio::test]

@@ -12,12 +12,13 @@ use ce_entity::{account, auth_challenge, grant, person, platform};
 
 use crate::auth::{Grant, Role, password};
 use crate::crypto::{digest_eq, random_bytes};
+use crate::db::unique;
 use crate::domain::{IdCardNo, Password, PersonName, Phone};
 use crate::error::{ServiceError, UniqueViolation};
-use crate::parties::sms;
 use crate::parties::views::{
     LoginResponse, Me, MfaChallenge, PasswordResetStarted, PrincipalKind, TokenResponse,
 };
+use crate::parties::{persons, sms};
 use crate::state::AppState;
 
 /// A self-registration, parsed.
@@ -51,7 +52,7 @@ pub async fn register(state: &AppState, reg: Registration) -> Result<Me, Service
         .await?
         .is_some()
     {
-        return Err(phone_taken());
+        return Err(persons::phone_taken());
     }
     let password_hash =
         password::hash_on(&state.hashing, reg.password.expose().to_string()).await?;
@@ -79,10 +80,10 @@ pub async fn register(state: &AppState, reg: Registration) -> Result<Me, Service
     .insert(&txn)
     .await
     // A concurrent registration of the same number or phone loses here.
-    .on_unique(
-        "already_registered",
-        "this ID number or phone is already registered (证件号码已注册)",
-    )?;
+    .on_unique(&[
+        (&unique::PERSON_ID_NUMBER, already_registered),
+        (&unique::PERSON_PHONE, persons::phone_taken),
+    ])?;
     let a = account::ActiveModel {
         id: Set(account_id),
         username: Set(None),
@@ -122,16 +123,10 @@ pub async fn register(state: &AppState, reg: Registration) -> Result<Me, Service
 }
 
 fn already_registered() -> ServiceError {
-    ServiceError::conflict(
+    ServiceError::taken(
+        "id_card_no",
         "already_registered",
         "this ID number is already registered (证件号码已注册); sign in or recover the password",
-    )
-}
-
-fn phone_taken() -> ServiceError {
-    ServiceError::conflict(
-        "phone_taken",
-        "this phone number is already bound to another account",
     )
 }
 

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use ce_entity::{binding, person, unit};
 
 use crate::auth::{Caller, Role};
+use crate::db::unique;
 use crate::domain::{IdCardNo, PersonName};
 use crate::error::{ServiceError, UniqueViolation};
 use crate::pagination::Page;
@@ -142,6 +143,14 @@ async fn page_of(
     Ok(BindingPage { items, next_cursor })
 }
 
+fn binding_pending() -> ServiceError {
+    ServiceError::taken(
+        "unit_id",
+        "binding_pending",
+        "a request to bind to this unit is already pending",
+    )
+}
+
 fn already_bound() -> ServiceError {
     ServiceError::conflict(
         "already_bound",
@@ -202,10 +211,10 @@ pub async fn request(
     }
     .insert(&txn)
     .await
-    .on_unique(
-        "binding_pending",
-        "a request to bind to this unit is already pending",
-    )?;
+    .on_unique(&[
+        (&unique::BINDING_PENDING, binding_pending),
+        (&unique::BINDING_CURRENT, already_bound),
+    ])?;
     audit::record(
         &txn,
         Change::new("binding", b.id, "requested")
@@ -290,10 +299,12 @@ pub async fn review(
         .filter(binding::Column::Version.eq(b.version))
         .exec(&txn)
         .await
-        .on_unique(
-            "already_bound",
-            "the person was bound to another unit meanwhile",
-        )?;
+        .on_unique(&[(&unique::BINDING_CURRENT, || {
+            ServiceError::conflict(
+                "already_bound",
+                "the person was bound to another unit meanwhile",
+            )
+        })])?;
     crate::review::updated_once(res.rows_affected, b.version)?;
     let role = if auth.has_role(Role::UnitAdmin) {
         Role::UnitAdmin
@@ -391,7 +402,13 @@ pub async fn add_person(
     }
     .insert(&txn)
     .await
-    .on_unique("already_bound", "the person is bound to a unit already")?;
+    .on_unique(&[(&unique::BINDING_CURRENT, || {
+        ServiceError::taken(
+            "id_card_no",
+            "already_bound",
+            "the person is bound to a unit already; that unit unbinds them first (R-PU-1)",
+        )
+    })])?;
     adopt_parked(&txn, p.id, unit_id).await?;
     audit::record(
         &txn,

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use ce_entity::{binding, person, person_series};
 
 use crate::auth::{Caller, Role};
+use crate::db::unique;
 use crate::domain::{IdCardNo, PersonName, Phone, Year};
 use crate::error::{ServiceError, UniqueViolation};
 use crate::pagination::Page;
@@ -97,6 +98,15 @@ pub struct PersonView {
 pub struct PersonPage {
     pub items: Vec<PersonView>,
     pub next_cursor: Option<String>,
+}
+
+/// 409: the phone number is another person's.
+pub fn phone_taken() -> ServiceError {
+    ServiceError::taken(
+        "phone",
+        "phone_taken",
+        "this phone number is already bound to another account",
+    )
 }
 
 /// The unit a person is bound to now.
@@ -392,10 +402,7 @@ pub async fn update(
         .filter(person::Column::Version.eq(p.version))
         .exec(&txn)
         .await
-        .on_unique(
-            "phone_taken",
-            "this phone number is already bound to another account",
-        )?;
+        .on_unique(&[(&unique::PERSON_PHONE, phone_taken)])?;
     crate::review::updated_once(res.rows_affected, p.version)?;
     if let Some(series) = &change.series {
         let year = change.series_year.value();

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use ce_entity::provider;
 
 use crate::auth::Role;
+use crate::db::unique;
 use crate::domain::CreditCode;
 use crate::error::{ServiceError, UniqueViolation};
 use crate::pagination::Page;
@@ -49,8 +50,17 @@ pub fn view(m: provider::Model) -> ProviderView {
     }
 }
 
+fn base_no_taken() -> ServiceError {
+    ServiceError::taken(
+        "base_no",
+        "base_no_taken",
+        "another provider carries this base number",
+    )
+}
+
 fn credit_code_taken() -> ServiceError {
-    ServiceError::conflict(
+    ServiceError::taken(
+        "credit_code",
         "credit_code_taken",
         "a provider with this unified social credit code is registered",
     )
@@ -80,10 +90,7 @@ pub async fn create(
             .await?
             .is_some()
     {
-        return Err(ServiceError::conflict(
-            "base_no_taken",
-            "another provider carries this base number",
-        ));
+        return Err(base_no_taken());
     }
     let now = Utc::now();
     let txn = state.db.begin().await?;
@@ -101,10 +108,10 @@ pub async fn create(
     .insert(&txn)
     .await
     // A concurrent registration of the same code or number loses here.
-    .on_unique(
-        "credit_code_taken",
-        "a provider with this credit code or base number is registered",
-    )?;
+    .on_unique(&[
+        (&unique::PROVIDER_CREDIT_CODE, credit_code_taken),
+        (&unique::PROVIDER_BASE_NO, base_no_taken),
+    ])?;
     insert_grant(&txn, account_id, Role::ProviderAdmin, Some(m.id), None).await?;
     audit::record(
         &txn,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use ce_entity::{provider, teacher, unit};
 
 use crate::auth::{Caller, Role};
-use crate::error::ServiceError;
+use crate::error::{ForeignKeyViolation, ServiceError};
 use crate::pagination::Page;
 use crate::review::check_version;
 use crate::state::AppState;
@@ -249,18 +249,27 @@ pub async fn update(
         .ok_or(ServiceError::NotFound("teacher"))
 }
 
+fn teacher_in_use_error() -> ServiceError {
+    ServiceError::conflict(
+        "teacher_in_use",
+        "a class names this teacher; disable the teacher (PATCH enabled: false) instead",
+    )
+}
+
 /// R-T-1: deletes a teacher no class refers to; one that teaches or heads
 /// a class is disabled instead (409 `teacher_in_use`).
 pub async fn delete(state: &AppState, auth: &Caller, id: Uuid) -> Result<(), ServiceError> {
     let t = find_for(state, auth, id).await?;
     let txn = crate::db::begin_write(&state.db).await?;
     if teacher_in_use(&txn, t.id).await? {
-        return Err(ServiceError::conflict(
-            "teacher_in_use",
-            "a class names this teacher; disable the teacher (PATCH enabled: false) instead",
-        ));
+        return Err(teacher_in_use_error());
     }
-    teacher::Entity::delete_by_id(t.id).exec(&txn).await?;
+    teacher::Entity::delete_by_id(t.id)
+        .exec(&txn)
+        .await
+        // A class that named the teacher since the check holds it by its
+        // foreign key.
+        .on_foreign_key(teacher_in_use_error)?;
     audit::record(
         &txn,
         teacher_change(&t, "deleted").before(json!({"name": t.name, "title": t.title})),

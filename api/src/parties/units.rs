@@ -16,6 +16,7 @@ use uuid::Uuid;
 use ce_entity::{account, admin_invitation, grant, person, unit};
 
 use crate::auth::{Caller, Role};
+use crate::db::unique;
 use crate::domain::{CreditCode, IdCardNo};
 use crate::error::{ServiceError, UniqueViolation};
 use crate::pagination::Page;
@@ -146,10 +147,13 @@ pub async fn create(
     }
     .insert(&txn)
     .await
-    .on_unique(
-        "credit_code_taken",
-        "a unit with this unified social credit code is already registered",
-    )?;
+    .on_unique(&[(&unique::UNIT_CREDIT_CODE, || {
+        ServiceError::taken(
+            "credit_code",
+            "credit_code_taken",
+            "a unit with this unified social credit code is already registered",
+        )
+    })])?;
     insert_grant(&txn, auth.account_id(), Role::UnitAdmin, Some(u.id), None).await?;
     audit::record(
         &txn,

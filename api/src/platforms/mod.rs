@@ -2,6 +2,6 @@
 //! credentials, the batch push, and webhooks (registration, address
 //! policy, delivery). Depends on parties and the ledger.
 
-pub mod platforms;
+pub mod clients;
 pub mod push;
 pub mod webhooks;

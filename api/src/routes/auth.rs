@@ -13,7 +13,7 @@ use crate::domain::{IdCardNo, Password, PersonName, Phone};
 use crate::error::{ApiError, Problem};
 use crate::parties::accounts::{self, Registration};
 use crate::parties::views::{LoginResponse, Me, PasswordResetStarted, TokenResponse};
-use crate::platforms::platforms;
+use crate::platforms::clients;
 use crate::state::AppState;
 
 /// A person's self-registration.
@@ -356,7 +356,7 @@ pub async fn auth_token(
         }
     };
     parsed.validate()?;
-    let res = platforms::token(&state, &parsed.client_id, &parsed.client_secret).await?;
+    let res = clients::token(&state, &parsed.client_id, &parsed.client_secret).await?;
     Ok(HttpResponse::Ok().insert_header(no_store()).json(res))
 }
 

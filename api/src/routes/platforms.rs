@@ -13,7 +13,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::pagination::{Page, PageQuery};
 use crate::parties::views::{Category, PlatformCreated, PlatformPage, PlatformView};
-use crate::platforms::platforms::{self, NewPlatform};
+use crate::platforms::clients::{self, NewPlatform};
 use crate::state::AppState;
 
 /// A new platform client.
@@ -98,7 +98,7 @@ pub async fn platform_create(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     body.validate()?;
-    let created = platforms::create(&state, &auth, body.try_into()?).await?;
+    let created = clients::create(&state, &auth, body.try_into()?).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -127,7 +127,7 @@ pub async fn platform_list(
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
-    Ok(HttpResponse::Ok().json(platforms::list(&state, &auth, page).await?))
+    Ok(HttpResponse::Ok().json(clients::list(&state, &auth, page).await?))
 }
 
 /// View a platform client
@@ -144,7 +144,7 @@ pub async fn platform_view(
     auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(platforms::get(&state, &auth, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(clients::get(&state, &auth, id.into_inner()).await?))
 }
 
 /// Revoke a platform client
@@ -164,6 +164,6 @@ pub async fn platform_revoke(
     auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    platforms::revoke(&state, &auth, id.into_inner()).await?;
+    clients::revoke(&state, &auth, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -14,6 +14,7 @@ use ce_entity::{authority, catalogue_course};
 
 use crate::auth::{Caller, Role};
 use crate::authz::orgs;
+use crate::db::unique;
 use crate::domain::authority::AuthorityLevel;
 use crate::domain::{Hours, Year};
 use crate::error::{ServiceError, UniqueViolation};
@@ -157,10 +158,13 @@ pub async fn publish(
     }
     .insert(&txn)
     .await
-    .on_unique(
-        "course_exists",
-        "the catalogue of this year and series already lists a course of this name",
-    )?;
+    .on_unique(&[(&unique::CATALOGUE_COURSE, || {
+        ServiceError::taken(
+            "name",
+            "course_exists",
+            "the catalogue of this year and series already lists a course of this name",
+        )
+    })])?;
     audit::record(
         &txn,
         Change::new("catalogue_course", m.id, "published").after(json!({

@@ -19,12 +19,13 @@ use ce_entity::{class, class_teacher, course_plan, enrollment, person, teacher};
 
 use crate::auth::{Caller, Role};
 use crate::authz::orgs;
+use crate::db::unique;
 use crate::domain::Hours;
 use crate::domain::class::{
     ClassMode, ClassStatus, EnrollmentDecision, EnrollmentStatus, check_filing_window,
 };
 use crate::domain::plan::PlanStatus;
-use crate::error::{ServiceError, UniqueViolation};
+use crate::error::{ForeignKeyViolation, ServiceError, UniqueViolation};
 use crate::ledger::records;
 use crate::pagination::Page;
 use crate::review::{self as reviews, Versioned};
@@ -292,14 +293,18 @@ pub async fn create(
         version: Set(1),
     }
     .insert(&txn)
-    .await?;
+    .await
+    // The teachers were checked before the transaction: one deleted since
+    // is refused by its foreign key, as if it had never been there.
+    .on_foreign_key(|| teacher_gone("head_teacher_id"))?;
     for t in &teacher_ids {
         class_teacher::ActiveModel {
             class_id: Set(c.id),
             teacher_id: Set(*t),
         }
         .insert(&txn)
-        .await?;
+        .await
+        .on_foreign_key(|| teacher_gone("teacher_ids"))?;
     }
     audit::record(
         &txn,
@@ -623,7 +628,7 @@ pub async fn enrol(
     }
     .insert(&txn)
     .await
-    .on_unique("already_enrolled", "you are enrolled in this class already")?;
+    .on_unique(&[(&unique::ENROLMENT_LIVE, already_enrolled)])?;
     audit::record(
         &txn,
         Change::new("enrollment", e.id, "created")
@@ -633,6 +638,14 @@ pub async fn enrol(
     .await?;
     txn.commit().await?;
     enrollment_view(&state.db, e.id).await
+}
+
+fn teacher_gone(field: &'static str) -> ServiceError {
+    ServiceError::invalid_field(
+        "teacher_invalid",
+        field,
+        "a teacher named here was deleted meanwhile",
+    )
 }
 
 fn already_enrolled() -> ServiceError {

@@ -9,6 +9,8 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, SqlxSqliteConnector}
 
 use crate::config::Settings;
 
+pub mod unique;
+
 /// Opens the pool named by the settings and brings the schema up to date.
 pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let url = settings.effective_database_url();

@@ -19,6 +19,7 @@ use ce_entity::{platform, professional_series};
 
 use crate::auth::{Caller, Grant, Role};
 use crate::crypto::{digest_eq, random_bytes};
+use crate::db::unique;
 use crate::error::{ServiceError, UniqueViolation};
 use crate::pagination::Page;
 use crate::parties::views::{Category, PlatformCreated, PlatformPage, PlatformView, TokenResponse};
@@ -99,7 +100,11 @@ pub async fn create(
     }
     .insert(&txn)
     .await
-    .on_unique("platform_exists", "a platform with this client id exists")?;
+    // 96 random bits: a second platform with this client id would be a
+    // collision, answered like any other duplicate.
+    .on_unique(&[(&unique::PLATFORM_CLIENT_ID, || {
+        ServiceError::conflict("platform_exists", "a platform with this client id exists")
+    })])?;
     audit::record(
         &txn,
         Change::new("platform", m.id, "created").after(json!({
