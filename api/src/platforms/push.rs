@@ -41,7 +41,8 @@ use crate::error::ServiceError;
 use crate::ledger::records::MAX_DECLARED_HOURS;
 use crate::ledger::standing::Ledger;
 use crate::parties::persons::current_units;
-use crate::platforms::platforms::SCOPE_RECORDS_PUSH;
+use crate::platforms::clients::SCOPE_RECORDS_PUSH;
+use crate::ports::ledger::Applied;
 use crate::state::AppState;
 
 /// The most items one batch may carry (413 beyond).
@@ -619,49 +620,95 @@ pub async fn push(
     }
     let now = Utc::now();
     let mut results: Vec<Option<ItemResult>> = vec![None; push.items.len()];
-    let mut checked: Vec<(usize, Checked)> = Vec::new();
-    for (i, raw) in push.items.iter().copied().enumerate() {
-        match check_shape(state, i, raw, now) {
-            Ok(c) => checked.push((i, c)),
-            Err(r) => results[i] = Some(r),
-        }
-    }
-    let hashes: Vec<String> = checked
-        .iter()
-        .map(|(_, c)| c.id_card_hash.clone())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let ext_ids: Vec<String> = checked
-        .iter()
-        .map(|(_, c)| c.external_id.clone())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
+    let mut checked = check_items(state, &push, now, &mut results);
+    let hashes = distinct(&checked, |c| &c.id_card_hash);
     let persons = persons_by_hash(&state.db, &hashes).await?;
 
     // Inserting in key order makes concurrent pushes that share items lock
     // them in the same order: they wait for each other, never deadlock.
     checked.sort_by(|a, b| a.1.external_id.cmp(&b.1.external_id));
     let txn = crate::db::begin_write(&state.db).await?;
-    let lookups = Lookups::read(&txn, &persons, &checked).await?;
-    // Read inside the transaction: what a concurrent push committed first counts.
-    let mut stored = existing(&txn, me.id, &ext_ids).await?;
-    // New records, and the items judged against one of them (the item
-    // itself, and later items of the batch with the same external id).
-    let mut fresh: Vec<record::Model> = Vec::new();
-    let mut against_fresh: Vec<(usize, Checked)> = Vec::new();
+    let judged = judge_items(&txn, &me, &persons, checked, now, &mut results).await?;
+    let inserted = insert_fresh(&txn, &judged.fresh).await?;
+    rejudge_raced(&txn, me.id, &persons, &judged, &inserted, &mut results).await?;
+    // The standings of the persons pushed for, and with them their
+    // certificates (R-CE-1: the push that completes a year issues it).
+    let mut ledger = Ledger::new();
+    for m in judged.fresh.iter().filter(|m| inserted.contains(&m.id)) {
+        ledger.record(None, Some(m))?;
+    }
+    let applied = ledger
+        .apply(&txn, &state.reference, &*state.follower)
+        .await?;
+    let items: Vec<ItemResult> = results.into_iter().flatten().collect();
+    store_batch(state, txn, &me, &push, items, &applied, now).await
+}
+
+/// Step 1: the checks that need no database; an item that fails them has
+/// its result now, the others are returned with their index.
+fn check_items(
+    state: &AppState,
+    push: &Push<'_>,
+    now: DateTime<Utc>,
+    results: &mut [Option<ItemResult>],
+) -> Vec<(usize, Checked)> {
+    let mut checked = Vec::with_capacity(push.items.len());
+    for (i, raw) in push.items.iter().copied().enumerate() {
+        match check_shape(state, i, raw, now) {
+            Ok(c) => checked.push((i, c)),
+            Err(r) => results[i] = Some(r),
+        }
+    }
+    checked
+}
+
+/// The distinct values of one field of the checked items.
+fn distinct(checked: &[(usize, Checked)], field: impl Fn(&Checked) -> &String) -> Vec<String> {
+    checked
+        .iter()
+        .map(|(_, c)| field(c).clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// What step 2 decided: the new records, and the items judged against one
+/// of them (the item itself, and later items of the batch with the same
+/// external id), to judge again if another request stored that id first.
+struct Judged {
+    fresh: Vec<record::Model>,
+    against_fresh: Vec<(usize, Checked)>,
+}
+
+/// Step 2: each item against what the platform stored before (read inside
+/// the transaction, so what a concurrent push committed first counts) and
+/// against the rules that need the database: a duplicate, a conflict, a
+/// rejection, or a new record.
+async fn judge_items(
+    txn: &DatabaseTransaction,
+    me: &Pusher,
+    persons: &HashMap<String, person::Model>,
+    checked: Vec<(usize, Checked)>,
+    now: DateTime<Utc>,
+    results: &mut [Option<ItemResult>],
+) -> Result<Judged, ServiceError> {
+    let lookups = Lookups::read(txn, persons, &checked).await?;
+    let mut stored = existing(txn, me.id, &distinct(&checked, |c| &c.external_id)).await?;
+    let mut judged = Judged {
+        fresh: Vec::new(),
+        against_fresh: Vec::new(),
+    };
     let mut fresh_ids: HashSet<String> = HashSet::new();
     for (i, c) in checked {
         let person = persons.get(&c.id_card_hash);
         if let Some(r) = stored.get(&c.external_id) {
             results[i] = Some(judge(i, r, &c, person.map(|p| p.id)));
             if fresh_ids.contains(&c.external_id) {
-                against_fresh.push((i, c));
+                judged.against_fresh.push((i, c));
             }
             continue;
         }
-        match decide(&me, person, &lookups, &c, now) {
+        match decide(me, person, &lookups, &c, now) {
             Err((code, detail)) => {
                 results[i] = Some(rejected(i, Some(c.external_id.clone()), code, detail));
             }
@@ -669,14 +716,21 @@ pub async fn push(
                 results[i] = Some(done(i, c.external_id.clone(), ItemStatus::Accepted, m.id));
                 fresh_ids.insert(c.external_id.clone());
                 stored.insert(c.external_id.clone(), m.clone());
-                fresh.push(m);
-                against_fresh.push((i, c));
+                judged.fresh.push(m);
+                judged.against_fresh.push((i, c));
             }
         }
     }
-    // The new records in a few statements. A row another request stored
-    // first (same platform and external id) is skipped by the unique
-    // index, not an error: its items are judged against that row below.
+    Ok(judged)
+}
+
+/// Step 3: the new records in a few statements; the ids actually inserted.
+/// A row another request stored first (same platform and external id) is
+/// skipped by the unique index, not an error: step 4 judges its items.
+async fn insert_fresh(
+    txn: &DatabaseTransaction,
+    fresh: &[record::Model],
+) -> Result<HashSet<Uuid>, ServiceError> {
     let mut inserted: HashSet<Uuid> = HashSet::with_capacity(fresh.len());
     for chunk in fresh.chunks(INSERT_ROWS) {
         let rows = chunk
@@ -691,36 +745,56 @@ pub async fn push(
                     .to_owned(),
             )
             .try_insert()
-            .exec_with_returning_keys(&txn)
+            .exec_with_returning_keys(txn)
             .await?
         {
             inserted.extend(ids);
         }
     }
-    let raced: Vec<String> = fresh
+    Ok(inserted)
+}
+
+/// Step 4: the items of a record another request stored first are judged
+/// against that request's row instead.
+async fn rejudge_raced(
+    txn: &DatabaseTransaction,
+    platform_id: Uuid,
+    persons: &HashMap<String, person::Model>,
+    judged: &Judged,
+    inserted: &HashSet<Uuid>,
+    results: &mut [Option<ItemResult>],
+) -> Result<(), ServiceError> {
+    let raced: Vec<String> = judged
+        .fresh
         .iter()
         .filter(|m| !inserted.contains(&m.id))
         .filter_map(|m| m.external_id.clone())
         .collect();
-    if !raced.is_empty() {
-        let theirs = existing(&txn, me.id, &raced).await?;
-        for (i, c) in &against_fresh {
-            if let Some(r) = theirs.get(&c.external_id) {
-                let person = persons.get(&c.id_card_hash).map(|p| p.id);
-                results[*i] = Some(judge(*i, r, c, person));
-            }
+    if raced.is_empty() {
+        return Ok(());
+    }
+    let theirs = existing(txn, platform_id, &raced).await?;
+    for (i, c) in &judged.against_fresh {
+        if let Some(r) = theirs.get(&c.external_id) {
+            let person = persons.get(&c.id_card_hash).map(|p| p.id);
+            results[*i] = Some(judge(*i, r, c, person));
         }
     }
-    // The standings of the persons pushed for, and with them their
-    // certificates (R-CE-1: the push that completes a year issues it).
-    let mut ledger = Ledger::new();
-    for m in fresh.iter().filter(|m| inserted.contains(&m.id)) {
-        ledger.record(None, Some(m))?;
-    }
-    let applied = ledger
-        .apply(&txn, &state.reference, &*state.follower)
-        .await?;
-    let items: Vec<ItemResult> = results.into_iter().flatten().collect();
+    Ok(())
+}
+
+/// Step 5: the batch row with every item's outcome and its audit event,
+/// then the commit. The same idempotency key raced in from another request:
+/// that request's outcome stands.
+async fn store_batch(
+    state: &AppState,
+    txn: DatabaseTransaction,
+    me: &Pusher,
+    push: &Push<'_>,
+    items: Vec<ItemResult>,
+    applied: &Applied,
+    now: DateTime<Utc>,
+) -> Result<(BatchOutcome, bool), ServiceError> {
     let count = |s: ItemStatus| items.iter().filter(|r| r.status == s).count() as i32;
     let batch = record_batch::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -753,7 +827,6 @@ pub async fn push(
             txn.commit().await?;
             Ok((outcome_with(&m, items), false))
         }
-        // The same key raced in from another request: its outcome stands.
         Err(e) if crate::error::is_unique_violation(&e) => {
             txn.rollback().await?;
             let key = push.idempotency_key.as_deref().unwrap_or_default();
