@@ -23,7 +23,8 @@ macro_rules! states {
     ) => {
         $(#[$meta])*
         #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, EnumIter, DeriveActiveEnum,
+            Serialize, Deserialize,
         )]
         #[sea_orm(rs_type = "String", db_type = "Text")]
         #[serde(rename_all = "snake_case")]
@@ -182,6 +183,14 @@ states! {
     }
 }
 
+states! {
+    /// How a line's hours count: approved, or waiting for a review.
+    pub enum Counted {
+        Approved = "approved",
+        Pending = "pending",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,7 +245,8 @@ mod tests {
             CertificateStatus,
             BindingStatus,
             InvitationStatus,
-            DeliveryStatus
+            DeliveryStatus,
+            Counted
         );
     }
 }
