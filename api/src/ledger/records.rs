@@ -243,7 +243,7 @@ pub async fn from_closed_class<C: ConnectionTrait>(
                         record::Column::ApprovedTenths,
                         Expr::value(after.approved_tenths),
                     )
-                    .col_expr(record::Column::Status, Expr::value(after.status.clone()))
+                    .col_expr(record::Column::Status, Expr::value(after.status))
                     .col_expr(record::Column::Version, Expr::value(after.version))
                     .col_expr(record::Column::UpdatedAt, Expr::value(now))
                     .col_expr(record::Column::UnitId, Expr::value(after.unit_id))
