@@ -508,3 +508,100 @@ fn docs_architecture_names_every_context() {
         }
     }
 }
+
+/// Every stored state's name, as `entity/src/state.rs` spells it
+/// (`Approved = "approved",`).
+fn state_names() -> BTreeSet<String> {
+    let text = std::fs::read_to_string(root().join("entity/src/state.rs")).unwrap();
+    text.lines()
+        .filter_map(|l| {
+            let (_, name) = l.trim().split_once(" = \"")?;
+            name.strip_suffix("\",").map(str::to_string)
+        })
+        .collect()
+}
+
+/// The places in `text` (before its `#[cfg(test)]` items, comments left
+/// out) that spell a state by hand: `'approved'` inside a string (SQL),
+/// or `"approved"` given to a filter, a column or a comparison.
+fn state_literals(text: &str, states: &BTreeSet<String>) -> Vec<String> {
+    let text = match text.find("#[cfg(test)]") {
+        Some(i) => &text[..i],
+        None => text,
+    };
+    let mut found = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let code = line.trim_start();
+        if code.starts_with("//") {
+            continue;
+        }
+        for s in states {
+            let sql = format!("'{s}'");
+            let quoted = format!("\"{s}\"");
+            let mut hit = code.contains(&sql);
+            for (i, _) in code.match_indices(&quoted) {
+                let before = code[..i].trim_end();
+                hit |= ["eq(", "ne(", "Set(", "value(", "==", "!=", "status:"]
+                    .iter()
+                    .any(|p| before.ends_with(p));
+            }
+            if hit {
+                found.push(format!("{}: {}", n + 1, code.trim()));
+            }
+        }
+    }
+    found
+}
+
+/// Issue 18: a state is named through its enum (`entity/src/state.rs`),
+/// never by hand — not in a filter, not in SQL, not in a migration's
+/// partial index — so that renaming or adding one cannot miss a place.
+/// `api/src/domain` re-exports the enums and is not scanned; tests are not
+/// scanned (they may arrange rows by hand).
+#[test]
+fn states_are_spelled_only_by_their_enums() {
+    let states = state_names();
+    assert!(
+        ["approved", "valid", "pending_unit_review", "cancelled"]
+            .iter()
+            .all(|s| states.contains(*s)),
+        "{states:?}"
+    );
+    let mut wrong = Vec::new();
+    for dir in ["api/src", "migration/src"] {
+        for file in sources(&root().join(dir)) {
+            if file.starts_with(root().join("api/src/domain")) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap();
+            for hit in state_literals(&text, &states) {
+                wrong.push(format!(
+                    "{}:{hit}",
+                    file.strip_prefix(root()).unwrap().display()
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "states spelled by hand (use the enum of entity/src/state.rs): {wrong:#?}"
+    );
+}
+
+#[test]
+fn the_state_check_sees_sql_filters_and_comparisons() {
+    let states: BTreeSet<String> = ["approved".to_string()].into();
+    let text = r#"
+        // status = 'approved' in a comment is prose
+        let a = "SELECT 1 FROM bindings WHERE status = 'approved'";
+        q.filter(binding::Column::Status.eq("approved"));
+        m.status = Set("approved".into());
+        if b.status == "approved" {}
+        Change::new("binding", id, "approved");
+        #[cfg(test)]
+        q.filter(binding::Column::Status.eq("approved"));
+    "#;
+    let hits = state_literals(text, &states);
+    assert_eq!(hits.len(), 4, "{hits:#?}");
+    assert!(hits[0].starts_with("3:"), "{hits:#?}");
+}

@@ -86,7 +86,7 @@ async fn seed(database_url: &str) {
                 platform_id: Set(None),
                 external_id: Set(None),
                 unit_id: Set(None),
-                status: Set("approved".into()),
+                status: Set(ce_entity::state::RecordStatus::Approved),
                 attachment_ids: Set(serde_json::json!([])),
                 completed_at: Set(None),
                 conversion_code: Set(None),

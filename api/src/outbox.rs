@@ -15,12 +15,9 @@ use ce_entity::{webhook, webhook_delivery, webhook_event};
 
 use crate::error::ServiceError;
 
-/// A delivery waiting to be sent.
-pub const PENDING: &str = "pending";
-/// A delivery a receiver took (2xx).
-pub const DELIVERED: &str = "delivered";
-/// A delivery given up after the last attempt (it can be replayed).
-pub const FAILED: &str = "failed";
+/// Where a delivery stands (`webhook_deliveries.status`).
+pub use ce_entity::state::DeliveryStatus;
+use ce_entity::state::RecordStatus;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -66,12 +63,12 @@ impl EventType {
     }
 
     /// The event of a record's new status, if that status is announced.
-    pub fn of_record_status(status: &str) -> Option<Self> {
+    pub fn of_record_status(status: RecordStatus) -> Option<Self> {
         match status {
-            "approved" => Some(EventType::RecordApproved),
-            "returned" => Some(EventType::RecordReturned),
-            "closed" => Some(EventType::RecordClosed),
-            _ => None,
+            RecordStatus::Approved => Some(EventType::RecordApproved),
+            RecordStatus::Returned => Some(EventType::RecordReturned),
+            RecordStatus::Closed => Some(EventType::RecordClosed),
+            RecordStatus::PendingUnitReview => None,
         }
     }
 }
@@ -148,7 +145,7 @@ pub async fn emit<C: ConnectionTrait>(
             id: Set(Uuid::now_v7()),
             webhook_id: Set(w.id),
             event_id: Set(id),
-            status: Set(PENDING.into()),
+            status: Set(DeliveryStatus::Pending),
             attempts: Set(0),
             next_attempt_at: Set(now),
             last_status: Set(None),

@@ -8,7 +8,7 @@ pub struct Model {
     pub org_type: String,
     pub org_id: Uuid,
     pub account_id: Uuid,
-    pub status: String,
+    pub status: crate::state::InvitationStatus,
     pub invited_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub accepted_at: Option<DateTimeUtc>,

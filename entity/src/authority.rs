@@ -9,7 +9,7 @@ pub struct Model {
     pub level: String,
     pub region: String,
     pub parent_id: Option<Uuid>,
-    pub status: String,
+    pub status: crate::state::ReviewStatus,
     pub applicant_account_id: Uuid,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -7,7 +7,7 @@ pub struct Model {
     pub id: Uuid,
     pub person_id: Uuid,
     pub unit_id: Uuid,
-    pub status: String,
+    pub status: crate::state::BindingStatus,
     pub initiated_by: String,
     pub requested_by: Uuid,
     pub decided_by: Option<Uuid>,

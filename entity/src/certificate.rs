@@ -10,7 +10,7 @@ pub struct Model {
     pub person_id: Uuid,
     pub year: i32,
     pub unit_id: Option<Uuid>,
-    pub status: String,
+    pub status: crate::state::CertificateStatus,
     pub hours: Json,
     /// The requirement the certificate was issued under (R-REQ-4): it is
     /// judged by it as long as it stands. `null` on certificates issued

@@ -17,7 +17,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub content: Option<String>,
     pub head_teacher_id: Option<Uuid>,
-    pub status: String,
+    pub status: crate::state::ClassStatus,
     pub created_by: Uuid,
     pub closed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -14,7 +14,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub description: Option<String>,
     pub reviewer_authority_id: Option<Uuid>,
-    pub status: String,
+    pub status: crate::state::PlanStatus,
     pub created_by: Uuid,
     pub submitted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -7,7 +7,7 @@ pub struct Model {
     pub id: Uuid,
     pub class_id: Uuid,
     pub person_id: Uuid,
-    pub status: String,
+    pub status: crate::state::EnrollmentStatus,
     pub score: Option<i32>,
     pub passed: Option<bool>,
     pub created_at: DateTimeUtc,

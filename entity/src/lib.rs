@@ -41,6 +41,7 @@ pub mod review;
 pub mod sms_outbox;
 pub mod standing;
 pub mod standing_line;
+pub mod state;
 pub mod teacher;
 pub mod unit;
 pub mod webhook;

@@ -8,7 +8,7 @@ pub struct Model {
     pub provider_id: Uuid,
     pub series_code: String,
     pub authority_id: Uuid,
-    pub status: String,
+    pub status: crate::state::ReviewStatus,
     pub attachment_ids: Json,
     pub submitted_by: Uuid,
     pub created_at: DateTimeUtc,

@@ -23,7 +23,7 @@ pub struct Model {
     pub platform_id: Option<Uuid>,
     pub external_id: Option<String>,
     pub unit_id: Option<Uuid>,
-    pub status: String,
+    pub status: crate::state::RecordStatus,
     pub attachment_ids: Json,
     pub completed_at: Option<DateTimeUtc>,
     pub conversion_code: Option<String>,

@@ -16,7 +16,7 @@ pub struct Model {
     pub series_code: String,
     /// `approved` or `pending`.
     #[sea_orm(primary_key, auto_increment = false)]
-    pub counted: String,
+    pub counted: crate::state::Counted,
     #[sea_orm(primary_key, auto_increment = false)]
     pub conversion_code: String,
     #[sea_orm(primary_key, auto_increment = false)]

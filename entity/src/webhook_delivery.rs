@@ -7,7 +7,7 @@ pub struct Model {
     pub id: Uuid,
     pub webhook_id: Uuid,
     pub event_id: Uuid,
-    pub status: String,
+    pub status: crate::state::DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub last_status: Option<i32>,

@@ -2,6 +2,7 @@
 //! bindings, persons' series per year, teachers, qualifications, reviews and
 //! attachments. R-ID-4, R-ID-5, R-PU-1..4, R-T-1, R-PQ-1..4, R-AU-1..3, R-RV-1.
 
+use ce_entity::state::BindingStatus;
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::csv::{field, rows};
@@ -384,15 +385,17 @@ impl MigrationTrait for Migration {
         // SQLite and PostgreSQL.
         manager
             .get_connection()
-            .execute_unprepared(
-                "CREATE UNIQUE INDEX ux_bindings_one_current ON bindings (person_id) WHERE status = 'approved'",
-            )
+            .execute_unprepared(&format!(
+                "CREATE UNIQUE INDEX ux_bindings_one_current ON bindings (person_id) WHERE status = '{}'",
+                BindingStatus::Approved.as_str()
+            ))
             .await?;
         manager
             .get_connection()
-            .execute_unprepared(
-                "CREATE UNIQUE INDEX ux_bindings_one_pending ON bindings (person_id, unit_id) WHERE status = 'pending'",
-            )
+            .execute_unprepared(&format!(
+                "CREATE UNIQUE INDEX ux_bindings_one_pending ON bindings (person_id, unit_id) WHERE status = '{}'",
+                BindingStatus::Pending.as_str()
+            ))
             .await?;
 
         manager

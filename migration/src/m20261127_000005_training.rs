@@ -3,6 +3,7 @@
 //! (R-CL-3, R-CL-4). Records are designed for every source of R-RC-2, so
 //! later issues add columns' uses, not tables.
 
+use ce_entity::state::EnrollmentStatus;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -308,9 +309,10 @@ impl MigrationTrait for Migration {
         // does not stop the person enrolling again.
         manager
             .get_connection()
-            .execute_unprepared(
-                "CREATE UNIQUE INDEX ux_enrollments_live ON enrollments (class_id, person_id) WHERE status <> 'cancelled'",
-            )
+            .execute_unprepared(&format!(
+                "CREATE UNIQUE INDEX ux_enrollments_live ON enrollments (class_id, person_id) WHERE status <> '{}'",
+                EnrollmentStatus::Cancelled.as_str()
+            ))
             .await?;
         manager
             .create_index(

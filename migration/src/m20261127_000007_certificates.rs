@@ -1,6 +1,7 @@
 //! Annual certificates (R-CE-1..3): one valid certificate per person and
 //! year, with the hours it was issued for; reissue supersedes, hrss revokes.
 
+use ce_entity::state::CertificateStatus;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -64,9 +65,10 @@ impl MigrationTrait for Migration {
         // many approvals complete the year at once.
         manager
             .get_connection()
-            .execute_unprepared(
-                "CREATE UNIQUE INDEX ux_certificates_one_valid ON certificates (person_id, year) WHERE status = 'valid'",
-            )
+            .execute_unprepared(&format!(
+                "CREATE UNIQUE INDEX ux_certificates_one_valid ON certificates (person_id, year) WHERE status = '{}'",
+                CertificateStatus::Valid.as_str()
+            ))
             .await?;
         manager
             .create_index(

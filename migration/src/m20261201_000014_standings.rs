@@ -17,6 +17,7 @@
 //!   first build of the standings from the records, which needs the
 //!   calculator (Rust), not SQL.
 
+use ce_entity::state::RecordStatus;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -100,9 +101,10 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .get_connection()
-            .execute_unprepared(
-                "UPDATE records SET approved_tenths = hours_tenths WHERE status = 'approved'",
-            )
+            .execute_unprepared(&format!(
+                "UPDATE records SET approved_tenths = hours_tenths WHERE status = '{}'",
+                RecordStatus::Approved.as_str()
+            ))
             .await?;
         manager
             .alter_table(

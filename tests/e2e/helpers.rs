@@ -508,7 +508,7 @@ impl TestApp {
             platform_id: Set(None),
             external_id: Set(None),
             unit_id: Set(None),
-            status: Set("approved".into()),
+            status: Set(ce_entity::state::RecordStatus::Approved),
             attachment_ids: Set(serde_json::json!([])),
             completed_at: Set(Some(now)),
             conversion_code: Set(None),

@@ -34,6 +34,7 @@ mod scale;
 mod security;
 mod spec;
 mod standing;
+mod states;
 mod statistics;
 mod teachers;
 mod training;

@@ -61,7 +61,7 @@ pub(crate) async fn bind(db: &DatabaseConnection, person_id: Uuid, unit_id: Uuid
         id: Set(Uuid::now_v7()),
         person_id: Set(person_id),
         unit_id: Set(unit_id),
-        status: Set("approved".into()),
+        status: Set(ce_entity::state::BindingStatus::Approved),
         initiated_by: Set("unit".into()),
         requested_by: Set(Uuid::now_v7()),
         decided_by: Set(None),
@@ -138,7 +138,7 @@ async fn insert_record(db: &DatabaseConnection, person_id: Uuid, r: &Rec) {
         platform_id: Set(None),
         external_id: Set(None),
         unit_id: Set(None),
-        status: Set(r.status.into()),
+        status: Set(ce_entity::state::RecordStatus::parse(r.status).expect("a record status")),
         attachment_ids: Set(serde_json::json!([])),
         completed_at: Set(None),
         conversion_code: Set(r.conversion.map(str::to_string)),
@@ -163,7 +163,9 @@ async fn insert_certificate(db: &DatabaseConnection, person_id: Uuid, status: &s
         person_id: Set(person_id),
         year: Set(YEAR),
         unit_id: Set(None),
-        status: Set(status.into()),
+        status: Set(
+            ce_entity::state::CertificateStatus::parse(status).expect("a certificate status")
+        ),
         hours: Set(serde_json::json!({})),
         policy: Set(None),
         superseded_by: Set(None),

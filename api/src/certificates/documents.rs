@@ -68,7 +68,7 @@ pub async fn document(
     id: Uuid,
 ) -> Result<(Document, person::Model), ServiceError> {
     let c = load_visible(state, auth, id).await?;
-    if c.status != CertificateStatus::Valid.as_str() {
+    if c.status != CertificateStatus::Valid {
         let why = crate::certificates::public_reason(&c)
             .map(|r| format!(" ({r})"))
             .unwrap_or_default();

@@ -182,7 +182,7 @@ pub(crate) fn view(m: certificate::Model) -> CertificateView {
         number: m.number,
         person_id: m.person_id,
         year: m.year,
-        status: CertificateStatus::parse(&m.status).unwrap_or(CertificateStatus::Revoked),
+        status: m.status,
         hours: serde_json::from_value(m.hours).unwrap_or(CertificateHours {
             public: 0.0,
             professional: 0.0,
@@ -192,7 +192,7 @@ pub(crate) fn view(m: certificate::Model) -> CertificateView {
         }),
         unit_id: m.unit_id,
         superseded_by: m.superseded_by,
-        revoked_reason: (m.status == CertificateStatus::Revoked.as_str())
+        revoked_reason: (m.status == CertificateStatus::Revoked)
             .then(|| m.revoked_reason.clone())
             .flatten(),
         status_reason: m.revoked_reason,
@@ -219,7 +219,7 @@ async fn valid_of<C: ConnectionTrait>(
     Ok(certificate::Entity::find()
         .filter(certificate::Column::PersonId.eq(person_id))
         .filter(certificate::Column::Year.eq(year))
-        .filter(certificate::Column::Status.eq(CertificateStatus::Valid.as_str()))
+        .filter(certificate::Column::Status.eq(CertificateStatus::Valid))
         .one(conn)
         .await?)
 }
@@ -267,7 +267,7 @@ fn valid_row(
         person_id: Set(person_id),
         year: Set(year),
         unit_id: Set(unit_id),
-        status: Set(CertificateStatus::Valid.as_str().into()),
+        status: Set(CertificateStatus::Valid),
         hours: Set(serde_json::to_value(hours).map_err(anyhow::Error::from)?),
         policy: Set(policy.cloned()),
         superseded_by: Set(None),
@@ -306,7 +306,10 @@ async fn insert_valid_rows(
             OnConflict::columns([certificate::Column::PersonId, certificate::Column::Year])
                 // The index's own predicate, as a literal: a bound value
                 // would not match it.
-                .target_and_where(Expr::cust("status = 'valid'"))
+                .target_and_where(Expr::cust(format!(
+                    "status = '{}'",
+                    CertificateStatus::Valid.as_str()
+                )))
                 .do_nothing()
                 .to_owned(),
         )
@@ -433,7 +436,7 @@ pub(crate) async fn follow(
     let valid: HashMap<Uuid, certificate::Model> = certificate::Entity::find()
         .filter(certificate::Column::PersonId.is_in(persons.iter().copied()))
         .filter(certificate::Column::Year.eq(year))
-        .filter(certificate::Column::Status.eq(CertificateStatus::Valid.as_str()))
+        .filter(certificate::Column::Status.eq(CertificateStatus::Valid))
         .all(txn)
         .await?
         .into_iter()
@@ -677,7 +680,7 @@ pub async fn reissue(
 ) -> Result<CertificateView, ServiceError> {
     let old = load_visible(state, auth, id).await?;
     reviews::check_version(expected, old.version)?;
-    if old.status != CertificateStatus::Valid.as_str() {
+    if old.status != CertificateStatus::Valid {
         return Err(not_valid(&old, "reissue"));
     }
     let txn = crate::db::begin_write(&state.db).await?;
@@ -726,7 +729,7 @@ pub async fn revoke(
         .await?
         .ok_or(ServiceError::NotFound("certificate"))?;
     reviews::check_version(expected, c.version)?;
-    if c.status != CertificateStatus::Valid.as_str() {
+    if c.status != CertificateStatus::Valid {
         return Err(not_valid(&c, "revoke"));
     }
     let txn = crate::db::begin_write(&state.db).await?;
@@ -828,7 +831,7 @@ pub async fn check_holder(
                 .await?
                 .ok_or(ServiceError::NotFound("person"))?;
             let matches = holder.id_card_hash == hash && holder.name == name.as_ref();
-            (c.status.clone(), matches, Some((c.id, c.person_id)))
+            (c.status.to_string(), matches, Some((c.id, c.person_id)))
         }
         None => match archive.holder_of(state, number).await? {
             Some((legacy_hash, legacy_name)) => (
@@ -860,17 +863,17 @@ pub async fn check_holder(
 /// What the public may learn of why a number no longer stands: the
 /// system's reasons as they are, hrss's own words never.
 pub(crate) fn public_reason(c: &certificate::Model) -> Option<&'static str> {
-    reason_of(&c.status, c.revoked_reason.as_deref())
+    reason_of(c.status, c.revoked_reason.as_deref())
 }
 
-fn reason_of(status: &str, reason: Option<&str>) -> Option<&'static str> {
-    if status == CertificateStatus::Superseded.as_str() {
+fn reason_of(status: CertificateStatus, reason: Option<&str>) -> Option<&'static str> {
+    if status == CertificateStatus::Superseded {
         return Some(match reason {
             Some(HOURS_CORRECTED) => HOURS_CORRECTED,
             _ => REISSUED,
         });
     }
-    if status == CertificateStatus::Revoked.as_str() {
+    if status == CertificateStatus::Revoked {
         return Some(match reason {
             Some(HOURS_WITHDRAWN) => HOURS_WITHDRAWN,
             _ => "revoked_by_hrss",
@@ -936,7 +939,7 @@ pub async fn verify(
             .filter(certificate::Column::Number.eq(parsed.as_ref()))
             .into_tuple::<(
                 String,
-                String,
+                CertificateStatus,
                 i32,
                 serde_json::Value,
                 DateTime<Utc>,
@@ -951,14 +954,14 @@ pub async fn verify(
     };
     let mut v = unknown(number);
     v.year = Some(year);
-    if status == CertificateStatus::Valid.as_str() {
+    if status == CertificateStatus::Valid {
         v.holder_name_masked = Some(mask_name(&name));
         v.id_card_masked = Some(id_card_masked);
         v.issued_at = Some(issued_at);
         v.hours = serde_json::from_value(hours).ok();
     }
-    v.reason = reason_of(&status, reason.as_deref()).map(str::to_string);
-    v.status = status;
+    v.reason = reason_of(status, reason.as_deref()).map(str::to_string);
+    v.status = status.as_str().into();
     Ok(v)
 }
 

@@ -6,45 +6,14 @@
 //! catches any single mistyped character and most swaps of neighbours.
 
 use rand::Rng;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::DomainError;
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const RANDOM_CHARS: usize = 11;
 
-/// Where a certificate stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CertificateStatus {
-    /// The current certificate of its year.
-    Valid,
-    /// Replaced by a reissue; its number no longer stands.
-    Superseded,
-    /// Withdrawn by hrss.
-    Revoked,
-}
-
-impl CertificateStatus {
-    pub const ALL: [CertificateStatus; 3] = [
-        CertificateStatus::Valid,
-        CertificateStatus::Superseded,
-        CertificateStatus::Revoked,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CertificateStatus::Valid => "valid",
-            CertificateStatus::Superseded => "superseded",
-            CertificateStatus::Revoked => "revoked",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-}
+/// Stored in `certificates.status`; the type lives with the entities.
+pub use ce_entity::state::CertificateStatus;
 
 fn value(c: u8) -> Option<u32> {
     ALPHABET.iter().position(|a| *a == c).map(|p| p as u32)
@@ -177,13 +146,5 @@ mod tests {
         assert!(CertificateNumber::parse("2026-ABCD").is_err());
         assert!(CertificateNumber::parse("").is_err());
         assert!(CertificateNumber::parse("ABCD-0000-0000-0000").is_err());
-    }
-
-    #[test]
-    fn statuses_round_trip() {
-        for s in CertificateStatus::ALL {
-            assert_eq!(CertificateStatus::parse(s.as_str()), Some(s));
-            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
-        }
     }
 }

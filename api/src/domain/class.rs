@@ -33,19 +33,8 @@ impl ClassMode {
     }
 }
 
-/// Where a class stands (R-CL-1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ClassStatus {
-    /// 接受报名: persons enrol.
-    Accepting,
-    /// 开班: under way; results are entered.
-    Open,
-    /// 结班: over; the learners who passed have their records.
-    Closed,
-    /// 取消.
-    Cancelled,
-}
+/// Stored in `classes.status`; the type lives with the entities.
+pub use ce_entity::state::ClassStatus;
 
 /// A transition R-CL-1 does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -55,30 +44,18 @@ pub struct IllegalClassTransition {
     pub to: ClassStatus,
 }
 
-impl ClassStatus {
-    pub const ALL: [ClassStatus; 4] = [
-        ClassStatus::Accepting,
-        ClassStatus::Open,
-        ClassStatus::Closed,
-        ClassStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClassStatus::Accepting => "accepting",
-            ClassStatus::Open => "open",
-            ClassStatus::Closed => "closed",
-            ClassStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-
+/// The class lifecycle (R-CL-1) on the stored status.
+pub trait ClassTransitions: Sized {
     /// R-CL-1: `accepting → open → closed`; `cancelled` from `accepting`
     /// or `open`; nothing else.
-    pub fn transition(self, to: ClassStatus) -> Result<ClassStatus, IllegalClassTransition> {
+    ///
+    /// # Errors
+    /// [`IllegalClassTransition`] for any other step.
+    fn transition(self, to: ClassStatus) -> Result<ClassStatus, IllegalClassTransition>;
+}
+
+impl ClassTransitions for ClassStatus {
+    fn transition(self, to: ClassStatus) -> Result<ClassStatus, IllegalClassTransition> {
         use ClassStatus::*;
         match (self, to) {
             (Accepting, Open) | (Open, Closed) | (Accepting | Open, Cancelled) => Ok(to),
@@ -87,17 +64,8 @@ impl ClassStatus {
     }
 }
 
-/// Where an enrolment stands (R-CL-2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EnrollmentStatus {
-    /// Waiting for the class owner (学员审核).
-    Pending,
-    /// A learner of the class.
-    Accepted,
-    /// Cancelled by the class owner; frees the place.
-    Cancelled,
-}
+/// Stored in `enrollments.status`; the type lives with the entities.
+pub use ce_entity::state::EnrollmentStatus;
 
 /// The class owner's decision on an enrolment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -126,28 +94,21 @@ pub struct IllegalEnrollmentTransition {
     pub decision: EnrollmentDecision,
 }
 
-impl EnrollmentStatus {
-    pub const ALL: [EnrollmentStatus; 3] = [
-        EnrollmentStatus::Pending,
-        EnrollmentStatus::Accepted,
-        EnrollmentStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EnrollmentStatus::Pending => "pending",
-            EnrollmentStatus::Accepted => "accepted",
-            EnrollmentStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.as_str() == s)
-    }
-
+/// The enrolment decision (R-CL-2) on the stored status.
+pub trait EnrollmentTransitions: Sized {
     /// R-CL-2: a pending enrolment is accepted or cancelled; an accepted
     /// one can still be cancelled; a cancelled one is final.
-    pub fn decide(
+    ///
+    /// # Errors
+    /// [`IllegalEnrollmentTransition`] for any other status and decision.
+    fn decide(
+        self,
+        decision: EnrollmentDecision,
+    ) -> Result<EnrollmentStatus, IllegalEnrollmentTransition>;
+}
+
+impl EnrollmentTransitions for EnrollmentStatus {
+    fn decide(
         self,
         decision: EnrollmentDecision,
     ) -> Result<EnrollmentStatus, IllegalEnrollmentTransition> {
@@ -198,8 +159,8 @@ mod tests {
 
     #[test]
     fn r_cl_1_every_transition_exhaustively() {
-        for from in ClassStatus::ALL {
-            for to in ClassStatus::ALL {
+        for from in ClassStatus::ALL.iter().copied() {
+            for to in ClassStatus::ALL.iter().copied() {
                 let allowed = matches!(
                     (from, to),
                     (Accepting, Open) | (Open, Closed) | (Accepting, Cancelled) | (Open, Cancelled)
@@ -216,7 +177,7 @@ mod tests {
     fn r_cl_2_enrolment_decisions_exhaustively() {
         use EnrollmentDecision::*;
         use EnrollmentStatus::*;
-        for from in EnrollmentStatus::ALL {
+        for from in EnrollmentStatus::ALL.iter().copied() {
             for d in [Accept, Cancel] {
                 let expected = match (from, d) {
                     (Pending, Accept) => Some(Accepted),
@@ -247,11 +208,11 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for s in ClassStatus::ALL {
+        for s in ClassStatus::ALL.iter().copied() {
             assert_eq!(ClassStatus::parse(s.as_str()), Some(s));
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
-        for s in EnrollmentStatus::ALL {
+        for s in EnrollmentStatus::ALL.iter().copied() {
             assert_eq!(EnrollmentStatus::parse(s.as_str()), Some(s));
         }
         for m in [ClassMode::FaceToFace, ClassMode::Online] {

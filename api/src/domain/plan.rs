@@ -2,26 +2,10 @@
 //! authority of their series and region, decided by it (R-RV-1). A pure
 //! state machine; services persist its result.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use super::review::Decision;
 
-/// Where a course plan stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PlanStatus {
-    /// Being written by its owner; not yet seen by the authority.
-    Draft,
-    /// Waiting for the authority's decision.
-    Submitted,
-    /// May run classes that accept enrolment.
-    Approved,
-    /// Returned to the owner to change and submit again.
-    Returned,
-    /// Refused for good.
-    Closed,
-}
+/// Stored in `course_plans.status`; the type lives with the entities.
+pub use ce_entity::state::PlanStatus;
 
 /// What can happen to a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,32 +23,21 @@ pub struct IllegalPlanTransition {
     pub event: PlanEvent,
 }
 
-impl PlanStatus {
-    pub const ALL: [PlanStatus; 5] = [
-        PlanStatus::Draft,
-        PlanStatus::Submitted,
-        PlanStatus::Approved,
-        PlanStatus::Returned,
-        PlanStatus::Closed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlanStatus::Draft => "draft",
-            PlanStatus::Submitted => "submitted",
-            PlanStatus::Approved => "approved",
-            PlanStatus::Returned => "returned",
-            PlanStatus::Closed => "closed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-
+/// The plan state machine (R-CP-1, R-RV-1) on the stored status.
+pub trait PlanTransitions: Sized {
     /// R-CP-1, R-RV-1: drafts and returned plans are submitted; only a
     /// submitted plan is decided.
-    pub fn transition(self, event: PlanEvent) -> Result<Self, IllegalPlanTransition> {
+    ///
+    /// # Errors
+    /// [`IllegalPlanTransition`] for any other status and event.
+    fn transition(self, event: PlanEvent) -> Result<Self, IllegalPlanTransition>;
+
+    /// The owner may change the plan only while it is a draft or returned.
+    fn editable(self) -> bool;
+}
+
+impl PlanTransitions for PlanStatus {
+    fn transition(self, event: PlanEvent) -> Result<Self, IllegalPlanTransition> {
         use PlanStatus::*;
         match (self, event) {
             (Draft | Returned, PlanEvent::Submit) => Ok(Submitted),
@@ -75,8 +48,7 @@ impl PlanStatus {
         }
     }
 
-    /// The owner may change the plan only while it is a draft or returned.
-    pub fn editable(self) -> bool {
+    fn editable(self) -> bool {
         matches!(self, PlanStatus::Draft | PlanStatus::Returned)
     }
 }
@@ -146,7 +118,7 @@ mod tests {
 
     #[test]
     fn r_cp_1_every_status_and_event_exhaustively() {
-        for from in PlanStatus::ALL {
+        for from in PlanStatus::ALL.iter().copied() {
             for event in ALL_EVENTS {
                 let expected = match (from, event) {
                     (Draft, PlanEvent::Submit) | (Returned, PlanEvent::Submit) => Some(Submitted),
@@ -166,17 +138,8 @@ mod tests {
 
     #[test]
     fn r_rv_1_only_drafts_and_returned_plans_are_editable() {
-        for s in PlanStatus::ALL {
+        for s in PlanStatus::ALL.iter().copied() {
             assert_eq!(s.editable(), matches!(s, Draft | Returned), "{s:?}");
         }
-    }
-
-    #[test]
-    fn statuses_round_trip() {
-        for s in PlanStatus::ALL {
-            assert_eq!(PlanStatus::parse(s.as_str()), Some(s));
-            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
-        }
-        assert_eq!(PlanStatus::parse("open"), None);
     }
 }

@@ -27,18 +27,9 @@ impl Decision {
     }
 }
 
-/// Where a reviewed item stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewStatus {
-    /// Waiting for the reviewer.
-    Submitted,
-    Approved,
-    /// Returned to the submitter for changes.
-    Returned,
-    /// Closed for good.
-    Closed,
-}
+/// Stored in `authorities.status` and `qualifications.status`; the type
+/// lives with the entities.
+pub use ce_entity::state::ReviewStatus;
 
 /// What can happen to a reviewed item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,29 +47,21 @@ pub struct IllegalTransition {
     pub event: ReviewEvent,
 }
 
-impl ReviewStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReviewStatus::Submitted => "submitted",
-            ReviewStatus::Approved => "approved",
-            ReviewStatus::Returned => "returned",
-            ReviewStatus::Closed => "closed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "submitted" => ReviewStatus::Submitted,
-            "approved" => ReviewStatus::Approved,
-            "returned" => ReviewStatus::Returned,
-            "closed" => ReviewStatus::Closed,
-            _ => return None,
-        })
-    }
-
+/// The review state machine (R-RV-1) on the stored status.
+pub trait ReviewTransitions: Sized {
     /// R-RV-1: only a submitted item can be decided; only a returned one
     /// can be resubmitted (and edited).
-    pub fn transition(self, event: ReviewEvent) -> Result<Self, IllegalTransition> {
+    ///
+    /// # Errors
+    /// [`IllegalTransition`] for any other status and event.
+    fn transition(self, event: ReviewEvent) -> Result<Self, IllegalTransition>;
+
+    /// Whether the submitter may change the item.
+    fn editable(self) -> bool;
+}
+
+impl ReviewTransitions for ReviewStatus {
+    fn transition(self, event: ReviewEvent) -> Result<Self, IllegalTransition> {
         use ReviewStatus::*;
         match (self, event) {
             (Submitted, ReviewEvent::Decide(Decision::Approve)) => Ok(Approved),
@@ -89,8 +72,7 @@ impl ReviewStatus {
         }
     }
 
-    /// Whether the submitter may change the item.
-    pub fn editable(self) -> bool {
+    fn editable(self) -> bool {
         self == ReviewStatus::Returned
     }
 }
@@ -135,13 +117,5 @@ mod tests {
         assert!(!Closed.editable());
         assert!(!Submitted.editable());
         assert!(!Approved.editable());
-    }
-
-    #[test]
-    fn statuses_round_trip() {
-        for s in ALL_STATUSES {
-            assert_eq!(ReviewStatus::parse(s.as_str()), Some(s));
-            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
-        }
     }
 }

@@ -17,27 +17,8 @@ use super::Hours;
 use super::compliance::{Conversion, Fact};
 use super::record::{RecordCategory, RecordStatus};
 
-/// How a line's hours count: approved, or waiting for a review.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Counted {
-    Approved,
-    Pending,
-}
-
-impl Counted {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Counted::Approved => "approved",
-            Counted::Pending => "pending",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Counted::Approved, Counted::Pending]
-            .into_iter()
-            .find(|c| c.as_str() == s)
-    }
-}
+/// Stored in `standing_lines.counted`; the type lives with the entities.
+pub use ce_entity::state::Counted;
 
 /// The key of one line. Absent parts are empty strings, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

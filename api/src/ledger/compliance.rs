@@ -221,9 +221,10 @@ pub async fn of_unit(
     };
     let sql = format!(
         "SELECT p.id AS id, p.name AS name FROM persons p
-         JOIN bindings b ON b.person_id = p.id AND b.unit_id = ? AND b.status = 'approved'
+         JOIN bindings b ON b.person_id = p.id AND b.unit_id = ? AND b.status = '{}'
          LEFT JOIN standings s ON s.person_id = p.id AND s.year = ?
          {where_} ORDER BY {order} LIMIT {}",
+        ce_entity::state::BindingStatus::Approved.as_str(),
         page.fetch()
     );
     let rows = db

@@ -27,7 +27,9 @@ use crate::domain::Hours;
 use crate::domain::Year;
 use crate::domain::class::EnrollmentStatus;
 use crate::domain::plan::{Owner, OwnerType};
-use crate::domain::record::{RecordCategory, RecordEvent, RecordSource, RecordStatus};
+use crate::domain::record::{
+    RecordCategory, RecordEvent, RecordSource, RecordStatus, RecordTransitions,
+};
 use crate::domain::review::Decision;
 use crate::error::ServiceError;
 use crate::ledger::standing::Ledger;
@@ -112,7 +114,7 @@ pub fn view(m: record::Model) -> RecordView {
         provider_name: m.provider_name,
         class_id: m.class_id,
         unit_id: m.unit_id,
-        status: RecordStatus::parse(&m.status).unwrap_or(RecordStatus::Closed),
+        status: m.status,
         conversion_code: m.conversion_code,
         general_knowledge: m.general_knowledge,
         created_at: m.created_at,
@@ -171,7 +173,7 @@ pub async fn from_closed_class<C: ConnectionTrait>(
     let provider_id = (owner.kind == OwnerType::Provider).then_some(owner.id);
     let learners = enrollment::Entity::find()
         .filter(enrollment::Column::ClassId.eq(c.id))
-        .filter(enrollment::Column::Status.eq(EnrollmentStatus::Accepted.as_str()))
+        .filter(enrollment::Column::Status.eq(EnrollmentStatus::Accepted))
         .filter(enrollment::Column::Passed.eq(true))
         .order_by_asc(enrollment::Column::Id)
         .all(conn)
@@ -221,7 +223,7 @@ pub async fn from_closed_class<C: ConnectionTrait>(
             // are new to the unit and wait for its review, while the hours
             // it approved before keep counting.
             Some(r) => {
-                let approved_part = if r.status == RecordStatus::Approved.as_str() {
+                let approved_part = if r.status == RecordStatus::Approved {
                     r.hours_tenths
                 } else {
                     r.approved_tenths
@@ -229,7 +231,7 @@ pub async fn from_closed_class<C: ConnectionTrait>(
                 let after = record::Model {
                     hours_tenths: r.hours_tenths + c.hours_tenths,
                     approved_tenths: approved_part,
-                    status: RecordStatus::PendingUnitReview.as_str().into(),
+                    status: RecordStatus::PendingUnitReview,
                     unit_id: unit_id.or(r.unit_id),
                     version: r.version + 1,
                     updated_at: now,
@@ -241,7 +243,7 @@ pub async fn from_closed_class<C: ConnectionTrait>(
                         record::Column::ApprovedTenths,
                         Expr::value(after.approved_tenths),
                     )
-                    .col_expr(record::Column::Status, Expr::value(after.status.clone()))
+                    .col_expr(record::Column::Status, Expr::value(after.status))
                     .col_expr(record::Column::Version, Expr::value(after.version))
                     .col_expr(record::Column::UpdatedAt, Expr::value(now))
                     .col_expr(record::Column::UnitId, Expr::value(after.unit_id))
@@ -269,7 +271,7 @@ pub async fn from_closed_class<C: ConnectionTrait>(
                     platform_id: Set(None),
                     external_id: Set(None),
                     unit_id: Set(unit_id),
-                    status: Set(RecordStatus::PendingUnitReview.as_str().into()),
+                    status: Set(RecordStatus::PendingUnitReview),
                     attachment_ids: Set(serde_json::json!([])),
                     completed_at: Set(Some(now)),
                     conversion_code: Set(None),
@@ -360,7 +362,9 @@ pub fn listing(
             .column(ce_entity::binding::Column::PersonId)
             .from(ce_entity::binding::Entity)
             .and_where(ce_entity::binding::Column::UnitId.is_in(units.clone()))
-            .and_where(ce_entity::binding::Column::Status.eq("approved"))
+            .and_where(
+                ce_entity::binding::Column::Status.eq(ce_entity::state::BindingStatus::Approved),
+            )
             .to_owned();
         q = q.filter(
             sea_orm::Condition::any()
@@ -439,8 +443,7 @@ async fn decide(
         return Err(ServiceError::NotFound("record"));
     }
     reviews::check_version(expected, r.version)?;
-    let from = RecordStatus::parse(&r.status)
-        .ok_or_else(|| anyhow::anyhow!("record {} has status {:?}", r.id, r.status))?;
+    let from = r.status;
     let to = from
         .transition(RecordEvent::Decide(decision))
         .map_err(|_| reviews::illegal(from.as_str(), decision.as_str()))?;
@@ -472,7 +475,7 @@ async fn decide(
         to
     };
     let after = record::Model {
-        status: to.as_str().into(),
+        status: to,
         version: r.version + 1,
         ..after
     };
@@ -511,7 +514,7 @@ async fn decide(
         .await?;
     let change = applied.note(change);
     crate::audit::record(&txn, change).await?;
-    if let Some(event) = crate::outbox::EventType::of_record_status(to.as_str()) {
+    if let Some(event) = crate::outbox::EventType::of_record_status(to) {
         let mut to_whom = vec![];
         to_whom.extend(r.unit_id.map(crate::outbox::Subscriber::Unit));
         to_whom.extend(r.platform_id.map(crate::outbox::Subscriber::Platform));
@@ -566,7 +569,7 @@ pub async fn review_batch(
     reviews::batch(ids, |id| async move {
         decide(state, auth, id, None, decision, comment)
             .await
-            .map(|m| m.status)
+            .map(|m| m.status.to_string())
     })
     .await
 }
@@ -688,7 +691,7 @@ async fn check_origin<C: ConnectionTrait>(
                 .is_some_and(|p| {
                     p.series_code == series
                         && p.year == year
-                        && p.status == crate::domain::plan::PlanStatus::Approved.as_str()
+                        && p.status == crate::domain::plan::PlanStatus::Approved
                 }),
             None => false,
         },
@@ -910,7 +913,7 @@ pub async fn declare(
         external_id: Set(None),
         unit_id: Set(Some(unit_id)),
         origin: Set(d.origin.as_ref().map(Origin::stored)),
-        status: Set(RecordStatus::PendingUnitReview.as_str().into()),
+        status: Set(RecordStatus::PendingUnitReview),
         attachment_ids: Set(serde_json::to_value(&attachment_ids).map_err(anyhow::Error::from)?),
         completed_at: Set(None),
         conversion_code: Set(d.conversion.as_ref().map(|c| c.code.clone())),
@@ -1105,9 +1108,9 @@ pub async fn update(
 ) -> Result<RecordView, ServiceError> {
     let (r, source, acting) = load_changeable(state, auth, id).await?;
     reviews::check_version(expected, r.version)?;
-    match RecordStatus::parse(&r.status) {
-        Some(RecordStatus::Returned) => {}
-        Some(RecordStatus::PendingUnitReview) => {
+    match r.status {
+        RecordStatus::Returned => {}
+        RecordStatus::PendingUnitReview => {
             return Err(ServiceError::conflict(
                 "under_review",
                 "the record is under the unit's review: it can be changed once returned (R-RC-4)",
@@ -1223,8 +1226,7 @@ pub async fn resubmit(
         return Err(source_owned(source, "corrections"));
     }
     reviews::check_version(expected, r.version)?;
-    let from = RecordStatus::parse(&r.status)
-        .ok_or_else(|| anyhow::anyhow!("record {} has status {:?}", r.id, r.status))?;
+    let from = r.status;
     let to = from
         .transition(RecordEvent::Resubmit)
         .map_err(|_| reviews::illegal(from.as_str(), "resubmit"))?;
@@ -1256,8 +1258,8 @@ pub async fn withdraw(
         .filter(|r| r.platform_id == Some(auth.account_id()))
         .ok_or(ServiceError::NotFound("record"))?;
     reviews::check_version(expected, r.version)?;
-    if r.status == RecordStatus::Closed.as_str() {
-        return Err(reviews::illegal(&r.status, "withdraw"));
+    if r.status == RecordStatus::Closed {
+        return Err(reviews::illegal(r.status.as_str(), "withdraw"));
     }
     let changes = vec![
         (

@@ -34,7 +34,7 @@ use ce_entity::{maintenance_task, person, person_series, record, standing, stand
 use crate::domain::Year;
 use crate::domain::compliance::{self, Assessment, Policy};
 use crate::domain::record::{RecordCategory, RecordStatus};
-use crate::domain::standing::{self as ledger, Counted, Deltas, LineKey, RecordHours};
+use crate::domain::standing::{self as ledger, Deltas, LineKey, RecordHours};
 use crate::error::ServiceError;
 use crate::ports::ledger::{Applied, Follower, Judged, PersonYear};
 use crate::reference::Reference;
@@ -49,8 +49,7 @@ pub fn hours_of(m: &record::Model) -> Result<RecordHours<'_>, ServiceError> {
     let category = RecordCategory::parse(&m.category).ok_or_else(|| {
         anyhow::anyhow!("record {} has an unknown category {:?}", m.id, m.category)
     })?;
-    let status = RecordStatus::parse(&m.status)
-        .ok_or_else(|| anyhow::anyhow!("record {} has an unknown status {:?}", m.id, m.status))?;
+    let status = m.status;
     Ok(RecordHours {
         person_id: m.person_id,
         year: m.year,
@@ -224,7 +223,7 @@ fn line_row(k: &LineKey, hours: i64, records: i64) -> standing_line::ActiveModel
         year: Set(k.year),
         category: Set(k.category.as_str().into()),
         series_code: Set(k.series.clone()),
-        counted: Set(k.counted.as_str().into()),
+        counted: Set(k.counted),
         conversion_code: Set(k.conversion.clone()),
         general_knowledge: Set(k.general_knowledge),
         topic: Set(k.topic.clone()),
@@ -263,8 +262,7 @@ fn line_of(m: standing_line::Model) -> Result<ledger::Line, ServiceError> {
     let category = RecordCategory::parse(&m.category).ok_or_else(|| {
         anyhow::anyhow!("a standing line has an unknown category {:?}", m.category)
     })?;
-    let counted = Counted::parse(&m.counted)
-        .ok_or_else(|| anyhow::anyhow!("a standing line has an unknown status {:?}", m.counted))?;
+    let counted = m.counted;
     Ok(ledger::Line {
         key: LineKey {
             person_id: m.person_id,

@@ -136,7 +136,10 @@ pub async fn list(
                         Query::select()
                             .column(binding::Column::PersonId)
                             .from(binding::Entity)
-                            .and_where(binding::Column::Status.eq("approved"))
+                            .and_where(
+                                binding::Column::Status
+                                    .eq(ce_entity::state::BindingStatus::Approved),
+                            )
                             .and_where(binding::Column::UnitId.is_in(units))
                             .to_owned(),
                     ),

@@ -232,7 +232,7 @@ async fn recorder(
     let q = qualification::Entity::find()
         .filter(qualification::Column::ProviderId.eq(subject))
         .filter(qualification::Column::AuthorityId.is_in(authorities))
-        .filter(qualification::Column::Status.eq("approved"))
+        .filter(qualification::Column::Status.eq(ce_entity::state::ReviewStatus::Approved))
         .one(&state.db)
         .await?
         .ok_or_else(|| {

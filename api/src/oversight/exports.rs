@@ -164,7 +164,7 @@ async fn records_page(
                 r.course_name.clone(),
                 tenths(r.hours_tenths),
                 r.source.clone(),
-                r.status.clone(),
+                r.status.to_string(),
                 r.provider_name.clone().unwrap_or_default(),
                 r.unit_id.map(|u| u.to_string()).unwrap_or_default(),
                 r.result.clone().unwrap_or_default(),
@@ -265,7 +265,9 @@ async fn compliance_page(
                     .column(binding::Column::PersonId)
                     .from(binding::Entity)
                     .and_where(binding::Column::UnitId.eq(unit_id))
-                    .and_where(binding::Column::Status.eq("approved"))
+                    .and_where(
+                        binding::Column::Status.eq(ce_entity::state::BindingStatus::Approved),
+                    )
                     .to_owned(),
             ),
         )

@@ -32,6 +32,7 @@ use ce_entity::{legacy_certificate, legacy_record};
 
 use crate::auth::Caller;
 use crate::certificates::{CertificateHours, VerifyView, mask_name};
+use crate::domain::certificate::CertificateStatus;
 use crate::domain::legacy::LegacyNumber;
 use crate::domain::record::RecordCategory;
 use crate::domain::year::SHANGHAI_OFFSET;
@@ -331,7 +332,7 @@ pub async fn verify(state: &AppState, number: &str) -> Result<Option<VerifyView>
         .and_then(|t| t.and_local_timezone(SHANGHAI_OFFSET).single())
         .map(|t| t.with_timezone(&Utc));
     Ok(Some(VerifyView {
-        status: "valid".into(),
+        status: CertificateStatus::Valid.as_str().into(),
         number: m.number.clone(),
         year: Some(m.year),
         hours: Some(certificate_hours(&m)),

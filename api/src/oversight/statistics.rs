@@ -38,9 +38,13 @@ use ce_entity::{authority, authority_series};
 use crate::auth::{Caller, Role};
 use crate::authz::orgs;
 use crate::domain::authority::AuthorityLevel;
+use crate::domain::certificate::CertificateStatus;
 use crate::domain::compliance::Policy;
+use crate::domain::record::RecordCategory;
+use crate::domain::standing::Counted;
 use crate::domain::{Hours, Year};
 use crate::error::ServiceError;
+use ce_entity::state::BindingStatus;
 
 /// What the statistics are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -249,6 +253,8 @@ pub async fn groups_page<C: ConnectionTrait>(
     // professional hours that count for the caller: all, or those of the
     // authority's series (from the lines).
     let mut head: Vec<Value> = vec![year.into()];
+    let approved = Counted::Approved.as_str();
+    let professional = RecordCategory::Professional.as_str();
     let (pro_expr, pro_join) = match scope.series() {
         None => (
             "COALESCE(s.professional_tenths, 0)".to_string(),
@@ -261,7 +267,7 @@ pub async fn groups_page<C: ConnectionTrait>(
                 "COALESCE(ls.pro, 0)".to_string(),
                 format!(
                     "LEFT JOIN (SELECT person_id, SUM(hours_tenths) AS pro FROM standing_lines
-                        WHERE year = ? AND counted = 'approved' AND category = 'professional'
+                        WHERE year = ? AND counted = '{approved}' AND category = '{professional}'
                           AND series_code IN {within}
                         GROUP BY person_id) ls ON ls.person_id = p.id"
                 ),
@@ -279,15 +285,23 @@ pub async fn groups_page<C: ConnectionTrait>(
          {pro_join}"
     );
     // A series' approved professional hours, per person (R-REQ-3).
-    let sr = "SELECT person_id, series_code, SUM(hours_tenths) AS pro FROM standing_lines
-         WHERE year = ? AND counted = 'approved' AND category = 'professional' AND series_code <> ''
-         GROUP BY person_id, series_code";
-    let cert = "SELECT person_id, COUNT(*) AS n FROM certificates
-         WHERE year = ? AND status = 'valid' GROUP BY person_id";
+    let sr = format!(
+        "SELECT person_id, series_code, SUM(hours_tenths) AS pro FROM standing_lines
+         WHERE year = ? AND counted = '{approved}' AND category = '{professional}' AND series_code <> ''
+         GROUP BY person_id, series_code"
+    );
+    let cert = format!(
+        "SELECT person_id, COUNT(*) AS n FROM certificates
+         WHERE year = ? AND status = '{}' GROUP BY person_id",
+        CertificateStatus::Valid.as_str()
+    );
     // Where the person is: their unit now and its region.
-    let cur = "SELECT b.person_id AS person_id, b.unit_id AS unit_id,
+    let cur = format!(
+        "SELECT b.person_id AS person_id, b.unit_id AS unit_id,
             u.name AS unit_name, substr(u.credit_code, 3, 6) AS region
-         FROM bindings b JOIN units u ON u.id = b.unit_id WHERE b.status = 'approved'";
+         FROM bindings b JOIN units u ON u.id = b.unit_id WHERE b.status = '{}'",
+        BindingStatus::Approved.as_str()
+    );
 
     let mut conds: Vec<String> = Vec::new();
     let mut tail: Vec<Value> = Vec::new();

@@ -18,7 +18,7 @@ use ce_entity::{authority, authority_series};
 use crate::auth::{Caller, Role};
 use crate::authz::{holds, require_any};
 use crate::domain::authority::{AuthorityLevel, Region};
-use crate::domain::review::{Decision, ReviewEvent, ReviewStatus};
+use crate::domain::review::{Decision, ReviewEvent, ReviewStatus, ReviewTransitions};
 use crate::error::ServiceError;
 use crate::pagination::Page;
 use crate::parties::accounts::insert_grant;
@@ -66,7 +66,7 @@ fn view(m: authority::Model, series: Vec<String>) -> AuthorityView {
         region: m.region,
         series,
         parent_id: m.parent_id,
-        status: ReviewStatus::parse(&m.status).unwrap_or(ReviewStatus::Submitted),
+        status: m.status,
         applicant_account_id: m.applicant_account_id,
         created_at: m.created_at,
         updated_at: m.updated_at,
@@ -117,7 +117,7 @@ pub async fn approved_for_series<C: ConnectionTrait>(
     else {
         return Ok(false);
     };
-    if a.status != ReviewStatus::Approved.as_str() {
+    if a.status != ReviewStatus::Approved {
         return Ok(false);
     }
     Ok(authority_series::Entity::find()
@@ -173,7 +173,7 @@ pub async fn apply(
                     parent.level
                 )));
             }
-            if parent.status != ReviewStatus::Approved.as_str() {
+            if parent.status != ReviewStatus::Approved {
                 return Err(ServiceError::invalid_field(
                     "parent_not_approved",
                     "parent_id",
@@ -216,7 +216,7 @@ pub async fn apply(
         level: Set(new.level.as_str().into()),
         region: Set(region.as_ref().to_string()),
         parent_id: Set(new.parent_id),
-        status: Set(ReviewStatus::Submitted.as_str().into()),
+        status: Set(ReviewStatus::Submitted),
         applicant_account_id: Set(account_id),
         created_at: Set(now),
         updated_at: Set(now),
@@ -331,8 +331,7 @@ async fn decide(
     reviewer: Reviewer,
 ) -> Result<authority::Model, ServiceError> {
     reviews::check_version(expected, a.version)?;
-    let from = ReviewStatus::parse(&a.status)
-        .ok_or_else(|| anyhow::anyhow!("authority {} has status {:?}", a.id, a.status))?;
+    let from = a.status;
     let to = from
         .transition(ReviewEvent::Decide(decision))
         .map_err(|_| reviews::illegal(from.as_str(), decision.as_str()))?;
@@ -359,7 +358,7 @@ async fn decide(
     }
     txn.commit().await?;
     Ok(authority::Model {
-        status: to.as_str().into(),
+        status: to,
         version: a.version + 1,
         updated_at: now,
         ..a
@@ -409,7 +408,7 @@ pub async fn review_batch(
         };
         decide(state, a, None, decision, comment, reviewer)
             .await
-            .map(|m| m.status)
+            .map(|m| m.status.to_string())
     })
     .await
 }

@@ -24,39 +24,8 @@ use crate::parties::units::require_admin;
 use crate::review::{self as reviews, Reviewer, check_version};
 use crate::state::AppState;
 
-/// Where a binding stands.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum BindingStatus {
-    /// Asked by the person; the unit has not decided.
-    Pending,
-    /// The person's current unit.
-    Approved,
-    /// Refused by the unit.
-    Rejected,
-    /// Unbound; kept as history.
-    Ended,
-}
-
-impl BindingStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BindingStatus::Pending => "pending",
-            BindingStatus::Approved => "approved",
-            BindingStatus::Rejected => "rejected",
-            BindingStatus::Ended => "ended",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "approved" => BindingStatus::Approved,
-            "rejected" => BindingStatus::Rejected,
-            "ended" => BindingStatus::Ended,
-            _ => BindingStatus::Pending,
-        }
-    }
-}
+/// Stored in `bindings.status`; the type lives with the entities.
+pub use ce_entity::state::BindingStatus;
 
 /// Who started a binding.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
@@ -117,7 +86,7 @@ async fn view_of(state: &AppState, b: binding::Model) -> Result<BindingView, Ser
         person_name,
         unit_id: b.unit_id,
         unit_name,
-        status: BindingStatus::parse(&b.status),
+        status: b.status,
         initiated_by: if b.initiated_by == "unit" {
             BindingInitiator::Unit
         } else {
@@ -198,7 +167,7 @@ pub async fn request(
         id: Set(Uuid::now_v7()),
         person_id: Set(person_id),
         unit_id: Set(unit_id),
-        status: Set(BindingStatus::Pending.as_str().into()),
+        status: Set(BindingStatus::Pending),
         initiated_by: Set("person".into()),
         requested_by: Set(auth.account_id()),
         decided_by: Set(None),
@@ -279,8 +248,8 @@ pub async fn review(
         .await?
         .ok_or(ServiceError::NotFound("binding"))?;
     check_version(if_match, b.version)?;
-    if b.status != BindingStatus::Pending.as_str() {
-        return Err(reviews::illegal(&b.status, "decide"));
+    if b.status != BindingStatus::Pending {
+        return Err(reviews::illegal(b.status.as_str(), "decide"));
     }
     let (status, word) = match decision {
         BindingDecision::Approve => (BindingStatus::Approved, "approve"),
@@ -288,7 +257,7 @@ pub async fn review(
     };
     let now = Utc::now();
     let mut am: binding::ActiveModel = b.clone().into();
-    am.status = Set(status.as_str().into());
+    am.status = Set(status);
     am.decided_by = Set(Some(auth.account_id()));
     am.decided_at = Set(Some(now));
     am.comment = Set(comment.clone());
@@ -389,7 +358,7 @@ pub async fn add_person(
         id: Set(Uuid::now_v7()),
         person_id: Set(p.id),
         unit_id: Set(unit_id),
-        status: Set(BindingStatus::Approved.as_str().into()),
+        status: Set(BindingStatus::Approved),
         initiated_by: Set("unit".into()),
         requested_by: Set(auth.account_id()),
         decided_by: Set(Some(auth.account_id())),
@@ -434,12 +403,12 @@ pub async fn unbind(
     let b = binding::Entity::find()
         .filter(binding::Column::UnitId.eq(unit_id))
         .filter(binding::Column::PersonId.eq(person_id))
-        .filter(binding::Column::Status.eq(BindingStatus::Approved.as_str()))
+        .filter(binding::Column::Status.eq(BindingStatus::Approved))
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound("binding"))?;
     let mut am: binding::ActiveModel = b.clone().into();
-    am.status = Set(BindingStatus::Ended.as_str().into());
+    am.status = Set(BindingStatus::Ended);
     am.ended_by = Set(Some(auth.account_id()));
     am.ended_at = Set(Some(Utc::now()));
     am.version = Set(b.version + 1);

@@ -116,7 +116,7 @@ pub async fn current_unit<C: ConnectionTrait>(
 ) -> Result<Option<Uuid>, ServiceError> {
     Ok(binding::Entity::find()
         .filter(binding::Column::PersonId.eq(person_id))
-        .filter(binding::Column::Status.eq("approved"))
+        .filter(binding::Column::Status.eq(ce_entity::state::BindingStatus::Approved))
         .one(conn)
         .await?
         .map(|b| b.unit_id))
@@ -129,7 +129,7 @@ pub async fn current_units<C: ConnectionTrait>(
 ) -> Result<HashMap<Uuid, Uuid>, ServiceError> {
     Ok(binding::Entity::find()
         .filter(binding::Column::PersonId.is_in(persons.iter().copied()))
-        .filter(binding::Column::Status.eq("approved"))
+        .filter(binding::Column::Status.eq(ce_entity::state::BindingStatus::Approved))
         .all(conn)
         .await?
         .into_iter()
@@ -281,7 +281,9 @@ pub async fn list(
                 Query::select()
                     .column(binding::Column::PersonId)
                     .from(binding::Entity)
-                    .and_where(binding::Column::Status.eq("approved"))
+                    .and_where(
+                        binding::Column::Status.eq(ce_entity::state::BindingStatus::Approved),
+                    )
                     .and_where(binding::Column::UnitId.is_in(units))
                     .to_owned(),
             ),
@@ -308,7 +310,9 @@ pub async fn list(
                 Query::select()
                     .column(binding::Column::PersonId)
                     .from(binding::Entity)
-                    .and_where(binding::Column::Status.eq("approved"))
+                    .and_where(
+                        binding::Column::Status.eq(ce_entity::state::BindingStatus::Approved),
+                    )
                     .and_where(binding::Column::UnitId.eq(u))
                     .to_owned(),
             ),

@@ -18,7 +18,7 @@ use ce_entity::{provider, qualification};
 
 use crate::auth::{Caller, Role};
 use crate::authz::{holds, orgs, require_any};
-use crate::domain::review::{Decision, ReviewEvent, ReviewStatus};
+use crate::domain::review::{Decision, ReviewEvent, ReviewStatus, ReviewTransitions};
 use crate::error::ServiceError;
 use crate::pagination::Page;
 use crate::parties::attachments;
@@ -63,7 +63,7 @@ fn view(m: qualification::Model) -> QualificationView {
         attachment_ids: ids_of(&m.attachment_ids),
         series: m.series_code,
         authority_id: m.authority_id,
-        status: ReviewStatus::parse(&m.status).unwrap_or(ReviewStatus::Submitted),
+        status: m.status,
         submitted_by: m.submitted_by,
         created_at: m.created_at,
         updated_at: m.updated_at,
@@ -157,7 +157,7 @@ pub async fn apply(
         provider_id: Set(provider_id),
         series_code: Set(new.series),
         authority_id: Set(new.authority_id),
-        status: Set(ReviewStatus::Submitted.as_str().into()),
+        status: Set(ReviewStatus::Submitted),
         attachment_ids: Set(serde_json::to_value(&attachment_ids).map_err(anyhow::Error::from)?),
         submitted_by: Set(account_id),
         created_at: Set(now),
@@ -274,8 +274,7 @@ pub async fn review(
         return Err(ServiceError::NotFound("qualification"));
     }
     reviews::check_version(expected, q.version)?;
-    let from = ReviewStatus::parse(&q.status)
-        .ok_or_else(|| anyhow::anyhow!("qualification {} has status {:?}", q.id, q.status))?;
+    let from = q.status;
     let to = from
         .transition(ReviewEvent::Decide(decision))
         .map_err(|_| reviews::illegal(from.as_str(), decision.as_str()))?;
@@ -321,7 +320,7 @@ pub async fn update(
 ) -> Result<QualificationView, ServiceError> {
     let q = load_own(state, auth, id).await?;
     reviews::check_version(expected, q.version)?;
-    let status = ReviewStatus::parse(&q.status).unwrap_or(ReviewStatus::Closed);
+    let status = q.status;
     if !status.editable() {
         return Err(ServiceError::conflict(
             "not_editable",
@@ -373,8 +372,7 @@ pub async fn resubmit(
 ) -> Result<QualificationView, ServiceError> {
     let q = load_own(state, auth, id).await?;
     reviews::check_version(expected, q.version)?;
-    let from = ReviewStatus::parse(&q.status)
-        .ok_or_else(|| anyhow::anyhow!("qualification {} has status {:?}", q.id, q.status))?;
+    let from = q.status;
     let to = from
         .transition(ReviewEvent::Resubmit)
         .map_err(|_| reviews::illegal(from.as_str(), "resubmit"))?;
@@ -403,7 +401,7 @@ pub async fn is_qualified<C: ConnectionTrait>(
         .column(qualification::Column::Id)
         .filter(qualification::Column::ProviderId.eq(provider_id))
         .filter(qualification::Column::SeriesCode.eq(series))
-        .filter(qualification::Column::Status.eq(ReviewStatus::Approved.as_str()))
+        .filter(qualification::Column::Status.eq(ReviewStatus::Approved))
         .into_tuple::<Uuid>()
         .one(db)
         .await?
@@ -445,7 +443,7 @@ mod tests {
             level: Set("province".into()),
             region: Set("440000".into()),
             parent_id: Set(None),
-            status: Set("approved".into()),
+            status: Set(ReviewStatus::Approved),
             applicant_account_id: Set(Uuid::now_v7()),
             created_at: Set(now),
             updated_at: Set(now),
@@ -459,7 +457,7 @@ mod tests {
             provider_id: Set(provider.id),
             series_code: Set(series.into()),
             authority_id: Set(authority.id),
-            status: Set(status.as_str().into()),
+            status: Set(status),
             attachment_ids: Set(serde_json::json!([])),
             submitted_by: Set(Uuid::now_v7()),
             created_at: Set(now),

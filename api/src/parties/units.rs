@@ -13,6 +13,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use ce_entity::state::InvitationStatus;
 use ce_entity::{account, admin_invitation, grant, person, unit};
 
 use crate::auth::{Caller, Role};
@@ -306,7 +307,7 @@ async fn pending_invitations<C: ConnectionTrait>(
     Ok(admin_invitation::Entity::find()
         .filter(admin_invitation::Column::OrgType.eq("unit"))
         .filter(admin_invitation::Column::OrgId.eq(unit_id))
-        .filter(admin_invitation::Column::Status.eq("pending"))
+        .filter(admin_invitation::Column::Status.eq(InvitationStatus::Pending))
         .order_by_asc(admin_invitation::Column::Id)
         .all(conn)
         .await?)
@@ -375,7 +376,7 @@ pub async fn invite(
         org_type: Set("unit".into()),
         org_id: Set(unit_id),
         account_id: Set(a.id),
-        status: Set("pending".into()),
+        status: Set(InvitationStatus::Pending),
         invited_by: Set(Some(auth.account_id())),
         created_at: Set(now),
         accepted_at: Set(None),
@@ -385,7 +386,7 @@ pub async fn invite(
     audit::record(
         &txn,
         Change::new("unit_admin_invitation", inv.id, "invited")
-            .after(json!({"account_id": a.id, "status": "pending"}))
+            .after(json!({"account_id": a.id, "status": InvitationStatus::Pending}))
             .unit(unit_id),
     )
     .await?;
@@ -416,7 +417,10 @@ pub async fn accept(
     }
     let txn = crate::db::begin_write(&state.db).await?;
     let res = admin_invitation::Entity::update_many()
-        .col_expr(admin_invitation::Column::Status, Expr::value("accepted"))
+        .col_expr(
+            admin_invitation::Column::Status,
+            Expr::value(InvitationStatus::Accepted),
+        )
         .col_expr(
             admin_invitation::Column::AcceptedAt,
             Expr::value(Some(Utc::now())),
@@ -424,7 +428,7 @@ pub async fn accept(
         .filter(admin_invitation::Column::OrgType.eq("unit"))
         .filter(admin_invitation::Column::OrgId.eq(unit_id))
         .filter(admin_invitation::Column::AccountId.eq(account_id))
-        .filter(admin_invitation::Column::Status.eq("pending"))
+        .filter(admin_invitation::Column::Status.eq(InvitationStatus::Pending))
         .exec(&txn)
         .await?;
     if res.rows_affected == 0 {
@@ -476,7 +480,7 @@ pub async fn remove_admin(
         .filter(admin_invitation::Column::OrgType.eq("unit"))
         .filter(admin_invitation::Column::OrgId.eq(unit_id))
         .filter(admin_invitation::Column::AccountId.eq(account_id))
-        .filter(admin_invitation::Column::Status.eq("pending"))
+        .filter(admin_invitation::Column::Status.eq(InvitationStatus::Pending))
         .exec(&txn)
         .await?
         .rows_affected;

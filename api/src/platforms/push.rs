@@ -966,9 +966,9 @@ fn decide(
         external_id: Some(c.external_id.clone()),
         unit_id: lookups.units.get(&person.id).copied(),
         status: if recognised {
-            RecordStatus::Approved.as_str().into()
+            RecordStatus::Approved
         } else {
-            RecordStatus::PendingUnitReview.as_str().into()
+            RecordStatus::PendingUnitReview
         },
         attachment_ids: serde_json::json!([]),
         completed_at: Some(c.completed_at),

@@ -22,7 +22,8 @@ use crate::authz::orgs;
 use crate::db::unique;
 use crate::domain::Hours;
 use crate::domain::class::{
-    ClassMode, ClassStatus, EnrollmentDecision, EnrollmentStatus, check_filing_window,
+    ClassMode, ClassStatus, ClassTransitions, EnrollmentDecision, EnrollmentStatus,
+    EnrollmentTransitions, check_filing_window,
 };
 use crate::domain::plan::PlanStatus;
 use crate::error::{ForeignKeyViolation, ServiceError, UniqueViolation};
@@ -152,7 +153,7 @@ fn view(c: class::Model, plan: &PlanView, teacher_ids: Vec<Uuid>) -> ClassView {
         content: c.content,
         teacher_ids,
         head_teacher_id: c.head_teacher_id,
-        status: ClassStatus::parse(&c.status).unwrap_or(ClassStatus::Cancelled),
+        status: c.status,
         plan_approved: plan.status == PlanStatus::Approved,
         closed_at: c.closed_at,
         created_at: c.created_at,
@@ -245,7 +246,7 @@ pub async fn create(
     plans::require_owner_role(auth)?;
     let p = plans::load(&state.db, plan_id).await?;
     let owner = plans::owned(auth, &p, "course plan")?;
-    if p.status == PlanStatus::Closed.as_str() {
+    if p.status == PlanStatus::Closed {
         return Err(ServiceError::conflict(
             "plan_closed",
             "the plan was refused for good (reject_close); it cannot hold classes",
@@ -285,7 +286,7 @@ pub async fn create(
         venue: Set(new.venue),
         content: Set(new.content),
         head_teacher_id: Set(new.head_teacher_id),
-        status: Set(ClassStatus::Accepting.as_str().into()),
+        status: Set(ClassStatus::Accepting),
         created_by: Set(auth.account_id()),
         closed_at: Set(None),
         created_at: Set(now),
@@ -334,7 +335,7 @@ fn class_change(c: &class::Model, p: &course_plan::Model, action: &'static str) 
 /// Any signed-in caller sees the classes of approved plans (to enrol);
 /// owners, their reviewing authority and hrss see the others too.
 fn visible(auth: &Caller, p: &course_plan::Model) -> bool {
-    p.status == PlanStatus::Approved.as_str() || plans::visible(auth, p)
+    p.status == PlanStatus::Approved || plans::visible(auth, p)
 }
 
 /// A page of the classes the caller may see, oldest first.
@@ -351,7 +352,7 @@ pub async fn list(
     if !auth.has_role(Role::Hrss) {
         plan_q.cond_where(
             Condition::any()
-                .add(course_plan::Column::Status.eq(PlanStatus::Approved.as_str()))
+                .add(course_plan::Column::Status.eq(PlanStatus::Approved))
                 .add(plans::scope_condition(auth)),
         );
     }
@@ -426,8 +427,7 @@ async fn load_owned(
 }
 
 fn class_status(c: &class::Model) -> Result<ClassStatus, ServiceError> {
-    Ok(ClassStatus::parse(&c.status)
-        .ok_or_else(|| anyhow::anyhow!("class {} has status {:?}", c.id, c.status))?)
+    Ok(c.status)
 }
 
 fn plan_not_approved() -> ServiceError {
@@ -459,7 +459,7 @@ pub async fn transition(
             ),
         )
     })?;
-    if to == ClassStatus::Open && p.status != PlanStatus::Approved.as_str() {
+    if to == ClassStatus::Open && p.status != PlanStatus::Approved {
         return Err(plan_not_approved());
     }
     let now = Utc::now();
@@ -531,7 +531,7 @@ async fn enrollment_views<C: ConnectionTrait>(
             class_id: e.class_id,
             person_id: e.person_id,
             person_name: names.get(&e.person_id).cloned().unwrap_or_default(),
-            status: EnrollmentStatus::parse(&e.status).unwrap_or(EnrollmentStatus::Cancelled),
+            status: e.status,
             score: e.score,
             passed: e.passed,
             created_at: e.created_at,
@@ -578,7 +578,7 @@ pub async fn enrol(
             "pass real-name verification (POST /persons/{id}/verification) before enrolling",
         ));
     }
-    if p.status != PlanStatus::Approved.as_str() {
+    if p.status != PlanStatus::Approved {
         return Err(plan_not_approved());
     }
     if class_status(&c)? != ClassStatus::Accepting {
@@ -603,7 +603,7 @@ pub async fn enrol(
             Expr::col(class::Column::EnrolledCount).add(1),
         )
         .filter(class::Column::Id.eq(class_id))
-        .filter(class::Column::Status.eq(ClassStatus::Accepting.as_str()))
+        .filter(class::Column::Status.eq(ClassStatus::Accepting))
         .filter(Expr::col(class::Column::EnrolledCount).lt(Expr::col(class::Column::Capacity)))
         .exec(&txn)
         .await?;
@@ -619,7 +619,7 @@ pub async fn enrol(
         id: Set(Uuid::now_v7()),
         class_id: Set(class_id),
         person_id: Set(person_id),
-        status: Set(EnrollmentStatus::Pending.as_str().into()),
+        status: Set(EnrollmentStatus::Pending),
         score: Set(None),
         passed: Set(None),
         created_at: Set(now),
@@ -712,8 +712,7 @@ pub async fn review_enrollment(
 ) -> Result<EnrollmentView, ServiceError> {
     let (e, c) = load_enrollment_owned(state, auth, id).await?;
     reviews::check_version(expected, e.version)?;
-    let from = EnrollmentStatus::parse(&e.status)
-        .ok_or_else(|| anyhow::anyhow!("enrollment {} has status {:?}", e.id, e.status))?;
+    let from = e.status;
     let to = from
         .decide(decision)
         .map_err(|_| reviews::illegal(from.as_str(), decision.as_str()))?;
@@ -779,7 +778,7 @@ pub async fn set_result(
             ),
         ));
     }
-    if e.status != EnrollmentStatus::Accepted.as_str() {
+    if e.status != EnrollmentStatus::Accepted {
         return Err(ServiceError::conflict(
             "enrollment_not_accepted",
             format!(

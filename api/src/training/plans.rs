@@ -22,7 +22,7 @@ use crate::auth::{Caller, Role};
 use crate::authz::{holds, orgs, require_any, require_scoped};
 use crate::domain::Year;
 use crate::domain::authority::Region;
-use crate::domain::plan::{PlanEvent, PlanStatus};
+use crate::domain::plan::{PlanEvent, PlanStatus, PlanTransitions};
 use crate::domain::review::{Decision, ReviewStatus};
 use crate::error::ServiceError;
 use crate::pagination::Page;
@@ -144,7 +144,7 @@ pub fn view(m: course_plan::Model) -> PlanView {
         region: m.region,
         description: m.description,
         reviewer_authority_id: m.reviewer_authority_id,
-        status: PlanStatus::parse(&m.status).unwrap_or(PlanStatus::Closed),
+        status: m.status,
         submitted_at: m.submitted_at,
         created_at: m.created_at,
         updated_at: m.updated_at,
@@ -230,7 +230,7 @@ async fn default_region<C: ConnectionTrait>(
         OwnerType::Provider => qualification::Entity::find()
             .filter(qualification::Column::ProviderId.eq(owner.id))
             .filter(qualification::Column::SeriesCode.eq(series))
-            .filter(qualification::Column::Status.eq(ReviewStatus::Approved.as_str()))
+            .filter(qualification::Column::Status.eq(ReviewStatus::Approved))
             .one(conn)
             .await?
             .map(|q| q.authority_id),
@@ -276,7 +276,7 @@ pub async fn create(
         region: Set(region),
         description: Set(new.description),
         reviewer_authority_id: Set(None),
-        status: Set(PlanStatus::Draft.as_str().into()),
+        status: Set(PlanStatus::Draft),
         created_by: Set(auth.account_id()),
         submitted_at: Set(None),
         created_at: Set(now),
@@ -438,8 +438,7 @@ async fn load_own(
 }
 
 fn status_of(p: &course_plan::Model) -> Result<PlanStatus, ServiceError> {
-    Ok(PlanStatus::parse(&p.status)
-        .ok_or_else(|| anyhow::anyhow!("plan {} has status {:?}", p.id, p.status))?)
+    Ok(p.status)
 }
 
 /// R-RV-1: the owner changes a draft or returned plan.
@@ -538,7 +537,7 @@ async fn reviewer_for<C: ConnectionTrait>(
         .await?;
     let candidates = authority::Entity::find()
         .filter(authority::Column::Id.is_in(series_authorities))
-        .filter(authority::Column::Status.eq(ReviewStatus::Approved.as_str()))
+        .filter(authority::Column::Status.eq(ReviewStatus::Approved))
         .filter(authority::Column::Region.is_in(covering.clone()))
         .order_by_asc(authority::Column::Id)
         .all(conn)
@@ -655,7 +654,7 @@ pub async fn review_batch(
     reviews::batch(ids, |id| async move {
         decide(state, auth, id, None, decision, comment)
             .await
-            .map(|m| m.status)
+            .map(|m| m.status.to_string())
     })
     .await
 }

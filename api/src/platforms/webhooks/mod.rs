@@ -30,8 +30,8 @@ use crate::error::ServiceError;
 use crate::pagination::Page;
 use crate::state::AppState;
 
+use crate::outbox::DeliveryStatus;
 pub use crate::outbox::{EventType, Subscriber, emit};
-use crate::outbox::{FAILED, PENDING};
 use address::check_public_literal;
 pub use address::check_url;
 pub use worker::{deliver_due, run_worker, sign};
@@ -264,13 +264,16 @@ pub async fn disable(state: &AppState, auth: &Caller, id: Uuid) -> Result<(), Se
         .exec(&txn)
         .await?;
     webhook_delivery::Entity::update_many()
-        .col_expr(webhook_delivery::Column::Status, Expr::value(FAILED))
+        .col_expr(
+            webhook_delivery::Column::Status,
+            Expr::value(DeliveryStatus::Failed),
+        )
         .col_expr(
             webhook_delivery::Column::LastError,
             Expr::value("endpoint removed"),
         )
         .filter(webhook_delivery::Column::WebhookId.eq(w.id))
-        .filter(webhook_delivery::Column::Status.eq(PENDING))
+        .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
         .exec(&txn)
         .await?;
     audit::record(
@@ -317,9 +320,9 @@ pub async fn deliveries(
                 id: d.id,
                 event_id: d.event_id,
                 event_type: EventType::parse(&e.event_type)?,
-                status: d.status.clone(),
+                status: d.status.as_str().into(),
                 attempts: d.attempts,
-                next_attempt_at: (d.status == PENDING).then_some(d.next_attempt_at),
+                next_attempt_at: (d.status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
                 delivered_at: d.delivered_at,
                 created_at: d.created_at,
                 payload: e.payload.clone(),
@@ -351,7 +354,10 @@ pub async fn replay(
     let w = load(state, auth, id).await?;
     let txn = crate::db::begin_write(&state.db).await?;
     let res = webhook_delivery::Entity::update_many()
-        .col_expr(webhook_delivery::Column::Status, Expr::value(PENDING))
+        .col_expr(
+            webhook_delivery::Column::Status,
+            Expr::value(DeliveryStatus::Pending),
+        )
         .col_expr(webhook_delivery::Column::Attempts, Expr::value(0))
         .col_expr(
             webhook_delivery::Column::NextAttemptAt,

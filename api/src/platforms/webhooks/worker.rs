@@ -22,7 +22,7 @@ use crate::error::ServiceError;
 use crate::state::AppState;
 
 use super::address::check_resolved;
-use crate::outbox::{DELIVERED, FAILED, PENDING};
+use crate::outbox::DeliveryStatus;
 
 /// The `webhook-signature` value of a body (Standard Webhooks `v1`).
 pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Option<String> {
@@ -78,7 +78,7 @@ pub async fn deliver_due(
 ) -> Result<usize, ServiceError> {
     let now = Utc::now();
     let due = webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::Status.eq(PENDING))
+        .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
         .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
         .order_by_asc(webhook_delivery::Column::NextAttemptAt)
         .limit(limit)
@@ -93,7 +93,7 @@ pub async fn deliver_due(
         let claimed = webhook_delivery::Entity::update_many()
             .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(lease))
             .filter(webhook_delivery::Column::Id.eq(d.id))
-            .filter(webhook_delivery::Column::Status.eq(PENDING))
+            .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
             .filter(webhook_delivery::Column::NextAttemptAt.eq(d.next_attempt_at))
             .exec(&state.db)
             .await?;
@@ -162,13 +162,13 @@ async fn attempt(
     .await?;
     let max = state.settings.webhooks.max_attempts.max(1) as i32;
     let (status, next) = if ok {
-        (DELIVERED, now)
+        (DeliveryStatus::Delivered, now)
     } else if n >= max {
-        (FAILED, now)
+        (DeliveryStatus::Failed, now)
     } else {
         let wait = backoff(state.settings.webhooks.retry_base_ms, n as u32);
         (
-            PENDING,
+            DeliveryStatus::Pending,
             now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1)),
         )
     };
