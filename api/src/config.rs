@@ -176,6 +176,9 @@ pub struct DatabaseSettings {
     pub sqlite_cache_kib: u32,
     /// Seconds a request waits for a pooled connection.
     pub acquire_timeout_seconds: u64,
+    /// How long a process answers a year's policy from memory, in ms
+    /// (another process's change to a policy shows after at most this).
+    pub policy_cache_ms: u64,
 }
 
 /// Request size limits.
@@ -324,6 +327,7 @@ impl Default for DatabaseSettings {
             statement_cache: 100,
             sqlite_cache_kib: 1024,
             acquire_timeout_seconds: 5,
+            policy_cache_ms: 1000,
         }
     }
 }

@@ -112,6 +112,7 @@ impl Application {
             pools.file_downloads,
             std::time::Duration::from_millis(pools.bulk_wait_ms),
         ));
+        let policy_ttl = std::time::Duration::from_millis(settings.database.policy_cache_ms);
         let state = AppState {
             db,
             jwt: Arc::new(JwtKeys::new(&jwt_secret, &settings.auth)),
@@ -129,7 +130,7 @@ impl Application {
             bulk,
             files,
             reference,
-            policies: Arc::default(),
+            policies: Arc::new(crate::reference::PolicyCache::new(policy_ttl)),
             follower: Arc::new(crate::certificates::FollowTheStanding),
             series_changed: Arc::new(crate::certificates::FollowTheStanding),
             issuer: Arc::new(issuer),

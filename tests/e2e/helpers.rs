@@ -93,6 +93,8 @@ pub struct Options {
     /// Password-hashing threads and the hashes that may wait for one
     /// (`None`: the server's defaults).
     pub hashing: Option<(usize, usize)>,
+    /// How long a year's policy is answered from memory, in ms.
+    pub policy_cache_ms: u64,
 }
 
 impl Default for Options {
@@ -107,6 +109,7 @@ impl Default for Options {
             token_per_minute: 100_000,
             cors_origins: vec![],
             hashing: None,
+            policy_cache_ms: 1000,
         }
     }
 }
@@ -176,6 +179,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         settings.pools.hash_threads = threads;
         settings.pools.hash_queue = queue;
     }
+    settings.database.policy_cache_ms = opts.policy_cache_ms;
     settings.webhooks.poll_interval_ms = opts.webhook_poll_ms;
     settings.webhooks.retry_base_ms = opts.webhook_poll_ms;
     // The tests' receivers listen on loopback.

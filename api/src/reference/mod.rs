@@ -112,7 +112,8 @@ fn rule(m: &annual_requirement::Model) -> Option<Rule> {
 /// Policies as a process read them lately: a read within `ttl` of the
 /// last one is answered from memory. hrss changes a policy rarely; the
 /// process that changes one forgets what it held at once, every other
-/// process within `ttl` (1 s). Bounded by the years asked (2017–2100).
+/// process within `ttl` (`database.policy_cache_ms`, 1 s). Bounded by the
+/// years asked (2017–2100).
 #[derive(Debug)]
 pub struct PolicyCache {
     ttl: std::time::Duration,
