@@ -242,140 +242,28 @@ pub async fn groups_page<C: ConnectionTrait>(
     limit: u64,
 ) -> Result<Vec<StatisticsGroup>, ServiceError> {
     let year = policy.year;
-    let series_in = |v: &mut Vec<Value>, list: &[String]| {
-        for s in list {
-            v.push(s.clone().into());
-        }
-        placeholders(list.len())
-    };
-    // Per person: the ledger's judgement and approved hours (R-REQ-2; the
-    // completion rule is the calculator's, kept in `standings`), with the
-    // professional hours that count for the caller: all, or those of the
-    // authority's series (from the lines).
-    let mut head: Vec<Value> = vec![year.into()];
-    let approved = Counted::Approved.as_str();
-    let professional = RecordCategory::Professional.as_str();
-    let (pro_expr, pro_join) = match scope.series() {
-        None => (
-            "COALESCE(s.professional_tenths, 0)".to_string(),
-            String::new(),
-        ),
-        Some(list) => {
-            head.push(year.into());
-            let within = series_in(&mut head, &list);
-            (
-                "COALESCE(ls.pro, 0)".to_string(),
-                format!(
-                    "LEFT JOIN (SELECT person_id, SUM(hours_tenths) AS pro FROM standing_lines
-                        WHERE year = ? AND counted = '{approved}' AND category = '{professional}'
-                          AND series_code IN {within}
-                        GROUP BY person_id) ls ON ls.person_id = p.id"
-                ),
-            )
-        }
-    };
-    let pc = format!(
-        "SELECT p.id AS person_id,
-            CASE WHEN s.complete THEN 1 ELSE 0 END AS complete,
-            COALESCE(s.public_tenths, 0) AS pub,
-            {pro_expr} AS pro,
-            COALESCE(s.elective_tenths, 0) AS ele
-         FROM persons p
-         LEFT JOIN standings s ON s.person_id = p.id AND s.year = ?
-         {pro_join}"
-    );
-    // A series' approved professional hours, per person (R-REQ-3).
-    let sr = format!(
-        "SELECT person_id, series_code, SUM(hours_tenths) AS pro FROM standing_lines
-         WHERE year = ? AND counted = '{approved}' AND category = '{professional}' AND series_code <> ''
-         GROUP BY person_id, series_code"
-    );
-    let cert = format!(
-        "SELECT person_id, COUNT(*) AS n FROM certificates
-         WHERE year = ? AND status = '{}' GROUP BY person_id",
-        CertificateStatus::Valid.as_str()
-    );
-    // Where the person is: their unit now and its region.
-    let cur = format!(
-        "SELECT b.person_id AS person_id, b.unit_id AS unit_id,
-            u.name AS unit_name, substr(u.credit_code, 3, 6) AS region
-         FROM bindings b JOIN units u ON u.id = b.unit_id WHERE b.status = '{}'",
-        BindingStatus::Approved.as_str()
-    );
-
+    // Values in the order of the SQL text: the per-person totals', the
+    // certificates', the grouping join's, then the conditions'.
+    let mut values: Vec<Value> = Vec::new();
+    let pc = person_totals(scope, year, &mut values);
+    values.push(year.into());
+    let grouping = Grouping::of(group_by, year, &mut values);
     let mut conds: Vec<String> = Vec::new();
-    let mut tail: Vec<Value> = Vec::new();
-    // Who is in scope: for each of the caller's authorities, a person of
-    // its series (and, below province level, of a unit in its region).
-    if let Some(list) = &scope.authorities {
-        let mut any = Vec::with_capacity(list.len());
-        for a in list {
-            let mut all = Vec::with_capacity(2);
-            if group_by == GroupBy::Series {
-                all.push(format!(
-                    "ps2.series_code IN {}",
-                    series_in(&mut tail, &a.series)
-                ));
-            } else {
-                tail.push(year.into());
-                all.push(format!(
-                    "EXISTS (SELECT 1 FROM person_series x WHERE x.person_id = pc.person_id AND x.year = ? AND x.series_code IN {})",
-                    series_in(&mut tail, &a.series)
-                ));
-            }
-            if let Some(prefix) = &a.region_prefix {
-                all.push(format!("substr(cur.region, 1, {}) = ?", prefix.len()));
-                tail.push(prefix.clone().into());
-            }
-            any.push(format!("({})", all.join(" AND ")));
-        }
-        if any.is_empty() {
-            any.push("1 = 0".into());
-        }
-        conds.push(format!("({})", any.join(" OR ")));
+    if let Some(c) = in_scope(scope, group_by, year, &mut values) {
+        conds.push(c);
     }
-    let (key, name, pro, extra_join) = match group_by {
-        GroupBy::Series => (
-            "ps2.series_code",
-            "psn.name",
-            // R-REQ-3: a series' professional hours are its records'.
-            "CASE WHEN ps2.series_code IS NULL THEN pc.pro ELSE COALESCE(sr2.pro, 0) END",
-            format!(
-                "LEFT JOIN person_series ps2 ON ps2.person_id = pc.person_id AND ps2.year = ?
-                 LEFT JOIN professional_series psn ON psn.code = ps2.series_code
-                 LEFT JOIN ({sr}) sr2 ON sr2.person_id = pc.person_id AND sr2.series_code = ps2.series_code"
-            ),
-        ),
-        GroupBy::Unit => ("cur.unit_id", "cur.unit_name", "pc.pro", String::new()),
-        GroupBy::Region => ("cur.region", "CAST(NULL AS TEXT)", "pc.pro", String::new()),
-    };
-    // Values in the order of the SQL text: pc's, cert's, the series
-    // join's, then the conditions'.
-    head.push(year.into());
-    let mut join_values: Vec<Value> = Vec::new();
-    if group_by == GroupBy::Series {
-        join_values.push(year.into());
-        join_values.push(year.into());
+    match page_condition(grouping.key, group_by, page, &mut values) {
+        Some(c) => conds.push(c),
+        // A cursor that names no group of this kind: nothing after it.
+        None => return Ok(Vec::new()),
     }
-    match page {
-        GroupPage::NullGroup => conds.push(format!("{key} IS NULL")),
-        GroupPage::After(None) => conds.push(format!("{key} IS NOT NULL")),
-        GroupPage::After(Some(after)) => {
-            conds.push(format!("{key} > ?"));
-            tail.push(match group_by {
-                GroupBy::Unit => match Uuid::parse_str(after) {
-                    Ok(u) => u.into(),
-                    Err(_) => return Ok(Vec::new()),
-                },
-                _ => after.clone().into(),
-            });
-        }
-    }
-    let where_ = if conds.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conds.join(" AND "))
-    };
+    let Grouping {
+        key,
+        name,
+        pro,
+        join,
+    } = grouping;
+    let (cert, cur) = (valid_certificates(), current_units());
     let sql = format!(
         "SELECT {key} AS gkey, MAX({name}) AS gname,
             CAST(COUNT(*) AS BIGINT) AS persons,
@@ -387,44 +275,212 @@ pub async fn groups_page<C: ConnectionTrait>(
          FROM ({pc}) pc
          LEFT JOIN ({cert}) cert ON cert.person_id = pc.person_id
          LEFT JOIN ({cur}) cur ON cur.person_id = pc.person_id
-         {extra_join}
-         {where_}
+         {join}
+         WHERE {}
          GROUP BY {key}
          ORDER BY {key}
-         LIMIT {limit}"
+         LIMIT {limit}",
+        conds.join(" AND ")
     );
-    let mut values = Vec::with_capacity(head.len() + tail.len() + 2);
-    values.append(&mut head);
-    values.append(&mut join_values);
-    values.append(&mut tail);
     let backend = conn.get_database_backend();
     let rows = conn
         .query_all_raw(crate::db::statement(backend, &sql, values))
         .await?;
-    let tenths = |t: i64| Hours::from_tenths(u32::try_from(t.max(0)).unwrap_or(u32::MAX)).as_f64();
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let key = match group_by {
-            GroupBy::Unit => r
-                .try_get::<Option<Uuid>>("", "gkey")?
-                .map(|u| u.to_string()),
-            _ => r.try_get::<Option<String>>("", "gkey")?,
-        };
-        let n = |c: &str| -> Result<i64, sea_orm::DbErr> {
-            Ok(r.try_get::<Option<i64>>("", c)?.unwrap_or(0))
-        };
-        out.push(StatisticsGroup {
-            key,
-            name: r.try_get::<Option<String>>("", "gname")?,
-            persons: n("persons")?,
-            persons_complete: n("complete")?,
-            approved_hours: CategoryHours {
-                public: tenths(n("pub")?),
-                professional: tenths(n("pro")?),
-                elective: tenths(n("ele")?),
+    rows.iter().map(|r| group_of(r, group_by)).collect()
+}
+
+/// `(?, ?, …)` for a list of series codes, whose values join `values`.
+fn series_in(values: &mut Vec<Value>, list: &[String]) -> String {
+    values.extend(list.iter().map(|s| Value::from(s.clone())));
+    placeholders(list.len())
+}
+
+/// Per person: the ledger's judgement and approved hours (R-REQ-2; the
+/// completion rule is the calculator's, kept in `standings`), with the
+/// professional hours that count for the caller: all, or those of the
+/// authority's series (from the lines).
+fn person_totals(scope: &Scope, year: i32, values: &mut Vec<Value>) -> String {
+    let approved = Counted::Approved.as_str();
+    let professional = RecordCategory::Professional.as_str();
+    values.push(year.into());
+    let (pro_expr, pro_join) = match scope.series() {
+        None => ("COALESCE(s.professional_tenths, 0)", String::new()),
+        Some(list) => {
+            values.push(year.into());
+            let within = series_in(values, &list);
+            (
+                "COALESCE(ls.pro, 0)",
+                format!(
+                    "LEFT JOIN (SELECT person_id, SUM(hours_tenths) AS pro FROM standing_lines
+                        WHERE year = ? AND counted = '{approved}' AND category = '{professional}'
+                          AND series_code IN {within}
+                        GROUP BY person_id) ls ON ls.person_id = p.id"
+                ),
+            )
+        }
+    };
+    format!(
+        "SELECT p.id AS person_id,
+            CASE WHEN s.complete THEN 1 ELSE 0 END AS complete,
+            COALESCE(s.public_tenths, 0) AS pub,
+            {pro_expr} AS pro,
+            COALESCE(s.elective_tenths, 0) AS ele
+         FROM persons p
+         LEFT JOIN standings s ON s.person_id = p.id AND s.year = ?
+         {pro_join}"
+    )
+}
+
+/// A person's valid certificates of the year (one value: the year).
+fn valid_certificates() -> String {
+    format!(
+        "SELECT person_id, COUNT(*) AS n FROM certificates
+         WHERE year = ? AND status = '{}' GROUP BY person_id",
+        CertificateStatus::Valid.as_str()
+    )
+}
+
+/// Where the person is: their unit now and its region (no values).
+fn current_units() -> String {
+    format!(
+        "SELECT b.person_id AS person_id, b.unit_id AS unit_id,
+            u.name AS unit_name, substr(u.credit_code, 3, 6) AS region
+         FROM bindings b JOIN units u ON u.id = b.unit_id WHERE b.status = '{}'",
+        BindingStatus::Approved.as_str()
+    )
+}
+
+/// What a kind of group is keyed and named by, its professional hours, and
+/// the join it needs.
+struct Grouping {
+    key: &'static str,
+    name: &'static str,
+    pro: &'static str,
+    join: String,
+}
+
+impl Grouping {
+    fn of(group_by: GroupBy, year: i32, values: &mut Vec<Value>) -> Self {
+        match group_by {
+            GroupBy::Series => {
+                // A series' approved professional hours, per person (R-REQ-3).
+                let sr = format!(
+                    "SELECT person_id, series_code, SUM(hours_tenths) AS pro FROM standing_lines
+                     WHERE year = ? AND counted = '{}' AND category = '{}' AND series_code <> ''
+                     GROUP BY person_id, series_code",
+                    Counted::Approved.as_str(),
+                    RecordCategory::Professional.as_str()
+                );
+                values.push(year.into());
+                values.push(year.into());
+                Grouping {
+                    key: "ps2.series_code",
+                    name: "psn.name",
+                    // R-REQ-3: a series' professional hours are its records'.
+                    pro: "CASE WHEN ps2.series_code IS NULL THEN pc.pro ELSE COALESCE(sr2.pro, 0) END",
+                    join: format!(
+                        "LEFT JOIN person_series ps2 ON ps2.person_id = pc.person_id AND ps2.year = ?
+                         LEFT JOIN professional_series psn ON psn.code = ps2.series_code
+                         LEFT JOIN ({sr}) sr2 ON sr2.person_id = pc.person_id AND sr2.series_code = ps2.series_code"
+                    ),
+                }
+            }
+            GroupBy::Unit => Grouping {
+                key: "cur.unit_id",
+                name: "cur.unit_name",
+                pro: "pc.pro",
+                join: String::new(),
             },
-            valid_certificates: n("certs")?,
-        });
+            GroupBy::Region => Grouping {
+                key: "cur.region",
+                name: "CAST(NULL AS TEXT)",
+                pro: "pc.pro",
+                join: String::new(),
+            },
+        }
     }
-    Ok(out)
+}
+
+/// Who is in scope: for each of the caller's authorities, a person of its
+/// series (and, below province level, of a unit in its region); `None`
+/// for everyone (hrss).
+fn in_scope(
+    scope: &Scope,
+    group_by: GroupBy,
+    year: i32,
+    values: &mut Vec<Value>,
+) -> Option<String> {
+    let list = scope.authorities.as_ref()?;
+    let mut any = Vec::with_capacity(list.len());
+    for a in list {
+        let mut all = Vec::with_capacity(2);
+        if group_by == GroupBy::Series {
+            all.push(format!(
+                "ps2.series_code IN {}",
+                series_in(values, &a.series)
+            ));
+        } else {
+            values.push(year.into());
+            all.push(format!(
+                "EXISTS (SELECT 1 FROM person_series x WHERE x.person_id = pc.person_id AND x.year = ? AND x.series_code IN {})",
+                series_in(values, &a.series)
+            ));
+        }
+        if let Some(prefix) = &a.region_prefix {
+            all.push(format!("substr(cur.region, 1, {}) = ?", prefix.len()));
+            values.push(prefix.clone().into());
+        }
+        any.push(format!("({})", all.join(" AND ")));
+    }
+    if any.is_empty() {
+        any.push("1 = 0".into());
+    }
+    Some(format!("({})", any.join(" OR ")))
+}
+
+/// The page's condition on the group key; `None` when the cursor cannot
+/// name a group of this kind.
+fn page_condition(
+    key: &str,
+    group_by: GroupBy,
+    page: &GroupPage,
+    values: &mut Vec<Value>,
+) -> Option<String> {
+    match page {
+        GroupPage::NullGroup => Some(format!("{key} IS NULL")),
+        GroupPage::After(None) => Some(format!("{key} IS NOT NULL")),
+        GroupPage::After(Some(after)) => {
+            values.push(match group_by {
+                GroupBy::Unit => Uuid::parse_str(after).ok()?.into(),
+                _ => after.clone().into(),
+            });
+            Some(format!("{key} > ?"))
+        }
+    }
+}
+
+/// One row of the query as a group.
+fn group_of(r: &sea_orm::QueryResult, group_by: GroupBy) -> Result<StatisticsGroup, ServiceError> {
+    let tenths = |t: i64| Hours::from_tenths(u32::try_from(t.max(0)).unwrap_or(u32::MAX)).as_f64();
+    let n = |c: &str| -> Result<i64, sea_orm::DbErr> {
+        Ok(r.try_get::<Option<i64>>("", c)?.unwrap_or(0))
+    };
+    let key = match group_by {
+        GroupBy::Unit => r
+            .try_get::<Option<Uuid>>("", "gkey")?
+            .map(|u| u.to_string()),
+        _ => r.try_get::<Option<String>>("", "gkey")?,
+    };
+    Ok(StatisticsGroup {
+        key,
+        name: r.try_get::<Option<String>>("", "gname")?,
+        persons: n("persons")?,
+        persons_complete: n("complete")?,
+        approved_hours: CategoryHours {
+            public: tenths(n("pub")?),
+            professional: tenths(n("pro")?),
+            elective: tenths(n("ele")?),
+        },
+        valid_certificates: n("certs")?,
+    })
 }
