@@ -110,9 +110,12 @@ pub struct ReportItem {
     pub index: usize,
     /// The item's `external_id`, when the server could read one.
     pub external_id: Option<String>,
-    pub status: types::ItemStatus,
+    pub outcome: types::ItemOutcome,
     /// The record, when accepted or a duplicate.
     pub record_id: Option<uuid::Uuid>,
+    /// The record's state (`approved`, `pending_unit_review`, …), when
+    /// accepted or a duplicate.
+    pub record_status: Option<types::RecordStatus>,
     /// Why it was rejected (`name_mismatch`, `item_invalid`, …).
     pub code: Option<String>,
     pub detail: Option<String>,
@@ -140,7 +143,7 @@ impl PushReport {
     pub fn rejected_items(&self) -> impl Iterator<Item = &ReportItem> {
         self.items
             .iter()
-            .filter(|i| i.status == types::ItemStatus::Rejected)
+            .filter(|i| i.outcome == types::ItemOutcome::Rejected)
     }
 
     /// Whether every item was accepted or a duplicate.
@@ -152,16 +155,17 @@ impl PushReport {
         self.batches.push(outcome.batch_id);
         self.replayed += usize::from(replayed);
         for r in outcome.items {
-            match r.status {
-                types::ItemStatus::Accepted => self.accepted += 1,
-                types::ItemStatus::Duplicate => self.duplicate += 1,
-                types::ItemStatus::Rejected => self.rejected += 1,
+            match r.outcome {
+                types::ItemOutcome::Accepted => self.accepted += 1,
+                types::ItemOutcome::Duplicate => self.duplicate += 1,
+                types::ItemOutcome::Rejected => self.rejected += 1,
             }
             self.items.push(ReportItem {
                 index: offset + usize::try_from(r.index).unwrap_or_default(),
                 external_id: r.external_id.map(|s| s.to_string()),
-                status: r.status,
+                outcome: r.outcome,
                 record_id: r.record_id,
+                record_status: r.record_status,
                 code: r.code.map(|s| s.to_string()),
                 detail: r.detail.map(|s| s.to_string()),
             });
@@ -456,9 +460,14 @@ async fn classify(sent: Result<reqwest::Response, reqwest::Error>) -> Sent {
         Ok(bytes) => crate::decode(status.as_u16(), &bytes),
         Err(e) => return Sent::Retry(Error::Transport(describe(&e)), after),
     };
+    // A request with the same Idempotency-Key still being answered: its
+    // outcome is replayed once it is stored.
+    let in_flight =
+        status == StatusCode::CONFLICT && error.code() == Some("idempotency_key_in_use");
     if status == StatusCode::TOO_MANY_REQUESTS
         || status == StatusCode::REQUEST_TIMEOUT
         || status.is_server_error()
+        || in_flight
     {
         Sent::Retry(error, after)
     } else if status == StatusCode::UNAUTHORIZED

@@ -178,7 +178,7 @@ async fn r_rc_2_r_rc_8_r_rc_9_a_thousand_items_with_seven_bad_ones_accept_the_re
     let mut changed = public("ok-0", &people[0].person);
     changed["hours"] = 2.into();
     let o = push(&pf, &[changed], None).await;
-    assert_eq!(o.items[0].status, types::ItemStatus::Rejected);
+    assert_eq!(o.items[0].outcome, types::ItemOutcome::Rejected);
     assert_eq!(code(&o.items[0]), Some("conflict"));
     assert_eq!(public_hours_of(&hrss, people[0].person_id()).await, before);
 
@@ -219,8 +219,73 @@ async fn an_idempotency_key_replays_the_stored_outcome() {
         &serde_json::from_value(serde_json::json!({ "items": [public("c", &p.person)] })).unwrap()
     ))
     .unwrap_err();
-    assert_eq!(err.status(), Some(422));
+    assert_eq!(err.status(), Some(409), "API.md: 409 for a reused key");
     assert_eq!(err.code(), Some("idempotency_key_reused"));
+}
+
+/// Issue 19: the push as API.md writes it — each item's `outcome` (and the
+/// record's own state as `record_status`), `series` on a public item
+/// accepted and ignored; a batch stored before the rename (its items
+/// kept `status`) still reads back, with its records' states now.
+#[tokio::test]
+async fn the_push_answers_as_api_md_writes_it() {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let app = spawn_app().await;
+    let (pf, platform_id) = platform(&app, &[types::Category::Public], &["engineering"]).await;
+    let p = app.verified_person().await;
+    let mut with_series = public("s-1", &p.person);
+    with_series["series"] = "engineering".into();
+    let body = serde_json::json!({ "items": [with_series, public("s-2", &p.person)] });
+    let raw = pf
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/records/batch",
+            Some("application/json"),
+            serde_json::to_vec(&body).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(raw.status, 200);
+    let o: serde_json::Value = serde_json::from_slice(&raw.body).unwrap();
+    assert_eq!(o["accepted"], 2, "{o}");
+    for item in o["items"].as_array().unwrap() {
+        assert_eq!(item["outcome"], "accepted", "{item}");
+        assert!(item.get("status").is_none(), "{item}");
+        // The provincial public-course platform's hours count at once.
+        assert_eq!(item["record_status"], "approved", "{item}");
+    }
+    let hrss = app.hrss().await;
+    assert_eq!(public_hours_of(&hrss, p.person_id()).await, 2.0);
+    // The series was ignored: the record has none.
+    let id: Uuid = o["items"][0]["record_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let r = call!(hrss.api().record_view(&id)).unwrap();
+    assert!(r.record.series.is_none(), "{:?}", r.record.series);
+
+    // A batch stored before the rename: its items say `status`.
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let old = Uuid::now_v7();
+    let items = serde_json::json!([{"index": 0, "external_id": "s-1", "status": "duplicate",
+        "record_id": id, "code": null, "detail": null}]);
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        match db.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => "INSERT INTO record_batches (id, platform_id, idempotency_key, request_hash, item_count, accepted, duplicate, rejected, items, created_at) VALUES ($1, $2, NULL, 'h', 1, 0, 1, 0, $3, $4)",
+            _ => "INSERT INTO record_batches (id, platform_id, idempotency_key, request_hash, item_count, accepted, duplicate, rejected, items, created_at) VALUES (?, ?, NULL, 'h', 1, 0, 1, 0, ?, ?)",
+        },
+        [old.into(), platform_id.into(), items.into(), Utc::now().into()],
+    ))
+    .await
+    .unwrap();
+    let back = call!(pf.api().record_push_outcome(&old)).unwrap();
+    assert_eq!(back.items[0].outcome, types::ItemOutcome::Duplicate);
+    assert_eq!(
+        back.items[0].record_status,
+        Some(types::RecordStatus::Approved)
+    );
 }
 
 #[tokio::test]

@@ -739,7 +739,7 @@ async fn r_rc_4_a_returned_pushed_record_is_corrected_or_withdrawn_by_its_platfo
     assert_eq!(c.categories.professional.approved, 4.0);
     // The same external id pushed again never counts twice.
     let again = push(vec![item("x-2", 6.0), item("x-1", 5.0)]).await;
-    assert_eq!(again["items"][0]["status"], "duplicate", "{again}");
+    assert_eq!(again["items"][0]["outcome"], "duplicate", "{again}");
     assert_eq!(again["items"][1]["code"], "conflict");
     let c = compliance(&learner.client, learner.person_id()).await;
     assert_eq!(c.categories.professional.approved, 4.0);

@@ -19,7 +19,7 @@ use chrono::{DateTime, Datelike, SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, Set, TryInsertResult,
+    IntoActiveModel, QueryFilter, QuerySelect, Set, TryInsertResult,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -79,8 +79,8 @@ pub struct PushItem {
     #[schema(minimum = 2017, maximum = 2100, example = 2026)]
     pub year: i32,
     pub category: RecordCategory,
-    /// The series professional hours count for (required for them; absent
-    /// for public hours, which count for every series).
+    /// The series professional hours count for (required for them; ignored
+    /// on public hours, which count for every series).
     #[serde(default)]
     #[schema(max_length = 64, nullable = false, example = "nursing")]
     pub series: Option<String>,
@@ -118,10 +118,10 @@ pub struct PushItem {
     pub topic: Option<String>,
 }
 
-/// What became of one item.
+/// What became of one item (API.md: `outcome`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ItemStatus {
+pub enum ItemOutcome {
     /// Recorded now.
     Accepted,
     /// Recorded before, with the same content: nothing changed.
@@ -139,9 +139,17 @@ pub struct ItemResult {
     /// The item's `external_id`, when it had a readable one.
     #[schema(max_length = 128)]
     pub external_id: Option<String>,
-    pub status: ItemStatus,
+    /// What became of the item.
+    // Batches stored before the field was renamed kept it as `status`.
+    #[serde(alias = "status")]
+    pub outcome: ItemOutcome,
     /// The record, when accepted or a duplicate.
     pub record_id: Option<Uuid>,
+    /// The record's own state when accepted or a duplicate: `approved`
+    /// (recognised: counts now) or `pending_unit_review` (waits for the
+    /// person's unit). A batch read again says the record's state now.
+    #[serde(default)]
+    pub record_status: Option<RecordStatus>,
     /// Why it was rejected: `item_invalid`, `id_card_invalid`,
     /// `hours_invalid`, `person_unknown`, `name_mismatch`,
     /// `category_not_allowed`, `series_required`, `series_unknown`,
@@ -194,19 +202,21 @@ fn rejected(
     ItemResult {
         index: index as u32,
         external_id,
-        status: ItemStatus::Rejected,
+        outcome: ItemOutcome::Rejected,
         record_id: None,
+        record_status: None,
         code: Some(code.into()),
         detail: Some(detail.into()),
     }
 }
 
-fn done(index: usize, external_id: String, status: ItemStatus, record_id: Uuid) -> ItemResult {
+fn done(index: usize, external_id: String, outcome: ItemOutcome, r: &record::Model) -> ItemResult {
     ItemResult {
         index: index as u32,
         external_id: Some(external_id),
-        status,
-        record_id: Some(record_id),
+        outcome,
+        record_id: Some(r.id),
+        record_status: Some(r.status),
         code: None,
         detail: None,
     }
@@ -316,21 +326,17 @@ fn check_shape(
             ),
         ));
     }
-    let series = item.series.map(|s| s.trim().to_string());
-    match (item.category, &series) {
-        (RecordCategory::Public, Some(_)) => {
-            return Err(reject(
-                "item_invalid",
-                "public hours count for every series: leave series out".into(),
-            ));
-        }
-        (RecordCategory::Professional, None) => {
-            return Err(reject(
-                "series_required",
-                "professional hours name the series they count for (R-REQ-3)".into(),
-            ));
-        }
-        _ => {}
+    // Public hours count for every series: a `series` on a public item is
+    // ignored (API.md), not an error.
+    let series = item
+        .series
+        .map(|s| s.trim().to_string())
+        .filter(|_| item.category != RecordCategory::Public);
+    if item.category == RecordCategory::Professional && series.is_none() {
+        return Err(reject(
+            "series_required",
+            "professional hours name the series they count for (R-REQ-3)".into(),
+        ));
     }
     if item.general_knowledge && item.category != RecordCategory::Professional {
         return Err(reject(
@@ -558,7 +564,7 @@ fn outcome_of(mut m: record_batch::Model) -> Result<BatchOutcome, ServiceError> 
 }
 
 /// The stored outcome of an earlier request with the same key: a replay
-/// when the body is the same, 422 when the key is reused for another body.
+/// when the body is the same, 409 when the key is reused for another body.
 async fn replay<C: ConnectionTrait>(
     conn: &C,
     platform_id: Uuid,
@@ -574,13 +580,40 @@ async fn replay<C: ConnectionTrait>(
         return Ok(None);
     };
     if m.request_hash != body_hash {
-        return Err(ServiceError::invalid_field(
+        return Err(ServiceError::conflict(
             "idempotency_key_reused",
-            "Idempotency-Key",
             "this Idempotency-Key was used for a different request body; use a new key for a new batch",
         ));
     }
-    outcome_of(m).map(Some)
+    read_back(conn, m).await.map(Some)
+}
+
+/// A stored batch read again: its items, each accepted or duplicate one
+/// with its record's state now.
+async fn read_back<C: ConnectionTrait>(
+    conn: &C,
+    m: record_batch::Model,
+) -> Result<BatchOutcome, ServiceError> {
+    let mut o = outcome_of(m)?;
+    let ids: Vec<Uuid> = o.items.iter().filter_map(|i| i.record_id).collect();
+    let mut now: HashMap<Uuid, RecordStatus> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(Uuid, RecordStatus)> = record::Entity::find()
+            .select_only()
+            .column(record::Column::Id)
+            .column(record::Column::Status)
+            .filter(record::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        now.extend(rows);
+    }
+    for item in &mut o.items {
+        if let Some(id) = item.record_id {
+            item.record_status = now.get(&id).copied();
+        }
+    }
+    Ok(o)
 }
 
 /// 403 unless the caller is a platform whose token carries `records:push`.
@@ -713,7 +746,7 @@ async fn judge_items(
                 results[i] = Some(rejected(i, Some(c.external_id.clone()), code, detail));
             }
             Ok(m) => {
-                results[i] = Some(done(i, c.external_id.clone(), ItemStatus::Accepted, m.id));
+                results[i] = Some(done(i, c.external_id.clone(), ItemOutcome::Accepted, &m));
                 fresh_ids.insert(c.external_id.clone());
                 stored.insert(c.external_id.clone(), m.clone());
                 judged.fresh.push(m);
@@ -795,16 +828,16 @@ async fn store_batch(
     applied: &Applied,
     now: DateTime<Utc>,
 ) -> Result<(BatchOutcome, bool), ServiceError> {
-    let count = |s: ItemStatus| items.iter().filter(|r| r.status == s).count() as i32;
+    let count = |s: ItemOutcome| items.iter().filter(|r| r.outcome == s).count() as i32;
     let batch = record_batch::ActiveModel {
         id: Set(Uuid::now_v7()),
         platform_id: Set(me.id),
         idempotency_key: Set(push.idempotency_key.clone()),
         request_hash: Set(push.body_hash.clone()),
         item_count: Set(items.len() as i32),
-        accepted: Set(count(ItemStatus::Accepted)),
-        duplicate: Set(count(ItemStatus::Duplicate)),
-        rejected: Set(count(ItemStatus::Rejected)),
+        accepted: Set(count(ItemOutcome::Accepted)),
+        duplicate: Set(count(ItemOutcome::Duplicate)),
+        rejected: Set(count(ItemOutcome::Rejected)),
         items: Set(serde_json::to_value(&items).map_err(anyhow::Error::from)?),
         created_at: Set(now),
     };
@@ -846,7 +879,7 @@ async fn store_batch(
 /// the content is the same, else rejected as a `conflict`.
 fn judge(i: usize, r: &record::Model, c: &Checked, person_id: Option<Uuid>) -> ItemResult {
     if same_content(r, c, person_id) {
-        done(i, c.external_id.clone(), ItemStatus::Duplicate, r.id)
+        done(i, c.external_id.clone(), ItemOutcome::Duplicate, r)
     } else {
         rejected(
             i,
@@ -998,7 +1031,7 @@ pub async fn outcome(
                 || (auth.has_role(Role::Platform) && auth.account_id() == b.platform_id)
         })
         .ok_or(ServiceError::NotFound("batch"))?;
-    outcome_of(m)
+    read_back(&state.db, m).await
 }
 
 #[cfg(test)]

@@ -501,7 +501,7 @@ pub struct PushRequest<'a> {
 pub struct IdempotencyKeyHeader {
     /// Any unique string per batch (a UUID, say): a retry with the same key
     /// and body replays the stored outcome instead of pushing again; the
-    /// same key with another body is 422 `idempotency_key_reused`.
+    /// same key with another body is 409 `idempotency_key_reused`.
     #[param(
         rename = "Idempotency-Key",
         required = false,
@@ -552,7 +552,8 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         (status = 403, description = "Not a platform, no `records:push`, or revoked (`forbidden`, `scope_missing`, `platform_revoked`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Over 1,000 items (`batch_too_large`) or over the body limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No items or not a list (`body_invalid`), or the key was used for another body (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The `Idempotency-Key` was used for another body (`idempotency_key_reused`), or a request with it is still being answered (`idempotency_key_in_use`: retry)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No items or not a list (`body_invalid`)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Too many pushes and uploads in flight (`server_busy`): retry the same request, with the same `Idempotency-Key`, after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
