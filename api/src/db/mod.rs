@@ -11,6 +11,11 @@ use crate::config::Settings;
 
 pub mod unique;
 
+/// The most values one `IN (…)` list carries: longer lists are read in
+/// chunks of this many (PostgreSQL and SQLite cap the bound parameters of
+/// a statement; one plan per chunk size keeps their statement caches warm).
+pub const IN_LIST_CHUNK: usize = 500;
+
 /// Opens the pool named by the settings and brings the schema up to date.
 pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let url = settings.effective_database_url();

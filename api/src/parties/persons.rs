@@ -137,6 +137,26 @@ pub async fn current_units<C: ConnectionTrait>(
         .collect())
 }
 
+/// The registered persons among these keyed ID hashes, by hash (one query
+/// per [`crate::db::IN_LIST_CHUNK`] hashes): what a push or an import
+/// matches its rows against.
+pub async fn by_id_hashes<C: ConnectionTrait>(
+    conn: &C,
+    hashes: &[String],
+) -> Result<HashMap<String, person::Model>, ServiceError> {
+    let mut out = HashMap::with_capacity(hashes.len());
+    for chunk in hashes.chunks(crate::db::IN_LIST_CHUNK) {
+        for p in person::Entity::find()
+            .filter(person::Column::IdCardHash.is_in(chunk.iter().cloned()))
+            .all(conn)
+            .await?
+        {
+            out.insert(p.id_card_hash.clone(), p);
+        }
+    }
+    Ok(out)
+}
+
 /// Builds the view; `reveal` unmasks ID and phone numbers.
 pub async fn view<C: ConnectionTrait>(
     state: &AppState,

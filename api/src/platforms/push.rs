@@ -461,7 +461,7 @@ impl Lookups {
         let mut deadlines = HashMap::new();
         let mut topics: HashMap<i32, Vec<String>> = HashMap::new();
         if !public_years.is_empty() {
-            for chunk in ids.chunks(500) {
+            for chunk in ids.chunks(crate::db::IN_LIST_CHUNK) {
                 for h in person_series::Entity::find()
                     .filter(person_series::Column::PersonId.is_in(chunk.iter().copied()))
                     .filter(person_series::Column::Year.is_in(public_years.iter().copied()))
@@ -491,7 +491,7 @@ impl Lookups {
             }
         }
         let mut units = HashMap::new();
-        for chunk in ids.chunks(500) {
+        for chunk in ids.chunks(crate::db::IN_LIST_CHUNK) {
             units.extend(current_units(txn, chunk).await?);
         }
         Ok(Lookups {
@@ -504,24 +504,6 @@ impl Lookups {
     }
 }
 
-/// The items' persons, by ID hash.
-async fn persons_by_hash<C: ConnectionTrait>(
-    conn: &C,
-    hashes: &[String],
-) -> Result<HashMap<String, person::Model>, ServiceError> {
-    let mut out = HashMap::new();
-    for chunk in hashes.chunks(500) {
-        for p in person::Entity::find()
-            .filter(person::Column::IdCardHash.is_in(chunk.iter().cloned()))
-            .all(conn)
-            .await?
-        {
-            out.insert(p.id_card_hash.clone(), p);
-        }
-    }
-    Ok(out)
-}
-
 /// The platform's records already stored under these external ids.
 async fn existing<C: ConnectionTrait>(
     conn: &C,
@@ -529,7 +511,7 @@ async fn existing<C: ConnectionTrait>(
     ids: &[String],
 ) -> Result<HashMap<String, record::Model>, ServiceError> {
     let mut out = HashMap::new();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(crate::db::IN_LIST_CHUNK) {
         for r in record::Entity::find()
             .filter(record::Column::PlatformId.eq(platform_id))
             .filter(record::Column::ExternalId.is_in(chunk.iter().cloned()))
@@ -597,7 +579,7 @@ async fn read_back<C: ConnectionTrait>(
     let mut o = outcome_of(m)?;
     let ids: Vec<Uuid> = o.items.iter().filter_map(|i| i.record_id).collect();
     let mut now: HashMap<Uuid, RecordStatus> = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(crate::db::IN_LIST_CHUNK) {
         let rows: Vec<(Uuid, RecordStatus)> = record::Entity::find()
             .select_only()
             .column(record::Column::Id)
@@ -655,7 +637,7 @@ pub async fn push(
     let mut results: Vec<Option<ItemResult>> = vec![None; push.items.len()];
     let mut checked = check_items(state, &push, now, &mut results);
     let hashes = distinct(&checked, |c| &c.id_card_hash);
-    let persons = persons_by_hash(&state.db, &hashes).await?;
+    let persons = crate::parties::persons::by_id_hashes(&state.db, &hashes).await?;
 
     // Inserting in key order makes concurrent pushes that share items lock
     // them in the same order: they wait for each other, never deadlock.

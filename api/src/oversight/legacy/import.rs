@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use ce_entity::{legacy_certificate, legacy_record, person, professional_series};
+use ce_entity::{legacy_certificate, legacy_record, professional_series};
 
 use super::read::{Bounds, Reject, check_certificate, check_record, read_rows, reject};
 use super::{LegacyImportReport, LegacyKind, RejectedRow};
@@ -134,7 +134,7 @@ async fn stored_records(
     keys: &[String],
 ) -> Result<HashMap<String, legacy_record::Model>, ServiceError> {
     let mut out = HashMap::new();
-    for chunk in keys.chunks(500) {
+    for chunk in keys.chunks(crate::db::IN_LIST_CHUNK) {
         for m in legacy_record::Entity::find()
             .filter(legacy_record::Column::LegacyId.is_in(chunk.iter().cloned()))
             .all(txn)
@@ -151,7 +151,7 @@ async fn stored_certificates(
     keys: &[String],
 ) -> Result<HashMap<String, legacy_certificate::Model>, ServiceError> {
     let mut out = HashMap::new();
-    for chunk in keys.chunks(500) {
+    for chunk in keys.chunks(crate::db::IN_LIST_CHUNK) {
         for m in legacy_certificate::Entity::find()
             .filter(legacy_certificate::Column::Number.is_in(chunk.iter().cloned()))
             .all(txn)
@@ -168,17 +168,11 @@ async fn registered_names<C: ConnectionTrait>(
     conn: &C,
     hashes: &[String],
 ) -> Result<HashMap<String, String>, ServiceError> {
-    let mut out = HashMap::new();
-    for chunk in hashes.chunks(500) {
-        for p in person::Entity::find()
-            .filter(person::Column::IdCardHash.is_in(chunk.iter().cloned()))
-            .all(conn)
-            .await?
-        {
-            out.insert(p.id_card_hash, p.name);
-        }
-    }
-    Ok(out)
+    Ok(crate::parties::persons::by_id_hashes(conn, hashes)
+        .await?
+        .into_iter()
+        .map(|(hash, p)| (hash, p.name))
+        .collect())
 }
 
 /// How one checked row ended.
