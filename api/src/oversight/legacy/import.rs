@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use ce_entity::{legacy_certificate, legacy_record, professional_series};
 
-use super::read::{Bounds, Reject, check_certificate, check_record, read_rows, reject};
+use super::read::{Bounds, Reject, Row, check_certificate, check_record, read_rows, reject};
 use super::{LegacyImportReport, LegacyKind, RejectedRow};
 use crate::auth::{Caller, Role};
 use crate::domain::year::today_in_shanghai;
@@ -25,8 +25,8 @@ trait LegacyRow: Sized + Clone + Send + Sync {
     type Active: sea_orm::ActiveModelTrait<Entity = Self::Entity>
         + sea_orm::ActiveModelBehavior
         + Send;
-    /// The stored row of a key.
-    fn by_key(key: &str) -> sea_orm::Select<Self::Entity>;
+    /// The stored rows of these keys.
+    fn by_keys(keys: &[String]) -> sea_orm::Select<Self::Entity>;
     fn key(&self) -> &str;
     fn id_card_hash(&self) -> &str;
     fn name(&self) -> &str;
@@ -38,8 +38,9 @@ trait LegacyRow: Sized + Clone + Send + Sync {
 impl LegacyRow for legacy_record::Model {
     type Entity = legacy_record::Entity;
     type Active = legacy_record::ActiveModel;
-    fn by_key(key: &str) -> sea_orm::Select<Self::Entity> {
-        legacy_record::Entity::find().filter(legacy_record::Column::LegacyId.eq(key))
+    fn by_keys(keys: &[String]) -> sea_orm::Select<Self::Entity> {
+        legacy_record::Entity::find()
+            .filter(legacy_record::Column::LegacyId.is_in(keys.iter().cloned()))
     }
     fn key(&self) -> &str {
         &self.legacy_id
@@ -86,8 +87,9 @@ impl LegacyRow for legacy_record::Model {
 impl LegacyRow for legacy_certificate::Model {
     type Entity = legacy_certificate::Entity;
     type Active = legacy_certificate::ActiveModel;
-    fn by_key(key: &str) -> sea_orm::Select<Self::Entity> {
-        legacy_certificate::Entity::find().filter(legacy_certificate::Column::Number.eq(key))
+    fn by_keys(keys: &[String]) -> sea_orm::Select<Self::Entity> {
+        legacy_certificate::Entity::find()
+            .filter(legacy_certificate::Column::Number.is_in(keys.iter().cloned()))
     }
     fn key(&self) -> &str {
         &self.number
@@ -128,36 +130,15 @@ impl LegacyRow for legacy_certificate::Model {
     }
 }
 
-/// The rows stored under these keys.
-async fn stored_records(
+/// The rows stored under these keys, by key.
+async fn stored<M: LegacyRow>(
     txn: &DatabaseTransaction,
     keys: &[String],
-) -> Result<HashMap<String, legacy_record::Model>, ServiceError> {
+) -> Result<HashMap<String, M>, ServiceError> {
     let mut out = HashMap::new();
     for chunk in keys.chunks(crate::db::IN_LIST_CHUNK) {
-        for m in legacy_record::Entity::find()
-            .filter(legacy_record::Column::LegacyId.is_in(chunk.iter().cloned()))
-            .all(txn)
-            .await?
-        {
-            out.insert(m.legacy_id.clone(), m);
-        }
-    }
-    Ok(out)
-}
-
-async fn stored_certificates(
-    txn: &DatabaseTransaction,
-    keys: &[String],
-) -> Result<HashMap<String, legacy_certificate::Model>, ServiceError> {
-    let mut out = HashMap::new();
-    for chunk in keys.chunks(crate::db::IN_LIST_CHUNK) {
-        for m in legacy_certificate::Entity::find()
-            .filter(legacy_certificate::Column::Number.is_in(chunk.iter().cloned()))
-            .all(txn)
-            .await?
-        {
-            out.insert(m.number.clone(), m);
+        for m in M::by_keys(chunk).all(txn).await? {
+            out.insert(m.key().to_string(), m);
         }
     }
     Ok(out)
@@ -186,14 +167,16 @@ enum Placed {
 async fn place_all<M>(
     txn: &DatabaseTransaction,
     checked: Vec<(usize, M)>,
-    mut stored: HashMap<String, M>,
-    names: &HashMap<String, String>,
     import_id: Uuid,
     by: Uuid,
 ) -> Result<Vec<(usize, Placed)>, ServiceError>
 where
     M: LegacyRow + sea_orm::IntoActiveModel<M::Active>,
 {
+    let keys: Vec<String> = checked.iter().map(|(_, m)| m.key().to_string()).collect();
+    let hashes = unique(checked.iter().map(|(_, m)| m.id_card_hash().to_string()));
+    let names = &registered_names(txn, &hashes).await?;
+    let mut stored = stored::<M>(txn, &keys).await?;
     let judge = |old: &M, new: &M| {
         if old.same(new) {
             Placed::Unchanged
@@ -234,7 +217,7 @@ where
             }
             // A concurrent import stored the same key first.
             None => {
-                let old = M::by_key(&key)
+                let old = M::by_keys(std::slice::from_ref(&key))
                     .one(txn)
                     .await?
                     .ok_or_else(|| anyhow::anyhow!("a unique violation without the row"))?;
@@ -296,38 +279,20 @@ pub async fn import(
     let txn = crate::db::begin_write(&state.db).await?;
     let placed = match kind {
         LegacyKind::Records => {
-            let mut checked = Vec::new();
-            for (i, row) in rows.into_iter().enumerate() {
-                match row
-                    .fields
-                    .and_then(|f| check_record(state, &f, &bounds, &series))
-                {
-                    Ok(m) => checked.push((i, m)),
-                    Err(r) => reject_row(i, r),
-                }
-            }
-            let keys: Vec<String> = checked.iter().map(|(_, m)| m.legacy_id.clone()).collect();
-            let hashes = unique(checked.iter().map(|(_, m)| m.id_card_hash.clone()));
-            let names = registered_names(&txn, &hashes).await?;
-            let stored = stored_records(&txn, &keys).await?;
-            place_all(&txn, checked, stored, &names, import_id, by).await?
+            let checked = check_rows(
+                rows,
+                |f| check_record(state, f, &bounds, &series),
+                &mut reject_row,
+            );
+            place_all(&txn, checked, import_id, by).await?
         }
         LegacyKind::Certificates => {
-            let mut checked = Vec::new();
-            for (i, row) in rows.into_iter().enumerate() {
-                match row
-                    .fields
-                    .and_then(|f| check_certificate(state, &f, &bounds))
-                {
-                    Ok(m) => checked.push((i, m)),
-                    Err(r) => reject_row(i, r),
-                }
-            }
-            let keys: Vec<String> = checked.iter().map(|(_, m)| m.number.clone()).collect();
-            let hashes = unique(checked.iter().map(|(_, m)| m.id_card_hash.clone()));
-            let names = registered_names(&txn, &hashes).await?;
-            let stored = stored_certificates(&txn, &keys).await?;
-            place_all(&txn, checked, stored, &names, import_id, by).await?
+            let checked = check_rows(
+                rows,
+                |f| check_certificate(state, f, &bounds),
+                &mut reject_row,
+            );
+            place_all(&txn, checked, import_id, by).await?
         }
     };
     let (mut imported, mut unchanged) = (0u32, 0u32);
@@ -362,6 +327,23 @@ pub async fn import(
         rejected: rejections.len() as u32,
         rejections,
     })
+}
+
+/// Each readable row checked with `check`: the good ones with their index;
+/// the others go to `reject`.
+fn check_rows<M>(
+    rows: Vec<Row>,
+    check: impl Fn(&HashMap<&'static str, String>) -> Result<M, Reject>,
+    reject: &mut impl FnMut(usize, Reject),
+) -> Vec<(usize, M)> {
+    let mut checked = Vec::with_capacity(rows.len());
+    for (i, row) in rows.into_iter().enumerate() {
+        match row.fields.and_then(|f| check(&f)) {
+            Ok(m) => checked.push((i, m)),
+            Err(r) => reject(i, r),
+        }
+    }
+    checked
 }
 
 fn unique(it: impl Iterator<Item = String>) -> Vec<String> {
