@@ -396,6 +396,7 @@ const CONTEXTS: &[(usize, &str, &[&str])] = &[
             "render",
             "ports",
             "outbox",
+            "idempotency",
             "audit",
             "auth",
             "authz",

@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod idempotency;
 pub mod ledger;
 pub mod observe;
 pub mod openapi;

@@ -4,7 +4,10 @@
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityRequirement,
+    SecurityScheme,
+};
 use utoipa::openapi::{Content, OpenApi as Spec, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
@@ -12,6 +15,19 @@ use crate::error::{FieldError, Problem};
 
 /// The bearer scheme's name in the spec.
 pub const BEARER: &str = "bearer";
+
+/// The OAuth 2.0 client-credentials scheme's name: how a learning platform
+/// gets its bearer token. Operations a platform calls declare it beside
+/// the bearer scheme (`security(("bearer" = []), ("client_credentials" =
+/// ["records:push"]))`), so generators and Swagger UI's Authorize can fetch
+/// the token themselves.
+pub const CLIENT_CREDENTIALS: &str = "client_credentials";
+
+/// The one scope of a platform's token.
+pub const PUSH_SCOPE: &str = "records:push";
+
+/// Where a platform gets its token.
+pub const TOKEN_URL: &str = "/api/v1/auth/token";
 
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -76,6 +92,19 @@ impl Modify for BearerScheme {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            CLIENT_CREDENTIALS,
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    TOKEN_URL,
+                    Scopes::one(
+                        PUSH_SCOPE,
+                        "Push completed hours, read them and their batches back, manage the platform's webhooks",
+                    ),
+                ))],
+                "For learning platforms: the `client_id` and `client_secret` from `POST /api/v1/platforms`, sent as a form to the token URL (RFC 6749 §4.4); the answer's `access_token` is then sent as a bearer token",
+            )),
+        );
     }
 }
 
@@ -130,8 +159,18 @@ pub fn finish(spec: &mut Spec) {
     for item in spec.paths.paths.values_mut() {
         for op in operations_mut(item) {
             let public = matches!(&op.security, Some(reqs) if reqs.iter().all(|r| *r == SecurityRequirement::default()));
+            let for_platforms = op
+                .security
+                .iter()
+                .flatten()
+                .any(|r| *r == SecurityRequirement::new(CLIENT_CREDENTIALS, [PUSH_SCOPE]));
             op.security = Some(if public {
                 vec![]
+            } else if for_platforms {
+                vec![
+                    SecurityRequirement::new(BEARER, Vec::<String>::new()),
+                    SecurityRequirement::new(CLIENT_CREDENTIALS, [PUSH_SCOPE]),
+                ]
             } else {
                 vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]
             });
@@ -197,5 +236,104 @@ pub fn finish(spec: &mut Spec) {
                 body.required = Some(Required::True);
             }
         }
+        if let Some(op) = item.post.as_mut()
+            && crate::routes::idempotency::creates(&actix_web::http::Method::POST, op)
+        {
+            document_idempotency(op);
+        }
+        if let Some(op) = item.get.as_mut() {
+            document_conditional_get(op);
+        }
     }
+}
+
+fn string_schema(min: usize, max: usize, pattern: Option<&str>) -> utoipa::openapi::Schema {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .min_length(Some(min))
+        .max_length(Some(max))
+        .pattern(pattern)
+        .into()
+}
+
+/// The `Idempotency-Key` of a creating operation (`routes::idempotency`
+/// applies it to exactly these).
+fn document_idempotency(op: &mut Operation) {
+    use utoipa::openapi::path::ParameterBuilder;
+    let param = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Any unique string per creation (a UUID, say). Sent again by the same caller with the same request within 24 hours, it replays the first answer (with `Idempotency-Replayed: true`) instead of creating a second resource; with another request it is 409 `idempotency_key_reused`, and while the first is still being answered 409 `idempotency_key_in_use`. Answers other than 2xx are not kept: a corrected request may reuse its key.",
+        ))
+        .schema(Some(string_schema(1, 255, Some(r"^[\x21-\x7E]+$"))))
+        .example(Some(serde_json::json!("0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a79")))
+        .build();
+    op.parameters
+        .get_or_insert_with(Vec::new)
+        .push(param.into());
+    let reuse = "The `Idempotency-Key` was used for another request (`idempotency_key_reused`), or a request with it is still being answered (`idempotency_key_in_use`: retry after `Retry-After`)";
+    match op.responses.responses.get_mut("409") {
+        Some(RefOr::T(r)) => r.description = format!("{}; or: {reuse}", r.description),
+        _ => {
+            op.responses
+                .responses
+                .insert("409".to_string(), problem(reuse));
+        }
+    }
+    if let Some(RefOr::T(created)) = op.responses.responses.get_mut("201") {
+        created.headers.insert(
+            crate::routes::idempotency::REPLAYED.to_string(),
+            utoipa::openapi::HeaderBuilder::new()
+                .schema(Some(
+                    utoipa::openapi::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::Type::String)
+                        .enum_values(Some(["true"])),
+                ))
+                .description(Some(
+                    "`true` when this is the kept answer of an earlier request with the same `Idempotency-Key`",
+                ))
+                .build()
+                .into(),
+        );
+    }
+}
+
+/// `If-None-Match` on a read that answers an ETag: 304 when it matches
+/// (`routes::conditional`).
+fn document_conditional_get(op: &mut Operation) {
+    use utoipa::openapi::path::ParameterBuilder;
+    let has_etag = matches!(op.responses.responses.get("200"),
+        Some(RefOr::T(ok)) if ok.headers.contains_key("ETag"));
+    if !has_etag {
+        return;
+    }
+    op.parameters.get_or_insert_with(Vec::new).push(
+        ParameterBuilder::new()
+            .name("If-None-Match")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "The ETag of a copy the client holds (or several, comma-separated): 304 without a body when it is still current",
+            ))
+            .schema(Some(string_schema(1, 1000, None)))
+            .example(Some(serde_json::json!("\"3\"")))
+            .build()
+            .into(),
+    );
+    op.responses.responses.insert(
+        "304".to_string(),
+        ResponseBuilder::new()
+            .description("The copy named by `If-None-Match` is still current")
+            .header(
+                "ETag",
+                utoipa::openapi::HeaderBuilder::new()
+                    .schema(Some(string_schema(1, 100, None)))
+                    .description(Some("The current version"))
+                    .build(),
+            )
+            .build()
+            .into(),
+    );
 }

@@ -290,12 +290,15 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             actix_web::http::header::AUTHORIZATION,
             actix_web::http::header::CONTENT_TYPE,
             actix_web::http::header::IF_MATCH,
+            actix_web::http::header::IF_NONE_MATCH,
             actix_web::http::header::ACCEPT,
             actix_web::http::header::HeaderName::from_static("idempotency-key"),
             crate::observe::REQUEST_ID,
         ])
         .expose_headers([
             actix_web::http::header::ETAG,
+            actix_web::http::header::CONTENT_DISPOSITION,
+            actix_web::http::header::HeaderName::from_static("idempotency-replayed"),
             actix_web::http::header::RETRY_AFTER,
             actix_web::http::header::LOCATION,
             crate::observe::REQUEST_ID,
@@ -310,6 +313,9 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
 fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let spec = crate::openapi::spec();
     let known = web::Data::new(KnownRoutes::from_spec(&spec));
+    let creating = web::Data::new(crate::routes::idempotency::CreatingOperations::from_spec(
+        &spec,
+    ));
     let metrics = web::Data::new(Metrics::new()?);
     let limit = state.settings.limits.json_body_bytes;
     let data = web::Data::new(state);
@@ -317,12 +323,17 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let pools = data.settings.pools.clone();
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(middleware::from_fn(crate::routes::idempotency::idempotency))
+            .wrap(middleware::from_fn(
+                crate::routes::conditional::not_modified,
+            ))
             .wrap(cors(&origins))
             .wrap(security_headers())
             .wrap(middleware::from_fn(observe))
             .app_data(data.clone())
             .app_data(metrics.clone())
             .app_data(known.clone())
+            .app_data(creating.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(limit)

@@ -21,6 +21,7 @@ pub mod course_plan;
 pub mod credit_record;
 pub mod enrollment;
 pub mod grant;
+pub mod idempotent_request;
 pub mod legacy_certificate;
 pub mod legacy_record;
 pub mod maintenance_task;

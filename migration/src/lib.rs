@@ -22,6 +22,7 @@ mod m20261127_000013_legacy;
 mod m20261201_000014_standings;
 mod m20261201_000015_public_deadlines;
 mod m20261201_000016_city_base_series;
+mod m20261202_000017_idempotent_requests;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_standings::Migration),
             Box::new(m20261201_000015_public_deadlines::Migration),
             Box::new(m20261201_000016_city_base_series::Migration),
+            Box::new(m20261202_000017_idempotent_requests::Migration),
         ]
     }
 }

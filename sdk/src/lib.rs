@@ -299,6 +299,7 @@ impl Client {
             client_secret: client_secret
                 .parse()
                 .map_err(|e| Error::Transport(format!("client_secret: {e}")))?,
+            scope: None,
         };
         let t = call!(self.api.auth_token(&body))?;
         Ok(self.with_token(t.access_token))

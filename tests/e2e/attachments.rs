@@ -40,7 +40,7 @@ async fn a_pdf_is_stored_and_read_back_by_its_uploader() {
     let c = person(&app).await;
     let a = call!(
         c.api()
-            .attachment_upload(&name("资格 证明.pdf"), PDF.to_vec())
+            .attachment_upload(&name("资格 证明.pdf"), None, PDF.to_vec())
     )
     .unwrap();
     assert_eq!(a.content_type, "application/pdf");
@@ -58,7 +58,11 @@ async fn a_pdf_is_stored_and_read_back_by_its_uploader() {
     assert_eq!(bytes, PDF);
 
     // The same bytes again: a new attachment over the same stored content.
-    let again = call!(c.api().attachment_upload(&name("copy.pdf"), PDF.to_vec())).unwrap();
+    let again = call!(
+        c.api()
+            .attachment_upload(&name("copy.pdf"), None, PDF.to_vec())
+    )
+    .unwrap();
     assert_ne!(again.id, a.id);
     assert_eq!(again.sha256, a.sha256);
     assert_eq!(download(&c, &again.id).await.2, PDF);
@@ -68,22 +72,31 @@ async fn a_pdf_is_stored_and_read_back_by_its_uploader() {
 async fn the_type_comes_from_the_bytes_not_the_name() {
     let app = spawn_app().await;
     let c = person(&app).await;
-    let png = call!(c.api().attachment_upload(&name("photo.pdf"), PNG.to_vec())).unwrap();
+    let png = call!(
+        c.api()
+            .attachment_upload(&name("photo.pdf"), None, PNG.to_vec())
+    )
+    .unwrap();
     assert_eq!(png.content_type, "image/png");
-    let jpeg = call!(c.api().attachment_upload(&name("scan"), JPEG.to_vec())).unwrap();
+    let jpeg = call!(
+        c.api()
+            .attachment_upload(&name("scan"), None, JPEG.to_vec())
+    )
+    .unwrap();
     assert_eq!(jpeg.content_type, "image/jpeg");
     assert_eq!(download(&c, &jpeg.id).await.0, "image/jpeg");
 
-    let err = call!(
-        c.api()
-            .attachment_upload(&name("resume.pdf"), b"MZ\x90\0\x03\0\0\0".to_vec())
-    )
+    let err = call!(c.api().attachment_upload(
+        &name("resume.pdf"),
+        None,
+        b"MZ\x90\0\x03\0\0\0".to_vec()
+    ))
     .unwrap_err();
     assert_eq!(err.status(), Some(415));
     assert_eq!(err.code(), Some("attachment_type_not_allowed"));
     let err = call!(
         c.api()
-            .attachment_upload(&name("hello.txt"), b"hello".to_vec())
+            .attachment_upload(&name("hello.txt"), None, b"hello".to_vec())
     )
     .unwrap_err();
     assert_eq!(err.code(), Some("attachment_type_not_allowed"));
@@ -95,7 +108,7 @@ async fn empty_oversized_and_badly_named_uploads_are_refused() {
     let c = person(&app).await;
     let err = call!(
         c.api()
-            .attachment_upload(&name("empty.pdf"), Vec::<u8>::new())
+            .attachment_upload(&name("empty.pdf"), None, Vec::<u8>::new())
     )
     .unwrap_err();
     assert_eq!(err.status(), Some(422));
@@ -103,7 +116,7 @@ async fn empty_oversized_and_badly_named_uploads_are_refused() {
 
     let mut big = PDF.to_vec();
     big.resize(10 * 1024 * 1024 + 1, b' ');
-    let err = call!(c.api().attachment_upload(&name("big.pdf"), big)).unwrap_err();
+    let err = call!(c.api().attachment_upload(&name("big.pdf"), None, big)).unwrap_err();
     assert_eq!(err.status(), Some(413));
     assert_eq!(err.code(), Some("payload_too_large"));
 
@@ -153,7 +166,7 @@ async fn others_cannot_read_an_attachment_and_platforms_cannot_use_them() {
     let a = call!(
         owner
             .api()
-            .attachment_upload(&name("mine.pdf"), PDF.to_vec())
+            .attachment_upload(&name("mine.pdf"), None, PDF.to_vec())
     )
     .unwrap();
 
@@ -173,7 +186,7 @@ async fn others_cannot_read_an_attachment_and_platforms_cannot_use_them() {
     let err = call!(
         platform
             .api()
-            .attachment_upload(&name("x.pdf"), PDF.to_vec())
+            .attachment_upload(&name("x.pdf"), None, PDF.to_vec())
     )
     .unwrap_err();
     assert_eq!(err.status(), Some(403));
@@ -185,7 +198,7 @@ async fn others_cannot_read_an_attachment_and_platforms_cannot_use_them() {
     let err = call!(
         app.client
             .api()
-            .attachment_upload(&name("x.pdf"), PDF.to_vec())
+            .attachment_upload(&name("x.pdf"), None, PDF.to_vec())
     )
     .unwrap_err();
     assert_eq!(err.status(), Some(401));

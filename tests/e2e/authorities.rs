@@ -18,7 +18,7 @@ async fn apply(
     let c = app.login_person(&p).await;
     let a = call!(
         c.api()
-            .authority_apply(&authority_application(level, region, series, parent))
+            .authority_apply(None, &authority_application(level, region, series, parent))
     )
     .expect("applying");
     (c, a)
@@ -61,7 +61,7 @@ async fn r_au_1_hrss_approves_a_province_authority_and_the_applicant_becomes_it(
             .iter()
             .any(|g| g.role == types::Role::Authority && g.org_id == Some(applied.id))
     );
-    let view = call!(applicant.api().authority_view(&applied.id)).unwrap();
+    let view = call!(applicant.api().authority_view(&applied.id, None)).unwrap();
     assert_eq!(view.reviews.len(), 1);
     assert_eq!(view.reviews[0].decision, "approve");
     assert_eq!(view.reviews[0].comment.as_deref(), Some("材料齐全"));
@@ -74,12 +74,10 @@ async fn r_au_1_a_city_authority_under_an_unapproved_parent_is_422() {
     let (_, province) = apply(&app, L::Province, "440000", &["engineering"], None).await;
     let p = app.register().await;
     let c = app.login_person(&p).await;
-    let err = call!(c.api().authority_apply(&authority_application(
-        L::City,
-        "440100",
-        &["engineering"],
-        Some(province.id)
-    )))
+    let err = call!(c.api().authority_apply(
+        None,
+        &authority_application(L::City, "440100", &["engineering"], Some(province.id))
+    ))
     .unwrap_err();
     assert_eq!(err.status(), Some(422));
     assert_eq!(err.code(), Some("parent_not_approved"));
@@ -135,7 +133,7 @@ async fn r_au_1_parent_level_series_and_region_rules_are_422() {
         ),
     ];
     for (body, code) in cases {
-        let err = call!(c.api().authority_apply(&body)).unwrap_err();
+        let err = call!(c.api().authority_apply(None, &body)).unwrap_err();
         assert_eq!(err.status(), Some(422), "{code}");
         assert_eq!(err.code(), Some(code), "{body:?}");
     }
@@ -177,7 +175,7 @@ async fn r_au_1_a_city_application_is_decided_by_its_parent_only() {
     )
     .unwrap();
     assert_eq!(decided.status, types::ReviewStatus::Approved);
-    let view = call!(city_client.api().authority_view(&district.id)).unwrap();
+    let view = call!(city_client.api().authority_view(&district.id, None)).unwrap();
     assert_eq!(view.reviews[0].reviewer_role, types::Role::Authority);
 }
 
@@ -237,7 +235,7 @@ async fn r_au_1_two_reviewers_with_the_same_if_match_the_second_gets_412() {
     let mut sorted = statuses;
     sorted.sort();
     assert_eq!(sorted, [200, 412], "{r1:?} {r2:?}");
-    let view = call!(hrss.api().authority_view(&b.id)).unwrap();
+    let view = call!(hrss.api().authority_view(&b.id, None)).unwrap();
     assert_eq!(view.reviews.len(), 1);
     assert_eq!(view.version.get(), 2);
 }
@@ -353,10 +351,10 @@ async fn authorities_are_listed_with_filters_and_viewed_by_any_signed_in_account
     assert_eq!(page.items.len(), 2);
     assert!(page.next_cursor.is_some());
 
-    let view = call!(person.api().authority_view(&city.id)).unwrap();
+    let view = call!(person.api().authority_view(&city.id, None)).unwrap();
     assert_eq!(view.parent_id, Some(gd.id));
     assert_eq!(view.series, vec!["nursing".to_string()]);
-    let err = call!(person.api().authority_view(&uuid::Uuid::now_v7())).unwrap_err();
+    let err = call!(person.api().authority_view(&uuid::Uuid::now_v7(), None)).unwrap_err();
     assert_eq!(err.status(), Some(404));
 
     let err = call!(
@@ -366,7 +364,7 @@ async fn authorities_are_listed_with_filters_and_viewed_by_any_signed_in_account
     )
     .unwrap_err();
     assert_eq!(err.status(), Some(401));
-    let err = call!(app.client.api().authority_view(&city.id)).unwrap_err();
+    let err = call!(app.client.api().authority_view(&city.id, None)).unwrap_err();
     assert_eq!(err.status(), Some(401));
 }
 
@@ -375,9 +373,9 @@ async fn only_persons_and_hrss_apply_and_no_token_is_401() {
     let app = spawn_app().await;
     let body = authority_application(L::Province, "440000", &["engineering"], None);
     let platform = app.platform().await;
-    let err = call!(platform.api().authority_apply(&body)).unwrap_err();
+    let err = call!(platform.api().authority_apply(None, &body)).unwrap_err();
     assert_eq!(err.status(), Some(403));
-    let err = call!(app.client.api().authority_apply(&body)).unwrap_err();
+    let err = call!(app.client.api().authority_apply(None, &body)).unwrap_err();
     assert_eq!(err.status(), Some(401));
 }
 

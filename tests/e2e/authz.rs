@@ -141,7 +141,7 @@ async fn world(app: &TestApp, hrss: &Client, series: &'static str) -> World {
     ids.insert("plan", t.draft().await.id.to_string());
     let class = t.class(5).await;
     let learner = app.verified_person().await;
-    let e = call!(learner.client.api().enrollment_create(&class.id)).unwrap();
+    let e = call!(learner.client.api().enrollment_create(&class.id, None)).unwrap();
     ids.insert("class", class.id.to_string());
     ids.insert("enrollment", e.id.to_string());
     let teacher = ok(

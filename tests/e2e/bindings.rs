@@ -16,11 +16,11 @@ async fn r_pu_1_a_verified_person_asks_and_the_unit_approves() {
     let app = spawn_app().await;
     let (admin, unit) = app.unit().await;
     let p = app.verified_person().await;
-    let b = call!(
-        p.client
-            .api()
-            .binding_request(&p.person_id(), &types::BindingRequest { unit_id: unit.id })
-    )
+    let b = call!(p.client.api().binding_request(
+        &p.person_id(),
+        None,
+        &types::BindingRequest { unit_id: unit.id }
+    ))
     .unwrap();
     assert_eq!(b.status, types::BindingStatus::Pending);
     let pending = call!(admin.client.api().binding_list(
@@ -39,7 +39,7 @@ async fn r_pu_1_a_verified_person_asks_and_the_unit_approves() {
     ))
     .unwrap();
     assert_eq!(b.status, types::BindingStatus::Approved);
-    let me = call!(p.client.api().person_view(&p.person_id())).unwrap();
+    let me = call!(p.client.api().person_view(&p.person_id(), None)).unwrap();
     assert_eq!(me.current_unit_id, Some(unit.id));
 }
 
@@ -48,11 +48,11 @@ async fn r_id_2_an_unverified_person_cannot_bind() {
     let app = spawn_app().await;
     let (_, unit) = app.unit().await;
     let p = app.person().await;
-    let err = call!(
-        p.client
-            .api()
-            .binding_request(&p.person_id(), &types::BindingRequest { unit_id: unit.id })
-    )
+    let err = call!(p.client.api().binding_request(
+        &p.person_id(),
+        None,
+        &types::BindingRequest { unit_id: unit.id }
+    ))
     .unwrap_err();
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("not_verified"));
@@ -64,17 +64,17 @@ async fn r_pu_1_one_current_unit_and_the_history_is_kept() {
     let (a_admin, a) = app.unit().await;
     let (b_admin, b) = app.unit().await;
     let p = app.verified_person().await;
-    let req = call!(
-        p.client
-            .api()
-            .binding_request(&p.person_id(), &types::BindingRequest { unit_id: a.id })
-    )
+    let req = call!(p.client.api().binding_request(
+        &p.person_id(),
+        None,
+        &types::BindingRequest { unit_id: a.id }
+    ))
     .unwrap();
-    let err = call!(
-        p.client
-            .api()
-            .binding_request(&p.person_id(), &types::BindingRequest { unit_id: a.id })
-    )
+    let err = call!(p.client.api().binding_request(
+        &p.person_id(),
+        None,
+        &types::BindingRequest { unit_id: a.id }
+    ))
     .unwrap_err();
     assert_eq!(err.code(), Some("binding_pending"));
     call!(a_admin.client.api().binding_review(
@@ -85,11 +85,11 @@ async fn r_pu_1_one_current_unit_and_the_history_is_kept() {
     ))
     .unwrap();
     // Bound to A: asking B, or B adding the person, is refused.
-    let err = call!(
-        p.client
-            .api()
-            .binding_request(&p.person_id(), &types::BindingRequest { unit_id: b.id })
-    )
+    let err = call!(p.client.api().binding_request(
+        &p.person_id(),
+        None,
+        &types::BindingRequest { unit_id: b.id }
+    ))
     .unwrap_err();
     assert_eq!(err.code(), Some("already_bound"));
     let add = types::UnitPersonAddRequest {
@@ -97,7 +97,7 @@ async fn r_pu_1_one_current_unit_and_the_history_is_kept() {
         name: "张三".parse().unwrap(),
     };
     assert_eq!(
-        call!(b_admin.client.api().unit_person_add(&b.id, &add))
+        call!(b_admin.client.api().unit_person_add(&b.id, None, &add))
             .unwrap_err()
             .code(),
         Some("already_bound")
@@ -110,7 +110,7 @@ async fn r_pu_1_one_current_unit_and_the_history_is_kept() {
             .unit_person_remove(&a.id, &p.person_id())
     )
     .unwrap();
-    let added = call!(b_admin.client.api().unit_person_add(&b.id, &add)).unwrap();
+    let added = call!(b_admin.client.api().unit_person_add(&b.id, None, &add)).unwrap();
     assert_eq!(added.initiated_by, types::BindingInitiator::Unit);
     let history = call!(p.client.api().binding_history(&p.person_id(), None, None)).unwrap();
     let statuses: Vec<_> = history
@@ -132,11 +132,11 @@ async fn r_pu_1_a_rejected_request_binds_nothing() {
     let app = spawn_app().await;
     let (admin, unit) = app.unit().await;
     let p = app.verified_person().await;
-    let b = call!(
-        p.client
-            .api()
-            .binding_request(&p.person_id(), &types::BindingRequest { unit_id: unit.id })
-    )
+    let b = call!(p.client.api().binding_request(
+        &p.person_id(),
+        None,
+        &types::BindingRequest { unit_id: unit.id }
+    ))
     .unwrap();
     let b = call!(admin.client.api().binding_review(
         &unit.id,
@@ -147,7 +147,7 @@ async fn r_pu_1_a_rejected_request_binds_nothing() {
     .unwrap();
     assert_eq!(b.status, types::BindingStatus::Rejected);
     assert_eq!(
-        call!(p.client.api().person_view(&p.person_id()))
+        call!(p.client.api().person_view(&p.person_id(), None))
             .unwrap()
             .current_unit_id,
         None
@@ -169,11 +169,11 @@ async fn r_rv_1_two_admins_deciding_the_same_request_the_second_gets_412() {
     let app = spawn_app().await;
     let (admin, unit) = app.unit().await;
     let p = app.verified_person().await;
-    let b = call!(
-        p.client
-            .api()
-            .binding_request(&p.person_id(), &types::BindingRequest { unit_id: unit.id })
-    )
+    let b = call!(p.client.api().binding_request(
+        &p.person_id(),
+        None,
+        &types::BindingRequest { unit_id: unit.id }
+    ))
     .unwrap();
     let (approve, reject) = (
         review(types::BindingDecision::Approve),
@@ -208,6 +208,7 @@ async fn adding_a_person_checks_registration_and_name() {
     let p = app.person().await;
     let err = call!(admin.client.api().unit_person_add(
         &unit.id,
+        None,
         &types::UnitPersonAddRequest {
             id_card_no: p.person.id_card_no.parse().unwrap(),
             name: "王五".parse().unwrap(),
@@ -217,6 +218,7 @@ async fn adding_a_person_checks_registration_and_name() {
     assert_eq!(err.code(), Some("name_mismatch"));
     let err = call!(admin.client.api().unit_person_add(
         &unit.id,
+        None,
         &types::UnitPersonAddRequest {
             id_card_no: id_card_no().parse().unwrap(),
             name: "张三".parse().unwrap(),
@@ -232,11 +234,11 @@ async fn binding_operations_scope_other_unit_404_person_403_anonymous_401() {
     let (_, unit) = app.unit().await;
     let (other, _) = app.unit().await;
     let p = app.verified_person().await;
-    let b = call!(
-        p.client
-            .api()
-            .binding_request(&p.person_id(), &types::BindingRequest { unit_id: unit.id })
-    )
+    let b = call!(p.client.api().binding_request(
+        &p.person_id(),
+        None,
+        &types::BindingRequest { unit_id: unit.id }
+    ))
     .unwrap();
     let approve = review(types::BindingDecision::Approve);
     let add = types::UnitPersonAddRequest {
@@ -262,7 +264,7 @@ async fn binding_operations_scope_other_unit_404_person_403_anonymous_401() {
         Some(404)
     );
     assert_eq!(
-        call!(other.client.api().unit_person_add(&unit.id, &add))
+        call!(other.client.api().unit_person_add(&unit.id, None, &add))
             .unwrap_err()
             .status(),
         Some(404)
@@ -296,7 +298,7 @@ async fn binding_operations_scope_other_unit_404_person_403_anonymous_401() {
         Some(403)
     );
     assert_eq!(
-        call!(p.client.api().unit_person_add(&unit.id, &add))
+        call!(p.client.api().unit_person_add(&unit.id, None, &add))
             .unwrap_err()
             .status(),
         Some(403)
@@ -327,11 +329,11 @@ async fn binding_operations_scope_other_unit_404_person_403_anonymous_401() {
     // Another person's request and history: 404.
     let q = app.verified_person().await;
     assert_eq!(
-        call!(
-            q.client
-                .api()
-                .binding_request(&p.person_id(), &types::BindingRequest { unit_id: unit.id })
-        )
+        call!(q.client.api().binding_request(
+            &p.person_id(),
+            None,
+            &types::BindingRequest { unit_id: unit.id }
+        ))
         .unwrap_err()
         .status(),
         Some(404)

@@ -36,11 +36,11 @@ async fn the_series_are_public_reference_data_from_the_seed() {
 async fn r_cp_2_an_authority_of_the_series_publishes_and_everyone_signed_in_reads() {
     let app = spawn_app().await;
     let (authority, approved) = app.province_authority(&["nursing"]).await;
-    let c = call!(
-        authority
-            .api()
-            .catalogue_publish(2023, &course("nursing", "护理安全管理"))
-    )
+    let c = call!(authority.api().catalogue_publish(
+        2023,
+        None,
+        &course("nursing", "护理安全管理")
+    ))
     .unwrap();
     assert_eq!(c.category, "professional");
     assert_eq!(c.hours, Some(12.5));
@@ -69,11 +69,11 @@ async fn r_cp_2_an_authority_of_the_series_publishes_and_everyone_signed_in_read
         Some(401)
     );
     // The same name twice in a year and series is a conflict.
-    let err = call!(
-        authority
-            .api()
-            .catalogue_publish(2023, &course("nursing", "护理安全管理"))
-    )
+    let err = call!(authority.api().catalogue_publish(
+        2023,
+        None,
+        &course("nursing", "护理安全管理")
+    ))
     .unwrap_err();
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("course_exists"));
@@ -83,11 +83,11 @@ async fn r_cp_2_an_authority_of_the_series_publishes_and_everyone_signed_in_read
 async fn r_cp_2_only_an_authority_of_that_series_may_publish() {
     let app = spawn_app().await;
     let (authority, _) = app.province_authority(&["nursing"]).await;
-    let err = call!(
-        authority
-            .api()
-            .catalogue_publish(2023, &course("engineering", "结构设计"))
-    )
+    let err = call!(authority.api().catalogue_publish(
+        2023,
+        None,
+        &course("engineering", "结构设计")
+    ))
     .unwrap_err();
     assert_eq!(err.status(), Some(403));
     assert_eq!(err.code(), Some("series_not_supervised"));
@@ -96,7 +96,7 @@ async fn r_cp_2_only_an_authority_of_that_series_may_publish() {
         person
             .client
             .api()
-            .catalogue_publish(2023, &course("nursing", "x"))
+            .catalogue_publish(2023, None, &course("nursing", "x"))
     )
     .unwrap_err();
     assert_eq!(err.status(), Some(403));
@@ -105,7 +105,7 @@ async fn r_cp_2_only_an_authority_of_that_series_may_publish() {
         call!(
             app.client
                 .api()
-                .catalogue_publish(2023, &course("nursing", "x"))
+                .catalogue_publish(2023, None, &course("nursing", "x"))
         )
         .unwrap_err()
         .status(),
@@ -114,14 +114,14 @@ async fn r_cp_2_only_an_authority_of_that_series_may_publish() {
     let err = call!(
         authority
             .api()
-            .catalogue_publish(2023, &course("astrology", "x"))
+            .catalogue_publish(2023, None, &course("astrology", "x"))
     )
     .unwrap_err();
     assert_eq!(err.code(), Some("series_unknown"));
     let err = call!(
         authority
             .api()
-            .catalogue_publish(2016, &course("nursing", "x"))
+            .catalogue_publish(2016, None, &course("nursing", "x"))
     )
     .unwrap_err();
     assert_eq!(err.status(), Some(422));

@@ -12,6 +12,7 @@ pub(crate) async fn accountant(app: &TestApp) -> (Signed, Signed, Uuid) {
     let person = app.verified_person().await;
     call!(admin.client.api().unit_person_add(
         &unit.id,
+        None,
         &types::UnitPersonAddRequest {
             id_card_no: person.person.id_card_no.parse().unwrap(),
             name: "张三".parse().unwrap(),
@@ -50,24 +51,27 @@ fn series(codes: &[&str]) -> types::PersonUpdateRequest {
 
 /// A passed exam subject: alone, it completes an accountant's year (R-ACC-2).
 pub(crate) async fn exam_subject(person: &Signed, name: &str) -> types::RecordView {
-    call!(person.client.api().record_declare(&types::DeclareRequest {
-        year: this_year(),
-        category: types::RecordCategory::Professional,
-        series: Some("accounting".parse().unwrap()),
-        course_name: name.parse().unwrap(),
-        hours: 90.0,
-        result: None,
-        provider_name: None,
-        attachment_ids: vec![],
-        conversion: Some(types::ConversionRequest {
-            code: "accounting_qualification_exam_subject".parse().unwrap(),
-            quantity: None,
-        }),
-        general_knowledge: false,
-        provider_id: None,
-        base_no: None,
-        class_id: None,
-    }))
+    call!(person.client.api().record_declare(
+        None,
+        &types::DeclareRequest {
+            year: this_year(),
+            category: types::RecordCategory::Professional,
+            series: Some("accounting".parse().unwrap()),
+            course_name: name.parse().unwrap(),
+            hours: 90.0,
+            result: None,
+            provider_name: None,
+            attachment_ids: vec![],
+            conversion: Some(types::ConversionRequest {
+                code: "accounting_qualification_exam_subject".parse().unwrap(),
+                quantity: None,
+            }),
+            general_knowledge: false,
+            provider_id: None,
+            base_no: None,
+            class_id: None,
+        }
+    ))
     .expect("declaring an exam subject")
 }
 
@@ -126,7 +130,7 @@ async fn r_ce_1_the_approval_that_completes_the_year_issues_its_certificate() {
         1
     );
     let stranger = app.person().await;
-    let err = call!(stranger.client.api().certificate_view(&c.id)).unwrap_err();
+    let err = call!(stranger.client.api().certificate_view(&c.id, None)).unwrap_err();
     assert_eq!(err.status(), Some(404));
 
     // Anyone can check the number.
@@ -145,16 +149,16 @@ async fn r_ce_1_the_approval_that_completes_the_year_issues_its_certificate() {
     // On demand: the year has one already; an incomplete year has none to give.
     let err = call!(person.client.api().certificate_issue(
         &person.person_id(),
+        None,
         &types::IssueRequest { year: this_year() }
     ))
     .unwrap_err();
     assert_eq!(err.code(), Some("certificate_exists"));
-    let err = call!(
-        person
-            .client
-            .api()
-            .certificate_issue(&person.person_id(), &types::IssueRequest { year: 2023 })
-    )
+    let err = call!(person.client.api().certificate_issue(
+        &person.person_id(),
+        None,
+        &types::IssueRequest { year: 2023 }
+    ))
     .unwrap_err();
     assert_eq!(err.status(), Some(422));
     assert_eq!(err.code(), Some("year_incomplete"));
@@ -181,11 +185,11 @@ async fn r_ce_2_reissue_supersedes_and_hrss_revokes() {
     let old = certificates_of(&person.client, person.person_id())
         .await
         .remove(0);
-    let new = call!(person.client.api().certificate_reissue(&old.id, None)).unwrap();
+    let new = call!(person.client.api().certificate_reissue(&old.id, None, None)).unwrap();
     assert_ne!(new.number, old.number);
     assert_eq!(new.status, types::CertificateStatus::Valid);
     assert_eq!(new.hours.professional, old.hours.professional);
-    let was = call!(person.client.api().certificate_view(&old.id)).unwrap();
+    let was = call!(person.client.api().certificate_view(&old.id, None)).unwrap();
     assert_eq!(was.status, types::CertificateStatus::Superseded);
     assert_eq!(was.superseded_by, Some(new.id));
     // The old number says superseded, and nothing personal.
@@ -195,7 +199,7 @@ async fn r_ce_2_reissue_supersedes_and_hrss_revokes() {
     assert_eq!(v.id_card_masked, None);
     assert_eq!(verify(&app, new.number.as_str()).await.status, "valid");
     // A superseded certificate is not reissued again.
-    let err = call!(person.client.api().certificate_reissue(&old.id, None)).unwrap_err();
+    let err = call!(person.client.api().certificate_reissue(&old.id, None, None)).unwrap_err();
     assert_eq!(err.code(), Some("illegal_transition"));
 
     // Only hrss revokes.
@@ -360,7 +364,7 @@ async fn r_ce_3_the_signed_credential_verifies_offline_and_not_when_altered() {
     let stranger = app.person().await;
     let err = call!(stranger.client.api().certificate_credential(&c.id)).unwrap_err();
     assert_eq!(err.status(), Some(404));
-    call!(person.client.api().certificate_reissue(&c.id, None)).unwrap();
+    call!(person.client.api().certificate_reissue(&c.id, None, None)).unwrap();
     let err = call!(person.client.api().certificate_credential(&c.id)).unwrap_err();
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("certificate_not_valid"));
@@ -471,7 +475,7 @@ async fn r_ce_2_the_printable_pdf_holds_the_certificate_in_a_font_subset() {
     let c = certificates_of(&person.client, person.person_id())
         .await
         .remove(0);
-    let unit = call!(admin.client.api().unit_view(&unit_id)).unwrap();
+    let unit = call!(admin.client.api().unit_view(&unit_id, None)).unwrap();
     let (ct, pdf) = pdf_of(&person.client, &c.id).await;
     assert_eq!(ct, "application/pdf");
     assert!(pdf.starts_with(b"%PDF-"));

@@ -33,12 +33,15 @@ async fn r_cr_1_a_published_finding_blocks_a_providers_submissions_until_it_expi
     let t = training(&app).await;
     let hrss = app.hrss().await;
     let until = today().checked_add_days(Days::new(30)).unwrap();
-    let f = call!(hrss.api().credit_record_create(&finding(
-        types::SubjectType::Provider,
-        t.provider_view.id,
-        Some(until),
-        true
-    )))
+    let f = call!(hrss.api().credit_record_create(
+        None,
+        &finding(
+            types::SubjectType::Provider,
+            t.provider_view.id,
+            Some(until),
+            true
+        )
+    ))
     .unwrap();
     assert_eq!(f.subject_name.as_str(), t.provider_view.name.as_str());
 
@@ -79,26 +82,20 @@ async fn r_cr_1_the_public_list_shows_organisations_never_persons() {
     let hrss = app.hrss().await;
     let person = app.verified_person().await;
     let (admin, unit) = app.unit().await;
-    let on_person = call!(hrss.api().credit_record_create(&finding(
-        types::SubjectType::Person,
-        person.person_id(),
+    let on_person = call!(hrss.api().credit_record_create(
         None,
-        true
-    )))
+        &finding(types::SubjectType::Person, person.person_id(), None, true)
+    ))
     .unwrap();
-    let on_unit = call!(hrss.api().credit_record_create(&finding(
-        types::SubjectType::Unit,
-        unit.id,
+    let on_unit = call!(hrss.api().credit_record_create(
         None,
-        true
-    )))
+        &finding(types::SubjectType::Unit, unit.id, None, true)
+    ))
     .unwrap();
-    let unpublished = call!(hrss.api().credit_record_create(&finding(
-        types::SubjectType::Unit,
-        unit.id,
+    let unpublished = call!(hrss.api().credit_record_create(
         None,
-        false
-    )))
+        &finding(types::SubjectType::Unit, unit.id, None, false)
+    ))
     .unwrap();
     let public = call!(app.client.api().credit_record_public(None, None))
         .unwrap()
@@ -156,12 +153,10 @@ async fn r_cr_1_the_public_list_shows_organisations_never_persons() {
     ))
     .unwrap_err();
     assert_eq!(err.status(), Some(403));
-    let err = call!(admin.client.api().credit_record_create(&finding(
-        types::SubjectType::Unit,
-        unit.id,
+    let err = call!(admin.client.api().credit_record_create(
         None,
-        true
-    )))
+        &finding(types::SubjectType::Unit, unit.id, None, true)
+    ))
     .unwrap_err();
     assert_eq!(err.status(), Some(403));
     // Out of scope is 404.
@@ -181,39 +176,36 @@ async fn r_cr_1_the_public_list_shows_organisations_never_persons() {
 async fn an_authority_records_findings_only_on_providers_it_qualified() {
     let app = spawn_app().await;
     let t = training(&app).await;
-    let f = call!(t.authority.api().credit_record_create(&finding(
-        types::SubjectType::Provider,
-        t.provider_view.id,
+    let f = call!(t.authority.api().credit_record_create(
         None,
-        false
-    )))
+        &finding(
+            types::SubjectType::Provider,
+            t.provider_view.id,
+            None,
+            false
+        )
+    ))
     .unwrap();
     assert_eq!(f.authority_id, Some(t.authority_view.id));
     let (_, other) = app.provider_admin().await;
-    let err = call!(t.authority.api().credit_record_create(&finding(
-        types::SubjectType::Provider,
-        other.id,
+    let err = call!(t.authority.api().credit_record_create(
         None,
-        false
-    )))
+        &finding(types::SubjectType::Provider, other.id, None, false)
+    ))
     .unwrap_err();
     assert_eq!(err.code(), Some("not_supervised"));
     let (_, unit) = app.unit().await;
-    let err = call!(t.authority.api().credit_record_create(&finding(
-        types::SubjectType::Unit,
-        unit.id,
+    let err = call!(t.authority.api().credit_record_create(
         None,
-        false
-    )))
+        &finding(types::SubjectType::Unit, unit.id, None, false)
+    ))
     .unwrap_err();
     assert_eq!(err.status(), Some(403));
     let hrss = app.hrss().await;
-    let err = call!(hrss.api().credit_record_create(&finding(
-        types::SubjectType::Unit,
-        uuid::Uuid::now_v7(),
+    let err = call!(hrss.api().credit_record_create(
         None,
-        false
-    )))
+        &finding(types::SubjectType::Unit, uuid::Uuid::now_v7(), None, false)
+    ))
     .unwrap_err();
     assert_eq!(err.code(), Some("subject_unknown"));
 }

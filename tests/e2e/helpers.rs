@@ -387,7 +387,7 @@ impl TestApp {
             admin
                 .client
                 .api()
-                .unit_create(&unit_request(&credit_code()))
+                .unit_create(None, &unit_request(&credit_code()))
         )
         .expect("unit");
         (admin, unit)
@@ -442,7 +442,7 @@ impl TestApp {
         let provider = ce_sdk::call!(
             client
                 .api()
-                .provider_create(&new_provider("培训中心", &credit_code()))
+                .provider_create(None, &new_provider("培训中心", &credit_code()))
         )
         .expect("registering a provider");
         (client, provider)
@@ -456,7 +456,7 @@ impl TestApp {
         let client = self.login_person(&p).await;
         let app = authority_application(types::AuthorityLevel::Province, "440000", series, None);
         let applied =
-            ce_sdk::call!(client.api().authority_apply(&app)).expect("applying as authority");
+            ce_sdk::call!(client.api().authority_apply(None, &app)).expect("applying as authority");
         let hrss = self.hrss().await;
         let approved = ce_sdk::call!(hrss.api().authority_review(
             &applied.id,
@@ -470,11 +470,14 @@ impl TestApp {
     /// A learning platform's client (a role that none of the org operations allow).
     pub async fn platform(&self) -> Client {
         let hrss = self.hrss().await;
-        let created = ce_sdk::call!(hrss.api().platform_create(&types::CreatePlatformRequest {
-            name: "平台".parse().unwrap(),
-            categories: vec![types::Category::Professional],
-            series_families: vec!["engineering".parse().unwrap()],
-        }))
+        let created = ce_sdk::call!(hrss.api().platform_create(
+            None,
+            &types::CreatePlatformRequest {
+                name: "平台".parse().unwrap(),
+                categories: vec![types::Category::Professional],
+                series_families: vec!["engineering".parse().unwrap()],
+            }
+        ))
         .expect("creating a platform");
         self.client
             .client_credentials(&created.client_id, &created.client_secret)

@@ -178,6 +178,7 @@ async fn legacy_history_is_for_the_person_their_unit_and_hrss() {
     let (admin, unit) = app.unit().await;
     call!(admin.client.api().unit_person_add(
         &unit.id,
+        None,
         &types::UnitPersonAddRequest {
             id_card_no: id.parse().unwrap(),
             name: "张三".parse().unwrap(),
@@ -293,7 +294,7 @@ async fn legacy_records_never_count_and_no_record_endpoint_reaches_them() {
     assert!(records.items.is_empty());
     let h = call!(c.api().person_legacy_history(&pid)).unwrap();
     let legacy_id = h.records[0].id;
-    let err = call!(c.api().record_view(&legacy_id)).unwrap_err();
+    let err = call!(c.api().record_view(&legacy_id, None)).unwrap_err();
     assert_eq!(err.status(), Some(404));
     let err = call!(c.api().record_update(
         &legacy_id,
@@ -312,6 +313,7 @@ async fn legacy_records_never_count_and_no_record_endpoint_reaches_them() {
     let (admin, unit) = app.unit().await;
     call!(admin.client.api().unit_person_add(
         &unit.id,
+        None,
         &types::UnitPersonAddRequest {
             id_card_no: id.parse().unwrap(),
             name: "张三".parse().unwrap(),

@@ -3,6 +3,7 @@
 //! server) and drives it through the `ce-sdk` client.
 
 mod helpers;
+mod idempotency;
 #[path = "../common/rows.rs"]
 mod rows;
 

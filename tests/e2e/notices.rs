@@ -11,24 +11,31 @@ const PDF: &[u8] = b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj <<>> endobj\n%%EOF\n";
 async fn hrss_publishes_notices_that_anyone_reads_with_their_attachments() {
     let app = spawn_app().await;
     let hrss = app.hrss().await;
-    let file = call!(
-        hrss.api()
-            .attachment_upload(&"2026年公需科目指南.pdf".parse().unwrap(), PDF.to_vec())
-    )
+    let file = call!(hrss.api().attachment_upload(
+        &"2026年公需科目指南.pdf".parse().unwrap(),
+        None,
+        PDF.to_vec()
+    ))
     .unwrap();
-    let policy = call!(hrss.api().notice_publish(&types::NoticeRequest {
-        kind: types::NoticeKind::Policy,
-        title: "专业技术人员继续教育规定".parse().unwrap(),
-        body: "第一条 ……".parse().unwrap(),
-        attachment_ids: vec![file.id],
-    }))
+    let policy = call!(hrss.api().notice_publish(
+        None,
+        &types::NoticeRequest {
+            kind: types::NoticeKind::Policy,
+            title: "专业技术人员继续教育规定".parse().unwrap(),
+            body: "第一条 ……".parse().unwrap(),
+            attachment_ids: vec![file.id],
+        }
+    ))
     .unwrap();
-    let notice = call!(hrss.api().notice_publish(&types::NoticeRequest {
-        kind: types::NoticeKind::Notice,
-        title: "关于2026年度公需科目学习的通知".parse().unwrap(),
-        body: "各有关单位：……".parse().unwrap(),
-        attachment_ids: vec![],
-    }))
+    let notice = call!(hrss.api().notice_publish(
+        None,
+        &types::NoticeRequest {
+            kind: types::NoticeKind::Notice,
+            title: "关于2026年度公需科目学习的通知".parse().unwrap(),
+            body: "各有关单位：……".parse().unwrap(),
+            attachment_ids: vec![],
+        }
+    ))
     .unwrap();
 
     // Anyone, without a token: newest first, by kind, one by one.
@@ -65,12 +72,15 @@ async fn hrss_publishes_notices_that_anyone_reads_with_their_attachments() {
 
     // Only hrss publishes and withdraws.
     let person = app.person().await;
-    let err = call!(person.client.api().notice_publish(&types::NoticeRequest {
-        kind: types::NoticeKind::Notice,
-        title: "x".parse().unwrap(),
-        body: "y".parse().unwrap(),
-        attachment_ids: vec![],
-    }))
+    let err = call!(person.client.api().notice_publish(
+        None,
+        &types::NoticeRequest {
+            kind: types::NoticeKind::Notice,
+            title: "x".parse().unwrap(),
+            body: "y".parse().unwrap(),
+            attachment_ids: vec![],
+        }
+    ))
     .unwrap_err();
     assert_eq!(err.status(), Some(403));
     let err = call!(person.client.api().notice_withdraw(&notice.id)).unwrap_err();

@@ -108,7 +108,7 @@ async fn r_id_2_verification_needs_the_registered_name_and_number() {
     let app = spawn_app().await;
     let p = app.person().await;
     assert!(
-        !call!(p.client.api().person_view(&p.person_id()))
+        !call!(p.client.api().person_view(&p.person_id(), None))
             .unwrap()
             .verified
     );
@@ -149,10 +149,10 @@ async fn a_person_sees_themself_unmasked_and_another_person_is_404() {
     let app = spawn_app().await;
     let p = app.person().await;
     let other = app.person().await;
-    let me = call!(p.client.api().person_view(&p.person_id())).unwrap();
+    let me = call!(p.client.api().person_view(&p.person_id(), None)).unwrap();
     assert_eq!(me.id_card_no.to_string(), p.person.id_card_no);
     assert_eq!(
-        call!(p.client.api().person_view(&other.person_id()))
+        call!(p.client.api().person_view(&other.person_id(), None))
             .unwrap_err()
             .status(),
         Some(404)
@@ -166,7 +166,7 @@ async fn a_person_sees_themself_unmasked_and_another_person_is_404() {
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].id, p.person_id());
     assert_eq!(
-        call!(app.client.api().person_view(&p.person_id()))
+        call!(app.client.api().person_view(&p.person_id(), None))
             .unwrap_err()
             .status(),
         Some(401)
@@ -181,18 +181,19 @@ async fn the_unit_sees_its_bound_persons_unmasked_and_not_others() {
     let stranger = app.person().await;
     call!(admin.client.api().unit_person_add(
         &unit.id,
+        None,
         &types::UnitPersonAddRequest {
             id_card_no: bound.person.id_card_no.parse().unwrap(),
             name: "张三".parse().unwrap(),
         }
     ))
     .unwrap();
-    let v = call!(admin.client.api().person_view(&bound.person_id())).unwrap();
+    let v = call!(admin.client.api().person_view(&bound.person_id(), None)).unwrap();
     assert_eq!(v.id_card_no.to_string(), bound.person.id_card_no);
     assert_eq!(v.phone.unwrap().to_string(), bound.person.phone);
     assert_eq!(v.current_unit_id, Some(unit.id));
     assert_eq!(
-        call!(admin.client.api().person_view(&stranger.person_id()))
+        call!(admin.client.api().person_view(&stranger.person_id(), None))
             .unwrap_err()
             .status(),
         Some(404)
@@ -237,11 +238,14 @@ async fn hrss_finds_a_person_by_id_number_and_a_platform_is_403() {
     .unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].id_card_no.to_string(), p.person.id_card_no);
-    let created = call!(hrss.api().platform_create(&types::CreatePlatformRequest {
-        name: "P".parse().unwrap(),
-        categories: vec![types::Category::Public],
-        series_families: vec!["health".parse().unwrap()],
-    }))
+    let created = call!(hrss.api().platform_create(
+        None,
+        &types::CreatePlatformRequest {
+            name: "P".parse().unwrap(),
+            categories: vec![types::Category::Public],
+            series_families: vec!["health".parse().unwrap()],
+        }
+    ))
     .unwrap();
     let platform = app
         .client
@@ -249,7 +253,7 @@ async fn hrss_finds_a_person_by_id_number_and_a_platform_is_403() {
         .await
         .unwrap();
     assert_eq!(
-        call!(platform.api().person_view(&p.person_id()))
+        call!(platform.api().person_view(&p.person_id(), None))
             .unwrap_err()
             .status(),
         Some(403)

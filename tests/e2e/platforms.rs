@@ -19,7 +19,7 @@ async fn hrss_creates_a_platform_that_gets_a_token_with_records_push() {
     let hrss = app.hrss().await;
     let created = call!(
         hrss.api()
-            .platform_create(&new_platform("卫生继续教育平台", &["health"]))
+            .platform_create(None, &new_platform("卫生继续教育平台", &["health"]))
     )
     .unwrap();
     assert!(created.client_secret.len() >= 40);
@@ -48,7 +48,7 @@ async fn client_credentials_work_form_encoded_as_in_rfc_6749() {
     let hrss = app.hrss().await;
     let created = call!(
         hrss.api()
-            .platform_create(&new_platform("会计平台", &["accounting"]))
+            .platform_create(None, &new_platform("会计平台", &["accounting"]))
     )
     .unwrap();
     let form = format!(
@@ -77,7 +77,7 @@ async fn a_wrong_secret_or_a_revoked_platform_gets_401_invalid_client() {
     let hrss = app.hrss().await;
     let created = call!(
         hrss.api()
-            .platform_create(&new_platform("教育平台", &["education"]))
+            .platform_create(None, &new_platform("教育平台", &["education"]))
     )
     .unwrap();
     let err = app
@@ -107,7 +107,7 @@ async fn a_person_may_not_create_list_or_view_platforms() {
     let hrss = app.hrss().await;
     let created = call!(
         hrss.api()
-            .platform_create(&new_platform("平台", &["health"]))
+            .platform_create(None, &new_platform("平台", &["health"]))
     )
     .unwrap();
     let p = app.register().await;
@@ -115,7 +115,7 @@ async fn a_person_may_not_create_list_or_view_platforms() {
     let err = call!(
         person
             .api()
-            .platform_create(&new_platform("x", &["health"]))
+            .platform_create(None, &new_platform("x", &["health"]))
     )
     .unwrap_err();
     assert_eq!(err.status(), Some(403));
@@ -144,10 +144,14 @@ async fn a_person_may_not_create_list_or_view_platforms() {
 async fn a_platform_sees_itself_but_another_platform_is_404() {
     let app = spawn_app().await;
     let hrss = app.hrss().await;
-    let a = call!(hrss.api().platform_create(&new_platform("A", &["health"]))).unwrap();
+    let a = call!(
+        hrss.api()
+            .platform_create(None, &new_platform("A", &["health"]))
+    )
+    .unwrap();
     let b = call!(
         hrss.api()
-            .platform_create(&new_platform("B", &["education"]))
+            .platform_create(None, &new_platform("B", &["education"]))
     )
     .unwrap();
     let pa = app
@@ -167,7 +171,7 @@ async fn an_unknown_series_family_is_422() {
     let hrss = app.hrss().await;
     let err = call!(
         hrss.api()
-            .platform_create(&new_platform("P", &["astrology"]))
+            .platform_create(None, &new_platform("P", &["astrology"]))
     )
     .unwrap_err();
     assert_eq!(err.status(), Some(422));
@@ -183,7 +187,7 @@ async fn platforms_list_in_pages_with_a_cursor() {
         ids.push(
             call!(
                 hrss.api()
-                    .platform_create(&new_platform(&format!("P{i}"), &["health"]))
+                    .platform_create(None, &new_platform(&format!("P{i}"), &["health"]))
             )
             .unwrap()
             .id,

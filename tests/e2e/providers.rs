@@ -13,7 +13,7 @@ const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n";
 async fn upload(c: &Client, name: &str) -> types::AttachmentView {
     call!(
         c.api()
-            .attachment_upload(&name.parse().unwrap(), PDF.to_vec())
+            .attachment_upload(&name.parse().unwrap(), None, PDF.to_vec())
     )
     .expect("uploading")
 }
@@ -47,6 +47,7 @@ async fn setup(app: &TestApp) -> Setup {
     let attachment = upload(&admin, "办学许可证.pdf").await;
     let qualification = call!(admin.api().qualification_apply(
         &provider.id,
+        None,
         &application("engineering", authority_view.id, &[attachment.id])
     ))
     .expect("applying for a qualification");
@@ -105,7 +106,7 @@ async fn r_pq_4_the_59_city_bases_are_providers() {
     )
     .unwrap();
     assert!(none.items.is_empty());
-    let view = call!(c.api().provider_view(&first.items[0].id)).unwrap();
+    let view = call!(c.api().provider_view(&first.items[0].id, None)).unwrap();
     assert_eq!(view.base_no.as_deref().map(String::as_str), Some("001"));
 
     // Paging walks the directory without repeats.
@@ -134,7 +135,7 @@ async fn r_pq_1_a_person_registers_a_provider_and_becomes_its_admin() {
     let c = app.login_person(&p).await;
     let mut body = new_provider("广州市继续教育培训中心", &credit_code());
     body.base_no = Some("060".parse().unwrap());
-    let res = c.api().provider_create(&body).await.unwrap();
+    let res = c.api().provider_create(None, &body).await.unwrap();
     assert_eq!(res.status().as_u16(), 201);
     assert_eq!(res.headers().get("etag").unwrap(), "\"1\"");
     let provider = res.into_inner();
@@ -150,7 +151,7 @@ async fn r_pq_1_a_person_registers_a_provider_and_becomes_its_admin() {
     let hrss = app.hrss().await;
     let mut province = new_provider("省级施教机构", &credit_code());
     province.level = types::ProviderLevel::Province;
-    call!(hrss.api().provider_create(&province)).unwrap();
+    call!(hrss.api().provider_create(None, &province)).unwrap();
 }
 
 #[tokio::test]
@@ -159,7 +160,7 @@ async fn r_pq_1_a_district_level_provider_is_422() {
     let (c, _) = app.provider_admin().await;
     let mut body = new_provider("区级机构", &credit_code());
     body.level = types::ProviderLevel::District;
-    let err = call!(c.api().provider_create(&body)).unwrap_err();
+    let err = call!(c.api().provider_create(None, &body)).unwrap_err();
     assert_eq!(err.status(), Some(422));
     assert_eq!(err.code(), Some("provider_level_district"));
     assert!(err.problem().unwrap().detail.contains("city"));
@@ -175,24 +176,32 @@ async fn r_pq_1_a_wrong_credit_code_is_422_and_a_taken_one_is_409() {
         let other = if last == '0' { '1' } else { '0' };
         format!("{}{other}", &good[..17])
     };
-    let err = call!(c.api().provider_create(&new_provider("机构", &wrong_check))).unwrap_err();
+    let err = call!(
+        c.api()
+            .provider_create(None, &new_provider("机构", &wrong_check))
+    )
+    .unwrap_err();
     assert_eq!(err.status(), Some(422));
     assert_eq!(err.code(), Some("credit_code_invalid"));
 
-    call!(c.api().provider_create(&new_provider("机构", &good))).unwrap();
-    let err = call!(c.api().provider_create(&new_provider("另一机构", &good))).unwrap_err();
+    call!(c.api().provider_create(None, &new_provider("机构", &good))).unwrap();
+    let err = call!(
+        c.api()
+            .provider_create(None, &new_provider("另一机构", &good))
+    )
+    .unwrap_err();
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("credit_code_taken"));
 
     // A base number is unique and for city providers only.
     let mut taken = new_provider("机构", &credit_code());
     taken.base_no = Some("001".parse().unwrap());
-    let err = call!(c.api().provider_create(&taken)).unwrap_err();
+    let err = call!(c.api().provider_create(None, &taken)).unwrap_err();
     assert_eq!(err.code(), Some("base_no_taken"));
     let mut province = new_provider("机构", &credit_code());
     province.level = types::ProviderLevel::Province;
     province.base_no = Some("099".parse().unwrap());
-    let err = call!(c.api().provider_create(&province)).unwrap_err();
+    let err = call!(c.api().provider_create(None, &province)).unwrap_err();
     assert_eq!(err.code(), Some("base_no_city_only"));
 }
 
@@ -201,16 +210,16 @@ async fn providers_need_a_person_or_hrss_to_register_and_a_token_to_read() {
     let app = spawn_app().await;
     let platform = app.platform().await;
     let body = new_provider("机构", &credit_code());
-    let err = call!(platform.api().provider_create(&body)).unwrap_err();
+    let err = call!(platform.api().provider_create(None, &body)).unwrap_err();
     assert_eq!(err.status(), Some(403));
-    let err = call!(app.client.api().provider_create(&body)).unwrap_err();
+    let err = call!(app.client.api().provider_create(None, &body)).unwrap_err();
     assert_eq!(err.status(), Some(401));
     let err = call!(app.client.api().provider_list(None, None, None, None, None)).unwrap_err();
     assert_eq!(err.status(), Some(401));
-    let err = call!(app.client.api().provider_view(&uuid::Uuid::now_v7())).unwrap_err();
+    let err = call!(app.client.api().provider_view(&uuid::Uuid::now_v7(), None)).unwrap_err();
     assert_eq!(err.status(), Some(401));
     let hrss = app.hrss().await;
-    let err = call!(hrss.api().provider_view(&uuid::Uuid::now_v7())).unwrap_err();
+    let err = call!(hrss.api().provider_view(&uuid::Uuid::now_v7(), None)).unwrap_err();
     assert_eq!(err.status(), Some(404));
 }
 
@@ -248,7 +257,7 @@ async fn r_pq_2_a_provider_applies_and_its_authority_approves() {
     assert_eq!(res.headers().get("etag").unwrap(), "\"2\"");
     assert_eq!(res.into_inner().status, types::ReviewStatus::Approved);
 
-    let view = call!(s.admin.api().qualification_view(&s.qualification.id)).unwrap();
+    let view = call!(s.admin.api().qualification_view(&s.qualification.id, None)).unwrap();
     assert_eq!(view.status, types::ReviewStatus::Approved);
     assert_eq!(view.reviews.len(), 1);
     assert_eq!(view.reviews[0].reviewer_role, types::Role::Authority);
@@ -259,6 +268,7 @@ async fn r_pq_2_a_provider_applies_and_its_authority_approves() {
     // One open qualification per series.
     let err = call!(s.admin.api().qualification_apply(
         &s.provider.id,
+        None,
         &application("engineering", s.authority_view.id, &[])
     ))
     .unwrap_err();
@@ -274,18 +284,29 @@ async fn r_pq_2_applying_is_for_the_providers_admins_with_a_fitting_authority() 
     let (other_admin, _) = app.provider_admin().await;
     let body = application("engineering", authority_view.id, &[]);
 
-    let err = call!(other_admin.api().qualification_apply(&provider.id, &body)).unwrap_err();
+    let err = call!(
+        other_admin
+            .api()
+            .qualification_apply(&provider.id, None, &body)
+    )
+    .unwrap_err();
     assert_eq!(err.status(), Some(404));
     let p = app.register().await;
     let person = app.login_person(&p).await;
-    let err = call!(person.api().qualification_apply(&provider.id, &body)).unwrap_err();
+    let err = call!(person.api().qualification_apply(&provider.id, None, &body)).unwrap_err();
     assert_eq!(err.status(), Some(403));
-    let err = call!(app.client.api().qualification_apply(&provider.id, &body)).unwrap_err();
+    let err = call!(
+        app.client
+            .api()
+            .qualification_apply(&provider.id, None, &body)
+    )
+    .unwrap_err();
     assert_eq!(err.status(), Some(401));
 
     // The authority must be approved and hold the series.
     let err = call!(admin.api().qualification_apply(
         &provider.id,
+        None,
         &application("nursing", authority_view.id, &[])
     ))
     .unwrap_err();
@@ -293,24 +314,28 @@ async fn r_pq_2_applying_is_for_the_providers_admins_with_a_fitting_authority() 
     let (_, pending) = {
         let p = app.register().await;
         let c = app.login_person(&p).await;
-        let a = call!(c.api().authority_apply(&authority_application(
-            types::AuthorityLevel::Province,
-            "440000",
-            &["engineering"],
-            None
-        )))
+        let a = call!(c.api().authority_apply(
+            None,
+            &authority_application(
+                types::AuthorityLevel::Province,
+                "440000",
+                &["engineering"],
+                None
+            )
+        ))
         .unwrap();
         (c, a)
     };
-    let err = call!(
-        admin
-            .api()
-            .qualification_apply(&provider.id, &application("engineering", pending.id, &[]))
-    )
+    let err = call!(admin.api().qualification_apply(
+        &provider.id,
+        None,
+        &application("engineering", pending.id, &[])
+    ))
     .unwrap_err();
     assert_eq!(err.code(), Some("authority_not_for_series"));
     let err = call!(admin.api().qualification_apply(
         &provider.id,
+        None,
         &application("no_such_series", authority_view.id, &[])
     ))
     .unwrap_err();
@@ -320,13 +345,14 @@ async fn r_pq_2_applying_is_for_the_providers_admins_with_a_fitting_authority() 
     let theirs = upload(&authority, "别人的.pdf").await;
     let err = call!(admin.api().qualification_apply(
         &provider.id,
+        None,
         &application("engineering", authority_view.id, &[theirs.id])
     ))
     .unwrap_err();
     assert_eq!(err.status(), Some(422));
     assert_eq!(err.code(), Some("attachment_unknown"));
 
-    call!(admin.api().qualification_apply(&provider.id, &body)).unwrap();
+    call!(admin.api().qualification_apply(&provider.id, None, &body)).unwrap();
 }
 
 #[tokio::test]
@@ -357,7 +383,7 @@ async fn r_pq_2_a_qualification_reviewed_by_the_wrong_authority_is_404() {
     .unwrap_err();
     assert_eq!(err.status(), Some(401));
     // Nor may the other authority see it or its attachment.
-    let err = call!(other.api().qualification_view(&s.qualification.id)).unwrap_err();
+    let err = call!(other.api().qualification_view(&s.qualification.id, None)).unwrap_err();
     assert_eq!(err.status(), Some(404));
     let err = call!(other.api().attachment_download(&s.attachment.id))
         .err()
@@ -383,20 +409,30 @@ async fn qualifications_are_listed_and_viewed_within_scope() {
         )
         .unwrap();
         assert!(filtered.items.is_empty());
-        let err = call!(c.api().qualification_view(&s.qualification.id)).unwrap_err();
+        let err = call!(c.api().qualification_view(&s.qualification.id, None)).unwrap_err();
         assert_eq!(err.status(), Some(404));
     }
     let p = app.register().await;
     let person = app.login_person(&p).await;
     let err = call!(person.api().qualification_list(None, None, None, None)).unwrap_err();
     assert_eq!(err.status(), Some(403));
-    let err = call!(person.api().qualification_view(&s.qualification.id)).unwrap_err();
+    let err = call!(person.api().qualification_view(&s.qualification.id, None)).unwrap_err();
     assert_eq!(err.status(), Some(403));
     let err = call!(app.client.api().qualification_list(None, None, None, None)).unwrap_err();
     assert_eq!(err.status(), Some(401));
-    let err = call!(app.client.api().qualification_view(&s.qualification.id)).unwrap_err();
+    let err = call!(
+        app.client
+            .api()
+            .qualification_view(&s.qualification.id, None)
+    )
+    .unwrap_err();
     assert_eq!(err.status(), Some(401));
-    let view = call!(s.authority.api().qualification_view(&s.qualification.id)).unwrap();
+    let view = call!(
+        s.authority
+            .api()
+            .qualification_view(&s.qualification.id, None)
+    )
+    .unwrap();
     assert_eq!(view.id, s.qualification.id);
 }
 
@@ -515,7 +551,7 @@ async fn r_rv_1_returned_qualification_is_edited_and_resubmitted() {
     ))
     .unwrap();
     assert_eq!(approved.status, types::ReviewStatus::Approved);
-    let view = call!(s.admin.api().qualification_view(&s.qualification.id)).unwrap();
+    let view = call!(s.admin.api().qualification_view(&s.qualification.id, None)).unwrap();
     let decisions: Vec<&str> = view.reviews.iter().map(|r| r.decision.as_str()).collect();
     assert_eq!(decisions, vec!["reject_return", "approve"]);
     assert_eq!(view.reviews[0].comment.as_deref(), Some("缺少师资证明"));
@@ -561,6 +597,7 @@ async fn r_rv_1_a_closed_qualification_can_be_neither_edited_nor_resubmitted() {
     // Closed frees the series for a new application.
     call!(s.admin.api().qualification_apply(
         &s.provider.id,
+        None,
         &application("engineering", s.authority_view.id, &[])
     ))
     .unwrap();
@@ -594,6 +631,6 @@ async fn r_pq_2_two_reviews_with_the_same_if_match_the_second_gets_412() {
     });
     statuses.sort();
     assert_eq!(statuses, [200, 412], "{r1:?} {r2:?}");
-    let view = call!(s.admin.api().qualification_view(&s.qualification.id)).unwrap();
+    let view = call!(s.admin.api().qualification_view(&s.qualification.id, None)).unwrap();
     assert_eq!(view.reviews.len(), 1);
 }

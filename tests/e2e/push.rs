@@ -15,11 +15,14 @@ async fn platform(
     families: &[&str],
 ) -> (Client, Uuid) {
     let hrss = app.hrss().await;
-    let created = call!(hrss.api().platform_create(&types::CreatePlatformRequest {
-        name: "继续教育学习平台".parse().unwrap(),
-        categories: categories.to_vec(),
-        series_families: families.iter().map(|f| f.parse().unwrap()).collect(),
-    }))
+    let created = call!(hrss.api().platform_create(
+        None,
+        &types::CreatePlatformRequest {
+            name: "继续教育学习平台".parse().unwrap(),
+            categories: categories.to_vec(),
+            series_families: families.iter().map(|f| f.parse().unwrap()).collect(),
+        }
+    ))
     .unwrap();
     let client = app
         .client
@@ -262,7 +265,7 @@ async fn the_push_answers_as_api_md_writes_it() {
         .unwrap()
         .parse()
         .unwrap();
-    let r = call!(hrss.api().record_view(&id)).unwrap();
+    let r = call!(hrss.api().record_view(&id, None)).unwrap();
     assert!(r.record.series.is_none(), "{:?}", r.record.series);
 
     // A batch stored before the rename: its items say `status`.
@@ -350,6 +353,7 @@ async fn r_acc_3_the_accounting_platforms_push_that_completes_a_year_issues_the_
     let person = app.verified_person().await;
     call!(admin.client.api().unit_person_add(
         &unit.id,
+        None,
         &types::UnitPersonAddRequest {
             id_card_no: person.person.id_card_no.parse().unwrap(),
             name: "张三".parse().unwrap(),
@@ -391,7 +395,7 @@ async fn r_acc_3_the_accounting_platforms_push_that_completes_a_year_issues_the_
         person
             .client
             .api()
-            .record_view(&o.items[0].record_id.unwrap())
+            .record_view(&o.items[0].record_id.unwrap(), None)
     )
     .unwrap();
     // R-ACC-3: recognised on arrival.

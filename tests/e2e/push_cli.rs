@@ -16,11 +16,14 @@ use crate::push::public;
 /// A platform that pushes public hours: its client id and secret.
 async fn credentials(app: &TestApp) -> (String, String) {
     let hrss = app.hrss().await;
-    let created = call!(hrss.api().platform_create(&types::CreatePlatformRequest {
-        name: "公需课学习平台".parse().unwrap(),
-        categories: vec![types::Category::Public],
-        series_families: vec!["engineering".parse().unwrap()],
-    }))
+    let created = call!(hrss.api().platform_create(
+        None,
+        &types::CreatePlatformRequest {
+            name: "公需课学习平台".parse().unwrap(),
+            categories: vec![types::Category::Public],
+            series_families: vec!["engineering".parse().unwrap()],
+        }
+    ))
     .unwrap();
     (created.client_id, created.client_secret)
 }

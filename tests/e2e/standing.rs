@@ -47,24 +47,27 @@ async fn compliance(c: &Client, person: Uuid) -> types::ComplianceView {
 /// An accounting form other than the exam: `credits` professional
 /// credits, not a whole year (R-ACC-2).
 async fn paper(person: &Signed) -> types::RecordView {
-    call!(person.client.api().record_declare(&types::DeclareRequest {
-        year: this_year(),
-        category: types::RecordCategory::Professional,
-        series: Some("accounting".parse().unwrap()),
-        course_name: "会计论文".parse().unwrap(),
-        hours: 30.0,
-        result: None,
-        provider_name: None,
-        attachment_ids: vec![],
-        conversion: Some(types::ConversionRequest {
-            code: "paper_sole_or_first_author".parse().unwrap(),
-            quantity: None,
-        }),
-        general_knowledge: false,
-        provider_id: None,
-        base_no: None,
-        class_id: None,
-    }))
+    call!(person.client.api().record_declare(
+        None,
+        &types::DeclareRequest {
+            year: this_year(),
+            category: types::RecordCategory::Professional,
+            series: Some("accounting".parse().unwrap()),
+            course_name: "会计论文".parse().unwrap(),
+            hours: 30.0,
+            result: None,
+            provider_name: None,
+            attachment_ids: vec![],
+            conversion: Some(types::ConversionRequest {
+                code: "paper_sole_or_first_author".parse().unwrap(),
+                quantity: None,
+            }),
+            general_knowledge: false,
+            provider_id: None,
+            base_no: None,
+            class_id: None,
+        }
+    ))
     .expect("declaring a paper")
 }
 
@@ -287,7 +290,13 @@ async fn r_ce_1_a_certificate_follows_falling_hours_and_ignores_growing_ones() {
     assert_eq!(v.reason.as_deref(), Some("hours_corrected"));
 
     // A reissue states the hours that count now.
-    let reissued = call!(person.client.api().certificate_reissue(&now[0].id, None)).unwrap();
+    let reissued = call!(
+        person
+            .client
+            .api()
+            .certificate_reissue(&now[0].id, None, None)
+    )
+    .unwrap();
     assert_eq!(reissued.hours.professional, 90.0);
     assert_standings_equal_a_rebuild(&app.database_url).await;
 }
@@ -321,7 +330,7 @@ async fn r_cl_4_hours_a_class_adds_to_an_approved_record_wait_without_withdrawin
     let c = compliance(&learner.client, learner.person_id()).await;
     assert_eq!(c.categories.professional.approved, 24.0);
     assert_eq!(c.categories.professional.pending, 24.0);
-    let r = call!(learner.client.api().record_view(&record))
+    let r = call!(learner.client.api().record_view(&record, None))
         .unwrap()
         .record;
     assert_eq!(r.hours, 48.0);
@@ -393,6 +402,7 @@ async fn r_req_2_any_sequence_of_record_operations_keeps_standings_equal_to_a_re
         let b = app.verified_person().await;
         call!(admin.client.api().unit_person_add(
             &unit,
+            None,
             &types::UnitPersonAddRequest {
                 id_card_no: b.person.id_card_no.parse().unwrap(),
                 name: "张三".parse().unwrap(),
@@ -409,21 +419,24 @@ async fn r_req_2_any_sequence_of_record_operations_keeps_standings_equal_to_a_re
         match rng.gen_range(0..8) {
             0 | 1 => {
                 let hours = f64::from(rng.gen_range(1..=40));
-                let r = call!(p.client.api().record_declare(&types::DeclareRequest {
-                    year: this_year(),
-                    category: types::RecordCategory::Elective,
-                    series: None,
-                    course_name: "选修课".parse().unwrap(),
-                    hours,
-                    result: None,
-                    provider_name: None,
-                    attachment_ids: vec![],
-                    conversion: None,
-                    general_knowledge: false,
-                    provider_id: None,
-                    base_no: None,
-                    class_id: None,
-                }))
+                let r = call!(p.client.api().record_declare(
+                    None,
+                    &types::DeclareRequest {
+                        year: this_year(),
+                        category: types::RecordCategory::Elective,
+                        series: None,
+                        course_name: "选修课".parse().unwrap(),
+                        hours,
+                        result: None,
+                        provider_name: None,
+                        attachment_ids: vec![],
+                        conversion: None,
+                        general_knowledge: false,
+                        provider_id: None,
+                        base_no: None,
+                        class_id: None,
+                    }
+                ))
                 .unwrap();
                 records.push((who, r.id));
             }
@@ -437,7 +450,7 @@ async fn r_req_2_any_sequence_of_record_operations_keeps_standings_equal_to_a_re
             }
             _ if !records.is_empty() => {
                 let (owner, id) = records[rng.gen_range(0..records.len())];
-                let r = call!(persons[owner].client.api().record_view(&id))
+                let r = call!(persons[owner].client.api().record_view(&id, None))
                     .unwrap()
                     .record;
                 let d = match rng.gen_range(0..4) {
@@ -618,6 +631,7 @@ async fn r_rc_4_a_returned_class_record_goes_back_to_the_class_owner() {
     // ... but may add proof.
     let pdf = call!(learner.client.api().attachment_upload(
         &"成绩单.pdf".parse().unwrap(),
+        None,
         b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj <<>> endobj\n%%EOF\n".to_vec()
     ))
     .unwrap();

@@ -597,12 +597,15 @@ async fn r_st_1_an_authority_sees_its_series_and_region_only() {
     // A Guangzhou (440100) authority under it: only units registered in Guangzhou.
     let p = app.register().await;
     let city = app.login_person(&p).await;
-    let applied = ce_sdk::call!(city.api().authority_apply(&authority_application(
-        ce_sdk::types::AuthorityLevel::City,
-        "440100",
-        &["engineering"],
-        Some(province_view.id),
-    )))
+    let applied = ce_sdk::call!(city.api().authority_apply(
+        None,
+        &authority_application(
+            ce_sdk::types::AuthorityLevel::City,
+            "440100",
+            &["engineering"],
+            Some(province_view.id),
+        )
+    ))
     .expect("applying");
     ce_sdk::call!(province.api().authority_review(
         &applied.id,
@@ -625,12 +628,15 @@ async fn r_st_1_an_authority_sees_its_series_and_region_only() {
     // The same account also becomes the Shenzhen (440300) accounting
     // authority: it sees the union of both scopes.
     let (accounting, accounting_view) = app.province_authority(&["accounting"]).await;
-    let applied = ce_sdk::call!(city.api().authority_apply(&authority_application(
-        ce_sdk::types::AuthorityLevel::City,
-        "440300",
-        &["accounting"],
-        Some(accounting_view.id),
-    )))
+    let applied = ce_sdk::call!(city.api().authority_apply(
+        None,
+        &authority_application(
+            ce_sdk::types::AuthorityLevel::City,
+            "440300",
+            &["accounting"],
+            Some(accounting_view.id),
+        )
+    ))
     .expect("applying again");
     ce_sdk::call!(accounting.api().authority_review(
         &applied.id,

@@ -27,7 +27,7 @@ async fn r_t_1_a_unit_adds_disables_enables_and_deletes_a_teacher() {
         admin
             .client
             .api()
-            .unit_teacher_create(&unit.id, &teacher("李老师"))
+            .unit_teacher_create(&unit.id, None, &teacher("李老师"))
     )
     .unwrap();
     assert!(t.enabled);
@@ -73,7 +73,7 @@ async fn r_t_1_rosters_scope_other_unit_404_person_403_anonymous_401() {
         admin
             .client
             .api()
-            .unit_teacher_create(&unit.id, &teacher("李老师"))
+            .unit_teacher_create(&unit.id, None, &teacher("李老师"))
     )
     .unwrap();
     assert_eq!(
@@ -87,7 +87,7 @@ async fn r_t_1_rosters_scope_other_unit_404_person_403_anonymous_401() {
             other
                 .client
                 .api()
-                .unit_teacher_create(&unit.id, &teacher("x"))
+                .unit_teacher_create(&unit.id, None, &teacher("x"))
         )
         .unwrap_err()
         .status(),
@@ -121,7 +121,7 @@ async fn r_t_1_rosters_scope_other_unit_404_person_403_anonymous_401() {
             person
                 .client
                 .api()
-                .unit_teacher_create(&unit.id, &teacher("x"))
+                .unit_teacher_create(&unit.id, None, &teacher("x"))
         )
         .unwrap_err()
         .status(),
@@ -176,7 +176,7 @@ async fn r_t_1_a_provider_roster_is_managed_by_its_provider_admin_only() {
     let t = call!(
         admin
             .api()
-            .provider_teacher_create(&provider.id, &teacher("王老师"))
+            .provider_teacher_create(&provider.id, None, &teacher("王老师"))
     )
     .unwrap();
     assert_eq!(t.owner_type, types::OwnerType::Provider);
@@ -207,7 +207,7 @@ async fn r_t_1_a_provider_roster_is_managed_by_its_provider_admin_only() {
             unit_admin
                 .client
                 .api()
-                .provider_teacher_create(&provider.id, &teacher("x"))
+                .provider_teacher_create(&provider.id, None, &teacher("x"))
         )
         .unwrap_err()
         .status(),

@@ -49,6 +49,7 @@ pub(crate) async fn training_in(app: &TestApp, series: &'static str) -> Training
     let (provider, provider_view) = app.provider_admin().await;
     let q = call!(provider.api().qualification_apply(
         &provider_view.id,
+        None,
         &types::ApplyQualificationRequest {
             series: series.parse().unwrap(),
             authority_id: authority_view.id,
@@ -64,6 +65,7 @@ pub(crate) async fn training_in(app: &TestApp, series: &'static str) -> Training
     .expect("qualifying");
     let teacher = call!(provider.api().provider_teacher_create(
         &provider_view.id,
+        None,
         &types::TeacherCreateRequest {
             name: "王老师".parse().unwrap(),
             title: None,
@@ -84,6 +86,7 @@ pub(crate) async fn training_in(app: &TestApp, series: &'static str) -> Training
 async fn publish(authority: &Client, series: &str, name: &str) {
     call!(authority.api().catalogue_publish(
         year(),
+        None,
         &types::CourseCreateRequest {
             series: series.parse().unwrap(),
             name: name.parse().unwrap(),
@@ -136,7 +139,7 @@ impl Training {
         call!(
             self.provider
                 .api()
-                .course_plan_create(&plan_for(self.provider_view.id, self.series))
+                .course_plan_create(None, &plan_for(self.provider_view.id, self.series))
         )
         .expect("drafting a plan")
     }
@@ -162,6 +165,7 @@ impl Training {
     async fn class_of(&self, plan: &types::PlanView, capacity: u32) -> types::ClassView {
         call!(self.provider.api().class_create(
             &plan.id,
+            None,
             &class_req(
                 types::ClassMode::FaceToFace,
                 in_days(5),
@@ -175,7 +179,7 @@ impl Training {
     /// Enrols, accepts, opens, enters results, closes.
     pub(crate) async fn run(&self, class: &types::ClassView, learners: &[(&Signed, bool)]) {
         for (l, passed) in learners {
-            let e = call!(l.client.api().enrollment_create(&class.id)).expect("enrolling");
+            let e = call!(l.client.api().enrollment_create(&class.id, None)).expect("enrolling");
             call!(self.provider.api().enrollment_review(
                 &e.id,
                 None,
@@ -228,6 +232,7 @@ pub(crate) async fn learner_of(app: &TestApp, admin: &Signed, unit: &types::Unit
     let l = app.verified_person().await;
     call!(admin.client.api().unit_person_add(
         &unit.id,
+        None,
         &types::UnitPersonAddRequest {
             id_card_no: l.person.id_card_no.parse().unwrap(),
             name: "张三".parse().unwrap(),
@@ -272,7 +277,7 @@ async fn r_cl_3_r_cl_4_from_qualification_to_closed_class_each_unit_receives_its
     ))
     .unwrap();
     assert_eq!(approved.status, types::PlanStatus::Approved);
-    let detail = call!(t.provider.api().course_plan_view(&plan.id)).unwrap();
+    let detail = call!(t.provider.api().course_plan_view(&plan.id, None)).unwrap();
     assert_eq!(detail.reviews.len(), 1);
 
     // An earlier class of the same course gives `repeats` a record already.
@@ -293,7 +298,7 @@ async fn r_cl_3_r_cl_4_from_qualification_to_closed_class_each_unit_receives_its
         &[(&passes, true), (&repeats, true), (&fails, false)],
     )
     .await;
-    let closed = call!(t.provider.api().class_view(&class.id)).unwrap();
+    let closed = call!(t.provider.api().class_view(&class.id, None)).unwrap();
     assert_eq!(closed.status, types::ClassStatus::Closed);
     assert_eq!(closed.enrolled_count, 3);
     assert!(closed.closed_at.is_some());
@@ -333,11 +338,11 @@ async fn r_cl_3_r_cl_4_from_qualification_to_closed_class_each_unit_receives_its
     .unwrap_err();
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("illegal_transition"));
-    let again = call!(repeats.client.api().record_view(&b[0].id)).unwrap();
+    let again = call!(repeats.client.api().record_view(&b[0].id, None)).unwrap();
     assert_eq!(again.record.hours, 48.0);
 
     // Records are scoped: unit B cannot read unit A's record.
-    let err = call!(admin_b.client.api().record_view(&r.id)).unwrap_err();
+    let err = call!(admin_b.client.api().record_view(&r.id, None)).unwrap_err();
     assert_eq!(err.status(), Some(404));
     let hrss = app.hrss().await;
     assert_eq!(records_of(&hrss).await.len(), 2);
@@ -359,6 +364,7 @@ async fn r_cl_3_a_learner_without_a_unit_gets_the_record_when_they_bind() {
     assert!(records_of(&admin.client).await.is_empty());
     call!(admin.client.api().unit_person_add(
         &unit.id,
+        None,
         &types::UnitPersonAddRequest {
             id_card_no: loner.person.id_card_no.parse().unwrap(),
             name: "张三".parse().unwrap(),
@@ -380,7 +386,7 @@ async fn r_pq_3_a_provider_plans_only_in_a_series_it_is_qualified_for() {
     let err = call!(
         t.provider
             .api()
-            .course_plan_create(&plan_for(t.provider_view.id, "engineering"))
+            .course_plan_create(None, &plan_for(t.provider_view.id, "engineering"))
     )
     .unwrap_err();
     assert_eq!(err.status(), Some(403));
@@ -389,14 +395,14 @@ async fn r_pq_3_a_provider_plans_only_in_a_series_it_is_qualified_for() {
     // R-CP-2: the course must be in the year's catalogue.
     let mut off = plan_for(t.provider_view.id, "nursing");
     off.course_name = "不在目录中的课程".parse().unwrap();
-    let err = call!(t.provider.api().course_plan_create(&off)).unwrap_err();
+    let err = call!(t.provider.api().course_plan_create(None, &off)).unwrap_err();
     assert_eq!(err.status(), Some(422));
     assert_eq!(err.code(), Some("course_not_in_catalogue"));
 
     // Exactly one owner.
     let mut two = plan_for(t.provider_view.id, "nursing");
     two.unit_id = Some(Uuid::now_v7());
-    let err = call!(t.provider.api().course_plan_create(&two)).unwrap_err();
+    let err = call!(t.provider.api().course_plan_create(None, &two)).unwrap_err();
     assert_eq!(err.code(), Some("owner_invalid"));
 
     // Another provider's admin: 404; a person: 403.
@@ -404,7 +410,7 @@ async fn r_pq_3_a_provider_plans_only_in_a_series_it_is_qualified_for() {
     let err = call!(
         other
             .api()
-            .course_plan_create(&plan_for(t.provider_view.id, "nursing"))
+            .course_plan_create(None, &plan_for(t.provider_view.id, "nursing"))
     )
     .unwrap_err();
     assert_eq!(err.status(), Some(404));
@@ -413,7 +419,7 @@ async fn r_pq_3_a_provider_plans_only_in_a_series_it_is_qualified_for() {
         person
             .client
             .api()
-            .course_plan_create(&plan_for(t.provider_view.id, "nursing"))
+            .course_plan_create(None, &plan_for(t.provider_view.id, "nursing"))
     )
     .unwrap_err();
     assert_eq!(err.status(), Some(403));
@@ -427,6 +433,7 @@ async fn r_cp_3_face_to_face_classes_are_filed_within_the_window() {
     for start in [in_days(31), in_days(-1)] {
         let err = call!(t.provider.api().class_create(
             &plan.id,
+            None,
             &class_req(types::ClassMode::FaceToFace, start, 10, &[t.teacher])
         ))
         .unwrap_err();
@@ -436,6 +443,7 @@ async fn r_cp_3_face_to_face_classes_are_filed_within_the_window() {
     for start in [in_days(0), in_days(30)] {
         call!(t.provider.api().class_create(
             &plan.id,
+            None,
             &class_req(types::ClassMode::FaceToFace, start, 10, &[t.teacher])
         ))
         .unwrap();
@@ -443,6 +451,7 @@ async fn r_cp_3_face_to_face_classes_are_filed_within_the_window() {
     // Online classes are not filed against the window.
     let online = call!(t.provider.api().class_create(
         &plan.id,
+        None,
         &class_req(types::ClassMode::Online, in_days(60), 10, &[t.teacher])
     ))
     .unwrap();
@@ -450,7 +459,7 @@ async fn r_cp_3_face_to_face_classes_are_filed_within_the_window() {
     // End before start.
     let mut bad = class_req(types::ClassMode::FaceToFace, in_days(3), 10, &[t.teacher]);
     bad.end_date = in_days(2);
-    let err = call!(t.provider.api().class_create(&plan.id, &bad)).unwrap_err();
+    let err = call!(t.provider.api().class_create(&plan.id, None, &bad)).unwrap_err();
     assert_eq!(err.code(), Some("dates_invalid"));
 }
 
@@ -462,6 +471,7 @@ async fn r_cp_4_teachers_are_enabled_teachers_of_the_owner() {
     let (other, other_view) = app.provider_admin().await;
     let stranger = call!(other.api().provider_teacher_create(
         &other_view.id,
+        None,
         &types::TeacherCreateRequest {
             name: "外人".parse().unwrap(),
             title: None,
@@ -470,6 +480,7 @@ async fn r_cp_4_teachers_are_enabled_teachers_of_the_owner() {
     .unwrap();
     let err = call!(t.provider.api().class_create(
         &plan.id,
+        None,
         &class_req(types::ClassMode::FaceToFace, in_days(3), 10, &[stranger.id])
     ))
     .unwrap_err();
@@ -489,6 +500,7 @@ async fn r_cp_4_teachers_are_enabled_teachers_of_the_owner() {
     .unwrap();
     let err = call!(t.provider.api().class_create(
         &plan.id,
+        None,
         &class_req(types::ClassMode::FaceToFace, in_days(3), 10, &[t.teacher])
     ))
     .unwrap_err();
@@ -505,6 +517,7 @@ async fn r_t_1_a_teacher_a_class_names_cannot_be_deleted() {
     assert_eq!(err.code(), Some("teacher_in_use"));
     let spare = call!(t.provider.api().provider_teacher_create(
         &t.provider_view.id,
+        None,
         &types::TeacherCreateRequest {
             name: "备用".parse().unwrap(),
             title: None,
@@ -572,16 +585,16 @@ async fn r_cl_2_full_classes_and_double_enrolment_are_refused() {
     let one = app.verified_person().await;
     let two = app.verified_person().await;
     let three = app.verified_person().await;
-    let e1 = call!(one.client.api().enrollment_create(&class.id)).unwrap();
+    let e1 = call!(one.client.api().enrollment_create(&class.id, None)).unwrap();
     assert_eq!(e1.status, types::EnrollmentStatus::Pending);
-    let err = call!(one.client.api().enrollment_create(&class.id)).unwrap_err();
+    let err = call!(one.client.api().enrollment_create(&class.id, None)).unwrap_err();
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("already_enrolled"));
-    call!(two.client.api().enrollment_create(&class.id)).unwrap();
-    let err = call!(three.client.api().enrollment_create(&class.id)).unwrap_err();
+    call!(two.client.api().enrollment_create(&class.id, None)).unwrap();
+    let err = call!(three.client.api().enrollment_create(&class.id, None)).unwrap_err();
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("class_full"));
-    let seen = call!(three.client.api().class_view(&class.id)).unwrap();
+    let seen = call!(three.client.api().class_view(&class.id, None)).unwrap();
     assert_eq!(seen.enrolled_count, 2);
 
     // Cancelling an enrolment frees the place.
@@ -593,7 +606,7 @@ async fn r_cl_2_full_classes_and_double_enrolment_are_refused() {
         }
     ))
     .unwrap();
-    call!(three.client.api().enrollment_create(&class.id)).unwrap();
+    call!(three.client.api().enrollment_create(&class.id, None)).unwrap();
     // A person sees only their own enrolment; the owner sees all three.
     let own = call!(
         three
@@ -620,7 +633,7 @@ async fn r_cl_2_full_classes_and_double_enrolment_are_refused() {
 
     // An unverified person cannot enrol.
     let unverified = app.person().await;
-    let err = call!(unverified.client.api().enrollment_create(&class.id)).unwrap_err();
+    let err = call!(unverified.client.api().enrollment_create(&class.id, None)).unwrap_err();
     assert_eq!(err.code(), Some("not_verified"));
 }
 
@@ -632,7 +645,7 @@ async fn r_cp_1_classes_of_unapproved_plans_take_no_enrolment() {
     let class = t.class_of(&plan, 5).await;
     assert!(!class.plan_approved);
     let person = app.verified_person().await;
-    let err = call!(person.client.api().enrollment_create(&class.id)).unwrap_err();
+    let err = call!(person.client.api().enrollment_create(&class.id, None)).unwrap_err();
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("plan_not_approved"));
     // Nor can it open, and others do not see it.
@@ -643,7 +656,7 @@ async fn r_cp_1_classes_of_unapproved_plans_take_no_enrolment() {
     ))
     .unwrap_err();
     assert_eq!(err.code(), Some("plan_not_approved"));
-    let err = call!(person.client.api().class_view(&class.id)).unwrap_err();
+    let err = call!(person.client.api().class_view(&class.id, None)).unwrap_err();
     assert_eq!(err.status(), Some(404));
     let listed = call!(
         person
@@ -681,7 +694,7 @@ async fn r_rv_1_an_authority_of_another_series_cannot_review() {
     ))
     .unwrap_err();
     assert_eq!(err.status(), Some(404));
-    let err = call!(engineering.api().course_plan_view(&plan.id)).unwrap_err();
+    let err = call!(engineering.api().course_plan_view(&plan.id, None)).unwrap_err();
     assert_eq!(err.status(), Some(404));
     let batch = types::BatchReviewRequest {
         ids: vec![plan.id],
@@ -756,11 +769,12 @@ async fn r_rv_1_a_returned_plan_is_edited_and_submitted_again() {
     assert_eq!(err.code(), Some("not_editable"));
     let err = call!(t.provider.api().class_create(
         &plan.id,
+        None,
         &class_req(types::ClassMode::FaceToFace, in_days(3), 10, &[t.teacher])
     ))
     .unwrap_err();
     assert_eq!(err.code(), Some("plan_closed"));
-    let detail = call!(t.provider.api().course_plan_view(&plan.id)).unwrap();
+    let detail = call!(t.provider.api().course_plan_view(&plan.id, None)).unwrap();
     let decisions: Vec<_> = detail.reviews.iter().map(|r| r.decision.as_str()).collect();
     assert_eq!(decisions, ["reject_return", "reject_close"]);
     assert_eq!(detail.reviews[0].comment.as_deref(), Some("请修改课程"));
@@ -770,20 +784,19 @@ async fn r_rv_1_a_returned_plan_is_edited_and_submitted_again() {
 async fn r_au_3_an_authority_declares_plans_and_runs_classes_itself() {
     let app = spawn_app().await;
     let t = training(&app).await;
-    let plan = call!(
-        t.authority
-            .api()
-            .course_plan_create(&types::CreatePlanRequest {
-                provider_id: None,
-                unit_id: None,
-                authority_id: Some(t.authority_view.id),
-                series: "nursing".parse().unwrap(),
-                year: year(),
-                course_name: COURSE.parse().unwrap(),
-                region: None,
-                description: None,
-            })
-    )
+    let plan = call!(t.authority.api().course_plan_create(
+        None,
+        &types::CreatePlanRequest {
+            provider_id: None,
+            unit_id: None,
+            authority_id: Some(t.authority_view.id),
+            series: "nursing".parse().unwrap(),
+            year: year(),
+            course_name: COURSE.parse().unwrap(),
+            region: None,
+            description: None,
+        }
+    ))
     .unwrap();
     assert_eq!(plan.authority_id, Some(t.authority_view.id));
     assert_eq!(plan.region.as_str(), "440000");
@@ -798,26 +811,26 @@ async fn r_au_3_an_authority_declares_plans_and_runs_classes_itself() {
     // Authorities keep no roster: any enabled teacher may teach.
     let class = call!(t.authority.api().class_create(
         &plan.id,
+        None,
         &class_req(types::ClassMode::Online, in_days(1), 10, &[t.teacher])
     ))
     .unwrap();
     assert_eq!(class.owner_type, types::OwnerType::Authority);
     // An authority of another series may not declare in nursing.
     let (engineering, engineering_view) = app.province_authority(&["engineering"]).await;
-    let err = call!(
-        engineering
-            .api()
-            .course_plan_create(&types::CreatePlanRequest {
-                provider_id: None,
-                unit_id: None,
-                authority_id: Some(engineering_view.id),
-                series: "nursing".parse().unwrap(),
-                year: year(),
-                course_name: COURSE.parse().unwrap(),
-                region: None,
-                description: None,
-            })
-    )
+    let err = call!(engineering.api().course_plan_create(
+        None,
+        &types::CreatePlanRequest {
+            provider_id: None,
+            unit_id: None,
+            authority_id: Some(engineering_view.id),
+            series: "nursing".parse().unwrap(),
+            year: year(),
+            course_name: COURSE.parse().unwrap(),
+            region: None,
+            description: None,
+        }
+    ))
     .unwrap_err();
     assert_eq!(err.code(), Some("series_not_supervised"));
 }
@@ -829,12 +842,15 @@ async fn r_cp_1_a_units_plan_goes_to_the_most_local_authority_of_its_series() {
     // A Guangzhou (city) nursing authority under the province one.
     let p = app.register().await;
     let city = app.login_person(&p).await;
-    let applied = call!(city.api().authority_apply(&authority_application(
-        types::AuthorityLevel::City,
-        "440100",
-        &["nursing"],
-        Some(t.authority_view.id)
-    )))
+    let applied = call!(city.api().authority_apply(
+        None,
+        &authority_application(
+            types::AuthorityLevel::City,
+            "440100",
+            &["nursing"],
+            Some(t.authority_view.id)
+        )
+    ))
     .unwrap();
     call!(t.authority.api().authority_review(
         &applied.id,
@@ -853,10 +869,16 @@ async fn r_cp_1_a_units_plan_goes_to_the_most_local_authority_of_its_series() {
         region: region.map(|r| r.parse().unwrap()),
         description: None,
     };
-    let in_tianhe = call!(admin.client.api().course_plan_create(&plan(Some("440106")))).unwrap();
+    let in_tianhe = call!(
+        admin
+            .client
+            .api()
+            .course_plan_create(None, &plan(Some("440106")))
+    )
+    .unwrap();
     let s = call!(admin.client.api().course_plan_submit(&in_tianhe.id, None)).unwrap();
     assert_eq!(s.reviewer_authority_id, Some(applied.id));
-    let provincial = call!(admin.client.api().course_plan_create(&plan(None))).unwrap();
+    let provincial = call!(admin.client.api().course_plan_create(None, &plan(None))).unwrap();
     assert_eq!(provincial.region.as_str(), "440000");
     let s = call!(admin.client.api().course_plan_submit(&provincial.id, None)).unwrap();
     assert_eq!(s.reviewer_authority_id, Some(t.authority_view.id));
@@ -870,7 +892,7 @@ async fn r_cp_1_a_units_plan_goes_to_the_most_local_authority_of_its_series() {
     assert_eq!(seen.items[0].id, in_tianhe.id);
     // Another unit's admin cannot read the plan.
     let (other, _) = app.unit().await;
-    let err = call!(other.client.api().course_plan_view(&in_tianhe.id)).unwrap_err();
+    let err = call!(other.client.api().course_plan_view(&in_tianhe.id, None)).unwrap_err();
     assert_eq!(err.status(), Some(404));
     let err = call!(other.client.api().course_plan_submit(&in_tianhe.id, None)).unwrap_err();
     assert_eq!(err.status(), Some(404));
@@ -882,7 +904,7 @@ async fn r_cl_2_results_are_entered_while_the_class_is_open() {
     let t = training(&app).await;
     let class = t.class(5).await;
     let learner = app.verified_person().await;
-    let e = call!(learner.client.api().enrollment_create(&class.id)).unwrap();
+    let e = call!(learner.client.api().enrollment_create(&class.id, None)).unwrap();
     let result = types::ResultRequest {
         score: Some(90),
         passed: true,
@@ -918,7 +940,7 @@ async fn r_cl_2_results_are_entered_while_the_class_is_open() {
     assert_eq!(done.passed, Some(true));
     // Enrolment closes when the class opens.
     let late = app.verified_person().await;
-    let err = call!(late.client.api().enrollment_create(&class.id)).unwrap_err();
+    let err = call!(late.client.api().enrollment_create(&class.id, None)).unwrap_err();
     assert_eq!(err.code(), Some("class_not_accepting"));
     // Only the class owner enters results.
     let (other, _) = app.provider_admin().await;
@@ -1001,7 +1023,7 @@ async fn r_rc_3_the_unit_reviews_class_records_and_the_standing_follows() {
     ))
     .unwrap();
     assert_eq!(closed.status, types::RecordStatus::Closed);
-    let detail = call!(learner.client.api().record_view(&record.id)).unwrap();
+    let detail = call!(learner.client.api().record_view(&record.id, None)).unwrap();
     assert_eq!(detail.reviews.len(), 2);
     assert_eq!(standing(&learner.client).await.series[0].approved, 0.0);
     let err = call!(admin.client.api().record_review(
@@ -1084,6 +1106,7 @@ async fn member(app: &TestApp, series: &[&str], in_year: i32) -> (Signed, Signed
 async fn proof(person: &Signed) -> Uuid {
     call!(person.client.api().attachment_upload(
         &"培训证书.pdf".parse().unwrap(),
+        None,
         b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj <<>> endobj\n%%EOF\n".to_vec()
     ))
     .expect("uploading proof")
@@ -1102,7 +1125,7 @@ async fn from_base(
 }
 
 async fn approved(person: &Signed, admin: &Signed, d: &types::DeclareRequest) -> types::RecordView {
-    let r = call!(person.client.api().record_declare(d)).expect("declaring");
+    let r = call!(person.client.api().record_declare(None, d)).expect("declaring");
     call!(
         admin
             .client
@@ -1141,39 +1164,38 @@ async fn r_rc_1_r_rc_2_r_rc_6_declarations_are_checked_and_a_returned_one_resubm
     let code =
         |r: Result<types::RecordView, ce_sdk::Error>| r.unwrap_err().code().map(String::from);
     // R-RC-5: not for a future year.
-    let r = call!(api.record_declare(&declaration(year() + 1, Elective, None, "x")));
+    let r = call!(api.record_declare(None, &declaration(year() + 1, Elective, None, "x")));
     assert_eq!(code(r).as_deref(), Some("year_in_future"));
     // R-RC-2: public hours are not declared.
-    let r = call!(api.record_declare(&declaration(year(), Public, None, "x")));
+    let r = call!(api.record_declare(None, &declaration(year(), Public, None, "x")));
     assert_eq!(code(r).as_deref(), Some("public_not_declarable"));
     // R-PU-4: only a series held that year.
-    let r = call!(api.record_declare(&declaration(
-        year(),
-        Professional,
-        Some("engineering"),
-        COURSE
-    )));
+    let r = call!(api.record_declare(
+        None,
+        &declaration(year(), Professional, Some("engineering"), COURSE)
+    ));
     assert_eq!(code(r).as_deref(), Some("series_not_held"));
     // R-RC-6: professional hours need an approved origin; a course name
     // found in the catalogue is not one (问答 九, 十六)…
-    let r = call!(api.record_declare(&declaration(year(), Professional, Some("nursing"), COURSE)));
+    let r = call!(api.record_declare(
+        None,
+        &declaration(year(), Professional, Some("nursing"), COURSE)
+    ));
     assert_eq!(code(r).as_deref(), Some("origin_required"));
-    let r = call!(api.record_declare(&declaration(
-        year(),
-        Professional,
-        Some("nursing"),
-        "自学笔记"
-    )));
+    let r = call!(api.record_declare(
+        None,
+        &declaration(year(), Professional, Some("nursing"), "自学笔记")
+    ));
     assert_eq!(code(r).as_deref(), Some("origin_required"));
     // …so the hours may be elective.
-    call!(api.record_declare(&declaration(year(), Elective, None, "自学笔记"))).unwrap();
+    call!(api.record_declare(None, &declaration(year(), Elective, None, "自学笔记"))).unwrap();
     // A provider not qualified in the series, or a base whose scope does
     // not cover it, is no origin for it.
     let (_, unqualified) = app.provider_admin().await;
     let mut d = declaration(year(), Professional, Some("nursing"), COURSE);
     d.provider_id = Some(unqualified.id);
     d.attachment_ids = vec![proof(&person).await];
-    let r = call!(api.record_declare(&d));
+    let r = call!(api.record_declare(None, &d));
     assert_eq!(code(r).as_deref(), Some("origin_not_qualified"));
     let d = from_base(
         &person,
@@ -1181,24 +1203,25 @@ async fn r_rc_1_r_rc_2_r_rc_6_declarations_are_checked_and_a_returned_one_resubm
         "027",
     )
     .await;
-    let r = call!(api.record_declare(&d));
+    let r = call!(api.record_declare(None, &d));
     assert_eq!(code(r).as_deref(), Some("origin_not_qualified"));
     // The qualified provider is one, with the training certificate.
     let mut d = declaration(year(), Professional, Some("nursing"), COURSE);
     d.provider_id = Some(catalogue.provider_view.id);
-    let r = call!(api.record_declare(&d));
+    let r = call!(api.record_declare(None, &d));
     assert_eq!(code(r).as_deref(), Some("proof_required"));
     d.attachment_ids = vec![proof(&person).await];
-    call!(api.record_declare(&d)).unwrap();
+    call!(api.record_declare(None, &d)).unwrap();
     // So is a class of an approved nursing plan that credited nothing itself.
     let class = catalogue.class(5).await;
     let mut d = declaration(year(), Professional, Some("nursing"), COURSE);
     d.class_id = Some(class.id);
     d.attachment_ids = vec![proof(&person).await];
-    call!(api.record_declare(&d)).unwrap();
+    call!(api.record_declare(None, &d)).unwrap();
     // So is the nursing base (007), for any of its courses.
     let d = call!(
         api.record_declare(
+            None,
             &from_base(
                 &person,
                 declaration(year(), Professional, Some("nursing"), "护理科研方法"),
@@ -1257,7 +1280,7 @@ async fn r_rc_1_r_rc_2_r_rc_6_declarations_are_checked_and_a_returned_one_resubm
         loner
             .client
             .api()
-            .record_declare(&declaration(year(), Elective, None, "x"))
+            .record_declare(None, &declaration(year(), Elective, None, "x"))
     )
     .unwrap_err();
     assert_eq!(err.code(), Some("not_bound"));
@@ -1382,14 +1405,14 @@ async fn r_rc_7_73_hours_of_degree_education_count_as_72() {
 
     // Not in the education or health series.
     let (nurse, _) = member(&app, &["nursing"], year()).await;
-    let err = call!(nurse.client.api().record_declare(&d)).unwrap_err();
+    let err = call!(nurse.client.api().record_declare(None, &d)).unwrap_err();
     assert_eq!(err.status(), Some(422));
     assert_eq!(err.code(), Some("conversion_not_allowed"));
     // Degree education is elective only.
     let mut pro = d.clone();
     pro.category = types::RecordCategory::Professional;
     pro.series = Some("engineering".parse().unwrap());
-    let err = call!(person.client.api().record_declare(&pro)).unwrap_err();
+    let err = call!(person.client.api().record_declare(None, &pro)).unwrap_err();
     assert_eq!(err.code(), Some("conversion_category"));
 }
 
@@ -1436,21 +1459,21 @@ async fn r_acc_2_an_accountant_completes_the_year_with_a_passed_exam_subject() {
         code: "paper_sole_or_first_author".parse().unwrap(),
         quantity: Some(1000.0),
     });
-    let err = call!(other.client.api().record_declare(&paper)).unwrap_err();
+    let err = call!(other.client.api().record_declare(None, &paper)).unwrap_err();
     assert_eq!(err.status(), Some(422));
     assert_eq!(err.code(), Some("quantity_invalid"));
     // Accounting forms are for accounting series only.
     let (engineer, _) = member(&app, &["engineering"], year()).await;
     let mut wrong = d.clone();
     wrong.series = Some("engineering".parse().unwrap());
-    let err = call!(engineer.client.api().record_declare(&wrong)).unwrap_err();
+    let err = call!(engineer.client.api().record_declare(None, &wrong)).unwrap_err();
     assert_eq!(err.code(), Some("conversion_not_allowed"));
     let mut unknown = d;
     unknown.conversion = Some(types::ConversionRequest {
         code: "astrology".parse().unwrap(),
         quantity: None,
     });
-    let err = call!(person.client.api().record_declare(&unknown)).unwrap_err();
+    let err = call!(person.client.api().record_declare(None, &unknown)).unwrap_err();
     assert_eq!(err.code(), Some("conversion_unknown"));
 }
 
@@ -1461,6 +1484,7 @@ async fn r_req_1_a_2018_person_is_judged_by_18_42_12() {
     let (authority, _) = app.province_authority(&["engineering"]).await;
     call!(authority.api().catalogue_publish(
         2018,
+        None,
         &types::CourseCreateRequest {
             series: "engineering".parse().unwrap(),
             name: "结构设计".parse().unwrap(),
@@ -1547,7 +1571,7 @@ async fn r_rc_3_a_unit_sees_the_records_of_its_own_persons_only() {
         person
             .client
             .api()
-            .record_declare(&declaration(year(), Elective, None, "管理"))
+            .record_declare(None, &declaration(year(), Elective, None, "管理"))
     )
     .unwrap();
     assert_eq!(records_of(&old_admin.client).await.len(), 1);
@@ -1560,7 +1584,7 @@ async fn r_rc_3_a_unit_sees_the_records_of_its_own_persons_only() {
     )
     .unwrap();
     assert!(records_of(&old_admin.client).await.is_empty());
-    let err = call!(old_admin.client.api().record_view(&r.id)).unwrap_err();
+    let err = call!(old_admin.client.api().record_view(&r.id, None)).unwrap_err();
     assert_eq!(err.status(), Some(404));
     let err = call!(old_admin.client.api().record_review(
         &r.id,
@@ -1573,6 +1597,7 @@ async fn r_rc_3_a_unit_sees_the_records_of_its_own_persons_only() {
     let (new_admin, new_unit) = app.unit().await;
     call!(new_admin.client.api().unit_person_add(
         &new_unit.id,
+        None,
         &types::UnitPersonAddRequest {
             id_card_no: person.person.id_card_no.parse().unwrap(),
             name: "张三".parse().unwrap(),
@@ -1599,6 +1624,7 @@ async fn r_req_2_a_general_person_completes_2023_with_a_class_a_declaration_and_
     let (authority, authority_view) = app.province_authority(&["nursing"]).await;
     call!(authority.api().catalogue_publish(
         2023,
+        None,
         &types::CourseCreateRequest {
             series: "nursing".parse().unwrap(),
             name: COURSE.parse().unwrap(),
@@ -1607,14 +1633,13 @@ async fn r_req_2_a_general_person_completes_2023_with_a_class_a_declaration_and_
     ))
     .unwrap();
     let t = training(&app).await;
-    let plan = call!(
-        t.provider
-            .api()
-            .course_plan_create(&types::CreatePlanRequest {
-                year: 2023,
-                ..plan_for(t.provider_view.id, "nursing")
-            })
-    )
+    let plan = call!(t.provider.api().course_plan_create(
+        None,
+        &types::CreatePlanRequest {
+            year: 2023,
+            ..plan_for(t.provider_view.id, "nursing")
+        }
+    ))
     .unwrap();
     call!(t.provider.api().course_plan_submit(&plan.id, None)).unwrap();
     // Two nursing authorities cover the province: whichever got the plan decides.
@@ -1632,7 +1657,12 @@ async fn r_req_2_a_general_person_completes_2023_with_a_class_a_declaration_and_
     let (person, admin) = member(&app, &["nursing"], 2023).await;
     let mut class = class_req(types::ClassMode::Online, in_days(1), 10, &[t.teacher]);
     class.hours = 42.0;
-    let class = call!(t.provider.api().class_create(&approved_plan.id, &class)).unwrap();
+    let class = call!(
+        t.provider
+            .api()
+            .class_create(&approved_plan.id, None, &class)
+    )
+    .unwrap();
     t.run(&class, &[(&person, true)]).await;
     let from_class = records_of(&admin.client).await.remove(0);
     assert_eq!(from_class.year, 2023);
@@ -1681,7 +1711,7 @@ async fn r_req_2_a_general_person_completes_2023_with_a_class_a_declaration_and_
 }
 
 async fn plan_reviewer(t: &Training, plan: &Uuid) -> Uuid {
-    call!(t.provider.api().course_plan_view(plan))
+    call!(t.provider.api().course_plan_view(plan, None))
         .unwrap()
         .plan
         .reviewer_authority_id

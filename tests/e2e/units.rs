@@ -29,7 +29,7 @@ async fn r_id_4_a_wrong_check_character_is_422_credit_code_invalid() {
     let good = credit_code();
     let last = good.chars().last().unwrap();
     let bad = format!("{}{}", &good[..17], if last == '0' { '1' } else { '0' });
-    let err = call!(p.client.api().unit_create(&unit_request(&bad))).unwrap_err();
+    let err = call!(p.client.api().unit_create(None, &unit_request(&bad))).unwrap_err();
     assert_eq!(err.status(), Some(422));
     assert_eq!(err.code(), Some("credit_code_invalid"));
 }
@@ -39,9 +39,9 @@ async fn r_id_4_a_credit_code_registered_twice_is_409() {
     let app = spawn_app().await;
     let p = app.person().await;
     let code = credit_code();
-    call!(p.client.api().unit_create(&unit_request(&code))).unwrap();
+    call!(p.client.api().unit_create(None, &unit_request(&code))).unwrap();
     let q = app.person().await;
-    let err = call!(q.client.api().unit_create(&unit_request(&code))).unwrap_err();
+    let err = call!(q.client.api().unit_create(None, &unit_request(&code))).unwrap_err();
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("credit_code_taken"));
 }
@@ -55,11 +55,13 @@ async fn units_are_found_by_name_and_viewed_by_any_account_but_not_by_platforms_
     let page = call!(other.client.api().unit_list(None, None, Some(&q))).unwrap();
     assert!(page.items.iter().any(|u| u.id == unit.id));
     assert_eq!(
-        call!(other.client.api().unit_view(&unit.id)).unwrap().id,
+        call!(other.client.api().unit_view(&unit.id, None))
+            .unwrap()
+            .id,
         unit.id
     );
     assert_eq!(
-        call!(app.client.api().unit_view(&unit.id))
+        call!(app.client.api().unit_view(&unit.id, None))
             .unwrap_err()
             .status(),
         Some(401)
@@ -71,7 +73,7 @@ async fn units_are_found_by_name_and_viewed_by_any_account_but_not_by_platforms_
         Some(401)
     );
     assert_eq!(
-        call!(other.client.api().unit_view(&uuid::Uuid::now_v7()))
+        call!(other.client.api().unit_view(&uuid::Uuid::now_v7(), None))
             .unwrap_err()
             .status(),
         Some(404)
@@ -149,10 +151,10 @@ async fn r_id_5_invite_accept_then_remove_the_old_admin_but_never_the_last() {
     let invite = types::AdminInviteRequest {
         id_card_no: new.person.id_card_no.parse().unwrap(),
     };
-    let inv = call!(old.client.api().unit_admin_invite(&unit.id, &invite)).unwrap();
+    let inv = call!(old.client.api().unit_admin_invite(&unit.id, None, &invite)).unwrap();
     assert_eq!(inv.status, types::AdminStatus::Invited);
     assert_eq!(
-        call!(old.client.api().unit_admin_invite(&unit.id, &invite))
+        call!(old.client.api().unit_admin_invite(&unit.id, None, &invite))
             .unwrap_err()
             .code(),
         Some("already_invited")
@@ -214,6 +216,7 @@ async fn inviting_an_unregistered_id_is_422_account_unknown() {
     let (admin, unit) = app.unit().await;
     let err = call!(admin.client.api().unit_admin_invite(
         &unit.id,
+        None,
         &types::AdminInviteRequest {
             id_card_no: id_card_no().parse().unwrap()
         }
@@ -251,15 +254,25 @@ async fn unit_admins_scope_other_admin_404_person_403_anonymous_401() {
         id_card_no: person.person.id_card_no.parse().unwrap(),
     };
     assert_eq!(
-        call!(other.client.api().unit_admin_invite(&unit.id, &invite))
-            .unwrap_err()
-            .status(),
+        call!(
+            other
+                .client
+                .api()
+                .unit_admin_invite(&unit.id, None, &invite)
+        )
+        .unwrap_err()
+        .status(),
         Some(404)
     );
     assert_eq!(
-        call!(person.client.api().unit_admin_invite(&unit.id, &invite))
-            .unwrap_err()
-            .status(),
+        call!(
+            person
+                .client
+                .api()
+                .unit_admin_invite(&unit.id, None, &invite)
+        )
+        .unwrap_err()
+        .status(),
         Some(403)
     );
     assert_eq!(
@@ -309,7 +322,7 @@ async fn hrss_reads_any_units_admins_and_a_platform_may_not_create_units() {
         1
     );
     // A unit is registered by a person's account; hrss has none.
-    let err = call!(hrss.api().unit_create(&unit_request(&credit_code()))).unwrap_err();
+    let err = call!(hrss.api().unit_create(None, &unit_request(&credit_code()))).unwrap_err();
     assert_eq!(err.status(), Some(403));
     let raw = app
         .client

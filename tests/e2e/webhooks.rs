@@ -145,11 +145,14 @@ async fn a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt_signed(
     .await;
     let (url, seen) = receiver(2).await;
     let (person, admin, unit_id) = accountant(&app).await;
-    let hook = call!(admin.client.api().webhook_create(&types::WebhookRequest {
-        url: url.parse().unwrap(),
-        events: vec![types::EventType::CertificateIssued],
-        unit_id: Some(unit_id),
-    }))
+    let hook = call!(admin.client.api().webhook_create(
+        None,
+        &types::WebhookRequest {
+            url: url.parse().unwrap(),
+            events: vec![types::EventType::CertificateIssued],
+            unit_id: Some(unit_id),
+        }
+    ))
     .unwrap();
     let secret = hook.secret.as_str().to_string();
     let id = hook.webhook.id;
@@ -221,19 +224,25 @@ async fn webhooks_are_registered_by_platforms_and_unit_admins_only() {
         events: vec![],
         unit_id,
     };
-    let err = call!(person.client.api().webhook_create(&req(None))).unwrap_err();
+    let err = call!(person.client.api().webhook_create(None, &req(None))).unwrap_err();
     assert_eq!(err.status(), Some(403));
     let (admin, unit) = app.unit().await;
-    let err = call!(admin.client.api().webhook_create(&req(None))).unwrap_err();
+    let err = call!(admin.client.api().webhook_create(None, &req(None))).unwrap_err();
     assert_eq!(err.code(), Some("unit_required"));
     let (_, other_unit) = app.unit().await;
-    let err = call!(admin.client.api().webhook_create(&req(Some(other_unit.id)))).unwrap_err();
+    let err = call!(
+        admin
+            .client
+            .api()
+            .webhook_create(None, &req(Some(other_unit.id)))
+    )
+    .unwrap_err();
     assert_eq!(err.status(), Some(404));
-    let created = call!(admin.client.api().webhook_create(&req(Some(unit.id)))).unwrap();
+    let created = call!(admin.client.api().webhook_create(None, &req(Some(unit.id)))).unwrap();
     assert_eq!(created.webhook.events.len(), 5);
     assert!(created.secret.as_str().starts_with("whsec_"));
     let platform = app.platform().await;
-    let mine = call!(platform.api().webhook_create(&req(None))).unwrap();
+    let mine = call!(platform.api().webhook_create(None, &req(None))).unwrap();
     assert_eq!(mine.webhook.owner_type.as_str(), "platform");
     // Each sees its own.
     let listed = call!(admin.client.api().webhook_list(None, None))
@@ -255,7 +264,7 @@ async fn webhooks_are_registered_by_platforms_and_unit_admins_only() {
         events: vec![],
         unit_id: Some(unit.id),
     };
-    let err = call!(admin.client.api().webhook_create(&bad)).unwrap_err();
+    let err = call!(admin.client.api().webhook_create(None, &bad)).unwrap_err();
     assert_eq!(err.code(), Some("url_invalid"));
 }
 
@@ -274,11 +283,14 @@ async fn endpoints_on_the_servers_own_networks_are_refused() {
         "http://[::1]/hook",
         "http://10.0.0.7/hook",
     ] {
-        let err = call!(admin.client.api().webhook_create(&types::WebhookRequest {
-            url: url.parse().unwrap(),
-            events: vec![],
-            unit_id: Some(unit.id),
-        }))
+        let err = call!(admin.client.api().webhook_create(
+            None,
+            &types::WebhookRequest {
+                url: url.parse().unwrap(),
+                events: vec![],
+                unit_id: Some(unit.id),
+            }
+        ))
         .unwrap_err();
         assert_eq!(err.status(), Some(422), "{url}");
         assert_eq!(err.code(), Some("url_not_allowed"), "{url}");

@@ -76,6 +76,10 @@ impl TryFrom<RegisterRequest> for Registration {
 /// Creates the person (R-ID-1: one ID number, one person), an account that
 /// signs in with the ID number or phone, and the `person` grant. The person
 /// still has to pass real-name verification before doing business (R-ID-2).
+///
+/// No `Idempotency-Key`: registration has no caller to key it by, and it is
+/// idempotent by the ID number instead — sent again, it answers 409
+/// `already_registered` and creates nothing; the person then signs in.
 #[utoipa::path(
     tag = "auth",
     request_body = RegisterRequest,
@@ -293,23 +297,32 @@ pub struct TokenRequest {
     #[schema(min_length = 1, max_length = 128, format = Password)]
     #[validate(length(min = 1, max = 128))]
     pub client_secret: String,
+    /// Space-separated scopes asked for (RFC 6749 §3.3). Optional: a
+    /// platform's token always carries its one scope, `records:push`; any
+    /// other scope is 400 `invalid_scope`.
+    #[schema(max_length = 200, example = "records:push")]
+    #[validate(length(max = 200))]
+    pub scope: Option<String>,
 }
 
 /// Get a platform token with client credentials
 ///
 /// For learning platforms: `grant_type=client_credentials` with the
 /// `client_id` and `client_secret` from `POST /api/v1/platforms`, as
-/// `application/x-www-form-urlencoded` (RFC 6749) or JSON. The token carries
-/// role `platform` and scope `records:push`. Cheap: one indexed read and one
-/// HMAC, no password hashing.
+/// `application/x-www-form-urlencoded` as RFC 6749 §4.4 writes it. The same
+/// fields as a JSON object (`Content-Type: application/json`) are accepted
+/// too, for clients written before the form was the declared body; the spec
+/// declares the form alone so that generators build one call. The token
+/// carries role `platform` and scope `records:push`. Cheap: one indexed read
+/// and one HMAC, no password hashing.
 #[utoipa::path(
     tag = "auth",
     request_body(content(
         (TokenRequest = "application/x-www-form-urlencoded"),
-        (TokenRequest = "application/json"),
     )),
     responses(
         (status = 200, description = "The platform's token", body = TokenResponse),
+        (status = 400, description = "An unreadable form (`malformed_request`), or a scope other than `records:push` (`invalid_scope`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown client, wrong secret or revoked client (`invalid_client`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
@@ -356,6 +369,19 @@ pub async fn auth_token(
         }
     };
     parsed.validate()?;
+    if let Some(scope) = &parsed.scope
+        && scope
+            .split(' ')
+            .any(|s| !s.is_empty() && s != crate::openapi::PUSH_SCOPE)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_scope",
+            format!(
+                "a platform token carries the scope {} only",
+                crate::openapi::PUSH_SCOPE
+            ),
+        ));
+    }
     let res = clients::token(&state, &parsed.client_id, &parsed.client_secret).await?;
     Ok(HttpResponse::Ok().insert_header(no_store()).json(res))
 }
@@ -366,6 +392,7 @@ pub async fn auth_token(
 /// with ID and phone numbers unmasked (the caller is their holder).
 #[utoipa::path(
     tag = "auth",
+    security(("bearer" = []), ("client_credentials" = ["records:push"])),
     responses(
         (status = 200, description = "The caller", body = Me),
         (status = 404, description = "The account behind the token no longer exists (`not_found`)", body = Problem, content_type = "application/problem+json"),

@@ -133,6 +133,7 @@ pub async fn platform_list(
 /// View a platform client
 #[utoipa::path(
     tag = "platforms",
+    security(("bearer" = []), ("client_credentials" = ["records:push"])),
     params(("id" = Uuid, Path, description = "Platform id")),
     responses(
         (status = 200, description = "The platform", body = PlatformView),

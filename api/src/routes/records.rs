@@ -513,23 +513,6 @@ pub struct IdempotencyKeyHeader {
     pub idempotency_key: String,
 }
 
-fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(v) = req.headers().get("idempotency-key") else {
-        return Ok(None);
-    };
-    match v.to_str() {
-        Ok(k)
-            if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..=0x7e).contains(&b)) =>
-        {
-            Ok(Some(k.to_string()))
-        }
-        _ => Err(ApiError::bad_request(
-            "idempotency_key_invalid",
-            "Idempotency-Key must be 1 to 255 visible ASCII characters",
-        )),
-    }
-}
-
 /// Push completed hours
 ///
 /// R-RC-2, R-RC-8, R-RC-9, R-ACC-3: a learning platform (token with
@@ -543,6 +526,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 /// `Idempotency-Key` to get it again.
 #[utoipa::path(
     tag = "records",
+    security(("bearer" = []), ("client_credentials" = ["records:push"])),
     params(IdempotencyKeyHeader),
     request_body = PushRequest,
     responses(
@@ -567,7 +551,7 @@ pub async fn record_push(
 ) -> Result<HttpResponse, ApiError> {
     // Who may push is answered before the body is read.
     push::require_pusher(&auth)?;
-    let key = idempotency_key(&req)?;
+    let key = super::idempotency::key_of_request(&req)?;
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -627,6 +611,7 @@ pub async fn record_push(
 /// pushed it, and hrss; 404 for anyone else.
 #[utoipa::path(
     tag = "records",
+    security(("bearer" = []), ("client_credentials" = ["records:push"])),
     params(("batch_id" = Uuid, Path, description = "The `batch_id` of the push")),
     responses(
         (status = 200, description = "The outcome", body = BatchOutcome),

@@ -16,9 +16,10 @@ use crate::oversight::exports::{self, Chunks};
 use crate::oversight::statistics::{self, GroupBy, StatisticsView};
 use crate::state::AppState;
 
-/// CSV text (UTF-8 with a byte-order mark).
+/// CSV text (UTF-8 with a byte-order mark): a string, so that generated
+/// clients read it as text.
 #[derive(Debug, ToSchema)]
-#[schema(value_type = String, format = Binary)]
+#[schema(value_type = String)]
 pub struct CsvFile(pub Vec<u8>);
 
 /// Which year and grouping.

@@ -48,6 +48,7 @@ pub struct WebhookRequest {
 /// backoff until a 2xx. The secret is shown only in this answer.
 #[utoipa::path(
     tag = "webhooks",
+    security(("bearer" = []), ("client_credentials" = ["records:push"])),
     request_body = WebhookRequest,
     responses(
         (status = 201, description = "The endpoint and its signing secret", body = WebhookCreated,
@@ -79,6 +80,7 @@ pub async fn webhook_create(
 /// A platform's own, a unit admin's units', or all for hrss.
 #[utoipa::path(
     tag = "webhooks",
+    security(("bearer" = []), ("client_credentials" = ["records:push"])),
     params(PageQuery),
     responses(
         (status = 200, description = "A page of endpoints", body = WebhookPage),
@@ -101,6 +103,7 @@ pub async fn webhook_list(
 /// Nothing more is sent to it; pending deliveries end as `failed`.
 #[utoipa::path(
     tag = "webhooks",
+    security(("bearer" = []), ("client_credentials" = ["records:push"])),
     params(("id" = Uuid, Path, description = "Webhook id")),
     responses(
         (status = 204, description = "Removed"),
@@ -122,6 +125,7 @@ pub async fn webhook_delete(
 /// time, answer or error.
 #[utoipa::path(
     tag = "webhooks",
+    security(("bearer" = []), ("client_credentials" = ["records:push"])),
     params(("id" = Uuid, Path, description = "Webhook id"), PageQuery),
     responses(
         (status = 200, description = "A page of deliveries", body = DeliveryPage),
@@ -146,6 +150,7 @@ pub async fn webhook_deliveries(
 /// `webhook-id` stays the same so the receiver can tell.
 #[utoipa::path(
     tag = "webhooks",
+    security(("bearer" = []), ("client_credentials" = ["records:push"])),
     params(
         ("id" = Uuid, Path, description = "Webhook id"),
         ("delivery_id" = Uuid, Path, description = "Delivery id"),
