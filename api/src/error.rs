@@ -380,6 +380,43 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).with_errors(errors)
     }
 
+    /// 422 `body_invalid` for a JSON value of the wrong type or shape at
+    /// `field` (its path, e.g. `items[0].hours`; empty for the whole body).
+    pub fn body_field(code: &'static str, field: &str, e: &serde_json::Error) -> Self {
+        // serde's message without its " at line 1 column 9".
+        let full = e.to_string();
+        let message = full
+            .rsplit_once(" at line ")
+            .map_or(full.as_str(), |(m, _)| m)
+            .to_string();
+        let detail = if field.is_empty() {
+            format!("the JSON does not fit the schema: {message}")
+        } else {
+            format!("{field}: {message}")
+        };
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).with_errors(vec![FieldError {
+            field: field.to_string(),
+            code: code.to_string(),
+            message,
+        }])
+    }
+
+    /// 422 `unknown_field`: fields the operation does not take (unknown,
+    /// misspelt or read-only), each named.
+    pub fn unknown_fields(paths: &[String]) -> Self {
+        let errors: Vec<FieldError> = paths
+            .iter()
+            .map(|p| FieldError {
+                field: p.clone(),
+                code: "unknown_field".into(),
+                message: "this operation does not take this field (unknown, misspelt or read-only)"
+                    .into(),
+            })
+            .collect();
+        let detail = format!("fields this operation does not take: {}", paths.join(", "));
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_field", detail).with_errors(errors)
+    }
+
     /// 415 naming what is accepted.
     pub fn unsupported_media_type(accepted: &str) -> Self {
         Self::new(

@@ -117,6 +117,7 @@ pub fn spec() -> Spec {
         .configure(crate::routes::configure)
         .split_for_parts();
     finish(&mut spec);
+    close_request_objects(&mut spec);
     spec
 }
 
@@ -243,6 +244,78 @@ pub fn finish(spec: &mut Spec) {
         }
         if let Some(op) = item.get.as_mut() {
             document_conditional_get(op);
+        }
+    }
+}
+
+/// The `$ref`s to component schemas anywhere in `value`, by name.
+fn schema_refs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                if k == "$ref"
+                    && let Some(name) = v
+                        .as_str()
+                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    out.push(name.to_string());
+                }
+                schema_refs(v, out);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| schema_refs(v, out)),
+        _ => {}
+    }
+}
+
+/// `additionalProperties: false` on every object a JSON request body can
+/// hold: the server refuses fields an operation does not take
+/// (`routes::extract::Json`). The push's items are read one by one and
+/// are not strict (an item with a field of a newer contract still counts),
+/// so its body is left open.
+pub fn close_request_objects(spec: &mut Spec) {
+    let mut todo: Vec<String> = Vec::new();
+    for item in spec.paths.paths.values() {
+        for (method, op) in [
+            ("post", &item.post),
+            ("put", &item.put),
+            ("patch", &item.patch),
+        ] {
+            let Some(op) = op else { continue };
+            if method == "post" && op.operation_id.as_deref() == Some("record_push") {
+                continue;
+            }
+            let Some(RefOr::T(body)) = &op.request_body else {
+                continue;
+            };
+            if let Some(json) = body.content.get("application/json")
+                && let Ok(v) = serde_json::to_value(json)
+            {
+                schema_refs(&v, &mut todo);
+            }
+        }
+    }
+    let Some(components) = spec.components.as_mut() else {
+        return;
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = todo.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let Some(schema) = components.schemas.get_mut(&name) else {
+            continue;
+        };
+        if let Ok(v) = serde_json::to_value(&*schema) {
+            schema_refs(&v, &mut todo);
+        }
+        if let RefOr::T(utoipa::openapi::Schema::Object(object)) = schema
+            && !object.properties.is_empty()
+            && object.additional_properties.is_none()
+        {
+            object.additional_properties = Some(Box::new(
+                utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+            ));
         }
     }
 }

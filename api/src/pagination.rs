@@ -1,5 +1,8 @@
 //! Keyset pagination over time-ordered (v7) ids: `limit` and an opaque
-//! `cursor` in, `{items, next_cursor}` out (API.md "Lists").
+//! `cursor` in, `{items, next_cursor}` out (API.md "Lists"). A cursor is a
+//! string the client hands back unread (today the last id's 16 bytes in
+//! URL-safe base64); what it holds may change without notice. Cursors given
+//! out before they were opaque (the id itself) are still read.
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
@@ -22,8 +25,9 @@ pub struct PageQuery {
     #[param(minimum = 1, maximum = 500)]
     #[validate(range(min = 1, max = 500))]
     pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    #[param(max_length = 64, format = Uuid)]
+    /// The `next_cursor` of the previous page, handed back as it came: an
+    /// opaque string.
+    #[param(max_length = 64, example = "AZPKv0j3dBKbS3pyH1Ygsg")]
     #[validate(length(max = 64))]
     pub cursor: Option<String>,
 }
@@ -41,7 +45,7 @@ impl TryFrom<&PageQuery> for Page {
     fn try_from(q: &PageQuery) -> Result<Self, Self::Error> {
         let after = match &q.cursor {
             None => None,
-            Some(c) => Some(Uuid::parse_str(c).map_err(|_| {
+            Some(c) => Some(decode(c).ok_or_else(|| {
                 ServiceError::invalid_field(
                     "cursor_invalid",
                     "cursor",
@@ -95,12 +99,30 @@ impl Page {
     pub fn finish<T>(&self, mut rows: Vec<T>, id: impl Fn(&T) -> Uuid) -> (Vec<T>, Option<String>) {
         if rows.len() as u64 > self.limit {
             rows.truncate(self.limit as usize);
-            let next = rows.last().map(|r| id(r).to_string());
+            let next = rows.last().map(|r| encode(id(r)));
             (rows, next)
         } else {
             (rows, None)
         }
     }
+}
+
+/// The cursor that continues after `id`.
+pub fn encode(id: Uuid) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+/// The id a cursor continues after; `None` for one this API never gave.
+pub fn decode(cursor: &str) -> Option<Uuid> {
+    use base64::Engine;
+    if let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor)
+        && let Ok(bytes) = <[u8; 16]>::try_from(bytes.as_slice())
+    {
+        return Some(Uuid::from_bytes(bytes));
+    }
+    // A cursor given out before cursors were opaque.
+    Uuid::parse_str(cursor).ok()
 }
 
 #[cfg(test)]
@@ -133,7 +155,11 @@ mod tests {
         let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
         let (items, next) = p.finish(ids.clone(), |u| *u);
         assert_eq!(items.len(), 2);
-        assert_eq!(next, Some(ids[1].to_string()));
+        assert_eq!(next, Some(encode(ids[1])));
+        assert_eq!(decode(&encode(ids[1])), Some(ids[1]));
+        // Cursors of before stay readable.
+        assert_eq!(decode(&ids[1].to_string()), Some(ids[1]));
+        assert_eq!(decode("AAAA"), None);
         let (items, next) = p.finish(ids[..2].to_vec(), |u| *u);
         assert_eq!(items.len(), 2);
         assert_eq!(next, None);

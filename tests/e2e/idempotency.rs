@@ -374,3 +374,57 @@ async fn a_read_whose_etag_the_client_holds_answers_304() {
     let other = get(Some("\"999\"".into())).await.unwrap();
     assert_eq!(other.status(), 200);
 }
+
+#[tokio::test]
+async fn an_unknown_or_read_only_field_is_refused_by_name_and_a_type_error_names_its_path() {
+    let app = spawn_app().await;
+    let p = app.person().await;
+    let token = p.client.token().unwrap().to_string();
+    let send = |method: reqwest::Method, path: String, body: serde_json::Value| {
+        let token = token.clone();
+        let base = p.client.base_url().to_string();
+        async move {
+            let res = reqwest::Client::new()
+                .request(method, format!("{base}{path}"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            (status, res.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    // A read-only field: refused, not dropped without a word.
+    let (status, problem) = send(
+        Method::PATCH,
+        format!("/api/v1/persons/{}", p.person_id()),
+        serde_json::json!({"verified": true}),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["code"], "unknown_field");
+    assert_eq!(problem["errors"][0]["field"], "verified");
+
+    // A field of the wrong type names its path.
+    let hrss = app.hrss().await;
+    let res = post_json(
+        &hrss,
+        "/api/v1/platforms",
+        "typed",
+        &serde_json::json!({"name": "平台", "categories": ["professional", 7], "series_families": ["engineering"]}),
+    )
+    .await;
+    let status = res.status();
+    let problem: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["code"], "body_invalid");
+    assert_eq!(problem["errors"][0]["field"], "categories[1]");
+
+    // The spec says so.
+    let spec = app.served_spec().await;
+    assert_eq!(
+        spec["components"]["schemas"]["CreatePlatformRequest"]["additionalProperties"],
+        false
+    );
+}

@@ -199,7 +199,7 @@ async fn platforms_list_in_pages_with_a_cursor() {
         first.items.iter().map(|p| p.id).collect::<Vec<_>>(),
         ids[..2]
     );
-    let cursor: uuid::Uuid = first.next_cursor.clone().unwrap().parse().unwrap();
+    let cursor: types::PlatformListCursor = first.next_cursor.clone().unwrap().parse().unwrap();
     let second = call!(hrss.api().platform_list(Some(&cursor), limit)).unwrap();
     assert_eq!(
         second.items.iter().map(|p| p.id).collect::<Vec<_>>(),

@@ -1333,7 +1333,8 @@ async fn r_req_2_the_unit_sees_who_is_behind_and_by_how_much() {
     ))
     .unwrap();
     assert_eq!(first.items.len(), 2);
-    let cursor: uuid::Uuid = first.next_cursor.as_deref().unwrap().parse().unwrap();
+    let cursor: types::UnitComplianceCursor =
+        first.next_cursor.as_deref().unwrap().parse().unwrap();
     let second = call!(api.unit_compliance(
         &unit.id,
         None,

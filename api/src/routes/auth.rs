@@ -1,6 +1,7 @@
 //! Registration, login, SMS second factor, password reset, client
 //! credentials and `GET /me` (R-ID-1, R-ID-3).
 
+use crate::routes::extract::Json;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
@@ -101,7 +102,7 @@ impl TryFrom<RegisterRequest> for Registration {
 pub async fn auth_register(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<RegisterRequest>,
+    body: Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     crate::state::check_rate(&state.register_limiter, &req)?;
     let body = body.into_inner();
@@ -149,7 +150,7 @@ pub struct LoginRequest {
 pub async fn auth_login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     crate::state::check_rate(&state.login_limiter, &req)?;
     body.validate()?;
@@ -192,7 +193,7 @@ pub struct LoginVerifyRequest {
 pub async fn auth_login_verify(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginVerifyRequest>,
+    body: Json<LoginVerifyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     crate::state::check_rate(&state.login_limiter, &req)?;
     body.validate()?;
@@ -228,7 +229,7 @@ pub struct PasswordResetRequest {
 pub async fn auth_password_reset(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<PasswordResetRequest>,
+    body: Json<PasswordResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
     crate::state::check_rate(&state.login_limiter, &req)?;
     body.validate()?;
@@ -270,7 +271,7 @@ pub struct PasswordResetConfirmRequest {
 pub async fn auth_password_reset_confirm(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<PasswordResetConfirmRequest>,
+    body: Json<PasswordResetConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
     crate::state::check_rate(&state.login_limiter, &req)?;
     body.validate()?;

@@ -1,6 +1,7 @@
 //! Industry authorities: applications and their review, one at a time or
 //! in batch (R-AU-1, R-AU-2).
 
+use crate::routes::extract::Json;
 use std::collections::BTreeSet;
 
 use actix_web::http::header;
@@ -122,7 +123,7 @@ impl TryFrom<ApplyAuthorityRequest> for NewAuthority {
 pub async fn authority_apply(
     state: web::Data<AppState>,
     auth: Caller,
-    body: web::Json<ApplyAuthorityRequest>,
+    body: Json<ApplyAuthorityRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     body.validate()?;
@@ -227,7 +228,7 @@ pub async fn authority_review(
     auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<ReviewRequest>,
+    body: Json<ReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     body.validate()?;
@@ -260,7 +261,7 @@ pub async fn authority_review(
 pub async fn authority_review_batch(
     state: web::Data<AppState>,
     auth: Caller,
-    body: web::Json<BatchReviewRequest>,
+    body: Json<BatchReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let results = authorities::review_batch(

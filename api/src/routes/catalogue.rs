@@ -1,5 +1,6 @@
 //! Reference data and the professional-subject catalogue (R-CP-2).
 
+use crate::routes::extract::Json;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
@@ -114,7 +115,7 @@ pub async fn catalogue_publish(
     state: web::Data<AppState>,
     auth: Caller,
     path: web::Path<i32>,
-    body: web::Json<CourseCreateRequest>,
+    body: Json<CourseCreateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let y = year(path.into_inner())?;

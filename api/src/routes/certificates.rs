@@ -1,5 +1,6 @@
 //! Annual certificates (R-CE-1..4) and their public verification.
 
+use crate::routes::extract::Json;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
@@ -52,7 +53,7 @@ pub async fn certificate_issue(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    body: web::Json<IssueRequest>,
+    body: Json<IssueRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let c = certificates::issue(&state, &auth, id.into_inner(), year(body.year)?).await?;
@@ -191,7 +192,7 @@ pub async fn certificate_revoke(
     auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<RevokeRequest>,
+    body: Json<RevokeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     body.validate()?;
@@ -301,7 +302,7 @@ pub async fn certificate_holder_check(
     state: web::Data<AppState>,
     auth: Caller,
     number: web::Path<String>,
-    body: web::Json<HolderCheckRequest>,
+    body: Json<HolderCheckRequest>,
 ) -> Result<HttpResponse, ApiError> {
     if number.chars().count() > 64 {
         return Err(ApiError::bad_request(

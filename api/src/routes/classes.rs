@@ -1,6 +1,7 @@
 //! Classes under course plans (R-CP-3, R-CP-4), their lifecycle (R-CL-1),
 //! enrolments and results (R-CL-2).
 
+use crate::routes::extract::Json;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::NaiveDate;
@@ -87,7 +88,7 @@ pub async fn class_create(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    body: web::Json<CreateClassRequest>,
+    body: Json<CreateClassRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let b = body.into_inner();
@@ -244,7 +245,7 @@ pub async fn class_transition(
     auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<TransitionRequest>,
+    body: Json<TransitionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let c = classes::transition(&state, &auth, id.into_inner(), expected, body.to.into()).await?;
@@ -340,7 +341,7 @@ pub async fn enrollment_review(
     auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<EnrollmentReviewRequest>,
+    body: Json<EnrollmentReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let e =
@@ -382,7 +383,7 @@ pub async fn enrollment_result(
     auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<ResultRequest>,
+    body: Json<ResultRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     body.validate()?;

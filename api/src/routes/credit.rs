@@ -1,5 +1,6 @@
 //! Credit records (R-CR-1): findings, their public list, their end.
 
+use crate::routes::extract::Json;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::NaiveDate;
@@ -78,7 +79,7 @@ pub struct CreditRecordRequest {
 pub async fn credit_record_create(
     state: web::Data<AppState>,
     auth: Caller,
-    body: web::Json<CreditRecordRequest>,
+    body: Json<CreditRecordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let b = body.into_inner();
@@ -193,7 +194,7 @@ pub async fn credit_record_update(
     auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<CreditRecordChange>,
+    body: Json<CreditRecordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let b = body.into_inner();

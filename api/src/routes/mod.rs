@@ -125,7 +125,8 @@ pub fn etag(version: i32) -> (actix_web::http::header::HeaderName, String) {
 /// buffer grown by doubling to nearly twice its size.
 pub async fn read_body(
     req: &actix_web::HttpRequest,
-    mut payload: web::Payload,
+    mut payload: impl futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>
+    + Unpin,
     limit: usize,
 ) -> Result<web::Bytes, ApiError> {
     let declared = req

@@ -1,5 +1,6 @@
 //! Notices and policy documents (通知公告 / 政策法规).
 
+use crate::routes::extract::Json;
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Deserialize;
@@ -56,7 +57,7 @@ pub struct NoticeRequest {
 pub async fn notice_publish(
     state: web::Data<AppState>,
     auth: Caller,
-    body: web::Json<NoticeRequest>,
+    body: Json<NoticeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let b = body.into_inner();

@@ -1,6 +1,7 @@
 //! Persons: list, view, profile, real-name verification, binding requests
 //! and binding history (R-ID-2, R-PU-1, R-PU-2, R-PU-4).
 
+use crate::routes::extract::Json;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -186,7 +187,7 @@ pub async fn person_update(
     auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<PersonUpdateRequest>,
+    body: Json<PersonUpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     body.validate()?;
@@ -225,7 +226,7 @@ pub async fn person_verify(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    body: web::Json<VerificationRequest>,
+    body: Json<VerificationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let name = PersonName::parse(&body.name).map_err(|e| ApiError::domain("name", e))?;
@@ -260,7 +261,7 @@ pub async fn binding_request(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    body: web::Json<BindingRequest>,
+    body: Json<BindingRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = bindings::request(&state, &auth, id.into_inner(), body.unit_id).await?;
     Ok(HttpResponse::Created()

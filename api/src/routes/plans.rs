@@ -1,5 +1,6 @@
 //! Course plans (R-CP-1) and their review (R-RV-1, R-AU-2).
 
+use crate::routes::extract::Json;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
@@ -127,7 +128,7 @@ impl TryFrom<CreatePlanRequest> for NewPlan {
 pub async fn course_plan_create(
     state: web::Data<AppState>,
     auth: Caller,
-    body: web::Json<CreatePlanRequest>,
+    body: Json<CreatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let new = NewPlan::try_from(body.into_inner())?;
@@ -263,7 +264,7 @@ pub async fn course_plan_update(
     auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<UpdatePlanRequest>,
+    body: Json<UpdatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     body.validate()?;
@@ -331,7 +332,7 @@ pub async fn course_plan_review(
     auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<ReviewRequest>,
+    body: Json<ReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     body.validate()?;
@@ -363,7 +364,7 @@ pub async fn course_plan_review(
 pub async fn course_plan_review_batch(
     state: web::Data<AppState>,
     auth: Caller,
-    body: web::Json<BatchReviewRequest>,
+    body: Json<BatchReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let results = plans::review_batch(

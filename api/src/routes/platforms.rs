@@ -1,5 +1,6 @@
 //! Learning-platform clients, managed by hrss.
 
+use crate::routes::extract::Json;
 use std::collections::BTreeSet;
 
 use actix_web::http::header;
@@ -94,7 +95,7 @@ impl TryFrom<CreatePlatformRequest> for NewPlatform {
 pub async fn platform_create(
     state: web::Data<AppState>,
     auth: Caller,
-    body: web::Json<CreatePlatformRequest>,
+    body: Json<CreatePlatformRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     body.validate()?;

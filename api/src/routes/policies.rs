@@ -1,6 +1,7 @@
 //! Annual policies (R-REQ-1, R-REQ-4, R-RC-8) and a person's standing
 //! against them (R-REQ-2, R-REQ-3).
 
+use crate::routes::extract::Json;
 use actix_web::{HttpResponse, get, put, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -92,7 +93,7 @@ pub struct PolicyDefaultsRequest {
 pub async fn policy_defaults_set(
     state: web::Data<AppState>,
     auth: Caller,
-    body: web::Json<PolicyDefaultsRequest>,
+    body: Json<PolicyDefaultsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let d = crate::domain::public::MonthDay::parse(&body.default_public_deadline)
@@ -207,7 +208,7 @@ pub async fn policy_set(
     state: web::Data<AppState>,
     auth: Caller,
     path: web::Path<i32>,
-    body: web::Json<PolicyUpdateRequest>,
+    body: Json<PolicyUpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let y = year(path.into_inner())?;

@@ -1,5 +1,6 @@
 //! Training providers and their qualifications (R-PQ-1..4).
 
+use crate::routes::extract::Json;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
@@ -125,7 +126,7 @@ impl TryFrom<CreateProviderRequest> for NewProvider {
 pub async fn provider_create(
     state: web::Data<AppState>,
     auth: Caller,
-    body: web::Json<CreateProviderRequest>,
+    body: Json<CreateProviderRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     body.validate()?;
@@ -241,7 +242,7 @@ pub async fn qualification_apply(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    body: web::Json<ApplyQualificationRequest>,
+    body: Json<ApplyQualificationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let provider_id = id.into_inner();
     let body = body.into_inner();
@@ -343,7 +344,7 @@ pub async fn qualification_review(
     auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<ReviewRequest>,
+    body: Json<ReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     body.validate()?;
@@ -396,7 +397,7 @@ pub async fn qualification_update(
     auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateQualificationRequest>,
+    body: Json<UpdateQualificationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let body = body.into_inner();

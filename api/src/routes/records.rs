@@ -1,6 +1,7 @@
 //! Continuing-education records (R-RC-1..3): the scoped reads. Closing a
 //! class creates them (R-CL-3); declarations and review extend this.
 
+use crate::routes::extract::Json;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
@@ -124,7 +125,7 @@ pub async fn record_review(
     auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<ReviewRequest>,
+    body: Json<ReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     body.validate()?;
@@ -156,7 +157,7 @@ pub async fn record_review(
 pub async fn record_review_batch(
     state: web::Data<AppState>,
     auth: Caller,
-    body: web::Json<BatchReviewRequest>,
+    body: Json<BatchReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let results = records::review_batch(
@@ -299,7 +300,7 @@ pub struct ConversionRequest {
 pub async fn record_declare(
     state: web::Data<AppState>,
     auth: Caller,
-    body: web::Json<DeclareRequest>,
+    body: Json<DeclareRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let b = body.into_inner();
@@ -405,7 +406,7 @@ pub async fn record_update(
     auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateRecordRequest>,
+    body: Json<UpdateRecordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     body.validate()?;

@@ -1,5 +1,6 @@
 //! Teacher rosters of units and providers (R-T-1).
 
+use crate::routes::extract::Json;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -77,7 +78,7 @@ pub async fn unit_teacher_create(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    body: web::Json<TeacherCreateRequest>,
+    body: Json<TeacherCreateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     create(
         &state,
@@ -120,7 +121,7 @@ pub async fn provider_teacher_create(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    body: web::Json<TeacherCreateRequest>,
+    body: Json<TeacherCreateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     create(
         &state,
@@ -164,7 +165,7 @@ pub async fn teacher_update(
     auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<TeacherUpdateRequest>,
+    body: Json<TeacherUpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let change = TeacherChange {

@@ -1,5 +1,6 @@
 //! Units, their admins, and the bindings they decide (R-ID-4, R-ID-5, R-PU-1).
 
+use crate::routes::extract::Json;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
@@ -58,7 +59,7 @@ pub struct UnitCreateRequest {
 pub async fn unit_create(
     state: web::Data<AppState>,
     auth: Caller,
-    body: web::Json<UnitCreateRequest>,
+    body: Json<UnitCreateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let credit_code =
@@ -166,7 +167,7 @@ pub async fn unit_update(
     auth: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<UnitUpdateRequest>,
+    body: Json<UnitUpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let change = UnitChange {
@@ -235,7 +236,7 @@ pub async fn unit_admin_invite(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    body: web::Json<AdminInviteRequest>,
+    body: Json<AdminInviteRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let id_card_no =
@@ -354,7 +355,7 @@ pub async fn binding_review(
     auth: Caller,
     req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
-    body: web::Json<BindingReviewRequest>,
+    body: Json<BindingReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let (unit_id, binding_id) = path.into_inner();
@@ -401,7 +402,7 @@ pub async fn unit_person_add(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    body: web::Json<UnitPersonAddRequest>,
+    body: Json<UnitPersonAddRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let id_card_no =

@@ -1,5 +1,6 @@
 //! Webhook endpoints of platforms and units, and their delivery logs.
 
+use crate::routes::extract::Json;
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Deserialize;
@@ -62,7 +63,7 @@ pub struct WebhookRequest {
 pub async fn webhook_create(
     state: web::Data<AppState>,
     auth: Caller,
-    body: web::Json<WebhookRequest>,
+    body: Json<WebhookRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let b = body.into_inner();
