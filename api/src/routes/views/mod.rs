@@ -4,3 +4,4 @@
 //! file may live next to its handlers instead.
 
 pub mod ledger;
+pub mod training;
