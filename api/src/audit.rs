@@ -18,49 +18,14 @@ use std::sync::{Arc, Mutex};
 use ce_entity::audit_event;
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{Claims, Grant, Role};
+pub use crate::domain::actor::ActorType;
 
 tokio::task_local! {
     static CONTEXT: Arc<Context>;
-}
-
-/// Who acts in an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ActorType {
-    /// An account: a person or an organisation's admin, or hrss.
-    Account,
-    /// A learning platform's machine client.
-    Platform,
-    /// Nobody signed in (registration, a password reset, a failed login).
-    Anonymous,
-    /// The server itself, outside any request.
-    System,
-}
-
-impl ActorType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActorType::Account => "account",
-            ActorType::Platform => "platform",
-            ActorType::Anonymous => "anonymous",
-            ActorType::System => "system",
-        }
-    }
-
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "account" => ActorType::Account,
-            "platform" => ActorType::Platform,
-            "anonymous" => ActorType::Anonymous,
-            _ => ActorType::System,
-        }
-    }
 }
 
 #[derive(Debug)]

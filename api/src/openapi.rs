@@ -45,7 +45,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
     components(schemas(
         Problem,
         FieldError,
-        crate::ledger::compliance::UnitComplianceSort
+        crate::domain::compliance::UnitComplianceSort
     )),
     modifiers(&BearerScheme),
     tags(

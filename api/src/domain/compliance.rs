@@ -4,6 +4,9 @@
 //! missing, per category and per series. The same function answers the
 //! API and will issue certificates.
 
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
 use super::Hours;
 use super::record::{RecordCategory, RecordStatus};
 
@@ -719,4 +722,15 @@ mod tests {
             prop_assert_eq!(a.complete, none_missing);
         }
     }
+}
+
+/// How the unit's list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitComplianceSort {
+    /// By person id (registration order).
+    #[default]
+    Person,
+    /// Most missing hours first (ties by person id).
+    MostMissing,
 }

@@ -5,12 +5,14 @@
 //! that it satisfies the corresponding business rule. All validation failures
 //! are reported as a [`DomainError`] carrying a stable machine-readable code.
 
+pub mod actor;
 pub mod attachment;
 pub mod authority;
 pub mod certificate;
 pub mod class;
 pub mod compliance;
 pub mod credit_code;
+pub mod event;
 pub mod hours;
 pub mod id_card;
 pub mod legacy;

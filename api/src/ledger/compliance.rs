@@ -2,14 +2,12 @@
 //! pending records: what the seed makes people press "manual recount" for.
 
 use sea_orm::{ConnectionTrait, EntityTrait};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use ce_entity::unit;
 
 use crate::auth::{Caller, Role};
-use crate::domain::compliance::{Assessment, Line};
+use crate::domain::compliance::{Assessment, Line, UnitComplianceSort};
 use crate::domain::{Hours, Year};
 use crate::error::ServiceError;
 use crate::ledger::standing;
@@ -17,56 +15,44 @@ use crate::pagination::Page;
 use crate::state::AppState;
 
 /// Hours of one line (one decimal place).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct LineView {
-    #[schema(minimum = 0)]
+#[derive(Debug, Clone)]
+pub struct LineHours {
     pub required: f64,
     /// Approved by the unit (or arrived recognised).
-    #[schema(minimum = 0)]
     pub approved: f64,
     /// Waiting for the unit: not counted yet.
-    #[schema(minimum = 0)]
     pub pending: f64,
     /// Still to earn: required − approved, never below 0.
-    #[schema(minimum = 0)]
     pub missing: f64,
 }
 
 /// One series' professional line (R-REQ-3).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct SeriesLine {
-    #[schema(max_length = 64)]
     pub series: String,
-    #[schema(minimum = 0)]
     pub required: f64,
-    #[schema(minimum = 0)]
     pub approved: f64,
-    #[schema(minimum = 0)]
     pub pending: f64,
     /// Still to earn, counting a general-knowledge shortfall too.
-    #[schema(minimum = 0)]
     pub missing: f64,
     /// Of the professional hours, how many must be general-knowledge
     /// subjects (R-ACC-1; 0 where the policy asks for none).
-    #[schema(minimum = 0)]
     pub general_knowledge_required: f64,
-    #[schema(minimum = 0)]
     pub general_knowledge_approved: f64,
 }
 
 /// The three categories.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct CategoryLines {
-    pub public: LineView,
-    pub professional: LineView,
-    pub elective: LineView,
+    pub public: LineHours,
+    pub professional: LineHours,
+    pub elective: LineHours,
 }
 
 /// A person's standing in a year.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ComplianceView {
+#[derive(Debug, Clone)]
+pub struct Compliance {
     pub person_id: Uuid,
-    #[schema(minimum = 2017, maximum = 2100)]
     pub year: i32,
     /// Every category and series has its approved minimum.
     pub complete: bool,
@@ -76,8 +62,8 @@ pub struct ComplianceView {
     pub series: Vec<SeriesLine>,
 }
 
-fn line(l: Line) -> LineView {
-    LineView {
+fn line(l: Line) -> LineHours {
+    LineHours {
         required: l.required.as_f64(),
         approved: l.approved.as_f64(),
         pending: l.pending.as_f64(),
@@ -92,15 +78,15 @@ pub async fn of_person(
     auth: &Caller,
     person_id: Uuid,
     year: Year,
-) -> Result<ComplianceView, ServiceError> {
+) -> Result<Compliance, ServiceError> {
     crate::parties::persons::require_full_access(state, auth, person_id).await?;
     let policy = state.policies.get(&state.db, year).await?;
     let (_, a) = standing::assess(&state.db, &state.reference, &policy, person_id).await?;
     Ok(view(person_id, a))
 }
 
-fn view(person_id: Uuid, a: Assessment) -> ComplianceView {
-    ComplianceView {
+fn view(person_id: Uuid, a: Assessment) -> Compliance {
+    Compliance {
         person_id,
         year: a.year,
         complete: a.complete,
@@ -125,32 +111,18 @@ fn view(person_id: Uuid, a: Assessment) -> ComplianceView {
     }
 }
 
-/// How the unit's list is ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UnitComplianceSort {
-    /// By person id (registration order).
-    #[default]
-    Person,
-    /// Most missing hours first (ties by person id).
-    MostMissing,
-}
-
 /// One person of the unit's list.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct UnitComplianceItem {
-    #[schema(max_length = 50)]
     pub person_name: String,
     /// Missing hours over all categories and series.
-    #[schema(minimum = 0)]
     pub missing: f64,
-    pub standing: ComplianceView,
+    pub standing: Compliance,
 }
 
 /// A page of the unit's persons and their standing.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct UnitCompliancePage {
-    #[schema(minimum = 2017, maximum = 2100)]
     pub year: i32,
     pub items: Vec<UnitComplianceItem>,
     /// The last person of this page; pass it as `cursor` for the next.

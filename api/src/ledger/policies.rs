@@ -5,9 +5,8 @@
 use crate::audit::{self, Change};
 use chrono::NaiveDate;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
-use utoipa::ToSchema;
 
 use ce_entity::{annual_requirement, policy_default, public_deadline, public_subject};
 
@@ -20,29 +19,23 @@ use crate::reference::in_force;
 use crate::state::AppState;
 
 /// The minimum hours of one group (whole hours).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct GroupRequirement {
     /// The sum of the three categories (R-REQ-2: the total follows from the parts).
-    #[schema(minimum = 0, maximum = 1000)]
     pub total_min: u32,
-    #[schema(minimum = 0, maximum = 1000)]
     pub public_min: u32,
     /// Per series held (R-REQ-3).
-    #[schema(minimum = 0, maximum = 1000)]
     pub professional_min: u32,
-    #[schema(minimum = 0, maximum = 1000)]
     pub elective_min: u32,
     /// Of the professional hours, at least this many in general-knowledge
     /// subjects (R-ACC-1).
-    #[schema(minimum = 0, maximum = 1000)]
     pub professional_general_knowledge_min: u32,
     /// The year this rule took effect (it applies until a later one).
-    #[schema(minimum = 2017, maximum = 2100)]
     pub effective_year: i32,
 }
 
 /// The requirement per group.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PolicyGroups {
     pub general: GroupRequirement,
     pub accounting: GroupRequirement,
@@ -50,19 +43,17 @@ pub struct PolicyGroups {
 }
 
 /// A public-subject topic of the year (R-RC-8).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PublicTopic {
-    #[schema(min_length = 1, max_length = 100, example = "中国式现代化")]
     pub topic: String,
     /// Hours of this topic that complete the year's public requirement.
-    #[schema(minimum = 1, maximum = 1000, example = 30)]
     pub hours_to_complete: u32,
 }
 
-/// The policy in force for a year.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PolicyView {
-    #[schema(minimum = 2017, maximum = 2100)]
+/// The policy in force for a year (serialized as the audit event's
+/// before and after).
+#[derive(Debug, Clone, Serialize)]
+pub struct YearPolicy {
     pub year: i32,
     pub groups: PolicyGroups,
     pub public_topics: Vec<PublicTopic>,
@@ -77,16 +68,10 @@ pub struct PolicyView {
 }
 
 /// What hrss keeps across years.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PolicyDefaultsView {
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyDefaults {
     /// `MM-DD` of the next year: the public deadline of a year that has
     /// none published (R-RC-8). Default `04-30`, as the 2023 guide's.
-    #[schema(
-        min_length = 5,
-        max_length = 5,
-        pattern = r"^((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))$",
-        example = "04-30"
-    )]
     pub default_public_deadline: String,
 }
 
@@ -153,8 +138,8 @@ pub async fn public_deadlines<C: ConnectionTrait>(
 }
 
 /// The defaults hrss keeps (public).
-pub async fn defaults<C: ConnectionTrait>(conn: &C) -> Result<PolicyDefaultsView, ServiceError> {
-    Ok(PolicyDefaultsView {
+pub async fn defaults<C: ConnectionTrait>(conn: &C) -> Result<PolicyDefaults, ServiceError> {
+    Ok(PolicyDefaults {
         default_public_deadline: default_deadline(conn).await?.to_string(),
     })
 }
@@ -164,7 +149,7 @@ pub async fn set_defaults(
     state: &AppState,
     auth: &Caller,
     deadline: MonthDay,
-) -> Result<PolicyDefaultsView, ServiceError> {
+) -> Result<PolicyDefaults, ServiceError> {
     crate::authz::require_role(auth, Role::Hrss, "policies are set by hrss")?;
     let txn = crate::db::begin_write(&state.db).await?;
     let before = defaults(&txn).await?;
@@ -203,7 +188,7 @@ fn group_view(r: Requirement) -> GroupRequirement {
 }
 
 /// The year's policy with its public topics and deadline.
-pub async fn get<C: ConnectionTrait>(conn: &C, year: Year) -> Result<PolicyView, ServiceError> {
+pub async fn get<C: ConnectionTrait>(conn: &C, year: Year) -> Result<YearPolicy, ServiceError> {
     let policy = in_force(conn, year).await?;
     let topics = public_subject::Entity::find()
         .filter(public_subject::Column::Year.eq(year.value()))
@@ -213,7 +198,7 @@ pub async fn get<C: ConnectionTrait>(conn: &C, year: Year) -> Result<PolicyView,
         .await?
         .get(&year.value())
         .copied();
-    Ok(PolicyView {
+    Ok(YearPolicy {
         year: year.value(),
         groups: PolicyGroups {
             general: group_view(policy.general),
@@ -240,7 +225,7 @@ pub async fn put(
     auth: &Caller,
     year: Year,
     change: PolicyChange,
-) -> Result<PolicyView, ServiceError> {
+) -> Result<YearPolicy, ServiceError> {
     crate::authz::require_role(auth, Role::Hrss, "policies are set by hrss")?;
     let source = format!(
         "set by hrss account {} on {}",

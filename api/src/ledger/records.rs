@@ -13,8 +13,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use ce_entity::{
@@ -41,28 +39,22 @@ use crate::review::{
 use crate::state::AppState;
 
 /// A record of hours.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct RecordView {
+#[derive(Debug, Clone)]
+pub struct Record {
     pub id: Uuid,
     pub person_id: Uuid,
     /// The declared year (申报年度) the hours count for.
-    #[schema(minimum = 2017, maximum = 2100)]
     pub year: i32,
     pub category: RecordCategory,
     /// Series code; `null` for public subjects.
-    #[schema(max_length = 64)]
     pub series: Option<String>,
-    #[schema(max_length = 200)]
     pub course_name: String,
-    #[schema(minimum = 0, maximum = 10000)]
     pub hours: f64,
     /// Assessment result (考核结果).
-    #[schema(max_length = 100)]
     pub result: Option<String>,
     pub source: RecordSource,
     pub provider_id: Option<Uuid>,
     /// Who ran the training.
-    #[schema(max_length = 100)]
     pub provider_name: Option<String>,
     /// The class that created the record (source `class_closure`).
     pub class_id: Option<Uuid>,
@@ -72,20 +64,18 @@ pub struct RecordView {
     pub unit_id: Option<Uuid>,
     pub status: RecordStatus,
     /// The conversion form of a `conversion` record (R-RC-7, R-ACC-2).
-    #[schema(max_length = 64)]
     pub conversion_code: Option<String>,
     /// A general-knowledge subject (R-ACC-1).
     pub general_knowledge: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    #[schema(minimum = 1)]
     pub version: i32,
 }
 
 /// A page of records.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct RecordPage {
-    pub items: Vec<RecordView>,
+    pub items: Vec<Record>,
     pub next_cursor: Option<String>,
 }
 
@@ -99,8 +89,8 @@ pub struct RecordFilter {
     pub source: Option<RecordSource>,
 }
 
-pub fn view(m: record::Model) -> RecordView {
-    RecordView {
+pub fn view(m: record::Model) -> Record {
+    Record {
         id: m.id,
         person_id: m.person_id,
         year: m.year,
@@ -550,7 +540,7 @@ pub async fn review(
     expected: Option<i32>,
     decision: Decision,
     comment: Option<&str>,
-) -> Result<RecordView, ServiceError> {
+) -> Result<Record, ServiceError> {
     require_any(auth, &[Role::UnitAdmin])?;
     decide(state, auth, id, expected, decision, comment)
         .await
@@ -575,9 +565,9 @@ pub async fn review_batch(
 }
 
 /// A record with its review history.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct RecordDetail {
-    pub record: RecordView,
+    pub record: Record,
     /// The unit's decisions, oldest first.
     pub reviews: Vec<ReviewView>,
 }
@@ -812,7 +802,7 @@ pub async fn declare(
     state: &AppState,
     auth: &Caller,
     d: Declaration,
-) -> Result<RecordView, ServiceError> {
+) -> Result<Record, ServiceError> {
     let person_id = crate::authz::person_of(auth, "declares and changes records")?;
     let p = ce_entity::person::Entity::find_by_id(person_id)
         .one(&state.db)
@@ -1105,7 +1095,7 @@ pub async fn update(
     id: Uuid,
     expected: Option<i32>,
     change: DeclarationChange,
-) -> Result<RecordView, ServiceError> {
+) -> Result<Record, ServiceError> {
     let (r, source, acting) = load_changeable(state, auth, id).await?;
     reviews::check_version(expected, r.version)?;
     match r.status {
@@ -1220,7 +1210,7 @@ pub async fn resubmit(
     auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
-) -> Result<RecordView, ServiceError> {
+) -> Result<Record, ServiceError> {
     let (r, source, acting) = load_changeable(state, auth, id).await?;
     if acting == Acting::Holder {
         return Err(source_owned(source, "corrections"));
@@ -1250,7 +1240,7 @@ pub async fn withdraw(
     auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
-) -> Result<RecordView, ServiceError> {
+) -> Result<Record, ServiceError> {
     require_any(auth, &[Role::Platform])?;
     let r = record::Entity::find_by_id(id)
         .one(&state.db)

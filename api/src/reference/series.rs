@@ -5,36 +5,29 @@
 use std::collections::BTreeSet;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use ce_entity::professional_series;
 
 use crate::error::ServiceError;
 
 /// A professional series.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct SeriesView {
+#[derive(Debug, Clone)]
+pub struct Series {
     /// Stable code used everywhere else (`engineering`, `nursing`, …).
-    #[schema(max_length = 64, example = "nursing")]
     pub code: String,
-    #[schema(max_length = 100, example = "护理专业")]
     pub name: String,
     /// Family (`education`, `health`, `accounting`, …): what platforms are allowed to push for.
-    #[schema(max_length = 64, example = "health")]
     pub family: String,
     /// Where its persons take public courses (R-RC-9): `provincial` or a sector platform.
-    #[schema(max_length = 64, example = "health")]
     pub public_course_platform: String,
     /// Which annual requirement applies (R-REQ-1): `general`, `accounting`, `archives`.
-    #[schema(max_length = 64, example = "general")]
     pub requirement_group: String,
 }
 
 /// All series.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct SeriesList {
-    pub items: Vec<SeriesView>,
+    pub items: Vec<Series>,
 }
 
 pub async fn list<C: ConnectionTrait>(conn: &C) -> Result<SeriesList, ServiceError> {
@@ -45,7 +38,7 @@ pub async fn list<C: ConnectionTrait>(conn: &C) -> Result<SeriesList, ServiceErr
     Ok(SeriesList {
         items: rows
             .into_iter()
-            .map(|s| SeriesView {
+            .map(|s| Series {
                 code: s.code,
                 name: s.name,
                 family: s.family,

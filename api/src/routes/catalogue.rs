@@ -3,17 +3,18 @@
 use crate::routes::extract::Json;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::pagination::{Page, PageQuery};
-use crate::reference::series::{self, SeriesList};
+use crate::reference::series;
+use crate::routes::views::training::{CoursePage, CourseView};
 use crate::routes::year;
 use crate::state::AppState;
-use crate::training::catalogue::{self, CoursePage, CourseView, NewCourse};
+use crate::training::catalogue::{self, NewCourse};
 
 use super::non_blank;
 
@@ -30,7 +31,7 @@ use super::non_blank;
 pub async fn series_list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .json(series::list(&state.db).await?))
+        .json(SeriesList::from(series::list(&state.db).await?)))
 }
 
 /// Filters of the catalogue.
@@ -71,7 +72,9 @@ pub async fn catalogue_list(
     page.validate()?;
     let y = year(path.into_inner())?;
     let page = Page::try_from(&*page)?;
-    Ok(HttpResponse::Ok().json(catalogue::list(&state, y, filter.series.as_deref(), page).await?))
+    Ok(HttpResponse::Ok().json(CoursePage::from(
+        catalogue::list(&state, y, filter.series.as_deref(), page).await?,
+    )))
 }
 
 /// A course to publish.
@@ -126,5 +129,50 @@ pub async fn catalogue_publish(
         hours,
     };
     let c = catalogue::publish(&state, &auth, y, new).await?;
-    Ok(HttpResponse::Created().json(c))
+    Ok(HttpResponse::Created().json(CourseView::from(c)))
+}
+
+/// A professional series.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SeriesView {
+    /// Stable code used everywhere else (`engineering`, `nursing`, …).
+    #[schema(max_length = 64, example = "nursing")]
+    pub code: String,
+    #[schema(max_length = 100, example = "护理专业")]
+    pub name: String,
+    /// Family (`education`, `health`, `accounting`, …): what platforms are allowed to push for.
+    #[schema(max_length = 64, example = "health")]
+    pub family: String,
+    /// Where its persons take public courses (R-RC-9): `provincial` or a sector platform.
+    #[schema(max_length = 64, example = "health")]
+    pub public_course_platform: String,
+    /// Which annual requirement applies (R-REQ-1): `general`, `accounting`, `archives`.
+    #[schema(max_length = 64, example = "general")]
+    pub requirement_group: String,
+}
+
+impl From<series::Series> for SeriesView {
+    fn from(v: series::Series) -> Self {
+        Self {
+            code: v.code,
+            name: v.name,
+            family: v.family,
+            public_course_platform: v.public_course_platform,
+            requirement_group: v.requirement_group,
+        }
+    }
+}
+
+/// All series.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SeriesList {
+    pub items: Vec<SeriesView>,
+}
+
+impl From<series::SeriesList> for SeriesList {
+    fn from(v: series::SeriesList) -> Self {
+        Self {
+            items: v.items.into_iter().map(Into::into).collect(),
+        }
+    }
 }

@@ -14,11 +14,10 @@ use crate::auth::Caller;
 use crate::domain::class::{ClassMode, ClassStatus, EnrollmentDecision, EnrollmentStatus};
 use crate::error::{ApiError, Problem};
 use crate::pagination::{Page, PageQuery};
+use crate::routes::views::training::{ClassPage, ClassView, EnrollmentPage, EnrollmentView};
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
 use crate::state::AppState;
-use crate::training::classes::{
-    self, ClassFilter, ClassPage, ClassView, EnrollmentPage, EnrollmentView, NewClass,
-};
+use crate::training::classes::{self, ClassFilter, NewClass};
 
 /// A class to file under a plan (R-CP-4).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -109,7 +108,7 @@ pub async fn class_create(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/classes/{}", c.id)))
         .insert_header(etag(c.version))
-        .json(c))
+        .json(ClassView::from(c)))
 }
 
 /// Filters of the class list.
@@ -168,7 +167,9 @@ pub async fn class_list(
         from: f.from,
         to: f.to,
     };
-    Ok(HttpResponse::Ok().json(classes::list(&state, &auth, filter, page).await?))
+    Ok(HttpResponse::Ok().json(ClassPage::from(
+        classes::list(&state, &auth, filter, page).await?,
+    )))
 }
 
 /// View a class
@@ -189,7 +190,9 @@ pub async fn class_view(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let c = classes::get(&state, &auth, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(c.version)).json(c))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(c.version))
+        .json(ClassView::from(c)))
 }
 
 /// Where a class can be moved (R-CL-1).
@@ -249,7 +252,9 @@ pub async fn class_transition(
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let c = classes::transition(&state, &auth, id.into_inner(), expected, body.to.into()).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(c.version)).json(c))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(c.version))
+        .json(ClassView::from(c)))
 }
 
 /// Enrol in a class
@@ -276,7 +281,7 @@ pub async fn enrollment_create(
     let e = classes::enrol(&state, &auth, id.into_inner()).await?;
     Ok(HttpResponse::Created()
         .insert_header(etag(e.version))
-        .json(e))
+        .json(EnrollmentView::from(e)))
 }
 
 /// Filters of the enrolment list.
@@ -309,8 +314,9 @@ pub async fn enrollment_list(
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
-    Ok(HttpResponse::Ok()
-        .json(classes::enrollments(&state, &auth, id.into_inner(), filter.status, page).await?))
+    Ok(HttpResponse::Ok().json(EnrollmentPage::from(
+        classes::enrollments(&state, &auth, id.into_inner(), filter.status, page).await?,
+    )))
 }
 
 /// The class owner's decision on an enrolment.
@@ -346,7 +352,9 @@ pub async fn enrollment_review(
     let expected = if_match(&req)?;
     let e =
         classes::review_enrollment(&state, &auth, id.into_inner(), expected, body.decision).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(e.version)).json(e))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(e.version))
+        .json(EnrollmentView::from(e)))
 }
 
 /// An assessment result.
@@ -396,5 +404,7 @@ pub async fn enrollment_result(
         body.passed,
     )
     .await?;
-    Ok(HttpResponse::Ok().insert_header(etag(e.version)).json(e))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(e.version))
+        .json(EnrollmentView::from(e)))
 }

@@ -25,6 +25,7 @@ pub mod statistics;
 pub mod teachers;
 pub mod units;
 pub mod verify_page;
+pub mod views;
 pub mod webhooks;
 pub mod whole;
 

@@ -15,12 +15,11 @@ use crate::error::{ApiError, Problem};
 use crate::pagination::{Page, PageQuery};
 use crate::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
 use crate::routes::authorities::SeriesCode;
+use crate::routes::views::training::{PlanDetail, PlanPage, PlanView};
 use crate::routes::year;
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
 use crate::state::AppState;
-use crate::training::plans::{
-    self, NewPlan, Owner, OwnerType, PlanChange, PlanDetail, PlanFilter, PlanPage, PlanView,
-};
+use crate::training::plans::{self, NewPlan, Owner, OwnerType, PlanChange, PlanFilter};
 
 /// A new course plan. Exactly one of `provider_id`, `unit_id`,
 /// `authority_id` names the owner.
@@ -136,7 +135,7 @@ pub async fn course_plan_create(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/course-plans/{}", p.id)))
         .insert_header(etag(p.version))
-        .json(p))
+        .json(PlanView::from(p)))
 }
 
 /// Filters of the plan list.
@@ -186,7 +185,9 @@ pub async fn course_plan_list(
         year: f.year.map(year).transpose()?,
         owner_id: f.owner_id,
     };
-    Ok(HttpResponse::Ok().json(plans::list(&state, &auth, filter, page).await?))
+    Ok(HttpResponse::Ok().json(PlanPage::from(
+        plans::list(&state, &auth, filter, page).await?,
+    )))
 }
 
 /// View a course plan
@@ -209,7 +210,7 @@ pub async fn course_plan_view(
     let p = plans::get(&state, &auth, id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(p.plan.version))
-        .json(p))
+        .json(PlanDetail::from(p)))
 }
 
 /// Changes to a draft or returned plan; absent fields stay.
@@ -280,7 +281,9 @@ pub async fn course_plan_update(
         description: b.description.map(|d| d.trim().to_string()),
     };
     let p = plans::update(&state, &auth, id.into_inner(), expected, change).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(p.version)).json(p))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(p.version))
+        .json(PlanView::from(p)))
 }
 
 /// Submit a course plan
@@ -308,7 +311,9 @@ pub async fn course_plan_submit(
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let p = plans::submit(&state, &auth, id.into_inner(), expected).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(p.version)).json(p))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(p.version))
+        .json(PlanView::from(p)))
 }
 
 /// Review a course plan
@@ -345,7 +350,9 @@ pub async fn course_plan_review(
         body.comment.as_deref(),
     )
     .await?;
-    Ok(HttpResponse::Ok().insert_header(etag(p.version)).json(p))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(p.version))
+        .json(PlanView::from(p)))
 }
 
 /// Review course plans in batch

@@ -11,12 +11,14 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::domain::compliance::Group;
+use crate::domain::compliance::UnitComplianceSort;
 use crate::error::{ApiError, Problem};
-use crate::ledger::compliance::{self, ComplianceView, UnitCompliancePage, UnitComplianceSort};
-use crate::ledger::policies::{
-    self, GroupMinimums, PolicyChange, PolicyDefaultsView, PolicyView, PublicTopic,
-};
+use crate::ledger::compliance;
+use crate::ledger::policies::{self, GroupMinimums, PolicyChange, PublicTopic};
 use crate::pagination::{Page, PageQuery};
+use crate::routes::views::ledger::{
+    ComplianceView, PolicyDefaultsView, PolicyView, UnitCompliancePage,
+};
 use crate::routes::year;
 use crate::state::AppState;
 
@@ -41,7 +43,7 @@ pub async fn policy_view(
     path: web::Path<i32>,
 ) -> Result<HttpResponse, ApiError> {
     let y = year(path.into_inner())?;
-    Ok(HttpResponse::Ok().json(policies::get(&state.db, y).await?))
+    Ok(HttpResponse::Ok().json(PolicyView::from(policies::get(&state.db, y).await?)))
 }
 
 /// The policy defaults
@@ -57,7 +59,9 @@ pub async fn policy_view(
 )]
 #[get("/policies/defaults")]
 pub async fn policy_defaults_view(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(policies::defaults(&state.db).await?))
+    Ok(HttpResponse::Ok().json(PolicyDefaultsView::from(
+        policies::defaults(&state.db).await?,
+    )))
 }
 
 /// The defaults hrss changes.
@@ -98,7 +102,9 @@ pub async fn policy_defaults_set(
     body.validate()?;
     let d = crate::domain::public::MonthDay::parse(&body.default_public_deadline)
         .map_err(|e| ApiError::domain("default_public_deadline", e))?;
-    Ok(HttpResponse::Ok().json(policies::set_defaults(&state, &auth, d).await?))
+    Ok(HttpResponse::Ok().json(PolicyDefaultsView::from(
+        policies::set_defaults(&state, &auth, d).await?,
+    )))
 }
 
 /// A group's minimum hours (whole hours); the total is their sum.
@@ -255,7 +261,7 @@ pub async fn policy_set(
         },
     )
     .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(HttpResponse::Ok().json(PolicyView::from(view)))
 }
 
 /// Which year.
@@ -291,7 +297,9 @@ pub async fn person_compliance(
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let y = super::year_or_current(query.year)?;
-    Ok(HttpResponse::Ok().json(compliance::of_person(&state, &auth, id.into_inner(), y).await?))
+    Ok(HttpResponse::Ok().json(ComplianceView::from(
+        compliance::of_person(&state, &auth, id.into_inner(), y).await?,
+    )))
 }
 
 /// Filters of the unit's list.
@@ -346,5 +354,5 @@ pub async fn unit_compliance(
         page,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(list))
+    Ok(HttpResponse::Ok().json(UnitCompliancePage::from(list)))
 }

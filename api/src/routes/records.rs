@@ -14,12 +14,12 @@ use crate::domain::Year;
 use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
 use crate::error::{ApiError, Problem};
 use crate::ledger::records::{
-    self, ConversionClaim, Declaration, DeclarationChange, Origin, RecordDetail, RecordFilter,
-    RecordPage, RecordView,
+    self, ConversionClaim, Declaration, DeclarationChange, Origin, RecordFilter,
 };
 use crate::pagination::{Page, PageQuery};
 use crate::platforms::push::{self, BatchOutcome, PushItem};
 use crate::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
+use crate::routes::views::ledger::{RecordDetail, RecordPage, RecordView};
 use crate::routes::{IfMatchHeader, etag, if_match};
 use crate::state::AppState;
 
@@ -76,7 +76,9 @@ pub async fn record_list(
     query.validate()?;
     let page = Page::try_from(&*query)?;
     let filter = filter.into_inner().filter()?;
-    Ok(HttpResponse::Ok().json(records::list(&state, &auth, filter, page).await?))
+    Ok(HttpResponse::Ok().json(RecordPage::from(
+        records::list(&state, &auth, filter, page).await?,
+    )))
 }
 
 /// View a record
@@ -99,7 +101,7 @@ pub async fn record_view(
     let r = records::get(&state, &auth, id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(r.record.version))
-        .json(r))
+        .json(RecordDetail::from(r)))
 }
 
 /// Review a record
@@ -138,7 +140,9 @@ pub async fn record_review(
         body.comment.as_deref(),
     )
     .await?;
-    Ok(HttpResponse::Ok().insert_header(etag(r.version)).json(r))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(r.version))
+        .json(RecordView::from(r)))
 }
 
 /// Review records in batch
@@ -349,7 +353,7 @@ pub async fn record_declare(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/records/{}", r.id)))
         .insert_header(etag(r.version))
-        .json(r))
+        .json(RecordView::from(r)))
 }
 
 /// Changes to a returned record; absent fields stay.
@@ -422,7 +426,9 @@ pub async fn record_update(
         attachment_ids: b.attachment_ids,
     };
     let r = records::update(&state, &auth, id.into_inner(), expected, change).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(r.version)).json(r))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(r.version))
+        .json(RecordView::from(r)))
 }
 
 /// Resubmit a returned record
@@ -451,7 +457,9 @@ pub async fn record_resubmit(
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let r = records::resubmit(&state, &auth, id.into_inner(), expected).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(r.version)).json(r))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(r.version))
+        .json(RecordView::from(r)))
 }
 
 /// Withdraw a pushed record
@@ -482,7 +490,9 @@ pub async fn record_withdraw(
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let r = records::withdraw(&state, &auth, id.into_inner(), expected).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(r.version)).json(r))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(r.version))
+        .json(RecordView::from(r)))
 }
 
 /// A platform push: up to 1,000 completions.

@@ -5,9 +5,7 @@
 use crate::audit::{self, Change};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use ce_entity::{authority, catalogue_course};
@@ -23,21 +21,16 @@ use crate::parties::authorities::approved_for_series;
 use crate::state::AppState;
 
 /// A course of the catalogue.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct CourseView {
+#[derive(Debug, Clone)]
+pub struct Course {
     pub id: Uuid,
-    #[schema(minimum = 2017, maximum = 2100)]
     pub year: i32,
     /// Series code.
-    #[schema(max_length = 64)]
     pub series: String,
-    #[schema(max_length = 200)]
     pub name: String,
     /// Always `professional`: the catalogue lists professional subjects.
-    #[schema(example = "professional")]
     pub category: String,
     /// Suggested hours.
-    #[schema(minimum = 0, maximum = 10000)]
     pub hours: Option<f64>,
     /// Level of the publishing authority.
     pub level: AuthorityLevel,
@@ -46,9 +39,9 @@ pub struct CourseView {
 }
 
 /// A page of courses.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct CoursePage {
-    pub items: Vec<CourseView>,
+    pub items: Vec<Course>,
     pub next_cursor: Option<String>,
 }
 
@@ -60,8 +53,8 @@ pub struct NewCourse {
     pub hours: Option<Hours>,
 }
 
-fn view(m: catalogue_course::Model) -> CourseView {
-    CourseView {
+fn view(m: catalogue_course::Model) -> Course {
+    Course {
         id: m.id,
         year: m.year,
         series: m.series_code,
@@ -120,7 +113,7 @@ pub async fn publish(
     auth: &Caller,
     year: Year,
     new: NewCourse,
-) -> Result<CourseView, ServiceError> {
+) -> Result<Course, ServiceError> {
     crate::authz::require_role(
         auth,
         Role::Authority,

@@ -11,8 +11,6 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use ce_entity::{class, class_teacher, course_plan, enrollment, person, teacher};
@@ -31,43 +29,34 @@ use crate::ledger::records;
 use crate::pagination::Page;
 use crate::review::{self as reviews, Versioned};
 use crate::state::AppState;
-use crate::training::plans::{self, Owner, OwnerType, PlanView};
+use crate::training::plans::{self, Owner, OwnerType, Plan};
 
 /// A class with its capacity and enrolled count (R-CP-4).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ClassView {
+#[derive(Debug, Clone)]
+pub struct Class {
     pub id: Uuid,
     pub plan_id: Uuid,
     /// The plan's series.
-    #[schema(max_length = 64)]
     pub series: String,
     /// The plan's year: the year the hours count for.
-    #[schema(minimum = 2017, maximum = 2100)]
     pub year: i32,
     /// The plan's course: the course name of the learners' records.
-    #[schema(max_length = 200)]
     pub course_name: String,
     pub owner_type: OwnerType,
     pub owner_id: Uuid,
     /// Set when a provider runs the class.
     pub provider_id: Option<Uuid>,
-    #[schema(max_length = 200)]
     pub name: String,
     pub mode: ClassMode,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     /// Hours each learner who passes receives.
-    #[schema(minimum = 0.1, maximum = 10000)]
     pub hours: f64,
     /// 拟招人数.
-    #[schema(minimum = 1, maximum = 100000)]
     pub capacity: i32,
     /// 已报名人数: pending and accepted enrolments.
-    #[schema(minimum = 0, maximum = 100000)]
     pub enrolled_count: i32,
-    #[schema(max_length = 200)]
     pub venue: Option<String>,
-    #[schema(max_length = 2000)]
     pub content: Option<String>,
     pub teacher_ids: Vec<Uuid>,
     pub head_teacher_id: Option<Uuid>,
@@ -77,14 +66,13 @@ pub struct ClassView {
     pub closed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    #[schema(minimum = 1)]
     pub version: i32,
 }
 
 /// A page of classes.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ClassPage {
-    pub items: Vec<ClassView>,
+    pub items: Vec<Class>,
     pub next_cursor: Option<String>,
 }
 
@@ -132,8 +120,8 @@ fn hours_of(tenths: i32) -> Hours {
     Hours::from_tenths(u32::try_from(tenths).unwrap_or(0))
 }
 
-fn view(c: class::Model, plan: &PlanView, teacher_ids: Vec<Uuid>) -> ClassView {
-    ClassView {
+fn view(c: class::Model, plan: &Plan, teacher_ids: Vec<Uuid>) -> Class {
+    Class {
         id: c.id,
         plan_id: c.plan_id,
         series: plan.series.clone(),
@@ -166,9 +154,9 @@ fn view(c: class::Model, plan: &PlanView, teacher_ids: Vec<Uuid>) -> ClassView {
 async fn views<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<class::Model>,
-) -> Result<Vec<ClassView>, ServiceError> {
+) -> Result<Vec<Class>, ServiceError> {
     let plan_ids: BTreeSet<Uuid> = rows.iter().map(|c| c.plan_id).collect();
-    let plans: HashMap<Uuid, PlanView> = course_plan::Entity::find()
+    let plans: HashMap<Uuid, Plan> = course_plan::Entity::find()
         .filter(course_plan::Column::Id.is_in(plan_ids))
         .all(conn)
         .await?
@@ -194,10 +182,7 @@ async fn views<C: ConnectionTrait>(
         .collect()
 }
 
-async fn view_one<C: ConnectionTrait>(
-    conn: &C,
-    c: class::Model,
-) -> Result<ClassView, ServiceError> {
+async fn view_one<C: ConnectionTrait>(conn: &C, c: class::Model) -> Result<Class, ServiceError> {
     views(conn, vec![c])
         .await?
         .pop()
@@ -242,7 +227,7 @@ pub async fn create(
     auth: &Caller,
     plan_id: Uuid,
     new: NewClass,
-) -> Result<ClassView, ServiceError> {
+) -> Result<Class, ServiceError> {
     plans::require_owner_role(auth)?;
     let p = plans::load(&state.db, plan_id).await?;
     let owner = plans::owned(auth, &p, "course plan")?;
@@ -407,7 +392,7 @@ async fn load_visible(
 }
 
 /// One class with capacity and enrolled count.
-pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<ClassView, ServiceError> {
+pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<Class, ServiceError> {
     let (c, _) = load_visible(state, auth, id).await?;
     view_one(&state.db, c).await
 }
@@ -445,7 +430,7 @@ pub async fn transition(
     id: Uuid,
     expected: Option<i32>,
     to: ClassStatus,
-) -> Result<ClassView, ServiceError> {
+) -> Result<Class, ServiceError> {
     let (c, p) = load_owned(state, auth, id).await?;
     reviews::check_version(expected, c.version)?;
     let from = class_status(&c)?;
@@ -486,37 +471,34 @@ pub async fn transition(
 }
 
 /// An enrolment.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct EnrollmentView {
+#[derive(Debug, Clone)]
+pub struct Enrollment {
     pub id: Uuid,
     pub class_id: Uuid,
     pub person_id: Uuid,
     /// The learner's name (for the class owner's review).
-    #[schema(max_length = 50)]
     pub person_name: String,
     pub status: EnrollmentStatus,
     /// Assessment score, entered while the class is open.
-    #[schema(minimum = 0, maximum = 100)]
     pub score: Option<i32>,
     /// Whether the learner passed; only those who passed get a record.
     pub passed: Option<bool>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    #[schema(minimum = 1)]
     pub version: i32,
 }
 
 /// A page of enrolments.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct EnrollmentPage {
-    pub items: Vec<EnrollmentView>,
+    pub items: Vec<Enrollment>,
     pub next_cursor: Option<String>,
 }
 
 async fn enrollment_views<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<enrollment::Model>,
-) -> Result<Vec<EnrollmentView>, ServiceError> {
+) -> Result<Vec<Enrollment>, ServiceError> {
     let names: HashMap<Uuid, String> = person::Entity::find()
         .filter(person::Column::Id.is_in(rows.iter().map(|e| e.person_id)))
         .all(conn)
@@ -526,7 +508,7 @@ async fn enrollment_views<C: ConnectionTrait>(
         .collect();
     Ok(rows
         .into_iter()
-        .map(|e| EnrollmentView {
+        .map(|e| Enrollment {
             id: e.id,
             class_id: e.class_id,
             person_id: e.person_id,
@@ -544,7 +526,7 @@ async fn enrollment_views<C: ConnectionTrait>(
 async fn enrollment_view<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
-) -> Result<EnrollmentView, ServiceError> {
+) -> Result<Enrollment, ServiceError> {
     let e = enrollment::Entity::find_by_id(id)
         .one(conn)
         .await?
@@ -562,7 +544,7 @@ pub async fn enrol(
     state: &AppState,
     auth: &Caller,
     class_id: Uuid,
-) -> Result<EnrollmentView, ServiceError> {
+) -> Result<Enrollment, ServiceError> {
     let person_id = crate::authz::person_of(auth, "enrols in a class")?;
     // Not `load_visible`: a person holding the id of a class whose plan is
     // not approved yet learns why they cannot enrol (409), not a 404.
@@ -709,7 +691,7 @@ pub async fn review_enrollment(
     id: Uuid,
     expected: Option<i32>,
     decision: EnrollmentDecision,
-) -> Result<EnrollmentView, ServiceError> {
+) -> Result<Enrollment, ServiceError> {
     let (e, c) = load_enrollment_owned(state, auth, id).await?;
     reviews::check_version(expected, e.version)?;
     let from = e.status;
@@ -766,7 +748,7 @@ pub async fn set_result(
     expected: Option<i32>,
     score: Option<i32>,
     passed: bool,
-) -> Result<EnrollmentView, ServiceError> {
+) -> Result<Enrollment, ServiceError> {
     let (e, c) = load_enrollment_owned(state, auth, id).await?;
     reviews::check_version(expected, e.version)?;
     if class_status(&c)? != ClassStatus::Open {

@@ -12,8 +12,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use ce_entity::{authority, authority_series, course_plan, qualification};
@@ -49,8 +47,8 @@ pub fn owner_of(p: &course_plan::Model) -> Result<Owner, ServiceError> {
 }
 
 /// A course plan.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PlanView {
+#[derive(Debug, Clone)]
+pub struct Plan {
     pub id: Uuid,
     pub owner_type: OwnerType,
     pub owner_id: Uuid,
@@ -61,17 +59,12 @@ pub struct PlanView {
     /// Set when an authority owns the plan (R-AU-3).
     pub authority_id: Option<Uuid>,
     /// Series code.
-    #[schema(max_length = 64)]
     pub series: String,
-    #[schema(minimum = 2017, maximum = 2100)]
     pub year: i32,
     /// A course of the year's catalogue for the series (R-CP-2).
-    #[schema(max_length = 200)]
     pub course_name: String,
     /// Six-digit division code the plan is run in; it chooses the reviewer.
-    #[schema(min_length = 6, max_length = 6, example = "440100")]
     pub region: String,
-    #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// The authority the plan was submitted to; `null` while a draft.
     pub reviewer_authority_id: Option<Uuid>,
@@ -79,22 +72,21 @@ pub struct PlanView {
     pub submitted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    #[schema(minimum = 1)]
     pub version: i32,
 }
 
 /// A plan with its review history.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct PlanDetail {
-    pub plan: PlanView,
+    pub plan: Plan,
     /// Decisions, oldest first.
     pub reviews: Vec<ReviewView>,
 }
 
 /// A page of plans.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct PlanPage {
-    pub items: Vec<PlanView>,
+    pub items: Vec<Plan>,
     pub next_cursor: Option<String>,
 }
 
@@ -128,10 +120,10 @@ pub struct PlanFilter {
     pub owner_id: Option<Uuid>,
 }
 
-pub fn view(m: course_plan::Model) -> PlanView {
+pub fn view(m: course_plan::Model) -> Plan {
     let kind = OwnerType::parse(&m.owner_type).unwrap_or(OwnerType::Provider);
     let of = |k: OwnerType| (kind == k).then_some(m.owner_id);
-    PlanView {
+    Plan {
         id: m.id,
         owner_type: kind,
         owner_id: m.owner_id,
@@ -246,11 +238,7 @@ async fn default_region<C: ConnectionTrait>(
 }
 
 /// R-CP-1: files a draft plan.
-pub async fn create(
-    state: &AppState,
-    auth: &Caller,
-    new: NewPlan,
-) -> Result<PlanView, ServiceError> {
+pub async fn create(state: &AppState, auth: &Caller, new: NewPlan) -> Result<Plan, ServiceError> {
     require_owner(auth, new.owner)?;
     check_content(
         &state.db,
@@ -448,7 +436,7 @@ pub async fn update(
     id: Uuid,
     expected: Option<i32>,
     change: PlanChange,
-) -> Result<PlanView, ServiceError> {
+) -> Result<Plan, ServiceError> {
     let (p, owner) = load_own(state, auth, id).await?;
     reviews::check_version(expected, p.version)?;
     let status = status_of(&p)?;
@@ -555,7 +543,7 @@ pub async fn submit(
     auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
-) -> Result<PlanView, ServiceError> {
+) -> Result<Plan, ServiceError> {
     let (p, owner) = load_own(state, auth, id).await?;
     reviews::check_version(expected, p.version)?;
     let from = status_of(&p)?;
@@ -635,7 +623,7 @@ pub async fn review(
     expected: Option<i32>,
     decision: Decision,
     comment: Option<&str>,
-) -> Result<PlanView, ServiceError> {
+) -> Result<Plan, ServiceError> {
     require_any(auth, &[Role::Authority])?;
     decide(state, auth, id, expected, decision, comment)
         .await
