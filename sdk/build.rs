@@ -1,4 +1,8 @@
-//! Generates the client from `../openapi.yaml` with progenitor.
+//! Generates the client from the spec with progenitor: the workspace's
+//! `../openapi.yaml` when there is one (the server's own, as it changes),
+//! else the copy beside this file, so that the crate builds alone
+//! (`cargo install --path sdk` from a copy of this directory). A test
+//! (`tests/spec_copy.rs`) keeps the copy identical to the workspace's.
 //!
 //! The server publishes OpenAPI 3.1; progenitor reads 3.0. The conversion:
 //! type arrays → `nullable`, `oneOf[X, null]` → `allOf[X]` + `nullable`,
@@ -18,10 +22,19 @@ fn main() {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
-    let spec_path = manifest.join("..").join("openapi.yaml");
+    let workspace_spec = manifest.join("..").join("openapi.yaml");
+    let own_spec = manifest.join("openapi.yaml");
+    let spec_path = if workspace_spec.is_file() {
+        workspace_spec
+    } else {
+        own_spec
+    };
+    // Only the file read: a path that does not exist would rerun this
+    // script (and rebuild the crate) on every build outside the workspace.
     println!("cargo:rerun-if-changed={}", spec_path.display());
     println!("cargo:rerun-if-changed=build.rs");
-    let text = std::fs::read_to_string(&spec_path)?;
+    let text =
+        std::fs::read_to_string(&spec_path).map_err(|e| format!("{}: {e}", spec_path.display()))?;
     let spec31: Value = serde_yaml::from_str(&text)?;
     let spec30 = to_openapi_30(spec31);
     let out = PathBuf::from(std::env::var("OUT_DIR")?);

@@ -489,13 +489,14 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<Input, CliError> {
     }
     let mut rows = Vec::new();
     let mut record = csv::ByteRecord::new();
+    let mut lines = LineCounter::new(bytes);
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
                 // Unreadable at the CSV level (a reading error).
-                let line = e.position().map_or(0, |p| p.line());
+                let line = lines.line_of(e.position());
                 rows.push(Row {
                     source: Source::Csv(Vec::new()),
                     item: Err(format!("line {line}: {e}")),
@@ -506,7 +507,7 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<Input, CliError> {
                 continue;
             }
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = lines.line_of(record.position());
         let fields: Vec<String> = record
             .iter()
             .map(|f| String::from_utf8_lossy(f).into_owned())
@@ -539,6 +540,55 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<Input, CliError> {
         rows,
         warnings,
     })
+}
+
+/// The file's real line numbers of CSV records.
+///
+/// The csv crate's own `Position::line()` is one too low in a CRLF file
+/// (and lower still after blank lines): a record ends at its `\r`, so the
+/// next one's position is the `\n` left over, not yet counted as a line.
+/// Its byte offset is that of the `\n` too. So: from the position's byte
+/// offset, skip line breaks (that `\n`, blank lines) to the record's
+/// first character and count the `\n`s before it. Positions only move
+/// forwards, so each byte is counted once.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    /// Bytes before this are counted…
+    at: usize,
+    /// …and hold this many `\n`s.
+    newlines: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Self {
+            bytes,
+            at: 0,
+            newlines: 0,
+        }
+    }
+
+    /// The 1-based line a record at `pos` starts on (0 without a position).
+    fn line_of(&mut self, pos: Option<&csv::Position>) -> u64 {
+        let Some(pos) = pos else { return 0 };
+        let mut start = usize::try_from(pos.byte())
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start < self.at {
+            // Not expected (positions move forwards): count afresh.
+            self.at = 0;
+            self.newlines = 0;
+        }
+        self.newlines += self.bytes[self.at..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        self.at = start;
+        self.newlines + 1
+    }
 }
 
 /// A CSV record as a `PushItem` object. Numbers and booleans that do not
@@ -650,6 +700,44 @@ mod tests {
         assert!(item.get("series").is_none());
         assert!(item.get("code").is_none());
         assert!(input.rows[1].item.as_ref().unwrap_err().contains("line 3"));
+    }
+
+    /// A CRLF file (as Excel saves it) reports the file's real line
+    /// numbers, blank lines and quoted line breaks included; so does an LF
+    /// one.
+    #[test]
+    fn csv_errors_name_the_real_line_in_crlf_and_lf_files() {
+        let header = "external_id,id_card_no,name,year,category,course_name,hours,completed_at";
+        let good = "a,X,张三,2026,public,课,1,2026-03-01T10:00:00Z";
+        for eol in ["\r\n", "\n"] {
+            // Lines: 1 header, 2 good, 3 bad, 4 blank, 5 bad, 6–7 a quoted
+            // line break, 8 bad.
+            let csv = [
+                header,
+                good,
+                "b,1,2",
+                "",
+                "c,1",
+                "\"d",
+                "d\",X,张三,2026,public,课,1,2026-03-01T10:00:00Z",
+                "e",
+                "",
+            ]
+            .join(eol);
+            let input = read_csv(Path::new("x.csv"), csv.as_bytes()).unwrap();
+            let errors: Vec<&str> = input
+                .rows
+                .iter()
+                .filter_map(|r| r.item.as_ref().err())
+                .map(String::as_str)
+                .collect();
+            let lines: Vec<&str> = errors
+                .iter()
+                .map(|e| e.split(':').next().unwrap_or_default())
+                .collect();
+            assert_eq!(lines, ["line 3", "line 5", "line 8"], "{eol:?}: {errors:?}");
+            assert!(input.rows[3].item.is_ok(), "{eol:?}: the quoted line break");
+        }
     }
 
     #[test]
