@@ -12,7 +12,7 @@ async fn openapi_yaml_equals_the_served_spec() {
         serde_yaml::from_str(include_str!("../../openapi.yaml")).expect("openapi.yaml parses");
     assert!(
         committed == app.served_spec().await,
-        "openapi.yaml is stale: run `cargo run -p ce-api --bin gen-openapi > openapi.yaml`"
+        "openapi.yaml is stale: run `cargo run -p ce-api --bin gen-openapi > openapi.yaml && cp openapi.yaml sdk/openapi.yaml`"
     );
 }
 
