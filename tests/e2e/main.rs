@@ -3,7 +3,8 @@
 //! server) and drives it through the `ce-sdk` client.
 
 mod helpers;
-mod idempotency;
+mod integrators;
+
 #[path = "../common/rows.rs"]
 mod rows;
 

@@ -1320,6 +1320,8 @@ async fn r_req_2_the_unit_sees_who_is_behind_and_by_how_much() {
     // 24 approved professional hours is least behind.
     assert_eq!(all.items[0].missing, 90.0);
     assert_eq!(all.items[2].standing.person_id, ahead.person_id());
+    // The person is named at the item's top level too (issue 19).
+    assert_eq!(all.items[2].person_id, ahead.person_id());
     assert_eq!(all.items[2].missing, 66.0);
     assert_eq!(all.items[2].person_name.as_str(), "张三");
     // Paged: two, then one.

@@ -109,6 +109,7 @@ pub async fn register(state: &AppState, reg: Registration) -> Result<Me, Service
 
     Ok(Me {
         id: a.id,
+        person_id: Some(person_id),
         kind: PrincipalKind::Account,
         username: None,
         name: Some(p.name.clone()),
@@ -560,6 +561,7 @@ pub async fn me(state: &AppState, auth: &crate::auth::Caller) -> Result<Me, Serv
             .ok_or(ServiceError::NotFound("platform"))?;
         return Ok(Me {
             id: pf.id,
+            person_id: None,
             kind: PrincipalKind::Platform,
             username: None,
             name: Some(pf.name),
@@ -585,6 +587,7 @@ pub async fn me(state: &AppState, auth: &crate::auth::Caller) -> Result<Me, Serv
     };
     Ok(Me {
         id: a.id,
+        person_id: person.as_ref().map(|p| p.id),
         kind: PrincipalKind::Account,
         username: a.username,
         name: person.as_ref().map(|p| p.name.clone()),

@@ -65,6 +65,9 @@ pub enum PrincipalKind {
 pub struct Me {
     /// The account id, or the platform id.
     pub id: Uuid,
+    /// The person behind the account (what `/persons/{id}`, records and
+    /// compliance take); `null` for accounts of no person and platforms.
+    pub person_id: Option<Uuid>,
     pub kind: PrincipalKind,
     /// Account name such as `hrss-admin`, when the account has one.
     pub username: Option<String>,

@@ -220,6 +220,8 @@ impl From<compliance::Compliance> for ComplianceView {
 /// One person of the unit's list.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct UnitComplianceItem {
+    /// The person (also `standing.person_id`).
+    pub person_id: Uuid,
     #[schema(max_length = 50)]
     pub person_name: String,
     /// Missing hours over all categories and series.
@@ -231,6 +233,7 @@ pub struct UnitComplianceItem {
 impl From<compliance::UnitComplianceItem> for UnitComplianceItem {
     fn from(v: compliance::UnitComplianceItem) -> Self {
         Self {
+            person_id: v.standing.person_id,
             person_name: v.person_name,
             missing: v.missing,
             standing: v.standing.into(),

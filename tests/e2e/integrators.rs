@@ -1,5 +1,7 @@
-//! `Idempotency-Key` on every creating `POST`, `If-None-Match` on reads,
-//! and the token operation as RFC 6749 writes it (issue 19).
+//! What integrators were promised (issue 19): `Idempotency-Key` on every
+//! creating `POST`, `If-None-Match` on reads, the token operation as RFC
+//! 6749 writes it, strict bodies, and answers that name what a client needs
+//! at the top level.
 
 use ce_sdk::{Client, call, types};
 use reqwest::Method;
@@ -427,4 +429,19 @@ async fn an_unknown_or_read_only_field_is_refused_by_name_and_a_type_error_names
         spec["components"]["schemas"]["CreatePlatformRequest"]["additionalProperties"],
         false
     );
+}
+
+#[tokio::test]
+async fn the_register_answer_names_the_person_at_the_top_level() {
+    let app = spawn_app().await;
+    let p = app.register().await;
+    let person = p.me.person.as_ref().expect("a person");
+    assert_eq!(p.me.person_id, Some(person.id));
+    assert_ne!(
+        p.me.id, person.id,
+        "id is the account's, person_id the person's"
+    );
+    let hrss = app.hrss().await;
+    let me = call!(hrss.api().me_view()).unwrap();
+    assert_eq!(me.person_id, None);
 }
