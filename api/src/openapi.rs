@@ -45,6 +45,8 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
     components(schemas(
         Problem,
         FieldError,
+        crate::domain::event::RecordEvent,
+        crate::domain::event::CertificateEvent,
         crate::domain::compliance::UnitComplianceSort
     )),
     modifiers(&BearerScheme),
@@ -118,7 +120,69 @@ pub fn spec() -> Spec {
         .split_for_parts();
     finish(&mut spec);
     close_request_objects(&mut spec);
+    spec.webhooks = Some(webhooks());
     spec
+}
+
+/// Every event a webhook endpoint receives (OpenAPI 3.1 `webhooks`): one
+/// `POST` per event type, its body, the Standard Webhooks signature
+/// headers, and what the answer means.
+fn webhooks() -> utoipa::openapi::Paths {
+    use crate::domain::event::EventType;
+    use utoipa::openapi::HttpMethod;
+    use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, PathItem};
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    let header = |name: &str, description: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::True)
+            .description(Some(description))
+            .schema(Some(string_schema(1, 1000, None)))
+            .build()
+    };
+    let mut paths = utoipa::openapi::Paths::new();
+    for event in EventType::ALL {
+        let name = event.as_str();
+        let (schema, about) = if name.starts_with("record.") {
+            ("RecordEvent", "the record and its new state")
+        } else {
+            ("CertificateEvent", "the certificate")
+        };
+        let op = OperationBuilder::new()
+            .operation_id(Some(format!("webhook_{}", name.replace('.', "_"))))
+            .tag("webhooks")
+            .summary(Some(format!("The `{name}` event")))
+            .description(Some(format!(
+                "Sent to every endpoint subscribed to `{name}` (`POST /api/v1/webhooks`) as a JSON `POST` with {about}. Verify `webhook-signature`: base64 HMAC-SHA256, keyed with the endpoint's secret (the base64 after `whsec_`, decoded), of `{{webhook-id}}.{{webhook-timestamp}}.{{body}}` (Standard Webhooks). The same event keeps its `webhook-id` on every retry and replay: use it to drop duplicates."
+            )))
+            .parameter(header("webhook-id", "The event's id, the same on every attempt"))
+            .parameter(header("webhook-timestamp", "Unix seconds when this attempt was signed"))
+            .parameter(header(
+                "webhook-signature",
+                "`v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}`",
+            ))
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .content(
+                        "application/json",
+                        Content::new(Some(Ref::from_schema_name(schema))),
+                    )
+                    .required(Some(Required::True))
+                    .build(),
+            ))
+            .response(
+                "200",
+                ResponseBuilder::new().description(
+                    "Any 2xx acknowledges the delivery; anything else, or no answer within the timeout, is retried with backoff",
+                ),
+            )
+            .build();
+        paths
+            .paths
+            .insert(name.to_string(), PathItem::new(HttpMethod::Post, op));
+    }
+    paths
 }
 
 /// The document as YAML, as committed in `openapi.yaml`.
@@ -270,9 +334,9 @@ fn schema_refs(value: &serde_json::Value, out: &mut Vec<String>) {
 
 /// `additionalProperties: false` on every object a JSON request body can
 /// hold: the server refuses fields an operation does not take
-/// (`routes::extract::Json`). The push's items are read one by one and
-/// are not strict (an item with a field of a newer contract still counts),
-/// so its body is left open.
+/// (`routes::extract::Json`). The push's body is read item by item (an
+/// item with a field it does not take is rejected as `item_invalid` and the
+/// others still count), so its envelope is left as `PushItem` declares it.
 pub fn close_request_objects(spec: &mut Spec) {
     let mut todo: Vec<String> = Vec::new();
     for item in spec.paths.paths.values() {

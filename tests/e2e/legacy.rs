@@ -288,7 +288,7 @@ async fn legacy_records_never_count_and_no_record_endpoint_reaches_them() {
     }
     let records = call!(
         c.api()
-            .record_list(None, None, None, None, None, None, None)
+            .record_list(None, None, None, None, None, None, None, None, None)
     )
     .unwrap();
     assert!(records.items.is_empty());

@@ -624,3 +624,73 @@ async fn r_rc_8_one_topic_meets_the_public_minimum_and_topics_do_not_add_up() {
     assert_eq!(c.categories.public.missing, 0.0);
     crate::standing::assert_standings_equal_a_rebuild(&app.database_url).await;
 }
+
+#[tokio::test]
+async fn a_platform_reads_back_the_records_it_pushed_and_no_others() {
+    let app = spawn_app().await;
+    let (pf, pf_id) = platform(&app, &[types::Category::Public], &["engineering"]).await;
+    let (other, _) = platform(&app, &[types::Category::Public], &["engineering"]).await;
+    let p = app.register().await;
+    let batch = push(&pf, &[public("rb-1", &p), public("rb-2", &p)], None).await;
+    assert_eq!(batch.accepted, 2);
+    push(&other, &[public("rb-1", &p)], None).await;
+
+    // By its own id of the item.
+    let ext: types::RecordListExternalId = "rb-1".parse().unwrap();
+    let found =
+        call!(
+            pf.api()
+                .record_list(None, None, None, Some(&ext), None, None, None, None, None)
+        )
+        .unwrap();
+    assert_eq!(found.items.len(), 1);
+    let r = &found.items[0];
+    assert_eq!(r.platform_id, Some(pf_id));
+    assert_eq!(r.external_id.as_ref().map(|e| e.as_str()), Some("rb-1"));
+    assert_eq!(r.status, types::RecordStatus::Approved);
+    // Its batch's records, and everything it pushed; never the other's.
+    let of_batch = call!(pf.api().record_list(
+        Some(&batch.batch_id),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None
+    ))
+    .unwrap();
+    assert_eq!(of_batch.items.len(), 2);
+    let all = call!(pf.api().record_list(
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        Some(types::RecordStatus::Approved),
+        Some(this_year())
+    ))
+    .unwrap();
+    assert_eq!(all.items.len(), 2);
+    assert!(all.items.iter().all(|r| r.platform_id == Some(pf_id)));
+    call!(pf.api().record_view(&r.id, None)).unwrap();
+    // Another platform: the batch filters to nothing, the record is 404.
+    let theirs = call!(other.api().record_list(
+        Some(&batch.batch_id),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None
+    ))
+    .unwrap();
+    assert!(theirs.items.is_empty());
+    let err = call!(other.api().record_view(&r.id, None)).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+}

@@ -313,7 +313,7 @@ async fn r_cl_4_hours_a_class_adds_to_an_approved_record_wait_without_withdrawin
         learner
             .client
             .api()
-            .record_list(None, None, None, None, None, None, None)
+            .record_list(None, None, None, None, None, None, None, None, None)
     )
     .unwrap()
     .items;
@@ -588,7 +588,7 @@ async fn r_rc_4_a_returned_class_record_goes_back_to_the_class_owner() {
         learner
             .client
             .api()
-            .record_list(None, None, None, None, None, None, None)
+            .record_list(None, None, None, None, None, None, None, None, None)
     )
     .unwrap()
     .items[0]

@@ -246,7 +246,7 @@ async fn records_of(client: &Client) -> Vec<types::RecordView> {
     call!(
         client
             .api()
-            .record_list(None, None, None, None, None, None, None)
+            .record_list(None, None, None, None, None, None, None, None, None)
     )
     .unwrap()
     .items

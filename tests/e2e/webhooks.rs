@@ -178,6 +178,21 @@ async fn a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt_signed(
     assert!(got.iter().all(|r| signed(&secret, r)));
     let body: serde_json::Value = serde_json::from_slice(&got[2].body).unwrap();
     assert_eq!(body["type"], "certificate.issued");
+    // The body is what the spec's `webhooks` promise, field for field.
+    let spec = app.served_spec().await;
+    assert_eq!(
+        spec["webhooks"]["certificate.issued"]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"]["$ref"],
+        "#/components/schemas/CertificateEvent"
+    );
+    let keys = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let schema = |name: &str| spec["components"]["schemas"][name]["properties"].clone();
+    assert_eq!(keys(&body), keys(&schema("CertificateEvent")));
+    assert_eq!(keys(&body["data"]), keys(&schema("CertificateEventData")));
     let cert = call!(
         person
             .client

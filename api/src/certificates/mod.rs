@@ -237,14 +237,15 @@ async fn announce<C: ConnectionTrait>(
         conn,
         event,
         &[Subscriber::Unit(unit)],
-        serde_json::json!({
-            "certificate_id": c.id,
-            "number": c.number,
-            "person_id": c.person_id,
-            "year": c.year,
-            "status": c.status,
-            "unit_id": c.unit_id,
-        }),
+        serde_json::to_value(crate::domain::event::CertificateEventData {
+            certificate_id: c.id,
+            number: c.number.clone(),
+            person_id: c.person_id,
+            year: c.year,
+            status: c.status,
+            unit_id: c.unit_id,
+        })
+        .map_err(anyhow::Error::from)?,
     )
     .await
 }

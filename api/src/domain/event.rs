@@ -1,9 +1,11 @@
 //! What a webhook announces: the event types of the outbox and of
 //! subscriptions (their spelling is the contract).
 
-use ce_entity::state::RecordStatus;
+use ce_entity::state::{CertificateStatus, RecordStatus};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -57,4 +59,60 @@ impl EventType {
             RecordStatus::PendingUnitReview => None,
         }
     }
+}
+
+/// `data` of a `record.*` event: the record and where it stands now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecordEventData {
+    pub record_id: Uuid,
+    pub person_id: Uuid,
+    #[schema(minimum = 2017, maximum = 2100, example = 2026)]
+    pub year: i32,
+    /// `public`, `professional` or `elective`.
+    #[schema(max_length = 16, example = "professional")]
+    pub category: String,
+    /// The record's state after the decision the event announces.
+    pub status: RecordStatus,
+    /// The unit that reviewed it.
+    pub unit_id: Option<Uuid>,
+    /// The platform that pushed it, and the platform's own id of the item.
+    pub platform_id: Option<Uuid>,
+    #[schema(max_length = 128, example = "course-42/user-7")]
+    pub external_id: Option<String>,
+}
+
+/// `data` of a `certificate.*` event.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CertificateEventData {
+    pub certificate_id: Uuid,
+    /// The number that `GET /api/v1/verify/{number}` checks.
+    #[schema(max_length = 32, example = "GD2026000123")]
+    pub number: String,
+    pub person_id: Uuid,
+    #[schema(minimum = 2017, maximum = 2100, example = 2026)]
+    pub year: i32,
+    pub status: CertificateStatus,
+    /// The unit the person was with when it was issued.
+    pub unit_id: Option<Uuid>,
+}
+
+/// The body of a `record.approved`, `record.returned` or `record.closed`
+/// delivery.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecordEvent {
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// When the event happened (whole seconds, UTC).
+    pub timestamp: DateTime<Utc>,
+    pub data: RecordEventData,
+}
+
+/// The body of a `certificate.issued` or `certificate.revoked` delivery.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CertificateEvent {
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// When the event happened (whole seconds, UTC).
+    pub timestamp: DateTime<Utc>,
+    pub data: CertificateEventData,
 }

@@ -63,6 +63,9 @@ pub struct Record {
     /// the person binds to next.
     pub unit_id: Option<Uuid>,
     pub status: RecordStatus,
+    /// The platform that pushed the record, and its own id of the item.
+    pub platform_id: Option<Uuid>,
+    pub external_id: Option<String>,
     /// The conversion form of a `conversion` record (R-RC-7, R-ACC-2).
     pub conversion_code: Option<String>,
     /// A general-knowledge subject (R-ACC-1).
@@ -87,6 +90,12 @@ pub struct RecordFilter {
     pub status: Option<RecordStatus>,
     pub category: Option<RecordCategory>,
     pub source: Option<RecordSource>,
+    /// A platform's own id of an item it pushed.
+    pub external_id: Option<String>,
+    /// The records a push batch's items name (accepted or duplicate).
+    pub batch_id: Option<Uuid>,
+    /// `batch_id`'s records, read by [`resolve`].
+    pub batch_records: Option<Vec<Uuid>>,
 }
 
 pub fn view(m: record::Model) -> Record {
@@ -105,6 +114,8 @@ pub fn view(m: record::Model) -> Record {
         class_id: m.class_id,
         unit_id: m.unit_id,
         status: m.status,
+        platform_id: m.platform_id,
+        external_id: m.external_id,
         conversion_code: m.conversion_code,
         general_knowledge: m.general_knowledge,
         created_at: m.created_at,
@@ -307,10 +318,11 @@ async fn unit_sees<C: ConnectionTrait>(
     Ok(current_unit(conn, r.person_id).await? == Some(unit))
 }
 
-const READERS: &[Role] = &[Role::Hrss, Role::UnitAdmin, Role::Person];
+const READERS: &[Role] = &[Role::Hrss, Role::UnitAdmin, Role::Person, Role::Platform];
 
 /// hrss sees every record; a person their own; a unit admin those sent to
-/// the unit of persons bound to it now.
+/// the unit of persons bound to it now; a platform those it pushed (to read
+/// back what became of them).
 async fn visible<C: ConnectionTrait>(
     conn: &C,
     auth: &Caller,
@@ -318,7 +330,39 @@ async fn visible<C: ConnectionTrait>(
 ) -> Result<bool, ServiceError> {
     Ok(auth.has_role(Role::Hrss)
         || holds(auth, Role::Person, r.person_id)
+        || pushed_by(auth, r)
         || unit_sees(conn, auth, r).await?)
+}
+
+/// Whether the caller is the platform that pushed the record.
+fn pushed_by(auth: &Caller, r: &record::Model) -> bool {
+    auth.has_role(Role::Platform) && r.platform_id == Some(auth.account_id())
+}
+
+/// The records a push batch names, when the caller may read the batch
+/// (hrss, or the platform that sent it); none otherwise, so that another
+/// platform's batch id filters everything out.
+pub async fn batch_records<C: ConnectionTrait>(
+    conn: &C,
+    auth: &Caller,
+    batch_id: Uuid,
+) -> Result<Vec<Uuid>, ServiceError> {
+    let Some(batch) = ce_entity::record_batch::Entity::find_by_id(batch_id)
+        .one(conn)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    if !auth.has_role(Role::Hrss) && !holds(auth, Role::Platform, batch.platform_id) {
+        return Ok(Vec::new());
+    }
+    Ok(batch
+        .items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.get("record_id")?.as_str()?.parse().ok())
+        .collect())
 }
 
 /// A page of the records the caller may see, oldest first.
@@ -328,6 +372,7 @@ pub async fn list(
     filter: RecordFilter,
     page: Page,
 ) -> Result<RecordPage, ServiceError> {
+    let filter = resolve(&state.db, auth, filter).await?;
     let q = listing(auth, &filter)?;
     let (rows, next_cursor) = page
         .load(&state.db, q, record::Column::Id, false, |r| r.id)
@@ -346,7 +391,9 @@ pub fn listing(
 ) -> Result<sea_orm::Select<record::Entity>, ServiceError> {
     require_any(auth, READERS)?;
     let mut q = record::Entity::find();
-    if !auth.has_role(Role::Hrss) {
+    if auth.has_role(Role::Platform) {
+        q = q.filter(record::Column::PlatformId.eq(auth.account_id()));
+    } else if !auth.has_role(Role::Hrss) {
         let units = orgs(auth, Role::UnitAdmin);
         let bound_now = sea_orm::sea_query::Query::select()
             .column(ce_entity::binding::Column::PersonId)
@@ -381,7 +428,26 @@ pub fn listing(
     if let Some(s) = filter.source {
         q = q.filter(record::Column::Source.eq(s.as_str()));
     }
+    if let Some(x) = &filter.external_id {
+        q = q.filter(record::Column::ExternalId.eq(x.as_str()));
+    }
+    if let Some(ids) = &filter.batch_records {
+        q = q.filter(record::Column::Id.is_in(ids.iter().copied()));
+    }
     Ok(q)
+}
+
+/// Reads what a filter names in other tables (a batch's records), before
+/// [`listing`] builds the query.
+pub async fn resolve<C: ConnectionTrait>(
+    conn: &C,
+    auth: &Caller,
+    mut filter: RecordFilter,
+) -> Result<RecordFilter, ServiceError> {
+    if let Some(batch) = filter.batch_id {
+        filter.batch_records = Some(batch_records(conn, auth, batch).await?);
+    }
+    Ok(filter)
 }
 
 /// One record with its decisions, if the caller may see it.
@@ -512,16 +578,17 @@ async fn decide(
             &txn,
             event,
             &to_whom,
-            serde_json::json!({
-                "record_id": r.id,
-                "person_id": r.person_id,
-                "year": r.year,
-                "category": r.category,
-                "status": to.as_str(),
-                "unit_id": r.unit_id,
-                "platform_id": r.platform_id,
-                "external_id": r.external_id,
-            }),
+            serde_json::to_value(crate::domain::event::RecordEventData {
+                record_id: r.id,
+                person_id: r.person_id,
+                year: r.year,
+                category: r.category.clone(),
+                status: to,
+                unit_id: r.unit_id,
+                platform_id: r.platform_id,
+                external_id: r.external_id.clone(),
+            })
+            .map_err(anyhow::Error::from)?,
         )
         .await?;
     }

@@ -38,6 +38,19 @@ pub struct RecordListQuery {
     pub category: Option<RecordCategory>,
     #[param(nullable = false)]
     pub source: Option<RecordSource>,
+    /// For platforms: their own id of an item they pushed.
+    #[param(
+        min_length = 1,
+        max_length = 128,
+        nullable = false,
+        example = "course-42/user-7"
+    )]
+    #[validate(length(min = 1, max = 128))]
+    pub external_id: Option<String>,
+    /// The records a push batch's items name (accepted or duplicate);
+    /// another platform's batch names none.
+    #[param(nullable = false)]
+    pub batch_id: Option<Uuid>,
 }
 
 impl RecordListQuery {
@@ -49,6 +62,9 @@ impl RecordListQuery {
             status: self.status,
             category: self.category,
             source: self.source,
+            external_id: self.external_id,
+            batch_id: self.batch_id,
+            batch_records: None,
         })
     }
 }
@@ -56,9 +72,12 @@ impl RecordListQuery {
 /// List records
 ///
 /// Scoped to the caller: a person sees their own, a unit admin those sent
-/// to the unit for review, hrss all. Oldest first.
+/// to the unit for review, a learning platform those it pushed (to read
+/// back what became of them: `external_id`, `batch_id`, `status`, `year`),
+/// hrss all. Oldest first.
 #[utoipa::path(
     tag = "records",
+    security(("bearer" = []), ("client_credentials" = ["records:push"])),
     params(RecordListQuery, PageQuery),
     responses(
         (status = 200, description = "A page of records", body = RecordPage),
@@ -86,6 +105,7 @@ pub async fn record_list(
 /// The person's own, their unit's, or any for hrss; others get 404.
 #[utoipa::path(
     tag = "records",
+    security(("bearer" = []), ("client_credentials" = ["records:push"])),
     params(("id" = Uuid, Path, description = "Record id")),
     responses(
         (status = 200, description = "The record with its review history", body = RecordDetail,

@@ -124,6 +124,7 @@ pub async fn statistics_export(
 /// number.
 #[utoipa::path(
     tag = "records",
+    security(("bearer" = []), ("client_credentials" = ["records:push"])),
     params(super::records::RecordListQuery),
     responses(
         (status = 200, description = "CSV with a header line: id, person_id, person_name, id_card_masked, year, category, series, course_name, hours, source, status, provider_name, unit_id, result, created_at", content((CsvFile = "text/csv")),
@@ -145,6 +146,7 @@ pub async fn record_export(
         Some(y) => format!("records-{}.csv", y.value()),
         None => "records.csv".to_string(),
     };
+    let filter = crate::ledger::records::resolve(&state.db, &auth, filter).await?;
     let chunks = exports::records(&state, &auth, filter)?;
     Ok(csv_response(&filename, chunks))
 }

@@ -40,6 +40,13 @@ pub struct RecordView {
     /// the person binds to next.
     pub unit_id: Option<Uuid>,
     pub status: RecordStatus,
+    /// The platform that pushed the record; `null` for records of other
+    /// sources.
+    pub platform_id: Option<Uuid>,
+    /// The pushing platform's own id of the item (`external_id` of the
+    /// push).
+    #[schema(max_length = 128, example = "course-42/user-7")]
+    pub external_id: Option<String>,
     /// The conversion form of a `conversion` record (R-RC-7, R-ACC-2).
     #[schema(max_length = 64)]
     pub conversion_code: Option<String>,
@@ -68,6 +75,8 @@ impl From<records::Record> for RecordView {
             class_id: v.class_id,
             unit_id: v.unit_id,
             status: v.status,
+            platform_id: v.platform_id,
+            external_id: v.external_id,
             conversion_code: v.conversion_code,
             general_knowledge: v.general_knowledge,
             created_at: v.created_at,
