@@ -26,7 +26,7 @@ from ce_client import AuthenticatedClient, Client
 from ce_client.api.auth import auth_login, auth_register, auth_token
 from ce_client.api.compliance import person_compliance
 from ce_client.api.platforms import platform_create
-from ce_client.api.records import record_export, record_push, record_push_outcome
+from ce_client.api.records import record_export, record_list, record_push, record_push_outcome
 from ce_client.models import (
     Category,
     CreatePlatformRequest,
@@ -196,6 +196,19 @@ def main() -> None:
             f"  item {item.index} {item.external_id}: {item.outcome}, "
             f"record {item.record_id} ({item.record_status})"
         )
+
+    # The records themselves, read back by the platform: by batch, then one
+    # by the platform's own id of the item.
+    mine = ok("read the batch's records", record_list.sync_detailed(client=pf, batch_id=pushed.batch_id))
+    say("records of the batch: " + ", ".join(f"{r.external_id} {r.status}" for r in mine.items))
+    if len(mine.items) != len(outcome.items):
+        raise FlowError("the batch's records were not all read back")
+    first = outcome.items[0].external_id
+    if isinstance(first, str):
+        one = ok("read a record by external_id", record_list.sync_detailed(client=pf, external_id=first))
+        if len(one.items) != 1 or one.items[0].platform_id != pushed.platform_id:
+            raise FlowError(f"external_id {first} did not read back as the platform's one record")
+        say(f"record {one.items[0].id} read back by external_id {first}")
 
     standing = ok("compliance", person_compliance.sync_detailed(id=person_id, client=person, year=year))
     pub = standing.categories.public

@@ -167,6 +167,26 @@ async function main(): Promise<void> {
     say(`  item ${item.index} ${item.external_id ?? "?"}: ${item.outcome}, record ${item.record_id ?? "-"} (${item.record_status ?? "-"})`);
   }
 
+  // The records themselves, read back by the platform: by batch, then one
+  // by the platform's own id of the item.
+  const mine = ok(
+    "read the batch's records",
+    await pf.GET("/api/v1/records", { params: { query: { batch_id: pushed.batch_id } } }),
+  );
+  say(`records of the batch: ${mine.items.map((r) => `${r.external_id ?? "?"} ${r.status}`).join(", ")}`);
+  if (mine.items.length !== outcome.items.length) throw new Error("the batch's records were not all read back");
+  const first = outcome.items[0]?.external_id;
+  if (first) {
+    const one = ok(
+      "read a record by external_id",
+      await pf.GET("/api/v1/records", { params: { query: { external_id: first } } }),
+    );
+    if (one.items.length !== 1 || one.items[0]?.platform_id !== pushed.platform_id) {
+      throw new Error(`external_id ${first} did not read back as the platform's one record`);
+    }
+    say(`record ${one.items[0]?.id} read back by external_id ${first}`);
+  }
+
   const standing = ok(
     "compliance",
     await person.GET("/api/v1/persons/{id}/compliance", {
