@@ -22,6 +22,7 @@ use crate::error::ServiceError;
 
 /// A review decision with an optional comment (R-RV-1).
 #[derive(Debug, Clone, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"decision": "approve", "comment": "材料齐全，准予通过"}))]
 pub struct ReviewRequest {
     pub decision: Decision,
     /// Why; shown to the submitter.
@@ -32,6 +33,7 @@ pub struct ReviewRequest {
 
 /// The same decision on many items (批量审核).
 #[derive(Debug, Clone, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"ids": ["0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a79", "0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a7a"], "decision": "approve", "comment": "批量审核通过"}))]
 pub struct BatchReviewRequest {
     /// The items to decide, at most 100.
     #[schema(min_items = 1, max_items = 100)]

@@ -541,6 +541,40 @@ fn request(op: &str, w: &World) -> (&'static str, Body) {
     }
 }
 
+/// The path of `op` with its parameters filled from world `w` (a fresh
+/// victim for a deletion).
+async fn url_of(
+    app: &TestApp,
+    hrss: &Client,
+    w: &World,
+    op: &str,
+    path: &str,
+    platform: bool,
+) -> String {
+    let fresh = victim(app, hrss, w, op, platform).await;
+    let mut url = String::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').unwrap() + open;
+        let param = &rest[open + 1..close];
+        url.push_str(&rest[..open]);
+        let value = match &fresh {
+            Some((p, v)) if *p == param => v.clone(),
+            _ => match key_of(op, path, param) {
+                "year" if op == "policy_set" => (this_year() + 1).to_string(),
+                "year" => this_year().to_string(),
+                // A platform's endpoint is its own, not the unit's.
+                "webhook" if platform => w.id("platform_webhook").to_string(),
+                key => w.id(key).to_string(),
+            },
+        };
+        url.push_str(&value);
+        rest = &rest[close + 1..];
+    }
+    url.push_str(rest);
+    url
+}
+
 /// When an operation runs: reads, changes, removals, then the operations
 /// that give their caller a new role.
 fn phase(op: &str, method: &str) -> u8 {
@@ -677,27 +711,7 @@ async fn every_operation_as_every_caller_answers_the_class_of_the_matrix() {
                 c => unreachable!("{c}"),
             };
             let platform = caller.starts_with("platform");
-            let fresh = victim(&app, &hrss, w, op, platform).await;
-            let mut url = String::new();
-            let mut rest = path.as_str();
-            while let Some(open) = rest.find('{') {
-                let close = rest[open..].find('}').unwrap() + open;
-                let param = &rest[open + 1..close];
-                url.push_str(&rest[..open]);
-                let value = match &fresh {
-                    Some((p, v)) if *p == param => v.clone(),
-                    _ => match key_of(op, path, param) {
-                        "year" if op == "policy_set" => (this_year() + 1).to_string(),
-                        "year" => this_year().to_string(),
-                        // A platform's endpoint is its own, not the unit's.
-                        "webhook" if platform => w.id("platform_webhook").to_string(),
-                        key => w.id(key).to_string(),
-                    },
-                };
-                url.push_str(&value);
-                rest = &rest[close + 1..];
-            }
-            url.push_str(rest);
+            let mut url = url_of(&app, &hrss, w, op, path, platform).await;
             let (query, body) = request(op, w);
             url.push_str(query);
             let method = Method::from_bytes(method.as_bytes()).unwrap();
@@ -737,5 +751,179 @@ async fn every_operation_as_every_caller_answers_the_class_of_the_matrix() {
         "{} answers differ from tests/authz.csv:\n{}",
         problems.len(),
         problems.join("\n")
+    );
+}
+
+/// The fields of a request body that name the world's state (ids, a
+/// registered person's ID number and name, unique numbers, the year and
+/// series in force, the catalogue's course names, dates inside today's
+/// filing window, codes the server sent): the matrix's values replace the
+/// example's there; every other field is the example's own.
+fn names_state(key: &str, with_id_card: bool) -> bool {
+    key.ends_with("_id")
+        || key.ends_with("_ids")
+        || matches!(
+            key,
+            "id_card_no"
+                | "phone"
+                | "account"
+                | "password"
+                | "code"
+                | "credit_code"
+                | "year"
+                | "series"
+                | "series_year"
+                | "items"
+                | "url"
+                | "to"
+                | "region"
+                | "base_no"
+                | "level"
+                | "decision"
+                | "events"
+                | "category"
+                | "course_name"
+                | "start_date"
+                | "end_date"
+                | "subject_type"
+        )
+        || (key == "name" && with_id_card)
+}
+
+/// The example of a JSON request body: the media type's, or its schema's.
+fn example_of(spec: &Value, media: &Value) -> Option<Value> {
+    if let Some(e) = media.get("example") {
+        return Some(e.clone());
+    }
+    let schema = &media["schema"];
+    let schema = match schema["$ref"].as_str() {
+        Some(r) => &spec["components"]["schemas"][r.trim_start_matches("#/components/schemas/")],
+        None => schema,
+    };
+    schema.get("example").cloned()
+}
+
+#[tokio::test]
+async fn every_request_example_is_taken_by_the_server() {
+    let app = spawn_app_with(Options {
+        mfa_required: false,
+        ..Default::default()
+    })
+    .await;
+    let spec = app.served_spec().await;
+    let table = parse_table();
+    let hrss = app.hrss().await;
+    let w = world(&app, &hrss, "nursing").await;
+    let nobody = app.client.clone();
+    // In the matrix's order, so that what one call needs is still there.
+    let mut ops = BTreeMap::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let op_id = op["operationId"].as_str().unwrap().to_string();
+            ops.insert(
+                (phase(&op_id, method), op_id),
+                (method.clone(), path.clone(), op.clone()),
+            );
+        }
+    }
+    let (mut missing, mut refused, mut sent) = (vec![], vec![], 0);
+    let (mut schemas, mut taken) = (
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+    );
+    for ((_, op_id), (method, path, op)) in &ops {
+        let Some(content) = op["requestBody"]["content"].as_object() else {
+            continue;
+        };
+        let Some(media) = content.get("application/json") else {
+            // Uploads, CSV imports and the token form: raw bodies.
+            continue;
+        };
+        let Some(example) = example_of(&spec, media) else {
+            missing.push(op_id.clone());
+            continue;
+        };
+        let schema = media["schema"]["$ref"]
+            .as_str()
+            .unwrap_or(op_id)
+            .trim_start_matches("#/components/schemas/")
+            .to_string();
+        schemas.insert(schema.clone());
+        let row = &table[op_id.as_str()].cells;
+        // A caller the matrix lets through; for the SMS-code operations,
+        // which no world can pass without a code it was sent, the 401
+        // `code_invalid` proves the example was read and checked.
+        let allowed = ["2xx", "ok"]
+            .iter()
+            .find_map(|class| {
+                CALLERS
+                    .iter()
+                    .find(|c| !c.ends_with("_other") && row[**c] == *class)
+                    .map(|c| (*c, *class))
+            })
+            .or_else(|| {
+                row.values()
+                    .all(|c| c == "401" || c == "-")
+                    .then_some(("nobody", "401"))
+            });
+        let Some((caller, class)) = allowed else {
+            // No caller of world A may (its plan is another authority's):
+            // the schema's example is sent by the operations that share it.
+            continue;
+        };
+        let client = match caller {
+            "nobody" => &nobody,
+            "person" => &w.person.client,
+            "unit_admin" => &w.admin.client,
+            "provider_admin" => &w.provider,
+            "authority" => &w.authority,
+            "platform" => &w.platform,
+            _ => &hrss,
+        };
+        let mut url = url_of(&app, &hrss, &w, op_id, path, caller == "platform").await;
+        let (query, state) = request(op_id, &w);
+        url.push_str(query);
+        let mut body = example.clone();
+        // Where a field names the world's state, the world's value, or
+        // nothing when the world has none (an attachment the example names
+        // does not exist here).
+        if let (Value::Object(b), Body::Json(Value::Object(state))) = (&mut body, &state) {
+            let example_has_id_card = b.contains_key("id_card_no");
+            let keys: Vec<String> = b.keys().chain(state.keys()).cloned().collect();
+            for k in keys {
+                if names_state(&k, example_has_id_card) {
+                    match state.get(&k) {
+                        Some(v) => b.insert(k, v.clone()),
+                        None => b.remove(&k),
+                    };
+                }
+            }
+        }
+        let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let (status, text) = send(client, m, &url, &Body::Json(body.clone())).await;
+        sent += 1;
+        if matches!(status, 400 | 415 | 422) || status >= 500 || !matches(class, status) {
+            refused.push(format!(
+                "{op_id} as {caller}: {status} {text}\n  sent {body}"
+            ));
+        } else {
+            taken.insert(schema);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "request bodies without an example: {missing:?}"
+    );
+    let untried: Vec<_> = schemas.difference(&taken).collect();
+    assert!(
+        untried.is_empty(),
+        "examples no operation took: {untried:?}"
+    );
+    assert!(sent >= 40, "only {sent} examples were sent");
+    assert!(
+        refused.is_empty(),
+        "{} examples the server refused:\n{}",
+        refused.len(),
+        refused.join("\n")
     );
 }

@@ -19,6 +19,7 @@ use crate::state::AppState;
 
 /// A person's self-registration.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"name": "陈晓红", "id_card_no": "440106199003071231", "phone": "13800138000", "password": "Correct-horse-2026"}))]
 pub struct RegisterRequest {
     /// The name on the ID card.
     #[schema(min_length = 1, max_length = 50, example = "张三")]
@@ -115,6 +116,7 @@ pub async fn auth_register(
 
 /// Account and password.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"account": "440106199003071231", "password": "Correct-horse-2026"}))]
 pub struct LoginRequest {
     /// The ID number, the bound phone, or an account name such as `hrss-admin`.
     #[schema(min_length = 1, max_length = 64, example = "13800138000")]
@@ -160,6 +162,7 @@ pub async fn auth_login(
 
 /// The SMS code of a login challenge.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"challenge_id": "0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a79", "code": "482913"}))]
 pub struct LoginVerifyRequest {
     pub challenge_id: Uuid,
     /// The six digits sent by SMS.
@@ -203,6 +206,7 @@ pub async fn auth_login_verify(
 
 /// Which account forgot its password.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"account": "13800138000"}))]
 pub struct PasswordResetRequest {
     /// The ID number, the bound phone, or an account name.
     #[schema(min_length = 1, max_length = 64)]
@@ -239,6 +243,7 @@ pub async fn auth_password_reset(
 
 /// The code and the new password.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"challenge_id": "0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a79", "code": "482913", "new_password": "Another-horse-2027"}))]
 pub struct PasswordResetConfirmRequest {
     pub challenge_id: Uuid,
     #[schema(min_length = 6, max_length = 6, pattern = "^[0-9]{6}$")]

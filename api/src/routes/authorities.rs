@@ -45,6 +45,7 @@ impl SeriesCode {
 
 /// An authority's application (R-AU-1).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"name": "广州市卫生健康委员会", "level": "city", "region": "440100", "series": ["nursing"], "parent_id": "0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a79"}))]
 pub struct ApplyAuthorityRequest {
     #[schema(
         min_length = 1,

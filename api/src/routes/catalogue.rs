@@ -79,6 +79,7 @@ pub async fn catalogue_list(
 
 /// A course to publish.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"series": "nursing", "name": "急危重症护理新进展", "hours": 12}))]
 pub struct CourseCreateRequest {
     /// Series code.
     #[schema(min_length = 1, max_length = 64, example = "nursing")]

@@ -25,6 +25,7 @@ use crate::state::AppState;
 
 /// Which year to certify.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"year": 2026}))]
 pub struct IssueRequest {
     #[schema(minimum = 2017, maximum = 2100, example = 2026)]
     #[validate(range(min = 2017, max = 2100, code = "year_invalid"))]
@@ -159,6 +160,7 @@ pub async fn certificate_reissue(
 
 /// Why a certificate is withdrawn.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"reason": "学时记录经核查不实，依规撤销"}))]
 pub struct RevokeRequest {
     #[schema(
         min_length = 1,

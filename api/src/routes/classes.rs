@@ -21,6 +21,7 @@ use crate::training::classes::{self, ClassFilter, NewClass};
 
 /// A class to file under a plan (R-CP-4).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"name": "2027年春季急危重症护理培训班", "mode": "face_to_face", "start_date": "2027-03-01", "end_date": "2027-03-05", "hours": 24, "capacity": 120, "venue": "广州市越秀区中山二路58号", "content": "急危重症护理评估、抢救配合与案例研讨", "teacher_ids": ["0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a7a"], "head_teacher_id": "0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a7a"}))]
 pub struct CreateClassRequest {
     #[schema(
         min_length = 1,
@@ -216,6 +217,7 @@ impl From<ClassTarget> for ClassStatus {
 
 /// A lifecycle step.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"to": "open"}))]
 pub struct TransitionRequest {
     pub to: ClassTarget,
 }
@@ -321,6 +323,7 @@ pub async fn enrollment_list(
 
 /// The class owner's decision on an enrolment.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"decision": "accept"}))]
 pub struct EnrollmentReviewRequest {
     pub decision: EnrollmentDecision,
 }
@@ -359,6 +362,7 @@ pub async fn enrollment_review(
 
 /// An assessment result.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"passed": true, "score": 86}))]
 pub struct ResultRequest {
     /// Score out of 100, if the class scores.
     #[schema(minimum = 0, maximum = 100, nullable = false)]

@@ -22,6 +22,7 @@ use crate::state::AppState;
 /// A finding to record.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"subject_type": "provider", "subject_id": "0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a79", "severity": "serious", "rule": "《专业技术人员继续教育规定》第二十四条", "reason": "虚报培训学时，未按备案计划组织教学", "found_on": "2026-11-20", "published": true, "expires_on": "2029-12-31", "attachment_ids": ["0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a7a"]}))]
 pub struct CreditRecordRequest {
     pub subject_type: SubjectType,
     pub subject_id: Uuid,
@@ -163,6 +164,7 @@ pub async fn credit_record_public(
 /// A change to a finding.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"published": true, "expires_on": "2029-12-31"}))]
 pub struct CreditRecordChange {
     /// A new last day (e.g. yesterday, to end it now).
     #[serde(default, deserialize_with = "super::no_null")]

@@ -19,6 +19,7 @@ use crate::state::AppState;
 /// A notice to publish.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "notice", "title": "关于开展2027年度专业技术人员继续教育工作的通知", "body": "各地级以上市人力资源社会保障局：现就2027年度专业技术人员继续教育工作通知如下……", "attachment_ids": ["0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a7a"]}))]
 pub struct NoticeRequest {
     pub kind: NoticeKind,
     #[schema(

@@ -106,6 +106,7 @@ pub async fn person_view(
 
 /// A profile change; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"title": "主管护师", "series": ["nursing"], "series_year": 2026}))]
 pub struct PersonUpdateRequest {
     /// A new name must be verified again.
     #[schema(min_length = 1, max_length = 50)]
@@ -198,6 +199,7 @@ pub async fn person_update(
 
 /// The name and ID number to check.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"id_card_no": "440106199003071231", "name": "陈晓红"}))]
 pub struct VerificationRequest {
     #[schema(min_length = 1, max_length = 50)]
     #[validate(length(min = 1, max = 50, code = "name_invalid"))]
@@ -238,6 +240,7 @@ pub async fn person_verify(
 
 /// The unit to bind to.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"unit_id": "0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a79"}))]
 pub struct BindingRequest {
     pub unit_id: Uuid,
 }

@@ -24,6 +24,7 @@ use crate::training::plans::{self, NewPlan, Owner, OwnerType, PlanChange, PlanFi
 /// A new course plan. Exactly one of `provider_id`, `unit_id`,
 /// `authority_id` names the owner.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"series": "nursing", "year": 2027, "course_name": "急危重症护理新进展", "description": "面向三级医院护理人员的专业科目培训", "region": "440100", "provider_id": "0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a79", "authority_id": "0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a7a"}))]
 pub struct CreatePlanRequest {
     /// A provider the caller administers, qualified in the series (R-PQ-3).
     #[schema(nullable = false)]
@@ -215,6 +216,7 @@ pub async fn course_plan_view(
 
 /// Changes to a draft or returned plan; absent fields stay.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"course_name": "急危重症护理新进展（第二期）", "description": "增加案例研讨半天"}))]
 pub struct UpdatePlanRequest {
     #[schema(nullable = false)]
     #[serde(default, deserialize_with = "super::no_null")]

@@ -19,6 +19,7 @@ use crate::state::AppState;
 
 /// A new platform client.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"name": "广东省专业技术人员继续教育网络学习平台", "categories": ["public", "professional"], "series_families": ["engineering", "health"]}))]
 pub struct CreatePlatformRequest {
     #[schema(
         min_length = 1,

@@ -161,6 +161,7 @@ pub struct PublicTopicRequest {
 
 /// What hrss sets for a year.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"groups": {"general": {"public_min": 30, "professional_min": 42, "elective_min": 18}, "accounting": {"public_min": 30, "professional_min": 60, "elective_min": 0, "professional_general_knowledge_min": 10}}, "public_deadline": "2028-04-30", "public_topics": [{"topic": "中国式现代化", "hours_to_complete": 30}]}))]
 pub struct PolicyUpdateRequest {
     #[validate(nested)]
     pub groups: PolicyGroupsRequest,

@@ -28,6 +28,7 @@ use crate::state::AppState;
 
 /// A provider's registration (R-PQ-1).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"name": "广东省继续医学教育培训中心", "credit_code": "12440000455860015E", "level": "province"}))]
 pub struct CreateProviderRequest {
     #[schema(
         min_length = 1,
@@ -205,6 +206,7 @@ pub async fn provider_view(
 
 /// A qualification application (R-PQ-2).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"series": "nursing", "authority_id": "0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a79", "attachment_ids": ["0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a7a"]}))]
 pub struct ApplyQualificationRequest {
     /// The professional series to train in.
     pub series: SeriesCode,
@@ -362,6 +364,7 @@ pub async fn qualification_review(
 
 /// Changes to a returned qualification.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"attachment_ids": ["0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a7a", "0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a7b"]}))]
 pub struct UpdateQualificationRequest {
     /// Another approved authority of the same series.
     #[schema(nullable = false)]

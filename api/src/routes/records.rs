@@ -197,6 +197,7 @@ pub async fn record_review_batch(
 
 /// A person's declaration (R-RC-1).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"year": 2026, "category": "professional", "series": "nursing", "course_name": "急危重症护理新进展", "hours": 12, "provider_name": "广州市护理学会", "base_no": "101", "result": "合格", "attachment_ids": ["0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a7a"]}))]
 pub struct DeclareRequest {
     /// The declared year (申报年度), this year or an earlier one (R-RC-5).
     #[schema(minimum = 2017, maximum = 2100, example = 2026)]
@@ -378,6 +379,7 @@ pub async fn record_declare(
 
 /// Changes to a returned record; absent fields stay.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"hours": 10, "result": "合格", "attachment_ids": ["0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a7a"]}))]
 pub struct UpdateRecordRequest {
     #[schema(min_length = 1, max_length = 200, pattern = r"\S", nullable = false)]
     #[validate(length(min = 1, max = 200))]
@@ -517,6 +519,7 @@ pub async fn record_withdraw(
 
 /// A platform push: up to 1,000 completions.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"items": [{"external_id": "course-42/user-7", "id_card_no": "440106199003071231", "name": "陈晓红", "year": 2026, "category": "professional", "series": "engineering", "course_name": "建筑工程施工安全管理", "hours": 8, "result": "合格", "completed_at": "2026-06-18T10:30:00+08:00"}]}))]
 pub struct PushRequest<'a> {
     /// Each item is checked on its own: one that does not fit `PushItem`
     /// is rejected (`item_invalid`) and the others still count. Kept as

@@ -17,6 +17,7 @@ use super::{etag, if_match, non_blank};
 
 /// A teacher to add.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"name": "李建华", "title": "主任护师"}))]
 pub struct TeacherCreateRequest {
     #[schema(min_length = 1, max_length = 50, pattern = "\\S")]
     #[validate(length(min = 1, max = 50))]
@@ -135,6 +136,7 @@ pub async fn provider_teacher_create(
 
 /// A teacher change; absent fields stay.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"title": "主任护师", "enabled": true}))]
 pub struct TeacherUpdateRequest {
     #[schema(min_length = 1, max_length = 50, pattern = "\\S")]
     #[validate(length(min = 1, max = 50))]

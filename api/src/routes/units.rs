@@ -20,6 +20,7 @@ use super::{etag, if_match, non_blank};
 
 /// A unit's registration.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"name": "广州市第一人民医院", "credit_code": "12440100455403412X", "address": "广州市越秀区盘福路1号", "contact_phone": "020-81048888"}))]
 pub struct UnitCreateRequest {
     #[schema(
         min_length = 1,
@@ -134,6 +135,7 @@ pub async fn unit_view(
 
 /// A change of a unit's details; the credit code never changes.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"address": "广州市越秀区盘福路1号", "contact_phone": "020-81048888"}))]
 pub struct UnitUpdateRequest {
     #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     #[validate(length(min = 1, max = 100))]
@@ -210,6 +212,7 @@ pub async fn unit_admin_list(
 
 /// Whom to invite.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"id_card_no": "440106199003071231"}))]
 pub struct AdminInviteRequest {
     /// The ID number of the registered person whose account is invited.
     #[schema(min_length = 18, max_length = 18, pattern = "^[0-9]{17}[0-9Xx]$")]
@@ -325,6 +328,7 @@ pub async fn binding_list(
 
 /// A unit's decision on a binding request.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"decision": "approve", "comment": "已核实在职"}))]
 pub struct BindingReviewRequest {
     pub decision: BindingDecision,
     #[schema(max_length = 500)]
@@ -375,6 +379,7 @@ pub async fn binding_review(
 
 /// The person a unit adds.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"id_card_no": "440106199003071231", "name": "陈晓红"}))]
 pub struct UnitPersonAddRequest {
     #[schema(min_length = 18, max_length = 18, pattern = "^[0-9]{17}[0-9Xx]$")]
     #[validate(length(min = 18, max = 18, code = "id_card_invalid"))]

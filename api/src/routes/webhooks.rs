@@ -17,6 +17,7 @@ use crate::state::AppState;
 /// A new endpoint.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"url": "https://lms.example.com/hooks/ce", "events": ["record.approved", "record.returned", "record.closed"]}))]
 pub struct WebhookRequest {
     /// Where to POST events: `http://` or `https://`.
     #[schema(
