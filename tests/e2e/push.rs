@@ -625,6 +625,28 @@ async fn r_rc_8_one_topic_meets_the_public_minimum_and_topics_do_not_add_up() {
     crate::standing::assert_standings_equal_a_rebuild(&app.database_url).await;
 }
 
+/// A platform's records, by batch, external id, status and year.
+async fn records_of(
+    c: &Client,
+    batch: Option<&Uuid>,
+    external_id: Option<&types::RecordListExternalId>,
+    status: Option<types::RecordStatus>,
+    year: Option<i32>,
+) -> types::RecordPage {
+    call!(c.api().record_list(
+        batch,
+        None,
+        None,
+        external_id,
+        None,
+        None,
+        None,
+        status,
+        year
+    ))
+    .unwrap()
+}
+
 #[tokio::test]
 async fn a_platform_reads_back_the_records_it_pushed_and_no_others() {
     let app = spawn_app().await;
@@ -637,59 +659,28 @@ async fn a_platform_reads_back_the_records_it_pushed_and_no_others() {
 
     // By its own id of the item.
     let ext: types::RecordListExternalId = "rb-1".parse().unwrap();
-    let found =
-        call!(
-            pf.api()
-                .record_list(None, None, None, Some(&ext), None, None, None, None, None)
-        )
-        .unwrap();
+    let found = records_of(&pf, None, Some(&ext), None, None).await;
     assert_eq!(found.items.len(), 1);
     let r = &found.items[0];
     assert_eq!(r.platform_id, Some(pf_id));
     assert_eq!(r.external_id.as_ref().map(|e| e.as_str()), Some("rb-1"));
     assert_eq!(r.status, types::RecordStatus::Approved);
     // Its batch's records, and everything it pushed; never the other's.
-    let of_batch = call!(pf.api().record_list(
-        Some(&batch.batch_id),
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None
-    ))
-    .unwrap();
+    let of_batch = records_of(&pf, Some(&batch.batch_id), None, None, None).await;
     assert_eq!(of_batch.items.len(), 2);
-    let all = call!(pf.api().record_list(
-        None,
-        None,
-        None,
-        None,
-        None,
+    let all = records_of(
+        &pf,
         None,
         None,
         Some(types::RecordStatus::Approved),
-        Some(this_year())
-    ))
-    .unwrap();
+        Some(this_year()),
+    )
+    .await;
     assert_eq!(all.items.len(), 2);
     assert!(all.items.iter().all(|r| r.platform_id == Some(pf_id)));
     call!(pf.api().record_view(&r.id, None)).unwrap();
     // Another platform: the batch filters to nothing, the record is 404.
-    let theirs = call!(other.api().record_list(
-        Some(&batch.batch_id),
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None
-    ))
-    .unwrap();
+    let theirs = records_of(&other, Some(&batch.batch_id), None, None, None).await;
     assert!(theirs.items.is_empty());
     let err = call!(other.api().record_view(&r.id, None)).unwrap_err();
     assert_eq!(err.status(), Some(404));
