@@ -295,6 +295,7 @@ pub enum GrantType {
 
 /// Client credentials (RFC 6749 §4.4), form-encoded or JSON.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"grant_type": "client_credentials", "client_id": "pf_ab9c09c59f6125c16d28e8ca", "client_secret": "kq3Jx0V2mH8yTnR5bW7cZ1pL4sD6fG9hA0eU2iO3uYt", "scope": "records:push"}))]
 pub struct TokenRequest {
     pub grant_type: GrantType,
     #[schema(min_length = 1, max_length = 64)]

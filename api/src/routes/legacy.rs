@@ -17,7 +17,11 @@ use crate::state::AppState;
 /// naming the columns (any order), fields quoted as RFC 4180 when they
 /// hold commas, quotes or line breaks.
 #[derive(Debug, ToSchema)]
-#[schema(value_type = String, format = Binary)]
+#[schema(
+    value_type = String,
+    format = Binary,
+    example = "legacy_id,id_card_no,name,year,category,course_name,hours\nGZ2018-000123,440106199003071231,陈晓红,2018,elective,护理管理与沟通,10\n"
+)]
 pub struct CsvBytes(pub Vec<u8>);
 
 /// Which layout the file has.
