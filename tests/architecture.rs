@@ -656,14 +656,8 @@ const SCHEMA_NOT_YET_MOVED: &[&str] = &[
     "oversight/notices.rs",
     "oversight/statistics.rs",
     "pagination.rs",
-    "parties/bindings.rs",
-    "parties/persons.rs",
-    "parties/teachers.rs",
-    "parties/units.rs",
-    "parties/views.rs",
     "platforms/push.rs",
     "platforms/webhooks/mod.rs",
-    "review.rs",
 ];
 
 /// Issue 18: services know nothing of HTTP. Wire types — whatever derives

@@ -14,7 +14,7 @@ use ce_entity::{attachment, notice};
 use crate::auth::{Caller, Role};
 use crate::error::ServiceError;
 use crate::pagination::Page;
-use crate::parties::views::AttachmentView;
+use crate::parties::views::Attachment;
 use crate::state::AppState;
 
 /// What kind of document.
@@ -171,7 +171,7 @@ pub async fn attachment(
     state: &AppState,
     id: Uuid,
     attachment_id: Uuid,
-) -> Result<(AttachmentView, Vec<u8>), ServiceError> {
+) -> Result<(Attachment, Vec<u8>), ServiceError> {
     let n = view(load(state, id).await?);
     if !n.attachment_ids.contains(&attachment_id) {
         return Err(ServiceError::NotFound("attachment"));

@@ -13,8 +13,9 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::pagination::{Page, PageQuery};
-use crate::parties::views::{Category, PlatformCreated, PlatformPage, PlatformView};
+use crate::parties::views::Category;
 use crate::platforms::clients::{self, NewPlatform};
+use crate::routes::views::parties::{PlatformCreated, PlatformPage, PlatformView};
 use crate::state::AppState;
 
 /// A new platform client.
@@ -106,7 +107,7 @@ pub async fn platform_create(
             format!("/api/v1/platforms/{}", created.platform.id),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(created))
+        .json(PlatformCreated::from(created)))
 }
 
 /// List platform clients
@@ -128,7 +129,9 @@ pub async fn platform_list(
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
-    Ok(HttpResponse::Ok().json(clients::list(&state, &auth, page).await?))
+    Ok(HttpResponse::Ok().json(PlatformPage::from(
+        clients::list(&state, &auth, page).await?,
+    )))
 }
 
 /// View a platform client
@@ -146,7 +149,9 @@ pub async fn platform_view(
     auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(clients::get(&state, &auth, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(PlatformView::from(
+        clients::get(&state, &auth, id.into_inner()).await?,
+    )))
 }
 
 /// Revoke a platform client

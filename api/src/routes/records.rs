@@ -18,8 +18,8 @@ use crate::ledger::records::{
 };
 use crate::pagination::{Page, PageQuery};
 use crate::platforms::push::{self, BatchOutcome, PushItem};
-use crate::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
 use crate::routes::views::ledger::{RecordDetail, RecordPage, RecordView};
+use crate::routes::views::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
 use crate::routes::{IfMatchHeader, etag, if_match};
 use crate::state::AppState;
 
@@ -172,7 +172,9 @@ pub async fn record_review_batch(
         body.comment.as_deref(),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(BatchReviewResponse { results }))
+    Ok(HttpResponse::Ok().json(BatchReviewResponse {
+        results: results.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// A person's declaration (R-RC-1).

@@ -4,4 +4,6 @@
 //! file may live next to its handlers instead.
 
 pub mod ledger;
+pub mod parties;
+pub mod review;
 pub mod training;
