@@ -648,11 +648,9 @@ const SCHEMA_PLACES: &[&str] = &["routes/", "domain/", "openapi.rs", "error.rs"]
 /// list only shrinks; a file not on it that derives `ToSchema` fails.
 const SCHEMA_NOT_YET_MOVED: &[&str] = &[
     "auth/mod.rs",
-    "certificates/mod.rs",
     "crypto/issuer.rs",
     "oversight/audit_events.rs",
     "oversight/credit.rs",
-    "oversight/legacy.rs",
     "oversight/notices.rs",
     "oversight/statistics.rs",
     "pagination.rs",
