@@ -17,6 +17,7 @@ pub mod hours;
 pub mod id_card;
 pub mod legacy;
 pub mod name;
+pub mod oversight;
 pub mod party;
 pub mod password;
 pub mod phone;
