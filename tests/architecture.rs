@@ -650,7 +650,6 @@ const SCHEMA_NOT_YET_MOVED: &[&str] = &[
     "auth/mod.rs",
     "crypto/issuer.rs",
     "pagination.rs",
-    "platforms/push.rs",
     "platforms/webhooks/mod.rs",
 ];
 

@@ -23,6 +23,7 @@ pub mod password;
 pub mod phone;
 pub mod plan;
 pub mod public;
+pub mod push;
 pub mod record;
 pub mod review;
 pub mod standing;

@@ -17,8 +17,9 @@ use crate::ledger::records::{
     self, ConversionClaim, Declaration, DeclarationChange, Origin, RecordFilter,
 };
 use crate::pagination::{Page, PageQuery};
-use crate::platforms::push::{self, BatchOutcome, PushItem};
+use crate::platforms::push;
 use crate::routes::views::ledger::{RecordDetail, RecordPage, RecordView};
+use crate::routes::views::platforms::{BatchOutcome, PushItem};
 use crate::routes::views::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
 use crate::routes::{IfMatchHeader, etag, if_match};
 use crate::state::AppState;
@@ -615,7 +616,7 @@ pub async fn record_push(
     if replayed {
         ok.insert_header(("Idempotency-Replayed", "true"));
     }
-    Ok(ok.json(outcome))
+    Ok(ok.json(BatchOutcome::from(outcome)))
 }
 
 /// Read a push's outcome
@@ -636,5 +637,7 @@ pub async fn record_push_outcome(
     auth: Caller,
     batch_id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(push::outcome(&state, &auth, batch_id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(BatchOutcome::from(
+        push::outcome(&state, &auth, batch_id.into_inner()).await?,
+    )))
 }

@@ -7,5 +7,6 @@ pub mod certificates;
 pub mod ledger;
 pub mod oversight;
 pub mod parties;
+pub mod platforms;
 pub mod review;
 pub mod training;
