@@ -11,7 +11,8 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::pagination::{Page, PageQuery};
-use crate::platforms::webhooks::{self, DeliveryPage, EventType, WebhookCreated, WebhookPage};
+use crate::platforms::webhooks::{self, EventType};
+use crate::routes::views::platforms::{DeliveryPage, WebhookCreated, WebhookPage};
 use crate::state::AppState;
 
 /// A new endpoint.
@@ -73,7 +74,7 @@ pub async fn webhook_create(
             header::LOCATION,
             format!("/api/v1/webhooks/{}/deliveries", created.webhook.id),
         ))
-        .json(created))
+        .json(WebhookCreated::from(created)))
 }
 
 /// List webhook endpoints
@@ -96,7 +97,9 @@ pub async fn webhook_list(
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
-    Ok(HttpResponse::Ok().json(webhooks::list(&state, &auth, page).await?))
+    Ok(HttpResponse::Ok().json(WebhookPage::from(
+        webhooks::list(&state, &auth, page).await?,
+    )))
 }
 
 /// Remove a webhook endpoint
@@ -142,7 +145,9 @@ pub async fn webhook_deliveries(
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
-    Ok(HttpResponse::Ok().json(webhooks::deliveries(&state, &auth, id.into_inner(), page).await?))
+    Ok(HttpResponse::Ok().json(DeliveryPage::from(
+        webhooks::deliveries(&state, &auth, id.into_inner(), page).await?,
+    )))
 }
 
 /// Replay a delivery

@@ -1,14 +1,16 @@
-//! The platforms' answers on the wire: the outcome of a push, and what a
-//! pushed item is (its schema; the service reads each item itself).
+//! The platforms' answers on the wire: the outcome of a push, what a
+//! pushed item is (its schema; the service reads each item itself), webhook
+//! endpoints and their deliveries.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::event::EventType;
 use crate::domain::push::ItemOutcome;
 use crate::domain::record::{RecordCategory, RecordStatus};
-use crate::platforms::push;
+use crate::platforms::{push, webhooks};
 
 /// One completion, as a platform sends it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -144,6 +146,148 @@ impl From<push::BatchOutcome> for BatchOutcome {
             duplicate: v.duplicate,
             rejected: v.rejected,
             items: v.items.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A registered endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WebhookView {
+    pub id: Uuid,
+    /// `platform` or `unit`.
+    #[schema(example = "unit", max_length = 16)]
+    pub owner_type: String,
+    pub owner_id: Uuid,
+    #[schema(max_length = 2000, example = "https://hr.example.com/ce-events")]
+    pub url: String,
+    pub events: Vec<EventType>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<webhooks::Webhook> for WebhookView {
+    fn from(v: webhooks::Webhook) -> Self {
+        Self {
+            id: v.id,
+            owner_type: v.owner_type,
+            owner_id: v.owner_id,
+            url: v.url,
+            events: v.events,
+            created_at: v.created_at,
+        }
+    }
+}
+
+/// A new endpoint with its signing secret, shown only this once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WebhookCreated {
+    pub webhook: WebhookView,
+    /// `whsec_` and the base64 key that signs every delivery.
+    #[schema(min_length = 50, max_length = 64)]
+    pub secret: String,
+}
+
+impl From<webhooks::WebhookCreated> for WebhookCreated {
+    fn from(v: webhooks::WebhookCreated) -> Self {
+        Self {
+            webhook: v.webhook.into(),
+            secret: v.secret,
+        }
+    }
+}
+
+/// One attempt at a delivery.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AttemptView {
+    #[schema(minimum = 1)]
+    pub attempt: i32,
+    pub at: DateTime<Utc>,
+    /// The receiver's HTTP status, when it answered.
+    #[schema(minimum = 100, maximum = 599)]
+    pub status_code: Option<i32>,
+    /// Why it failed without an answer (connection refused, timeout…).
+    #[schema(max_length = 500)]
+    pub error: Option<String>,
+    #[schema(minimum = 0)]
+    pub duration_ms: i32,
+}
+
+impl From<webhooks::Attempt> for AttemptView {
+    fn from(v: webhooks::Attempt) -> Self {
+        Self {
+            attempt: v.attempt,
+            at: v.at,
+            status_code: v.status_code,
+            error: v.error,
+            duration_ms: v.duration_ms,
+        }
+    }
+}
+
+/// One event's delivery to one endpoint, with its attempts.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeliveryView {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    pub event_type: EventType,
+    /// `pending` (waiting for its next attempt), `delivered` or `failed`
+    /// (gave up; replay it).
+    #[schema(example = "delivered", max_length = 16)]
+    pub status: String,
+    #[schema(minimum = 0)]
+    pub attempts: i32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// The body that was (or will be) sent.
+    pub payload: serde_json::Value,
+    pub log: Vec<AttemptView>,
+}
+
+impl From<webhooks::Delivery> for DeliveryView {
+    fn from(v: webhooks::Delivery) -> Self {
+        Self {
+            id: v.id,
+            event_id: v.event_id,
+            event_type: v.event_type,
+            status: v.status,
+            attempts: v.attempts,
+            next_attempt_at: v.next_attempt_at,
+            delivered_at: v.delivered_at,
+            created_at: v.created_at,
+            payload: v.payload,
+            log: v.log.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A page of deliveries.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeliveryPage {
+    pub items: Vec<DeliveryView>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<webhooks::DeliveryPage> for DeliveryPage {
+    fn from(v: webhooks::DeliveryPage) -> Self {
+        Self {
+            items: v.items.into_iter().map(Into::into).collect(),
+            next_cursor: v.next_cursor,
+        }
+    }
+}
+
+/// A page of endpoints.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WebhookPage {
+    pub items: Vec<WebhookView>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<webhooks::WebhookPage> for WebhookPage {
+    fn from(v: webhooks::WebhookPage) -> Self {
+        Self {
+            items: v.items.into_iter().map(Into::into).collect(),
+            next_cursor: v.next_cursor,
         }
     }
 }
