@@ -26,6 +26,7 @@ pub mod public;
 pub mod push;
 pub mod record;
 pub mod review;
+pub mod role;
 pub mod standing;
 pub mod year;
 

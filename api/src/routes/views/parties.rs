@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::Grant;
+use crate::auth::{self, Role};
 use ce_entity::state::BindingStatus;
 
 use crate::domain::authority::AuthorityLevel;
@@ -387,7 +387,7 @@ impl From<views::Me> for Me {
             kind: v.kind,
             username: v.username,
             name: v.name,
-            grants: v.grants,
+            grants: v.grants.into_iter().map(Into::into).collect(),
             scopes: v.scopes,
             person: v.person.map(Into::into),
         }
@@ -685,6 +685,28 @@ impl From<views::QualificationPage> for QualificationPage {
         Self {
             items: v.items.into_iter().map(Into::into).collect(),
             next_cursor: v.next_cursor,
+        }
+    }
+}
+
+/// One role held by an account, with what it is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Grant {
+    pub role: Role,
+    /// The unit, provider, authority or platform the role is held for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<Uuid>,
+    /// The person, for the `person` role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<Uuid>,
+}
+
+impl From<auth::Grant> for Grant {
+    fn from(v: auth::Grant) -> Self {
+        Self {
+            role: v.role,
+            org_id: v.org_id,
+            person_id: v.person_id,
         }
     }
 }
