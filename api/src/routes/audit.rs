@@ -10,7 +10,8 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::oversight::audit_events::{self, AuditFilter};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
+use crate::routes::pagination::PageQuery;
 use crate::routes::views::oversight::AuditEventPage;
 use crate::state::AppState;
 

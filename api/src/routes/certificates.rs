@@ -15,8 +15,9 @@ use crate::certificates::{self, CertificateFilter};
 use crate::crypto::issuer::Jwks;
 use crate::domain::certificate::CertificateStatus;
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
 use crate::routes::attachments::FileBytes;
+use crate::routes::pagination::PageQuery;
 use crate::routes::views::certificates::{
     CertificatePage, CertificateView, HolderCheckView, VerifyView,
 };

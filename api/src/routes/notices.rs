@@ -11,9 +11,10 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::oversight::notices::{self, NoticeKind};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
 use crate::routes::attachments::{FileBytes, file_response};
 use crate::routes::non_blank;
+use crate::routes::pagination::PageQuery;
 use crate::routes::views::oversight::{NoticePage, NoticeView};
 use crate::state::AppState;
 

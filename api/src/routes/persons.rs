@@ -11,9 +11,10 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::domain::{IdCardNo, PersonName, Phone, Year};
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
 use crate::parties::bindings;
 use crate::parties::persons::{self, Education, PersonFilter, ProfileChange};
+use crate::routes::pagination::PageQuery;
 use crate::routes::views::parties::{BindingPage, BindingView, PersonPage, PersonView};
 use crate::state::AppState;
 

@@ -12,9 +12,10 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
 use crate::parties::views::Category;
 use crate::platforms::clients::{self, NewPlatform};
+use crate::routes::pagination::PageQuery;
 use crate::routes::views::parties::{PlatformCreated, PlatformPage, PlatformView};
 use crate::state::AppState;
 

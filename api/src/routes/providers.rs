@@ -12,13 +12,14 @@ use crate::auth::Caller;
 use crate::domain::CreditCode;
 use crate::domain::review::ReviewStatus;
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
 use crate::parties::providers::{self, NewProvider, ProviderFilter};
 use crate::parties::qualifications::{
     self, NewQualification, QualificationChange, QualificationFilter,
 };
 use crate::parties::views::ProviderLevel;
 use crate::routes::authorities::SeriesCode;
+use crate::routes::pagination::PageQuery;
 use crate::routes::views::parties::{
     ProviderPage, ProviderView, QualificationDetail, QualificationPage, QualificationView,
 };

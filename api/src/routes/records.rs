@@ -16,8 +16,9 @@ use crate::error::{ApiError, Problem};
 use crate::ledger::records::{
     self, ConversionClaim, Declaration, DeclarationChange, Origin, RecordFilter,
 };
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
 use crate::platforms::push;
+use crate::routes::pagination::PageQuery;
 use crate::routes::views::ledger::{RecordDetail, RecordPage, RecordView};
 use crate::routes::views::platforms::{BatchOutcome, PushItem};
 use crate::routes::views::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};

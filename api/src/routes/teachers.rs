@@ -9,8 +9,9 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
 use crate::parties::teachers::{self, OwnerType, TeacherChange};
+use crate::routes::pagination::PageQuery;
 use crate::routes::views::parties::{TeacherPage, TeacherView};
 use crate::state::AppState;
 

@@ -11,9 +11,10 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::domain::{CreditCode, IdCardNo, PersonName};
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
 use crate::parties::bindings::{self, BindingDecision, BindingStatus};
 use crate::parties::units::{self, NewUnit, UnitChange};
+use crate::routes::pagination::PageQuery;
 use crate::routes::views::parties::{
     AdminList, AdminView, BindingPage, BindingView, UnitPage, UnitView,
 };

@@ -10,8 +10,9 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
 use crate::platforms::webhooks::{self, EventType};
+use crate::routes::pagination::PageQuery;
 use crate::routes::views::platforms::{DeliveryPage, WebhookCreated, WebhookPage};
 use crate::state::AppState;
 
