@@ -12,14 +12,13 @@ use super::verify_page;
 use crate::auth::Caller;
 use crate::certificates::documents;
 use crate::certificates::{self, CertificateFilter};
-use crate::crypto::issuer::Jwks;
 use crate::domain::certificate::CertificateStatus;
 use crate::error::{ApiError, Problem};
 use crate::pagination::Page;
 use crate::routes::attachments::FileBytes;
 use crate::routes::pagination::PageQuery;
 use crate::routes::views::certificates::{
-    CertificatePage, CertificateView, HolderCheckView, VerifyView,
+    CertificatePage, CertificateView, HolderCheckView, Jwks, VerifyView,
 };
 use crate::routes::year;
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
@@ -454,5 +453,5 @@ pub async fn certificate_pdf(
 pub async fn issuer_jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .json(state.issuer.jwks())
+        .json(Jwks::from(state.issuer.jwks()))
 }

@@ -1,5 +1,5 @@
 //! Certificates on the wire: issued ones, what a number verifies as, and
-//! whether a number is a named person's.
+//! whether a number is a named person's, and the issuer's public keys.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::certificates;
+use crate::crypto::issuer;
 use crate::domain::certificate::CertificateStatus;
 
 /// One series' approved professional hours on a certificate.
@@ -187,6 +188,57 @@ impl From<certificates::HolderCheck> for HolderCheckView {
             number: v.number,
             status: v.status,
             matches: v.matches,
+        }
+    }
+}
+
+/// A public key as a JWK (RFC 8037 `OKP` / `Ed25519`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PublicJwk {
+    /// Always `OKP`.
+    #[schema(example = "OKP", max_length = 8)]
+    pub kty: String,
+    /// Always `Ed25519`.
+    #[schema(example = "Ed25519", max_length = 16)]
+    pub crv: String,
+    /// The public key, base64url without padding.
+    #[schema(min_length = 43, max_length = 43)]
+    pub x: String,
+    /// The key id credentials name in their header: the RFC 7638 thumbprint.
+    #[schema(min_length = 43, max_length = 43)]
+    pub kid: String,
+    /// Always `EdDSA`.
+    #[schema(example = "EdDSA", max_length = 8)]
+    pub alg: String,
+    /// Always `sig`.
+    #[serde(rename = "use")]
+    #[schema(example = "sig", max_length = 8)]
+    pub use_: String,
+}
+
+impl From<issuer::PublicJwk> for PublicJwk {
+    fn from(v: issuer::PublicJwk) -> Self {
+        Self {
+            kty: v.kty,
+            crv: v.crv,
+            x: v.x,
+            kid: v.kid,
+            alg: v.alg,
+            use_: v.use_,
+        }
+    }
+}
+
+/// The issuer's published keys.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Jwks {
+    pub keys: Vec<PublicJwk>,
+}
+
+impl From<issuer::Jwks> for Jwks {
+    fn from(v: issuer::Jwks) -> Self {
+        Self {
+            keys: v.keys.into_iter().map(Into::into).collect(),
         }
     }
 }
