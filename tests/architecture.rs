@@ -643,29 +643,6 @@ fn under(file: &str, places: &[&str]) -> bool {
 /// problem+json body that mapping writes, not a service's answer.
 const SCHEMA_PLACES: &[&str] = &["routes/", "domain/", "openapi.rs", "error.rs"];
 
-/// Service files that still define wire types (issue 18, in progress): each
-/// is moved to `routes/views/` like the ledger's, and struck from here. The
-/// list only shrinks; a file not on it that derives `ToSchema` fails.
-const SCHEMA_NOT_YET_MOVED: &[&str] = &[
-    "auth/mod.rs",
-    "certificates/mod.rs",
-    "crypto/issuer.rs",
-    "oversight/audit_events.rs",
-    "oversight/credit.rs",
-    "oversight/legacy.rs",
-    "oversight/notices.rs",
-    "oversight/statistics.rs",
-    "pagination.rs",
-    "parties/bindings.rs",
-    "parties/persons.rs",
-    "parties/teachers.rs",
-    "parties/units.rs",
-    "parties/views.rs",
-    "platforms/push.rs",
-    "platforms/webhooks/mod.rs",
-    "review.rs",
-];
-
 /// Issue 18: services know nothing of HTTP. Wire types — whatever derives
 /// `ToSchema` or `IntoParams` — live with the routes, which convert the
 /// services' plain domain structs with `From` impls.
@@ -673,25 +650,12 @@ const SCHEMA_NOT_YET_MOVED: &[&str] = &[
 fn wire_types_live_with_the_routes() {
     let wrong: Vec<String> = files_naming(&["ToSchema", "IntoParams"])
         .into_iter()
-        .filter(|f| !under(f, SCHEMA_PLACES) && !SCHEMA_NOT_YET_MOVED.contains(&f.as_str()))
+        .filter(|f| !under(f, SCHEMA_PLACES))
         .collect();
     assert!(
         wrong.is_empty(),
         "ToSchema/IntoParams outside routes/ and domain/ (move the wire type to routes/views/ and convert with From): {wrong:#?}"
     );
-    for f in SCHEMA_NOT_YET_MOVED {
-        assert!(
-            root().join("api/src").join(f).is_file(),
-            "SCHEMA_NOT_YET_MOVED names {f}, which is gone: strike it"
-        );
-    }
-    let still: Vec<String> = files_naming(&["ToSchema", "IntoParams"]);
-    for f in SCHEMA_NOT_YET_MOVED {
-        assert!(
-            still.iter().any(|s| s == f),
-            "{f} has no wire type any more: strike it from SCHEMA_NOT_YET_MOVED"
-        );
-    }
 }
 
 /// Where `actix_web` may be named: the routes (handlers and the extractors

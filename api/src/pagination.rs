@@ -1,63 +1,23 @@
 //! Keyset pagination over time-ordered (v7) ids: `limit` and an opaque
-//! `cursor` in, `{items, next_cursor}` out (API.md "Lists"). A cursor is a
-//! string the client hands back unread (today the last id's 16 bytes in
-//! URL-safe base64); what it holds may change without notice. Cursors given
-//! out before they were opaque (the id itself) are still read.
+//! `cursor` in (`routes::pagination::PageQuery` reads them into a [`Page`]),
+//! `{items, next_cursor}` out (API.md "Lists"). A cursor is a string the
+//! client hands back unread (today the last id's 16 bytes in URL-safe
+//! base64); what it holds may change without notice. Cursors given out
+//! before they were opaque (the id itself) are still read.
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
-use serde::Deserialize;
-use utoipa::IntoParams;
 use uuid::Uuid;
-use validator::Validate;
-
-use crate::error::ServiceError;
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 500;
-
-/// `limit` and `cursor` of every list.
-#[derive(Debug, Clone, Deserialize, IntoParams, Validate)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Items per page (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    #[validate(range(min = 1, max = 500))]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page, handed back as it came: an
-    /// opaque string.
-    #[param(max_length = 64, example = "AZPKv0j3dBKbS3pyH1Ygsg")]
-    #[validate(length(max = 64))]
-    pub cursor: Option<String>,
-}
 
 /// A validated page request.
 #[derive(Debug, Clone, Copy)]
 pub struct Page {
     pub limit: u64,
     pub after: Option<Uuid>,
-}
-
-impl TryFrom<&PageQuery> for Page {
-    type Error = ServiceError;
-
-    fn try_from(q: &PageQuery) -> Result<Self, Self::Error> {
-        let after = match &q.cursor {
-            None => None,
-            Some(c) => Some(decode(c).ok_or_else(|| {
-                ServiceError::invalid_field(
-                    "cursor_invalid",
-                    "cursor",
-                    "the cursor is not one this API gave out",
-                )
-            })?),
-        };
-        Ok(Self {
-            limit: u64::from(q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)),
-            after,
-        })
-    }
 }
 
 impl Page {
@@ -128,23 +88,6 @@ pub fn decode(cursor: &str) -> Option<Uuid> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn defaults_and_bad_cursors() {
-        let p = Page::try_from(&PageQuery {
-            limit: None,
-            cursor: None,
-        })
-        .unwrap();
-        assert_eq!(p.limit, 50);
-        assert!(
-            Page::try_from(&PageQuery {
-                limit: None,
-                cursor: Some("nope".into())
-            })
-            .is_err()
-        );
-    }
 
     #[test]
     fn finish_gives_a_cursor_only_when_more_follow() {

@@ -9,44 +9,15 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, Set,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
-use validator::Validate;
 
 use ce_entity::review;
 
 use crate::auth::Role;
-use crate::domain::review::Decision;
 use crate::error::ServiceError;
 
-/// A review decision with an optional comment (R-RV-1).
-#[derive(Debug, Clone, Deserialize, ToSchema, Validate)]
-#[schema(example = json!({"decision": "approve", "comment": "材料齐全，准予通过"}))]
-pub struct ReviewRequest {
-    pub decision: Decision,
-    /// Why; shown to the submitter.
-    #[schema(max_length = 500)]
-    #[validate(length(max = 500))]
-    pub comment: Option<String>,
-}
-
-/// The same decision on many items (批量审核).
-#[derive(Debug, Clone, Deserialize, ToSchema, Validate)]
-#[schema(example = json!({"ids": ["0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a79", "0190f5b2-8d6e-7c3a-9b1f-3e2d4c5b6a7a"], "decision": "approve", "comment": "批量审核通过"}))]
-pub struct BatchReviewRequest {
-    /// The items to decide, at most 100.
-    #[schema(min_items = 1, max_items = 100)]
-    #[validate(length(min = 1, max = 100))]
-    pub ids: Vec<Uuid>,
-    pub decision: Decision,
-    #[schema(max_length = 500)]
-    #[validate(length(max = 500))]
-    pub comment: Option<String>,
-}
-
 /// One item's outcome in a batch review.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct BatchReviewResult {
     pub id: Uuid,
     /// Whether the decision was applied.
@@ -57,15 +28,9 @@ pub struct BatchReviewResult {
     pub code: Option<String>,
 }
 
-/// The outcomes of a batch review, in the order of `ids`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct BatchReviewResponse {
-    pub results: Vec<BatchReviewResult>,
-}
-
 /// A decision as kept.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ReviewView {
+#[derive(Debug, Clone)]
+pub struct Review {
     /// `approve`, `reject_close`, `reject_return` (or `reject` for bindings).
     pub decision: String,
     pub comment: Option<String>,
@@ -110,7 +75,7 @@ pub async fn history<C: ConnectionTrait>(
     conn: &C,
     entity_type: &str,
     entity_id: Uuid,
-) -> Result<Vec<ReviewView>, ServiceError> {
+) -> Result<Vec<Review>, ServiceError> {
     let rows = review::Entity::find()
         .filter(review::Column::EntityType.eq(entity_type))
         .filter(review::Column::EntityId.eq(entity_id))
@@ -119,7 +84,7 @@ pub async fn history<C: ConnectionTrait>(
         .await?;
     Ok(rows
         .into_iter()
-        .map(|r| ReviewView {
+        .map(|r| Review {
             decision: r.decision,
             comment: r.comment,
             reviewer_account_id: r.reviewer_account_id,

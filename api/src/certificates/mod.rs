@@ -16,7 +16,6 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use ce_entity::{certificate, person};
@@ -36,24 +35,18 @@ use crate::review::{self as reviews, Versioned};
 use crate::state::AppState;
 
 /// One series' approved professional hours on a certificate.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SeriesHours {
-    #[schema(max_length = 64)]
     pub series: String,
-    #[schema(minimum = 0)]
     pub hours: f64,
 }
 
 /// The approved hours a certificate was issued for.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CertificateHours {
-    #[schema(minimum = 0)]
     pub public: f64,
-    #[schema(minimum = 0)]
     pub professional: f64,
-    #[schema(minimum = 0)]
     pub elective: f64,
-    #[schema(minimum = 0)]
     pub total: f64,
     pub series: Vec<SeriesHours>,
 }
@@ -102,15 +95,13 @@ impl CertificateHours {
 }
 
 /// An annual certificate.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct CertificateView {
+#[derive(Debug, Clone)]
+pub struct Certificate {
     pub id: Uuid,
     /// `YYYY-XXXX-XXXX-XXXX`: the year, eleven random characters and a
     /// check character from Crockford base 32 (no I, L, O, U).
-    #[schema(min_length = 19, max_length = 19, example = "2026-7KQ2-M9XD-3HTV")]
     pub number: String,
     pub person_id: Uuid,
-    #[schema(minimum = 2017, maximum = 2100)]
     pub year: i32,
     pub status: CertificateStatus,
     pub hours: CertificateHours,
@@ -120,53 +111,43 @@ pub struct CertificateView {
     pub superseded_by: Option<Uuid>,
     /// Why hrss or the ledger revoked it (`hours_withdrawn`: a change left
     /// its year incomplete); `null` unless revoked.
-    #[schema(max_length = 500)]
     pub revoked_reason: Option<String>,
     /// Why it no longer stands: `reissued`, `hours_corrected` (superseded
     /// by one stating the hours that count now), `hours_withdrawn`, or
     /// hrss's reason; `null` while valid.
-    #[schema(max_length = 500)]
     pub status_reason: Option<String>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub issued_at: DateTime<Utc>,
-    #[schema(minimum = 1)]
     pub version: i32,
 }
 
 /// A page of certificates.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct CertificatePage {
-    pub items: Vec<CertificateView>,
+    pub items: Vec<Certificate>,
     pub next_cursor: Option<String>,
 }
 
 /// What anyone holding a number learns (R-CE-3). Unknown numbers answer
 /// the same shape; only a valid certificate shows whose it is.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct VerifyView {
+#[derive(Debug, Clone)]
+pub struct Verification {
     /// `valid`, `superseded`, `revoked` or `unknown`.
-    #[schema(example = "valid")]
     pub status: String,
     /// The number as asked, normalised when it is well-formed.
-    #[schema(max_length = 64)]
     pub number: String,
     pub year: Option<i32>,
     pub hours: Option<CertificateHours>,
-    #[schema(example = "张*")]
     pub holder_name_masked: Option<String>,
-    #[schema(example = "440106********123X")]
     pub id_card_masked: Option<String>,
     pub issued_at: Option<DateTime<Utc>>,
     /// A certificate of the old city system (历史证书), imported with its
     /// printed number; it verifies like a current one.
-    #[serde(default)]
     pub legacy: bool,
     /// Why a superseded or revoked number no longer stands: `reissued`
     /// (a new number was asked for), `hours_corrected` (replaced by one
     /// stating the hours that count now), `hours_withdrawn` (its year no
     /// longer counts as complete), `revoked_by_hrss`.
-    #[serde(default)]
-    #[schema(example = "hours_withdrawn")]
     pub reason: Option<String>,
 }
 
@@ -176,8 +157,8 @@ const COLS: Versioned<certificate::Column> = Versioned {
     updated_at: certificate::Column::UpdatedAt,
 };
 
-pub(crate) fn view(m: certificate::Model) -> CertificateView {
-    CertificateView {
+pub(crate) fn view(m: certificate::Model) -> Certificate {
+    Certificate {
         id: m.id,
         number: m.number,
         person_id: m.person_id,
@@ -544,7 +525,7 @@ pub async fn issue(
     auth: &Caller,
     person_id: Uuid,
     year: Year,
-) -> Result<CertificateView, ServiceError> {
+) -> Result<Certificate, ServiceError> {
     crate::parties::persons::require_full_access(state, auth, person_id).await?;
     let txn = crate::db::begin_write(&state.db).await?;
     if let Some(c) = valid_of(&txn, person_id, year.value()).await? {
@@ -655,11 +636,7 @@ pub(crate) async fn load_visible(
 }
 
 /// One certificate, if the caller may see it.
-pub async fn get(
-    state: &AppState,
-    auth: &Caller,
-    id: Uuid,
-) -> Result<CertificateView, ServiceError> {
+pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<Certificate, ServiceError> {
     load_visible(state, auth, id).await.map(view)
 }
 
@@ -678,7 +655,7 @@ pub async fn reissue(
     auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
-) -> Result<CertificateView, ServiceError> {
+) -> Result<Certificate, ServiceError> {
     let old = load_visible(state, auth, id).await?;
     reviews::check_version(expected, old.version)?;
     if old.status != CertificateStatus::Valid {
@@ -723,7 +700,7 @@ pub async fn revoke(
     id: Uuid,
     expected: Option<i32>,
     reason: String,
-) -> Result<CertificateView, ServiceError> {
+) -> Result<Certificate, ServiceError> {
     crate::authz::require_role(auth, Role::Hrss, "certificates are revoked by hrss")?;
     let c = certificate::Entity::find_by_id(id)
         .one(&state.db)
@@ -767,13 +744,11 @@ pub async fn revoke(
 }
 
 /// Whether a number's holder is the person a relying party names.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct HolderCheckView {
+#[derive(Debug, Clone)]
+pub struct HolderCheck {
     /// The number as asked, normalised when it is well-formed.
-    #[schema(max_length = 64)]
     pub number: String,
     /// `valid`, `superseded`, `revoked` or `unknown`, as `GET /verify/{number}`.
-    #[schema(example = "valid")]
     pub status: String,
     /// The certificate is that person's: the ID number and the name both
     /// match its holder's. `false` for unknown numbers.
@@ -788,7 +763,7 @@ pub trait Archive: Sync {
         &'a self,
         state: &'a AppState,
         number: &'a str,
-    ) -> futures_util::future::BoxFuture<'a, Result<Option<VerifyView>, ServiceError>>;
+    ) -> futures_util::future::BoxFuture<'a, Result<Option<Verification>, ServiceError>>;
 
     /// The keyed hash of the ID number and the name a number was issued to.
     fn holder_of<'a>(
@@ -814,7 +789,7 @@ pub async fn check_holder(
     number: &str,
     id_card_no: &crate::domain::IdCardNo,
     name: &crate::domain::PersonName,
-) -> Result<HolderCheckView, ServiceError> {
+) -> Result<HolderCheck, ServiceError> {
     require_any(auth, RELYING_PARTIES)?;
     crate::state::check_account_rate(&state.holder_limiter, auth.account_id())?;
     let hash = state.pii.hash("id_card", id_card_no.as_ref());
@@ -854,7 +829,7 @@ pub async fn check_holder(
     )
     .await?;
     txn.commit().await?;
-    Ok(HolderCheckView {
+    Ok(HolderCheck {
         number: normalised,
         status,
         matches,
@@ -898,8 +873,8 @@ pub async fn verify(
     state: &AppState,
     archive: &dyn Archive,
     number: &str,
-) -> Result<VerifyView, ServiceError> {
-    let unknown = |n: String| VerifyView {
+) -> Result<Verification, ServiceError> {
+    let unknown = |n: String| Verification {
         status: "unknown".into(),
         number: n,
         year: None,

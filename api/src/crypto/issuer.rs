@@ -11,9 +11,8 @@ use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 
 use super::load_or_create_key;
 
@@ -26,31 +25,24 @@ const PKCS8_PREFIX: [u8; 16] = [
 ];
 
 /// A public key as a JWK (RFC 8037 `OKP` / `Ed25519`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicJwk {
     /// Always `OKP`.
-    #[schema(example = "OKP", max_length = 8)]
     pub kty: String,
     /// Always `Ed25519`.
-    #[schema(example = "Ed25519", max_length = 16)]
     pub crv: String,
     /// The public key, base64url without padding.
-    #[schema(min_length = 43, max_length = 43)]
     pub x: String,
     /// The key id credentials name in their header: the RFC 7638 thumbprint.
-    #[schema(min_length = 43, max_length = 43)]
     pub kid: String,
     /// Always `EdDSA`.
-    #[schema(example = "EdDSA", max_length = 8)]
     pub alg: String,
     /// Always `sig`.
-    #[serde(rename = "use")]
-    #[schema(example = "sig", max_length = 8)]
     pub use_: String,
 }
 
 /// The issuer's published keys.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Jwks {
     pub keys: Vec<PublicJwk>,
 }

@@ -7,6 +7,9 @@
 //! (see [`CertificateNumber::parse`]) is refused at import, so the two
 //! numberings are disjoint and `GET /verify/{number}` knows where to look.
 
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
 use super::DomainError;
 use super::certificate::CertificateNumber;
 
@@ -115,4 +118,18 @@ mod tests {
         assert!(LegacyId::parse("a b").is_err());
         assert!(LegacyId::parse(&"x".repeat(65)).is_err());
     }
+}
+
+/// Which layout a legacy CSV has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LegacyKind {
+    /// Records of hours: `legacy_id, id_card_no, name, year, category,
+    /// course_name, hours` and optionally `series, result, provider_name,
+    /// unit_name, completed_on`.
+    Records,
+    /// Annual certificates: `number, id_card_no, name, year, public_hours,
+    /// professional_hours, elective_hours, issued_on` and optionally
+    /// `unit_name`.
+    Certificates,
 }

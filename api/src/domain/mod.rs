@@ -17,12 +17,16 @@ pub mod hours;
 pub mod id_card;
 pub mod legacy;
 pub mod name;
+pub mod oversight;
+pub mod party;
 pub mod password;
 pub mod phone;
 pub mod plan;
 pub mod public;
+pub mod push;
 pub mod record;
 pub mod review;
+pub mod role;
 pub mod standing;
 pub mod year;
 

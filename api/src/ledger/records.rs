@@ -34,7 +34,7 @@ use crate::ledger::standing::Ledger;
 use crate::pagination::Page;
 use crate::parties::persons::{current_unit, current_units};
 use crate::review::{
-    self as reviews, BatchReviewResult, Decided, ReviewView, Reviewed, Reviewer, Versioned,
+    self as reviews, BatchReviewResult, Decided, Review, Reviewed, Reviewer, Versioned,
 };
 use crate::state::AppState;
 
@@ -636,7 +636,7 @@ pub async fn review_batch(
 pub struct RecordDetail {
     pub record: Record,
     /// The unit's decisions, oldest first.
-    pub reviews: Vec<ReviewView>,
+    pub reviews: Vec<Review>,
 }
 
 /// A person's declaration, shape-checked (R-RC-1, R-RC-5).

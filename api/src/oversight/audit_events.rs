@@ -7,9 +7,7 @@ use ce_entity::{audit_event, binding};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::ActorType;
@@ -20,7 +18,7 @@ use crate::pagination::Page;
 use crate::state::AppState;
 
 /// The grant an actor used.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct UsedGrant {
     pub role: Role,
     /// The person, unit, provider, authority or platform it is held for;
@@ -29,15 +27,13 @@ pub struct UsedGrant {
 }
 
 /// One change of state, as it was kept.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct AuditEventView {
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
     /// The `X-Request-Id` of the request that made the change.
-    #[schema(max_length = 64)]
     pub request_id: Option<String>,
     /// Method and route of the operation, e.g. `POST /api/v1/records/{id}/review`.
-    #[schema(max_length = 200)]
     pub operation: Option<String>,
     pub actor_type: ActorType,
     /// The account, or the platform for platform tokens.
@@ -45,11 +41,9 @@ pub struct AuditEventView {
     /// The grant the authorization check used.
     pub grant: Option<UsedGrant>,
     /// What kind of entity changed: `record`, `binding`, `certificate`, …
-    #[schema(max_length = 40, example = "record")]
     pub entity_type: String,
     pub entity_id: Option<Uuid>,
     /// What happened to it: `declared`, `reviewed`, `issued`, `logged_in`, …
-    #[schema(max_length = 60, example = "reviewed")]
     pub action: String,
     /// A summary of the entity before (absent for creations). Never a full
     /// ID number, a password or a secret.
@@ -63,9 +57,9 @@ pub struct AuditEventView {
 }
 
 /// A page of audit events.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct AuditEventPage {
-    pub items: Vec<AuditEventView>,
+    pub items: Vec<AuditEvent>,
     /// Pass as `cursor` for the next page; `null` on the last.
     pub next_cursor: Option<String>,
 }
@@ -80,7 +74,7 @@ pub struct AuditFilter {
     pub request_id: Option<String>,
 }
 
-fn view(m: audit_event::Model) -> AuditEventView {
+fn view(m: audit_event::Model) -> AuditEvent {
     let grant = m
         .grant_role
         .as_deref()
@@ -89,7 +83,7 @@ fn view(m: audit_event::Model) -> AuditEventView {
             role,
             scope_id: m.grant_scope_id,
         });
-    AuditEventView {
+    AuditEvent {
         id: m.id,
         occurred_at: m.occurred_at,
         request_id: m.request_id,

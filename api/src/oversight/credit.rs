@@ -9,9 +9,7 @@ use crate::audit::{self, Change};
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use ce_entity::{credit_record, person, provider, qualification, unit};
@@ -24,14 +22,7 @@ use crate::pagination::Page;
 use crate::review::{self as reviews, Versioned};
 use crate::state::AppState;
 
-/// Whom a finding is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SubjectType {
-    Person,
-    Unit,
-    Provider,
-}
+pub use crate::domain::oversight::SubjectType;
 
 impl SubjectType {
     pub fn as_str(self) -> &'static str {
@@ -53,15 +44,7 @@ impl SubjectType {
     }
 }
 
-/// How bad it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// 一般失信.
-    Minor,
-    /// 严重失信.
-    Serious,
-}
+pub use crate::domain::oversight::Severity;
 
 impl Severity {
     fn as_str(self) -> &'static str {
@@ -73,17 +56,14 @@ impl Severity {
 }
 
 /// A finding, as its subject and the supervisors see it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct CreditRecordView {
+#[derive(Debug, Clone)]
+pub struct CreditRecord {
     pub id: Uuid,
     pub subject_type: SubjectType,
     pub subject_id: Uuid,
-    #[schema(max_length = 200)]
     pub subject_name: String,
-    #[schema(max_length = 1000)]
     pub reason: String,
     /// The rule broken, e.g. `条例 第二十七条`.
-    #[schema(max_length = 200)]
     pub rule: String,
     pub severity: Severity,
     pub attachment_ids: Vec<Uuid>,
@@ -94,22 +74,18 @@ pub struct CreditRecordView {
     /// The authority that recorded it; none: hrss.
     pub authority_id: Option<Uuid>,
     pub created_at: chrono::DateTime<Utc>,
-    #[schema(minimum = 1)]
     pub version: i32,
 }
 
 /// A published finding on an organisation, as the public sees it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PublicCreditView {
+#[derive(Debug, Clone)]
+pub struct PublicCredit {
     pub id: Uuid,
     /// `unit` or `provider`: findings on persons are never public.
     pub subject_type: SubjectType,
     pub subject_id: Uuid,
-    #[schema(max_length = 200)]
     pub subject_name: String,
-    #[schema(max_length = 1000)]
     pub reason: String,
-    #[schema(max_length = 200)]
     pub rule: String,
     pub severity: Severity,
     pub found_on: NaiveDate,
@@ -117,16 +93,16 @@ pub struct PublicCreditView {
 }
 
 /// A page of findings.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct CreditRecordPage {
-    pub items: Vec<CreditRecordView>,
+    pub items: Vec<CreditRecord>,
     pub next_cursor: Option<String>,
 }
 
 /// A page of public findings.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct PublicCreditPage {
-    pub items: Vec<PublicCreditView>,
+    pub items: Vec<PublicCredit>,
     pub next_cursor: Option<String>,
 }
 
@@ -157,8 +133,8 @@ const COLS: Versioned<credit_record::Column> = Versioned {
     updated_at: credit_record::Column::UpdatedAt,
 };
 
-fn view(m: credit_record::Model) -> CreditRecordView {
-    CreditRecordView {
+fn view(m: credit_record::Model) -> CreditRecord {
+    CreditRecord {
         id: m.id,
         subject_type: SubjectType::parse(&m.subject_type).unwrap_or(SubjectType::Person),
         subject_id: m.subject_id,
@@ -249,7 +225,7 @@ pub async fn create(
     state: &AppState,
     auth: &Caller,
     f: NewFinding,
-) -> Result<CreditRecordView, ServiceError> {
+) -> Result<CreditRecord, ServiceError> {
     let authority_id = recorder(state, auth, f.subject_type, f.subject_id).await?;
     let name = subject_name(state, f.subject_type, f.subject_id).await?;
     if f.expires_on.is_some_and(|e| e < f.found_on) {
@@ -379,7 +355,7 @@ pub async fn public(state: &AppState, page: Page) -> Result<PublicCreditPage, Se
         items: rows
             .into_iter()
             .map(view)
-            .map(|v| PublicCreditView {
+            .map(|v| PublicCredit {
                 id: v.id,
                 subject_type: v.subject_type,
                 subject_id: v.subject_id,
@@ -402,7 +378,7 @@ pub async fn update(
     id: Uuid,
     expected: Option<i32>,
     change: FindingChange,
-) -> Result<CreditRecordView, ServiceError> {
+) -> Result<CreditRecord, ServiceError> {
     let m = credit_record::Entity::find_by_id(id)
         .one(&state.db)
         .await?

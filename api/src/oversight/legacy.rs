@@ -24,14 +24,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use ce_entity::{legacy_certificate, legacy_record};
 
 use crate::auth::Caller;
-use crate::certificates::{CertificateHours, VerifyView, mask_name};
+use crate::certificates::{CertificateHours, Verification, mask_name};
 use crate::domain::certificate::CertificateStatus;
 use crate::domain::legacy::LegacyNumber;
 use crate::domain::record::RecordCategory;
@@ -47,19 +45,7 @@ pub use import::{import, require_importer};
 /// The most data rows one import may carry (413 beyond).
 pub const MAX_ROWS: usize = 10_000;
 
-/// Which layout a legacy CSV has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum LegacyKind {
-    /// Records of hours: `legacy_id, id_card_no, name, year, category,
-    /// course_name, hours` and optionally `series, result, provider_name,
-    /// unit_name, completed_on`.
-    Records,
-    /// Annual certificates: `number, id_card_no, name, year, public_hours,
-    /// professional_hours, elective_hours, issued_on` and optionally
-    /// `unit_name`.
-    Certificates,
-}
+pub use crate::domain::legacy::LegacyKind;
 
 impl LegacyKind {
     fn columns(self) -> (&'static [&'static str], &'static [&'static str]) {
@@ -107,13 +93,11 @@ impl LegacyKind {
 }
 
 /// A row the import refused.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RejectedRow {
     /// The row's line in the file (the header is line 1).
-    #[schema(minimum = 2)]
     pub line: u64,
     /// The row's `legacy_id` or `number`, when it had one.
-    #[schema(max_length = 64)]
     pub key: Option<String>,
     /// Why: `columns_missing`, `columns_extra`, `row_unreadable`,
     /// `field_required`, `legacy_id_invalid`, `certificate_number_invalid`,
@@ -123,83 +107,66 @@ pub struct RejectedRow {
     /// `legacy.last_year`), `category_invalid`, `series_required`,
     /// `series_unknown`, `hours_invalid`, `date_invalid`, `text_invalid`,
     /// `conflict` (the key was imported before with other content).
-    #[schema(max_length = 64, example = "id_card_invalid")]
     pub code: String,
-    #[schema(max_length = 1000)]
     pub detail: String,
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct LegacyImportReport {
     /// Stored on every row this import added.
     pub import_id: Uuid,
     pub kind: LegacyKind,
     /// Data rows read (the header not counted).
-    #[schema(minimum = 0, maximum = 10000)]
     pub rows: u32,
     /// Rows added now.
-    #[schema(minimum = 0, maximum = 10000)]
     pub imported: u32,
     /// Rows imported before with the same content: nothing changed.
-    #[schema(minimum = 0, maximum = 10000)]
     pub unchanged: u32,
-    #[schema(minimum = 0, maximum = 10000)]
     pub rejected: u32,
     /// Every rejected row, in file order.
     pub rejections: Vec<RejectedRow>,
 }
 
 /// A legacy record, as its holder and their unit see it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct LegacyRecordView {
+#[derive(Debug, Clone)]
+pub struct LegacyRecord {
     pub id: Uuid,
     /// The old system's id of the record.
-    #[schema(max_length = 64)]
     pub legacy_id: String,
-    #[schema(minimum = 1990, maximum = 2100)]
     pub year: i32,
     pub category: RecordCategory,
-    #[schema(max_length = 64)]
     pub series: Option<String>,
-    #[schema(max_length = 200)]
     pub course_name: String,
-    #[schema(minimum = 0, maximum = 1000)]
     pub hours: f64,
-    #[schema(max_length = 100)]
     pub result: Option<String>,
-    #[schema(max_length = 100)]
     pub provider_name: Option<String>,
     /// The unit the old system had the person with.
-    #[schema(max_length = 200)]
     pub unit_name: Option<String>,
     pub completed_on: Option<NaiveDate>,
     pub imported_at: DateTime<Utc>,
 }
 
 /// A legacy certificate, as its holder and their unit see it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct LegacyCertificateView {
+#[derive(Debug, Clone)]
+pub struct LegacyCertificate {
     pub id: Uuid,
     /// The number as the old system printed it; `GET /verify/{number}`
     /// checks it.
-    #[schema(min_length = 4, max_length = 40, example = "GZ2016-000123")]
     pub number: String,
-    #[schema(minimum = 1990, maximum = 2100)]
     pub year: i32,
     pub hours: CertificateHours,
-    #[schema(max_length = 200)]
     pub unit_name: Option<String>,
     pub issued_on: NaiveDate,
     pub imported_at: DateTime<Utc>,
 }
 
 /// A person's history from the old system, oldest year first.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct LegacyHistory {
     pub person_id: Uuid,
-    pub records: Vec<LegacyRecordView>,
-    pub certificates: Vec<LegacyCertificateView>,
+    pub records: Vec<LegacyRecord>,
+    pub certificates: Vec<LegacyCertificate>,
 }
 
 // ---------------------------------------------------------------- reading back
@@ -233,7 +200,7 @@ pub async fn history(
         .all(&state.db)
         .await?
         .into_iter()
-        .map(|m| LegacyRecordView {
+        .map(|m| LegacyRecord {
             id: m.id,
             legacy_id: m.legacy_id,
             year: m.year,
@@ -255,7 +222,7 @@ pub async fn history(
         .all(&state.db)
         .await?
         .into_iter()
-        .map(|m| LegacyCertificateView {
+        .map(|m| LegacyCertificate {
             id: m.id,
             hours: certificate_hours(&m),
             number: m.number,
@@ -286,7 +253,7 @@ impl crate::certificates::Archive for LegacyArchive {
         &'a self,
         state: &'a AppState,
         number: &'a str,
-    ) -> futures_util::future::BoxFuture<'a, Result<Option<VerifyView>, ServiceError>> {
+    ) -> futures_util::future::BoxFuture<'a, Result<Option<Verification>, ServiceError>> {
         Box::pin(verify(state, number))
     }
 
@@ -315,7 +282,7 @@ pub async fn holder_of(
         .map(|m| (m.id_card_hash, m.name)))
 }
 
-pub async fn verify(state: &AppState, number: &str) -> Result<Option<VerifyView>, ServiceError> {
+pub async fn verify(state: &AppState, number: &str) -> Result<Option<Verification>, ServiceError> {
     let Ok(n) = LegacyNumber::parse(number) else {
         return Ok(None);
     };
@@ -331,7 +298,7 @@ pub async fn verify(state: &AppState, number: &str) -> Result<Option<VerifyView>
         .and_hms_opt(0, 0, 0)
         .and_then(|t| t.and_local_timezone(SHANGHAI_OFFSET).single())
         .map(|t| t.with_timezone(&Utc));
-    Ok(Some(VerifyView {
+    Ok(Some(Verification {
         status: CertificateStatus::Valid.as_str().into(),
         number: m.number.clone(),
         year: Some(m.year),

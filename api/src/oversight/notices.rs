@@ -4,9 +4,7 @@
 use crate::audit::{self, Change};
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use ce_entity::{attachment, notice};
@@ -14,18 +12,10 @@ use ce_entity::{attachment, notice};
 use crate::auth::{Caller, Role};
 use crate::error::ServiceError;
 use crate::pagination::Page;
-use crate::parties::views::AttachmentView;
+use crate::parties::views::Attachment;
 use crate::state::AppState;
 
-/// What kind of document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum NoticeKind {
-    /// 通知公告.
-    Notice,
-    /// 政策法规.
-    Policy,
-}
+pub use crate::domain::oversight::NoticeKind;
 
 impl NoticeKind {
     pub fn as_str(self) -> &'static str {
@@ -37,13 +27,11 @@ impl NoticeKind {
 }
 
 /// A published notice or policy document.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct NoticeView {
+#[derive(Debug, Clone)]
+pub struct Notice {
     pub id: Uuid,
     pub kind: NoticeKind,
-    #[schema(max_length = 200)]
     pub title: String,
-    #[schema(max_length = 20000)]
     pub body: String,
     /// Download each at `/notices/{id}/attachments/{attachment_id}`.
     pub attachment_ids: Vec<Uuid>,
@@ -51,14 +39,14 @@ pub struct NoticeView {
 }
 
 /// A page of notices.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct NoticePage {
-    pub items: Vec<NoticeView>,
+    pub items: Vec<Notice>,
     pub next_cursor: Option<String>,
 }
 
-fn view(m: notice::Model) -> NoticeView {
-    NoticeView {
+fn view(m: notice::Model) -> Notice {
+    Notice {
         id: m.id,
         kind: if m.kind == "policy" {
             NoticeKind::Policy
@@ -91,7 +79,7 @@ pub async fn publish(
     title: String,
     body: String,
     attachment_ids: Vec<Uuid>,
-) -> Result<NoticeView, ServiceError> {
+) -> Result<Notice, ServiceError> {
     require_hrss(auth)?;
     let ids = crate::parties::qualifications::dedup(attachment_ids);
     crate::parties::attachments::require_uploaded_by(state, auth.account_id(), &ids).await?;
@@ -147,7 +135,7 @@ async fn load(state: &AppState, id: Uuid) -> Result<notice::Model, ServiceError>
 }
 
 /// One notice.
-pub async fn get(state: &AppState, id: Uuid) -> Result<NoticeView, ServiceError> {
+pub async fn get(state: &AppState, id: Uuid) -> Result<Notice, ServiceError> {
     load(state, id).await.map(view)
 }
 
@@ -171,7 +159,7 @@ pub async fn attachment(
     state: &AppState,
     id: Uuid,
     attachment_id: Uuid,
-) -> Result<(AttachmentView, Vec<u8>), ServiceError> {
+) -> Result<(Attachment, Vec<u8>), ServiceError> {
     let n = view(load(state, id).await?);
     if !n.attachment_ids.contains(&attachment_id) {
         return Err(ServiceError::NotFound("attachment"));

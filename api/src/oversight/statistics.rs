@@ -29,8 +29,6 @@
 //! its series. An account holding several authority grants sees the union.
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Value};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use ce_entity::{authority, authority_series};
@@ -46,17 +44,7 @@ use crate::domain::{Hours, Year};
 use crate::error::ServiceError;
 use ce_entity::state::BindingStatus;
 
-/// What the statistics are grouped by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum GroupBy {
-    /// Professional series held in the year (a person holding two counts in both).
-    Series,
-    /// The unit the person is bound to now.
-    Unit,
-    /// The GB/T 2260 division code of the unit's credit code.
-    Region,
-}
+pub use crate::domain::oversight::GroupBy;
 
 impl GroupBy {
     pub fn as_str(self) -> &'static str {
@@ -69,44 +57,35 @@ impl GroupBy {
 }
 
 /// Approved hours per category (one decimal place).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct CategoryHours {
-    #[schema(minimum = 0)]
     pub public: f64,
-    #[schema(minimum = 0)]
     pub professional: f64,
-    #[schema(minimum = 0)]
     pub elective: f64,
 }
 
 /// One group's figures.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct StatisticsGroup {
     /// The series code, unit id or six-digit region code; `null` for the
     /// persons holding no series (or bound to no unit) that year.
-    #[schema(max_length = 64)]
     pub key: Option<String>,
     /// The series' or unit's name; `null` for regions and the `null` group.
-    #[schema(max_length = 200)]
     pub name: Option<String>,
-    #[schema(minimum = 0)]
     pub persons: i64,
     /// Persons whose year is complete (R-REQ-2, R-REQ-3).
-    #[schema(minimum = 0)]
     pub persons_complete: i64,
     /// Approved hours of the year (records' hours as declared; the
     /// calculator's 72-hour cap on degree education applies to completion
     /// only).
     pub approved_hours: CategoryHours,
     /// Valid (not superseded or revoked) certificates of the year.
-    #[schema(minimum = 0)]
     pub valid_certificates: i64,
 }
 
 /// The statistics of a year.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct StatisticsView {
-    #[schema(minimum = 2017, maximum = 2100)]
+#[derive(Debug, Clone)]
+pub struct Statistics {
     pub year: i32,
     pub group_by: GroupBy,
     /// Ordered by key, the `null` group last.
@@ -200,7 +179,7 @@ pub async fn of_year<C: ConnectionTrait>(
     auth: &Caller,
     year: Year,
     group_by: GroupBy,
-) -> Result<StatisticsView, ServiceError> {
+) -> Result<Statistics, ServiceError> {
     let scope = scope_of(conn, auth).await?;
     let policy = crate::reference::in_force(conn, year).await?;
     let mut groups = Vec::new();
@@ -217,7 +196,7 @@ pub async fn of_year<C: ConnectionTrait>(
             _ => GroupPage::NullGroup,
         };
     }
-    Ok(StatisticsView {
+    Ok(Statistics {
         year: year.value(),
         group_by,
         groups,

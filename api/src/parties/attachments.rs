@@ -18,11 +18,11 @@ use crate::auth::{Caller, Role};
 use crate::authz::orgs;
 use crate::domain::attachment::{AttachmentType, Filename};
 use crate::error::ServiceError;
-use crate::parties::views::AttachmentView;
+use crate::parties::views::Attachment;
 use crate::state::AppState;
 
-fn view(m: attachment::Model) -> AttachmentView {
-    AttachmentView {
+fn view(m: attachment::Model) -> Attachment {
+    Attachment {
         id: m.id,
         filename: m.filename,
         content_type: m.content_type,
@@ -73,7 +73,7 @@ pub async fn upload(
     auth: &Caller,
     filename: Filename,
     bytes: impl AsRef<[u8]> + Send + 'static,
-) -> Result<AttachmentView, ServiceError> {
+) -> Result<Attachment, ServiceError> {
     may_handle_files(auth)?;
     let account_id = auth.account_id();
     let size = bytes.as_ref().len();
@@ -158,7 +158,7 @@ pub async fn download(
     state: &AppState,
     auth: &Caller,
     id: Uuid,
-) -> Result<(AttachmentView, Vec<u8>), ServiceError> {
+) -> Result<(Attachment, Vec<u8>), ServiceError> {
     may_handle_files(auth)?;
     let Some(a) = attachment::Entity::find_by_id(id).one(&state.db).await? else {
         return Err(ServiceError::NotFound("attachment"));
@@ -173,7 +173,7 @@ pub async fn download(
 pub async fn read(
     state: &AppState,
     a: attachment::Model,
-) -> Result<(AttachmentView, Vec<u8>), ServiceError> {
+) -> Result<(Attachment, Vec<u8>), ServiceError> {
     let id = a.id;
     let path = blob_path(&state.settings.data_dir, &a.sha256);
     let bytes = state

@@ -22,7 +22,7 @@ use crate::domain::review::{Decision, ReviewEvent, ReviewStatus, ReviewTransitio
 use crate::error::ServiceError;
 use crate::pagination::Page;
 use crate::parties::accounts::insert_grant;
-use crate::parties::views::{AuthorityDetail, AuthorityPage, AuthorityView};
+use crate::parties::views::{Authority, AuthorityDetail, AuthorityPage};
 use crate::review::{self as reviews, BatchReviewResult, Decided, Reviewed, Reviewer, Versioned};
 use crate::state::AppState;
 
@@ -58,8 +58,8 @@ pub struct AuthorityFilter {
     pub series: Option<String>,
 }
 
-fn view(m: authority::Model, series: Vec<String>) -> AuthorityView {
-    AuthorityView {
+fn view(m: authority::Model, series: Vec<String>) -> Authority {
+    Authority {
         id: m.id,
         name: m.name,
         level: AuthorityLevel::parse(&m.level).unwrap_or(AuthorityLevel::District),
@@ -97,7 +97,7 @@ async fn series_of<C: ConnectionTrait>(
 async fn view_one<C: ConnectionTrait>(
     conn: &C,
     m: authority::Model,
-) -> Result<AuthorityView, ServiceError> {
+) -> Result<Authority, ServiceError> {
     let series = series_of(conn, vec![m.id])
         .await?
         .remove(&m.id)
@@ -138,7 +138,7 @@ pub async fn apply(
     state: &AppState,
     auth: &Caller,
     new: NewAuthority,
-) -> Result<AuthorityView, ServiceError> {
+) -> Result<Authority, ServiceError> {
     crate::authz::require_human(auth)?;
     let account_id = auth.account_id();
     let region = Region::parse(&new.region, new.level)
@@ -373,7 +373,7 @@ pub async fn review(
     expected: Option<i32>,
     decision: Decision,
     comment: Option<&str>,
-) -> Result<AuthorityView, ServiceError> {
+) -> Result<Authority, ServiceError> {
     require_any(auth, &[Role::Hrss, Role::Authority])?;
     let Some(a) = authority::Entity::find_by_id(id).one(&state.db).await? else {
         return Err(ServiceError::NotFound("authority"));

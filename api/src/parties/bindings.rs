@@ -8,9 +8,7 @@ use chrono::Utc;
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use ce_entity::{binding, person, unit};
@@ -24,28 +22,13 @@ use crate::parties::units::require_admin;
 use crate::review::{self as reviews, Reviewer, check_version};
 use crate::state::AppState;
 
+pub use crate::domain::party::{BindingDecision, BindingInitiator};
 /// Stored in `bindings.status`; the type lives with the entities.
 pub use ce_entity::state::BindingStatus;
 
-/// Who started a binding.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum BindingInitiator {
-    Person,
-    Unit,
-}
-
-/// A unit's decision on a binding request.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum BindingDecision {
-    Approve,
-    Reject,
-}
-
 /// A person's binding to a unit.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct BindingView {
+#[derive(Debug, Clone)]
+pub struct Binding {
     pub id: Uuid,
     pub person_id: Uuid,
     pub person_name: String,
@@ -55,21 +38,19 @@ pub struct BindingView {
     pub initiated_by: BindingInitiator,
     pub created_at: chrono::DateTime<Utc>,
     pub decided_at: Option<chrono::DateTime<Utc>>,
-    #[schema(max_length = 500)]
     pub comment: Option<String>,
     pub ended_at: Option<chrono::DateTime<Utc>>,
-    #[schema(minimum = 1)]
     pub version: i32,
 }
 
 /// A page of bindings.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct BindingPage {
-    pub items: Vec<BindingView>,
+    pub items: Vec<Binding>,
     pub next_cursor: Option<String>,
 }
 
-async fn view_of(state: &AppState, b: binding::Model) -> Result<BindingView, ServiceError> {
+async fn view_of(state: &AppState, b: binding::Model) -> Result<Binding, ServiceError> {
     let person_name = person::Entity::find_by_id(b.person_id)
         .one(&state.db)
         .await?
@@ -80,7 +61,7 @@ async fn view_of(state: &AppState, b: binding::Model) -> Result<BindingView, Ser
         .await?
         .map(|u| u.name)
         .unwrap_or_default();
-    Ok(BindingView {
+    Ok(Binding {
         id: b.id,
         person_id: b.person_id,
         person_name,
@@ -133,7 +114,7 @@ pub async fn request(
     auth: &Caller,
     person_id: Uuid,
     unit_id: Uuid,
-) -> Result<BindingView, ServiceError> {
+) -> Result<Binding, ServiceError> {
     crate::authz::require_scoped(auth, Role::Person, person_id, false, "person")?;
     let p = person::Entity::find_by_id(person_id)
         .one(&state.db)
@@ -239,7 +220,7 @@ pub async fn review(
     decision: BindingDecision,
     comment: Option<String>,
     if_match: Option<i32>,
-) -> Result<BindingView, ServiceError> {
+) -> Result<Binding, ServiceError> {
     require_admin(auth, unit_id)?;
     let txn = crate::db::begin_write(&state.db).await?;
     let b = binding::Entity::find_by_id(binding_id)
@@ -319,7 +300,7 @@ pub async fn add_person(
     unit_id: Uuid,
     id_card_no: IdCardNo,
     name: PersonName,
-) -> Result<BindingView, ServiceError> {
+) -> Result<Binding, ServiceError> {
     require_admin(auth, unit_id)?;
     if unit::Entity::find_by_id(unit_id)
         .one(&state.db)

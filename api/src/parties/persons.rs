@@ -11,8 +11,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use ce_entity::{binding, person, person_series};
@@ -25,19 +23,8 @@ use crate::pagination::Page;
 use crate::review::check_version;
 use crate::state::AppState;
 
+pub use crate::domain::party::Education;
 pub use crate::ports::identity::{FormatVerifier, IdentityVerifier};
-
-/// Highest education (学历).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Education {
-    Secondary,
-    JuniorCollege,
-    Bachelor,
-    Master,
-    Doctorate,
-    Other,
-}
 
 impl Education {
     fn as_str(self) -> &'static str {
@@ -57,9 +44,8 @@ impl Education {
 }
 
 /// The series a person must satisfy in one year (R-PU-2, R-PU-4).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeriesYear {
-    #[schema(minimum = 2017, maximum = 2100)]
     pub year: i32,
     /// Series codes (`engineering`, `nursing`, …).
     pub series: Vec<String>,
@@ -67,36 +53,31 @@ pub struct SeriesYear {
 
 /// A person. ID and phone numbers are masked (`440106********123X`,
 /// `138****1234`) for everyone but the holder, their unit and hrss.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PersonView {
+#[derive(Debug, Clone)]
+pub struct Person {
     pub id: Uuid,
-    #[schema(max_length = 50)]
     pub name: String,
     /// Resident ID number, masked unless the caller may see it.
-    #[schema(max_length = 18, example = "440106********123X")]
     pub id_card_no: String,
     /// Bound mobile phone, masked unless the caller may see it.
-    #[schema(max_length = 11, example = "138****1234")]
     pub phone: Option<String>,
     /// Passed real-name verification (R-ID-2).
     pub verified: bool,
     pub education: Option<Education>,
     /// Professional title (职称), free text.
-    #[schema(max_length = 64)]
     pub title: Option<String>,
     /// Series per year, newest first (R-PU-2, R-PU-4).
     pub series: Vec<SeriesYear>,
     /// The unit the person is bound to now (R-PU-1).
     pub current_unit_id: Option<Uuid>,
     pub created_at: chrono::DateTime<Utc>,
-    #[schema(minimum = 1)]
     pub version: i32,
 }
 
 /// A page of persons.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct PersonPage {
-    pub items: Vec<PersonView>,
+    pub items: Vec<Person>,
     pub next_cursor: Option<String>,
 }
 
@@ -163,7 +144,7 @@ pub async fn view<C: ConnectionTrait>(
     conn: &C,
     p: &person::Model,
     reveal: bool,
-) -> Result<PersonView, ServiceError> {
+) -> Result<Person, ServiceError> {
     let (id_card_no, phone) = if reveal {
         let phone = match &p.phone_enc {
             Some(enc) => Some(state.pii.decrypt(enc)?),
@@ -181,7 +162,7 @@ pub async fn view<C: ConnectionTrait>(
     {
         by_year.entry(s.year).or_default().push(s.series_code);
     }
-    Ok(PersonView {
+    Ok(Person {
         id: p.id,
         name: p.name.clone(),
         id_card_no,
@@ -253,7 +234,7 @@ pub fn require_reader(auth: &Caller) -> Result<(), ServiceError> {
 }
 
 /// One person, as the caller may see them.
-pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<PersonView, ServiceError> {
+pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<Person, ServiceError> {
     require_reader(auth)?;
     let p = person::Entity::find_by_id(id)
         .one(&state.db)
@@ -388,7 +369,7 @@ pub async fn update(
     id: Uuid,
     change: ProfileChange,
     if_match: Option<i32>,
-) -> Result<PersonView, ServiceError> {
+) -> Result<Person, ServiceError> {
     require_self(auth, id)?;
     if let Some(series) = &change.series {
         crate::reference::series::check_known(&state.db, "series", series).await?;
@@ -532,7 +513,7 @@ pub async fn verify(
     id: Uuid,
     name: PersonName,
     id_card_no: IdCardNo,
-) -> Result<PersonView, ServiceError> {
+) -> Result<Person, ServiceError> {
     crate::authz::require_scoped(auth, Role::Person, id, false, "person")?;
     let p = person::Entity::find_by_id(id)
         .one(&state.db)

@@ -17,7 +17,7 @@ use crate::domain::CreditCode;
 use crate::error::{ServiceError, UniqueViolation};
 use crate::pagination::Page;
 use crate::parties::accounts::insert_grant;
-use crate::parties::views::{ProviderLevel, ProviderPage, ProviderView};
+use crate::parties::views::{Provider, ProviderLevel, ProviderPage};
 use crate::state::AppState;
 
 /// A provider registration, parsed. The level is never `district`.
@@ -37,8 +37,8 @@ pub struct ProviderFilter {
     pub base_no: Option<String>,
 }
 
-pub fn view(m: provider::Model) -> ProviderView {
-    ProviderView {
+pub fn view(m: provider::Model) -> Provider {
+    Provider {
         id: m.id,
         name: m.name,
         credit_code: m.credit_code,
@@ -71,7 +71,7 @@ pub async fn create(
     state: &AppState,
     auth: &Caller,
     new: NewProvider,
-) -> Result<ProviderView, ServiceError> {
+) -> Result<Provider, ServiceError> {
     crate::authz::require_human(auth)?;
     let account_id = auth.account_id();
     let code = new.credit_code.as_ref().to_string();
@@ -155,7 +155,7 @@ pub async fn list(
 }
 
 /// One provider.
-pub async fn get(state: &AppState, id: Uuid) -> Result<ProviderView, ServiceError> {
+pub async fn get(state: &AppState, id: Uuid) -> Result<Provider, ServiceError> {
     provider::Entity::find_by_id(id)
         .one(&state.db)
         .await?

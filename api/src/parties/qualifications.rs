@@ -23,7 +23,7 @@ use crate::error::ServiceError;
 use crate::pagination::Page;
 use crate::parties::attachments;
 use crate::parties::authorities::approved_for_series;
-use crate::parties::views::{QualificationDetail, QualificationPage, QualificationView};
+use crate::parties::views::{Qualification, QualificationDetail, QualificationPage};
 use crate::review::{self as reviews, Decided, Reviewed, Reviewer, Versioned};
 use crate::state::AppState;
 
@@ -56,8 +56,8 @@ fn ids_of(v: &serde_json::Value) -> Vec<Uuid> {
     serde_json::from_value(v.clone()).unwrap_or_default()
 }
 
-fn view(m: qualification::Model) -> QualificationView {
-    QualificationView {
+fn view(m: qualification::Model) -> Qualification {
+    Qualification {
         id: m.id,
         provider_id: m.provider_id,
         attachment_ids: ids_of(&m.attachment_ids),
@@ -116,7 +116,7 @@ pub async fn apply(
     auth: &Caller,
     provider_id: Uuid,
     new: NewQualification,
-) -> Result<QualificationView, ServiceError> {
+) -> Result<Qualification, ServiceError> {
     crate::authz::require_scoped(auth, Role::ProviderAdmin, provider_id, false, "provider")?;
     let account_id = auth.account_id();
     if provider::Entity::find_by_id(provider_id)
@@ -267,7 +267,7 @@ pub async fn review(
     expected: Option<i32>,
     decision: Decision,
     comment: Option<&str>,
-) -> Result<QualificationView, ServiceError> {
+) -> Result<Qualification, ServiceError> {
     require_any(auth, &[Role::Authority])?;
     let q = load(state, id).await?;
     if !holds(auth, Role::Authority, q.authority_id) {
@@ -317,7 +317,7 @@ pub async fn update(
     id: Uuid,
     expected: Option<i32>,
     change: QualificationChange,
-) -> Result<QualificationView, ServiceError> {
+) -> Result<Qualification, ServiceError> {
     let q = load_own(state, auth, id).await?;
     reviews::check_version(expected, q.version)?;
     let status = q.status;
@@ -369,7 +369,7 @@ pub async fn resubmit(
     auth: &Caller,
     id: Uuid,
     expected: Option<i32>,
-) -> Result<QualificationView, ServiceError> {
+) -> Result<Qualification, ServiceError> {
     let q = load_own(state, auth, id).await?;
     reviews::check_version(expected, q.version)?;
     let from = q.status;

@@ -5,26 +5,17 @@ use crate::audit::{self, Change};
 use chrono::Utc;
 use sea_orm::ConnectionTrait;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use ce_entity::{provider, teacher, unit};
 
 use crate::auth::{Caller, Role};
+pub use crate::domain::party::OwnerType;
 use crate::error::{ForeignKeyViolation, ServiceError};
 use crate::pagination::Page;
 use crate::review::check_version;
 use crate::state::AppState;
-
-/// Whose roster a teacher is on.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum OwnerType {
-    Unit,
-    Provider,
-}
 
 impl OwnerType {
     fn as_str(self) -> &'static str {
@@ -43,26 +34,23 @@ impl OwnerType {
 }
 
 /// A teacher on a roster.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct TeacherView {
+#[derive(Debug, Clone)]
+pub struct Teacher {
     pub id: Uuid,
     pub owner_type: OwnerType,
     pub owner_id: Uuid,
-    #[schema(max_length = 50)]
     pub name: String,
-    #[schema(max_length = 64)]
     pub title: Option<String>,
     /// Only enabled teachers can teach or head a class (R-T-1).
     pub enabled: bool,
     pub created_at: chrono::DateTime<Utc>,
-    #[schema(minimum = 1)]
     pub version: i32,
 }
 
 /// A page of teachers.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct TeacherPage {
-    pub items: Vec<TeacherView>,
+    pub items: Vec<Teacher>,
     pub next_cursor: Option<String>,
 }
 
@@ -74,8 +62,8 @@ pub struct TeacherChange {
     pub enabled: Option<bool>,
 }
 
-fn view(t: teacher::Model) -> TeacherView {
-    TeacherView {
+fn view(t: teacher::Model) -> Teacher {
+    Teacher {
         id: t.id,
         owner_type: if t.owner_type == "provider" {
             OwnerType::Provider
@@ -139,7 +127,7 @@ pub async fn create(
     owner_id: Uuid,
     name: String,
     title: Option<String>,
-) -> Result<TeacherView, ServiceError> {
+) -> Result<Teacher, ServiceError> {
     require_owner(auth, owner, owner_id)?;
     owner_exists(state, owner, owner_id).await?;
     let now = Utc::now();
@@ -206,7 +194,7 @@ pub async fn update(
     id: Uuid,
     change: TeacherChange,
     if_match: Option<i32>,
-) -> Result<TeacherView, ServiceError> {
+) -> Result<Teacher, ServiceError> {
     let t = find_for(state, auth, id).await?;
     check_version(if_match, t.version)?;
     let mut am: teacher::ActiveModel = t.clone().into();

@@ -8,9 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use ce_entity::state::InvitationStatus;
@@ -18,6 +16,7 @@ use ce_entity::{account, admin_invitation, grant, person, unit};
 
 use crate::auth::{Caller, Role};
 use crate::db::unique;
+pub use crate::domain::party::AdminStatus;
 use crate::domain::{CreditCode, IdCardNo};
 use crate::error::{ServiceError, UniqueViolation};
 use crate::pagination::Page;
@@ -26,43 +25,28 @@ use crate::review::check_version;
 use crate::state::AppState;
 
 /// A unit.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct UnitView {
+#[derive(Debug, Clone)]
+pub struct Unit {
     pub id: Uuid,
-    #[schema(max_length = 100)]
     pub name: String,
     /// Unified social credit code (GB 32100).
-    #[schema(min_length = 18, max_length = 18, example = "91350100M000100Y43")]
     pub credit_code: String,
-    #[schema(max_length = 200)]
     pub address: Option<String>,
-    #[schema(max_length = 20)]
     pub contact_phone: Option<String>,
     pub created_at: chrono::DateTime<Utc>,
-    #[schema(minimum = 1)]
     pub version: i32,
 }
 
 /// A page of units.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct UnitPage {
-    pub items: Vec<UnitView>,
+    pub items: Vec<Unit>,
     pub next_cursor: Option<String>,
 }
 
-/// Whether an admin has accepted.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum AdminStatus {
-    /// Holds the `unit_admin` role.
-    Active,
-    /// Invited; the account has not accepted yet.
-    Invited,
-}
-
 /// An admin sub-account of a unit (子账号).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct AdminView {
+#[derive(Debug, Clone)]
+pub struct Admin {
     pub account_id: Uuid,
     /// The person behind the account.
     pub name: Option<String>,
@@ -71,9 +55,9 @@ pub struct AdminView {
 }
 
 /// The admins of a unit.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct AdminList {
-    pub items: Vec<AdminView>,
+    pub items: Vec<Admin>,
 }
 
 /// A new unit, parsed.
@@ -93,8 +77,8 @@ pub struct UnitChange {
     pub contact_phone: Option<String>,
 }
 
-pub fn view(u: unit::Model) -> UnitView {
-    UnitView {
+pub fn view(u: unit::Model) -> Unit {
+    Unit {
         id: u.id,
         name: u.name,
         credit_code: u.credit_code,
@@ -123,11 +107,7 @@ pub fn require_admin(auth: &Caller, unit_id: Uuid) -> Result<(), ServiceError> {
 }
 
 /// R-ID-4: registers a unit; the caller becomes its first admin (R-ID-5).
-pub async fn create(
-    state: &AppState,
-    auth: &Caller,
-    new: NewUnit,
-) -> Result<UnitView, ServiceError> {
+pub async fn create(state: &AppState, auth: &Caller, new: NewUnit) -> Result<Unit, ServiceError> {
     if !auth.has_role(Role::Person) {
         return Err(ServiceError::forbidden(
             "forbidden",
@@ -190,7 +170,7 @@ pub async fn search(
     })
 }
 
-pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<UnitView, ServiceError> {
+pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<Unit, ServiceError> {
     require_account(auth)?;
     unit::Entity::find_by_id(id)
         .one(&state.db)
@@ -206,7 +186,7 @@ pub async fn update(
     id: Uuid,
     change: UnitChange,
     if_match: Option<i32>,
-) -> Result<UnitView, ServiceError> {
+) -> Result<Unit, ServiceError> {
     require_admin(auth, id)?;
     let u = unit::Entity::find_by_id(id)
         .one(&state.db)
@@ -282,7 +262,7 @@ pub async fn admins(
         .all(&state.db)
         .await?
     {
-        items.push(AdminView {
+        items.push(Admin {
             account_id: g.account_id,
             name: person_name(&state.db, g.account_id).await?,
             status: AdminStatus::Active,
@@ -290,7 +270,7 @@ pub async fn admins(
         });
     }
     for i in pending_invitations(&state.db, unit_id).await? {
-        items.push(AdminView {
+        items.push(Admin {
             account_id: i.account_id,
             name: person_name(&state.db, i.account_id).await?,
             status: AdminStatus::Invited,
@@ -333,7 +313,7 @@ pub async fn invite(
     auth: &Caller,
     unit_id: Uuid,
     id_card_no: IdCardNo,
-) -> Result<AdminView, ServiceError> {
+) -> Result<Admin, ServiceError> {
     require_admin(auth, unit_id)?;
     get(state, auth, unit_id).await?;
     let unknown = || {
@@ -391,7 +371,7 @@ pub async fn invite(
     )
     .await?;
     txn.commit().await?;
-    Ok(AdminView {
+    Ok(Admin {
         account_id: a.id,
         name: Some(p.name),
         status: AdminStatus::Invited,
@@ -405,7 +385,7 @@ pub async fn accept(
     auth: &Caller,
     unit_id: Uuid,
     account_id: Uuid,
-) -> Result<AdminView, ServiceError> {
+) -> Result<Admin, ServiceError> {
     if auth.has_role(Role::Platform) {
         return Err(ServiceError::forbidden(
             "forbidden",
@@ -446,7 +426,7 @@ pub async fn accept(
     )
     .await?;
     txn.commit().await?;
-    Ok(AdminView {
+    Ok(Admin {
         account_id,
         name: person_name(&state.db, account_id).await?,
         status: AdminStatus::Active,

@@ -22,7 +22,7 @@ use crate::crypto::{digest_eq, random_bytes};
 use crate::db::unique;
 use crate::error::{ServiceError, UniqueViolation};
 use crate::pagination::Page;
-use crate::parties::views::{Category, PlatformCreated, PlatformPage, PlatformView, TokenResponse};
+use crate::parties::views::{Category, Platform, PlatformCreated, PlatformPage, TokenResponse};
 use crate::state::AppState;
 
 /// The scope every platform token carries.
@@ -42,8 +42,8 @@ fn secret_hash(state: &AppState, client_id: &str, secret: &str) -> String {
         .secret_hash("client-secret", &[client_id.as_bytes(), secret.as_bytes()])
 }
 
-fn view(m: platform::Model) -> PlatformView {
-    PlatformView {
+fn view(m: platform::Model) -> Platform {
+    Platform {
         id: m.id,
         name: m.name,
         client_id: m.client_id,
@@ -141,7 +141,7 @@ pub async fn list(
 
 /// One platform: hrss sees all; a platform sees itself; nobody else
 /// learns it exists.
-pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<PlatformView, ServiceError> {
+pub async fn get(state: &AppState, auth: &Caller, id: Uuid) -> Result<Platform, ServiceError> {
     if !crate::authz::holds_any(auth, Role::Hrss) {
         crate::authz::require_scoped(auth, Role::Platform, id, false, "platform")?;
     }

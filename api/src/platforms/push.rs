@@ -23,7 +23,6 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use ce_entity::{
@@ -57,87 +56,50 @@ const INSERT_ROWS: usize = 500;
 pub const SECTOR_FAMILIES: [&str; 3] = ["education", "health", "accounting"];
 
 /// One completion, as a platform sends it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushItem {
     /// The platform's own id of this completion: sending it again never
     /// adds hours twice.
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = r"\S",
-        example = "course-42/user-7"
-    )]
     pub external_id: String,
     /// The learner's resident ID number (GB 11643).
-    #[schema(min_length = 18, max_length = 18, example = "11010519491231002X")]
     pub id_card_no: String,
     /// The learner's name as on the ID card.
-    #[schema(min_length = 1, max_length = 50, example = "张三")]
     pub name: String,
     /// The year the hours count for.
-    #[schema(minimum = 2017, maximum = 2100, example = 2026)]
     pub year: i32,
     pub category: RecordCategory,
     /// The series professional hours count for (required for them; ignored
     /// on public hours, which count for every series).
     #[serde(default)]
-    #[schema(max_length = 64, nullable = false, example = "nursing")]
     pub series: Option<String>,
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"\S",
-        example = "中国式现代化"
-    )]
     pub course_name: String,
-    #[schema(minimum = 0.1, maximum = 1000, multiple_of = 0.1, example = 30)]
     pub hours: f64,
     /// The assessment result (考核结果), e.g. `合格`.
     #[serde(default)]
-    #[schema(max_length = 100, nullable = false)]
     pub result: Option<String>,
     /// When the learner completed the course.
     pub completed_at: DateTime<Utc>,
     /// A general-knowledge subject (专业通识知识: ethics, law, reform) of
     /// an accounting series (R-ACC-1); professional hours only.
     #[serde(default)]
-    #[schema(default = false)]
     pub general_knowledge: bool,
     /// The public topic of the year the hours belong to (R-RC-8); public
     /// hours only. Without it, a `course_name` that is one of the year's
     /// topics names it; a year that publishes topics refuses public hours
     /// of none (`public_topic_unknown`).
     #[serde(default)]
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        nullable = false,
-        example = "中国式现代化"
-    )]
     pub topic: Option<String>,
 }
 
-/// What became of one item (API.md: `outcome`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemOutcome {
-    /// Recorded now.
-    Accepted,
-    /// Recorded before, with the same content: nothing changed.
-    Duplicate,
-    /// Not recorded; see `code` and `detail`.
-    Rejected,
-}
+pub use crate::domain::push::ItemOutcome;
 
 /// The outcome of one item, in the order sent.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ItemResult {
     /// The item's position in the batch, from 0.
-    #[schema(minimum = 0, maximum = 999)]
     pub index: u32,
     /// The item's `external_id`, when it had a readable one.
-    #[schema(max_length = 128)]
     pub external_id: Option<String>,
     /// What became of the item.
     // Batches stored before the field was renamed kept it as `status`.
@@ -157,23 +119,18 @@ pub struct ItemResult {
     /// `public_deadline_passed` (R-RC-8), `public_platform_mismatch`
     /// (R-RC-9), `conflict` (the `external_id` was sent before with other
     /// content).
-    #[schema(max_length = 64, example = "name_mismatch")]
     pub code: Option<String>,
-    #[schema(max_length = 1000)]
     pub detail: Option<String>,
 }
 
 /// A batch's outcome, stored and readable again.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct BatchOutcome {
     pub batch_id: Uuid,
     pub platform_id: Uuid,
     pub received_at: DateTime<Utc>,
-    #[schema(minimum = 0, maximum = 1000)]
     pub accepted: u32,
-    #[schema(minimum = 0, maximum = 1000)]
     pub duplicate: u32,
-    #[schema(minimum = 0, maximum = 1000)]
     pub rejected: u32,
     pub items: Vec<ItemResult>,
 }

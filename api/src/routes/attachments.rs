@@ -11,8 +11,8 @@ use crate::auth::Caller;
 use crate::domain::attachment::{Filename, content_disposition};
 use crate::error::{ApiError, Problem};
 use crate::parties::attachments;
-use crate::parties::views::AttachmentView;
 use crate::routes::read_body;
+use crate::routes::views::parties::AttachmentView;
 use crate::state::AppState;
 
 /// The raw bytes of a file.
@@ -73,7 +73,7 @@ pub async fn attachment_upload(
     let a = attachments::upload(&state, &auth, filename, bytes).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/attachments/{}", a.id)))
-        .json(a))
+        .json(AttachmentView::from(a)))
 }
 
 /// Download an attachment
@@ -138,7 +138,7 @@ impl actix_web::body::MessageBody for PlacedFile {
 
 /// A stored file as a download: its detected type, its name, no sniffing.
 pub fn file_response(
-    a: AttachmentView,
+    a: crate::parties::views::Attachment,
     bytes: Vec<u8>,
     place: tokio::sync::OwnedSemaphorePermit,
     cache_control: &str,

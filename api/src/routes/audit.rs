@@ -9,8 +9,10 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::oversight::audit_events::{self, AuditEventPage, AuditFilter};
-use crate::pagination::{Page, PageQuery};
+use crate::oversight::audit_events::{self, AuditFilter};
+use crate::pagination::Page;
+use crate::routes::pagination::PageQuery;
+use crate::routes::views::oversight::AuditEventPage;
 use crate::state::AppState;
 
 /// Filters of the audit trail.
@@ -69,5 +71,7 @@ pub async fn audit_event_list(
         action: f.action,
         request_id: f.request_id,
     };
-    Ok(HttpResponse::Ok().json(audit_events::list(&state, &auth, filter, page).await?))
+    Ok(HttpResponse::Ok().json(AuditEventPage::from(
+        audit_events::list(&state, &auth, filter, page).await?,
+    )))
 }

@@ -13,8 +13,8 @@ use crate::auth::Caller;
 use crate::domain::{IdCardNo, Password, PersonName, Phone};
 use crate::error::{ApiError, Problem};
 use crate::parties::accounts::{self, Registration};
-use crate::parties::views::{LoginResponse, Me, PasswordResetStarted, TokenResponse};
 use crate::platforms::clients;
+use crate::routes::views::parties::{LoginResponse, Me, PasswordResetStarted, TokenResponse};
 use crate::state::AppState;
 
 /// A person's self-registration.
@@ -111,7 +111,7 @@ pub async fn auth_register(
     let me = accounts::register(&state, body.try_into()?).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, "/api/v1/me"))
-        .json(me))
+        .json(Me::from(me)))
 }
 
 /// Account and password.
@@ -157,7 +157,9 @@ pub async fn auth_login(
     crate::state::check_rate(&state.login_limiter, &req)?;
     body.validate()?;
     let res = accounts::login(&state, &body.account, &body.password).await?;
-    Ok(HttpResponse::Ok().insert_header(no_store()).json(res))
+    Ok(HttpResponse::Ok()
+        .insert_header(no_store())
+        .json(LoginResponse::from(res)))
 }
 
 /// The SMS code of a login challenge.
@@ -201,7 +203,9 @@ pub async fn auth_login_verify(
     crate::state::check_rate(&state.login_limiter, &req)?;
     body.validate()?;
     let res = accounts::login_verify(&state, body.challenge_id, &body.code).await?;
-    Ok(HttpResponse::Ok().insert_header(no_store()).json(res))
+    Ok(HttpResponse::Ok()
+        .insert_header(no_store())
+        .json(TokenResponse::from(res)))
 }
 
 /// Which account forgot its password.
@@ -238,7 +242,7 @@ pub async fn auth_password_reset(
     crate::state::check_rate(&state.login_limiter, &req)?;
     body.validate()?;
     let res = accounts::password_reset_start(&state, &body.account).await?;
-    Ok(HttpResponse::Accepted().json(res))
+    Ok(HttpResponse::Accepted().json(PasswordResetStarted::from(res)))
 }
 
 /// The code and the new password.
@@ -390,7 +394,9 @@ pub async fn auth_token(
         ));
     }
     let res = clients::token(&state, &parsed.client_id, &parsed.client_secret).await?;
-    Ok(HttpResponse::Ok().insert_header(no_store()).json(res))
+    Ok(HttpResponse::Ok()
+        .insert_header(no_store())
+        .json(TokenResponse::from(res)))
 }
 
 /// Who am I
@@ -408,7 +414,9 @@ pub async fn auth_token(
 #[get("/me")]
 pub async fn me_view(state: web::Data<AppState>, auth: Caller) -> Result<HttpResponse, ApiError> {
     let me = accounts::me(&state, &auth).await?;
-    Ok(HttpResponse::Ok().insert_header(no_store()).json(me))
+    Ok(HttpResponse::Ok()
+        .insert_header(no_store())
+        .json(Me::from(me)))
 }
 
 fn no_store() -> (header::HeaderName, &'static str) {

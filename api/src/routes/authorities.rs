@@ -15,11 +15,12 @@ use crate::auth::Caller;
 use crate::domain::authority::AuthorityLevel;
 use crate::domain::review::ReviewStatus;
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
 use crate::parties::authorities::{self, AuthorityFilter, NewAuthority};
-use crate::parties::views::{AuthorityDetail, AuthorityPage, AuthorityView};
-use crate::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
 use crate::routes::IfMatchHeader;
+use crate::routes::pagination::PageQuery;
+use crate::routes::views::parties::{AuthorityDetail, AuthorityPage, AuthorityView};
+use crate::routes::views::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
 use crate::routes::{etag, if_match};
 use crate::state::AppState;
 
@@ -132,7 +133,7 @@ pub async fn authority_apply(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/authorities/{}", a.id)))
         .insert_header(etag(a.version))
-        .json(a))
+        .json(AuthorityView::from(a)))
 }
 
 /// Filters of the authority list.
@@ -179,7 +180,9 @@ pub async fn authority_list(
         parent_id: f.parent_id,
         series: f.series,
     };
-    Ok(HttpResponse::Ok().json(authorities::list(&state, filter, page).await?))
+    Ok(HttpResponse::Ok().json(AuthorityPage::from(
+        authorities::list(&state, filter, page).await?,
+    )))
 }
 
 /// View an authority
@@ -202,7 +205,7 @@ pub async fn authority_view(
     let a = authorities::get(&state, id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(a.authority.version))
-        .json(a))
+        .json(AuthorityDetail::from(a)))
 }
 
 /// Review an authority application
@@ -242,7 +245,9 @@ pub async fn authority_review(
         body.comment.as_deref(),
     )
     .await?;
-    Ok(HttpResponse::Ok().insert_header(etag(a.version)).json(a))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(a.version))
+        .json(AuthorityView::from(a)))
 }
 
 /// Review authority applications in batch
@@ -273,5 +278,7 @@ pub async fn authority_review_batch(
         body.comment.as_deref(),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(BatchReviewResponse { results }))
+    Ok(HttpResponse::Ok().json(BatchReviewResponse {
+        results: results.into_iter().map(Into::into).collect(),
+    }))
 }

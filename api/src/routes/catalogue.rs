@@ -9,8 +9,9 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
 use crate::reference::series;
+use crate::routes::pagination::PageQuery;
 use crate::routes::views::training::{CoursePage, CourseView};
 use crate::routes::year;
 use crate::state::AppState;

@@ -11,14 +11,15 @@ use validator::Validate;
 use super::verify_page;
 use crate::auth::Caller;
 use crate::certificates::documents;
-use crate::certificates::{
-    self, CertificateFilter, CertificatePage, CertificateView, HolderCheckView, VerifyView,
-};
-use crate::crypto::issuer::Jwks;
+use crate::certificates::{self, CertificateFilter};
 use crate::domain::certificate::CertificateStatus;
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
 use crate::routes::attachments::FileBytes;
+use crate::routes::pagination::PageQuery;
+use crate::routes::views::certificates::{
+    CertificatePage, CertificateView, HolderCheckView, Jwks, VerifyView,
+};
 use crate::routes::year;
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
 use crate::state::AppState;
@@ -61,7 +62,7 @@ pub async fn certificate_issue(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/certificates/{}", c.id)))
         .insert_header(etag(c.version))
-        .json(c))
+        .json(CertificateView::from(c)))
 }
 
 /// Filters of the certificate list.
@@ -105,7 +106,9 @@ pub async fn certificate_list(
         year: f.year.map(year).transpose()?,
         status: f.status,
     };
-    Ok(HttpResponse::Ok().json(certificates::list(&state, &auth, filter, page).await?))
+    Ok(HttpResponse::Ok().json(CertificatePage::from(
+        certificates::list(&state, &auth, filter, page).await?,
+    )))
 }
 
 /// View a certificate
@@ -126,7 +129,9 @@ pub async fn certificate_view(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let c = certificates::get(&state, &auth, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(c.version)).json(c))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(c.version))
+        .json(CertificateView::from(c)))
 }
 
 /// Reissue a certificate
@@ -155,7 +160,7 @@ pub async fn certificate_reissue(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/certificates/{}", c.id)))
         .insert_header(etag(c.version))
-        .json(c))
+        .json(CertificateView::from(c)))
 }
 
 /// Why a certificate is withdrawn.
@@ -200,7 +205,9 @@ pub async fn certificate_revoke(
     body.validate()?;
     let reason = non_blank(&body.reason, "reason")?;
     let c = certificates::revoke(&state, &auth, id.into_inner(), expected, reason).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(c.version)).json(c))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(c.version))
+        .json(CertificateView::from(c)))
 }
 
 /// Verify a certificate number
@@ -240,7 +247,9 @@ pub async fn certificate_verify(
             "a certificate number is at most 64 characters",
         ));
     }
-    let v = certificates::verify(&state, &crate::oversight::legacy::ARCHIVE, &number).await?;
+    let v = VerifyView::from(
+        certificates::verify(&state, &crate::oversight::legacy::ARCHIVE, &number).await?,
+    );
     let mut ok = HttpResponse::Ok();
     ok.insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::VARY, "Accept"));
@@ -328,7 +337,7 @@ pub async fn certificate_holder_check(
     .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(v))
+        .json(HolderCheckView::from(v)))
 }
 
 /// Whether the client ranks `text/html` above JSON (a browser does; the
@@ -446,5 +455,5 @@ pub async fn certificate_pdf(
 pub async fn issuer_jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .json(state.issuer.jwks())
+        .json(Jwks::from(state.issuer.jwks()))
 }

@@ -11,11 +11,10 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::oversight::credit::{
-    self, CreditRecordPage, CreditRecordView, FindingChange, NewFinding, PublicCreditPage,
-    Severity, SubjectType,
-};
-use crate::pagination::{Page, PageQuery};
+use crate::oversight::credit::{self, FindingChange, NewFinding, Severity, SubjectType};
+use crate::pagination::Page;
+use crate::routes::pagination::PageQuery;
+use crate::routes::views::oversight::{CreditRecordPage, CreditRecordView, PublicCreditPage};
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
 use crate::state::AppState;
 
@@ -98,7 +97,7 @@ pub async fn credit_record_create(
     let v = credit::create(&state, &auth, f).await?;
     Ok(HttpResponse::Created()
         .insert_header(etag(v.version))
-        .json(v))
+        .json(CreditRecordView::from(v)))
 }
 
 /// Filters of the finding list.
@@ -132,8 +131,9 @@ pub async fn credit_record_list(
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
-    Ok(HttpResponse::Ok()
-        .json(credit::list(&state, &auth, filter.subject_type, filter.subject_id, page).await?))
+    Ok(HttpResponse::Ok().json(CreditRecordPage::from(
+        credit::list(&state, &auth, filter.subject_type, filter.subject_id, page).await?,
+    )))
 }
 
 /// Published credit findings
@@ -158,7 +158,7 @@ pub async fn credit_record_public(
     let page = Page::try_from(&*query)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
-        .json(credit::public(&state, page).await?))
+        .json(PublicCreditPage::from(credit::public(&state, page).await?)))
 }
 
 /// A change to a finding.
@@ -205,5 +205,7 @@ pub async fn credit_record_update(
         published: b.published,
     };
     let v = credit::update(&state, &auth, id.into_inner(), expected, change).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(v.version)).json(v))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(v.version))
+        .json(CreditRecordView::from(v)))
 }

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::oversight::legacy::{self, LegacyHistory, LegacyImportReport, LegacyKind};
+use crate::oversight::legacy::{self, LegacyKind};
+use crate::routes::views::oversight::{LegacyHistory, LegacyImportReport};
 use crate::state::AppState;
 
 /// A CSV file, UTF-8 with or without BOM, comma-separated, a header line
@@ -100,7 +101,7 @@ pub async fn legacy_import(
     let _bulk = state.bulk.enter().await?;
     let body = super::read_body(&req, payload, state.settings.limits.legacy_import_bytes).await?;
     let report = legacy::import(&state, &auth, query.kind, &body).await?;
-    Ok(HttpResponse::Ok().json(report))
+    Ok(HttpResponse::Ok().json(LegacyImportReport::from(report)))
 }
 
 /// A person's legacy history
@@ -124,5 +125,7 @@ pub async fn person_legacy_history(
     auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(legacy::history(&state, &auth, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(LegacyHistory::from(
+        legacy::history(&state, &auth, id.into_inner()).await?,
+    )))
 }

@@ -15,6 +15,7 @@ pub mod health;
 pub mod idempotency;
 pub mod legacy;
 pub mod notices;
+pub mod pagination;
 pub mod persons;
 pub mod plans;
 pub mod platforms;

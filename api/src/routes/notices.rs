@@ -10,10 +10,12 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::oversight::notices::{self, NoticeKind, NoticePage, NoticeView};
-use crate::pagination::{Page, PageQuery};
+use crate::oversight::notices::{self, NoticeKind};
+use crate::pagination::Page;
 use crate::routes::attachments::{FileBytes, file_response};
 use crate::routes::non_blank;
+use crate::routes::pagination::PageQuery;
+use crate::routes::views::oversight::{NoticePage, NoticeView};
 use crate::state::AppState;
 
 /// A notice to publish.
@@ -73,7 +75,7 @@ pub async fn notice_publish(
     .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/notices/{}", n.id)))
-        .json(n))
+        .json(NoticeView::from(n)))
 }
 
 /// Filters of the notice list.
@@ -104,7 +106,9 @@ pub async fn notice_list(
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
-    Ok(HttpResponse::Ok().json(notices::list(&state, filter.kind, page).await?))
+    Ok(HttpResponse::Ok().json(NoticePage::from(
+        notices::list(&state, filter.kind, page).await?,
+    )))
 }
 
 /// Read a notice
@@ -124,7 +128,9 @@ pub async fn notice_view(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(notices::get(&state, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(NoticeView::from(
+        notices::get(&state, id.into_inner()).await?,
+    )))
 }
 
 /// Withdraw a notice

@@ -11,11 +11,11 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::domain::{IdCardNo, PersonName, Phone, Year};
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
-use crate::parties::bindings::{self, BindingPage, BindingView};
-use crate::parties::persons::{
-    self, Education, PersonFilter, PersonPage, PersonView, ProfileChange,
-};
+use crate::pagination::Page;
+use crate::parties::bindings;
+use crate::parties::persons::{self, Education, PersonFilter, ProfileChange};
+use crate::routes::pagination::PageQuery;
+use crate::routes::views::parties::{BindingPage, BindingView, PersonPage, PersonView};
 use crate::state::AppState;
 
 use super::{etag, if_match};
@@ -80,7 +80,9 @@ pub async fn person_list(
         id_card_no,
         name: q.name,
     };
-    Ok(HttpResponse::Ok().json(persons::list(&state, &auth, filter, page).await?))
+    Ok(HttpResponse::Ok().json(PersonPage::from(
+        persons::list(&state, &auth, filter, page).await?,
+    )))
 }
 
 /// View a person
@@ -101,7 +103,9 @@ pub async fn person_view(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let p = persons::get(&state, &auth, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(p.version)).json(p))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(p.version))
+        .json(PersonView::from(p)))
 }
 
 /// A profile change; absent fields stay as they are.
@@ -194,7 +198,9 @@ pub async fn person_update(
     body.validate()?;
     let expected = if_match(&req)?;
     let p = persons::update(&state, &auth, id.into_inner(), body.try_into()?, expected).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(p.version)).json(p))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(p.version))
+        .json(PersonView::from(p)))
 }
 
 /// The name and ID number to check.
@@ -235,7 +241,9 @@ pub async fn person_verify(
     let id_card_no =
         IdCardNo::parse(&body.id_card_no).map_err(|e| ApiError::domain("id_card_no", e))?;
     let p = persons::verify(&state, &auth, id.into_inner(), name, id_card_no).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(p.version)).json(p))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(p.version))
+        .json(PersonView::from(p)))
 }
 
 /// The unit to bind to.
@@ -269,7 +277,7 @@ pub async fn binding_request(
     let b = bindings::request(&state, &auth, id.into_inner(), body.unit_id).await?;
     Ok(HttpResponse::Created()
         .insert_header(etag(b.version))
-        .json(b))
+        .json(BindingView::from(b)))
 }
 
 /// A person's binding history
@@ -291,5 +299,7 @@ pub async fn binding_history(
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
-    Ok(HttpResponse::Ok().json(bindings::history(&state, &auth, id.into_inner(), page).await?))
+    Ok(HttpResponse::Ok().json(BindingPage::from(
+        bindings::history(&state, &auth, id.into_inner(), page).await?,
+    )))
 }

@@ -12,9 +12,10 @@ use crate::auth::Caller;
 use crate::domain::authority::Region;
 use crate::domain::plan::PlanStatus;
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
-use crate::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
+use crate::pagination::Page;
 use crate::routes::authorities::SeriesCode;
+use crate::routes::pagination::PageQuery;
+use crate::routes::views::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
 use crate::routes::views::training::{PlanDetail, PlanPage, PlanView};
 use crate::routes::year;
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
@@ -384,5 +385,7 @@ pub async fn course_plan_review_batch(
         body.comment.as_deref(),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(BatchReviewResponse { results }))
+    Ok(HttpResponse::Ok().json(BatchReviewResponse {
+        results: results.into_iter().map(Into::into).collect(),
+    }))
 }

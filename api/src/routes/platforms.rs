@@ -12,9 +12,11 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
-use crate::parties::views::{Category, PlatformCreated, PlatformPage, PlatformView};
+use crate::pagination::Page;
+use crate::parties::views::Category;
 use crate::platforms::clients::{self, NewPlatform};
+use crate::routes::pagination::PageQuery;
+use crate::routes::views::parties::{PlatformCreated, PlatformPage, PlatformView};
 use crate::state::AppState;
 
 /// A new platform client.
@@ -107,7 +109,7 @@ pub async fn platform_create(
             format!("/api/v1/platforms/{}", created.platform.id),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(created))
+        .json(PlatformCreated::from(created)))
 }
 
 /// List platform clients
@@ -129,7 +131,9 @@ pub async fn platform_list(
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
-    Ok(HttpResponse::Ok().json(clients::list(&state, &auth, page).await?))
+    Ok(HttpResponse::Ok().json(PlatformPage::from(
+        clients::list(&state, &auth, page).await?,
+    )))
 }
 
 /// View a platform client
@@ -147,7 +151,9 @@ pub async fn platform_view(
     auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(clients::get(&state, &auth, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(PlatformView::from(
+        clients::get(&state, &auth, id.into_inner()).await?,
+    )))
 }
 
 /// Revoke a platform client

@@ -15,7 +15,8 @@ use crate::domain::compliance::UnitComplianceSort;
 use crate::error::{ApiError, Problem};
 use crate::ledger::compliance;
 use crate::ledger::policies::{self, GroupMinimums, PolicyChange, PublicTopic};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
+use crate::routes::pagination::PageQuery;
 use crate::routes::views::ledger::{
     ComplianceView, PolicyDefaultsView, PolicyView, UnitCompliancePage,
 };

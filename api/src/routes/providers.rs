@@ -12,17 +12,18 @@ use crate::auth::Caller;
 use crate::domain::CreditCode;
 use crate::domain::review::ReviewStatus;
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
 use crate::parties::providers::{self, NewProvider, ProviderFilter};
 use crate::parties::qualifications::{
     self, NewQualification, QualificationChange, QualificationFilter,
 };
-use crate::parties::views::{
-    ProviderLevel, ProviderPage, ProviderView, QualificationDetail, QualificationPage,
-    QualificationView,
-};
-use crate::review::ReviewRequest;
+use crate::parties::views::ProviderLevel;
 use crate::routes::authorities::SeriesCode;
+use crate::routes::pagination::PageQuery;
+use crate::routes::views::parties::{
+    ProviderPage, ProviderView, QualificationDetail, QualificationPage, QualificationView,
+};
+use crate::routes::views::review::ReviewRequest;
 use crate::routes::{etag, if_match};
 use crate::state::AppState;
 
@@ -135,7 +136,7 @@ pub async fn provider_create(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/providers/{}", p.id)))
         .insert_header(etag(p.version))
-        .json(p))
+        .json(ProviderView::from(p)))
 }
 
 /// Filters of the provider directory.
@@ -182,7 +183,9 @@ pub async fn provider_list(
         level: f.level,
         base_no: f.base_no,
     };
-    Ok(HttpResponse::Ok().json(providers::list(&state, filter, page).await?))
+    Ok(HttpResponse::Ok().json(ProviderPage::from(
+        providers::list(&state, filter, page).await?,
+    )))
 }
 
 /// View a provider
@@ -201,7 +204,9 @@ pub async fn provider_view(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let p = providers::get(&state, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(p.version)).json(p))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(p.version))
+        .json(ProviderView::from(p)))
 }
 
 /// A qualification application (R-PQ-2).
@@ -258,7 +263,7 @@ pub async fn qualification_apply(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/qualifications/{}", q.id)))
         .insert_header(etag(q.version))
-        .json(q))
+        .json(QualificationView::from(q)))
 }
 
 /// Filters of the qualification list.
@@ -297,7 +302,9 @@ pub async fn qualification_list(
         status: f.status,
         provider_id: f.provider_id,
     };
-    Ok(HttpResponse::Ok().json(qualifications::list(&state, &auth, filter, page).await?))
+    Ok(HttpResponse::Ok().json(QualificationPage::from(
+        qualifications::list(&state, &auth, filter, page).await?,
+    )))
 }
 
 /// View a qualification
@@ -320,7 +327,7 @@ pub async fn qualification_view(
     let q = qualifications::get(&state, &auth, id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(q.qualification.version))
-        .json(q))
+        .json(QualificationDetail::from(q)))
 }
 
 /// Review a qualification
@@ -359,7 +366,9 @@ pub async fn qualification_review(
         body.comment.as_deref(),
     )
     .await?;
-    Ok(HttpResponse::Ok().insert_header(etag(q.version)).json(q))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(q.version))
+        .json(QualificationView::from(q)))
 }
 
 /// Changes to a returned qualification.
@@ -410,7 +419,9 @@ pub async fn qualification_update(
         attachment_ids: body.attachment_ids,
     };
     let q = qualifications::update(&state, &auth, id.into_inner(), expected, change).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(q.version)).json(q))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(q.version))
+        .json(QualificationView::from(q)))
 }
 
 /// Resubmit a returned qualification
@@ -437,5 +448,7 @@ pub async fn qualification_resubmit(
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let q = qualifications::resubmit(&state, &auth, id.into_inner(), expected).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(q.version)).json(q))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(q.version))
+        .json(QualificationView::from(q)))
 }

@@ -16,10 +16,12 @@ use crate::error::{ApiError, Problem};
 use crate::ledger::records::{
     self, ConversionClaim, Declaration, DeclarationChange, Origin, RecordFilter,
 };
-use crate::pagination::{Page, PageQuery};
-use crate::platforms::push::{self, BatchOutcome, PushItem};
-use crate::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
+use crate::pagination::Page;
+use crate::platforms::push;
+use crate::routes::pagination::PageQuery;
 use crate::routes::views::ledger::{RecordDetail, RecordPage, RecordView};
+use crate::routes::views::platforms::{BatchOutcome, PushItem};
+use crate::routes::views::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
 use crate::routes::{IfMatchHeader, etag, if_match};
 use crate::state::AppState;
 
@@ -192,7 +194,9 @@ pub async fn record_review_batch(
         body.comment.as_deref(),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(BatchReviewResponse { results }))
+    Ok(HttpResponse::Ok().json(BatchReviewResponse {
+        results: results.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// A person's declaration (R-RC-1).
@@ -636,7 +640,7 @@ pub async fn record_push(
     if replayed {
         ok.insert_header(("Idempotency-Replayed", "true"));
     }
-    Ok(ok.json(outcome))
+    Ok(ok.json(BatchOutcome::from(outcome)))
 }
 
 /// Read a push's outcome
@@ -657,5 +661,7 @@ pub async fn record_push_outcome(
     auth: Caller,
     batch_id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(push::outcome(&state, &auth, batch_id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(BatchOutcome::from(
+        push::outcome(&state, &auth, batch_id.into_inner()).await?,
+    )))
 }

@@ -13,7 +13,8 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::oversight::exports::{self, Chunks};
-use crate::oversight::statistics::{self, GroupBy, StatisticsView};
+use crate::oversight::statistics::{self, GroupBy};
+use crate::routes::views::oversight::StatisticsView;
 use crate::state::AppState;
 
 /// CSV text (UTF-8 with a byte-order mark): a string, so that generated
@@ -62,7 +63,7 @@ pub async fn statistics_view(
     query.validate()?;
     let y = super::year_or_current(query.year)?;
     let v = statistics::of_year(&state.db, &auth, y, query.group_by).await?;
-    Ok(HttpResponse::Ok().json(v))
+    Ok(HttpResponse::Ok().json(StatisticsView::from(v)))
 }
 
 /// The streamed CSV response: headers now, chunks as the pages are read.

@@ -9,8 +9,10 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
-use crate::parties::teachers::{self, OwnerType, TeacherChange, TeacherPage, TeacherView};
+use crate::pagination::Page;
+use crate::parties::teachers::{self, OwnerType, TeacherChange};
+use crate::routes::pagination::PageQuery;
+use crate::routes::views::parties::{TeacherPage, TeacherView};
 use crate::state::AppState;
 
 use super::{etag, if_match, non_blank};
@@ -45,7 +47,7 @@ async fn create(
     let t = teachers::create(state, auth, owner, owner_id, name, title).await?;
     Ok(HttpResponse::Created()
         .insert_header(etag(t.version))
-        .json(t))
+        .json(TeacherView::from(t)))
 }
 
 /// List a unit's teachers
@@ -63,8 +65,9 @@ pub async fn unit_teacher_list(
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
-    Ok(HttpResponse::Ok()
-        .json(teachers::list(&state, &auth, OwnerType::Unit, id.into_inner(), page).await?))
+    Ok(HttpResponse::Ok().json(TeacherPage::from(
+        teachers::list(&state, &auth, OwnerType::Unit, id.into_inner(), page).await?,
+    )))
 }
 
 /// Add a teacher to a unit's roster
@@ -106,8 +109,9 @@ pub async fn provider_teacher_list(
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
-    Ok(HttpResponse::Ok()
-        .json(teachers::list(&state, &auth, OwnerType::Provider, id.into_inner(), page).await?))
+    Ok(HttpResponse::Ok().json(TeacherPage::from(
+        teachers::list(&state, &auth, OwnerType::Provider, id.into_inner(), page).await?,
+    )))
 }
 
 /// Add a teacher to a provider's roster
@@ -184,7 +188,9 @@ pub async fn teacher_update(
         enabled: body.enabled,
     };
     let t = teachers::update(&state, &auth, id.into_inner(), change, if_match(&req)?).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(t.version)).json(t))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(t.version))
+        .json(TeacherView::from(t)))
 }
 
 /// Delete a teacher

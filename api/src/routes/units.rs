@@ -11,9 +11,13 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::domain::{CreditCode, IdCardNo, PersonName};
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
-use crate::parties::bindings::{self, BindingDecision, BindingPage, BindingStatus, BindingView};
-use crate::parties::units::{self, AdminList, AdminView, NewUnit, UnitChange, UnitPage, UnitView};
+use crate::pagination::Page;
+use crate::parties::bindings::{self, BindingDecision, BindingStatus};
+use crate::parties::units::{self, NewUnit, UnitChange};
+use crate::routes::pagination::PageQuery;
+use crate::routes::views::parties::{
+    AdminList, AdminView, BindingPage, BindingView, UnitPage, UnitView,
+};
 use crate::state::AppState;
 
 use super::{etag, if_match, non_blank};
@@ -83,7 +87,7 @@ pub async fn unit_create(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/units/{}", u.id)))
         .insert_header(etag(u.version))
-        .json(u))
+        .json(UnitView::from(u)))
 }
 
 /// Unit search.
@@ -114,7 +118,9 @@ pub async fn unit_list(
     query.validate()?;
     page.validate()?;
     let page = Page::try_from(&*page)?;
-    Ok(HttpResponse::Ok().json(units::search(&state, &auth, query.q.as_deref(), page).await?))
+    Ok(HttpResponse::Ok().json(UnitPage::from(
+        units::search(&state, &auth, query.q.as_deref(), page).await?,
+    )))
 }
 
 /// View a unit
@@ -130,7 +136,9 @@ pub async fn unit_view(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let u = units::get(&state, &auth, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(u.version)).json(u))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(u.version))
+        .json(UnitView::from(u)))
 }
 
 /// A change of a unit's details; the credit code never changes.
@@ -190,7 +198,9 @@ pub async fn unit_update(
             .transpose()?,
     };
     let u = units::update(&state, &auth, id.into_inner(), change, if_match(&req)?).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(u.version)).json(u))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(u.version))
+        .json(UnitView::from(u)))
 }
 
 /// List a unit's admins
@@ -207,7 +217,9 @@ pub async fn unit_admin_list(
     auth: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(units::admins(&state, &auth, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(AdminList::from(
+        units::admins(&state, &auth, id.into_inner()).await?,
+    )))
 }
 
 /// Whom to invite.
@@ -245,7 +257,7 @@ pub async fn unit_admin_invite(
     let id_card_no =
         IdCardNo::parse(&body.id_card_no).map_err(|e| ApiError::domain("id_card_no", e))?;
     let a = units::invite(&state, &auth, id.into_inner(), id_card_no).await?;
-    Ok(HttpResponse::Created().json(a))
+    Ok(HttpResponse::Created().json(AdminView::from(a)))
 }
 
 /// Accept an admin invitation
@@ -267,7 +279,9 @@ pub async fn unit_admin_accept(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (unit_id, account_id) = path.into_inner();
-    Ok(HttpResponse::Ok().json(units::accept(&state, &auth, unit_id, account_id).await?))
+    Ok(HttpResponse::Ok().json(AdminView::from(
+        units::accept(&state, &auth, unit_id, account_id).await?,
+    )))
 }
 
 /// Remove an admin or withdraw an invitation
@@ -322,8 +336,9 @@ pub async fn binding_list(
     query.validate()?;
     page.validate()?;
     let page = Page::try_from(&*page)?;
-    Ok(HttpResponse::Ok()
-        .json(bindings::for_unit(&state, &auth, id.into_inner(), query.status, page).await?))
+    Ok(HttpResponse::Ok().json(BindingPage::from(
+        bindings::for_unit(&state, &auth, id.into_inner(), query.status, page).await?,
+    )))
 }
 
 /// A unit's decision on a binding request.
@@ -374,7 +389,9 @@ pub async fn binding_review(
         if_match(&req)?,
     )
     .await?;
-    Ok(HttpResponse::Ok().insert_header(etag(b.version)).json(b))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(b.version))
+        .json(BindingView::from(b)))
 }
 
 /// The person a unit adds.
@@ -416,7 +433,7 @@ pub async fn unit_person_add(
     let b = bindings::add_person(&state, &auth, id.into_inner(), id_card_no, name).await?;
     Ok(HttpResponse::Created()
         .insert_header(etag(b.version))
-        .json(b))
+        .json(BindingView::from(b)))
 }
 
 /// Unbind a person

@@ -5,9 +5,9 @@
 
 use std::fmt::Write;
 
-use crate::certificates::VerifyView;
 use crate::domain::year::date_in_shanghai;
 use crate::render::document::hours_text;
+use crate::routes::views::certificates::VerifyView;
 
 /// The page's Content-Security-Policy: nothing but its own inline styles.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -140,7 +140,7 @@ footer {{ margin-top: 1.5rem; font-size: .8rem; color: #57606a; }}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::certificates::CertificateHours;
+    use crate::routes::views::certificates::CertificateHours;
 
     fn view(status: &str) -> VerifyView {
         VerifyView {

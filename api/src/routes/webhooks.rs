@@ -10,8 +10,10 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageQuery};
-use crate::platforms::webhooks::{self, DeliveryPage, EventType, WebhookCreated, WebhookPage};
+use crate::pagination::Page;
+use crate::platforms::webhooks::{self, EventType};
+use crate::routes::pagination::PageQuery;
+use crate::routes::views::platforms::{DeliveryPage, WebhookCreated, WebhookPage};
 use crate::state::AppState;
 
 /// A new endpoint.
@@ -74,7 +76,7 @@ pub async fn webhook_create(
             header::LOCATION,
             format!("/api/v1/webhooks/{}/deliveries", created.webhook.id),
         ))
-        .json(created))
+        .json(WebhookCreated::from(created)))
 }
 
 /// List webhook endpoints
@@ -97,7 +99,9 @@ pub async fn webhook_list(
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
-    Ok(HttpResponse::Ok().json(webhooks::list(&state, &auth, page).await?))
+    Ok(HttpResponse::Ok().json(WebhookPage::from(
+        webhooks::list(&state, &auth, page).await?,
+    )))
 }
 
 /// Remove a webhook endpoint
@@ -143,7 +147,9 @@ pub async fn webhook_deliveries(
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
-    Ok(HttpResponse::Ok().json(webhooks::deliveries(&state, &auth, id.into_inner(), page).await?))
+    Ok(HttpResponse::Ok().json(DeliveryPage::from(
+        webhooks::deliveries(&state, &auth, id.into_inner(), page).await?,
+    )))
 }
 
 /// Replay a delivery

@@ -27,7 +27,7 @@ use crate::pagination::Page;
 use crate::parties::authorities::approved_for_series;
 use crate::parties::qualifications::is_qualified;
 use crate::review::{
-    self as reviews, BatchReviewResult, Decided, ReviewView, Reviewed, Reviewer, Versioned,
+    self as reviews, BatchReviewResult, Decided, Review, Reviewed, Reviewer, Versioned,
 };
 use crate::state::AppState;
 
@@ -80,7 +80,7 @@ pub struct Plan {
 pub struct PlanDetail {
     pub plan: Plan,
     /// Decisions, oldest first.
-    pub reviews: Vec<ReviewView>,
+    pub reviews: Vec<Review>,
 }
 
 /// A page of plans.

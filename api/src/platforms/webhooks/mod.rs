@@ -17,8 +17,6 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use ce_entity::{webhook, webhook_attempt, webhook_delivery, webhook_event};
@@ -37,80 +35,71 @@ pub use address::check_url;
 pub use worker::{deliver_due, run_worker, sign};
 
 /// A registered endpoint.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct WebhookView {
+#[derive(Debug, Clone)]
+pub struct Webhook {
     pub id: Uuid,
     /// `platform` or `unit`.
-    #[schema(example = "unit", max_length = 16)]
     pub owner_type: String,
     pub owner_id: Uuid,
-    #[schema(max_length = 2000, example = "https://hr.example.com/ce-events")]
     pub url: String,
     pub events: Vec<EventType>,
     pub created_at: DateTime<Utc>,
 }
 
 /// A new endpoint with its signing secret, shown only this once.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct WebhookCreated {
-    pub webhook: WebhookView,
+    pub webhook: Webhook,
     /// `whsec_` and the base64 key that signs every delivery.
-    #[schema(min_length = 50, max_length = 64)]
     pub secret: String,
 }
 
 /// One attempt at a delivery.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct AttemptView {
-    #[schema(minimum = 1)]
+#[derive(Debug, Clone)]
+pub struct Attempt {
     pub attempt: i32,
     pub at: DateTime<Utc>,
     /// The receiver's HTTP status, when it answered.
-    #[schema(minimum = 100, maximum = 599)]
     pub status_code: Option<i32>,
     /// Why it failed without an answer (connection refused, timeout…).
-    #[schema(max_length = 500)]
     pub error: Option<String>,
-    #[schema(minimum = 0)]
     pub duration_ms: i32,
 }
 
 /// One event's delivery to one endpoint, with its attempts.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct DeliveryView {
+#[derive(Debug, Clone)]
+pub struct Delivery {
     pub id: Uuid,
     pub event_id: Uuid,
     pub event_type: EventType,
     /// `pending` (waiting for its next attempt), `delivered` or `failed`
     /// (gave up; replay it).
-    #[schema(example = "delivered", max_length = 16)]
     pub status: String,
-    #[schema(minimum = 0)]
     pub attempts: i32,
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     /// The body that was (or will be) sent.
     pub payload: serde_json::Value,
-    pub log: Vec<AttemptView>,
+    pub log: Vec<Attempt>,
 }
 
 /// A page of deliveries.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct DeliveryPage {
-    pub items: Vec<DeliveryView>,
+    pub items: Vec<Delivery>,
     pub next_cursor: Option<String>,
 }
 
 /// A page of endpoints.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct WebhookPage {
-    pub items: Vec<WebhookView>,
+    pub items: Vec<Webhook>,
     pub next_cursor: Option<String>,
 }
 
-fn view(m: &webhook::Model) -> WebhookView {
-    WebhookView {
+fn view(m: &webhook::Model) -> Webhook {
+    Webhook {
         id: m.id,
         owner_type: m.owner_type.clone(),
         owner_id: m.owner_id,
@@ -316,7 +305,7 @@ pub async fn deliveries(
         .into_iter()
         .filter_map(|d| {
             let e = events.get(&d.event_id)?;
-            Some(DeliveryView {
+            Some(Delivery {
                 id: d.id,
                 event_id: d.event_id,
                 event_type: EventType::parse(&e.event_type)?,
@@ -329,7 +318,7 @@ pub async fn deliveries(
                 log: attempts
                     .iter()
                     .filter(|a| a.delivery_id == d.id)
-                    .map(|a| AttemptView {
+                    .map(|a| Attempt {
                         attempt: a.attempt,
                         at: a.at,
                         status_code: a.status_code,

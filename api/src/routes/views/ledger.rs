@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
 use crate::ledger::{compliance, policies, records};
-use crate::review::ReviewView;
+use crate::routes::views::review::ReviewView;
 
 /// A record of hours.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -114,7 +114,7 @@ impl From<records::RecordDetail> for RecordDetail {
     fn from(v: records::RecordDetail) -> Self {
         Self {
             record: v.record.into(),
-            reviews: v.reviews,
+            reviews: v.reviews.into_iter().map(Into::into).collect(),
         }
     }
 }

@@ -3,5 +3,10 @@
 //! with a `From` impl. One file per context; types used by a single route
 //! file may live next to its handlers instead.
 
+pub mod certificates;
 pub mod ledger;
+pub mod oversight;
+pub mod parties;
+pub mod platforms;
+pub mod review;
 pub mod training;

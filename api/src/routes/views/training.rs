@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::domain::authority::AuthorityLevel;
 use crate::domain::class::{ClassMode, ClassStatus, EnrollmentStatus};
 use crate::domain::plan::{OwnerType, PlanStatus};
-use crate::review::ReviewView;
+use crate::routes::views::review::ReviewView;
 use crate::training::{catalogue, classes, plans};
 
 /// A course plan.
@@ -83,7 +83,7 @@ impl From<plans::PlanDetail> for PlanDetail {
     fn from(v: plans::PlanDetail) -> Self {
         Self {
             plan: v.plan.into(),
-            reviews: v.reviews,
+            reviews: v.reviews.into_iter().map(Into::into).collect(),
         }
     }
 }
