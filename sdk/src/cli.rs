@@ -88,8 +88,15 @@ pub struct Args {
     /// The platform's client id
     #[arg(long, env = "CE_CLIENT_ID")]
     pub client_id: String,
-    /// The platform's client secret (prefer the environment variable)
-    #[arg(long, env = "CE_CLIENT_SECRET", hide_env_values = true)]
+    /// The platform's client secret (prefer the environment variable).
+    /// A secret may begin with `-` (URL-safe base64), so the value after
+    /// the flag is taken as it is.
+    #[arg(
+        long,
+        env = "CE_CLIENT_SECRET",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     pub client_secret: String,
     /// Items per request
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=1000))]
@@ -686,6 +693,23 @@ fn write_rejected(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_secret_that_begins_with_a_hyphen_is_a_value_not_a_flag() {
+        // URL-safe base64: one secret in 64 begins with `-`.
+        let args = Args::try_parse_from([
+            "ce-push",
+            "--url",
+            "http://127.0.0.1:8080",
+            "--client-id",
+            "pf_1",
+            "--client-secret",
+            "-s3cr3t_Xy",
+            "completions.csv",
+        ])
+        .unwrap();
+        assert_eq!(args.client_secret, "-s3cr3t_Xy");
+    }
 
     #[test]
     fn csv_rows_become_items() {
