@@ -39,7 +39,10 @@ use crate::error::{ApiError, extractors};
 
 /// Trims; blank text is refused (the schema says so with `pattern: \S`).
 pub fn non_blank(s: &str, field: &str) -> Result<String, ApiError> {
-    let t = s.trim();
+    // Blank as the spec's `\S` pattern reads it (ECMAScript's `\s`), so
+    // that a value the schema takes is not refused here: U+0085 is no
+    // space there, U+FEFF is.
+    let t = s.trim_matches(ecma_space);
     if t.is_empty() {
         return Err(ApiError::invalid_field(
             "text_invalid",
@@ -48,6 +51,21 @@ pub fn non_blank(s: &str, field: &str) -> Result<String, ApiError> {
         ));
     }
     Ok(t.to_string())
+}
+
+/// ECMAScript's `\s`: what the spec's patterns call white space.
+fn ecma_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
 }
 
 /// A year from a path, query or body field, or 422 `year_invalid`.

@@ -17,8 +17,13 @@ pub struct PageQuery {
     #[validate(range(min = 1, max = 500))]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page, handed back as it came: an
-    /// opaque string.
-    #[param(max_length = 64, example = "AZPKv0j3dBKbS3pyH1Ygsg")]
+    /// opaque string (the pattern only says which strings can be one; what
+    /// a cursor holds may change).
+    #[param(
+        max_length = 64,
+        pattern = r"^([A-Za-z0-9_-]{21}[AQgw]|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$",
+        example = "AZPKv0j3dBKbS3pyH1Ygsg"
+    )]
     #[validate(length(max = 64))]
     pub cursor: Option<String>,
 }

@@ -273,8 +273,9 @@ impl From<compliance::UnitCompliancePage> for UnitCompliancePage {
 /// The minimum hours of one group (whole hours).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct GroupRequirement {
-    /// The sum of the three categories (R-REQ-2: the total follows from the parts).
-    #[schema(minimum = 0, maximum = 1000)]
+    /// The sum of the three categories (R-REQ-2: the total follows from the
+    /// parts, each at most 1,000).
+    #[schema(minimum = 0, maximum = 3000)]
     pub total_min: u32,
     #[schema(minimum = 0, maximum = 1000)]
     pub public_min: u32,
