@@ -648,7 +648,7 @@ async fn records_of(
 }
 
 #[tokio::test]
-async fn a_platform_reads_back_the_records_it_pushed_and_no_others() {
+async fn r_rc_2_a_platform_reads_back_the_records_it_pushed_and_no_others() {
     let app = spawn_app().await;
     let (pf, pf_id) = platform(&app, &[types::Category::Public], &["engineering"]).await;
     let (other, _) = platform(&app, &[types::Category::Public], &["engineering"]).await;

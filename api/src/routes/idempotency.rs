@@ -19,7 +19,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpRequest, HttpResponse, web};
+use actix_web::{Error, HttpResponse, ResponseError, web};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
@@ -52,11 +52,6 @@ pub fn key_of(headers: &header::HeaderMap) -> Result<Option<String>, ApiError> {
             "Idempotency-Key must be 1 to 255 visible ASCII characters",
         )),
     }
-}
-
-/// The key of a request already routed (the push reads its own).
-pub fn key_of_request(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    key_of(req.headers())
 }
 
 /// Whether an operation of the spec creates something for a caller with a
@@ -93,10 +88,6 @@ impl CreatingOperations {
     pub fn contains(&self, pattern: &str) -> bool {
         self.0.binary_search_by(|p| p.as_str().cmp(pattern)).is_ok()
     }
-
-    pub fn patterns(&self) -> &[String] {
-        &self.0
-    }
 }
 
 /// The body's hash as the handler reads it: method, path and query first.
@@ -127,11 +118,17 @@ fn bodyless(req: &ServiceRequest) -> bool {
         || (length.is_none() && !req.headers().contains_key(header::TRANSFER_ENCODING))
 }
 
-/// The middleware (registered on the app in `startup`).
-pub async fn idempotency(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
+/// What a covered request is keyed by: its key, the caller and the state.
+struct Keyed {
+    key: String,
+    caller: uuid::Uuid,
+    state: web::Data<AppState>,
+}
+
+/// The key of a request the middleware covers — a `POST` of a creating
+/// operation with an `Idempotency-Key` and a valid token — or `None` to let
+/// it through untouched (without a valid token the handler answers 401).
+async fn keyed(req: &mut ServiceRequest) -> Result<Option<Keyed>, ApiError> {
     let covered = req.method() == Method::POST
         && req.headers().contains_key("idempotency-key")
         && req
@@ -139,12 +136,30 @@ pub async fn idempotency(
             .zip(req.match_pattern())
             .is_some_and(|(ops, pattern)| ops.contains(&pattern));
     if !covered {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+        return Ok(None);
     }
-    let key = match key_of(req.headers()) {
+    let Some(key) = key_of(req.headers())? else {
+        return Ok(None);
+    };
+    let (Ok(caller), Some(state)) = (
+        req.extract::<Caller>().await,
+        req.app_data::<web::Data<AppState>>().cloned(),
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(Keyed {
+        key,
+        caller: caller.account_id(),
+        state,
+    }))
+}
+
+/// The middleware (registered on the app in `startup`).
+pub async fn idempotency(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Keyed { key, caller, state } = match keyed(&mut req).await {
         Ok(Some(k)) => k,
         Ok(None) => {
             return next
@@ -154,20 +169,6 @@ pub async fn idempotency(
         }
         Err(e) => return Ok(req.error_response(e)),
     };
-    // Without a valid token the handler answers 401 itself.
-    let Ok(caller) = req.extract::<Caller>().await else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
-    };
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
-    };
-    let caller = caller.account_id();
     let claim = match idempotency::claim(&state, caller, &key).await {
         Ok(c) => c,
         Err(e) => return Ok(req.error_response(ApiError::from(e))),
@@ -183,7 +184,7 @@ pub async fn idempotency(
             while let Some(chunk) = payload.next().await {
                 match chunk {
                     Ok(bytes) => hasher.update(&bytes),
-                    Err(e) => return Ok(req.error_response(e)),
+                    Err(e) => return Ok(req.error_response(unreadable(e))),
                 }
             }
             if hex::encode(hasher.finalize()) != request_hash {
@@ -193,11 +194,12 @@ pub async fn idempotency(
             Ok(req.into_response(res))
         }
         Claim::Claimed => {
+            let bodyless = bodyless(&req);
             let hashing = Rc::new(RefCell::new(Hashing {
                 hasher,
-                complete: bodyless(&req),
+                complete: bodyless,
             }));
-            if !bodyless(&req) {
+            if !bodyless {
                 let seen = Rc::clone(&hashing);
                 let inner = actix_web::HttpMessage::take_payload(&mut req);
                 let stream = inner.map(move |chunk| {
@@ -215,19 +217,33 @@ pub async fn idempotency(
                     payload: Box::pin(stream),
                 });
             }
-            let outcome = next.call(req).await;
-            let res = match outcome {
-                Ok(res) if res.status().is_success() => res,
-                other => {
-                    if let Err(e) = idempotency::release(&state, caller, &key).await {
-                        tracing::warn!(error = %e, "releasing an idempotency key");
-                    }
-                    return other.map(ServiceResponse::map_into_boxed_body);
+            match next.call(req).await {
+                Ok(res) if res.status().is_success() => {
+                    keep(&state, caller, &key, res, hashing).await
                 }
-            };
-            keep(&state, caller, &key, res, hashing).await
+                other => {
+                    release(&state, caller, &key).await;
+                    other.map(ServiceResponse::map_into_boxed_body)
+                }
+            }
         }
     }
+}
+
+/// Frees the key of a request that created nothing (or whose answer could
+/// not be kept), so that a retry runs instead of waiting out the claim.
+async fn release(state: &AppState, caller: uuid::Uuid, key: &str) {
+    if let Err(e) = idempotency::release(state, caller, key).await {
+        tracing::warn!(error = %e, "releasing an idempotency key");
+    }
+}
+
+/// A body the client stopped sending midway: 400, as the extractors say.
+fn unreadable(e: actix_web::error::PayloadError) -> ApiError {
+    ApiError::bad_request(
+        "malformed_request",
+        format!("the body could not be read: {e}"),
+    )
 }
 
 /// Keeps a 2xx answer and sends it on.
@@ -240,9 +256,16 @@ async fn keep(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let (req, res) = res.into_parts();
     let (head, body) = res.into_parts();
-    let bytes = actix_web::body::to_bytes(body)
-        .await
-        .map_err(|_| actix_web::error::ErrorInternalServerError("reading the answer"))?;
+    // The handler's own body (JSON in memory) cannot fail to read; if it
+    // did, the answer is a problem, not actix's text/plain 500.
+    let bytes = match actix_web::body::to_bytes(body).await {
+        Ok(b) => b,
+        Err(_) => {
+            release(state, caller, key).await;
+            let e = ApiError::internal(anyhow::anyhow!("reading a created answer"));
+            return Ok(ServiceResponse::new(req, e.error_response()));
+        }
+    };
     let headers: Vec<(String, String)> = KEPT_HEADERS
         .iter()
         .filter_map(|name| {
@@ -254,21 +277,21 @@ async fn keep(
         let h = hashing.borrow();
         (hex::encode(h.hasher.clone().finalize()), h.complete)
     };
-    let kept = match (complete, std::str::from_utf8(&bytes)) {
+    match (complete, std::str::from_utf8(&bytes)) {
         (true, Ok(text)) => {
             let answer = StoredAnswer {
                 status: head.status().as_u16(),
                 headers,
                 body: text.to_string(),
             };
-            idempotency::answer(state, caller, key, &hash, &answer).await
+            if let Err(e) = idempotency::answer(state, caller, key, &hash, &answer).await {
+                // The resource exists and the client gets its answer; the
+                // key is freed rather than blocked until the claim expires.
+                tracing::warn!(error = %e, "keeping an idempotent answer");
+                release(state, caller, key).await;
+            }
         }
-        _ => idempotency::release(state, caller, key).await,
-    };
-    if let Err(e) = kept {
-        // The resource exists; the client has its answer. A retry with
-        // the key runs again once the claim is abandoned.
-        tracing::warn!(error = %e, "keeping an idempotent answer");
+        _ => release(state, caller, key).await,
     }
     let res = head.set_body(BoxBody::new(bytes));
     Ok(ServiceResponse::new(req, res))

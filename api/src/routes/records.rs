@@ -589,7 +589,7 @@ pub async fn record_push(
 ) -> Result<HttpResponse, ApiError> {
     // Who may push is answered before the body is read.
     push::require_pusher(&auth)?;
-    let key = super::idempotency::key_of_request(&req)?;
+    let key = super::idempotency::key_of(req.headers())?;
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
