@@ -541,6 +541,20 @@ fn request(op: &str, w: &World) -> (&'static str, Body) {
     }
 }
 
+/// The client of a caller column (`_other` columns call as world A too).
+fn client_of<'a>(caller: &str, w: &'a World, hrss: &'a Client, nobody: &'a Client) -> &'a Client {
+    match caller.trim_end_matches("_other") {
+        "nobody" => nobody,
+        "person" => &w.person.client,
+        "unit_admin" => &w.admin.client,
+        "provider_admin" => &w.provider,
+        "authority" => &w.authority,
+        "platform" => &w.platform,
+        "hrss" => hrss,
+        c => unreachable!("{c}"),
+    }
+}
+
 /// The path of `op` with its parameters filled from world `w` (a fresh
 /// victim for a deletion).
 async fn url_of(
@@ -700,16 +714,7 @@ async fn every_operation_as_every_caller_answers_the_class_of_the_matrix() {
                 continue;
             }
             let w = if other { &b } else { &a };
-            let client = match caller.trim_end_matches("_other") {
-                "nobody" => &nobody,
-                "person" => &a.person.client,
-                "unit_admin" => &a.admin.client,
-                "provider_admin" => &a.provider,
-                "authority" => &a.authority,
-                "platform" => &a.platform,
-                "hrss" => &hrss,
-                c => unreachable!("{c}"),
-            };
+            let client = client_of(caller, &a, &hrss, &nobody);
             let platform = caller.starts_with("platform");
             let mut url = url_of(&app, &hrss, w, op, path, platform).await;
             let (query, body) = request(op, w);
@@ -871,15 +876,7 @@ async fn every_request_example_is_taken_by_the_server() {
             // the schema's example is sent by the operations that share it.
             continue;
         };
-        let client = match caller {
-            "nobody" => &nobody,
-            "person" => &w.person.client,
-            "unit_admin" => &w.admin.client,
-            "provider_admin" => &w.provider,
-            "authority" => &w.authority,
-            "platform" => &w.platform,
-            _ => &hrss,
-        };
+        let client = client_of(caller, &w, &hrss, &nobody);
         let mut url = url_of(&app, &hrss, &w, op_id, path, caller == "platform").await;
         let (query, state) = request(op_id, &w);
         url.push_str(query);
