@@ -401,6 +401,26 @@ impl ApiError {
         }])
     }
 
+    /// 400 `query_invalid` for a query parameter whose value does not fit
+    /// its type (`field` empty when serde could not say which).
+    pub fn query_field(field: &str, message: &str) -> Self {
+        let detail = if field.is_empty() {
+            format!("the query string is invalid: {message}")
+        } else {
+            format!("{field}: {message}")
+        };
+        let errors = if field.is_empty() {
+            Vec::new()
+        } else {
+            vec![FieldError {
+                field: field.to_string(),
+                code: "query_invalid".into(),
+                message: message.to_string(),
+            }]
+        };
+        Self::bad_request("query_invalid", detail).with_errors(errors)
+    }
+
     /// 422 `unknown_field`: fields the operation does not take (unknown,
     /// misspelt or read-only), each named.
     pub fn unknown_fields(paths: &[String]) -> Self {

@@ -304,6 +304,7 @@ pub fn finish(spec: &mut Spec) {
             if let Some(RefOr::T(body)) = op.request_body.as_mut() {
                 body.required = Some(Required::True);
             }
+            attach_answer_example(op);
         }
         if let Some(op) = item.post.as_mut()
             && crate::routes::idempotency::creates(&actix_web::http::Method::POST, op)
@@ -313,6 +314,42 @@ pub fn finish(spec: &mut Spec) {
         if let Some(op) = item.get.as_mut() {
             document_conditional_get(op);
         }
+    }
+}
+
+/// Examples of the success answers, by operation id: real answers of the
+/// server, recorded from the authorization matrix's world (the e2e test
+/// `authz::every_operation_as_every_caller_answers_the_class_of_the_matrix`
+/// writes them with `EXAMPLES_WRITE=1`, lists cut to two items, and fails
+/// when an example no longer has the shape of the server's answer).
+const ANSWER_EXAMPLES: &str = include_str!("../spec/answers.json");
+
+/// The recorded answers, `{operationId: {"status": "200", "example": …}}`.
+pub fn answer_examples() -> serde_json::Map<String, serde_json::Value> {
+    serde_json::from_str(ANSWER_EXAMPLES).expect("api/spec/answers.json is a JSON object")
+}
+
+/// Puts an operation's recorded answer on its JSON success response.
+fn attach_answer_example(op: &mut Operation) {
+    thread_local! {
+        static EXAMPLES: serde_json::Map<String, serde_json::Value> = answer_examples();
+    }
+    let Some(id) = op.operation_id.clone() else {
+        return;
+    };
+    let Some((status, example)) = EXAMPLES.with(|all| {
+        let e = all.get(&id)?;
+        Some((
+            e.get("status")?.as_str()?.to_string(),
+            e.get("example")?.clone(),
+        ))
+    }) else {
+        return;
+    };
+    if let Some(RefOr::T(response)) = op.responses.responses.get_mut(&status)
+        && let Some(RefOr::T(content)) = response.content.get_mut("application/json")
+    {
+        content.example = Some(example);
     }
 }
 

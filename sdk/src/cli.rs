@@ -21,7 +21,10 @@
 //! (`line_invalid`), are written to `--rejected` (by default
 //! `<stem>.rejected.<ext>` next to the input) in the input's format with
 //! `code` and `detail` added; fix them there and push that file (its
-//! `code` and `detail` are ignored on input). After an interruption just
+//! `code` and `detail` are ignored on input; an unreadable JSON line comes
+//! back as `{"line", "raw", "code": "line_invalid", "detail"}` and is read
+//! as its `raw` text again — mend `raw`, or replace the whole line with
+//! the item). After an interruption just
 //! run the same command again: what was recorded comes back `duplicate`.
 //!
 //! Exit status: 0 when every item was accepted or a duplicate, 2 when some
@@ -421,35 +424,61 @@ fn read_jsonl(bytes: &[u8]) -> Input {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let raw = || Source::Raw {
-            line: line_no,
-            text: String::from_utf8_lossy(line).into_owned(),
-        };
-        match serde_json::from_slice::<Value>(line) {
-            Ok(Value::Object(mut obj)) => {
-                let source = Value::Object(obj.clone());
-                for k in ADDED {
-                    obj.remove(k);
-                }
-                rows.push(Row {
-                    source: Source::Json(source),
-                    item: Ok(Value::Object(obj)),
-                });
-            }
-            Ok(_) => rows.push(Row {
-                source: raw(),
-                item: Err(format!("line {line_no}: not a JSON object")),
-            }),
-            Err(e) => rows.push(Row {
-                source: raw(),
-                item: Err(format!("line {line_no}: not JSON: {e}")),
-            }),
-        }
+        rows.push(jsonl_row(line_no, line));
     }
     Input {
         headers: Vec::new(),
         rows,
         warnings: Vec::new(),
+    }
+}
+
+/// One JSON Lines line as a row. A line an earlier run could not read
+/// comes back in its rejected file as `{"line", "raw", "code":
+/// "line_invalid", "detail"}`: it is read as its `raw` text again, so
+/// pushing the rejected file reports the same unreadable line (or pushes
+/// it, once `raw` has been mended into an object) instead of sending the
+/// placeholder as an item.
+fn jsonl_row(line_no: u64, line: &[u8]) -> Row {
+    let raw = |text: &[u8]| Source::Raw {
+        line: line_no,
+        text: String::from_utf8_lossy(text).into_owned(),
+    };
+    match serde_json::from_slice::<Value>(line) {
+        Ok(Value::Object(obj))
+            if obj.get("code").and_then(Value::as_str) == Some("line_invalid") =>
+        {
+            match obj.get("raw") {
+                Some(Value::String(text)) => jsonl_row(line_no, text.as_bytes()),
+                Some(Value::Object(mended)) => {
+                    jsonl_row(line_no, &serde_json::to_vec(mended).unwrap_or_default())
+                }
+                _ => Row {
+                    source: raw(line),
+                    item: Err(format!(
+                        "line {line_no}: an unreadable line of an earlier run without its `raw` text"
+                    )),
+                },
+            }
+        }
+        Ok(Value::Object(mut obj)) => {
+            let source = Value::Object(obj.clone());
+            for k in ADDED {
+                obj.remove(k);
+            }
+            Row {
+                source: Source::Json(source),
+                item: Ok(Value::Object(obj)),
+            }
+        }
+        Ok(_) => Row {
+            source: raw(line),
+            item: Err(format!("line {line_no}: not a JSON object")),
+        },
+        Err(e) => Row {
+            source: raw(line),
+            item: Err(format!("line {line_no}: not JSON: {e}")),
+        },
     }
 }
 
@@ -771,6 +800,40 @@ mod tests {
         assert!(input.rows[0].item.as_ref().unwrap().get("code").is_none());
         assert!(input.rows[1].item.is_err());
         assert!(input.rows[2].item.as_ref().unwrap_err().contains("line 4"));
+    }
+
+    #[test]
+    fn an_unreadable_line_of_a_rejected_file_stays_unreadable_when_pushed_again() {
+        let input = read_jsonl(b"{\"external_id\":\"a\"}\n{oops\n");
+        let dir = std::env::temp_dir().join(format!("ce-push-unit-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("x.rejected.jsonl");
+        let rejected = [(
+            1,
+            "line_invalid".to_string(),
+            "line 2: not JSON".to_string(),
+        )];
+        write_rejected(&path, Format::Jsonl, &input, &rejected).unwrap();
+        let again = read_jsonl(&std::fs::read(&path).unwrap());
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(again.rows.len(), 1);
+        // Not an item (it would be refused `item_invalid`): the same
+        // unreadable text, on this file's line.
+        let err = again.rows[0].item.as_ref().unwrap_err();
+        assert!(err.starts_with("line 1: not JSON"), "{err}");
+        match &again.rows[0].source {
+            Source::Raw { text, .. } => assert_eq!(text, "{oops"),
+            other => panic!("{other:?}"),
+        }
+        // Mended in place (`raw` made an object, or its text fixed), it is
+        // pushed as an item again.
+        let mended = read_jsonl(
+            b"{\"line\":2,\"raw\":\"{\\\"external_id\\\":\\\"b\\\"}\",\"code\":\"line_invalid\",\"detail\":\"x\"}\n",
+        );
+        assert_eq!(
+            mended.rows[0].item.as_ref().unwrap(),
+            &serde_json::json!({"external_id": "b"})
+        );
     }
 
     #[test]

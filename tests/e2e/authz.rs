@@ -702,6 +702,7 @@ async fn every_operation_as_every_caller_answers_the_class_of_the_matrix() {
 
     let mut problems = vec![];
     let mut observed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut answers: Answers = BTreeMap::new();
     for ((_, op), (method, path)) in &ops {
         let row = table.get(op);
         let mut cells = vec![];
@@ -721,6 +722,14 @@ async fn every_operation_as_every_caller_answers_the_class_of_the_matrix() {
             url.push_str(query);
             let method = Method::from_bytes(method.as_bytes()).unwrap();
             let (status, text) = send(client, method.clone(), &url, &body).await;
+            if (200..300).contains(&status)
+                && let Ok(v) = serde_json::from_str::<Value>(&text)
+            {
+                answers
+                    .entry(op.clone())
+                    .or_default()
+                    .push((caller, status, v));
+            }
             cells.push(class_of(status));
             let code = serde_json::from_str::<Value>(&text)
                 .ok()
@@ -739,6 +748,7 @@ async fn every_operation_as_every_caller_answers_the_class_of_the_matrix() {
         observed.insert(op.clone(), cells);
     }
 
+    problems.extend(check_answer_examples(&answers));
     if writing {
         let mut out = String::new();
         for line in TABLE.lines().take_while(|l| l.starts_with('#')) {
@@ -923,4 +933,120 @@ async fn every_request_example_is_taken_by_the_server() {
         refused.len(),
         refused.join("\n")
     );
+}
+
+/// The JSON success answers of the matrix, by operation: (caller, status,
+/// body).
+type Answers = BTreeMap<String, Vec<(&'static str, u16, Value)>>;
+
+const ANSWERS_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/api/spec/answers.json");
+
+/// The shape of a JSON value: the paths of its fields (`items[].name`).
+/// Keys that are data (ids, years) read as `*`.
+fn shape(v: &Value, prefix: &str, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let data =
+                    uuid::Uuid::parse_str(k).is_ok() || k.chars().all(|c| c.is_ascii_digit());
+                let path = format!("{prefix}.{}", if data { "*" } else { k });
+                out.insert(path.clone());
+                shape(v, &path, out);
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| shape(v, &format!("{prefix}[]"), out)),
+        _ => {}
+    }
+}
+
+fn shape_of(v: &Value) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    shape(v, "", &mut out);
+    out
+}
+
+/// An answer fit for the spec: lists cut to two items, secrets and tokens
+/// replaced by a value of their form.
+fn example_of_answer(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = match (k.as_str(), v) {
+                        ("access_token" | "refresh_token" | "challenge_token", Value::String(_)) => {
+                            json!("eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMTkzYjVmMi03YzNhLTcwMDAtOGQ0ZS0xYTJiM2M0ZDVlNmYifQ.c2lnbmF0dXJl")
+                        }
+                        ("client_secret" | "secret" | "signing_secret", Value::String(_)) => {
+                            json!("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+                        }
+                        _ => example_of_answer(v),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().take(2).map(example_of_answer).collect()),
+        v => v.clone(),
+    }
+}
+
+/// Every JSON success answer of the matrix has an example in the spec
+/// (issue 19: examples on the success answers), and the example has the
+/// shape of the server's answer: each field the recorded caller is
+/// answered appears in it, and it shows no field no caller is answered.
+/// `EXAMPLES_WRITE=1` records them (the first caller answered 2xx).
+fn check_answer_examples(answers: &Answers) -> Vec<String> {
+    let writing = std::env::var("EXAMPLES_WRITE").is_ok_and(|v| v == "1");
+    let stored: serde_json::Map<String, Value> =
+        serde_json::from_str(&std::fs::read_to_string(ANSWERS_FILE).unwrap()).unwrap();
+    let mut problems = vec![];
+    let mut out = serde_json::Map::new();
+    for (op, seen) in answers {
+        let (caller, status, first) = &seen[0];
+        let recorded = stored.get(op);
+        if writing {
+            let keep = recorded.is_some_and(|r| {
+                r["caller"] == *caller
+                    && shape_of(&r["example"]) == shape_of(&example_of_answer(first))
+            });
+            out.insert(
+                op.clone(),
+                if keep {
+                    recorded.unwrap().clone()
+                } else {
+                    json!({"caller": caller, "status": status.to_string(), "example": example_of_answer(first)})
+                },
+            );
+            continue;
+        }
+        let Some(recorded) = recorded else {
+            problems.push(format!(
+                "{op}: answers {status} without an example in api/spec/answers.json (EXAMPLES_WRITE=1 records it)"
+            ));
+            continue;
+        };
+        let example = shape_of(&recorded["example"]);
+        let by = recorded["caller"].as_str().unwrap_or_default();
+        let all: std::collections::BTreeSet<String> =
+            seen.iter().flat_map(|(_, _, v)| shape_of(v)).collect();
+        let stale: Vec<_> = example.difference(&all).collect();
+        let missing: Vec<_> = seen
+            .iter()
+            .filter(|(c, _, _)| *c == by)
+            .flat_map(|(_, _, v)| shape_of(&example_of_answer(v)))
+            .filter(|p| !example.contains(p))
+            .collect();
+        if !stale.is_empty() || !missing.is_empty() {
+            problems.push(format!(
+                "{op}: the answer example differs from the server's answer: fields no answer has {stale:?}, fields it lacks {missing:?} (EXAMPLES_WRITE=1 records it again)"
+            ));
+        }
+    }
+    if writing {
+        let text = serde_json::to_string_pretty(&Value::Object(out)).unwrap();
+        std::fs::write(ANSWERS_FILE, text + "\n").unwrap();
+    }
+    problems
 }

@@ -128,6 +128,17 @@ async fn a_bad_path_or_query_is_400_and_a_limit_out_of_range_is_422() {
         .await
         .unwrap();
     assert_problem(&res, 400, "query_invalid");
+    // The problem names the parameter (issue 19), as a body's does.
+    let p = res.problem().unwrap();
+    assert_eq!(p.errors.len(), 1, "{p:?}");
+    assert_eq!(p.errors[0].field, "limit");
+    assert!(p.detail.starts_with("limit: "), "{}", p.detail);
+    let res = hrss
+        .send_raw(Method::GET, "/api/v1/records?year=twenty", None, vec![])
+        .await
+        .unwrap();
+    assert_problem(&res, 400, "query_invalid");
+    assert_eq!(res.problem().unwrap().errors[0].field, "year");
     let res = hrss
         .send_raw(Method::GET, "/api/v1/platforms?limit=501", None, vec![])
         .await

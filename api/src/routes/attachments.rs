@@ -1,5 +1,6 @@
 //! Attachments: raw uploads whose type is read from the bytes.
 
+use crate::routes::extract::Query;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
@@ -62,7 +63,7 @@ pub async fn attachment_upload(
     state: web::Data<AppState>,
     auth: Caller,
     req: actix_web::HttpRequest,
-    query: web::Query<UploadQuery>,
+    query: Query<UploadQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     attachments::may_handle_files(&auth)?;

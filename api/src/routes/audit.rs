@@ -1,6 +1,7 @@
 //! The audit trail (R-CR-2), read-only: events are written by the changes
 //! themselves.
 
+use crate::routes::extract::Query;
 use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -57,8 +58,8 @@ pub struct AuditQuery {
 pub async fn audit_event_list(
     state: web::Data<AppState>,
     auth: Caller,
-    filter: web::Query<AuditQuery>,
-    query: web::Query<PageQuery>,
+    filter: Query<AuditQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     filter.validate()?;
     query.validate()?;

@@ -1,7 +1,7 @@
 //! Industry authorities: applications and their review, one at a time or
 //! in batch (R-AU-1, R-AU-2).
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use std::collections::BTreeSet;
 
 use actix_web::http::header;
@@ -167,8 +167,8 @@ pub struct AuthorityListQuery {
 pub async fn authority_list(
     state: web::Data<AppState>,
     _auth: Caller,
-    filter: web::Query<AuthorityListQuery>,
-    query: web::Query<PageQuery>,
+    filter: Query<AuthorityListQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     filter.validate()?;
     query.validate()?;

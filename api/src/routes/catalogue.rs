@@ -1,6 +1,6 @@
 //! Reference data and the professional-subject catalogue (R-CP-2).
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
@@ -66,8 +66,8 @@ pub async fn catalogue_list(
     state: web::Data<AppState>,
     _auth: Caller,
     path: web::Path<i32>,
-    filter: web::Query<CourseListQuery>,
-    page: web::Query<PageQuery>,
+    filter: Query<CourseListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     filter.validate()?;
     page.validate()?;

@@ -1,6 +1,6 @@
 //! Annual certificates (R-CE-1..4) and their public verification.
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
@@ -94,8 +94,8 @@ pub struct CertificateListQuery {
 pub async fn certificate_list(
     state: web::Data<AppState>,
     auth: Caller,
-    filter: web::Query<CertificateListQuery>,
-    query: web::Query<PageQuery>,
+    filter: Query<CertificateListQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     filter.validate()?;
     query.validate()?;

@@ -1,7 +1,7 @@
 //! Classes under course plans (R-CP-3, R-CP-4), their lifecycle (R-CL-1),
 //! enrolments and results (R-CL-2).
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::NaiveDate;
@@ -154,8 +154,8 @@ pub struct ClassListQuery {
 pub async fn class_list(
     state: web::Data<AppState>,
     auth: Caller,
-    filter: web::Query<ClassListQuery>,
-    query: web::Query<PageQuery>,
+    filter: Query<ClassListQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     filter.validate()?;
     query.validate()?;
@@ -312,8 +312,8 @@ pub async fn enrollment_list(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    filter: web::Query<EnrollmentListQuery>,
-    query: web::Query<PageQuery>,
+    filter: Query<EnrollmentListQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;

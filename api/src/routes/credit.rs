@@ -1,6 +1,6 @@
 //! Credit records (R-CR-1): findings, their public list, their end.
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::NaiveDate;
@@ -126,8 +126,8 @@ pub struct CreditListQuery {
 pub async fn credit_record_list(
     state: web::Data<AppState>,
     auth: Caller,
-    filter: web::Query<CreditListQuery>,
-    query: web::Query<PageQuery>,
+    filter: Query<CreditListQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
@@ -152,7 +152,7 @@ pub async fn credit_record_list(
 #[get("/credit-records/public")]
 pub async fn credit_record_public(
     state: web::Data<AppState>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;

@@ -197,3 +197,75 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Json<T> {
         })
     }
 }
+
+/// A query string read as `T`, like actix's `web::Query`, except that a
+/// value of the wrong type names its parameter: 400 `query_invalid` with
+/// the parameter in `errors[].field` (`year: invalid digit found in
+/// string`), where serde_urlencoded alone says only what was wrong. Query
+/// parameters an operation does not take are ignored, as everywhere on the
+/// web (one request's query is read by several extractors: filters and the
+/// page).
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Reads a query string as `T`, naming the parameter whose value does not fit.
+pub fn query_of<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let field = if field == "." { String::new() } else { field };
+        ApiError::query_field(&field, &e.into_inner().to_string())
+    })
+}
+
+impl<T: serde::de::DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(query_of(req.query_string()).map(Query))
+    }
+}
+
+#[cfg(test)]
+mod query_tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Q {
+        year: Option<i32>,
+        limit: Option<u32>,
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_parameter() {
+        let e = query_of::<Q>("limit=10&year=twenty").unwrap_err();
+        let p = e.problem();
+        assert_eq!(p.status, 400);
+        assert_eq!(p.code, "query_invalid");
+        assert_eq!(p.errors.len(), 1);
+        assert_eq!(p.errors[0].field, "year");
+        assert!(p.detail.starts_with("year: "), "{}", p.detail);
+    }
+
+    #[test]
+    fn a_good_query_and_unknown_parameters_are_read() {
+        let q = query_of::<Q>("year=2023&cursor=abc").unwrap();
+        assert_eq!(q.year, Some(2023));
+        assert_eq!(q.limit, None);
+    }
+}

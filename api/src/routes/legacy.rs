@@ -2,6 +2,7 @@
 //! it from CSV; the person and their unit read it as history; its
 //! certificates verify at `GET /verify/{number}` with `legacy: true`.
 
+use crate::routes::extract::Query;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
@@ -88,7 +89,7 @@ pub async fn legacy_import(
     state: web::Data<AppState>,
     auth: Caller,
     req: HttpRequest,
-    query: web::Query<ImportQuery>,
+    query: Query<ImportQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     // Who may import is answered before the body is read.

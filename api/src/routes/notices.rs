@@ -1,6 +1,6 @@
 //! Notices and policy documents (通知公告 / 政策法规).
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Deserialize;
@@ -101,8 +101,8 @@ pub struct NoticeListQuery {
 #[get("/notices")]
 pub async fn notice_list(
     state: web::Data<AppState>,
-    filter: web::Query<NoticeListQuery>,
-    query: web::Query<PageQuery>,
+    filter: Query<NoticeListQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;

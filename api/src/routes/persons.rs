@@ -1,7 +1,7 @@
 //! Persons: list, view, profile, real-name verification, binding requests
 //! and binding history (R-ID-2, R-PU-1, R-PU-2, R-PU-4).
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -61,8 +61,8 @@ pub struct PersonListQuery {
 pub async fn person_list(
     state: web::Data<AppState>,
     auth: Caller,
-    query: web::Query<PersonListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<PersonListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     page.validate()?;
@@ -295,7 +295,7 @@ pub async fn binding_history(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;

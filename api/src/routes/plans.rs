@@ -1,6 +1,6 @@
 //! Course plans (R-CP-1) and their review (R-RV-1, R-AU-2).
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
@@ -174,8 +174,8 @@ pub struct PlanListQuery {
 pub async fn course_plan_list(
     state: web::Data<AppState>,
     auth: Caller,
-    filter: web::Query<PlanListQuery>,
-    query: web::Query<PageQuery>,
+    filter: Query<PlanListQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     filter.validate()?;
     query.validate()?;

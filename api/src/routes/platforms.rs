@@ -1,6 +1,6 @@
 //! Learning-platform clients, managed by hrss.
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use std::collections::BTreeSet;
 
 use actix_web::http::header;
@@ -127,7 +127,7 @@ pub async fn platform_create(
 pub async fn platform_list(
     state: web::Data<AppState>,
     auth: Caller,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;

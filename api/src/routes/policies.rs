@@ -1,7 +1,7 @@
 //! Annual policies (R-REQ-1, R-REQ-4, R-RC-8) and a person's standing
 //! against them (R-REQ-2, R-REQ-3).
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use actix_web::{HttpResponse, get, put, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -295,7 +295,7 @@ pub async fn person_compliance(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<ComplianceQuery>,
+    query: Query<ComplianceQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let y = super::year_or_current(query.year)?;
@@ -339,8 +339,8 @@ pub async fn unit_compliance(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<UnitComplianceQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<UnitComplianceQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     page.validate()?;

@@ -1,6 +1,6 @@
 //! Training providers and their qualifications (R-PQ-1..4).
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
@@ -171,8 +171,8 @@ pub struct ProviderListQuery {
 pub async fn provider_list(
     state: web::Data<AppState>,
     _auth: Caller,
-    filter: web::Query<ProviderListQuery>,
-    query: web::Query<PageQuery>,
+    filter: Query<ProviderListQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     filter.validate()?;
     query.validate()?;
@@ -292,8 +292,8 @@ pub struct QualificationListQuery {
 pub async fn qualification_list(
     state: web::Data<AppState>,
     auth: Caller,
-    filter: web::Query<QualificationListQuery>,
-    query: web::Query<PageQuery>,
+    filter: Query<QualificationListQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;

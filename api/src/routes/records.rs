@@ -1,7 +1,7 @@
 //! Continuing-education records (R-RC-1..3): the scoped reads. Closing a
 //! class creates them (R-CL-3); declarations and review extend this.
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
@@ -90,8 +90,8 @@ impl RecordListQuery {
 pub async fn record_list(
     state: web::Data<AppState>,
     auth: Caller,
-    filter: web::Query<RecordListQuery>,
-    query: web::Query<PageQuery>,
+    filter: Query<RecordListQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     filter.validate()?;
     query.validate()?;

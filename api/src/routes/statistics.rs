@@ -2,6 +2,7 @@
 //! records list and a unit's compliance list: streamed, a keyset page of
 //! rows at a time, UTF-8 with a byte-order mark.
 
+use crate::routes::extract::Query;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use futures_util::StreamExt;
@@ -58,7 +59,7 @@ pub struct StatisticsQuery {
 pub async fn statistics_view(
     state: web::Data<AppState>,
     auth: Caller,
-    query: web::Query<StatisticsQuery>,
+    query: Query<StatisticsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let y = super::year_or_current(query.year)?;
@@ -106,7 +107,7 @@ fn csv_response(filename: &str, chunks: Chunks) -> HttpResponse {
 pub async fn statistics_export(
     state: web::Data<AppState>,
     auth: Caller,
-    query: web::Query<StatisticsQuery>,
+    query: Query<StatisticsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let y = super::year_or_current(query.year)?;
@@ -139,7 +140,7 @@ pub async fn statistics_export(
 pub async fn record_export(
     state: web::Data<AppState>,
     auth: Caller,
-    query: web::Query<super::records::RecordListQuery>,
+    query: Query<super::records::RecordListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let filter = query.into_inner().filter()?;
@@ -187,7 +188,7 @@ pub async fn unit_compliance_export(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<UnitComplianceExportQuery>,
+    query: Query<UnitComplianceExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let y = super::year_or_current(query.year)?;

@@ -1,6 +1,6 @@
 //! Teacher rosters of units and providers (R-T-1).
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -61,7 +61,7 @@ pub async fn unit_teacher_list(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
@@ -105,7 +105,7 @@ pub async fn provider_teacher_list(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;

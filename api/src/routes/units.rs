@@ -1,6 +1,6 @@
 //! Units, their admins, and the bindings they decide (R-ID-4, R-ID-5, R-PU-1).
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
@@ -112,8 +112,8 @@ pub struct UnitListQuery {
 pub async fn unit_list(
     state: web::Data<AppState>,
     auth: Caller,
-    query: web::Query<UnitListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<UnitListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     page.validate()?;
@@ -330,8 +330,8 @@ pub async fn binding_list(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<BindingListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<BindingListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     page.validate()?;

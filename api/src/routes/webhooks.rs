@@ -1,6 +1,6 @@
 //! Webhook endpoints of platforms and units, and their delivery logs.
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Deserialize;
@@ -95,7 +95,7 @@ pub async fn webhook_create(
 pub async fn webhook_list(
     state: web::Data<AppState>,
     auth: Caller,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
@@ -143,7 +143,7 @@ pub async fn webhook_deliveries(
     state: web::Data<AppState>,
     auth: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
