@@ -174,6 +174,13 @@ pub struct DatabaseSettings {
     pub statement_cache: usize,
     /// SQLite's page cache per connection, in KiB (`PRAGMA cache_size`).
     pub sqlite_cache_kib: u32,
+    /// How long a SQLite write waits for another writer's lock, in ms,
+    /// before the request answers 503 `database_busy` with `Retry-After`.
+    pub sqlite_busy_timeout_ms: u64,
+    /// The largest the SQLite file may grow, in pages (`PRAGMA
+    /// max_page_count`; unset: SQLite's own limit). A write beyond it
+    /// answers 503 `database_full`; reads go on.
+    pub sqlite_max_pages: Option<u32>,
     /// Seconds a request waits for a pooled connection.
     pub acquire_timeout_seconds: u64,
     /// How long a process answers a year's policy from memory, in ms
@@ -326,6 +333,8 @@ impl Default for DatabaseSettings {
             max_connections: None,
             statement_cache: 100,
             sqlite_cache_kib: 1024,
+            sqlite_busy_timeout_ms: 10_000,
+            sqlite_max_pages: None,
             acquire_timeout_seconds: 5,
             policy_cache_ms: 1000,
         }

@@ -468,8 +468,27 @@ impl ApiError {
         .with_header(header::RETRY_AFTER, secs.to_string())
     }
 
-    /// 500: logged with its cause chain here, opaque to the client.
+    /// 500: logged with its cause chain here, opaque to the client — unless
+    /// the cause is a database fault the client should retry (unreachable,
+    /// busy, full: `db::fault`), which is a 503 with `Retry-After` and its
+    /// own code.
     pub fn internal(e: anyhow::Error) -> Self {
+        if let Some(fault) = crate::db::fault::of(&e) {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                code = fault.code(),
+                "database fault"
+            );
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                fault.code(),
+                format!(
+                    "the database cannot take this request now; retry in {} s",
+                    fault.retry_after()
+                ),
+            )
+            .with_header(header::RETRY_AFTER, fault.retry_after().to_string());
+        }
         let mut me = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",

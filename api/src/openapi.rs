@@ -225,8 +225,12 @@ fn operations_mut(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = 
 /// responses its shape implies (401/403 with a token, 400/413/415/422 with
 /// a body, 400 with parameters, 404 with path parameters).
 pub fn finish(spec: &mut Spec) {
-    for item in spec.paths.paths.values_mut() {
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let answers_from_memory = IN_MEMORY.contains(&path.as_str());
         for op in operations_mut(item) {
+            if !answers_from_memory {
+                document_database_faults(op);
+            }
             let public = matches!(&op.security, Some(reqs) if reqs.iter().all(|r| *r == SecurityRequirement::default()));
             let for_platforms = op
                 .security
@@ -475,6 +479,40 @@ fn document_idempotency(op: &mut Operation) {
                 .build()
                 .into(),
         );
+    }
+}
+
+/// Operations answered without the database (the process's own state).
+const IN_MEMORY: [&str; 3] = ["/health/live", "/metrics", "/.well-known/jwks.json"];
+
+/// The 503 of a database fault the client should retry (`db::fault`), on
+/// every operation that reads or writes the database; added to the
+/// operation's own 503 where it has one.
+fn document_database_faults(op: &mut Operation) {
+    const FAULTS: &str = "The database cannot take the request now: unreachable or restarting (`database_unavailable`), locked by another writer (`database_busy`) or full (`database_full`); retry after `Retry-After` seconds";
+    match op.responses.responses.get_mut("503") {
+        Some(RefOr::T(r)) => {
+            if !r.description.contains("database_unavailable") {
+                r.description = format!("{}; or: {FAULTS}", r.description);
+            }
+        }
+        _ => {
+            let mut response = problem(FAULTS);
+            if let RefOr::T(r) = &mut response {
+                r.headers.insert(
+                    "Retry-After".to_string(),
+                    utoipa::openapi::HeaderBuilder::new()
+                        .schema(Some(
+                            utoipa::openapi::ObjectBuilder::new()
+                                .schema_type(utoipa::openapi::Type::String),
+                        ))
+                        .description(Some("Seconds to wait"))
+                        .build()
+                        .into(),
+                );
+            }
+            op.responses.responses.insert("503".to_string(), response);
+        }
     }
 }
 

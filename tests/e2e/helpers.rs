@@ -213,6 +213,19 @@ impl TestApp {
         serde_json::from_slice(&res.body).unwrap()
     }
 
+    /// Another server on the same database, keys and secrets, with its
+    /// settings changed by `change` (a smaller file, a shorter busy wait).
+    pub async fn server_with(&self, change: impl FnOnce(&mut Settings)) -> Client {
+        let mut settings = self.settings.clone();
+        change(&mut settings);
+        let app = Application::build_with(settings, Arc::new(Phone::default()))
+            .await
+            .expect("building the changed server");
+        let port = app.port();
+        tokio::spawn(app.run_until_stopped());
+        Client::new(format!("http://127.0.0.1:{port}"))
+    }
+
     /// Another server process's worth of application on the same database,
     /// keys and secrets (as a second replica behind a load balancer).
     pub async fn second_server(&self) -> Client {

@@ -9,6 +9,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, SqlxSqliteConnector}
 
 use crate::config::Settings;
 
+pub mod fault;
 pub mod unique;
 
 /// The most values one `IN (…)` list carries: longer lists are read in
@@ -63,13 +64,19 @@ async fn connect_sqlite(url: &str, settings: &Settings) -> anyhow::Result<Databa
         // WAL makes NORMAL durable against application crashes.
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(Duration::from_millis(
+            settings.database.sqlite_busy_timeout_ms,
+        ))
         .statement_cache_capacity(settings.database.statement_cache)
         // Negative: KiB rather than pages.
         .pragma(
             "cache_size",
             format!("-{}", settings.database.sqlite_cache_kib.max(64)),
         );
+    let opts = match settings.database.sqlite_max_pages {
+        Some(pages) => opts.pragma("max_page_count", pages.to_string()),
+        None => opts,
+    };
     let pool = SqlitePoolOptions::new()
         // A local file's connection does not go stale: no ping before each
         // use (a round trip to the connection's thread, doubling a query's).
