@@ -362,7 +362,10 @@ async fn victim(
             .await;
             (
                 "id",
-                pushed["items"][0]["record_id"].as_str().unwrap().to_string(),
+                pushed["items"][0]["record_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
             )
         }
         "platform_revoke" => {

@@ -145,18 +145,17 @@ async fn r_cp_2_only_the_provincial_authority_of_the_series_publishes() {
         )
     ))
     .unwrap();
-    call!(province.api().authority_review(
-        &applied.id,
-        None,
-        &decision(types::Decision::Approve)
-    ))
+    call!(
+        province
+            .api()
+            .authority_review(&applied.id, None, &decision(types::Decision::Approve))
+    )
     .unwrap();
     // 每年度专业科目及学习指南，由省行业主管部门于当年第一季度发布 (问答 一).
-    let err = call!(city.api().catalogue_publish(
-        2023,
-        None,
-        &course("nursing", "护理安全管理")
-    ))
+    let err = call!(
+        city.api()
+            .catalogue_publish(2023, None, &course("nursing", "护理安全管理"))
+    )
     .unwrap_err();
     assert_eq!(err.status(), Some(403));
     assert_eq!(err.code(), Some("provincial_authority_only"));
@@ -178,11 +177,11 @@ async fn r_cp_2_only_the_provincial_authority_of_the_series_publishes() {
             .items
             .is_empty()
     );
-    let c = call!(province.api().catalogue_publish(
-        2023,
-        None,
-        &course("nursing", "护理安全管理")
-    ))
+    let c = call!(
+        province
+            .api()
+            .catalogue_publish(2023, None, &course("nursing", "护理安全管理"))
+    )
     .unwrap();
     assert_eq!(c.level, types::AuthorityLevel::Province);
 }

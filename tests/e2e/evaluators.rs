@@ -102,12 +102,22 @@ async fn r_ce_5_evaluator_checks_in_bulk() {
     );
     let found = &answer.results[0];
     assert_eq!(found.certificates.len(), 1);
-    assert_eq!(found.certificates[0].number.as_str(), issued[0].number.as_str());
-    assert_eq!(found.certificates[0].status, types::CertificateStatus::Valid);
+    assert_eq!(
+        found.certificates[0].number.as_str(),
+        issued[0].number.as_str()
+    );
+    assert_eq!(
+        found.certificates[0].status,
+        types::CertificateStatus::Valid
+    );
     assert_eq!(found.certificates[0].year, y);
     assert_eq!(found.certificates[0].hours.total, issued[0].hours.total);
     // Nothing about the others; the name on file is never shown.
-    assert!(answer.results[1..].iter().all(|r| r.certificates.is_empty()));
+    assert!(
+        answer.results[1..]
+            .iter()
+            .all(|r| r.certificates.is_empty())
+    );
     assert_eq!(answer.results[2].name.as_str(), "李四");
     let text = serde_json::to_string(&answer).unwrap();
     assert!(!text.contains(&accountant.person.id_card_no));
@@ -120,12 +130,10 @@ async fn r_ce_5_evaluator_checks_in_bulk() {
         )
     );
     // Another year has no certificate.
-    let earlier = call!(
-        officer
-            .client
-            .api()
-            .certificate_check_batch(&check(vec![applicant(&accountant.person.id_card_no, "张三")], &[y - 1]))
-    )
+    let earlier = call!(officer.client.api().certificate_check_batch(&check(
+        vec![applicant(&accountant.person.id_card_no, "张三")],
+        &[y - 1]
+    )))
     .unwrap();
     // Out of scope that year (no series held): not found.
     assert_eq!(earlier.results[0].status, types::ApplicantStatus::NotFound);
@@ -135,7 +143,10 @@ async fn r_ce_5_evaluator_checks_in_bulk() {
     let events = call_ok(
         &hrss,
         Method::GET,
-        &format!("/audit-events?entity_type=evaluator&entity_id={}", evaluator.id),
+        &format!(
+            "/audit-events?entity_type=evaluator&entity_id={}",
+            evaluator.id
+        ),
         Value::Null,
     )
     .await;
@@ -152,7 +163,10 @@ async fn r_ce_5_evaluator_checks_in_bulk() {
         .find(|e| e["after"]["applicants"].as_array().map(Vec::len) == Some(4))
         .expect("the bulk check's event")
         .to_string();
-    assert!(trail.contains(&accountant.person_id().to_string()), "{trail}");
+    assert!(
+        trail.contains(&accountant.person_id().to_string()),
+        "{trail}"
+    );
     assert!(trail.contains(&engineer.person_id().to_string()), "{trail}");
     for id in [&accountant.person.id_card_no, &engineer.person.id_card_no] {
         assert!(!events.to_string().contains(id.as_str()));
@@ -174,14 +188,26 @@ async fn r_ce_5_evaluator_checks_in_bulk() {
     let many: Vec<Value> = (0..201)
         .map(|_| serde_json::json!({"id_card_no": id_card_no(), "name": "张三"}))
         .collect();
-    assert_eq!(call_raw(&officer.client, serde_json::json!({"applicants": many})).await.0, 422);
     assert_eq!(
-        call_raw(&officer.client, serde_json::json!({"applicants": [], "years": [y]})).await.0,
+        call_raw(&officer.client, serde_json::json!({"applicants": many}))
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        call_raw(
+            &officer.client,
+            serde_json::json!({"applicants": [], "years": [y]})
+        )
+        .await
+        .0,
         422
     );
 
     // hrss lists it; the evaluator sees its own.
-    let own = call!(officer.client.api().evaluator_list(None, None)).unwrap().items;
+    let own = call!(officer.client.api().evaluator_list(None, None))
+        .unwrap()
+        .items;
     assert_eq!(own.len(), 1);
     assert_eq!(own[0].id, evaluator.id);
     let err = call!(accountant.client.api().evaluator_list(None, None)).unwrap_err();
@@ -218,7 +244,11 @@ async fn r_ce_5_evaluator_checks_in_bulk() {
     let err = call!(officer.client.api().certificate_check_batch(&batch)).unwrap_err();
     assert_eq!(err.status(), Some(403));
     let listed = call!(hrss.api().evaluator_list(None, None)).unwrap().items;
-    assert!(listed.iter().any(|e| e.id == evaluator.id && e.revoked_at.is_some()));
+    assert!(
+        listed
+            .iter()
+            .any(|e| e.id == evaluator.id && e.revoked_at.is_some())
+    );
     // Revoking again changes nothing.
     call!(hrss.api().evaluator_revoke(&evaluator.id)).unwrap();
 }

@@ -23,10 +23,17 @@ async fn certificates(c: &Client) -> Vec<types::CertificateView> {
         .items
 }
 
-async fn findings_on(hrss: &Client, t: types::SubjectType, id: Uuid) -> Vec<types::CreditRecordView> {
-    call!(hrss.api().credit_record_list(None, None, Some(&id), Some(t)))
-        .unwrap()
-        .items
+async fn findings_on(
+    hrss: &Client,
+    t: types::SubjectType,
+    id: Uuid,
+) -> Vec<types::CreditRecordView> {
+    call!(
+        hrss.api()
+            .credit_record_list(None, None, Some(&id), Some(t))
+    )
+    .unwrap()
+    .items
 }
 
 #[tokio::test]
@@ -57,7 +64,11 @@ async fn r_rc_12_a_pushed_record_found_untruthful_revokes_the_certificate_and_ma
     ethics["general_knowledge"] = true.into();
     let o = crate::push::push(
         &pf,
-        &[item("a1", "professional", 40.0), ethics, item("p1", "public", 30.0)],
+        &[
+            item("a1", "professional", 40.0),
+            ethics,
+            item("p1", "public", 30.0),
+        ],
         None,
     )
     .await;
@@ -68,19 +79,38 @@ async fn r_rc_12_a_pushed_record_found_untruthful_revokes_the_certificate_and_ma
     let record = o.items[0].record_id.unwrap();
 
     // Only hrss declares; unknown records are 404.
-    let err = call!(person.client.api().record_declare_untruthful(&record, None, &finding("假")))
-        .unwrap_err();
+    let err = call!(
+        person
+            .client
+            .api()
+            .record_declare_untruthful(&record, None, &finding("假"))
+    )
+    .unwrap_err();
     assert_eq!(err.status(), Some(403));
-    let err = call!(pf.api().record_declare_untruthful(&record, None, &finding("假"))).unwrap_err();
+    let err = call!(
+        pf.api()
+            .record_declare_untruthful(&record, None, &finding("假"))
+    )
+    .unwrap_err();
     assert_eq!(err.status(), Some(403));
-    let err = call!(hrss.api().record_declare_untruthful(&Uuid::now_v7(), None, &finding("假")))
-        .unwrap_err();
+    let err = call!(
+        hrss.api()
+            .record_declare_untruthful(&Uuid::now_v7(), None, &finding("假"))
+    )
+    .unwrap_err();
     assert_eq!(err.status(), Some(404));
 
     let reason = "核查发现培训未实际举办，学时记载不真实";
-    let v = call!(hrss.api().record_declare_untruthful(&record, None, &finding(reason))).unwrap();
+    let v = call!(
+        hrss.api()
+            .record_declare_untruthful(&record, None, &finding(reason))
+    )
+    .unwrap();
     assert_eq!(v.record.status, types::RecordStatus::Invalidated);
-    assert_eq!(v.record.invalidated_reason.as_deref().map(String::as_str), Some(reason));
+    assert_eq!(
+        v.record.invalidated_reason.as_deref().map(String::as_str),
+        Some(reason)
+    );
     assert_eq!(v.revoked_certificates, vec![certs[0].id]);
     let credit = v.credit_record.expect("a credit record");
     assert_eq!(credit.subject_type, types::SubjectType::Platform);
@@ -89,14 +119,27 @@ async fn r_rc_12_a_pushed_record_found_untruthful_revokes_the_certificate_and_ma
     assert_eq!(credit.reason.as_str(), reason);
 
     // The year is no longer complete: 20 professional credits count.
-    let c = call!(person.client.api().person_compliance(&person.person_id(), Some(this_year())))
-        .unwrap();
+    let c = call!(
+        person
+            .client
+            .api()
+            .person_compliance(&person.person_id(), Some(this_year()))
+    )
+    .unwrap();
     assert!(!c.complete);
     // The certificate is revoked with the reason, and verification says so.
     let after = certificates(&person.client).await;
     assert_eq!(after[0].status, types::CertificateStatus::Revoked);
-    assert_eq!(after[0].revoked_reason.as_deref().map(String::as_str), Some("record_untruthful"));
-    let verified = call!(app.client.api().certificate_verify(&number.parse().unwrap())).unwrap();
+    assert_eq!(
+        after[0].revoked_reason.as_deref().map(String::as_str),
+        Some("record_untruthful")
+    );
+    let verified = call!(
+        app.client
+            .api()
+            .certificate_verify(&number.parse().unwrap())
+    )
+    .unwrap();
     assert_eq!(verified.status.as_str(), "revoked");
     assert_eq!(verified.reason.as_deref(), Some("record_untruthful"));
     // The finding is on the platform's file, which the platform reads.
@@ -115,8 +158,11 @@ async fn r_rc_12_a_pushed_record_found_untruthful_revokes_the_certificate_and_ma
     let err = call!(pf.api().record_withdraw(&record, None)).unwrap_err();
     assert_eq!(err.status(), Some(409));
     // Once invalid, it stays so.
-    let err = call!(hrss.api().record_declare_untruthful(&record, None, &finding(reason)))
-        .unwrap_err();
+    let err = call!(
+        hrss.api()
+            .record_declare_untruthful(&record, None, &finding(reason))
+    )
+    .unwrap_err();
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("illegal_transition"));
     // The standing the ledger kept is what the records make.
@@ -128,9 +174,14 @@ async fn r_rc_12_a_declared_record_found_untruthful_is_on_the_persons_file() {
     let app = spawn_app().await;
     let hrss = app.hrss().await;
     let (person, admin, _) = crate::certificates::certified_accountant(&app).await;
-    let records = call!(person.client.api().record_list(None, None, None, None, None, None, None, None, None))
-        .unwrap()
-        .items;
+    let records = call!(
+        person
+            .client
+            .api()
+            .record_list(None, None, None, None, None, None, None, None, None)
+    )
+    .unwrap()
+    .items;
     let record = records[0].id;
     let v = call!(hrss.api().record_declare_untruthful(
         &record,
@@ -149,12 +200,20 @@ async fn r_rc_12_a_declared_record_found_untruthful_is_on_the_persons_file() {
     assert_eq!(v.revoked_certificates.len(), 1);
     let certs = certificates(&person.client).await;
     assert_eq!(certs[0].status, types::CertificateStatus::Revoked);
-    assert_eq!(certs[0].revoked_reason.as_deref().map(String::as_str), Some("record_untruthful"));
+    assert_eq!(
+        certs[0].revoked_reason.as_deref().map(String::as_str),
+        Some("record_untruthful")
+    );
     // The person reads the finding on their own file; the unit cannot
     // review the record again.
-    let own = call!(person.client.api().credit_record_list(None, None, None, None))
-        .unwrap()
-        .items;
+    let own = call!(
+        person
+            .client
+            .api()
+            .credit_record_list(None, None, None, None)
+    )
+    .unwrap()
+    .items;
     assert_eq!(own.len(), 1);
     let err = call!(admin.client.api().record_review(
         &record,
@@ -164,7 +223,12 @@ async fn r_rc_12_a_declared_record_found_untruthful_is_on_the_persons_file() {
     .unwrap_err();
     assert_eq!(err.status(), Some(409));
     // A unit admin may not declare.
-    let err = call!(admin.client.api().record_declare_untruthful(&record, None, &finding("假")))
-        .unwrap_err();
+    let err = call!(
+        admin
+            .client
+            .api()
+            .record_declare_untruthful(&record, None, &finding("假"))
+    )
+    .unwrap_err();
     assert_eq!(err.status(), Some(403));
 }

@@ -195,9 +195,13 @@ mod evaluation_tests {
     #[test]
     fn r_ce_4_the_current_year_in_china_time_unless_years_are_named() {
         // 2025-12-31 17:00 UTC is already 2026-01-01 in Shanghai.
-        let now = chrono::Utc.with_ymd_and_hms(2025, 12, 31, 17, 0, 0).unwrap();
+        let now = chrono::Utc
+            .with_ymd_and_hms(2025, 12, 31, 17, 0, 0)
+            .unwrap();
         assert_eq!(asked_years(&[], now), vec![2026]);
-        let before = chrono::Utc.with_ymd_and_hms(2025, 12, 31, 15, 59, 59).unwrap();
+        let before = chrono::Utc
+            .with_ymd_and_hms(2025, 12, 31, 15, 59, 59)
+            .unwrap();
         assert_eq!(asked_years(&[], before), vec![2025]);
         assert_eq!(asked_years(&[2024, 2023, 2024], now), vec![2023, 2024]);
     }

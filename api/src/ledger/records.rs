@@ -1344,15 +1344,19 @@ pub struct Invalidated {
     pub source: Source,
     /// What happened to certificates.
     pub applied: crate::ports::ledger::Applied,
+    /// The audit event of the change, for the caller to complete (the
+    /// credit record) and write: one event for the request.
+    pub change: Change,
 }
 
 /// R-RC-12 (条例 第三十四条: 记载不真实的，其记载内容无效): hrss finds the
 /// record `r` untruthful for `reason`, inside `txn`. It stops counting —
 /// the standing follows through the [`Ledger`], and a certificate whose
 /// year is no longer complete is revoked with the reason
-/// `record_untruthful` — its audit event and a `record.invalidated` event
-/// are written. 409 `illegal_transition` once invalid. The caller (hrss's
-/// oversight) writes the credit record against [`Invalidated::source`].
+/// `record_untruthful` — and a `record.invalidated` event is written. 409
+/// `illegal_transition` once invalid. The caller (hrss's oversight) writes
+/// the credit record against [`Invalidated::source`] and the audit event
+/// [`Invalidated::change`].
 pub async fn invalidate(
     state: &AppState,
     txn: &sea_orm::DatabaseTransaction,
@@ -1386,16 +1390,12 @@ pub async fn invalidate(
     let applied = ledger
         .apply(txn, &state.reference, &*state.follower)
         .await?;
-    audit::record(
-        txn,
-        applied.note(
-            record_change(&after, "invalidated")
-                .before(summary(r))
-                .after(summary(&after))
-                .also("reason", json!(reason)),
-        ),
-    )
-    .await?;
+    let change = applied.note(
+        record_change(&after, "invalidated")
+            .before(summary(r))
+            .after(summary(&after))
+            .also("reason", json!(reason)),
+    );
     if let Some(event) = crate::outbox::EventType::of_record_status(to) {
         let mut to_whom = vec![];
         to_whom.extend(r.unit_id.map(crate::outbox::Subscriber::Unit));
@@ -1422,5 +1422,6 @@ pub async fn invalidate(
         record: after,
         source,
         applied,
+        change,
     })
 }

@@ -260,12 +260,27 @@ pub async fn create(
         ..f
     };
     let m = insert(&txn, auth.account_id(), authority_id, name, f).await?;
+    audit::record(&txn, finding_change(&m, "recorded").after(summary(&m))).await?;
     txn.commit().await?;
     Ok(view(m))
 }
 
-/// Writes the finding `f` on the subject named `name`, and its audit
-/// event, inside `conn`'s transaction.
+/// A finding as the audit trail keeps it.
+fn summary(m: &credit_record::Model) -> serde_json::Value {
+    json!({
+        "id": m.id,
+        "subject_type": m.subject_type,
+        "subject_id": m.subject_id,
+        "rule": m.rule,
+        "severity": m.severity,
+        "found_on": m.found_on,
+        "expires_on": m.expires_on,
+        "published": m.published,
+    })
+}
+
+/// Writes the finding `f` on the subject named `name` inside `conn`'s
+/// transaction (the caller writes the audit event).
 async fn insert<C: sea_orm::ConnectionTrait>(
     conn: &C,
     recorded_by: Uuid,
@@ -282,9 +297,7 @@ async fn insert<C: sea_orm::ConnectionTrait>(
         reason: Set(f.reason),
         rule: Set(f.rule),
         severity: Set(f.severity.as_str().into()),
-        attachment_ids: Set(
-            serde_json::to_value(&f.attachment_ids).map_err(anyhow::Error::from)?
-        ),
+        attachment_ids: Set(serde_json::to_value(&f.attachment_ids).map_err(anyhow::Error::from)?),
         found_on: Set(f.found_on),
         expires_on: Set(f.expires_on),
         published: Set(f.published),
@@ -296,34 +309,21 @@ async fn insert<C: sea_orm::ConnectionTrait>(
     }
     .insert(conn)
     .await?;
-    audit::record(
-        conn,
-        finding_change(&m, "recorded").after(json!({
-            "subject_type": m.subject_type,
-            "subject_id": m.subject_id,
-            "rule": m.rule,
-            "severity": m.severity,
-            "found_on": m.found_on,
-            "expires_on": m.expires_on,
-            "published": m.published,
-        })),
-    )
-    .await?;
     Ok(m)
 }
 
 /// R-RC-12: hrss's finding against whoever recorded an untruthful record,
-/// written in the transaction that invalidates it (`txn`). The subject's
-/// name is read in it too.
+/// written in the transaction that invalidates it (`txn`), whose one audit
+/// event carries it: answers the finding and its summary for that event.
 pub(crate) async fn record_in(
     txn: &sea_orm::DatabaseTransaction,
     auth: &Caller,
     f: NewFinding,
-) -> Result<CreditRecord, ServiceError> {
+) -> Result<(CreditRecord, serde_json::Value), ServiceError> {
     let name = subject_name_in(txn, f.subject_type, f.subject_id).await?;
-    insert(txn, auth.account_id(), None, name, f)
-        .await
-        .map(view)
+    let m = insert(txn, auth.account_id(), None, name, f).await?;
+    let summary = summary(&m);
+    Ok((view(m), summary))
 }
 
 /// A change of the finding `m`: a person or unit it is about reads it.

@@ -87,9 +87,10 @@ pub async fn declare(
     crate::review::check_version(expected, r.version)?;
     let invalidated = records::invalidate(state, &txn, &r, &finding.reason).await?;
     let subject = subject_of(invalidated.source, &r);
-    let credit_record = match subject {
-        Some((subject_type, subject_id)) => Some(
-            credit::record_in(
+    let revoked: Vec<Uuid> = invalidated.applied.revoked.iter().map(|c| c.id).collect();
+    let (credit_record, noted) = match subject {
+        Some((subject_type, subject_id)) => {
+            let (v, summary) = credit::record_in(
                 &txn,
                 auth,
                 NewFinding {
@@ -104,14 +105,18 @@ pub async fn declare(
                     published: finding.published,
                 },
             )
-            .await?,
-        ),
-        None => None,
+            .await?;
+            (Some(v), summary)
+        }
+        None => (None, serde_json::Value::Null),
     };
+    // One event for the request: the record invalidated, with the
+    // certificates that followed and the credit record written.
+    crate::audit::record(&txn, invalidated.change.also("credit_record", noted)).await?;
     txn.commit().await?;
     Ok(Untruthful {
         record: records::view(invalidated.record),
         credit_record,
-        revoked_certificates: invalidated.applied.revoked.iter().map(|c| c.id).collect(),
+        revoked_certificates: revoked,
     })
 }

@@ -11,20 +11,20 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::domain::Year;
+use crate::domain::oversight::Severity;
 use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
 use crate::error::{ApiError, Problem};
 use crate::ledger::records::{
     self, ConversionClaim, Declaration, DeclarationChange, Origin, RecordFilter,
 };
+use crate::oversight::untruthful;
 use crate::pagination::Page;
 use crate::platforms::push;
 use crate::routes::pagination::PageQuery;
 use crate::routes::views::ledger::{RecordDetail, RecordPage, RecordView};
+use crate::routes::views::oversight::UntruthfulView;
 use crate::routes::views::platforms::{BatchOutcome, PushItem};
 use crate::routes::views::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
-use crate::domain::oversight::Severity;
-use crate::oversight::untruthful;
-use crate::routes::views::oversight::UntruthfulView;
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
 use crate::state::AppState;
 

@@ -134,8 +134,7 @@ pub async fn publish(
         if approved_for_series(&state.db, id, &new.series).await? {
             of_series = true;
             let a = authority::Entity::find_by_id(id).one(&state.db).await?;
-            if a
-                .as_ref()
+            if a.as_ref()
                 .is_some_and(|a| a.level == AuthorityLevel::Province.as_str())
             {
                 publisher = a;
