@@ -93,6 +93,7 @@ async fn seed(database_url: &str) {
                 general_knowledge: Set(false),
                 topic: Set(None),
                 origin: Set(None),
+                invalidated_reason: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
                 version: Set(1),

@@ -214,6 +214,10 @@ pub struct LimitSettings {
     /// Holder checks (`POST /verify/{number}/holder`) per account and
     /// minute (429 beyond): an ID number cannot be guessed by asking.
     pub holder_check_per_minute: u32,
+    /// Bulk checks by title committees (`POST /certificates/checks`,
+    /// R-CE-5) per account and minute (429 beyond); each names up to 200
+    /// applicants.
+    pub evaluator_checks_per_minute: u32,
     /// Largest legacy CSV import (`POST /legacy/imports`) body, in bytes
     /// (413 beyond).
     pub legacy_import_bytes: usize,
@@ -352,6 +356,7 @@ impl Default for LimitSettings {
             register_per_minute: 30,
             token_per_minute: 120,
             holder_check_per_minute: 30,
+            evaluator_checks_per_minute: 10,
             legacy_import_bytes: 8 * 1024 * 1024,
         }
     }

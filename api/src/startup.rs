@@ -91,6 +91,9 @@ impl Application {
         let holder_limiter = Arc::new(crate::state::account_limiter(
             settings.limits.holder_check_per_minute,
         ));
+        let evaluator_limiter = Arc::new(crate::state::account_limiter(
+            settings.limits.evaluator_checks_per_minute,
+        ));
         let pools = &settings.pools;
         let hashing = Arc::new(WorkPool::new(
             "hash",
@@ -125,6 +128,7 @@ impl Application {
             register_limiter,
             token_limiter,
             holder_limiter,
+            evaluator_limiter,
             hashing,
             blocking,
             bulk,

@@ -32,6 +32,8 @@ pub struct AppState {
     pub token_limiter: Arc<AddressLimiter>,
     /// Holder checks per account.
     pub holder_limiter: Arc<AccountLimiter>,
+    /// Title committees' bulk checks per account (R-CE-5).
+    pub evaluator_limiter: Arc<AccountLimiter>,
     /// Password hashing: a few threads, each reusing its argon2 memory.
     pub hashing: Arc<WorkPool>,
     /// Other blocking work: PDF rendering, attachment files.

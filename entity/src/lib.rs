@@ -20,6 +20,8 @@ pub mod class_teacher;
 pub mod course_plan;
 pub mod credit_record;
 pub mod enrollment;
+pub mod evaluator;
+pub mod evaluator_series;
 pub mod grant;
 pub mod idempotent_request;
 pub mod legacy_certificate;

@@ -33,6 +33,8 @@ pub struct Model {
     /// The approved origin a professional declaration named (R-RC-6):
     /// `provider:<id>`, `base:<number>` or `class:<id>`.
     pub origin: Option<String>,
+    /// hrss's reason when it declared the record untruthful (R-RC-12).
+    pub invalidated_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

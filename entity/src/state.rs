@@ -71,6 +71,9 @@ states! {
         Returned = "returned",
         /// Refused for good.
         Closed = "closed",
+        /// Found untruthful by hrss (记载不真实, R-RC-12): invalid, counts for
+        /// nothing, and nothing moves it again.
+        Invalidated = "invalidated",
     }
 }
 

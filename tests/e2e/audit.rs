@@ -288,6 +288,29 @@ async fn every_operation(app: &TestApp) {
         json!({"id_card_no": person.person.id_card_no, "name": "张三"}),
     )
     .await;
+    // A title committee (R-CE-5): granted, checks in bulk, revoked.
+    let officer = app.person().await;
+    let evaluator = ok(
+        &hrss,
+        Method::POST,
+        "/evaluators",
+        json!({"name": "会计系列高级职称评审委员会", "id_card_no": officer.person.id_card_no, "series": ["accounting"]}),
+    )
+    .await;
+    ok(
+        &officer.client,
+        Method::POST,
+        "/certificates/checks",
+        json!({"applicants": [{"id_card_no": person.person.id_card_no, "name": "张三"}], "years": [this_year()]}),
+    )
+    .await;
+    ok(
+        &hrss,
+        Method::DELETE,
+        &format!("/evaluators/{}", evaluator["id"].as_str().unwrap()),
+        Value::Null,
+    )
+    .await;
 
     // The unit: its profile, another admin invited, accepting, removed.
     ok(
@@ -456,6 +479,24 @@ async fn every_operation(app: &TestApp) {
             pushed["items"][0]["record_id"].as_str().unwrap()
         ),
         Value::Null,
+    )
+    .await;
+    // hrss finds another pushed record untruthful (R-RC-12).
+    let pushed = ok(
+        &platform,
+        Method::POST,
+        "/records/batch",
+        json!({"items": [crate::push::public("audit-2", &person.person)]}),
+    )
+    .await;
+    ok(
+        &hrss,
+        Method::POST,
+        &format!(
+            "/records/{}/untruthful",
+            pushed["items"][0]["record_id"].as_str().unwrap()
+        ),
+        json!({"reason": "核查发现学时记载不真实"}),
     )
     .await;
     ok(

@@ -29,7 +29,7 @@ const TABLE: &str = include_str!("../authz.csv");
 const PDF: &[u8] = b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj <<>> endobj\n%%EOF\n";
 
 /// The table's caller columns, in order.
-const CALLERS: [&str; 12] = [
+const CALLERS: [&str; 13] = [
     "nobody",
     "person",
     "person_other",
@@ -42,6 +42,7 @@ const CALLERS: [&str; 12] = [
     "platform",
     "platform_other",
     "hrss",
+    "evaluator",
 ];
 
 /// One world's actors and the ids of its entities, by kind.
@@ -51,6 +52,9 @@ struct World {
     provider: Client,
     authority: Client,
     platform: Client,
+    /// A title committee's officer: a registered person hrss granted the
+    /// `evaluator` role for the world's series (R-CE-5).
+    evaluator: Client,
     /// The series of its authority, qualification and plans.
     series: &'static str,
     ids: BTreeMap<&'static str, String>,
@@ -232,12 +236,22 @@ async fn world(app: &TestApp, hrss: &Client, series: &'static str) -> World {
     ids.insert("provider", t.provider_view.id.to_string());
     ids.insert("provider_teacher", t.teacher.to_string());
     ids.insert("authority", t.authority_view.id.to_string());
+    let officer = app.person().await;
+    let evaluator = ok(
+        hrss,
+        Method::POST,
+        "/evaluators",
+        json!({"name": "职称评审委员会", "id_card_no": officer.person.id_card_no, "series": [series]}),
+    )
+    .await;
+    ids.insert("evaluator", id(&evaluator));
     World {
         person,
         admin,
         provider: t.provider,
         authority: t.authority,
         platform,
+        evaluator: officer.client,
         series,
         ids,
     }
@@ -324,6 +338,36 @@ async fn victim(
             .await;
             ("id", id(&n))
         }
+        "evaluator_revoke" => {
+            let officer = app.register().await;
+            let e = ok(
+                hrss,
+                Method::POST,
+                "/evaluators",
+                json!({"name": "评审委员会", "id_card_no": officer.id_card_no, "series": [w.series]}),
+            )
+            .await;
+            ("id", id(&e))
+        }
+        // A record of its own for each call: a declaration found untruthful
+        // stays so, and the world's certified record is needed later.
+        "record_declare_untruthful" => {
+            let ext = format!("authz-untruthful-{}", uuid::Uuid::now_v7());
+            let pushed = ok(
+                &w.platform,
+                Method::POST,
+                "/records/batch",
+                json!({"items": [crate::push::public(&ext, &w.person.person)]}),
+            )
+            .await;
+            (
+                "id",
+                pushed["items"][0]["record_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        }
         "platform_revoke" => {
             let pf = ok(
                 hrss,
@@ -366,6 +410,7 @@ fn key_of(op: &str, path: &str, param: &str) -> &'static str {
         "enrollments" => "enrollment",
         "course-plans" => "plan",
         "credit-records" => "credit",
+        "evaluators" => "evaluator",
         "notices" => "notice",
         "platforms" => "platform",
         "providers" => "provider",
@@ -439,6 +484,15 @@ fn request(op: &str, w: &World) -> (&'static str, Body) {
             j(json!({"series": w.series, "name": "护理质量管理", "hours": 24})),
         ),
         "certificate_revoke" => ("", j(json!({"reason": "核查发现错误"}))),
+        "certificate_check_batch" => (
+            "",
+            j(json!({"applicants": [{"id_card_no": w.id("person_id_card"), "name": "张三"}]})),
+        ),
+        "evaluator_grant" => (
+            "",
+            j(json!({"name": "职称评审委员会", "id_card_no": w.id("candidate_id_card"), "series": [w.series]})),
+        ),
+        "record_declare_untruthful" => ("", j(json!({"reason": "记载不真实"}))),
         "class_transition" => ("", j(json!({"to": "open"}))),
         "course_plan_create" => (
             "",
@@ -551,6 +605,7 @@ fn client_of<'a>(caller: &str, w: &'a World, hrss: &'a Client, nobody: &'a Clien
         "authority" => &w.authority,
         "platform" => &w.platform,
         "hrss" => hrss,
+        "evaluator" => &w.evaluator,
         c => unreachable!("{c}"),
     }
 }

@@ -127,3 +127,61 @@ async fn r_cp_2_only_an_authority_of_that_series_may_publish() {
     assert_eq!(err.status(), Some(422));
     assert_eq!(err.code(), Some("year_invalid"));
 }
+
+#[tokio::test]
+async fn r_cp_2_only_the_provincial_authority_of_the_series_publishes() {
+    let app = spawn_app().await;
+    let (province, province_view) = app.province_authority(&["nursing"]).await;
+    // A Guangzhou authority of the same series, approved by the province.
+    let p = app.register().await;
+    let city = app.login_person(&p).await;
+    let applied = call!(city.api().authority_apply(
+        None,
+        &authority_application(
+            types::AuthorityLevel::City,
+            "440100",
+            &["nursing"],
+            Some(province_view.id),
+        )
+    ))
+    .unwrap();
+    call!(
+        province
+            .api()
+            .authority_review(&applied.id, None, &decision(types::Decision::Approve))
+    )
+    .unwrap();
+    // 每年度专业科目及学习指南，由省行业主管部门于当年第一季度发布 (问答 一).
+    let err = call!(
+        city.api()
+            .catalogue_publish(2023, None, &course("nursing", "护理安全管理"))
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    assert_eq!(err.code(), Some("provincial_authority_only"));
+    // A provincial authority of another series may not either.
+    let (engineering, _) = app.province_authority(&["engineering"]).await;
+    let err = call!(engineering.api().catalogue_publish(
+        2023,
+        None,
+        &course("nursing", "护理安全管理")
+    ))
+    .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    assert_eq!(err.code(), Some("series_not_supervised"));
+    // Nothing was published; the province of the series still may.
+    let reader = app.person().await;
+    assert!(
+        call!(reader.client.api().catalogue_list(2023, None, None, None))
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let c = call!(
+        province
+            .api()
+            .catalogue_publish(2023, None, &course("nursing", "护理安全管理"))
+    )
+    .unwrap();
+    assert_eq!(c.level, types::AuthorityLevel::Province);
+}

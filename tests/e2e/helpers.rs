@@ -535,6 +535,7 @@ impl TestApp {
             general_knowledge: Set(false),
             topic: Set(None),
             origin: Set(None),
+            invalidated_reason: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::helpers::*;
 
 /// A platform allowed `categories` for `families`: its client and id.
-async fn platform(
+pub(crate) async fn platform(
     app: &TestApp,
     categories: &[types::Category],
     families: &[&str],
@@ -46,7 +46,11 @@ pub(crate) fn public(ext: &str, p: &Person) -> serde_json::Value {
     })
 }
 
-async fn push(c: &Client, items: &[serde_json::Value], key: Option<&str>) -> types::BatchOutcome {
+pub(crate) async fn push(
+    c: &Client,
+    items: &[serde_json::Value],
+    key: Option<&str>,
+) -> types::BatchOutcome {
     let body: types::PushRequest =
         serde_json::from_value(serde_json::json!({ "items": items })).unwrap();
     let key: Option<types::RecordPushIdempotencyKey> = key.map(|k| k.parse().unwrap());

@@ -397,6 +397,7 @@ async fn r_req_2_any_sequence_of_record_operations_keeps_standings_equal_to_a_re
         .unwrap_or(60);
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let app = spawn_app().await;
+    let hrss = app.hrss().await;
     let (a, admin, unit) = accountant(&app).await;
     let (b, _, _) = {
         let b = app.verified_person().await;
@@ -459,6 +460,21 @@ async fn r_req_2_any_sequence_of_record_operations_keeps_standings_equal_to_a_re
                     _ => types::Decision::RejectClose,
                 };
                 match r.status {
+                    // R-RC-12: now and then hrss finds one untruthful.
+                    types::RecordStatus::PendingUnitReview | types::RecordStatus::Approved
+                        if rng.gen_bool(0.1) =>
+                    {
+                        call!(hrss.api().record_declare_untruthful(
+                            &id,
+                            None,
+                            &types::UntruthfulRequest {
+                                reason: "记载不真实".parse().unwrap(),
+                                severity: None,
+                                published: None,
+                            }
+                        ))
+                        .unwrap();
+                    }
                     types::RecordStatus::PendingUnitReview | types::RecordStatus::Approved => {
                         let _ = call!(admin.client.api().record_review(&id, None, &decision(d)));
                     }
@@ -474,7 +490,7 @@ async fn r_req_2_any_sequence_of_record_operations_keeps_standings_equal_to_a_re
                         }
                         call!(persons[owner].client.api().record_resubmit(&id, None)).unwrap();
                     }
-                    types::RecordStatus::Closed => {}
+                    types::RecordStatus::Closed | types::RecordStatus::Invalidated => {}
                 }
             }
             _ => {}

@@ -145,6 +145,7 @@ async fn insert_record(db: &DatabaseConnection, person_id: Uuid, r: &Rec) {
         general_knowledge: Set(r.gk),
         topic: Set(None),
         origin: Set(None),
+        invalidated_reason: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),

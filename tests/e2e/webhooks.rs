@@ -254,7 +254,8 @@ async fn webhooks_are_registered_by_platforms_and_unit_admins_only() {
     .unwrap_err();
     assert_eq!(err.status(), Some(404));
     let created = call!(admin.client.api().webhook_create(None, &req(Some(unit.id)))).unwrap();
-    assert_eq!(created.webhook.events.len(), 5);
+    // Every event type by default, `record.invalidated` (R-RC-12) included.
+    assert_eq!(created.webhook.events.len(), 6);
     assert!(created.secret.as_str().starts_with("whsec_"));
     let platform = app.platform().await;
     let mine = call!(platform.api().webhook_create(None, &req(None))).unwrap();

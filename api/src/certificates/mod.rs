@@ -5,6 +5,7 @@
 //! superseded); revoked by hrss; verified by anyone holding the number.
 
 pub mod documents;
+pub mod evaluation;
 
 use crate::audit::{self, Change};
 use chrono::{DateTime, Utc};
@@ -23,7 +24,7 @@ use ce_entity::{certificate, person};
 use crate::auth::{Caller, Role};
 use crate::authz::{holds, orgs, require_any};
 use crate::domain::Year;
-use crate::domain::certificate::{CertificateNumber, CertificateStatus};
+use crate::domain::certificate::{CertificateNumber, CertificateStatus, RECORD_UNTRUTHFUL};
 use crate::domain::compliance::{Assessment, Policy};
 use crate::error::ServiceError;
 use crate::ledger::standing;
@@ -110,7 +111,8 @@ pub struct Certificate {
     /// The certificate that replaced this one.
     pub superseded_by: Option<Uuid>,
     /// Why hrss or the ledger revoked it (`hours_withdrawn`: a change left
-    /// its year incomplete); `null` unless revoked.
+    /// its year incomplete; `record_untruthful`: a record it relied on was
+    /// found untruthful, R-RC-12); `null` unless revoked.
     pub revoked_reason: Option<String>,
     /// Why it no longer stands: `reissued`, `hours_corrected` (superseded
     /// by one stating the hours that count now), `hours_withdrawn`, or
@@ -147,7 +149,8 @@ pub struct Verification {
     /// Why a superseded or revoked number no longer stands: `reissued`
     /// (a new number was asked for), `hours_corrected` (replaced by one
     /// stating the hours that count now), `hours_withdrawn` (its year no
-    /// longer counts as complete), `revoked_by_hrss`.
+    /// longer counts as complete), `record_untruthful` (a record of its
+    /// year was found untruthful, R-RC-12), `revoked_by_hrss`.
     pub reason: Option<String>,
 }
 
@@ -396,7 +399,8 @@ pub const REISSUED: &str = "reissued";
 ///
 /// - a certified year that no longer counts as complete under the policy
 ///   its certificate was issued under (R-REQ-4) has it revoked
-///   (`hours_withdrawn`);
+///   (`hours_withdrawn`, or `record_untruthful` when the change was a
+///   record found untruthful, R-RC-12);
 /// - a certified year still complete whose counted hours fell below what
 ///   the certificate states has it superseded by one stating the hours
 ///   that count now (`hours_corrected`); hours added after completion
@@ -437,9 +441,10 @@ pub(crate) async fn follow(
                     },
                 };
                 if !a.complete {
-                    applied
-                        .revoked
-                        .push(revoke_valid(txn, c, HOURS_WITHDRAWN).await?);
+                    // R-RC-12: the reason the change gives (a record found
+                    // untruthful), or the hours withdrawn.
+                    let reason = j.cause.unwrap_or(HOURS_WITHDRAWN);
+                    applied.revoked.push(revoke_valid(txn, c, reason).await?);
                     continue;
                 }
                 let now = CertificateHours::of(&a);
@@ -852,6 +857,7 @@ fn reason_of(status: CertificateStatus, reason: Option<&str>) -> Option<&'static
     if status == CertificateStatus::Revoked {
         return Some(match reason {
             Some(HOURS_WITHDRAWN) => HOURS_WITHDRAWN,
+            Some(RECORD_UNTRUTHFUL) => RECORD_UNTRUTHFUL,
             _ => "revoked_by_hrss",
         });
     }

@@ -15,6 +15,44 @@ const RANDOM_CHARS: usize = 11;
 /// Stored in `certificates.status`; the type lives with the entities.
 pub use ce_entity::state::CertificateStatus;
 
+/// What a title committee learns of an applicant it names (R-CE-5). A
+/// mismatched pair never shows the name on file.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicantStatus {
+    /// The ID number and the name are a registered person's who holds one
+    /// of the evaluator's series in an asked year: their certificates
+    /// follow.
+    Found,
+    /// The ID number is such a person's, the name is not theirs.
+    NameMismatch,
+    /// No such person within the evaluator's series: unknown, or
+    /// evaluated by another committee (like a 404, nothing says which).
+    NotFound,
+}
+
+/// R-CE-4: the years a title committee asks about — those named, or the
+/// current year in China time (title evaluation asks for the current
+/// year's certificate: 职称申报评审材料只要求提供当年（本年度）的继续教育证书),
+/// sorted, once each.
+pub fn asked_years(named: &[i32], now: chrono::DateTime<chrono::Utc>) -> Vec<i32> {
+    let mut years: Vec<i32> = if named.is_empty() {
+        vec![crate::domain::Year::current_in_shanghai(now)]
+    } else {
+        named.to_vec()
+    };
+    years.sort_unstable();
+    years.dedup();
+    years
+}
+
+/// Why a certificate was revoked when a record of its year was found
+/// untruthful (记载不真实, R-RC-12): the year no longer counts as complete
+/// without it.
+pub const RECORD_UNTRUTHFUL: &str = "record_untruthful";
+
 fn value(c: u8) -> Option<u32> {
     ALPHABET.iter().position(|a| *a == c).map(|p| p as u32)
 }
@@ -146,5 +184,25 @@ mod tests {
         assert!(CertificateNumber::parse("2026-ABCD").is_err());
         assert!(CertificateNumber::parse("").is_err());
         assert!(CertificateNumber::parse("ABCD-0000-0000-0000").is_err());
+    }
+}
+
+#[cfg(test)]
+mod evaluation_tests {
+    use super::asked_years;
+    use chrono::TimeZone;
+
+    #[test]
+    fn r_ce_4_the_current_year_in_china_time_unless_years_are_named() {
+        // 2025-12-31 17:00 UTC is already 2026-01-01 in Shanghai.
+        let now = chrono::Utc
+            .with_ymd_and_hms(2025, 12, 31, 17, 0, 0)
+            .unwrap();
+        assert_eq!(asked_years(&[], now), vec![2026]);
+        let before = chrono::Utc
+            .with_ymd_and_hms(2025, 12, 31, 15, 59, 59)
+            .unwrap();
+        assert_eq!(asked_years(&[], before), vec![2025]);
+        assert_eq!(asked_years(&[2024, 2023, 2024], now), vec![2023, 2024]);
     }
 }

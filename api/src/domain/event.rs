@@ -19,6 +19,9 @@ pub enum EventType {
     /// The unit refused a record for good.
     #[serde(rename = "record.closed")]
     RecordClosed,
+    /// hrss found a record untruthful (R-RC-12): it counts for nothing.
+    #[serde(rename = "record.invalidated")]
+    RecordInvalidated,
     /// A certificate was issued (R-CE-1), or reissued under a new number.
     #[serde(rename = "certificate.issued")]
     CertificateIssued,
@@ -28,10 +31,11 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 5] = [
+    pub const ALL: [EventType; 6] = [
         EventType::RecordApproved,
         EventType::RecordReturned,
         EventType::RecordClosed,
+        EventType::RecordInvalidated,
         EventType::CertificateIssued,
         EventType::CertificateRevoked,
     ];
@@ -41,6 +45,7 @@ impl EventType {
             EventType::RecordApproved => "record.approved",
             EventType::RecordReturned => "record.returned",
             EventType::RecordClosed => "record.closed",
+            EventType::RecordInvalidated => "record.invalidated",
             EventType::CertificateIssued => "certificate.issued",
             EventType::CertificateRevoked => "certificate.revoked",
         }
@@ -56,6 +61,7 @@ impl EventType {
             RecordStatus::Approved => Some(EventType::RecordApproved),
             RecordStatus::Returned => Some(EventType::RecordReturned),
             RecordStatus::Closed => Some(EventType::RecordClosed),
+            RecordStatus::Invalidated => Some(EventType::RecordInvalidated),
             RecordStatus::PendingUnitReview => None,
         }
     }
@@ -96,8 +102,8 @@ pub struct CertificateEventData {
     pub unit_id: Option<Uuid>,
 }
 
-/// The body of a `record.approved`, `record.returned` or `record.closed`
-/// delivery.
+/// The body of a `record.approved`, `record.returned`, `record.closed` or
+/// `record.invalidated` delivery.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RecordEvent {
     #[serde(rename = "type")]

@@ -5,13 +5,16 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Whom a finding is about.
+/// Whom a finding is about: a person, a unit, a training provider, or a
+/// learning platform (a machine client whose pushed records were found
+/// untruthful, R-RC-12; an addition to the contract of issue 20).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SubjectType {
     Person,
     Unit,
     Provider,
+    Platform,
 }
 
 /// How bad it is.

@@ -72,6 +72,8 @@ pub enum RecordEvent {
     Decide(Decision),
     /// The person sends a returned record again.
     Resubmit,
+    /// hrss finds the record untruthful (记载不真实, R-RC-12).
+    Invalidate,
 }
 
 /// A transition the record state machine does not allow.
@@ -86,7 +88,8 @@ pub struct IllegalRecordTransition {
 pub trait RecordTransitions: Sized {
     /// R-RC-3, R-RC-4: the unit decides a pending record; an approved one
     /// that turns out wrong can still be closed (the person declares
-    /// again); a returned one goes back to the unit when resubmitted.
+    /// again); a returned one goes back to the unit when resubmitted; hrss
+    /// invalidates any record not yet invalid (R-RC-12).
     ///
     /// # Errors
     /// [`IllegalRecordTransition`] for any other status and event.
@@ -103,6 +106,12 @@ impl RecordTransitions for RecordStatus {
                 Ok(Closed)
             }
             (Returned, RecordEvent::Resubmit) => Ok(PendingUnitReview),
+            // R-RC-12: whatever the unit decided, a record found untruthful
+            // is invalid (a closed one too: the finding is what counts for
+            // the credit file); once invalid, nothing moves it.
+            (PendingUnitReview | Approved | Returned | Closed, RecordEvent::Invalidate) => {
+                Ok(Invalidated)
+            }
             (from, event) => Err(IllegalRecordTransition { from, event }),
         }
     }
@@ -113,7 +122,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn r_rc_3_r_rc_4_every_status_and_event_exhaustively() {
+    fn r_rc_3_r_rc_4_r_rc_12_every_status_and_event_exhaustively() {
         use Decision::*;
         use RecordStatus::*;
         let events = [
@@ -121,6 +130,7 @@ mod tests {
             RecordEvent::Decide(RejectClose),
             RecordEvent::Decide(RejectReturn),
             RecordEvent::Resubmit,
+            RecordEvent::Invalidate,
         ];
         for from in RecordStatus::ALL.iter().copied() {
             for event in events {
@@ -130,6 +140,8 @@ mod tests {
                     (PendingUnitReview, RecordEvent::Decide(RejectClose)) => Some(Closed),
                     (Approved, RecordEvent::Decide(RejectClose)) => Some(Closed),
                     (Returned, RecordEvent::Resubmit) => Some(PendingUnitReview),
+                    (Invalidated, _) => None,
+                    (_, RecordEvent::Invalidate) => Some(Invalidated),
                     _ => None,
                 };
                 assert_eq!(

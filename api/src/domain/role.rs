@@ -20,6 +20,10 @@ pub enum Role {
     Hrss,
     /// A learning platform's machine client (`org_id` is the platform).
     Platform,
+    /// A title-evaluation committee (评审委员会, R-CE-5), granted by hrss:
+    /// `org_id` is the evaluator (`GET /evaluators`), which names the
+    /// series it evaluates. Checks applicants' certificates in bulk.
+    Evaluator,
 }
 
 impl Role {
@@ -31,6 +35,7 @@ impl Role {
             Role::Authority => "authority",
             Role::Hrss => "hrss",
             Role::Platform => "platform",
+            Role::Evaluator => "evaluator",
         }
     }
 
@@ -42,6 +47,7 @@ impl Role {
             "authority" => Role::Authority,
             "hrss" => Role::Hrss,
             "platform" => Role::Platform,
+            "evaluator" => Role::Evaluator,
             _ => return None,
         })
     }

@@ -53,8 +53,8 @@ pub struct RecordHours<'a> {
 /// What a record gives to its year (R-RC-3): an approved record all its
 /// hours as approved; a pending one its approved part (R-CL-4: hours a
 /// class added wait without withdrawing those approved before) and the
-/// rest as pending; a returned one its approved part; a closed one
-/// nothing. Only lines with hours.
+/// rest as pending; a returned one its approved part; a closed or an
+/// invalidated one (R-RC-12) nothing. Only lines with hours.
 pub fn contributions(r: &RecordHours<'_>) -> Vec<(LineKey, i64)> {
     let hours = r.hours_tenths.max(0);
     let part = r.approved_tenths.clamp(0, hours);
@@ -62,7 +62,7 @@ pub fn contributions(r: &RecordHours<'_>) -> Vec<(LineKey, i64)> {
         RecordStatus::Approved => (hours, 0),
         RecordStatus::PendingUnitReview => (part, hours - part),
         RecordStatus::Returned => (part, 0),
-        RecordStatus::Closed => (0, 0),
+        RecordStatus::Closed | RecordStatus::Invalidated => (0, 0),
     };
     let key = |counted| LineKey {
         person_id: r.person_id,

@@ -70,6 +70,8 @@ pub struct Record {
     pub conversion_code: Option<String>,
     /// A general-knowledge subject (R-ACC-1).
     pub general_knowledge: bool,
+    /// hrss's reason when it found the record untruthful (R-RC-12).
+    pub invalidated_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
@@ -118,6 +120,7 @@ pub fn view(m: record::Model) -> Record {
         external_id: m.external_id,
         conversion_code: m.conversion_code,
         general_knowledge: m.general_knowledge,
+        invalidated_reason: m.invalidated_reason,
         created_at: m.created_at,
         updated_at: m.updated_at,
         version: m.version,
@@ -279,6 +282,7 @@ pub async fn from_closed_class<C: ConnectionTrait>(
                     general_knowledge: Set(false),
                     topic: Set(None),
                     origin: Set(None),
+                    invalidated_reason: Set(None),
                     created_at: Set(now),
                     updated_at: Set(now),
                     version: Set(1),
@@ -970,6 +974,7 @@ pub async fn declare(
         external_id: Set(None),
         unit_id: Set(Some(unit_id)),
         origin: Set(d.origin.as_ref().map(Origin::stored)),
+        invalidated_reason: Set(None),
         status: Set(RecordStatus::PendingUnitReview),
         attachment_ids: Set(serde_json::to_value(&attachment_ids).map_err(anyhow::Error::from)?),
         completed_at: Set(None),
@@ -1074,7 +1079,7 @@ impl Source {
 }
 
 /// The source of a stored record.
-async fn source_of<C: ConnectionTrait>(
+pub async fn source_of<C: ConnectionTrait>(
     conn: &C,
     r: &record::Model,
 ) -> Result<Source, ServiceError> {
@@ -1301,7 +1306,7 @@ pub async fn resubmit(
 /// of it counts any more (the standing and the certificate follow); its
 /// `external_id` stays taken, so the item never counts twice: a push of it
 /// again answers `duplicate` or `conflict`. Pending, returned or approved
-/// records; 409 once closed.
+/// records; 409 once closed or invalidated (R-RC-12).
 pub async fn withdraw(
     state: &AppState,
     auth: &Caller,
@@ -1315,7 +1320,7 @@ pub async fn withdraw(
         .filter(|r| r.platform_id == Some(auth.account_id()))
         .ok_or(ServiceError::NotFound("record"))?;
     reviews::check_version(expected, r.version)?;
-    if r.status == RecordStatus::Closed {
+    if matches!(r.status, RecordStatus::Closed | RecordStatus::Invalidated) {
         return Err(reviews::illegal(r.status.as_str(), "withdraw"));
     }
     let changes = vec![
@@ -1328,4 +1333,95 @@ pub async fn withdraw(
     change_audited(state, &r, changes, "withdrawn")
         .await
         .map(view)
+}
+
+/// A record found untruthful, inside the transaction that found it.
+#[derive(Debug)]
+pub struct Invalidated {
+    /// The record as it is now (`invalidated`).
+    pub record: record::Model,
+    /// Who recorded it: the subject of the credit record (R-RC-12).
+    pub source: Source,
+    /// What happened to certificates.
+    pub applied: crate::ports::ledger::Applied,
+    /// The audit event of the change, for the caller to complete (the
+    /// credit record) and write: one event for the request.
+    pub change: Change,
+}
+
+/// R-RC-12 (条例 第三十四条: 记载不真实的，其记载内容无效): hrss finds the
+/// record `r` untruthful for `reason`, inside `txn`. It stops counting —
+/// the standing follows through the [`Ledger`], and a certificate whose
+/// year is no longer complete is revoked with the reason
+/// `record_untruthful` — and a `record.invalidated` event is written. 409
+/// `illegal_transition` once invalid. The caller (hrss's oversight) writes
+/// the credit record against [`Invalidated::source`] and the audit event
+/// [`Invalidated::change`].
+pub async fn invalidate(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    r: &record::Model,
+    reason: &str,
+) -> Result<Invalidated, ServiceError> {
+    let to = r
+        .status
+        .transition(RecordEvent::Invalidate)
+        .map_err(|_| reviews::illegal(r.status.as_str(), "invalidate"))?;
+    let source = source_of(txn, r).await?;
+    reviews::write_versioned::<record::Entity, _>(
+        txn,
+        COLS,
+        r.id,
+        r.version,
+        vec![
+            (record::Column::Status, Expr::value(to.as_str())),
+            (record::Column::ApprovedTenths, Expr::value(0)),
+            (record::Column::InvalidatedReason, Expr::value(reason)),
+        ],
+    )
+    .await?;
+    let after = record::Entity::find_by_id(r.id)
+        .one(txn)
+        .await?
+        .ok_or(ServiceError::NotFound("record"))?;
+    let mut ledger = Ledger::new();
+    ledger.because(crate::domain::certificate::RECORD_UNTRUTHFUL);
+    ledger.record(Some(r), Some(&after))?;
+    let applied = ledger
+        .apply(txn, &state.reference, &*state.follower)
+        .await?;
+    let change = applied.note(
+        record_change(&after, "invalidated")
+            .before(summary(r))
+            .after(summary(&after))
+            .also("reason", json!(reason)),
+    );
+    if let Some(event) = crate::outbox::EventType::of_record_status(to) {
+        let mut to_whom = vec![];
+        to_whom.extend(r.unit_id.map(crate::outbox::Subscriber::Unit));
+        to_whom.extend(r.platform_id.map(crate::outbox::Subscriber::Platform));
+        crate::outbox::emit(
+            txn,
+            event,
+            &to_whom,
+            serde_json::to_value(crate::domain::event::RecordEventData {
+                record_id: r.id,
+                person_id: r.person_id,
+                year: r.year,
+                category: r.category.clone(),
+                status: to,
+                unit_id: r.unit_id,
+                platform_id: r.platform_id,
+                external_id: r.external_id.clone(),
+            })
+            .map_err(anyhow::Error::from)?,
+        )
+        .await?;
+    }
+    Ok(Invalidated {
+        record: after,
+        source,
+        applied,
+        change,
+    })
 }

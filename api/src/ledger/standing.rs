@@ -69,6 +69,7 @@ pub fn hours_of(m: &record::Model) -> Result<RecordHours<'_>, ServiceError> {
 pub struct Ledger {
     deltas: Deltas,
     rejudge: BTreeSet<(Uuid, i32)>,
+    cause: Option<&'static str>,
 }
 
 impl Ledger {
@@ -86,6 +87,12 @@ impl Ledger {
         let after = after.map(hours_of).transpose()?;
         self.deltas.replace(before.as_ref(), after.as_ref());
         Ok(())
+    }
+
+    /// Says why the changes are made, for the certificates they revoke
+    /// (`record_untruthful`, R-RC-12).
+    pub fn because(&mut self, cause: &'static str) {
+        self.cause = Some(cause);
     }
 
     /// Judge the person's year again though no hours moved (the series held
@@ -149,6 +156,7 @@ impl Ledger {
                                 .unwrap_or(false),
                             assessment,
                             year: y,
+                            cause: self.cause,
                         }
                     })
                     .collect();
@@ -502,6 +510,7 @@ pub async fn rebuild(db: &DatabaseConnection) -> Result<Rebuilt, ServiceError> {
                         .as_ref()
                         .map(|p| compliance::assess(p, &y.series, &y.facts)),
                     year: y,
+                    cause: None,
                 })
                 .collect();
             store(&txn, year, &judged).await?;

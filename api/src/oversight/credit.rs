@@ -1,5 +1,6 @@
 //! Credit records (信用档案 / 失信信息, R-CR-1): findings against persons,
-//! units and providers that broke the rules. hrss records any; an authority
+//! units, providers and learning platforms that broke the rules (a
+//! platform's: records it pushed found untruthful, R-RC-12). hrss records any; an authority
 //! records findings on providers it qualified. A person sees their own, a
 //! unit or provider admin theirs; published findings on organisations (never
 //! on persons) are public until they expire, and one against a provider
@@ -12,7 +13,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use uuid::Uuid;
 
-use ce_entity::{credit_record, person, provider, qualification, unit};
+use ce_entity::{credit_record, person, platform, provider, qualification, unit};
 
 use crate::auth::{Caller, Role};
 use crate::authz::{holds, orgs};
@@ -30,6 +31,7 @@ impl SubjectType {
             SubjectType::Person => "person",
             SubjectType::Unit => "unit",
             SubjectType::Provider => "provider",
+            SubjectType::Platform => "platform",
         }
     }
 
@@ -38,6 +40,7 @@ impl SubjectType {
             SubjectType::Person,
             SubjectType::Unit,
             SubjectType::Provider,
+            SubjectType::Platform,
         ]
         .into_iter()
         .find(|t| t.as_str() == s)
@@ -81,7 +84,8 @@ pub struct CreditRecord {
 #[derive(Debug, Clone)]
 pub struct PublicCredit {
     pub id: Uuid,
-    /// `unit` or `provider`: findings on persons are never public.
+    /// `unit`, `provider` or `platform`: findings on persons are never
+    /// public.
     pub subject_type: SubjectType,
     pub subject_id: Uuid,
     pub subject_name: String,
@@ -158,17 +162,30 @@ fn view(m: credit_record::Model) -> CreditRecord {
 
 /// The subject's name, or 422 when there is no such subject.
 async fn subject_name(state: &AppState, t: SubjectType, id: Uuid) -> Result<String, ServiceError> {
+    subject_name_in(&state.db, t, id).await
+}
+
+/// The subject's name read through `conn`, or 422 when there is none.
+async fn subject_name_in<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    t: SubjectType,
+    id: Uuid,
+) -> Result<String, ServiceError> {
     let name = match t {
         SubjectType::Person => person::Entity::find_by_id(id)
-            .one(&state.db)
+            .one(conn)
             .await?
             .map(|p| p.name),
         SubjectType::Unit => unit::Entity::find_by_id(id)
-            .one(&state.db)
+            .one(conn)
             .await?
             .map(|u| u.name),
         SubjectType::Provider => provider::Entity::find_by_id(id)
-            .one(&state.db)
+            .one(conn)
+            .await?
+            .map(|p| p.name),
+        SubjectType::Platform => platform::Entity::find_by_id(id)
+            .one(conn)
             .await?
             .map(|p| p.name),
     };
@@ -237,8 +254,41 @@ pub async fn create(
     }
     let ids = crate::parties::qualifications::dedup(f.attachment_ids);
     crate::parties::attachments::require_uploaded_by(state, auth.account_id(), &ids).await?;
-    let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
+    let f = NewFinding {
+        attachment_ids: ids,
+        ..f
+    };
+    let m = insert(&txn, auth.account_id(), authority_id, name, f).await?;
+    audit::record(&txn, finding_change(&m, "recorded").after(summary(&m))).await?;
+    txn.commit().await?;
+    Ok(view(m))
+}
+
+/// A finding as the audit trail keeps it.
+fn summary(m: &credit_record::Model) -> serde_json::Value {
+    json!({
+        "id": m.id,
+        "subject_type": m.subject_type,
+        "subject_id": m.subject_id,
+        "rule": m.rule,
+        "severity": m.severity,
+        "found_on": m.found_on,
+        "expires_on": m.expires_on,
+        "published": m.published,
+    })
+}
+
+/// Writes the finding `f` on the subject named `name` inside `conn`'s
+/// transaction (the caller writes the audit event).
+async fn insert<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    recorded_by: Uuid,
+    authority_id: Option<Uuid>,
+    name: String,
+    f: NewFinding,
+) -> Result<credit_record::Model, ServiceError> {
+    let now = Utc::now();
     let m = credit_record::ActiveModel {
         id: Set(Uuid::now_v7()),
         subject_type: Set(f.subject_type.as_str().into()),
@@ -247,33 +297,33 @@ pub async fn create(
         reason: Set(f.reason),
         rule: Set(f.rule),
         severity: Set(f.severity.as_str().into()),
-        attachment_ids: Set(serde_json::to_value(&ids).map_err(anyhow::Error::from)?),
+        attachment_ids: Set(serde_json::to_value(&f.attachment_ids).map_err(anyhow::Error::from)?),
         found_on: Set(f.found_on),
         expires_on: Set(f.expires_on),
         published: Set(f.published),
-        recorded_by: Set(auth.account_id()),
+        recorded_by: Set(recorded_by),
         authority_id: Set(authority_id),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
     }
-    .insert(&txn)
+    .insert(conn)
     .await?;
-    audit::record(
-        &txn,
-        finding_change(&m, "recorded").after(json!({
-            "subject_type": m.subject_type,
-            "subject_id": m.subject_id,
-            "rule": m.rule,
-            "severity": m.severity,
-            "found_on": m.found_on,
-            "expires_on": m.expires_on,
-            "published": m.published,
-        })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(view(m))
+    Ok(m)
+}
+
+/// R-RC-12: hrss's finding against whoever recorded an untruthful record,
+/// written in the transaction that invalidates it (`txn`), whose one audit
+/// event carries it: answers the finding and its summary for that event.
+pub(crate) async fn record_in(
+    txn: &sea_orm::DatabaseTransaction,
+    auth: &Caller,
+    f: NewFinding,
+) -> Result<(CreditRecord, serde_json::Value), ServiceError> {
+    let name = subject_name_in(txn, f.subject_type, f.subject_id).await?;
+    let m = insert(txn, auth.account_id(), None, name, f).await?;
+    let summary = summary(&m);
+    Ok((view(m), summary))
 }
 
 /// A change of the finding `m`: a person or unit it is about reads it.
@@ -287,7 +337,8 @@ fn finding_change(m: &credit_record::Model, action: &'static str) -> Change {
 }
 
 /// Whether the caller may read a finding: hrss, the recording authority,
-/// the person it is about, or an admin of the unit or provider.
+/// the person it is about, an admin of the unit or provider, or the
+/// platform.
 fn may_read(auth: &Caller, m: &credit_record::Model) -> bool {
     auth.has_role(Role::Hrss)
         || m.authority_id
@@ -296,6 +347,7 @@ fn may_read(auth: &Caller, m: &credit_record::Model) -> bool {
             Some(SubjectType::Person) => holds(auth, Role::Person, m.subject_id),
             Some(SubjectType::Unit) => holds(auth, Role::UnitAdmin, m.subject_id),
             Some(SubjectType::Provider) => holds(auth, Role::ProviderAdmin, m.subject_id),
+            Some(SubjectType::Platform) => holds(auth, Role::Platform, m.subject_id),
             None => false,
         }
 }
@@ -320,7 +372,8 @@ pub async fn list(
                 .add(credit_record::Column::AuthorityId.is_in(orgs(auth, Role::Authority)))
                 .add(mine(SubjectType::Person, Role::Person))
                 .add(mine(SubjectType::Unit, Role::UnitAdmin))
-                .add(mine(SubjectType::Provider, Role::ProviderAdmin)),
+                .add(mine(SubjectType::Provider, Role::ProviderAdmin))
+                .add(mine(SubjectType::Platform, Role::Platform)),
         );
     }
     if let Some(t) = subject_type {
@@ -342,7 +395,11 @@ pub async fn list(
 pub async fn public(state: &AppState, page: Page) -> Result<PublicCreditPage, ServiceError> {
     let q = credit_record::Entity::find()
         .filter(credit_record::Column::Published.eq(true))
-        .filter(credit_record::Column::SubjectType.is_in(["unit", "provider"]))
+        .filter(credit_record::Column::SubjectType.is_in([
+            SubjectType::Unit.as_str(),
+            SubjectType::Provider.as_str(),
+            SubjectType::Platform.as_str(),
+        ]))
         .filter(
             sea_orm::Condition::any()
                 .add(credit_record::Column::ExpiresOn.is_null())

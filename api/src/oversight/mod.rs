@@ -8,3 +8,4 @@ pub mod exports;
 pub mod legacy;
 pub mod notices;
 pub mod statistics;
+pub mod untruthful;

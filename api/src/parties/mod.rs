@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod authorities;
 pub mod bindings;
 pub mod bootstrap;
+pub mod evaluators;
 pub mod persons;
 pub mod providers;
 pub mod qualifications;

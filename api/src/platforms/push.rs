@@ -948,6 +948,7 @@ fn decide(
         general_knowledge: c.general_knowledge,
         topic,
         origin: None,
+        invalidated_reason: None,
         created_at: now,
         updated_at: now,
         version: 1,

@@ -29,6 +29,10 @@ pub struct Judged {
     pub was_complete: bool,
     /// The judgement under the policy in force; `None` when no policy is.
     pub assessment: Option<Assessment>,
+    /// Why the change was made, when it says so: the reason a certificate
+    /// this judgement revokes gives (`record_untruthful`, R-RC-12);
+    /// `None`: hours were withdrawn (`hours_withdrawn`).
+    pub cause: Option<&'static str>,
 }
 
 /// What the certificates did after a change (for the caller's audit event).

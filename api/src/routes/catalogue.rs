@@ -102,15 +102,17 @@ pub struct CourseCreateRequest {
 
 /// Publish a catalogue course
 ///
-/// An approved authority of the series adds a professional-subject course
-/// to the year's catalogue (R-CP-2).
+/// The approved provincial authority of the series (省行业主管部门) adds a
+/// professional-subject course to the year's catalogue (R-CP-2). A city or
+/// district authority of the series, or a provincial one of other series,
+/// gets 403: the catalogue is public, so the refusal hides nothing.
 #[utoipa::path(
     tag = "catalogue",
     params(("year" = i32, Path, minimum = 2017, maximum = 2100, description = "The year")),
     request_body = CourseCreateRequest,
     responses(
         (status = 201, description = "Published", body = CourseView),
-        (status = 403, description = "Not an authority (`forbidden`) or not of this series (`series_not_supervised`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an authority (`forbidden`), not of this series (`series_not_supervised`), or not a provincial one (`provincial_authority_only`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The year and series list this name already (`course_exists`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown series (`series_unknown`), bad hours or year", body = Problem, content_type = "application/problem+json"),
     )

@@ -18,7 +18,7 @@ use crate::pagination::Page;
 use crate::routes::attachments::FileBytes;
 use crate::routes::pagination::PageQuery;
 use crate::routes::views::certificates::{
-    CertificatePage, CertificateView, HolderCheckView, Jwks, VerifyView,
+    CertificatePage, CertificateView, EvaluationCheckView, HolderCheckView, Jwks, VerifyView,
 };
 use crate::routes::year;
 use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
@@ -456,4 +456,98 @@ pub async fn issuer_jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .json(Jwks::from(state.issuer.jwks()))
+}
+
+/// An applicant a title committee names.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"id_card_no": "11010519491231002X", "name": "张三"}))]
+pub struct ApplicantRequest {
+    /// The applicant's resident ID number (GB 11643).
+    #[schema(
+        min_length = 18,
+        max_length = 18,
+        pattern = "^[0-9]{17}[0-9Xx]$",
+        example = "11010519491231002X"
+    )]
+    #[validate(length(min = 18, max = 18, code = "id_card_invalid"))]
+    pub id_card_no: String,
+    /// The applicant's name as on the ID card.
+    #[schema(min_length = 1, max_length = 50, example = "张三")]
+    #[validate(length(min = 1, max = 50, code = "name_invalid"))]
+    pub name: String,
+}
+
+/// A title committee's bulk check.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"applicants": [{"id_card_no": "11010519491231002X", "name": "张三"}, {"id_card_no": "440106199003071231", "name": "陈晓红"}], "years": [2026]}))]
+pub struct EvaluationCheckRequest {
+    /// Up to 200 applicants; answered in this order.
+    #[schema(min_items = 1, max_items = 200)]
+    #[validate(length(min = 1, max = 200), nested)]
+    pub applicants: Vec<ApplicantRequest>,
+    /// The years whose certificates are asked; leave out for the current
+    /// year in China time (R-CE-4: title evaluation asks for the current
+    /// year's certificate).
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    #[validate(length(max = 10))]
+    pub years: Vec<AskedYear>,
+}
+
+/// A year whose certificates a committee asks for.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[schema(value_type = i32, minimum = 2017, maximum = 2100, example = 2026)]
+pub struct AskedYear(pub i32);
+
+/// Check applicants' certificates in bulk
+///
+/// R-CE-5, R-CE-4: a title-evaluation committee (role `evaluator`, granted
+/// by hrss for the series it evaluates) names applicants by ID number and
+/// name and learns, for each, `found` with their certificates of the years
+/// asked (by default the current year), `name_mismatch` (the name on file
+/// is never shown), or `not_found` — unknown, or holding none of the
+/// committee's series in those years, as a 404 would say. Each check is
+/// audited (the applicants by person id, never an ID number in clear); an
+/// account may check `limits.evaluator_checks_per_minute` (10) times a
+/// minute.
+#[utoipa::path(
+    tag = "evaluators",
+    request_body = EvaluationCheckRequest,
+    responses(
+        (status = 200, description = "One result per applicant, in order", body = EvaluationCheckView),
+        (status = 403, description = "Not an evaluator (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No applicants or more than 200, an invalid ID number (`id_card_invalid`), name (`name_invalid`) or year (`year_invalid`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many checks from this account (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
+    )
+)]
+#[post("/certificates/checks")]
+pub async fn certificate_check_batch(
+    state: web::Data<AppState>,
+    auth: Caller,
+    body: Json<EvaluationCheckRequest>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let b = body.into_inner();
+    let mut applicants = Vec::with_capacity(b.applicants.len());
+    for (i, a) in b.applicants.iter().enumerate() {
+        let id_card_no = crate::domain::IdCardNo::parse(&a.id_card_no)
+            .map_err(|e| ApiError::domain(&format!("applicants[{i}].id_card_no"), e))?;
+        let name = crate::domain::PersonName::parse(&a.name)
+            .map_err(|e| ApiError::domain(&format!("applicants[{i}].name"), e))?;
+        applicants.push(certificates::evaluation::Applicant { id_card_no, name });
+    }
+    let mut years = Vec::with_capacity(b.years.len());
+    for (i, y) in b.years.iter().enumerate() {
+        let y = crate::domain::Year::new(y.0)
+            .map_err(|e| ApiError::domain(&format!("years[{i}]"), e))?;
+        years.push(y.value());
+    }
+    let v = certificates::evaluation::check(&state, &auth, applicants, &years, chrono::Utc::now())
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(EvaluationCheckView::from(v)))
 }

@@ -62,8 +62,10 @@ pub struct CreditRecordRequest {
 
 /// Record a credit finding
 ///
-/// R-CR-1: hrss on any person, unit or provider; an industry authority on
-/// a provider it qualified. A published finding on a provider blocks its
+/// R-CR-1: hrss on any person, unit, provider or learning platform
+/// (`platform`, an addition of issue 20: a platform answers for the
+/// records it pushes, R-RC-12); an industry authority on a provider it
+/// qualified. A published finding on a provider blocks its
 /// plan submissions (409 `credit_blocked`) until it expires.
 #[utoipa::path(
     tag = "credit",
@@ -113,7 +115,8 @@ pub struct CreditListQuery {
 /// List credit findings
 ///
 /// hrss all; an authority those it recorded; a person their own; a unit or
-/// provider admin those on their organisation. Oldest first.
+/// provider admin those on their organisation; a platform those on
+/// itself. Oldest first.
 #[utoipa::path(
     tag = "credit",
     params(CreditListQuery, PageQuery),
@@ -138,8 +141,8 @@ pub async fn credit_record_list(
 
 /// Published credit findings
 ///
-/// Public: findings on units and providers that are published and in
-/// force. Findings on persons are never listed.
+/// Public: findings on units, providers and platforms that are published
+/// and in force. Findings on persons are never listed.
 #[utoipa::path(
     tag = "credit",
     params(PageQuery),

@@ -10,6 +10,7 @@ pub mod certificates;
 pub mod classes;
 pub mod conditional;
 pub mod credit;
+pub mod evaluators;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
@@ -257,6 +258,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(statistics::statistics_view)
             .service(statistics::statistics_export)
             .service(certificates::certificate_issue)
+            .service(certificates::certificate_check_batch)
+            .service(evaluators::evaluator_grant)
+            .service(evaluators::evaluator_list)
+            .service(evaluators::evaluator_revoke)
             .service(certificates::certificate_list)
             .service(certificates::certificate_view)
             .service(certificates::certificate_reissue)
@@ -291,6 +296,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(records::record_review)
             .service(records::record_resubmit)
             .service(records::record_withdraw)
+            .service(records::record_declare_untruthful)
             .service(legacy::legacy_import)
             .service(legacy::person_legacy_history),
     )

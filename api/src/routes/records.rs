@@ -11,18 +11,21 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::domain::Year;
+use crate::domain::oversight::Severity;
 use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
 use crate::error::{ApiError, Problem};
 use crate::ledger::records::{
     self, ConversionClaim, Declaration, DeclarationChange, Origin, RecordFilter,
 };
+use crate::oversight::untruthful;
 use crate::pagination::Page;
 use crate::platforms::push;
 use crate::routes::pagination::PageQuery;
 use crate::routes::views::ledger::{RecordDetail, RecordPage, RecordView};
+use crate::routes::views::oversight::UntruthfulView;
 use crate::routes::views::platforms::{BatchOutcome, PushItem};
 use crate::routes::views::review::{BatchReviewRequest, BatchReviewResponse, ReviewRequest};
-use crate::routes::{IfMatchHeader, etag, if_match};
+use crate::routes::{IfMatchHeader, etag, if_match, non_blank};
 use crate::state::AppState;
 
 /// Filters of the record list.
@@ -519,6 +522,77 @@ pub async fn record_withdraw(
     Ok(HttpResponse::Ok()
         .insert_header(etag(r.version))
         .json(RecordView::from(r)))
+}
+
+/// hrss's finding that a record is untruthful (R-RC-12).
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "核查发现培训未实际举办，学时记载不真实", "severity": "serious", "published": true}))]
+pub struct UntruthfulRequest {
+    /// Why the record is untruthful: kept on the record, the credit record
+    /// and the audit trail.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"\S",
+        example = "核查发现培训未实际举办，学时记载不真实"
+    )]
+    #[validate(length(min = 1, max = 500))]
+    pub reason: String,
+    /// How serious the credit record is (警告: `minor`, the default).
+    #[serde(default, deserialize_with = "super::no_null")]
+    #[schema(nullable = false)]
+    pub severity: Option<Severity>,
+    /// Whether the credit record is on the public list (organisations'
+    /// only: a person's never shows there). Default `false`.
+    #[serde(default)]
+    pub published: bool,
+}
+
+/// Declare a record untruthful
+///
+/// R-RC-12 (条例 第三十四条: 记载不真实的，其记载内容无效): hrss finds a record
+/// untruthful. In one change the record becomes `invalidated` and stops
+/// counting; a certificate whose year is no longer complete without it is
+/// revoked with the reason `record_untruthful` (verification says so);
+/// and a credit record (rule `条例 第三十四条`) is written against whoever
+/// recorded it — the person for a declaration or conversion, the platform
+/// for a push, the provider or unit for a class it ran. A
+/// `record.invalidated` event goes to the unit's and the platform's
+/// webhooks. hrss only; an invalidated record stays so (409).
+#[utoipa::path(
+    tag = "records",
+    params(("id" = Uuid, Path, description = "Record id"), IfMatchHeader),
+    request_body = UntruthfulRequest,
+    responses(
+        (status = 200, description = "The record invalidated, the credit record, the certificates revoked", body = UntruthfulView,
+            headers(("ETag" = String, description = "The record's new version"))),
+        (status = 403, description = "Not hrss (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Invalidated already (`illegal_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the `If-Match` version (`version_mismatch`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A blank or too long reason (`text_invalid`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/records/{id}/untruthful")]
+pub async fn record_declare_untruthful(
+    state: web::Data<AppState>,
+    auth: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<UntruthfulRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    body.validate()?;
+    let b = body.into_inner();
+    let finding = untruthful::Finding {
+        reason: non_blank(&b.reason, "reason")?,
+        severity: b.severity.unwrap_or(Severity::Minor),
+        published: b.published,
+    };
+    let v = untruthful::declare(&state, &auth, id.into_inner(), expected, finding).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(v.record.version))
+        .json(UntruthfulView::from(v)))
 }
 
 /// A platform push: up to 1,000 completions.

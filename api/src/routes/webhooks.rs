@@ -45,7 +45,8 @@ pub struct WebhookRequest {
 ///
 /// A platform registers for the records it pushed; a unit admin for a
 /// unit's records and certificates. Events: `record.approved`,
-/// `record.returned`, `record.closed`, `certificate.issued`,
+/// `record.returned`, `record.closed`, `record.invalidated` (hrss found
+/// it untruthful, R-RC-12), `certificate.issued`,
 /// `certificate.revoked`. Each delivery is a POST of
 /// `{type, timestamp, data}` signed as Standard Webhooks says (headers
 /// `webhook-id`, `webhook-timestamp`, `webhook-signature`), retried with

@@ -1,5 +1,6 @@
 //! The professional-subject catalogue (专业科目学习指南, R-CP-2): per year
-//! and series, the courses an authority of that series publishes. A course
+//! and series, the courses the provincial authority of that series
+//! publishes. A course
 //! outside the catalogue or an approved plan counts at most as elective.
 
 use crate::audit::{self, Change};
@@ -107,7 +108,13 @@ pub async fn list(
     })
 }
 
-/// R-CP-2: an approved authority of the series publishes a course.
+/// R-CP-2: the provincial authority of the series publishes a course
+/// (每年度专业科目及学习指南，由省行业主管部门于当年第一季度发布). A city or
+/// district authority of the series, or a provincial authority of other
+/// series, is refused with 403 — the catalogue is public, so refusing
+/// reveals nothing a 404 would hide: `provincial_authority_only` when none
+/// of the caller's authorities of the series is provincial,
+/// `series_not_supervised` when none supervises it.
 pub async fn publish(
     state: &AppState,
     auth: &Caller,
@@ -122,20 +129,38 @@ pub async fn publish(
     crate::reference::series::check_known(&state.db, "series", &[new.series.clone()].into())
         .await?;
     let mut publisher = None;
+    let mut of_series = false;
     for id in orgs(auth, Role::Authority) {
         if approved_for_series(&state.db, id, &new.series).await? {
-            publisher = authority::Entity::find_by_id(id).one(&state.db).await?;
-            break;
+            of_series = true;
+            let a = authority::Entity::find_by_id(id).one(&state.db).await?;
+            if a.as_ref()
+                .is_some_and(|a| a.level == AuthorityLevel::Province.as_str())
+            {
+                publisher = a;
+                break;
+            }
         }
     }
     let Some(publisher) = publisher else {
-        return Err(ServiceError::forbidden(
-            "series_not_supervised",
-            format!(
-                "none of the caller's authorities supervises the series {:?}",
-                new.series
-            ),
-        ));
+        return Err(if of_series {
+            ServiceError::forbidden(
+                "provincial_authority_only",
+                format!(
+                    "the catalogue of the series {:?} is published by its provincial authority \
+                     (省行业主管部门), not a city or district one",
+                    new.series
+                ),
+            )
+        } else {
+            ServiceError::forbidden(
+                "series_not_supervised",
+                format!(
+                    "none of the caller's authorities supervises the series {:?}",
+                    new.series
+                ),
+            )
+        });
     };
     let txn = crate::db::begin_write(&state.db).await?;
     let m = catalogue_course::ActiveModel {

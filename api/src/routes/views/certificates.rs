@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::certificates;
+use crate::certificates::{self, evaluation};
 use crate::crypto::issuer;
-use crate::domain::certificate::CertificateStatus;
+use crate::domain::certificate::{ApplicantStatus, CertificateStatus};
 
 /// One series' approved professional hours on a certificate.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -72,12 +72,13 @@ pub struct CertificateView {
     /// The certificate that replaced this one.
     pub superseded_by: Option<Uuid>,
     /// Why hrss or the ledger revoked it (`hours_withdrawn`: a change left
-    /// its year incomplete); `null` unless revoked.
+    /// its year incomplete; `record_untruthful`: a record it relied on was
+    /// found untruthful, R-RC-12); `null` unless revoked.
     #[schema(max_length = 500)]
     pub revoked_reason: Option<String>,
     /// Why it no longer stands: `reissued`, `hours_corrected` (superseded
-    /// by one stating the hours that count now), `hours_withdrawn`, or
-    /// hrss's reason; `null` while valid.
+    /// by one stating the hours that count now), `hours_withdrawn`,
+    /// `record_untruthful`, or hrss's reason; `null` while valid.
     #[schema(max_length = 500)]
     pub status_reason: Option<String>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -146,7 +147,8 @@ pub struct VerifyView {
     /// Why a superseded or revoked number no longer stands: `reissued`
     /// (a new number was asked for), `hours_corrected` (replaced by one
     /// stating the hours that count now), `hours_withdrawn` (its year no
-    /// longer counts as complete), `revoked_by_hrss`.
+    /// longer counts as complete), `record_untruthful` (a record of its
+    /// year was found untruthful, R-RC-12), `revoked_by_hrss`.
     #[serde(default)]
     #[schema(example = "hours_withdrawn")]
     pub reason: Option<String>,
@@ -239,6 +241,83 @@ impl From<issuer::Jwks> for Jwks {
     fn from(v: issuer::Jwks) -> Self {
         Self {
             keys: v.keys.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A certificate as a title committee sees it (R-CE-5).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CheckedCertificateView {
+    #[schema(max_length = 32, example = "2026-7KQ3-M9XD-2HFA")]
+    pub number: String,
+    #[schema(minimum = 2017, maximum = 2100)]
+    pub year: i32,
+    pub status: CertificateStatus,
+    pub issued_at: DateTime<Utc>,
+    pub hours: CertificateHours,
+    /// Why a superseded or revoked one no longer stands, as
+    /// `GET /verify/{number}` says it (`reissued`, `hours_corrected`,
+    /// `hours_withdrawn`, `record_untruthful`, `revoked_by_hrss`).
+    #[schema(max_length = 32, example = "record_untruthful")]
+    pub reason: Option<String>,
+}
+
+impl From<evaluation::CheckedCertificate> for CheckedCertificateView {
+    fn from(v: evaluation::CheckedCertificate) -> Self {
+        Self {
+            number: v.number,
+            year: v.year,
+            status: v.status,
+            issued_at: v.issued_at,
+            hours: v.hours.into(),
+            reason: v.reason,
+        }
+    }
+}
+
+/// What a title committee learns of one applicant.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ApplicantResultView {
+    /// The ID number as asked, masked.
+    #[schema(max_length = 18, example = "110105********002X")]
+    pub id_card_masked: String,
+    /// The name as asked (never the name on file).
+    #[schema(max_length = 50, example = "张三")]
+    pub name: String,
+    pub status: ApplicantStatus,
+    /// The certificates of the years asked, oldest first; empty unless
+    /// `found` (and when the person has none of those years).
+    pub certificates: Vec<CheckedCertificateView>,
+}
+
+impl From<evaluation::ApplicantResult> for ApplicantResultView {
+    fn from(v: evaluation::ApplicantResult) -> Self {
+        Self {
+            id_card_masked: v.id_card_masked,
+            name: v.name,
+            status: v.status,
+            certificates: v.certificates.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// The answer to a title committee's check.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EvaluationCheckView {
+    /// The years asked (the current year when none was named, R-CE-4).
+    pub years: Vec<i32>,
+    /// The series the committee evaluates.
+    pub series: Vec<String>,
+    /// One per applicant, in the order asked.
+    pub results: Vec<ApplicantResultView>,
+}
+
+impl From<evaluation::EvaluationCheck> for EvaluationCheckView {
+    fn from(v: evaluation::EvaluationCheck) -> Self {
+        Self {
+            years: v.years,
+            series: v.series,
+            results: v.results.into_iter().map(Into::into).collect(),
         }
     }
 }

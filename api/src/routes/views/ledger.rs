@@ -52,6 +52,10 @@ pub struct RecordView {
     pub conversion_code: Option<String>,
     /// A general-knowledge subject (R-ACC-1).
     pub general_knowledge: bool,
+    /// hrss's reason when it found the record untruthful (status
+    /// `invalidated`, R-RC-12); `null` otherwise.
+    #[schema(max_length = 500)]
+    pub invalidated_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[schema(minimum = 1)]
@@ -79,6 +83,7 @@ impl From<records::Record> for RecordView {
             external_id: v.external_id,
             conversion_code: v.conversion_code,
             general_knowledge: v.general_knowledge,
+            invalidated_reason: v.invalidated_reason,
             created_at: v.created_at,
             updated_at: v.updated_at,
             version: v.version,

@@ -320,7 +320,8 @@ impl From<credit::CreditRecord> for CreditRecordView {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PublicCreditView {
     pub id: Uuid,
-    /// `unit` or `provider`: findings on persons are never public.
+    /// `unit`, `provider` or `platform`: findings on persons are never
+    /// public.
     pub subject_type: SubjectType,
     pub subject_id: Uuid,
     #[schema(max_length = 200)]
@@ -499,6 +500,30 @@ impl From<statistics::Statistics> for StatisticsView {
             year: v.year,
             group_by: v.group_by,
             groups: v.groups.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A record found untruthful (R-RC-12) and what followed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UntruthfulView {
+    /// The record, now `invalidated` with hrss's reason.
+    pub record: crate::routes::views::ledger::RecordView,
+    /// The finding against whoever recorded it: the person (declared or
+    /// converted), the platform (pushed), or the provider or unit that ran
+    /// the class; `null` for a class an industry authority ran itself.
+    pub credit_record: Option<CreditRecordView>,
+    /// The certificates revoked because their year is no longer complete
+    /// without it (reason `record_untruthful`).
+    pub revoked_certificates: Vec<Uuid>,
+}
+
+impl From<crate::oversight::untruthful::Untruthful> for UntruthfulView {
+    fn from(v: crate::oversight::untruthful::Untruthful) -> Self {
+        Self {
+            record: v.record.into(),
+            credit_record: v.credit_record.map(Into::into),
+            revoked_certificates: v.revoked_certificates,
         }
     }
 }

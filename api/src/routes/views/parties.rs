@@ -710,3 +710,50 @@ impl From<auth::Grant> for Grant {
         }
     }
 }
+
+/// A title-evaluation committee's grant (R-CE-5).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EvaluatorView {
+    /// The `org_id` of its `evaluator` grant.
+    pub id: Uuid,
+    /// The committee's name (评委会名称).
+    #[schema(max_length = 100)]
+    pub name: String,
+    /// The account that acts for it.
+    pub account_id: Uuid,
+    /// The series it evaluates.
+    pub series: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    /// When hrss revoked it; `null` while it works.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<crate::parties::evaluators::Evaluator> for EvaluatorView {
+    fn from(v: crate::parties::evaluators::Evaluator) -> Self {
+        Self {
+            id: v.id,
+            name: v.name,
+            account_id: v.account_id,
+            series: v.series,
+            created_at: v.created_at,
+            revoked_at: v.revoked_at,
+        }
+    }
+}
+
+/// A page of evaluators.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EvaluatorPage {
+    pub items: Vec<EvaluatorView>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+impl From<crate::parties::evaluators::EvaluatorPage> for EvaluatorPage {
+    fn from(p: crate::parties::evaluators::EvaluatorPage) -> Self {
+        Self {
+            items: p.items.into_iter().map(Into::into).collect(),
+            next_cursor: p.next_cursor,
+        }
+    }
+}
