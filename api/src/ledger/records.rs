@@ -725,16 +725,11 @@ async fn check_origin<C: ConnectionTrait>(
         ));
     };
     let ok = match origin {
-        Origin::Provider(id) => ce_entity::qualification::Entity::find()
-            .filter(ce_entity::qualification::Column::ProviderId.eq(*id))
-            .filter(ce_entity::qualification::Column::SeriesCode.eq(series))
-            .filter(
-                ce_entity::qualification::Column::Status
-                    .eq(crate::domain::review::ReviewStatus::Approved.as_str()),
-            )
-            .one(conn)
-            .await?
-            .is_some(),
+        // R-PQ-3, R-PQ-5: qualified in the series, or a city base its
+        // institution runs whose scope covers it.
+        Origin::Provider(id) => {
+            crate::parties::qualifications::is_qualified(conn, *id, series).await?
+        }
         Origin::Base(no) => {
             ce_entity::city_base_series::Entity::find_by_id((no.clone(), series.to_string()))
                 .one(conn)
@@ -749,6 +744,8 @@ async fn check_origin<C: ConnectionTrait>(
                     p.series_code == series
                         && p.year == year
                         && p.status == crate::domain::plan::PlanStatus::Approved
+                        // R-CP-5: and filed with hrss.
+                        && p.filed_at.is_some()
                 }),
             None => false,
         },
