@@ -621,7 +621,9 @@ async fn url_of(
 /// that give their caller a new role.
 fn phase(op: &str, method: &str) -> u8 {
     match (op, method) {
-        ("unit_create" | "provider_create" | "unit_admin_accept", _) => 3,
+        // Approving a base claim makes its claimant (the world's person) a
+        // provider admin (R-PQ-5).
+        ("unit_create" | "provider_create" | "unit_admin_accept" | "base_claim_review", _) => 3,
         (_, "delete") => 2,
         ("certificate_revoke" | "certificate_reissue", _) => 2,
         (_, "get") => 0,
