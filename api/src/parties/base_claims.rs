@@ -461,22 +461,25 @@ pub async fn review(
             None,
         )
         .await?;
-        audit::record(
-            &txn,
-            Change::new("provider", c.provider_id, "base_claimed").after(json!({
-                "base_no": c.base_no,
-                "credit_code": c.credit_code,
-                "claim_id": c.id,
-                "admin": c.claimant_account_id,
-            })),
-        )
-        .await?;
     }
     // The claim's decision; the partial unique index keeps one approved
     // claim a base should the guard above ever be bypassed.
     reviews::apply::<base_claim::Entity>(&txn, &REVIEWED, c.id, c.version, to.as_str(), decided)
         .await?;
-    audit::record(&txn, change.also("base_no", json!(c.base_no))).await?;
+    // One event for the request (R-CR-2): the decision, and on approval
+    // what it did to the base's provider.
+    let mut change = change.also("base_no", json!(c.base_no));
+    if to == ReviewStatus::Approved {
+        change = change.also(
+            "provider",
+            json!({
+                "id": c.provider_id,
+                "credit_code": c.credit_code,
+                "admin": c.claimant_account_id,
+            }),
+        );
+    }
+    audit::record(&txn, change).await?;
     txn.commit().await?;
     load_view(&state.db, id).await
 }
