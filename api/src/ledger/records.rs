@@ -665,7 +665,7 @@ pub enum Origin {
     Provider(Uuid),
     /// A city base, by its number, for a series its scope covers.
     Base(String),
-    /// A class of an approved plan of the series.
+    /// A class of an approved and filed plan of the series (R-CP-5).
     Class(Uuid),
 }
 
@@ -703,7 +703,7 @@ fn origin_error(code: &'static str, message: impl Into<String>) -> ServiceError 
 
 /// R-RC-6 (问答 九, 十六): professional hours need an approved origin for
 /// their series — a provider qualified in it, a city base whose scope
-/// covers it, or a class of an approved plan of it — shown by the training
+/// covers it, or a class of an approved and filed plan of it — shown by the training
 /// certificate. A course name that happens to be in the catalogue is not
 /// one: without an origin the hours are recorded as elective only.
 async fn check_origin<C: ConnectionTrait>(
@@ -719,7 +719,7 @@ async fn check_origin<C: ConnectionTrait>(
             format!(
                 "professional hours of {series} need an approved origin: a provider qualified in \
                  it (`provider_id`), a city base whose scope covers it (`base_no`) or a class of an \
-                 approved plan (`class_id`), with the training certificate as proof; a course in the \
+                 approved and filed plan (`class_id`), with the training certificate as proof; a course in the \
                  catalogue alone is not one. Otherwise declare the hours as `elective` (R-RC-6)"
             ),
         ));
@@ -755,7 +755,7 @@ async fn check_origin<C: ConnectionTrait>(
             "origin_not_qualified",
             format!(
                 "the origin named is not approved for {series} in {year}: a provider qualified in \
-                 the series, a city base whose scope covers it, or a class of an approved plan of \
+                 the series, a city base whose scope covers it, or a class of an approved and filed plan of \
                  it (R-RC-6, R-PQ-4)"
             ),
         ));
