@@ -1777,6 +1777,20 @@ async fn r_cp_5_only_classes_of_filed_plans_credit_hours_on_closing() {
     let still = call!(t.provider.api().class_view(&class.id, None)).unwrap();
     assert_eq!(still.status, types::ClassStatus::Open);
 
+    // Nor is the class of an unfiled plan an origin for a declaration (R-RC-6).
+    let (member, _) = member(&app, &["nursing"], year()).await;
+    let mut d = declaration(
+        year(),
+        types::RecordCategory::Professional,
+        Some("nursing"),
+        COURSE,
+    );
+    d.class_id = Some(class.id);
+    d.attachment_ids = vec![proof(&member).await];
+    let err = call!(member.client.api().record_declare(None, &d)).unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    assert_eq!(err.code(), Some("origin_not_qualified"));
+
     // hrss lists the plans awaiting filing; the filed ones are not among them.
     let awaiting = |filed: bool| {
         let hrss = &t.hrss;
@@ -1828,6 +1842,10 @@ async fn r_cp_5_only_classes_of_filed_plans_credit_hours_on_closing() {
     assert_eq!(awaiting(true).await, vec![plan.id]);
     assert!(awaiting(false).await.is_empty());
 
+    // Filed, the class is an origin.
+    call!(member.client.api().record_declare(None, &d))
+        .expect("declaring from a filed plan's class");
+
     // Now closing credits the learner's hours, to the unit for review.
     let closed = call!(t.provider.api().class_transition(
         &class.id,
@@ -1862,4 +1880,64 @@ async fn r_cp_5_only_classes_of_filed_plans_credit_hours_on_closing() {
             .any(|e| e["action"] == "filed"),
         "{events}"
     );
+}
+
+#[tokio::test]
+async fn r_pq_5_a_base_is_an_origin_within_its_scope_once_its_institution_runs_it() {
+    let app = spawn_app().await;
+    let (nurse, _) = member(&app, &["nursing"], year()).await;
+    // 007 广州卫生职业技术学院: 卫生系列护理学专业.
+    let base = call!(nurse.client.api().provider_list(
+        Some(&"007".parse().unwrap()),
+        None,
+        None,
+        None,
+        None
+    ))
+    .unwrap()
+    .items
+    .remove(0);
+    let mut d = declaration(
+        year(),
+        types::RecordCategory::Professional,
+        Some("nursing"),
+        "护理安全管理",
+    );
+    d.provider_id = Some(base.id);
+    d.attachment_ids = vec![proof(&nurse).await];
+    // Not run by its institution yet: not an origin as a provider.
+    let err = call!(nurse.client.api().record_declare(None, &d)).unwrap_err();
+    assert_eq!(err.code(), Some("origin_not_qualified"));
+
+    let claimant = app.person().await;
+    let claim = call!(claimant.client.api().base_claim_create(
+        None,
+        &types::CreateBaseClaimRequest {
+            base_no: "007".parse().unwrap(),
+            name: "广州卫生职业技术学院".parse().unwrap(),
+            credit_code: credit_code().parse().unwrap(),
+        }
+    ))
+    .unwrap();
+    let hrss = app.hrss().await;
+    call!(
+        hrss.api()
+            .base_claim_review(&claim.id, None, &decision(types::Decision::Approve))
+    )
+    .unwrap();
+    let r = call!(nurse.client.api().record_declare(None, &d)).expect("declaring from the base");
+    assert_eq!(r.category, types::RecordCategory::Professional);
+    assert_eq!(r.provider_id, Some(base.id));
+    // Outside its scope it is no origin.
+    let (engineer, _) = member(&app, &["engineering"], year()).await;
+    let mut e = declaration(
+        year(),
+        types::RecordCategory::Professional,
+        Some("engineering"),
+        "建筑施工新技术",
+    );
+    e.provider_id = Some(base.id);
+    e.attachment_ids = vec![proof(&engineer).await];
+    let err = call!(engineer.client.api().record_declare(None, &e)).unwrap_err();
+    assert_eq!(err.code(), Some("origin_not_qualified"));
 }
