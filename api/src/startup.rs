@@ -16,6 +16,7 @@ use crate::crypto::{PiiVault, load_or_create_key};
 use crate::error::{ApiError, extractors};
 use crate::observe::{Metrics, observe};
 use crate::parties::bootstrap;
+use crate::ports::clock::{Clock, SystemClock};
 use crate::ports::identity::FormatVerifier;
 use crate::ports::sms::{LogSmsSender, SmsSender};
 use crate::ports::work::{Gate, WorkPool};
@@ -35,9 +36,15 @@ impl Application {
     }
 
     /// With a given SMS sender (a gateway, or a test's capture).
-    pub async fn build_with(
+    pub async fn build_with(settings: Settings, sms: Arc<dyn SmsSender>) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, sms, Arc::new(SystemClock)).await
+    }
+
+    /// With a given SMS sender and clock (a test's settable one).
+    pub async fn build_with_clock(
         mut settings: Settings,
         sms: Arc<dyn SmsSender>,
+        clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.bind_addr)
             .with_context(|| format!("binding {}", settings.bind_addr))?;
@@ -138,6 +145,7 @@ impl Application {
             follower: Arc::new(crate::certificates::FollowTheStanding),
             series_changed: Arc::new(crate::certificates::FollowTheStanding),
             issuer: Arc::new(issuer),
+            clock,
         };
         bootstrap::ensure_hrss_admin(&state).await?;
 

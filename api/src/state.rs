@@ -53,6 +53,8 @@ pub struct AppState {
     pub policies: Arc<crate::reference::PolicyCache>,
     /// Signs certificates' credentials (R-CE-3).
     pub issuer: Arc<IssuerKey>,
+    /// What time it is (the system's; a test's settable one).
+    pub clock: Arc<dyn crate::ports::clock::Clock>,
 }
 
 /// A rate limiter keyed by client address.

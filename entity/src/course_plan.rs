@@ -17,6 +17,10 @@ pub struct Model {
     pub status: crate::state::PlanStatus,
     pub created_by: Uuid,
     pub submitted_at: Option<DateTimeUtc>,
+    /// When hrss filed the approved plan (备案, R-CP-5); `None` until then.
+    pub filed_at: Option<DateTimeUtc>,
+    /// The hrss account that filed it.
+    pub filed_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

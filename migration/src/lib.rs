@@ -24,6 +24,7 @@ mod m20261201_000015_public_deadlines;
 mod m20261201_000016_city_base_series;
 mod m20261202_000017_idempotent_requests;
 mod m20261207_000018_evaluators_untruthful;
+mod m20261207_000019_filing_bases;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000016_city_base_series::Migration),
             Box::new(m20261202_000017_idempotent_requests::Migration),
             Box::new(m20261207_000018_evaluators_untruthful::Migration),
+            Box::new(m20261207_000019_filing_bases::Migration),
         ]
     }
 }

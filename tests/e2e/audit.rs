@@ -146,6 +146,38 @@ async fn every_operation(app: &TestApp) {
     )
     .await;
 
+    // R-PQ-5: a claim to a city base returned, corrected, sent again and
+    // confirmed by hrss.
+    let claimant = app.person().await;
+    let claim = ok(
+        &claimant.client,
+        Method::POST,
+        "/base-claims",
+        json!({"base_no": "008", "name": "广州市胸科医院", "credit_code": credit_code()}),
+    )
+    .await;
+    ok(
+        &hrss,
+        Method::POST,
+        &format!("/base-claims/{}/review", id(&claim)),
+        json!({"decision": "reject_return", "comment": "请核对统一社会信用代码"}),
+    )
+    .await;
+    ok(
+        &claimant.client,
+        Method::POST,
+        &format!("/base-claims/{}/resubmit", id(&claim)),
+        json!({"credit_code": credit_code()}),
+    )
+    .await;
+    ok(
+        &hrss,
+        Method::POST,
+        &format!("/base-claims/{}/review", id(&claim)),
+        json!({"decision": "approve"}),
+    )
+    .await;
+
     // An authority approved in a batch.
     let applicant = app.person().await;
     let a = ok(

@@ -143,6 +143,24 @@ async fn world(app: &TestApp, hrss: &Client, series: &'static str) -> World {
     let quals = ok(&t.provider, Method::GET, "/qualifications", Value::Null).await;
     ids.insert("qualification", id(&quals["items"][0]));
     ids.insert("plan", t.draft().await.id.to_string());
+    // R-PQ-5: the world's person claims the world's city base (a province
+    // authority decides no claim: only hrss and the Guangzhou city
+    // authority do).
+    let (base_no, base_name) = match series {
+        "nursing" => ("007", "广州卫生职业技术学院"),
+        "engineering" => ("021", "广州市建设职业培训学校"),
+        s => panic!("no city base for {s}"),
+    };
+    let claim = ok(
+        &person.client,
+        Method::POST,
+        "/base-claims",
+        json!({"base_no": base_no, "name": base_name, "credit_code": credit_code()}),
+    )
+    .await;
+    ids.insert("base_claim", id(&claim));
+    ids.insert("base_no", base_no.to_string());
+    ids.insert("base_name", base_name.to_string());
     let class = t.class(5).await;
     let learner = app.verified_person().await;
     let e = call!(learner.client.api().enrollment_create(&class.id, None)).unwrap();
@@ -406,6 +424,7 @@ fn key_of(op: &str, path: &str, param: &str) -> &'static str {
         "certificates" => "certificate",
         "attachments" => "attachment",
         "authorities" => "authority",
+        "base-claims" => "base_claim",
         "classes" => "class",
         "enrollments" => "enrollment",
         "course-plans" => "plan",
@@ -476,13 +495,22 @@ fn request(op: &str, w: &World) -> (&'static str, Body) {
             "",
             j(json!({"ids": [w.id("authority")], "decision": "approve"})),
         ),
-        "authority_review" | "course_plan_review" | "qualification_review" | "record_review" => {
+        "authority_review"
+        | "base_claim_review"
+        | "course_plan_review"
+        | "qualification_review"
+        | "record_review" => {
             ("", j(json!({"decision": "approve"})))
         }
         "catalogue_publish" => (
             "",
             j(json!({"series": w.series, "name": "护理质量管理", "hours": 24})),
         ),
+        "base_claim_create" => (
+            "",
+            j(json!({"base_no": w.id("base_no"), "name": w.id("base_name"), "credit_code": credit_code()})),
+        ),
+        "base_claim_resubmit" => ("", j(json!({"credit_code": credit_code()}))),
         "certificate_revoke" => ("", j(json!({"reason": "核查发现错误"}))),
         "certificate_check_batch" => (
             "",
@@ -648,7 +676,9 @@ async fn url_of(
 /// that give their caller a new role.
 fn phase(op: &str, method: &str) -> u8 {
     match (op, method) {
-        ("unit_create" | "provider_create" | "unit_admin_accept", _) => 3,
+        // Approving a base claim makes its claimant (the world's person) a
+        // provider admin (R-PQ-5).
+        ("unit_create" | "provider_create" | "unit_admin_accept" | "base_claim_review", _) => 3,
         (_, "delete") => 2,
         ("certificate_revoke" | "certificate_reissue", _) => 2,
         (_, "get") => 0,

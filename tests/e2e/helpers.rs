@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use ce_api::config::Settings;
+use ce_api::ports::clock::SettableClock;
 use ce_api::ports::sms::{OutgoingSms, SmsSender};
 use ce_api::startup::Application;
 use ce_sdk::{Client, Login, types};
@@ -59,6 +60,8 @@ pub struct TestApp {
     pub database_url: String,
     /// The server's settings, to start a second server on the same data.
     pub settings: Settings,
+    /// The server's clock: the system's until a test sets it.
+    pub clock: Arc<SettableClock>,
     _dir: TempDir,
 }
 
@@ -186,7 +189,8 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     settings.webhooks.allow_private_addresses = opts.webhooks_to_loopback;
     let phone = Arc::new(Phone::default());
     let kept = settings.clone();
-    let app = Application::build_with(settings, phone.clone())
+    let clock = Arc::new(SettableClock::default());
+    let app = Application::build_with_clock(settings, phone.clone(), clock.clone())
         .await
         .expect("building the app");
     let port = app.port();
@@ -197,6 +201,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         jwt_secret,
         database_url,
         settings: kept,
+        clock,
         _dir: TempDir(dir),
     }
 }
@@ -229,9 +234,13 @@ impl TestApp {
     /// Another server process's worth of application on the same database,
     /// keys and secrets (as a second replica behind a load balancer).
     pub async fn second_server(&self) -> Client {
-        let app = Application::build_with(self.settings.clone(), Arc::new(Phone::default()))
-            .await
-            .expect("building the second server");
+        let app = Application::build_with_clock(
+            self.settings.clone(),
+            Arc::new(Phone::default()),
+            self.clock.clone(),
+        )
+        .await
+        .expect("building the second server");
         let port = app.port();
         tokio::spawn(app.run_until_stopped());
         Client::new(format!("http://127.0.0.1:{port}"))

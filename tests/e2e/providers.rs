@@ -133,8 +133,7 @@ async fn r_pq_1_a_person_registers_a_provider_and_becomes_its_admin() {
     let app = spawn_app().await;
     let p = app.register().await;
     let c = app.login_person(&p).await;
-    let mut body = new_provider("广州市继续教育培训中心", &credit_code());
-    body.base_no = Some("060".parse().unwrap());
+    let body = new_provider("广州市继续教育培训中心", &credit_code());
     let res = c.api().provider_create(None, &body).await.unwrap();
     assert_eq!(res.status().as_u16(), 201);
     assert_eq!(res.headers().get("etag").unwrap(), "\"1\"");
@@ -193,11 +192,18 @@ async fn r_pq_1_a_wrong_credit_code_is_422_and_a_taken_one_is_409() {
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("credit_code_taken"));
 
-    // A base number is unique and for city providers only.
+    // R-PQ-5: nobody takes a base number by registering: a base of the
+    // list is claimed by its institution, any other number is no base.
     let mut taken = new_provider("机构", &credit_code());
     taken.base_no = Some("001".parse().unwrap());
     let err = call!(c.api().provider_create(None, &taken)).unwrap_err();
-    assert_eq!(err.code(), Some("base_no_taken"));
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("base_claim_required"));
+    let mut unused = new_provider("机构", &credit_code());
+    unused.base_no = Some("060".parse().unwrap());
+    let err = call!(c.api().provider_create(None, &unused)).unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    assert_eq!(err.code(), Some("base_no_unknown"));
     let mut province = new_provider("机构", &credit_code());
     province.level = types::ProviderLevel::Province;
     province.base_no = Some("099".parse().unwrap());
@@ -633,4 +639,289 @@ async fn r_pq_2_two_reviews_with_the_same_if_match_the_second_gets_412() {
     assert_eq!(statuses, [200, 412], "{r1:?} {r2:?}");
     let view = call!(s.admin.api().qualification_view(&s.qualification.id, None)).unwrap();
     assert_eq!(view.reviews.len(), 1);
+}
+
+fn claim(base_no: &str, name: &str, code: &str) -> types::CreateBaseClaimRequest {
+    types::CreateBaseClaimRequest {
+        base_no: base_no.parse().unwrap(),
+        name: name.parse().unwrap(),
+        credit_code: code.parse().unwrap(),
+    }
+}
+
+/// A Guangzhou city authority of `series` under the province one.
+async fn guangzhou_authority(
+    app: &TestApp,
+    province: &Client,
+    province_view: &types::AuthorityView,
+    series: &[&str],
+) -> Client {
+    let p = app.register().await;
+    let c = app.login_person(&p).await;
+    let applied = call!(c.api().authority_apply(
+        None,
+        &authority_application(
+            types::AuthorityLevel::City,
+            "440100",
+            series,
+            Some(province_view.id)
+        )
+    ))
+    .expect("applying as the Guangzhou authority");
+    call!(
+        province
+            .api()
+            .authority_review(&applied.id, None, &decision(D::Approve))
+    )
+    .expect("approving the city authority");
+    c
+}
+
+#[tokio::test]
+async fn r_pq_5_a_base_is_claimed_by_its_institution_and_confirmed_by_the_city_authority() {
+    let app = spawn_app().await;
+    let (province, province_view) = app.province_authority(&["nursing"]).await;
+    let gz = guangzhou_authority(&app, &province, &province_view, &["nursing"]).await;
+    let hrss = app.hrss().await;
+    let claimant = app.person().await;
+    let c = &claimant.client;
+    // 007 广州卫生职业技术学院 (卫生系列护理学专业): nursing.
+    let base = call!(
+        c.api()
+            .provider_list(Some(&"007".parse().unwrap()), None, None, None, None)
+    )
+    .unwrap()
+    .items
+    .remove(0);
+    assert_eq!(base.credit_code, None);
+    let name = "广州卫生职业技术学院";
+    let code = credit_code();
+
+    // Refused: another institution's name, a number that is no base, a
+    // credit code another provider registered, a caller that is no person.
+    let err = call!(
+        c.api()
+            .base_claim_create(None, &claim("007", "广州某培训公司", &code))
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    assert_eq!(err.code(), Some("base_name_mismatch"));
+    let err = call!(c.api().base_claim_create(None, &claim("099", name, &code))).unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    assert_eq!(err.code(), Some("base_no_unknown"));
+    let (_, registered) = app.provider_admin().await;
+    let err = call!(c.api().base_claim_create(
+        None,
+        &claim("007", name, registered.credit_code.as_deref().unwrap())
+    ))
+    .unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("credit_code_taken"));
+    let platform = app.platform().await;
+    let err = call!(
+        platform
+            .api()
+            .base_claim_create(None, &claim("007", name, &code))
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+
+    // The institution's claim, and an impostor's under the same name.
+    let mine = call!(c.api().base_claim_create(None, &claim("007", name, &code))).unwrap();
+    assert_eq!(mine.status, types::ReviewStatus::Submitted);
+    assert_eq!(mine.provider_id, base.id);
+    assert_eq!(mine.base_name.as_str(), name);
+    let err = call!(c.api().base_claim_create(None, &claim("007", name, &code))).unwrap_err();
+    assert_eq!(err.code(), Some("claim_pending"));
+    let impostor = app.person().await;
+    let theirs = call!(
+        impostor
+            .client
+            .api()
+            .base_claim_create(None, &claim("007", name, &credit_code()))
+    )
+    .unwrap();
+
+    // Who decides: the Guangzhou authority of the base's series, or hrss;
+    // not the province authority (404), not the claimant (403).
+    let approve = decision(D::Approve);
+    let err = call!(province.api().base_claim_review(&mine.id, None, &approve)).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let err = call!(province.api().base_claim_view(&mine.id, None)).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let err = call!(c.api().base_claim_review(&mine.id, None, &approve)).unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    let err = call!(impostor.client.api().base_claim_view(&mine.id, None)).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let listed = call!(gz.api().base_claim_list(
+        Some(&"007".parse().unwrap()),
+        None,
+        None,
+        Some(types::ReviewStatus::Submitted)
+    ))
+    .unwrap();
+    assert_eq!(listed.items.len(), 2);
+    let own = call!(c.api().base_claim_list(None, None, None, None)).unwrap();
+    assert_eq!(own.items.len(), 1);
+    assert_eq!(own.items[0].id, mine.id);
+
+    // The impostor's is closed; the institution's returned, corrected and
+    // sent again (R-RV-1).
+    call!(
+        gz.api()
+            .base_claim_review(&theirs.id, None, &decision(D::RejectClose))
+    )
+    .unwrap();
+    let returned = call!(gz.api().base_claim_review(
+        &mine.id,
+        None,
+        &types::ReviewRequest {
+            decision: D::RejectReturn,
+            comment: Some("请核对统一社会信用代码".parse().unwrap()),
+        }
+    ))
+    .unwrap();
+    assert_eq!(returned.status, types::ReviewStatus::Returned);
+    let code = credit_code();
+    let again = call!(c.api().base_claim_resubmit(
+        &mine.id,
+        None,
+        &types::ResubmitBaseClaimRequest {
+            name: None,
+            credit_code: Some(code.parse().unwrap()),
+        }
+    ))
+    .unwrap();
+    assert_eq!(again.status, types::ReviewStatus::Submitted);
+    assert_eq!(again.credit_code.as_str(), code);
+    let stale = format!("\"{}\"", again.version.get() - 1);
+    let err = call!(
+        gz.api()
+            .base_claim_review(&mine.id, Some(&stale.parse().unwrap()), &approve)
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), Some(412));
+    let approved = call!(gz.api().base_claim_review(&mine.id, None, &approve)).unwrap();
+    assert_eq!(approved.status, types::ReviewStatus::Approved);
+    let detail = call!(hrss.api().base_claim_view(&mine.id, None)).unwrap();
+    assert_eq!(detail.reviews.len(), 2);
+
+    // The base runs under its institution's credit code, the claimant is
+    // its admin, and nobody else takes it.
+    let run = call!(c.api().provider_view(&base.id, None)).unwrap();
+    assert_eq!(
+        run.credit_code.as_deref().map(String::as_str),
+        Some(code.as_str())
+    );
+    let me = call!(c.api().me_view()).unwrap();
+    assert!(
+        me.grants
+            .iter()
+            .any(|g| g.role == types::Role::ProviderAdmin && g.org_id == Some(base.id))
+    );
+    let late = app.person().await;
+    let err = call!(
+        late.client
+            .api()
+            .base_claim_create(None, &claim("007", name, &credit_code()))
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("base_claimed"));
+    let err = call!(hrss.api().base_claim_review(&theirs.id, None, &approve)).unwrap_err();
+    assert_eq!(err.code(), Some("illegal_transition"));
+
+    // Its courses count as professional within its scope: it plans nursing
+    // courses without a qualification, in Guangzhou, reviewed by the city
+    // authority; engineering is outside its scope.
+    let year = this_year();
+    call!(province.api().catalogue_publish(
+        year,
+        None,
+        &types::CourseCreateRequest {
+            series: "nursing".parse().unwrap(),
+            name: "护理安全管理".parse().unwrap(),
+            hours: Some(24.0),
+        }
+    ))
+    .unwrap();
+    let plan = |series: &str| types::CreatePlanRequest {
+        provider_id: Some(base.id),
+        unit_id: None,
+        authority_id: None,
+        series: series.parse().unwrap(),
+        year,
+        course_name: "护理安全管理".parse().unwrap(),
+        region: None,
+        description: None,
+    };
+    let p = call!(c.api().course_plan_create(None, &plan("nursing"))).unwrap();
+    assert_eq!(p.region.as_str(), "440100");
+    let submitted = call!(c.api().course_plan_submit(&p.id, None)).unwrap();
+    let gz_id = call!(gz.api().me_view())
+        .unwrap()
+        .grants
+        .iter()
+        .find(|g| g.role == types::Role::Authority)
+        .and_then(|g| g.org_id);
+    assert_eq!(submitted.reviewer_authority_id, gz_id);
+    let err = call!(c.api().course_plan_create(None, &plan("engineering"))).unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    assert_eq!(err.code(), Some("not_qualified"));
+
+    // Every step is in the audit trail.
+    let events = call_ok(
+        &hrss,
+        reqwest::Method::GET,
+        &format!("/audit-events?entity_type=base_claim&entity_id={}", mine.id),
+        serde_json::Value::Null,
+    )
+    .await;
+    let actions: Vec<&str> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in ["created", "reviewed", "resubmitted"] {
+        assert!(actions.contains(&a), "{actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn r_pq_5_hrss_confirms_a_claim_and_two_approvals_leave_one_institution() {
+    let app = spawn_app().await;
+    let hrss = app.hrss().await;
+    let name = "广州市建设职业培训学校";
+    let a = app.person().await;
+    let b = app.person().await;
+    let first = call!(
+        a.client
+            .api()
+            .base_claim_create(None, &claim("021", name, &credit_code()))
+    )
+    .unwrap();
+    let second = call!(
+        b.client
+            .api()
+            .base_claim_create(None, &claim("021", name, &credit_code()))
+    )
+    .unwrap();
+    let approve = decision(D::Approve);
+    call!(hrss.api().base_claim_review(&first.id, None, &approve)).unwrap();
+    let err = call!(hrss.api().base_claim_review(&second.id, None, &approve)).unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("base_claimed"));
+    let still = call!(hrss.api().base_claim_view(&second.id, None)).unwrap();
+    assert_eq!(still.status, types::ReviewStatus::Submitted);
+    // A unit admin or provider admin decides nothing.
+    let (admin, _) = app.unit().await;
+    let err = call!(
+        admin
+            .client
+            .api()
+            .base_claim_review(&second.id, None, &approve)
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), Some(403));
 }

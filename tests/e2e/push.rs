@@ -689,3 +689,43 @@ async fn r_rc_2_a_platform_reads_back_the_records_it_pushed_and_no_others() {
     let err = call!(other.api().record_view(&r.id, None)).unwrap_err();
     assert_eq!(err.status(), Some(404));
 }
+
+#[tokio::test]
+async fn r_rc_11_2018_public_hours_are_made_up_until_the_end_of_june_2019() {
+    let app = spawn_app().await;
+    let (pf, _) = platform(&app, &[types::Category::Public], &["engineering"]).await;
+    let p = app.verified_person().await;
+    // 227号 四: 2018年度的公需科目学习，可以于2019年6月底前补学 — published, not the default.
+    let policy = call_ok(
+        &app.client,
+        reqwest::Method::GET,
+        "/policies/2018",
+        serde_json::Value::Null,
+    )
+    .await;
+    assert_eq!(policy["public_deadline"], "2019-06-30");
+    assert_eq!(policy["public_deadline_published"], true);
+    let december = Utc.with_ymd_and_hms(2018, 12, 1, 2, 0, 0).unwrap();
+    // Received at 23:59 on 30 June 2019, China time: made up in time.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2019, 6, 30, 15, 59, 0).unwrap());
+    let o = push(
+        &pf,
+        &[public_for("made-up", &p.person, 2018, december)],
+        None,
+    )
+    .await;
+    assert_eq!(o.accepted, 1, "{:?}", o.items[0]);
+    // A minute later it is 1 July in China: registration is closed.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2019, 6, 30, 16, 0, 0).unwrap());
+    let o = push(
+        &pf,
+        &[public_for("too-late", &p.person, 2018, december)],
+        None,
+    )
+    .await;
+    assert_eq!(o.rejected, 1);
+    assert_eq!(code(&o.items[0]), Some("public_deadline_passed"));
+    app.clock.follow_system();
+}

@@ -35,6 +35,8 @@ pub(crate) struct Training {
     pub(crate) teacher: Uuid,
     /// The series of the authority, the qualification and the plans.
     pub(crate) series: &'static str,
+    /// hrss, who files approved plans (R-CP-5).
+    pub(crate) hrss: Client,
 }
 
 pub(crate) async fn training(app: &TestApp) -> Training {
@@ -80,6 +82,7 @@ pub(crate) async fn training_in(app: &TestApp, series: &'static str) -> Training
         provider_view,
         teacher,
         series,
+        hrss: app.hrss().await,
     }
 }
 
@@ -144,8 +147,14 @@ impl Training {
         .expect("drafting a plan")
     }
 
-    /// A plan the authority approved.
+    /// A plan the authority approved and hrss filed (R-CP-5).
     async fn approved_plan(&self) -> types::PlanView {
+        let plan = self.unfiled_plan().await;
+        self.file(&plan.id).await
+    }
+
+    /// A plan the authority approved, not filed yet.
+    async fn unfiled_plan(&self) -> types::PlanView {
         let plan = self.draft().await;
         call!(self.provider.api().course_plan_submit(&plan.id, None)).expect("submitting");
         call!(self.authority.api().course_plan_review(
@@ -154,6 +163,11 @@ impl Training {
             &decision(types::Decision::Approve)
         ))
         .expect("approving")
+    }
+
+    /// hrss files an approved plan (备案, R-CP-5).
+    pub(crate) async fn file(&self, plan: &Uuid) -> types::PlanView {
+        call!(self.hrss.api().course_plan_file(plan, None)).expect("filing")
     }
 
     /// An accepting face-to-face class of an approved plan.
@@ -178,6 +192,17 @@ impl Training {
 
     /// Enrols, accepts, opens, enters results, closes.
     pub(crate) async fn run(&self, class: &types::ClassView, learners: &[(&Signed, bool)]) {
+        self.open_with(class, learners).await;
+        call!(self.provider.api().class_transition(
+            &class.id,
+            None,
+            &to(types::ClassTarget::Closed)
+        ))
+        .expect("closing");
+    }
+
+    /// Enrols, accepts, opens, enters results.
+    async fn open_with(&self, class: &types::ClassView, learners: &[(&Signed, bool)]) {
         for (l, passed) in learners {
             let e = call!(l.client.api().enrollment_create(&class.id, None)).expect("enrolling");
             call!(self.provider.api().enrollment_review(
@@ -218,12 +243,6 @@ impl Training {
             ))
             .expect("entering a result");
         }
-        call!(self.provider.api().class_transition(
-            &class.id,
-            None,
-            &to(types::ClassTarget::Closed)
-        ))
-        .expect("closing");
     }
 }
 
@@ -277,6 +296,8 @@ async fn r_cl_3_r_cl_4_from_qualification_to_closed_class_each_unit_receives_its
     ))
     .unwrap();
     assert_eq!(approved.status, types::PlanStatus::Approved);
+    // R-CP-5: hrss files it, so its classes credit hours on closing.
+    let approved = t.file(&plan.id).await;
     let detail = call!(t.provider.api().course_plan_view(&plan.id, None)).unwrap();
     assert_eq!(detail.reviews.len(), 1);
 
@@ -885,7 +906,7 @@ async fn r_cp_1_a_units_plan_goes_to_the_most_local_authority_of_its_series() {
     // The city authority sees only the plan submitted to it.
     let seen = call!(
         city.api()
-            .course_plan_list(None, None, None, None, None, None)
+            .course_plan_list(None, None, None, None, None, None, None)
     )
     .unwrap();
     assert_eq!(seen.items.len(), 1);
@@ -1651,12 +1672,13 @@ async fn r_req_2_a_general_person_completes_2023_with_a_class_a_declaration_and_
     } else {
         &t.authority
     };
-    let approved_plan = call!(reviewer.api().course_plan_review(
-        &plan.id,
-        None,
-        &decision(types::Decision::Approve)
-    ))
+    call!(
+        reviewer
+            .api()
+            .course_plan_review(&plan.id, None, &decision(types::Decision::Approve))
+    )
     .unwrap();
+    let approved_plan = t.file(&plan.id).await;
     let (person, admin) = member(&app, &["nursing"], 2023).await;
     let mut class = class_req(types::ClassMode::Online, in_days(1), 10, &[t.teacher]);
     class.hours = 42.0;
@@ -1719,4 +1741,203 @@ async fn plan_reviewer(t: &Training, plan: &Uuid) -> Uuid {
         .plan
         .reviewer_authority_id
         .unwrap()
+}
+
+#[tokio::test]
+async fn r_cp_5_only_classes_of_filed_plans_credit_hours_on_closing() {
+    let app = spawn_app().await;
+    let t = training(&app).await;
+    let (admin, unit) = app.unit().await;
+    let learner = learner_of(&app, &admin, &unit).await;
+
+    // A draft is not filed: only approved plans are.
+    let draft = t.draft().await;
+    let err = call!(t.hrss.api().course_plan_file(&draft.id, None)).unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("plan_not_approved"));
+    let err = call!(t.hrss.api().course_plan_file(&Uuid::now_v7(), None)).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+
+    // Approved but not filed: the class runs, but does not close into records.
+    let plan = t.unfiled_plan().await;
+    assert_eq!(plan.filed_at, None);
+    let class = t.class_of(&plan, 5).await;
+    assert!(class.plan_approved);
+    assert!(!class.plan_filed);
+    t.open_with(&class, &[(&learner, true)]).await;
+    let err = call!(t.provider.api().class_transition(
+        &class.id,
+        None,
+        &to(types::ClassTarget::Closed)
+    ))
+    .unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("plan_not_filed"));
+    assert!(records_of(&learner.client).await.is_empty());
+    let still = call!(t.provider.api().class_view(&class.id, None)).unwrap();
+    assert_eq!(still.status, types::ClassStatus::Open);
+
+    // Nor is the class of an unfiled plan an origin for a declaration (R-RC-6).
+    let (member, _) = member(&app, &["nursing"], year()).await;
+    let mut d = declaration(
+        year(),
+        types::RecordCategory::Professional,
+        Some("nursing"),
+        COURSE,
+    );
+    d.class_id = Some(class.id);
+    d.attachment_ids = vec![proof(&member).await];
+    let err = call!(member.client.api().record_declare(None, &d)).unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    assert_eq!(err.code(), Some("origin_not_qualified"));
+
+    // hrss lists the plans awaiting filing; the filed ones are not among them.
+    let awaiting = |filed: bool| {
+        let hrss = &t.hrss;
+        async move {
+            call!(hrss.api().course_plan_list(
+                None,
+                Some(filed),
+                None,
+                None,
+                None,
+                Some(types::PlanStatus::Approved),
+                None
+            ))
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|p| p.id)
+            .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(awaiting(false).await, vec![plan.id]);
+    assert!(awaiting(true).await.is_empty());
+
+    // Nobody but hrss files: not the owner, not the authority that approved it.
+    for c in [&t.provider, &t.authority, &admin.client, &learner.client] {
+        let err = call!(c.api().course_plan_file(&plan.id, None)).unwrap_err();
+        assert_eq!(err.status(), Some(403), "{err:?}");
+    }
+
+    // hrss files it (with the version it read); filing again is a conflict.
+    let stale = format!("\"{}\"", plan.version.get() + 1);
+    let err = call!(
+        t.hrss
+            .api()
+            .course_plan_file(&plan.id, Some(&stale.parse().unwrap()))
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), Some(412));
+    let filed = t.file(&plan.id).await;
+    assert!(filed.filed_at.is_some());
+    assert_eq!(
+        filed.filed_by,
+        Some(call!(t.hrss.api().me_view()).unwrap().id)
+    );
+    assert_eq!(filed.status, types::PlanStatus::Approved);
+    let err = call!(t.hrss.api().course_plan_file(&plan.id, None)).unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("already_filed"));
+    assert_eq!(awaiting(true).await, vec![plan.id]);
+    assert!(awaiting(false).await.is_empty());
+
+    // Filed, the class is an origin.
+    call!(member.client.api().record_declare(None, &d))
+        .expect("declaring from a filed plan's class");
+
+    // Now closing credits the learner's hours, to the unit for review.
+    let closed = call!(t.provider.api().class_transition(
+        &class.id,
+        None,
+        &to(types::ClassTarget::Closed)
+    ))
+    .unwrap();
+    assert_eq!(closed.status, types::ClassStatus::Closed);
+    assert!(closed.plan_filed);
+    let mine = records_of(&learner.client).await;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].hours, 24.0);
+    assert_eq!(mine[0].source, types::RecordSource::ClassClosure);
+    assert_eq!(mine[0].status, types::RecordStatus::PendingUnitReview);
+
+    // The filing is in the audit trail.
+    let events = call_ok(
+        &t.hrss,
+        reqwest::Method::GET,
+        &format!(
+            "/audit-events?entity_type=course_plan&entity_id={}",
+            plan.id
+        ),
+        serde_json::Value::Null,
+    )
+    .await;
+    assert!(
+        events["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "filed"),
+        "{events}"
+    );
+}
+
+#[tokio::test]
+async fn r_pq_5_a_base_is_an_origin_within_its_scope_once_its_institution_runs_it() {
+    let app = spawn_app().await;
+    let (nurse, _) = member(&app, &["nursing"], year()).await;
+    // 007 广州卫生职业技术学院: 卫生系列护理学专业.
+    let base = call!(nurse.client.api().provider_list(
+        Some(&"007".parse().unwrap()),
+        None,
+        None,
+        None,
+        None
+    ))
+    .unwrap()
+    .items
+    .remove(0);
+    let mut d = declaration(
+        year(),
+        types::RecordCategory::Professional,
+        Some("nursing"),
+        "护理安全管理",
+    );
+    d.provider_id = Some(base.id);
+    d.attachment_ids = vec![proof(&nurse).await];
+    // Not run by its institution yet: not an origin as a provider.
+    let err = call!(nurse.client.api().record_declare(None, &d)).unwrap_err();
+    assert_eq!(err.code(), Some("origin_not_qualified"));
+
+    let claimant = app.person().await;
+    let claim = call!(claimant.client.api().base_claim_create(
+        None,
+        &types::CreateBaseClaimRequest {
+            base_no: "007".parse().unwrap(),
+            name: "广州卫生职业技术学院".parse().unwrap(),
+            credit_code: credit_code().parse().unwrap(),
+        }
+    ))
+    .unwrap();
+    let hrss = app.hrss().await;
+    call!(
+        hrss.api()
+            .base_claim_review(&claim.id, None, &decision(types::Decision::Approve))
+    )
+    .unwrap();
+    let r = call!(nurse.client.api().record_declare(None, &d)).expect("declaring from the base");
+    assert_eq!(r.category, types::RecordCategory::Professional);
+    assert_eq!(r.provider_id, Some(base.id));
+    // Outside its scope it is no origin.
+    let (engineer, _) = member(&app, &["engineering"], year()).await;
+    let mut e = declaration(
+        year(),
+        types::RecordCategory::Professional,
+        Some("engineering"),
+        "建筑施工新技术",
+    );
+    e.provider_id = Some(base.id);
+    e.attachment_ids = vec![proof(&engineer).await];
+    let err = call!(engineer.client.api().record_declare(None, &e)).unwrap_err();
+    assert_eq!(err.code(), Some("origin_not_qualified"));
 }

@@ -59,6 +59,7 @@ indexes! {
     BINDING_PENDING = "ux_bindings_one_pending" on "bindings" ("person_id", "unit_id");
     CATALOGUE_COURSE = "ux_catalogue_courses_year_series_name" on "catalogue_courses" ("year", "series_code", "name");
     ENROLMENT_LIVE = "ux_enrollments_live" on "enrollments" ("class_id", "person_id");
+    BASE_CLAIM_APPROVED = "ux_base_claims_one_approved" on "base_claims" ("base_no");
 }
 
 #[cfg(test)]

@@ -669,7 +669,7 @@ pub enum Origin {
     Provider(Uuid),
     /// A city base, by its number, for a series its scope covers.
     Base(String),
-    /// A class of an approved plan of the series.
+    /// A class of an approved and filed plan of the series (R-CP-5).
     Class(Uuid),
 }
 
@@ -707,7 +707,7 @@ fn origin_error(code: &'static str, message: impl Into<String>) -> ServiceError 
 
 /// R-RC-6 (问答 九, 十六): professional hours need an approved origin for
 /// their series — a provider qualified in it, a city base whose scope
-/// covers it, or a class of an approved plan of it — shown by the training
+/// covers it, or a class of an approved and filed plan of it — shown by the training
 /// certificate. A course name that happens to be in the catalogue is not
 /// one: without an origin the hours are recorded as elective only.
 async fn check_origin<C: ConnectionTrait>(
@@ -723,22 +723,17 @@ async fn check_origin<C: ConnectionTrait>(
             format!(
                 "professional hours of {series} need an approved origin: a provider qualified in \
                  it (`provider_id`), a city base whose scope covers it (`base_no`) or a class of an \
-                 approved plan (`class_id`), with the training certificate as proof; a course in the \
+                 approved and filed plan (`class_id`), with the training certificate as proof; a course in the \
                  catalogue alone is not one. Otherwise declare the hours as `elective` (R-RC-6)"
             ),
         ));
     };
     let ok = match origin {
-        Origin::Provider(id) => ce_entity::qualification::Entity::find()
-            .filter(ce_entity::qualification::Column::ProviderId.eq(*id))
-            .filter(ce_entity::qualification::Column::SeriesCode.eq(series))
-            .filter(
-                ce_entity::qualification::Column::Status
-                    .eq(crate::domain::review::ReviewStatus::Approved.as_str()),
-            )
-            .one(conn)
-            .await?
-            .is_some(),
+        // R-PQ-3, R-PQ-5: qualified in the series, or a city base its
+        // institution runs whose scope covers it.
+        Origin::Provider(id) => {
+            crate::parties::qualifications::is_qualified(conn, *id, series).await?
+        }
         Origin::Base(no) => {
             ce_entity::city_base_series::Entity::find_by_id((no.clone(), series.to_string()))
                 .one(conn)
@@ -753,6 +748,8 @@ async fn check_origin<C: ConnectionTrait>(
                     p.series_code == series
                         && p.year == year
                         && p.status == crate::domain::plan::PlanStatus::Approved
+                        // R-CP-5: and filed with hrss.
+                        && p.filed_at.is_some()
                 }),
             None => false,
         },
@@ -762,7 +759,7 @@ async fn check_origin<C: ConnectionTrait>(
             "origin_not_qualified",
             format!(
                 "the origin named is not approved for {series} in {year}: a provider qualified in \
-                 the series, a city base whose scope covers it, or a class of an approved plan of \
+                 the series, a city base whose scope covers it, or a class of an approved and filed plan of \
                  it (R-RC-6, R-PQ-4)"
             ),
         ));

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod attachments;
 pub mod authorities;
+pub mod base_claims;
 pub mod bindings;
 pub mod bootstrap;
 pub mod evaluators;

@@ -83,14 +83,29 @@ pub async fn create(
     {
         return Err(credit_code_taken());
     }
-    if let Some(no) = &new.base_no
-        && provider::Entity::find()
-            .filter(provider::Column::BaseNo.eq(no))
+    // R-PQ-5: nobody takes a base number by registering. A base of the
+    // list is claimed by its own institution (`POST /base-claims`); any
+    // other number is no base.
+    if let Some(no) = &new.base_no {
+        if ce_entity::city_base::Entity::find_by_id(no.clone())
             .one(&state.db)
             .await?
             .is_some()
-    {
-        return Err(base_no_taken());
+        {
+            return Err(ServiceError::taken(
+                "base_no",
+                "base_claim_required",
+                format!(
+                    "{no} is a Guangzhou city base: its own institution claims it with its credit \
+                     code (POST /api/v1/base-claims), confirmed by hrss or the city authority (R-PQ-5)"
+                ),
+            ));
+        }
+        return Err(ServiceError::invalid_field(
+            "base_no_unknown",
+            "base_no",
+            format!("{no} is not the number of a Guangzhou city base (R-PQ-4)"),
+        ));
     }
     let now = Utc::now();
     let txn = state.db.begin().await?;

@@ -390,12 +390,17 @@ pub async fn resubmit(
     Ok(view(load(state, id).await?))
 }
 
-/// R-PQ-3: whether the provider holds an approved qualification in `series`.
+/// R-PQ-3: whether the provider holds an approved qualification in
+/// `series` — or, R-PQ-5, is a city base run by its institution whose scope
+/// covers it.
 pub async fn is_qualified<C: ConnectionTrait>(
     db: &C,
     provider_id: Uuid,
     series: &str,
 ) -> Result<bool, ServiceError> {
+    if crate::parties::base_claims::base_covers(db, provider_id, series).await? {
+        return Ok(true);
+    }
     Ok(qualification::Entity::find()
         .select_only()
         .column(qualification::Column::Id)

@@ -590,7 +590,8 @@ pub async fn push(
     {
         return Ok((o, true));
     }
-    let now = Utc::now();
+    // When the items are received (R-RC-8, R-RC-11): the clock's.
+    let now = state.clock.now();
     let mut results: Vec<Option<ItemResult>> = vec![None; push.items.len()];
     let mut checked = check_items(state, &push, now, &mut results);
     let hashes = distinct(&checked, |c| &c.id_card_hash);

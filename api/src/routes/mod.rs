@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod authorities;
+pub mod base_claims;
 pub mod catalogue;
 pub mod certificates;
 pub mod classes;
@@ -222,6 +223,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(providers::qualification_review)
             .service(providers::qualification_update)
             .service(providers::qualification_resubmit)
+            .service(base_claims::base_claim_create)
+            .service(base_claims::base_claim_list)
+            .service(base_claims::base_claim_view)
+            .service(base_claims::base_claim_review)
+            .service(base_claims::base_claim_resubmit)
             .service(authorities::authority_apply)
             .service(authorities::authority_list)
             .service(authorities::authority_review_batch)
@@ -239,6 +245,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(plans::course_plan_update)
             .service(plans::course_plan_submit)
             .service(plans::course_plan_review)
+            .service(plans::course_plan_file)
             .service(classes::class_create)
             .service(classes::class_list)
             .service(classes::class_view)

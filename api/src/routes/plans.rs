@@ -156,6 +156,10 @@ pub struct PlanListQuery {
     /// The owning provider, unit or authority.
     #[param(nullable = false)]
     pub owner_id: Option<Uuid>,
+    /// R-CP-5: filed with hrss (`true`) or not yet (`false`);
+    /// `status=approved&filed=false` lists the plans awaiting filing.
+    #[param(nullable = false)]
+    pub filed: Option<bool>,
 }
 
 /// List course plans
@@ -186,6 +190,7 @@ pub async fn course_plan_list(
         series: f.series.map(|s| s.trim().to_string()),
         year: f.year.map(year).transpose()?,
         owner_id: f.owner_id,
+        filed: f.filed,
     };
     Ok(HttpResponse::Ok().json(PlanPage::from(
         plans::list(&state, &auth, filter, page).await?,
@@ -388,4 +393,38 @@ pub async fn course_plan_review_batch(
     Ok(HttpResponse::Ok().json(BatchReviewResponse {
         results: results.into_iter().map(Into::into).collect(),
     }))
+}
+
+/// File an approved course plan with hrss
+///
+/// R-CP-5 (备案): 办班计划由本级行业主管部门审核后，报同级人力资源社会保障部门备案
+/// (粤人社规〔2018〕11号 三(二)). hrss files a plan its authority approved;
+/// only classes of a filed plan close and credit their learners' hours
+/// automatically (R-CL-3). hrss accounts carry no level or region, so hrss
+/// files plans of every level. `GET /course-plans?status=approved&filed=false`
+/// lists the plans awaiting filing.
+#[utoipa::path(
+    tag = "course-plans",
+    params(("id" = Uuid, Path, description = "Plan id"), IfMatchHeader),
+    responses(
+        (status = 200, description = "Filed: the plan with `filed_at` and `filed_by`", body = PlanView,
+            headers(("ETag" = String, description = "Its new version"))),
+        (status = 403, description = "Not hrss (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such plan", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not approved (`plan_not_approved`) or filed already (`already_filed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the `If-Match` version (`version_mismatch`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/course-plans/{id}/filing")]
+pub async fn course_plan_file(
+    state: web::Data<AppState>,
+    auth: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    let p = plans::file(&state, &auth, id.into_inner(), expected).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(p.version))
+        .json(PlanView::from(p)))
 }

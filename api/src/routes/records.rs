@@ -262,7 +262,8 @@ pub struct DeclareRequest {
     #[schema(default = false)]
     pub general_knowledge: bool,
     /// Where professional hours were earned (R-RC-6): a provider qualified
-    /// in the series. Professional hours other than a conversion name one
+    /// in the series, or a city base its institution runs whose scope
+    /// covers it (R-PQ-5). Professional hours other than a conversion name one
     /// origin — `provider_id`, `base_no` or `class_id` — and carry the
     /// training certificate as proof (`attachment_ids`).
     #[schema(nullable = false)]
@@ -280,7 +281,7 @@ pub struct DeclareRequest {
     #[validate(length(min = 3, max = 3, code = "base_no_invalid"))]
     #[serde(default, deserialize_with = "super::no_null")]
     pub base_no: Option<String>,
-    /// A class of an approved plan of the series that did not credit the
+    /// A class of an approved and filed plan (R-CP-5) of the series that did not credit the
     /// hours itself.
     #[schema(nullable = false)]
     #[serde(default, deserialize_with = "super::no_null")]
@@ -313,7 +314,7 @@ pub struct ConversionRequest {
 /// one; the record waits for the unit (R-RC-3). Professional hours need an
 /// approved origin (R-RC-6, 问答 九, 十六): a provider qualified in the
 /// series (`provider_id`), a city base whose scope covers it (`base_no`)
-/// or a class of an approved plan of it (`class_id`), with the training
+/// or a class of an approved and filed plan of it (`class_id`), with the training
 /// certificate as proof — a course name found in the catalogue is not an
 /// origin; or an accounting conversion. Without one: 422
 /// `origin_required`, and the hours may be declared as elective.

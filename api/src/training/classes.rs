@@ -63,6 +63,9 @@ pub struct Class {
     pub status: ClassStatus,
     /// Whether the plan is approved, so the class may take enrolments.
     pub plan_approved: bool,
+    /// Whether hrss filed the plan (R-CP-5), so closing credits the
+    /// learners' hours.
+    pub plan_filed: bool,
     pub closed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -143,6 +146,7 @@ fn view(c: class::Model, plan: &Plan, teacher_ids: Vec<Uuid>) -> Class {
         head_teacher_id: c.head_teacher_id,
         status: c.status,
         plan_approved: plan.status == PlanStatus::Approved,
+        plan_filed: plan.filed_at.is_some(),
         closed_at: c.closed_at,
         created_at: c.created_at,
         updated_at: c.updated_at,
@@ -422,8 +426,9 @@ fn plan_not_approved() -> ServiceError {
     )
 }
 
-/// R-CL-1: moves a class on. Opening needs an approved plan; closing
-/// creates the learners' records in the same transaction (R-CL-3, R-CL-4).
+/// R-CL-1: moves a class on. Opening needs an approved plan; closing needs
+/// it filed (R-CP-5) and creates the learners' records in the same
+/// transaction (R-CL-3, R-CL-4).
 pub async fn transition(
     state: &AppState,
     auth: &Caller,
@@ -446,6 +451,16 @@ pub async fn transition(
     })?;
     if to == ClassStatus::Open && p.status != PlanStatus::Approved {
         return Err(plan_not_approved());
+    }
+    // R-CP-5: the learners' hours are declared automatically only for a
+    // plan filed with hrss (问答 十.1: 开班计划经人社部门备案的…自动申报). The
+    // class stays open until it is, so no learner loses the hours.
+    if to == ClassStatus::Closed && p.filed_at.is_none() {
+        return Err(ServiceError::conflict(
+            "plan_not_filed",
+            "the class's plan is not filed with hrss yet (备案): only classes of a filed plan \
+             close and credit their learners' hours (R-CP-5); the class stays open until then",
+        ));
     }
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;

@@ -70,6 +70,10 @@ pub struct Plan {
     pub reviewer_authority_id: Option<Uuid>,
     pub status: PlanStatus,
     pub submitted_at: Option<DateTime<Utc>>,
+    /// When hrss filed the approved plan (备案, R-CP-5).
+    pub filed_at: Option<DateTime<Utc>>,
+    /// The hrss account that filed it.
+    pub filed_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
@@ -118,6 +122,9 @@ pub struct PlanFilter {
     pub series: Option<String>,
     pub year: Option<Year>,
     pub owner_id: Option<Uuid>,
+    /// R-CP-5: filed (`true`) or not yet (`false`); with `status=approved`
+    /// the plans awaiting filing.
+    pub filed: Option<bool>,
 }
 
 pub fn view(m: course_plan::Model) -> Plan {
@@ -138,6 +145,8 @@ pub fn view(m: course_plan::Model) -> Plan {
         reviewer_authority_id: m.reviewer_authority_id,
         status: m.status,
         submitted_at: m.submitted_at,
+        filed_at: m.filed_at,
+        filed_by: m.filed_by,
         created_at: m.created_at,
         updated_at: m.updated_at,
         version: m.version,
@@ -232,6 +241,12 @@ async fn default_region<C: ConnectionTrait>(
             .one(conn)
             .await?
             .map(|a| a.region),
+        // R-PQ-5: a Guangzhou city base plans in Guangzhou.
+        None if owner.kind == OwnerType::Provider
+            && crate::parties::base_claims::base_covers(conn, owner.id, series).await? =>
+        {
+            Some(crate::parties::base_claims::GUANGZHOU.to_string())
+        }
         None => None,
     };
     Ok(region.unwrap_or_else(|| HOME_PROVINCE.into()))
@@ -267,6 +282,8 @@ pub async fn create(state: &AppState, auth: &Caller, new: NewPlan) -> Result<Pla
         status: Set(PlanStatus::Draft),
         created_by: Set(auth.account_id()),
         submitted_at: Set(None),
+        filed_at: Set(None),
+        filed_by: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
@@ -366,6 +383,11 @@ pub async fn list(
     }
     if let Some(o) = filter.owner_id {
         q = q.filter(course_plan::Column::OwnerId.eq(o));
+    }
+    match filter.filed {
+        Some(true) => q = q.filter(course_plan::Column::FiledAt.is_not_null()),
+        Some(false) => q = q.filter(course_plan::Column::FiledAt.is_null()),
+        None => {}
     }
     let (rows, next_cursor) = page
         .load(&state.db, q, course_plan::Column::Id, false, |r| r.id)
@@ -645,4 +667,50 @@ pub async fn review_batch(
             .map(|m| m.status.to_string())
     })
     .await
+}
+
+/// R-CP-5 (备案): hrss files an approved plan — 办班计划由本级行业主管部门审核后，
+/// 报同级人力资源社会保障部门备案 (粤人社规〔2018〕11号 三(二)). Only classes of a
+/// filed plan credit their learners' hours on closing (R-CL-3).
+///
+/// **Reading**: hrss accounts carry no level or region, so the one hrss
+/// role files plans of every level (province, city, district).
+pub async fn file(
+    state: &AppState,
+    auth: &Caller,
+    id: Uuid,
+    expected: Option<i32>,
+) -> Result<Plan, ServiceError> {
+    crate::authz::require_role(auth, Role::Hrss, "only hrss files course plans (R-CP-5)")?;
+    let p = load(&state.db, id).await?;
+    reviews::check_version(expected, p.version)?;
+    if p.status != PlanStatus::Approved {
+        return Err(ServiceError::conflict(
+            "plan_not_approved",
+            format!(
+                "only an approved plan is filed; this one is {} (R-CP-5)",
+                p.status.as_str()
+            ),
+        ));
+    }
+    if let Some(at) = p.filed_at {
+        return Err(ServiceError::conflict(
+            "already_filed",
+            format!("the plan was filed at {} (R-CP-5)", at.to_rfc3339()),
+        ));
+    }
+    let now = Utc::now();
+    reviews::write_audited::<course_plan::Entity>(
+        &state.db,
+        COLS,
+        p.id,
+        p.version,
+        vec![
+            (course_plan::Column::FiledAt, Expr::value(now)),
+            (course_plan::Column::FiledBy, Expr::value(auth.account_id())),
+        ],
+        plan_change(&p, "filed").after(json!({"filed_at": now, "filed_by": auth.account_id()})),
+    )
+    .await?;
+    Ok(view(load(&state.db, id).await?))
 }

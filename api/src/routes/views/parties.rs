@@ -757,3 +757,82 @@ impl From<crate::parties::evaluators::EvaluatorPage> for EvaluatorPage {
         }
     }
 }
+/// A claim to run a Guangzhou city base (R-PQ-5).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BaseClaimView {
+    pub id: Uuid,
+    /// The base's three-digit number (R-PQ-4).
+    #[schema(min_length = 3, max_length = 3, example = "001")]
+    pub base_no: String,
+    /// The base's provider, whose admin the claimant becomes on approval.
+    pub provider_id: Uuid,
+    /// The base's name as the city's list gives it.
+    #[schema(max_length = 100)]
+    pub base_name: String,
+    /// The institution's name as the claimant gave it.
+    #[schema(max_length = 100)]
+    pub name: String,
+    /// The institution's unified social credit code (GB 32100).
+    #[schema(min_length = 18, max_length = 18)]
+    pub credit_code: String,
+    /// The account that claims; `provider_admin` of the base once approved.
+    pub claimant_account_id: Uuid,
+    pub status: ReviewStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[schema(minimum = 1)]
+    pub version: i32,
+}
+
+impl From<crate::parties::base_claims::BaseClaim> for BaseClaimView {
+    fn from(v: crate::parties::base_claims::BaseClaim) -> Self {
+        Self {
+            id: v.id,
+            base_no: v.base_no,
+            provider_id: v.provider_id,
+            base_name: v.base_name,
+            name: v.name,
+            credit_code: v.credit_code,
+            claimant_account_id: v.claimant_account_id,
+            status: v.status,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+            version: v.version,
+        }
+    }
+}
+
+/// A base claim with its review history.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BaseClaimDetail {
+    #[serde(flatten)]
+    pub claim: BaseClaimView,
+    /// The decisions on it, oldest first.
+    pub reviews: Vec<ReviewView>,
+}
+
+impl From<crate::parties::base_claims::BaseClaimDetail> for BaseClaimDetail {
+    fn from(v: crate::parties::base_claims::BaseClaimDetail) -> Self {
+        Self {
+            claim: v.claim.into(),
+            reviews: v.reviews.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A page of base claims.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BaseClaimPage {
+    pub items: Vec<BaseClaimView>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+impl From<crate::parties::base_claims::BaseClaimPage> for BaseClaimPage {
+    fn from(v: crate::parties::base_claims::BaseClaimPage) -> Self {
+        Self {
+            items: v.items.into_iter().map(Into::into).collect(),
+            next_cursor: v.next_cursor,
+        }
+    }
+}

@@ -41,6 +41,11 @@ pub struct PlanView {
     pub reviewer_authority_id: Option<Uuid>,
     pub status: PlanStatus,
     pub submitted_at: Option<DateTime<Utc>>,
+    /// When hrss filed the approved plan (备案, R-CP-5); `null` until then.
+    /// Only classes of a filed plan close and credit their learners' hours.
+    pub filed_at: Option<DateTime<Utc>>,
+    /// The hrss account that filed it.
+    pub filed_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[schema(minimum = 1)]
@@ -64,6 +69,8 @@ impl From<plans::Plan> for PlanView {
             reviewer_authority_id: v.reviewer_authority_id,
             status: v.status,
             submitted_at: v.submitted_at,
+            filed_at: v.filed_at,
+            filed_by: v.filed_by,
             created_at: v.created_at,
             updated_at: v.updated_at,
             version: v.version,
@@ -200,6 +207,9 @@ pub struct ClassView {
     pub status: ClassStatus,
     /// Whether the plan is approved, so the class may take enrolments.
     pub plan_approved: bool,
+    /// Whether hrss filed the plan (备案, R-CP-5): only then does closing
+    /// credit the learners' hours.
+    pub plan_filed: bool,
     pub closed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -231,6 +241,7 @@ impl From<classes::Class> for ClassView {
             head_teacher_id: v.head_teacher_id,
             status: v.status,
             plan_approved: v.plan_approved,
+            plan_filed: v.plan_filed,
             closed_at: v.closed_at,
             created_at: v.created_at,
             updated_at: v.updated_at,
