@@ -23,6 +23,7 @@ mod m20261201_000014_standings;
 mod m20261201_000015_public_deadlines;
 mod m20261201_000016_city_base_series;
 mod m20261202_000017_idempotent_requests;
+mod m20261207_000020_finance_sectors;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000015_public_deadlines::Migration),
             Box::new(m20261201_000016_city_base_series::Migration),
             Box::new(m20261202_000017_idempotent_requests::Migration),
+            Box::new(m20261207_000020_finance_sectors::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ mod compliance;
 mod crash;
 mod credit;
 mod errors;
+mod finance;
 mod legacy;
 mod load;
 mod notices;

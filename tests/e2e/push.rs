@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::helpers::*;
 
 /// A platform allowed `categories` for `families`: its client and id.
-async fn platform(
+pub(crate) async fn platform(
     app: &TestApp,
     categories: &[types::Category],
     families: &[&str],
@@ -46,7 +46,7 @@ pub(crate) fn public(ext: &str, p: &Person) -> serde_json::Value {
     })
 }
 
-async fn push(c: &Client, items: &[serde_json::Value], key: Option<&str>) -> types::BatchOutcome {
+pub(crate) async fn push(c: &Client, items: &[serde_json::Value], key: Option<&str>) -> types::BatchOutcome {
     let body: types::PushRequest =
         serde_json::from_value(serde_json::json!({ "items": items })).unwrap();
     let key: Option<types::RecordPushIdempotencyKey> = key.map(|k| k.parse().unwrap());
@@ -98,6 +98,8 @@ async fn r_rc_2_r_rc_8_r_rc_9_a_thousand_items_with_seven_bad_ones_accept_the_re
             title: None,
             series: Some(vec!["surgery".parse().unwrap()]),
             series_year: Some(this_year()),
+            region: None,
+            series_terms: None,
         }
     ))
     .unwrap();
@@ -370,6 +372,8 @@ async fn r_acc_3_the_accounting_platforms_push_that_completes_a_year_issues_the_
             title: None,
             series: Some(vec!["accounting".parse().unwrap()]),
             series_year: Some(this_year()),
+            region: None,
+            series_terms: None,
         }
     ))
     .unwrap();

@@ -966,6 +966,8 @@ async fn r_rc_3_the_unit_reviews_class_records_and_the_standing_follows() {
             title: None,
             series: Some(vec!["nursing".parse().unwrap()]),
             series_year: Some(year()),
+            region: None,
+            series_terms: None,
         }
     ))
     .unwrap();
@@ -1077,6 +1079,7 @@ fn declaration(
         provider_id: None,
         base_no: None,
         class_id: None,
+        initial_training: false,
     }
 }
 
@@ -1095,6 +1098,8 @@ async fn member(app: &TestApp, series: &[&str], in_year: i32) -> (Signed, Signed
             title: None,
             series: Some(series.iter().map(|s| s.parse().unwrap()).collect()),
             series_year: Some(in_year),
+            region: None,
+            series_terms: None,
         }
     ))
     .unwrap();
@@ -1157,6 +1162,8 @@ async fn r_rc_1_r_rc_2_r_rc_6_declarations_are_checked_and_a_returned_one_resubm
             title: None,
             series: Some(vec!["nursing".parse().unwrap()]),
             series_year: Some(year()),
+            region: None,
+            series_terms: None,
         }
     ))
     .unwrap();
@@ -1398,6 +1405,7 @@ async fn r_rc_7_73_hours_of_degree_education_count_as_72() {
     d.conversion = Some(types::ConversionRequest {
         code: "degree_education".parse().unwrap(),
         quantity: None,
+        results_published_on: None,
     });
     let r = approved(&person, &admin, &d).await;
     assert_eq!(r.source, types::RecordSource::Conversion);
@@ -1432,6 +1440,7 @@ async fn r_acc_2_an_accountant_completes_the_year_with_a_passed_exam_subject() {
     d.conversion = Some(types::ConversionRequest {
         code: "accounting_qualification_exam_subject".parse().unwrap(),
         quantity: None,
+        results_published_on: None,
     });
     let r = approved(&person, &admin, &d).await;
     assert_eq!(
@@ -1452,6 +1461,7 @@ async fn r_acc_2_an_accountant_completes_the_year_with_a_passed_exam_subject() {
     paper.conversion = Some(types::ConversionRequest {
         code: "paper_sole_or_first_author".parse().unwrap(),
         quantity: Some(1.0),
+        results_published_on: None,
     });
     approved(&other, &other_admin, &paper).await;
     let s = standing_in(&other.client, other.person_id(), year()).await;
@@ -1461,6 +1471,7 @@ async fn r_acc_2_an_accountant_completes_the_year_with_a_passed_exam_subject() {
     paper.conversion = Some(types::ConversionRequest {
         code: "paper_sole_or_first_author".parse().unwrap(),
         quantity: Some(1000.0),
+        results_published_on: None,
     });
     let err = call!(other.client.api().record_declare(None, &paper)).unwrap_err();
     assert_eq!(err.status(), Some(422));
@@ -1475,6 +1486,7 @@ async fn r_acc_2_an_accountant_completes_the_year_with_a_passed_exam_subject() {
     unknown.conversion = Some(types::ConversionRequest {
         code: "astrology".parse().unwrap(),
         quantity: None,
+        results_published_on: None,
     });
     let err = call!(person.client.api().record_declare(None, &unknown)).unwrap_err();
     assert_eq!(err.code(), Some("conversion_unknown"));

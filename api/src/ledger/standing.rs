@@ -305,13 +305,37 @@ pub async fn read_years<C: ConnectionTrait>(
     {
         series.entry(s.person_id).or_default().push(s.series_code);
     }
+    // R-ACC-6: the terms of the accounting series held say whether the
+    // year is owed.
+    let mut terms: HashMap<(Uuid, String), ce_entity::person_series_term::Model> = HashMap::new();
+    let with_series: Vec<Uuid> = series.keys().copied().collect();
+    if !with_series.is_empty() {
+        use ce_entity::person_series_term;
+        for t in person_series_term::Entity::find()
+            .filter(person_series_term::Column::PersonId.is_in(with_series))
+            .all(conn)
+            .await?
+        {
+            terms.insert((t.person_id, t.series_code.clone()), t);
+        }
+    }
     Ok(persons
         .iter()
-        .map(|p| PersonYear {
-            person_id: *p,
-            year,
-            series: reference.held(series.remove(p).unwrap_or_default()),
-            facts: reference.facts(&lines.remove(p).unwrap_or_default()),
+        .map(|p| {
+            let mut held = reference.held(series.remove(p).unwrap_or_default());
+            for s in &mut held {
+                if s.group == compliance::Group::Accounting
+                    && let Some(t) = terms.get(&(*p, s.code.clone()))
+                {
+                    s.exempt = compliance::accounting_exemption(year, t.started_on, t.studying_until);
+                }
+            }
+            PersonYear {
+                person_id: *p,
+                year,
+                series: held,
+                facts: reference.facts(&lines.remove(p).unwrap_or_default()),
+            }
         })
         .collect())
 }
