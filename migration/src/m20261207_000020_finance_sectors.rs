@@ -54,7 +54,10 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // SQLite adds one column per ALTER TABLE.
         for col in [
-            ColumnDef::new(Records::AuthorityId).uuid().null().to_owned(),
+            ColumnDef::new(Records::AuthorityId)
+                .uuid()
+                .null()
+                .to_owned(),
             ColumnDef::new(Records::ResultsPublishedOn)
                 .date()
                 .null()

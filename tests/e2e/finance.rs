@@ -45,10 +45,11 @@ async fn authority(
 ) -> (Client, types::AuthorityView) {
     let p = app.register().await;
     let client = app.login_person(&p).await;
-    let applied = call!(client.api().authority_apply(
-        None,
-        &authority_application(level, region, series, parent)
-    ))
+    let applied = call!(
+        client
+            .api()
+            .authority_apply(None, &authority_application(level, region, series, parent))
+    )
     .expect("applying");
     let approved = call!(approver.api().authority_review(
         &applied.id,
@@ -152,7 +153,13 @@ async fn review(c: &Client, record: &str, d: &str) -> (u16, Value) {
 }
 
 async fn pending_ids(c: &Client) -> Vec<String> {
-    let page = call_ok(c, Method::GET, "/records?status=pending_unit_review", Value::Null).await;
+    let page = call_ok(
+        c,
+        Method::GET,
+        "/records?status=pending_unit_review",
+        Value::Null,
+    )
+    .await;
     page["items"]
         .as_array()
         .unwrap()
@@ -226,8 +233,17 @@ async fn r_acc_4_a_conversion_the_person_applies_for_is_confirmed_by_the_distric
     let c = compliance(&person.client, person.person_id(), this_year()).await;
     assert_eq!(c["series"][0]["approved"], json!(30.0));
     // Its decision names the authority's role.
-    let detail = call_ok(&person.client, Method::GET, &format!("/records/{id}"), Value::Null).await;
-    assert_eq!(detail["reviews"][1]["reviewer_role"], "authority", "{detail}");
+    let detail = call_ok(
+        &person.client,
+        Method::GET,
+        &format!("/records/{id}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        detail["reviews"][1]["reviewer_role"], "authority",
+        "{detail}"
+    );
 
     // A third decision: closing.
     let (_, second) = declare(&person, paper(this_year())).await;
@@ -279,7 +295,10 @@ async fn r_acc_4_the_province_records_exam_subjects_passed_in_guangdong_without_
     assert_eq!(status, 201, "{r}");
     assert_eq!(r["status"], "approved");
     assert_eq!(r["hours"], json!(90.0));
-    assert_eq!(r["conversion_code"], "accounting_qualification_exam_subject");
+    assert_eq!(
+        r["conversion_code"],
+        "accounting_qualification_exam_subject"
+    );
     // R-ACC-2: the whole year, public included: certified at once.
     let c = compliance(&person.client, pid, this_year()).await;
     assert_eq!(c["status"], "complete", "{c}");
@@ -327,7 +346,8 @@ async fn r_acc_4_the_province_records_exam_subjects_passed_in_guangdong_without_
 #[tokio::test]
 async fn r_acc_4_a_platform_pushes_the_cpa_institutes_whole_year_form() {
     let app = spawn_app().await;
-    let (pf, _) = crate::push::platform(&app, &[types::Category::Professional], &["accounting"]).await;
+    let (pf, _) =
+        crate::push::platform(&app, &[types::Category::Professional], &["accounting"]).await;
     let (person, _, _) = accountant(&app).await;
     let pid = person.person_id();
     let done = Utc::now().to_rfc3339();
@@ -355,10 +375,18 @@ async fn r_acc_4_a_platform_pushes_the_cpa_institutes_whole_year_form() {
         None,
     )
     .await;
-    let codes: Vec<Option<String>> = o.items.iter().map(|i| i.code.as_ref().map(|c| c.to_string())).collect();
+    let codes: Vec<Option<String>> = o
+        .items
+        .iter()
+        .map(|i| i.code.as_ref().map(|c| c.to_string()))
+        .collect();
     assert_eq!(
         codes,
-        [None, Some("conversion_not_allowed".into()), Some("conversion_unknown".into())]
+        [
+            None,
+            Some("conversion_not_allowed".into()),
+            Some("conversion_unknown".into())
+        ]
     );
     let r = call_ok(
         &person.client,
@@ -392,7 +420,11 @@ async fn r_acc_5_accounting_credits_close_with_the_deadline_and_related_exams_co
     .await;
     // 2023's credits closed on 2024-04-30, professional ones too.
     let (status, e) = declare(&person, paper(2023)).await;
-    assert_eq!((status, code(&e)), (422, "accounting_deadline_passed"), "{e}");
+    assert_eq!(
+        (status, code(&e)),
+        (422, "accounting_deadline_passed"),
+        "{e}"
+    );
     let (status, e) = raw(
         &f.province,
         Method::POST,
@@ -400,8 +432,13 @@ async fn r_acc_5_accounting_credits_close_with_the_deadline_and_related_exams_co
         json!({"year": 2023, "code": "accounting_qualification_exam_subject", "subject": "经济法"}),
     )
     .await;
-    assert_eq!((status, code(&e)), (422, "accounting_deadline_passed"), "{e}");
-    let (pf, _) = crate::push::platform(&app, &[types::Category::Professional], &["accounting"]).await;
+    assert_eq!(
+        (status, code(&e)),
+        (422, "accounting_deadline_passed"),
+        "{e}"
+    );
+    let (pf, _) =
+        crate::push::platform(&app, &[types::Category::Professional], &["accounting"]).await;
     let o = crate::push::push(
         &pf,
         &[json!({
@@ -439,22 +476,35 @@ async fn r_acc_5_accounting_credits_close_with_the_deadline_and_related_exams_co
         })
     };
     let (status, e) = declare(&person, exam(None)).await;
-    assert_eq!((status, code(&e)), (422, "results_published_required"), "{e}");
+    assert_eq!(
+        (status, code(&e)),
+        (422, "results_published_required"),
+        "{e}"
+    );
     let (status, e) = declare(&person, exam(Some(format!("{}-04-30", this_year())))).await;
-    assert_eq!((status, code(&e)), (422, "results_published_outside"), "{e}");
+    assert_eq!(
+        (status, code(&e)),
+        (422, "results_published_outside"),
+        "{e}"
+    );
     let (status, r) = declare(&person, exam(Some(format!("{}-06-01", this_year())))).await;
     assert_eq!(status, 201, "{r}");
     assert_eq!(r["results_published_on"], format!("{}-06-01", this_year()));
     let mut paper_with_date = paper(this_year());
     paper_with_date["conversion"]["results_published_on"] = format!("{}-06-01", this_year()).into();
     let (status, e) = declare(&person, paper_with_date).await;
-    assert_eq!((status, code(&e)), (422, "results_published_invalid"), "{e}");
+    assert_eq!(
+        (status, code(&e)),
+        (422, "results_published_invalid"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
 async fn r_acc_6_a_year_before_accounting_duty_starts_is_exempt_and_gets_no_certificate() {
     let app = spawn_app().await;
-    let (pf, _) = crate::push::platform(&app, &[types::Category::Professional], &["accounting"]).await;
+    let (pf, _) =
+        crate::push::platform(&app, &[types::Category::Professional], &["accounting"]).await;
     let (person, _, _) = accountant(&app).await;
     let pid = person.person_id();
     // Qualified this year: the duty starts next year.
@@ -513,7 +563,11 @@ async fn r_acc_6_a_year_before_accounting_duty_starts_is_exempt_and_gets_no_cert
     )
     .await;
     let c = compliance(&student.client, student.person_id(), this_year()).await;
-    assert_eq!((c["status"].as_str(), c["exempt_reason"].as_str()), (Some("exempt"), Some("studying")), "{c}");
+    assert_eq!(
+        (c["status"].as_str(), c["exempt_reason"].as_str()),
+        (Some("exempt"), Some("studying")),
+        "{c}"
+    );
     // The terms' series must exist.
     let (status, e) = raw(
         &student.client,
@@ -598,11 +652,19 @@ async fn r_rc_10_what_a_nurse_or_a_teacher_declares_is_reviewed_by_their_sector_
     let id = id_of(&r);
     assert!(!pending_ids(&nurse_unit.client).await.contains(&id));
     assert_eq!(review(&nurse_unit.client, &id, "approve").await.0, 404);
-    assert_eq!(review(&health, &id, "approve").await.0, 404, "not the province's");
+    assert_eq!(
+        review(&health, &id, "approve").await.0,
+        404,
+        "not the province's"
+    );
     assert_eq!(review(&education, &id, "approve").await.0, 404);
     assert!(pending_ids(&city_health).await.contains(&id));
     let (status, d) = review(&city_health, &id, "approve").await;
-    assert_eq!((status, d["status"].as_str()), (200, Some("approved")), "{d}");
+    assert_eq!(
+        (status, d["status"].as_str()),
+        (200, Some("approved")),
+        "{d}"
+    );
     let c = compliance(&nurse.client, nurse.person_id(), this_year()).await;
     assert_eq!(c["categories"]["elective"]["approved"], json!(12.0));
 
@@ -611,7 +673,10 @@ async fn r_rc_10_what_a_nurse_or_a_teacher_declares_is_reviewed_by_their_sector_
     let (status, r) = declare(&teacher, elective("课堂教学设计")).await;
     assert_eq!(status, 201, "{r}");
     assert_eq!(r["authority_id"], json!(e.id.to_string()));
-    assert_eq!(review(&teacher_unit.client, &id_of(&r), "approve").await.0, 404);
+    assert_eq!(
+        review(&teacher_unit.client, &id_of(&r), "approve").await.0,
+        404
+    );
     let (status, _) = review(&education, &id_of(&r), "approve").await;
     assert_eq!(status, 200);
     // Batch review by the sector works the same way.
@@ -630,8 +695,10 @@ async fn r_rc_10_what_a_nurse_or_a_teacher_declares_is_reviewed_by_their_sector_
     let (status, r) = declare(&engineer, elective("项目管理")).await;
     assert_eq!(status, 201, "{r}");
     assert_eq!(r["authority_id"], Value::Null);
-    assert_eq!(review(&engineer_unit.client, &id_of(&r), "approve").await.0, 200);
-
+    assert_eq!(
+        review(&engineer_unit.client, &id_of(&r), "approve").await.0,
+        200
+    );
 }
 
 #[tokio::test]
@@ -657,7 +724,10 @@ async fn r_arc_1_archives_initial_training_is_due_within_the_first_year_in_the_p
     assert_eq!(t["due_by"], due_by.to_string());
     // The first year spans two calendar years: next year shows it too.
     if due_by.year() > this_year() {
-        assert!(!compliance(&archivist.client, pid, this_year() + 1).await["initial_training"].is_null());
+        assert!(
+            !compliance(&archivist.client, pid, this_year() + 1).await["initial_training"]
+                .is_null()
+        );
     }
     // Initial-training hours: 80 of them, over the calendar years, meet it.
     archives_hours(&app, pid, this_year(), 800, true).await;
@@ -678,7 +748,9 @@ async fn r_arc_1_archives_initial_training_is_due_within_the_first_year_in_the_p
     assert_eq!(c["initial_training"]["status"], "not_met", "{c}");
     assert_eq!(c["initial_training"]["approved"], json!(50.0));
     // Outside the first year nothing is shown.
-    assert!(compliance(&late.client, late.person_id(), this_year()).await["initial_training"].is_null());
+    assert!(
+        compliance(&late.client, late.person_id(), this_year()).await["initial_training"].is_null()
+    );
 
     // With an archives degree, no initial training.
     let (graduate, _) = member(&app, "archives", None).await;
@@ -687,7 +759,10 @@ async fn r_arc_1_archives_initial_training_is_due_within_the_first_year_in_the_p
         json!({"series_terms": [{"series": "archives", "started_on": today().to_string(), "has_degree": true}]}),
     )
     .await;
-    assert!(compliance(&graduate.client, graduate.person_id(), this_year()).await["initial_training"].is_null());
+    assert!(
+        compliance(&graduate.client, graduate.person_id(), this_year()).await["initial_training"]
+            .is_null()
+    );
 
     // Initial training is archives professional hours only.
     let (engineer, _) = member(&app, "engineering", None).await;

@@ -46,7 +46,11 @@ pub(crate) fn public(ext: &str, p: &Person) -> serde_json::Value {
     })
 }
 
-pub(crate) async fn push(c: &Client, items: &[serde_json::Value], key: Option<&str>) -> types::BatchOutcome {
+pub(crate) async fn push(
+    c: &Client,
+    items: &[serde_json::Value],
+    key: Option<&str>,
+) -> types::BatchOutcome {
     let body: types::PushRequest =
         serde_json::from_value(serde_json::json!({ "items": items })).unwrap();
     let key: Option<types::RecordPushIdempotencyKey> = key.map(|k| k.parse().unwrap());

@@ -850,7 +850,10 @@ mod tests {
             accounting_exemption(2023, Some(d(2022, 5, 1)), studying),
             Some(ExemptReason::Studying)
         );
-        assert_eq!(accounting_exemption(2025, Some(d(2022, 5, 1)), studying), None);
+        assert_eq!(
+            accounting_exemption(2025, Some(d(2022, 5, 1)), studying),
+            None
+        );
         assert_eq!(accounting_exemption(2023, None, None), None);
 
         let policy = Policy::in_force(2023, &seed_rules()).unwrap();
@@ -860,15 +863,14 @@ mod tests {
         };
         let a = assess(&policy, std::slice::from_ref(&exempt), &[]);
         assert_eq!(a.exempt, Some(ExemptReason::DutyNotStarted));
-        assert!(!a.complete, "an exempt year is not complete: no certificate");
+        assert!(
+            !a.complete,
+            "an exempt year is not complete: no certificate"
+        );
         assert_eq!(a.public.missing, Hours::ZERO);
         assert_eq!(a.professional.missing, Hours::ZERO);
         // With another series owed, only that one's requirement applies.
-        let a = assess(
-            &policy,
-            &[exempt, held("engineering", Group::General)],
-            &[],
-        );
+        let a = assess(&policy, &[exempt, held("engineering", Group::General)], &[]);
         assert_eq!(a.exempt, None);
         assert_eq!(a.public.required, hours(30));
         assert_eq!(a.professional.required, hours(42));
@@ -880,7 +882,11 @@ mod tests {
         let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
         let start = d(2025, 9, 1);
         let (due, s) = initial_training(start, hours(40), d(2026, 3, 1));
-        assert_eq!(due, d(2026, 8, 31), "the first year spans two calendar years");
+        assert_eq!(
+            due,
+            d(2026, 8, 31),
+            "the first year spans two calendar years"
+        );
         assert_eq!(s, InitialTrainingStatus::Due);
         assert_eq!(
             initial_training(start, hours(40), d(2026, 9, 1)).1,

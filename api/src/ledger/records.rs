@@ -951,7 +951,9 @@ pub async fn assign_authority<C: ConnectionTrait>(
     use crate::domain::authority::Region;
     use crate::domain::routing::AuthorityKind;
     let who = match kind {
-        AuthorityKind::Finance => "the finance department of your district (信息采集所属区级财政部门)",
+        AuthorityKind::Finance => {
+            "the finance department of your district (信息采集所属区级财政部门)"
+        }
         AuthorityKind::Sector => "the authority of your series",
     };
     let Some(region) = person.region.as_deref() else {
@@ -971,7 +973,9 @@ pub async fn assign_authority<C: ConnectionTrait>(
         .and_where(ce_entity::authority_series::Column::SeriesCode.eq(series))
         .to_owned();
     let mut q = authority::Entity::find()
-        .filter(authority::Column::Status.eq(crate::domain::review::ReviewStatus::Approved.as_str()))
+        .filter(
+            authority::Column::Status.eq(crate::domain::review::ReviewStatus::Approved.as_str()),
+        )
         .filter(authority::Column::Region.is_in(covering.iter().cloned()))
         .filter(authority::Column::Id.in_subquery(of_series))
         .order_by_asc(authority::Column::Id);
@@ -1574,8 +1578,13 @@ async fn provincial_finance<C: ConnectionTrait>(
         .to_owned();
     let found = authority::Entity::find()
         .filter(authority::Column::Id.is_in(mine))
-        .filter(authority::Column::Level.eq(crate::domain::authority::AuthorityLevel::Province.as_str()))
-        .filter(authority::Column::Status.eq(crate::domain::review::ReviewStatus::Approved.as_str()))
+        .filter(
+            authority::Column::Level
+                .eq(crate::domain::authority::AuthorityLevel::Province.as_str()),
+        )
+        .filter(
+            authority::Column::Status.eq(crate::domain::review::ReviewStatus::Approved.as_str()),
+        )
         .filter(authority::Column::Id.in_subquery(accounting))
         .order_by_asc(authority::Column::Id)
         .one(conn)
@@ -1619,13 +1628,20 @@ pub async fn record_exam(
             "the person has not set their region (信息采集): the exam is recorded once they have (R-ACC-4)",
         ));
     };
-    let within = crate::domain::authority::Region::parse_any(region)
-        .is_ok_and(|(r, _)| r.within(&province.region, crate::domain::authority::AuthorityLevel::Province));
+    let within = crate::domain::authority::Region::parse_any(region).is_ok_and(|(r, _)| {
+        r.within(
+            &province.region,
+            crate::domain::authority::AuthorityLevel::Province,
+        )
+    });
     if !within {
         return Err(ServiceError::NotFound("person"));
     }
     let forms = crate::ledger::conversions::accounting_forms(&state.db).await?;
-    let Some(form) = forms.get(&e.code).filter(|f| f.confirmed_by == PROVINCE_RECORDS) else {
+    let Some(form) = forms
+        .get(&e.code)
+        .filter(|f| f.confirmed_by == PROVINCE_RECORDS)
+    else {
         return Err(conversion_error(
             "conversion_not_allowed",
             format!(

@@ -327,7 +327,8 @@ pub async fn read_years<C: ConnectionTrait>(
                 if s.group == compliance::Group::Accounting
                     && let Some(t) = terms.get(&(*p, s.code.clone()))
                 {
-                    s.exempt = compliance::accounting_exemption(year, t.started_on, t.studying_until);
+                    s.exempt =
+                        compliance::accounting_exemption(year, t.started_on, t.studying_until);
                 }
             }
             PersonYear {

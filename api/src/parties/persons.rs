@@ -426,7 +426,11 @@ pub async fn update(
         crate::reference::series::check_known(&state.db, "series", series).await?;
     }
     if !change.series_terms.is_empty() {
-        let codes: BTreeSet<String> = change.series_terms.iter().map(|t| t.series.clone()).collect();
+        let codes: BTreeSet<String> = change
+            .series_terms
+            .iter()
+            .map(|t| t.series.clone())
+            .collect();
         crate::reference::series::check_known(&state.db, "series_terms", &codes).await?;
     }
     let txn = crate::db::begin_write(&state.db).await?;

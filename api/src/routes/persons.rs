@@ -139,7 +139,12 @@ pub struct PersonUpdateRequest {
     /// department of this district confirms their accounting conversions
     /// (R-ACC-4), the education or health authority covering it reviews
     /// what a person of those series declares (R-RC-10).
-    #[schema(min_length = 6, max_length = 6, pattern = "^[0-9]{6}$", example = "440106")]
+    #[schema(
+        min_length = 6,
+        max_length = 6,
+        pattern = "^[0-9]{6}$",
+        example = "440106"
+    )]
     #[validate(length(min = 6, max = 6, code = "region_invalid"))]
     pub region: Option<String>,
     /// Terms of the person's membership of these series, each replacing

@@ -704,11 +704,20 @@ pub struct ExamPassRequest {
     pub year: i32,
     /// The conversion form: `accounting_qualification_exam_subject` (the
     /// national accounting qualification or the CPA exam, one subject).
-    #[schema(min_length = 1, max_length = 64, example = "accounting_qualification_exam_subject")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        example = "accounting_qualification_exam_subject"
+    )]
     #[validate(length(min = 1, max = 64))]
     pub code: String,
     /// The subject passed.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S", example = "中级会计实务")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S",
+        example = "中级会计实务"
+    )]
     #[validate(length(min = 1, max = 200))]
     pub subject: String,
 }
