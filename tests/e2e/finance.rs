@@ -722,15 +722,32 @@ async fn r_arc_1_archives_initial_training_is_due_within_the_first_year_in_the_p
         .pred_opt()
         .unwrap();
     assert_eq!(t["due_by"], due_by.to_string());
-    // The first year spans two calendar years: next year shows it too.
+    // The first year spans two calendar years: next year, when the person
+    // holds the series, shows it too.
+    set_profile(
+        &archivist,
+        json!({"series": ["archives"], "series_year": this_year() + 1}),
+    )
+    .await;
     if due_by.year() > this_year() {
         assert!(
             !compliance(&archivist.client, pid, this_year() + 1).await["initial_training"]
                 .is_null()
         );
     }
-    // Initial-training hours: 80 of them, over the calendar years, meet it.
-    archives_hours(&app, pid, this_year(), 800, true).await;
+    // Initial-training hours: 80 of them, over the calendar years the
+    // first year spans, meet it; hours not of initial training do not.
+    archives_hours(&app, pid, this_year(), 400, true).await;
+    archives_hours(&app, pid, this_year(), 600, false).await;
+    let next = if due_by.year() > this_year() {
+        this_year() + 1
+    } else {
+        this_year()
+    };
+    archives_hours(&app, pid, next, 399, true).await;
+    let c = compliance(&archivist.client, pid, this_year()).await;
+    assert_eq!(c["initial_training"]["status"], "due", "{c}");
+    archives_hours(&app, pid, next, 1, true).await;
     let c = compliance(&archivist.client, pid, this_year()).await;
     assert_eq!(c["initial_training"]["status"], "met", "{c}");
     assert_eq!(c["initial_training"]["approved"], json!(80.0));
@@ -741,6 +758,11 @@ async fn r_arc_1_archives_initial_training_is_due_within_the_first_year_in_the_p
     set_profile(
         &late,
         json!({"series_terms": [{"series": "archives", "started_on": started.to_string(), "has_degree": false}]}),
+    )
+    .await;
+    set_profile(
+        &late,
+        json!({"series": ["archives"], "series_year": this_year() - 1}),
     )
     .await;
     archives_hours(&app, late.person_id(), this_year() - 1, 500, true).await;

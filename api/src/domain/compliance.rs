@@ -107,6 +107,20 @@ pub struct SeriesHeld {
     pub group: Group,
     /// Why the person owes nothing for this series this year (R-ACC-6).
     pub exempt: Option<ExemptReason>,
+    /// What the person's membership of the series says (R-ACC-6, R-ARC-1).
+    pub terms: Terms,
+}
+
+/// What a person's membership of a series says beyond the years held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Terms {
+    /// Accounting: qualification or first accounting job; archives: the
+    /// first day in the post.
+    pub started_on: Option<chrono::NaiveDate>,
+    /// Accounting: studying until this day.
+    pub studying_until: Option<chrono::NaiveDate>,
+    /// Archives: holds an archives degree.
+    pub has_degree: Option<bool>,
 }
 
 /// Why a year owes nothing (R-ACC-6).
@@ -528,6 +542,7 @@ mod tests {
             code: code.into(),
             group,
             exempt: None,
+            terms: Terms::default(),
         }
     }
 

@@ -8,8 +8,8 @@ use ce_entity::unit;
 
 use crate::auth::{Caller, Role};
 use crate::domain::compliance::{
-    Assessment, ComplianceStatus, ExemptReason, INITIAL_TRAINING_HOURS, InitialTrainingStatus,
-    Line, UnitComplianceSort, initial_training,
+    Assessment, ComplianceStatus, ExemptReason, Group, INITIAL_TRAINING_HOURS,
+    InitialTrainingStatus, Line, SeriesHeld, UnitComplianceSort, initial_training,
 };
 use crate::domain::record::RecordStatus;
 use crate::domain::{Hours, Year};
@@ -90,34 +90,22 @@ pub struct InitialTraining {
 
 /// R-ARC-1: the initial training of a person who started in an archives
 /// post without an archives degree, shown in the compliance of the
-/// calendar years their first year spans.
+/// calendar years their first year spans (among those they hold the
+/// series in). Reads the records only for such a person.
 async fn initial_training_of<C: sea_orm::ConnectionTrait>(
     conn: &C,
     person_id: Uuid,
     year: i32,
+    held: &[SeriesHeld],
 ) -> Result<Option<InitialTraining>, ServiceError> {
-    use ce_entity::{person_series_term, professional_series, record};
+    use ce_entity::record;
     use chrono::Datelike;
-    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
-    let archives: Vec<String> = professional_series::Entity::find()
-        .filter(professional_series::Column::RequirementGroup.eq("archives"))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|s| s.code)
-        .collect();
-    let Some(t) = person_series_term::Entity::find()
-        .filter(person_series_term::Column::PersonId.eq(person_id))
-        .filter(person_series_term::Column::SeriesCode.is_in(archives))
-        .filter(person_series_term::Column::HasDegree.eq(false))
-        .filter(person_series_term::Column::StartedOn.is_not_null())
-        .order_by_asc(person_series_term::Column::SeriesCode)
-        .one(conn)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let Some(started_on) = t.started_on else {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let Some((code, started_on)) = held.iter().find_map(|s| {
+        (s.group == Group::Archives && s.terms.has_degree == Some(false))
+            .then_some(s.terms.started_on.map(|d| (s.code.clone(), d)))
+            .flatten()
+    }) else {
         return Ok(None);
     };
     let today = crate::domain::year::date_in_shanghai(chrono::Utc::now());
@@ -129,7 +117,7 @@ async fn initial_training_of<C: sea_orm::ConnectionTrait>(
     let mut pending = 0i64;
     for r in record::Entity::find()
         .filter(record::Column::PersonId.eq(person_id))
-        .filter(record::Column::SeriesCode.eq(&t.series_code))
+        .filter(record::Column::SeriesCode.eq(&code))
         .filter(record::Column::InitialTraining.eq(true))
         .filter(record::Column::Year.between(started_on.year(), due_by.year()))
         .all(conn)
@@ -148,7 +136,7 @@ async fn initial_training_of<C: sea_orm::ConnectionTrait>(
     let approved = Hours::from_tenths(u32::try_from(approved).unwrap_or(0));
     let (due_by, status) = initial_training(started_on, approved, today);
     Ok(Some(InitialTraining {
-        series: t.series_code,
+        series: code,
         started_on,
         due_by,
         required: f64::from(INITIAL_TRAINING_HOURS),
@@ -177,9 +165,9 @@ pub async fn of_person(
 ) -> Result<Compliance, ServiceError> {
     crate::parties::persons::require_full_access(state, auth, person_id).await?;
     let policy = state.policies.get(&state.db, year).await?;
-    let (_, a) = standing::assess(&state.db, &state.reference, &policy, person_id).await?;
+    let (y, a) = standing::assess(&state.db, &state.reference, &policy, person_id).await?;
     let mut v = view(person_id, a);
-    v.initial_training = initial_training_of(&state.db, person_id, year.value()).await?;
+    v.initial_training = initial_training_of(&state.db, person_id, year.value(), &y.series).await?;
     Ok(v)
 }
 

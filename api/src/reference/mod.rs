@@ -85,6 +85,7 @@ impl Reference {
                 group: self.groups.get(&code).copied().unwrap_or(Group::General),
                 code,
                 exempt: None,
+                terms: compliance::Terms::default(),
             })
             .collect()
     }
