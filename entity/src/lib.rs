@@ -31,6 +31,7 @@ pub mod maintenance_task;
 pub mod notice;
 pub mod person;
 pub mod person_series;
+pub mod person_series_term;
 pub mod platform;
 pub mod policy_default;
 pub mod professional_series;

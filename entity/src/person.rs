@@ -16,6 +16,8 @@ pub struct Model {
     pub verified: bool,
     pub education: Option<String>,
     pub title: Option<String>,
+    /// The district of the person's information collection (信息采集所属区).
+    pub region: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

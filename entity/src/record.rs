@@ -35,6 +35,14 @@ pub struct Model {
     pub origin: Option<String>,
     /// hrss's reason when it declared the record untruthful (R-RC-12).
     pub invalidated_reason: Option<String>,
+    /// The authority that reviews the record instead of the unit: a
+    /// finance department (R-ACC-4) or an education or health authority
+    /// (R-RC-10).
+    pub authority_id: Option<Uuid>,
+    /// When a related exam's results were published (R-ACC-5).
+    pub results_published_on: Option<Date>,
+    /// Hours of archives initial training (R-ARC-1).
+    pub initial_training: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

@@ -25,6 +25,7 @@ mod m20261201_000016_city_base_series;
 mod m20261202_000017_idempotent_requests;
 mod m20261207_000018_evaluators_untruthful;
 mod m20261207_000019_filing_bases;
+mod m20261207_000020_finance_sectors;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000017_idempotent_requests::Migration),
             Box::new(m20261207_000018_evaluators_untruthful::Migration),
             Box::new(m20261207_000019_filing_bases::Migration),
+            Box::new(m20261207_000020_finance_sectors::Migration),
         ]
     }
 }

@@ -39,6 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 completed_at: now,
                 general_knowledge: false,
                 topic: None,
+                conversion: None,
             })
         })
         .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;

@@ -35,6 +35,7 @@ pub fn verified_person(
         verified: Set(true),
         education: Set(None),
         title: Set(None),
+        region: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),

@@ -558,6 +558,24 @@ async fn every_operation(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 
+    // R-ACC-4: the provincial finance department records an exam subject
+    // a person passed in Guangdong.
+    let (finance, _) = app.province_authority(&["accounting"]).await;
+    ok(
+        &person.client,
+        Method::PATCH,
+        &format!("/persons/{pid}"),
+        json!({"region": "440104"}),
+    )
+    .await;
+    ok(
+        &finance,
+        Method::POST,
+        &format!("/persons/{pid}/accounting-exams"),
+        json!({"year": crate::helpers::this_year(), "code": "accounting_qualification_exam_subject", "subject": "财务管理"}),
+    )
+    .await;
+
     // A forgotten password.
     let started = ok(
         &app.client,

@@ -263,6 +263,36 @@ async fn world(app: &TestApp, hrss: &Client, series: &'static str) -> World {
     )
     .await;
     ids.insert("evaluator", id(&evaluator));
+    // R-ACC-4: authority A's account also runs the province's finance
+    // department (the accounting series), and the person completed their
+    // information collection (信息采集) in a district of its region; world
+    // B's person did in Guangxi, outside every Guangdong department.
+    let finance = ok(
+        &t.authority,
+        Method::POST,
+        "/authorities",
+        json!({"name": "广东省财政厅", "level": "province", "region": "440000", "series": ["accounting"]}),
+    )
+    .await;
+    ok(
+        hrss,
+        Method::POST,
+        &format!("/authorities/{}/review", id(&finance)),
+        json!({"decision": "approve"}),
+    )
+    .await;
+    let region = if series == "nursing" {
+        "440104"
+    } else {
+        "450102"
+    };
+    ok(
+        &person.client,
+        Method::PATCH,
+        &format!("/persons/{pid}"),
+        json!({"region": region}),
+    )
+    .await;
     World {
         person,
         admin,
@@ -598,6 +628,10 @@ fn request(op: &str, w: &World) -> (&'static str, Body) {
         "record_push" => (
             "",
             j(json!({"items": [crate::push::public("authz-2", &w.person.person)]})),
+        ),
+        "accounting_exam_record" => (
+            "",
+            j(json!({"year": y, "code": "accounting_qualification_exam_subject", "subject": "中级会计实务"})),
         ),
         "record_review_batch" => (
             "",

@@ -46,6 +46,8 @@ fn series(codes: &[&str]) -> types::PersonUpdateRequest {
         title: None,
         series: Some(codes.iter().map(|c| c.parse().unwrap()).collect()),
         series_year: Some(this_year()),
+        region: None,
+        series_terms: None,
     }
 }
 
@@ -65,11 +67,13 @@ pub(crate) async fn exam_subject(person: &Signed, name: &str) -> types::RecordVi
             conversion: Some(types::ConversionRequest {
                 code: "accounting_qualification_exam_subject".parse().unwrap(),
                 quantity: None,
+                results_published_on: None,
             }),
             general_knowledge: false,
             provider_id: None,
             base_no: None,
             class_id: None,
+            initial_training: false,
         }
     ))
     .expect("declaring an exam subject")

@@ -23,6 +23,7 @@ mod credit;
 mod errors;
 mod evaluators;
 mod faults;
+mod finance;
 mod legacy;
 mod load;
 mod notices;

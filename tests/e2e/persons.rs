@@ -13,6 +13,8 @@ fn series_update(codes: &[&str], year: i32) -> types::PersonUpdateRequest {
         title: Some("工程师".parse().unwrap()),
         series: Some(codes.iter().map(|c| c.parse().unwrap()).collect()),
         series_year: Some(year),
+        region: None,
+        series_terms: None,
     }
 }
 

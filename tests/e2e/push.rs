@@ -102,6 +102,8 @@ async fn r_rc_2_r_rc_8_r_rc_9_a_thousand_items_with_seven_bad_ones_accept_the_re
             title: None,
             series: Some(vec!["surgery".parse().unwrap()]),
             series_year: Some(this_year()),
+            region: None,
+            series_terms: None,
         }
     ))
     .unwrap();
@@ -374,6 +376,8 @@ async fn r_acc_3_the_accounting_platforms_push_that_completes_a_year_issues_the_
             title: None,
             series: Some(vec!["accounting".parse().unwrap()]),
             series_year: Some(this_year()),
+            region: None,
+            series_terms: None,
         }
     ))
     .unwrap();

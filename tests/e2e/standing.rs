@@ -61,11 +61,13 @@ async fn paper(person: &Signed) -> types::RecordView {
             conversion: Some(types::ConversionRequest {
                 code: "paper_sole_or_first_author".parse().unwrap(),
                 quantity: None,
+                results_published_on: None,
             }),
             general_knowledge: false,
             provider_id: None,
             base_no: None,
             class_id: None,
+            initial_training: false,
         }
     ))
     .expect("declaring a paper")
@@ -436,6 +438,7 @@ async fn r_req_2_any_sequence_of_record_operations_keeps_standings_equal_to_a_re
                         provider_id: None,
                         base_no: None,
                         class_id: None,
+                        initial_training: false,
                     }
                 ))
                 .unwrap();

@@ -987,6 +987,8 @@ async fn r_rc_3_the_unit_reviews_class_records_and_the_standing_follows() {
             title: None,
             series: Some(vec!["nursing".parse().unwrap()]),
             series_year: Some(year()),
+            region: None,
+            series_terms: None,
         }
     ))
     .unwrap();
@@ -1098,6 +1100,7 @@ fn declaration(
         provider_id: None,
         base_no: None,
         class_id: None,
+        initial_training: false,
     }
 }
 
@@ -1116,6 +1119,8 @@ async fn member(app: &TestApp, series: &[&str], in_year: i32) -> (Signed, Signed
             title: None,
             series: Some(series.iter().map(|s| s.parse().unwrap()).collect()),
             series_year: Some(in_year),
+            region: None,
+            series_terms: None,
         }
     ))
     .unwrap();
@@ -1178,6 +1183,8 @@ async fn r_rc_1_r_rc_2_r_rc_6_declarations_are_checked_and_a_returned_one_resubm
             title: None,
             series: Some(vec!["nursing".parse().unwrap()]),
             series_year: Some(year()),
+            region: None,
+            series_terms: None,
         }
     ))
     .unwrap();
@@ -1419,6 +1426,7 @@ async fn r_rc_7_73_hours_of_degree_education_count_as_72() {
     d.conversion = Some(types::ConversionRequest {
         code: "degree_education".parse().unwrap(),
         quantity: None,
+        results_published_on: None,
     });
     let r = approved(&person, &admin, &d).await;
     assert_eq!(r.source, types::RecordSource::Conversion);
@@ -1453,6 +1461,7 @@ async fn r_acc_2_an_accountant_completes_the_year_with_a_passed_exam_subject() {
     d.conversion = Some(types::ConversionRequest {
         code: "accounting_qualification_exam_subject".parse().unwrap(),
         quantity: None,
+        results_published_on: None,
     });
     let r = approved(&person, &admin, &d).await;
     assert_eq!(
@@ -1473,6 +1482,7 @@ async fn r_acc_2_an_accountant_completes_the_year_with_a_passed_exam_subject() {
     paper.conversion = Some(types::ConversionRequest {
         code: "paper_sole_or_first_author".parse().unwrap(),
         quantity: Some(1.0),
+        results_published_on: None,
     });
     approved(&other, &other_admin, &paper).await;
     let s = standing_in(&other.client, other.person_id(), year()).await;
@@ -1482,6 +1492,7 @@ async fn r_acc_2_an_accountant_completes_the_year_with_a_passed_exam_subject() {
     paper.conversion = Some(types::ConversionRequest {
         code: "paper_sole_or_first_author".parse().unwrap(),
         quantity: Some(1000.0),
+        results_published_on: None,
     });
     let err = call!(other.client.api().record_declare(None, &paper)).unwrap_err();
     assert_eq!(err.status(), Some(422));
@@ -1496,6 +1507,7 @@ async fn r_acc_2_an_accountant_completes_the_year_with_a_passed_exam_subject() {
     unknown.conversion = Some(types::ConversionRequest {
         code: "astrology".parse().unwrap(),
         quantity: None,
+        results_published_on: None,
     });
     let err = call!(person.client.api().record_declare(None, &unknown)).unwrap_err();
     assert_eq!(err.code(), Some("conversion_unknown"));

@@ -105,6 +105,105 @@ impl Policy {
 pub struct SeriesHeld {
     pub code: String,
     pub group: Group,
+    /// Why the person owes nothing for this series this year (R-ACC-6).
+    pub exempt: Option<ExemptReason>,
+    /// What the person's membership of the series says (R-ACC-6, R-ARC-1).
+    pub terms: Terms,
+}
+
+/// What a person's membership of a series says beyond the years held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Terms {
+    /// Accounting: qualification or first accounting job; archives: the
+    /// first day in the post.
+    pub started_on: Option<chrono::NaiveDate>,
+    /// Accounting: studying until this day.
+    pub studying_until: Option<chrono::NaiveDate>,
+    /// Archives: holds an archives degree.
+    pub has_degree: Option<bool>,
+}
+
+/// Why a year owes nothing (R-ACC-6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExemptReason {
+    /// Accounting duty starts the year after the qualification or the
+    /// first accounting job (自取得会计专业技术资格的次年开始 / 自从事会计工作的
+    /// 次年开始, 会计专业技术人员继续教育规定 第六条).
+    DutyNotStarted,
+    /// A student who earned a junior accounting title at school owes
+    /// nothing while studying (在校学习期间无需进行继续教育, 广州市财政局 2023 通知 三).
+    Studying,
+}
+
+/// A year's verdict (R-REQ-2, R-ACC-6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ComplianceStatus {
+    /// Every category and series has its approved minimum.
+    Complete,
+    /// Something is still missing.
+    Incomplete,
+    /// Nothing is owed this year (`exempt_reason`); no certificate.
+    Exempt,
+}
+
+/// R-ACC-6: why an accountant owes nothing in `year`: studying until a
+/// day of a later year (the graduation year itself is owed: 毕业当年可上传
+/// 毕业证书确认毕业当年继续教育学分), or a duty that starts the year after
+/// `started_on`.
+pub fn accounting_exemption(
+    year: i32,
+    started_on: Option<chrono::NaiveDate>,
+    studying_until: Option<chrono::NaiveDate>,
+) -> Option<ExemptReason> {
+    use chrono::Datelike;
+    if studying_until.is_some_and(|d| year < d.year()) {
+        return Some(ExemptReason::Studying);
+    }
+    if started_on.is_some_and(|d| year <= d.year()) {
+        return Some(ExemptReason::DutyNotStarted);
+    }
+    None
+}
+
+/// Hours of archives professional subjects initial training asks for
+/// (R-ARC-1: 档案专业科目的学习时间应当不少于 80 学时).
+pub const INITIAL_TRAINING_HOURS: u32 = 80;
+
+/// Where initial training stands (R-ARC-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InitialTrainingStatus {
+    /// 80 approved hours of initial training.
+    Met,
+    /// Not yet: still possible until `due_by`.
+    Due,
+    /// The first year in the post ended short of 80 hours.
+    NotMet,
+}
+
+/// R-ARC-1: new archives staff without an archives degree take initial
+/// training within their first year in the post (上岗 1 年内), whatever
+/// calendar years it spans: the last day it is due, and its status given
+/// the approved hours and today (China time).
+pub fn initial_training(
+    started_on: chrono::NaiveDate,
+    approved: Hours,
+    today: chrono::NaiveDate,
+) -> (chrono::NaiveDate, InitialTrainingStatus) {
+    let due_by = started_on
+        .checked_add_months(chrono::Months::new(12))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(started_on);
+    let status = if approved >= hours(INITIAL_TRAINING_HOURS) {
+        InitialTrainingStatus::Met
+    } else if today > due_by {
+        InitialTrainingStatus::NotMet
+    } else {
+        InitialTrainingStatus::Due
+    };
+    (due_by, status)
 }
 
 /// Most elective hours degree education gives in a year (R-RC-7).
@@ -164,6 +263,9 @@ pub struct Assessment {
     pub year: i32,
     /// Every category's (and every series') approved hours reach the minimum.
     pub complete: bool,
+    /// Nothing is owed (every series held is exempt, R-ACC-6): not
+    /// complete, nothing missing, no certificate.
+    pub exempt: Option<ExemptReason>,
     pub public: Line,
     /// Over all series: required is the sum, missing the sum of each
     /// series' shortfall (one series' surplus does not cover another).
@@ -217,10 +319,23 @@ fn less(a: Hours, b: Hours) -> Hours {
 /// (R-ACC-1).
 pub fn assess(policy: &Policy, series: &[SeriesHeld], records: &[Fact]) -> Assessment {
     let facts: Vec<&Fact> = records.iter().filter(|f| f.year == policy.year).collect();
-    let groups: Vec<Group> = if series.is_empty() {
+    // R-ACC-6: a series whose duty has not started asks for nothing; when
+    // every series held is such, the year owes nothing.
+    let exempt = if !series.is_empty() && series.iter().all(|s| s.exempt.is_some()) {
+        series.iter().find_map(|s| s.exempt)
+    } else {
+        None
+    };
+    let groups: Vec<Group> = if exempt.is_some() {
+        Vec::new()
+    } else if series.is_empty() {
         vec![Group::General]
     } else {
-        series.iter().map(|s| s.group).collect()
+        series
+            .iter()
+            .filter(|s| s.exempt.is_none())
+            .map(|s| s.group)
+            .collect()
     };
     let max_of =
         |f: fn(Requirement) -> u32| groups.iter().map(|g| f(policy.of(*g))).max().unwrap_or(0);
@@ -302,7 +417,15 @@ pub fn assess(policy: &Policy, series: &[SeriesHeld], records: &[Fact]) -> Asses
             let of_series = |f: &Fact| {
                 f.category == RecordCategory::Professional && f.series.as_deref() == Some(&s.code)
             };
-            let requirement = policy.of(s.group);
+            let requirement = if s.exempt.is_some() {
+                Requirement {
+                    professional_min: 0,
+                    general_knowledge_min: 0,
+                    ..policy.of(s.group)
+                }
+            } else {
+                policy.of(s.group)
+            };
             let mut l = Line::new(
                 requirement.professional_min,
                 sum(&facts, RecordStatus::Approved, of_series),
@@ -337,12 +460,14 @@ pub fn assess(policy: &Policy, series: &[SeriesHeld], records: &[Fact]) -> Asses
         }
         total
     };
-    let complete = [public, professional, elective]
-        .iter()
-        .all(|l| l.missing == Hours::ZERO);
+    let complete = exempt.is_none()
+        && [public, professional, elective]
+            .iter()
+            .all(|l| l.missing == Hours::ZERO);
     Assessment {
         year: policy.year,
         complete,
+        exempt,
         public,
         professional,
         elective,
@@ -416,6 +541,8 @@ mod tests {
         SeriesHeld {
             code: code.into(),
             group,
+            exempt: None,
+            terms: Terms::default(),
         }
     }
 
@@ -721,6 +848,69 @@ mod tests {
                 && a.series.iter().all(|s| s.line.missing == Hours::ZERO);
             prop_assert_eq!(a.complete, none_missing);
         }
+    }
+
+    #[test]
+    fn r_acc_6_duty_starts_the_year_after_and_students_owe_nothing() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(
+            accounting_exemption(2023, Some(d(2023, 6, 1)), None),
+            Some(ExemptReason::DutyNotStarted)
+        );
+        assert_eq!(accounting_exemption(2024, Some(d(2023, 6, 1)), None), None);
+        // Junior title at school in 2022, graduating in 2025: 2023 and
+        // 2024 owe nothing; the graduation year is owed.
+        let studying = Some(d(2025, 7, 1));
+        assert_eq!(
+            accounting_exemption(2023, Some(d(2022, 5, 1)), studying),
+            Some(ExemptReason::Studying)
+        );
+        assert_eq!(
+            accounting_exemption(2025, Some(d(2022, 5, 1)), studying),
+            None
+        );
+        assert_eq!(accounting_exemption(2023, None, None), None);
+
+        let policy = Policy::in_force(2023, &seed_rules()).unwrap();
+        let exempt = SeriesHeld {
+            exempt: Some(ExemptReason::DutyNotStarted),
+            ..held("accounting", Group::Accounting)
+        };
+        let a = assess(&policy, std::slice::from_ref(&exempt), &[]);
+        assert_eq!(a.exempt, Some(ExemptReason::DutyNotStarted));
+        assert!(
+            !a.complete,
+            "an exempt year is not complete: no certificate"
+        );
+        assert_eq!(a.public.missing, Hours::ZERO);
+        assert_eq!(a.professional.missing, Hours::ZERO);
+        // With another series owed, only that one's requirement applies.
+        let a = assess(&policy, &[exempt, held("engineering", Group::General)], &[]);
+        assert_eq!(a.exempt, None);
+        assert_eq!(a.public.required, hours(30));
+        assert_eq!(a.professional.required, hours(42));
+        assert_eq!(a.elective.required, hours(18));
+    }
+
+    #[test]
+    fn r_arc_1_initial_training_is_due_within_the_first_year_in_the_post() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let start = d(2025, 9, 1);
+        let (due, s) = initial_training(start, hours(40), d(2026, 3, 1));
+        assert_eq!(
+            due,
+            d(2026, 8, 31),
+            "the first year spans two calendar years"
+        );
+        assert_eq!(s, InitialTrainingStatus::Due);
+        assert_eq!(
+            initial_training(start, hours(40), d(2026, 9, 1)).1,
+            InitialTrainingStatus::NotMet
+        );
+        assert_eq!(
+            initial_training(start, hours(80), d(2026, 9, 1)).1,
+            InitialTrainingStatus::Met
+        );
     }
 }
 

@@ -27,6 +27,7 @@ pub mod push;
 pub mod record;
 pub mod review;
 pub mod role;
+pub mod routing;
 pub mod standing;
 pub mod year;
 

@@ -115,6 +115,54 @@ pub fn check_platform(platforms: &[&str], source: &str) -> Result<(), DomainErro
     }
 }
 
+/// R-ACC-5: accounting credits of `year`, professional as well as
+/// public, are confirmed until the year's deadline (2023年度公需科目及专业科目
+/// 继续教育学分确认截止时间为2024年4月30日，过期不办理补学补登, 广州市财政局
+/// 2023 通知 三): what is received (China time) after it is refused.
+///
+/// # Errors
+/// `accounting_deadline_passed` when `received_at` falls after `deadline`.
+pub fn check_accounting_received(
+    year: i32,
+    received_at: DateTime<Utc>,
+    deadline: NaiveDate,
+) -> Result<(), DomainError> {
+    if super::year::date_in_shanghai(received_at) > deadline {
+        return Err(DomainError::new(
+            "accounting_deadline_passed",
+            format!(
+                "accounting credits of {year} were confirmed until {deadline}: registration is \
+                 closed, professional credits too (R-ACC-5)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// R-ACC-5: a related exam (资产评估师、税务师…) counts for `year` when its
+/// results were published from May 1 of the year to the year's deadline
+/// (2023: 在 2023 年 5 月 1 日至 2024 年 4 月 30 日期间公布成绩的).
+///
+/// # Errors
+/// `results_published_outside` when `published_on` lies outside the window.
+pub fn check_results_published(
+    year: i32,
+    published_on: NaiveDate,
+    deadline: NaiveDate,
+) -> Result<(), DomainError> {
+    let from = NaiveDate::from_ymd_opt(year, 5, 1).unwrap_or(NaiveDate::MIN);
+    if published_on < from || published_on > deadline {
+        return Err(DomainError::new(
+            "results_published_outside",
+            format!(
+                "a related exam counts for {year} when its results were published from {from} \
+                 to {deadline} (R-ACC-5)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +204,32 @@ mod tests {
         assert!(check_platform(&["provincial", "accounting"], "accounting").is_ok());
         assert!(check_platform(&["provincial", "accounting"], PROVINCIAL).is_err());
         assert!(check_platform(&["provincial"], "education").is_err());
+    }
+
+    #[test]
+    fn r_acc_5_accounting_credits_close_with_the_deadline_and_exams_count_in_the_window() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let deadline = d(2024, 4, 30);
+        // 2024-04-30 23:59 in China is still on time; 2024-05-01 00:00 is not.
+        let on_time: DateTime<Utc> = "2024-04-30T15:59:00Z".parse().unwrap();
+        let late: DateTime<Utc> = "2024-04-30T16:00:00Z".parse().unwrap();
+        assert!(check_accounting_received(2023, on_time, deadline).is_ok());
+        assert_eq!(
+            check_accounting_received(2023, late, deadline)
+                .unwrap_err()
+                .code,
+            "accounting_deadline_passed"
+        );
+        for ok in [d(2023, 5, 1), d(2023, 11, 20), d(2024, 4, 30)] {
+            assert!(check_results_published(2023, ok, deadline).is_ok(), "{ok}");
+        }
+        for out in [d(2023, 4, 30), d(2024, 5, 1)] {
+            assert_eq!(
+                check_results_published(2023, out, deadline)
+                    .unwrap_err()
+                    .code,
+                "results_published_outside"
+            );
+        }
     }
 }

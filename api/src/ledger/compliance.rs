@@ -7,7 +7,11 @@ use uuid::Uuid;
 use ce_entity::unit;
 
 use crate::auth::{Caller, Role};
-use crate::domain::compliance::{Assessment, Line, UnitComplianceSort};
+use crate::domain::compliance::{
+    Assessment, ComplianceStatus, ExemptReason, Group, INITIAL_TRAINING_HOURS,
+    InitialTrainingStatus, Line, SeriesHeld, UnitComplianceSort, initial_training,
+};
+use crate::domain::record::RecordStatus;
 use crate::domain::{Hours, Year};
 use crate::error::ServiceError;
 use crate::ledger::standing;
@@ -56,10 +60,91 @@ pub struct Compliance {
     pub year: i32,
     /// Every category and series has its approved minimum.
     pub complete: bool,
+    /// `complete`, `incomplete`, or `exempt` (R-ACC-6).
+    pub status: ComplianceStatus,
+    /// Why nothing is owed, when `exempt`.
+    pub exempt_reason: Option<ExemptReason>,
+    /// Archives initial training, for a person in their first year in the
+    /// post without an archives degree (R-ARC-1).
+    pub initial_training: Option<InitialTraining>,
     pub categories: CategoryLines,
     /// Professional hours per series held that year; empty when none is
     /// declared (then the general minimum applies to all professional hours).
     pub series: Vec<SeriesLine>,
+}
+
+/// Archives initial training in the first year in the post (R-ARC-1).
+#[derive(Debug, Clone)]
+pub struct InitialTraining {
+    pub series: String,
+    pub started_on: chrono::NaiveDate,
+    /// The last day of the first year in the post.
+    pub due_by: chrono::NaiveDate,
+    pub required: f64,
+    /// Approved hours of initial training in archives professional
+    /// subjects, over the calendar years the first year spans.
+    pub approved: f64,
+    pub pending: f64,
+    pub status: InitialTrainingStatus,
+}
+
+/// R-ARC-1: the initial training of a person who started in an archives
+/// post without an archives degree, shown in the compliance of the
+/// calendar years their first year spans (among those they hold the
+/// series in). Reads the records only for such a person.
+async fn initial_training_of<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    person_id: Uuid,
+    year: i32,
+    held: &[SeriesHeld],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<InitialTraining>, ServiceError> {
+    use ce_entity::record;
+    use chrono::Datelike;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let Some((code, started_on)) = held.iter().find_map(|s| {
+        (s.group == Group::Archives && s.terms.has_degree == Some(false))
+            .then_some(s.terms.started_on.map(|d| (s.code.clone(), d)))
+            .flatten()
+    }) else {
+        return Ok(None);
+    };
+    let today = crate::domain::year::date_in_shanghai(now);
+    let (due_by, _) = initial_training(started_on, Hours::ZERO, today);
+    if year < started_on.year() || year > due_by.year() {
+        return Ok(None);
+    }
+    let mut approved = 0i64;
+    let mut pending = 0i64;
+    for r in record::Entity::find()
+        .filter(record::Column::PersonId.eq(person_id))
+        .filter(record::Column::SeriesCode.eq(&code))
+        .filter(record::Column::InitialTraining.eq(true))
+        .filter(record::Column::Year.between(started_on.year(), due_by.year()))
+        .all(conn)
+        .await?
+    {
+        match r.status {
+            RecordStatus::Approved => approved += i64::from(r.hours_tenths),
+            RecordStatus::PendingUnitReview => {
+                approved += i64::from(r.approved_tenths);
+                pending += i64::from(r.hours_tenths - r.approved_tenths);
+            }
+            RecordStatus::Returned => approved += i64::from(r.approved_tenths),
+            RecordStatus::Closed | RecordStatus::Invalidated => {}
+        }
+    }
+    let approved = Hours::from_tenths(u32::try_from(approved).unwrap_or(0));
+    let (due_by, status) = initial_training(started_on, approved, today);
+    Ok(Some(InitialTraining {
+        series: code,
+        started_on,
+        due_by,
+        required: f64::from(INITIAL_TRAINING_HOURS),
+        approved: approved.as_f64(),
+        pending: Hours::from_tenths(u32::try_from(pending).unwrap_or(0)).as_f64(),
+        status,
+    }))
 }
 
 fn line(l: Line) -> LineHours {
@@ -81,8 +166,17 @@ pub async fn of_person(
 ) -> Result<Compliance, ServiceError> {
     crate::parties::persons::require_full_access(state, auth, person_id).await?;
     let policy = state.policies.get(&state.db, year).await?;
-    let (_, a) = standing::assess(&state.db, &state.reference, &policy, person_id).await?;
-    Ok(view(person_id, a))
+    let (y, a) = standing::assess(&state.db, &state.reference, &policy, person_id).await?;
+    let mut v = view(person_id, a);
+    v.initial_training = initial_training_of(
+        &state.db,
+        person_id,
+        year.value(),
+        &y.series,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(v)
 }
 
 fn view(person_id: Uuid, a: Assessment) -> Compliance {
@@ -90,6 +184,13 @@ fn view(person_id: Uuid, a: Assessment) -> Compliance {
         person_id,
         year: a.year,
         complete: a.complete,
+        status: match (a.exempt, a.complete) {
+            (Some(_), _) => ComplianceStatus::Exempt,
+            (None, true) => ComplianceStatus::Complete,
+            (None, false) => ComplianceStatus::Incomplete,
+        },
+        exempt_reason: a.exempt,
+        initial_training: None,
         categories: CategoryLines {
             public: line(a.public),
             professional: line(a.professional),

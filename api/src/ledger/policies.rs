@@ -310,3 +310,29 @@ pub async fn put(
     state.policies.clear();
     Ok(after)
 }
+
+/// The last day accounting credits of `year` are confirmed: the year's
+/// deadline (R-ACC-5: the same as its public subjects', 2023 → 2024-04-30).
+pub async fn accounting_deadline<C: ConnectionTrait>(
+    conn: &C,
+    year: i32,
+) -> Result<Option<NaiveDate>, ServiceError> {
+    Ok(public_deadlines(conn, &[year])
+        .await?
+        .remove(&year)
+        .map(|(d, _)| d))
+}
+
+/// R-ACC-5: 422 `accounting_deadline_passed` when accounting credits of
+/// `year` arrive after the year's deadline.
+pub async fn check_accounting_window<C: ConnectionTrait>(
+    conn: &C,
+    year: i32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ServiceError> {
+    if let Some(deadline) = accounting_deadline(conn, year).await? {
+        crate::domain::public::check_accounting_received(year, now, deadline)
+            .map_err(|e| ServiceError::invalid_field(e.code, "year", e.message))?;
+    }
+    Ok(())
+}

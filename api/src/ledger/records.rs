@@ -29,6 +29,7 @@ use crate::domain::record::{
     RecordCategory, RecordEvent, RecordSource, RecordStatus, RecordTransitions,
 };
 use crate::domain::review::Decision;
+use crate::domain::routing::{self, Route, SeriesRef};
 use crate::error::ServiceError;
 use crate::ledger::standing::Ledger;
 use crate::pagination::Page;
@@ -62,6 +63,15 @@ pub struct Record {
     /// unit: the record waits as `pending_unit_review` and goes to the unit
     /// the person binds to next.
     pub unit_id: Option<Uuid>,
+    /// The authority that reviews the record instead of a unit: the
+    /// district finance department of an accounting conversion the person
+    /// applied for (R-ACC-4), or the education or health authority of the
+    /// person's series and region (R-RC-10). `unit_id` is then `null`.
+    pub authority_id: Option<Uuid>,
+    /// When a related exam's results were published (R-ACC-5).
+    pub results_published_on: Option<chrono::NaiveDate>,
+    /// Hours of archives initial training (R-ARC-1).
+    pub initial_training: bool,
     pub status: RecordStatus,
     /// The platform that pushed the record, and its own id of the item.
     pub platform_id: Option<Uuid>,
@@ -115,6 +125,9 @@ pub fn view(m: record::Model) -> Record {
         provider_name: m.provider_name,
         class_id: m.class_id,
         unit_id: m.unit_id,
+        authority_id: m.authority_id,
+        results_published_on: m.results_published_on,
+        initial_training: m.initial_training,
         status: m.status,
         platform_id: m.platform_id,
         external_id: m.external_id,
@@ -283,6 +296,9 @@ pub async fn from_closed_class<C: ConnectionTrait>(
                     topic: Set(None),
                     origin: Set(None),
                     invalidated_reason: Set(None),
+                    authority_id: Set(None),
+                    results_published_on: Set(None),
+                    initial_training: Set(false),
                     created_at: Set(now),
                     updated_at: Set(now),
                     version: Set(1),
@@ -316,13 +332,29 @@ async fn unit_sees<C: ConnectionTrait>(
     auth: &Caller,
     r: &record::Model,
 ) -> Result<bool, ServiceError> {
+    if r.authority_id.is_some() {
+        return Ok(false);
+    }
     let Some(unit) = r.unit_id.filter(|u| holds(auth, Role::UnitAdmin, *u)) else {
         return Ok(false);
     };
     Ok(current_unit(conn, r.person_id).await? == Some(unit))
 }
 
-const READERS: &[Role] = &[Role::Hrss, Role::UnitAdmin, Role::Person, Role::Platform];
+const READERS: &[Role] = &[
+    Role::Hrss,
+    Role::UnitAdmin,
+    Role::Person,
+    Role::Platform,
+    Role::Authority,
+];
+
+/// Whether the caller is the authority the record was sent to for review
+/// (R-ACC-4, R-RC-10).
+fn authority_sees(auth: &Caller, r: &record::Model) -> bool {
+    r.authority_id
+        .is_some_and(|a| holds(auth, Role::Authority, a))
+}
 
 /// hrss sees every record; a person their own; a unit admin those sent to
 /// the unit of persons bound to it now; a platform those it pushed (to read
@@ -335,6 +367,7 @@ async fn visible<C: ConnectionTrait>(
     Ok(auth.has_role(Role::Hrss)
         || holds(auth, Role::Person, r.person_id)
         || pushed_by(auth, r)
+        || authority_sees(auth, r)
         || unit_sees(conn, auth, r).await?)
 }
 
@@ -410,9 +443,11 @@ pub fn listing(
         q = q.filter(
             sea_orm::Condition::any()
                 .add(record::Column::PersonId.is_in(orgs(auth, Role::Person)))
+                .add(record::Column::AuthorityId.is_in(orgs(auth, Role::Authority)))
                 .add(
                     sea_orm::Condition::all()
                         .add(record::Column::UnitId.is_in(units))
+                        .add(record::Column::AuthorityId.is_null())
                         .add(record::Column::PersonId.in_subquery(bound_now)),
                 ),
         );
@@ -485,8 +520,9 @@ const REVIEWED: Reviewed<record::Column> = Reviewed {
     status: record::Column::Status,
 };
 
-/// Applies one decision by an admin of the unit the record was sent to;
-/// others get 404 (R-RC-3: only the person's unit reviews).
+/// Applies one decision by whoever the record was sent to: an admin of the
+/// person's unit (R-RC-3), or the finance department or sector authority
+/// it was routed to (R-ACC-4, R-RC-10); others get 404.
 async fn decide(
     state: &AppState,
     auth: &Caller,
@@ -499,9 +535,13 @@ async fn decide(
         .one(&state.db)
         .await?
         .ok_or(ServiceError::NotFound("record"))?;
-    if !unit_sees(&state.db, auth, &r).await? {
+    let role = if authority_sees(auth, &r) {
+        Role::Authority
+    } else if unit_sees(&state.db, auth, &r).await? {
+        Role::UnitAdmin
+    } else {
         return Err(ServiceError::NotFound("record"));
-    }
+    };
     reviews::check_version(expected, r.version)?;
     let from = r.status;
     let to = from
@@ -545,7 +585,7 @@ async fn decide(
         comment,
         reviewer: Reviewer {
             account_id: auth.account_id(),
-            role: Role::UnitAdmin,
+            role,
         },
     };
     let change = reviews::change(&REVIEWED, r.id, from.as_str(), to.as_str(), &decided)
@@ -603,7 +643,11 @@ async fn decide(
         .ok_or(ServiceError::NotFound("record"))
 }
 
-/// R-RC-3, R-RC-4, R-RV-1: the unit decides one record.
+/// Who decides records: units, and the authorities records are routed to.
+const DECIDERS: &[Role] = &[Role::UnitAdmin, Role::Authority];
+
+/// R-RC-3, R-RC-4, R-RV-1, R-ACC-4, R-RC-10: the unit, finance department
+/// or sector authority the record was sent to decides it.
 pub async fn review(
     state: &AppState,
     auth: &Caller,
@@ -612,7 +656,7 @@ pub async fn review(
     decision: Decision,
     comment: Option<&str>,
 ) -> Result<Record, ServiceError> {
-    require_any(auth, &[Role::UnitAdmin])?;
+    require_any(auth, DECIDERS)?;
     decide(state, auth, id, expected, decision, comment)
         .await
         .map(view)
@@ -626,7 +670,7 @@ pub async fn review_batch(
     decision: Decision,
     comment: Option<&str>,
 ) -> Result<Vec<BatchReviewResult>, ServiceError> {
-    require_any(auth, &[Role::UnitAdmin])?;
+    require_any(auth, DECIDERS)?;
     reviews::batch(ids, |id| async move {
         decide(state, auth, id, None, decision, comment)
             .await
@@ -658,6 +702,8 @@ pub struct Declaration {
     pub conversion: Option<ConversionClaim>,
     /// A general-knowledge subject (R-ACC-1).
     pub general_knowledge: bool,
+    /// Hours of archives initial training (R-ARC-1).
+    pub initial_training: bool,
     /// Where professional hours were earned (R-RC-6).
     pub origin: Option<Origin>,
 }
@@ -689,7 +735,13 @@ impl Origin {
 pub struct ConversionClaim {
     pub code: String,
     pub quantity: Hours,
+    /// When a related exam's results were published (R-ACC-5).
+    pub results_published_on: Option<chrono::NaiveDate>,
 }
+
+/// The related-exam form whose results must be published in the year's
+/// window (R-ACC-5).
+pub const RELATED_EXAM: &str = "related_qualification_exam_subject";
 
 /// Changes to a returned declaration.
 #[derive(Debug, Default)]
@@ -849,6 +901,30 @@ async fn check_conversion(
             "accounting forms convert to professional credits of an accounting series you hold that year (R-ACC-2)",
         ));
     }
+    // R-ACC-5: accounting credits close with the year's deadline, and a
+    // related exam counts in the year its results were published.
+    let deadline = crate::ledger::policies::accounting_deadline(&state.db, d.year.value()).await?;
+    if let Some(deadline) = deadline {
+        crate::domain::public::check_accounting_received(d.year.value(), Utc::now(), deadline)
+            .map_err(|e| ServiceError::invalid_field(e.code, "year", e.message))?;
+    }
+    if claim.code == RELATED_EXAM {
+        let Some(published) = claim.results_published_on else {
+            return Err(conversion_error(
+                "results_published_required",
+                "a related exam names the day its results were published (`results_published_on`, R-ACC-5)",
+            ));
+        };
+        if let Some(deadline) = deadline {
+            crate::domain::public::check_results_published(d.year.value(), published, deadline)
+                .map_err(|e| conversion_error(e.code, e.message))?;
+        }
+    } else if claim.results_published_on.is_some() {
+        return Err(conversion_error(
+            "results_published_invalid",
+            format!("`results_published_on` belongs to {RELATED_EXAM} only (R-ACC-5)"),
+        ));
+    }
     let credits = crate::ledger::conversions::credits(form, claim.quantity);
     // The same ceiling as declared hours: a quantity cannot make a year of
     // thousands of hours.
@@ -859,6 +935,68 @@ async fn check_conversion(
         ));
     }
     Ok(Some(credits))
+}
+
+/// R-RC-10, R-ACC-4: the authority a routed record goes to — an approved
+/// authority of the route's series whose region covers the person's
+/// region (信息采集所属区), of the route's level or else the most specific.
+/// 409 `region_required` when the person has not set their region, 409
+/// `reviewer_missing` when no such authority is registered.
+pub async fn assign_authority<C: ConnectionTrait>(
+    conn: &C,
+    person: &ce_entity::person::Model,
+    series: &str,
+    level: Option<crate::domain::authority::AuthorityLevel>,
+    kind: crate::domain::routing::AuthorityKind,
+) -> Result<Uuid, ServiceError> {
+    use crate::domain::authority::Region;
+    use crate::domain::routing::AuthorityKind;
+    let who = match kind {
+        AuthorityKind::Finance => {
+            "the finance department of your district (信息采集所属区级财政部门)"
+        }
+        AuthorityKind::Sector => "the authority of your series",
+    };
+    let Some(region) = person.region.as_deref() else {
+        return Err(ServiceError::conflict(
+            "region_required",
+            format!(
+                "set your region (the district of your information collection) first: {who}                  reviews this record (R-ACC-4, R-RC-10)"
+            ),
+        ));
+    };
+    let covering = Region::parse_any(region)
+        .map(|(r, _)| r.covering())
+        .map_err(|e| anyhow::anyhow!("person {} has region {region:?}: {e}", person.id))?;
+    let of_series = sea_orm::sea_query::Query::select()
+        .column(ce_entity::authority_series::Column::AuthorityId)
+        .from(ce_entity::authority_series::Entity)
+        .and_where(ce_entity::authority_series::Column::SeriesCode.eq(series))
+        .to_owned();
+    let mut q = authority::Entity::find()
+        .filter(
+            authority::Column::Status.eq(crate::domain::review::ReviewStatus::Approved.as_str()),
+        )
+        .filter(authority::Column::Region.is_in(covering.iter().cloned()))
+        .filter(authority::Column::Id.in_subquery(of_series))
+        .order_by_asc(authority::Column::Id);
+    if let Some(l) = level {
+        q = q.filter(authority::Column::Level.eq(l.as_str()));
+    }
+    let found = q.all(conn).await?;
+    // The most specific region first; the oldest authority of a region.
+    covering
+        .iter()
+        .find_map(|code| found.iter().find(|a| &a.region == code))
+        .map(|a| a.id)
+        .ok_or_else(|| {
+            ServiceError::conflict(
+                "reviewer_missing",
+                format!(
+                    "{who} is not registered in the system for {series} in region {region};                      it must register first (R-ACC-4, R-RC-10)"
+                ),
+            )
+        })
 }
 
 /// The most hours one declaration may carry (the schema's `hours` maximum).
@@ -915,6 +1053,19 @@ pub async fn declare(
             "a professional record names the series it counts for (R-REQ-3)",
         ));
     }
+    if d.initial_training
+        && (d.category != RecordCategory::Professional
+            || !d.series.as_ref().is_some_and(|code| {
+                held.iter()
+                    .any(|s| &s.code == code && s.requirement_group == "archives")
+            }))
+    {
+        return Err(ServiceError::invalid_field(
+            "initial_training_invalid",
+            "initial_training",
+            "initial training is professional hours of the archives series (R-ARC-1)",
+        ));
+    }
     if d.general_knowledge && d.category != RecordCategory::Professional {
         return Err(ServiceError::invalid_field(
             "general_knowledge_invalid",
@@ -925,6 +1076,19 @@ pub async fn declare(
     let mut hours = d.hours;
     match (&d.conversion, &d.series) {
         (None, Some(series)) if d.category == RecordCategory::Professional => {
+            // R-ACC-5: accounting professional credits close with the
+            // year's deadline too.
+            if held
+                .iter()
+                .any(|s| &s.code == series && s.requirement_group == "accounting")
+            {
+                crate::ledger::policies::check_accounting_window(
+                    &state.db,
+                    d.year.value(),
+                    state.clock.now(),
+                )
+                .await?;
+            }
             check_origin(
                 &state.db,
                 d.year.value(),
@@ -944,6 +1108,40 @@ pub async fn declare(
     let attachment_ids = crate::parties::qualifications::dedup(d.attachment_ids);
     crate::parties::attachments::require_uploaded_by(state, auth.account_id(), &attachment_ids)
         .await?;
+    // R-RC-3, R-RC-10, R-ACC-4: the unit, or the authority the record is
+    // routed to.
+    let confirmed_by = match &d.conversion {
+        Some(c) => crate::ledger::conversions::accounting_forms(&state.db)
+            .await?
+            .remove(&c.code)
+            .map(|f| f.confirmed_by),
+        None => None,
+    };
+    let refs: Vec<SeriesRef<'_>> = held
+        .iter()
+        .map(|s| SeriesRef {
+            code: &s.code,
+            family: &s.family,
+        })
+        .collect();
+    let own = d
+        .series
+        .as_deref()
+        .and_then(|code| refs.iter().find(|s| s.code == code).copied());
+    // A person who has not set their region (信息采集所属区) yet — data from
+    // before the region was asked for — is reviewed by the unit as before;
+    // once it is set, by the authority of the region, never the unit.
+    let (unit_id, authority_id) = match routing::route(own, &refs, confirmed_by.as_deref()) {
+        Route::Authority {
+            series,
+            level,
+            kind,
+        } if p.region.is_some() => (
+            None,
+            Some(assign_authority(&state.db, &p, &series, level, kind).await?),
+        ),
+        _ => (Some(unit_id), None),
+    };
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
     let m = record::ActiveModel {
@@ -969,7 +1167,10 @@ pub async fn declare(
         class_id: Set(None),
         platform_id: Set(None),
         external_id: Set(None),
-        unit_id: Set(Some(unit_id)),
+        unit_id: Set(unit_id),
+        authority_id: Set(authority_id),
+        results_published_on: Set(d.conversion.as_ref().and_then(|c| c.results_published_on)),
+        initial_training: Set(d.initial_training),
         origin: Set(d.origin.as_ref().map(Origin::stored)),
         invalidated_reason: Set(None),
         status: Set(RecordStatus::PendingUnitReview),
@@ -1018,6 +1219,7 @@ fn summary(r: &record::Model) -> serde_json::Value {
         "provider_name": r.provider_name,
         "attachment_ids": r.attachment_ids,
         "unit_id": r.unit_id,
+        "authority_id": r.authority_id,
         "source": r.source,
     })
 }
@@ -1290,7 +1492,10 @@ pub async fn resubmit(
         .transition(RecordEvent::Resubmit)
         .map_err(|_| reviews::illegal(from.as_str(), "resubmit"))?;
     let mut changes = vec![(record::Column::Status, Expr::value(to.as_str()))];
-    if let Some(u) = current_unit(&state.db, r.person_id).await? {
+    // A record routed to an authority goes back to it (R-ACC-4, R-RC-10).
+    if r.authority_id.is_none()
+        && let Some(u) = current_unit(&state.db, r.person_id).await?
+    {
         changes.push((record::Column::UnitId, Expr::value(u)));
     }
     change_audited(state, &r, changes, "resubmitted")
@@ -1421,4 +1626,198 @@ pub async fn invalidate(
         applied,
         change,
     })
+}
+
+/// An exam subject passed in Guangdong, as the provincial finance
+/// department records it (R-ACC-4).
+#[derive(Debug)]
+pub struct ExamPass {
+    pub year: Year,
+    /// `accounting_qualification_exam_subject` (national accounting
+    /// qualification or CPA exam).
+    pub code: String,
+    /// The subject passed (e.g. 中级会计实务).
+    pub subject: String,
+}
+
+/// The conversion forms the province records without an application
+/// (R-ACC-4: 在广东省省内参加考试的，由省财政厅录入，会计人员无需申请).
+pub const PROVINCE_RECORDS: &str = "province_records_or_person_applies";
+
+/// The approved provincial authority of an accounting series among the
+/// caller's: the provincial finance department (R-ACC-4).
+async fn provincial_finance<C: ConnectionTrait>(
+    conn: &C,
+    auth: &Caller,
+) -> Result<Option<authority::Model>, ServiceError> {
+    let mine = orgs(auth, Role::Authority);
+    if mine.is_empty() {
+        return Ok(None);
+    }
+    let accounting = sea_orm::sea_query::Query::select()
+        .column(ce_entity::authority_series::Column::AuthorityId)
+        .from(ce_entity::authority_series::Entity)
+        .and_where(
+            ce_entity::authority_series::Column::SeriesCode.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(ce_entity::professional_series::Column::Code)
+                    .from(ce_entity::professional_series::Entity)
+                    .and_where(
+                        ce_entity::professional_series::Column::RequirementGroup.eq("accounting"),
+                    )
+                    .to_owned(),
+            ),
+        )
+        .to_owned();
+    let found = authority::Entity::find()
+        .filter(authority::Column::Id.is_in(mine))
+        .filter(
+            authority::Column::Level
+                .eq(crate::domain::authority::AuthorityLevel::Province.as_str()),
+        )
+        .filter(
+            authority::Column::Status.eq(crate::domain::review::ReviewStatus::Approved.as_str()),
+        )
+        .filter(authority::Column::Id.in_subquery(accounting))
+        .order_by_asc(authority::Column::Id)
+        .one(conn)
+        .await?;
+    if let Some(a) = &found {
+        // The grant that decided, for the audit event.
+        holds(auth, Role::Authority, a.id);
+    }
+    Ok(found)
+}
+
+/// R-ACC-4: the provincial finance department records an exam subject a
+/// person passed in Guangdong — no application, approved at once, 90
+/// credits for the whole year, public included (R-ACC-2). 403 for anyone
+/// but the province authority of an accounting series; 404 for a person
+/// outside its region; 409 `region_required` for a person who has not
+/// completed their information collection (需完成信息采集), `exam_recorded`
+/// for a subject recorded before; 422 `series_not_held`,
+/// `conversion_not_allowed`, `accounting_deadline_passed` (R-ACC-5).
+pub async fn record_exam(
+    state: &AppState,
+    auth: &Caller,
+    person_id: Uuid,
+    e: ExamPass,
+) -> Result<Record, ServiceError> {
+    require_any(auth, &[Role::Authority])?;
+    let Some(province) = provincial_finance(&state.db, auth).await? else {
+        return Err(ServiceError::forbidden(
+            "forbidden",
+            "exam subjects passed in Guangdong are recorded by the provincial finance department: \
+             the approved province-level authority of the accounting series (R-ACC-4)",
+        ));
+    };
+    let p = ce_entity::person::Entity::find_by_id(person_id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("person"))?;
+    let Some(region) = p.region.as_deref() else {
+        return Err(ServiceError::conflict(
+            "region_required",
+            "the person has not set their region (信息采集): the exam is recorded once they have (R-ACC-4)",
+        ));
+    };
+    let within = crate::domain::authority::Region::parse_any(region).is_ok_and(|(r, _)| {
+        r.within(
+            &province.region,
+            crate::domain::authority::AuthorityLevel::Province,
+        )
+    });
+    if !within {
+        return Err(ServiceError::NotFound("person"));
+    }
+    let forms = crate::ledger::conversions::accounting_forms(&state.db).await?;
+    let Some(form) = forms
+        .get(&e.code)
+        .filter(|f| f.confirmed_by == PROVINCE_RECORDS)
+    else {
+        return Err(conversion_error(
+            "conversion_not_allowed",
+            format!(
+                "the province records the forms confirmed by {PROVINCE_RECORDS} (exam subjects), not {:?} (R-ACC-4)",
+                e.code
+            ),
+        ));
+    };
+    let held = series_held(&state.db, person_id, e.year.value()).await?;
+    let Some(series) = held.iter().find(|s| s.requirement_group == "accounting") else {
+        return Err(ServiceError::invalid_field(
+            "series_not_held",
+            "year",
+            format!(
+                "the person holds no accounting series in {}; it must be set first (R-PU-4)",
+                e.year.value()
+            ),
+        ));
+    };
+    crate::ledger::policies::check_accounting_window(&state.db, e.year.value(), state.clock.now())
+        .await?;
+    let credits = crate::ledger::conversions::credits(form, Hours::from_tenths(10));
+    let tenths = i32::try_from(credits.tenths()).map_err(anyhow::Error::from)?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    let before = record::Entity::find()
+        .filter(record::Column::PersonId.eq(person_id))
+        .filter(record::Column::Year.eq(e.year.value()))
+        .filter(record::Column::ConversionCode.eq(&e.code))
+        .filter(record::Column::CourseName.eq(&e.subject))
+        .filter(record::Column::Status.ne(RecordStatus::Closed.as_str()))
+        .one(&txn)
+        .await?;
+    if before.is_some() {
+        return Err(ServiceError::conflict(
+            "exam_recorded",
+            "this subject is recorded for the person and year already",
+        ));
+    }
+    let now = Utc::now();
+    let m = record::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        person_id: Set(person_id),
+        year: Set(e.year.value()),
+        category: Set(RecordCategory::Professional.as_str().into()),
+        series_code: Set(Some(series.code.clone())),
+        course_name: Set(e.subject),
+        hours_tenths: Set(tenths),
+        approved_tenths: Set(tenths),
+        result: Set(Some("合格".into())),
+        source: Set(RecordSource::Conversion.as_str().into()),
+        provider_id: Set(None),
+        provider_name: Set(Some(province.name.clone())),
+        class_id: Set(None),
+        platform_id: Set(None),
+        external_id: Set(None),
+        unit_id: Set(None),
+        invalidated_reason: Set(None),
+        authority_id: Set(Some(province.id)),
+        results_published_on: Set(None),
+        initial_training: Set(false),
+        origin: Set(None),
+        status: Set(RecordStatus::Approved),
+        attachment_ids: Set(serde_json::json!([])),
+        completed_at: Set(None),
+        conversion_code: Set(Some(e.code)),
+        general_knowledge: Set(false),
+        topic: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&txn)
+    .await?;
+    let mut ledger = Ledger::new();
+    ledger.record(None, Some(&m))?;
+    let applied = ledger
+        .apply(&txn, &state.reference, &*state.follower)
+        .await?;
+    audit::record(
+        &txn,
+        applied.note(record_change(&m, "recorded").after(summary(&m))),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view(m))
 }

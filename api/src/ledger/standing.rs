@@ -304,22 +304,71 @@ pub async fn read_years<C: ConnectionTrait>(
         let l = line_of(m)?;
         lines.entry(l.key.person_id).or_default().push(l);
     }
+    // The series held, with what each membership says (R-ACC-6, R-ARC-1):
+    // one query.
     let mut series: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for s in person_series::Entity::find()
-        .filter(person_series::Column::PersonId.is_in(persons.iter().copied()))
-        .filter(person_series::Column::Year.eq(year))
-        .all(conn)
-        .await?
+    let mut terms: HashMap<(Uuid, String), compliance::Terms> = HashMap::new();
     {
-        series.entry(s.person_id).or_default().push(s.series_code);
+        use ce_entity::person_series_term as pst;
+        use sea_orm::sea_query::{JoinType, Query};
+        let ps = person_series::Entity;
+        let stmt = Query::select()
+            .column((ps, person_series::Column::PersonId))
+            .column((ps, person_series::Column::SeriesCode))
+            .column((pst::Entity, pst::Column::StartedOn))
+            .column((pst::Entity, pst::Column::StudyingUntil))
+            .column((pst::Entity, pst::Column::HasDegree))
+            .from(ps)
+            .join(
+                JoinType::LeftJoin,
+                pst::Entity,
+                Expr::col((pst::Entity, pst::Column::PersonId))
+                    .equals((ps, person_series::Column::PersonId))
+                    .and(
+                        Expr::col((pst::Entity, pst::Column::SeriesCode))
+                            .equals((ps, person_series::Column::SeriesCode)),
+                    ),
+            )
+            .and_where(
+                Expr::col((ps, person_series::Column::PersonId)).is_in(persons.iter().copied()),
+            )
+            .and_where(Expr::col((ps, person_series::Column::Year)).eq(year))
+            .to_owned();
+        let stmt = conn.get_database_backend().build(&stmt);
+        for r in conn.query_all_raw(stmt).await? {
+            let person: Uuid = r.try_get("", "person_id")?;
+            let code: String = r.try_get("", "series_code")?;
+            let t = compliance::Terms {
+                started_on: r.try_get("", "started_on")?,
+                studying_until: r.try_get("", "studying_until")?,
+                has_degree: r.try_get("", "has_degree")?,
+            };
+            if t != compliance::Terms::default() {
+                terms.insert((person, code.clone()), t);
+            }
+            series.entry(person).or_default().push(code);
+        }
     }
     Ok(persons
         .iter()
-        .map(|p| PersonYear {
-            person_id: *p,
-            year,
-            series: reference.held(series.remove(p).unwrap_or_default()),
-            facts: reference.facts(&lines.remove(p).unwrap_or_default()),
+        .map(|p| {
+            let mut held = reference.held(series.remove(p).unwrap_or_default());
+            for s in &mut held {
+                if let Some(t) = terms.get(&(*p, s.code.clone())) {
+                    s.terms = *t;
+                    // R-ACC-6: the terms say whether the year is owed.
+                    if s.group == compliance::Group::Accounting {
+                        s.exempt =
+                            compliance::accounting_exemption(year, t.started_on, t.studying_until);
+                    }
+                }
+            }
+            PersonYear {
+                person_id: *p,
+                year,
+                series: held,
+                facts: reference.facts(&lines.remove(p).unwrap_or_default()),
+            }
         })
         .collect())
 }

@@ -73,6 +73,7 @@ pub async fn register(state: &AppState, reg: Registration) -> Result<Me, Service
         verified: Set(false),
         education: Set(None),
         title: Set(None),
+        region: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),

@@ -427,6 +427,8 @@ pub async fn adopt_parked<C: ConnectionTrait>(
             Expr::value(Utc::now()),
         )
         .filter(ce_entity::record::Column::PersonId.eq(person_id))
+        // What an authority reviews stays with it (R-ACC-4, R-RC-10).
+        .filter(ce_entity::record::Column::AuthorityId.is_null())
         .filter(
             sea_orm::Condition::any()
                 .add(ce_entity::record::Column::UnitId.is_null())

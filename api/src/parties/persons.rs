@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use uuid::Uuid;
 
 use ce_entity::{binding, person, person_series};
@@ -51,6 +53,22 @@ pub struct SeriesYear {
     pub series: Vec<String>,
 }
 
+/// What a person's membership of a series says beyond the years held
+/// (R-ACC-6, R-ARC-1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesTerms {
+    pub series: String,
+    /// Accounting: the day of the qualification or of the first accounting
+    /// job — duty starts the next year (R-ACC-6). Archives: the first day in
+    /// the post (R-ARC-1).
+    pub started_on: Option<chrono::NaiveDate>,
+    /// Accounting: a student who earned a junior title at school studies
+    /// until this day and owes nothing while studying (R-ACC-6).
+    pub studying_until: Option<chrono::NaiveDate>,
+    /// Archives: holds an archives degree (大专以上, R-ARC-1).
+    pub has_degree: Option<bool>,
+}
+
 /// A person. ID and phone numbers are masked (`440106********123X`,
 /// `138****1234`) for everyone but the holder, their unit and hrss.
 #[derive(Debug, Clone)]
@@ -70,8 +88,34 @@ pub struct Person {
     pub series: Vec<SeriesYear>,
     /// The unit the person is bound to now (R-PU-1).
     pub current_unit_id: Option<Uuid>,
+    /// The district of the person's information collection (信息采集所属区).
+    pub region: Option<String>,
+    /// Per series, when the duty or post started and the rest (R-ACC-6,
+    /// R-ARC-1), by series code.
+    pub series_terms: Vec<SeriesTerms>,
     pub created_at: chrono::DateTime<Utc>,
     pub version: i32,
+}
+
+/// The series terms of a person, by series code.
+pub async fn series_terms<C: ConnectionTrait>(
+    conn: &C,
+    person_id: Uuid,
+) -> Result<Vec<SeriesTerms>, ServiceError> {
+    use ce_entity::person_series_term;
+    Ok(person_series_term::Entity::find()
+        .filter(person_series_term::Column::PersonId.eq(person_id))
+        .order_by_asc(person_series_term::Column::SeriesCode)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|t| SeriesTerms {
+            series: t.series_code,
+            started_on: t.started_on,
+            studying_until: t.studying_until,
+            has_degree: t.has_degree,
+        })
+        .collect())
 }
 
 /// A page of persons.
@@ -179,6 +223,8 @@ pub async fn view<C: ConnectionTrait>(
             })
             .collect(),
         current_unit_id: current_unit(conn, p.id).await?,
+        region: p.region.clone(),
+        series_terms: series_terms(conn, p.id).await?,
         created_at: p.created_at,
         version: p.version,
     })
@@ -360,6 +406,11 @@ pub struct ProfileChange {
     /// The series for `series_year` (R-PU-2, R-PU-4).
     pub series: Option<BTreeSet<String>>,
     pub series_year: Year,
+    /// A district code (R-ACC-4, R-RC-10).
+    pub region: Option<crate::domain::authority::Region>,
+    /// Terms of these series, replacing what was set of each (R-ACC-6,
+    /// R-ARC-1).
+    pub series_terms: Vec<SeriesTerms>,
 }
 
 /// The holder changes their profile.
@@ -373,6 +424,14 @@ pub async fn update(
     require_self(auth, id)?;
     if let Some(series) = &change.series {
         crate::reference::series::check_known(&state.db, "series", series).await?;
+    }
+    if !change.series_terms.is_empty() {
+        let codes: BTreeSet<String> = change
+            .series_terms
+            .iter()
+            .map(|t| t.series.clone())
+            .collect();
+        crate::reference::series::check_known(&state.db, "series_terms", &codes).await?;
     }
     let txn = crate::db::begin_write(&state.db).await?;
     let p = person::Entity::find_by_id(id)
@@ -398,6 +457,9 @@ pub async fn update(
     }
     if let Some(t) = &change.title {
         am.title = Set(Some(t.clone()));
+    }
+    if let Some(r) = &change.region {
+        am.region = Set(Some(r.as_ref().to_string()));
     }
     am.version = Set(p.version + 1);
     am.updated_at = Set(Utc::now());
@@ -452,6 +514,16 @@ pub async fn update(
             .await?;
         }
     }
+    let terms_before = series_terms(&txn, id).await?;
+    let rejudge_terms = write_series_terms(&txn, id, &change.series_terms).await?;
+    let terms_note = if change.series_terms.is_empty() {
+        None
+    } else {
+        Some(json!({
+            "before": terms_summary(&terms_before),
+            "after": terms_summary(&series_terms(&txn, id).await?),
+        }))
+    };
     let before = profile_summary(&p, None);
     let p = person::Entity::find_by_id(id)
         .one(&txn)
@@ -467,7 +539,16 @@ pub async fn update(
         .before(before)
         .after(profile_summary(&p, series))
         .person(id);
+    if let Some(note) = terms_note {
+        change = change.also("series_terms", note);
+    }
+    // The years a series' terms decide what is owed in (R-ACC-6), and the
+    // year whose series changed (R-REQ-3), are judged again.
+    let mut years: BTreeSet<i32> = rejudge_terms;
     if let Some((year, _)) = series {
+        years.insert(year);
+    }
+    for year in years {
         let note = state
             .series_changed
             .rejudge(&state.reference, &txn, id, year)
@@ -482,6 +563,69 @@ pub async fn update(
     Ok(v)
 }
 
+/// Stores the terms given (replacing each series' earlier terms) and
+/// answers the years in which the person holds one of those series: their
+/// judgement may change (R-ACC-6).
+async fn write_series_terms<C: ConnectionTrait>(
+    conn: &C,
+    person_id: Uuid,
+    terms: &[SeriesTerms],
+) -> Result<BTreeSet<i32>, ServiceError> {
+    use ce_entity::person_series_term;
+    use sea_orm::sea_query::OnConflict;
+    if terms.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    let now = Utc::now();
+    for t in terms {
+        person_series_term::Entity::insert(person_series_term::ActiveModel {
+            person_id: Set(person_id),
+            series_code: Set(t.series.clone()),
+            started_on: Set(t.started_on),
+            studying_until: Set(t.studying_until),
+            has_degree: Set(t.has_degree),
+            updated_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                person_series_term::Column::PersonId,
+                person_series_term::Column::SeriesCode,
+            ])
+            .update_columns([
+                person_series_term::Column::StartedOn,
+                person_series_term::Column::StudyingUntil,
+                person_series_term::Column::HasDegree,
+                person_series_term::Column::UpdatedAt,
+            ])
+            .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(person_series::Entity::find()
+        .filter(person_series::Column::PersonId.eq(person_id))
+        .filter(person_series::Column::SeriesCode.is_in(terms.iter().map(|t| t.series.clone())))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| s.year)
+        .collect())
+}
+
+fn terms_summary(terms: &[SeriesTerms]) -> serde_json::Value {
+    terms
+        .iter()
+        .map(|t| {
+            json!({
+                "series": t.series,
+                "started_on": t.started_on,
+                "studying_until": t.studying_until,
+                "has_degree": t.has_degree,
+            })
+        })
+        .collect()
+}
+
 /// A profile for the audit trail: masked phone, never the ID number.
 fn profile_summary(
     p: &person::Model,
@@ -492,6 +636,7 @@ fn profile_summary(
         "phone": p.phone_masked,
         "education": p.education,
         "title": p.title,
+        "region": p.region,
         "verified": p.verified,
     });
     if let (Some((year, codes)), Some(m)) = (series, v.as_object_mut()) {

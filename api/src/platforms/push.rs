@@ -90,7 +90,17 @@ pub struct PushItem {
     /// of none (`public_topic_unknown`).
     #[serde(default)]
     pub topic: Option<String>,
+    /// An accounting conversion form the pushing system confirms itself
+    /// (R-ACC-2, R-ACC-4: `institute_push`, `platform_push`); `hours` is
+    /// then its quantity.
+    #[serde(default)]
+    pub conversion: Option<String>,
 }
+
+/// The `confirmed_by` of the conversion forms a platform may push: the
+/// system that confirms them is the one that sends them (R-ACC-4:
+/// 平台直接回传; 由省注协继续教育系统回传).
+pub const PUSHED_CONVERSIONS: [&str; 2] = ["institute_push", "platform_push"];
 
 pub use crate::domain::push::ItemOutcome;
 
@@ -117,7 +127,8 @@ pub struct ItemResult {
     /// `category_not_allowed`, `series_required`, `series_unknown`,
     /// `series_not_allowed`, `year_mismatch`, `completed_in_future`,
     /// `public_deadline_passed` (R-RC-8), `public_platform_mismatch`
-    /// (R-RC-9), `conflict` (the `external_id` was sent before with other
+    /// (R-RC-9), `conversion_unknown`, `conversion_not_allowed` (R-ACC-4),
+    /// `accounting_deadline_passed` (R-ACC-5), `conflict` (the `external_id` was sent before with other
     /// content).
     pub code: Option<String>,
     pub detail: Option<String>,
@@ -194,6 +205,7 @@ struct Checked {
     completed_at: DateTime<Utc>,
     general_knowledge: bool,
     topic: Option<String>,
+    conversion: Option<String>,
 }
 
 /// The checks of one item that need no database; `Err` is its rejection.
@@ -317,6 +329,21 @@ fn check_shape(
             "topic must be at most 100 characters".into(),
         ));
     }
+    let conversion = item.conversion.map(|c| c.trim().to_string());
+    if let Some(c) = &conversion {
+        if c.is_empty() || c.chars().count() > 64 {
+            return Err(reject(
+                "item_invalid",
+                "conversion must be 1 to 64 characters".into(),
+            ));
+        }
+        if item.category != RecordCategory::Professional {
+            return Err(reject(
+                "conversion_not_allowed",
+                "accounting forms convert to professional credits (R-ACC-2)".into(),
+            ));
+        }
+    }
     Ok(Checked {
         external_id: ext.to_string(),
         id_card_hash: state.pii.hash("id_card", id.as_ref()),
@@ -330,6 +357,7 @@ fn check_shape(
         completed_at: item.completed_at.trunc_subsecs(6),
         general_knowledge: item.general_knowledge,
         topic,
+        conversion,
     })
 }
 
@@ -343,6 +371,7 @@ fn same_content(r: &record::Model, c: &Checked, person_id: Option<Uuid>) -> bool
         && r.hours_tenths == c.hours_tenths
         && r.result == c.result
         && r.general_knowledge == c.general_knowledge
+        && r.conversion_code == c.conversion
         && r.completed_at.map(|t| t.trunc_subsecs(6)) == Some(c.completed_at)
 }
 
@@ -392,6 +421,8 @@ struct Lookups {
     topics: HashMap<i32, Vec<String>>,
     /// The unit each person is bound to now.
     units: HashMap<Uuid, Uuid>,
+    /// The accounting conversion forms, when an item names one (R-ACC-2).
+    forms: HashMap<String, ce_entity::accounting_credit_conversion::Model>,
 }
 
 impl Lookups {
@@ -447,16 +478,46 @@ impl Lookups {
                 topics.entry(s.year).or_default().push(s.topic);
             }
         }
+        // R-ACC-5: accounting professional credits close with the year's
+        // deadline too.
+        let accounting_years: Vec<i32> = checked
+            .iter()
+            .filter(|(_, c)| {
+                c.category == RecordCategory::Professional
+                    && c.series
+                        .as_ref()
+                        .and_then(|s| series.get(s))
+                        .is_some_and(|s| s.requirement_group == "accounting")
+            })
+            .map(|(_, c)| c.year)
+            .filter(|y| !deadlines.contains_key(y))
+            .collect::<BTreeSet<i32>>()
+            .into_iter()
+            .collect();
+        if !accounting_years.is_empty() {
+            deadlines.extend(
+                crate::ledger::policies::public_deadlines(txn, &accounting_years)
+                    .await?
+                    .into_iter()
+                    .map(|(y, (d, _))| (y, d)),
+            );
+        }
         let mut units = HashMap::new();
         for chunk in ids.chunks(crate::db::IN_LIST_CHUNK) {
             units.extend(current_units(txn, chunk).await?);
         }
+        let forms = if checked.iter().any(|(_, c)| c.conversion.is_some()) {
+            crate::reference::accounting_forms(txn).await?
+        } else {
+            HashMap::new()
+        };
         Ok(Lookups {
             series,
             public_platforms,
             deadlines,
             topics,
             units,
+            forms,
         })
     }
 }
@@ -666,6 +727,19 @@ async fn judge_items(
     results: &mut [Option<ItemResult>],
 ) -> Result<Judged, ServiceError> {
     let lookups = Lookups::read(txn, persons, &checked).await?;
+    // R-ACC-2: a form's credits replace the quantity sent, before the item
+    // is compared with what was sent before.
+    let checked: Vec<(usize, Checked)> = checked
+        .into_iter()
+        .map(|(i, mut c)| {
+            if let Some(form) = c.conversion.as_ref().and_then(|k| lookups.forms.get(k)) {
+                let quantity = Hours::from_tenths(u32::try_from(c.hours_tenths).unwrap_or(0));
+                let credits = crate::ledger::conversions::credits(form, quantity);
+                c.hours_tenths = i32::try_from(credits.tenths()).unwrap_or(i32::MAX);
+            }
+            (i, c)
+        })
+        .collect();
     let mut stored = existing(txn, me.id, &distinct(&checked, |c| &c.external_id)).await?;
     let mut judged = Judged {
         fresh: Vec::new(),
@@ -873,6 +947,46 @@ fn decide(
             ));
         }
     }
+    let accounting = c.category == RecordCategory::Professional
+        && c.series
+            .as_ref()
+            .and_then(|s| lookups.series.get(s))
+            .is_some_and(|s| s.requirement_group == "accounting");
+    if accounting && let Some(deadline) = lookups.deadlines.get(&c.year) {
+        crate::domain::public::check_accounting_received(c.year, now, *deadline)
+            .map_err(|e| (e.code, e.message))?;
+    }
+    if let Some(code) = &c.conversion {
+        let Some(form) = lookups.forms.get(code) else {
+            return Err((
+                "conversion_unknown",
+                format!("no conversion form {code:?} in the accounting table"),
+            ));
+        };
+        if !PUSHED_CONVERSIONS.contains(&form.confirmed_by.as_str()) {
+            return Err((
+                "conversion_not_allowed",
+                format!(
+                    "{code} is confirmed by {}: a person applies for it and their finance \
+                     department confirms it; platforms push only the forms they confirm \
+                     (R-ACC-4)",
+                    form.confirmed_by
+                ),
+            ));
+        }
+        if !accounting {
+            return Err((
+                "conversion_not_allowed",
+                "accounting forms convert to credits of an accounting series (R-ACC-2)".into(),
+            ));
+        }
+        if c.hours_tenths > (MAX_DECLARED_HOURS as i32) * 10 {
+            return Err((
+                "hours_invalid",
+                format!("the form's credits exceed {MAX_DECLARED_HOURS}"),
+            ));
+        }
+    }
     let mut topic = None;
     if c.category == RecordCategory::Public {
         // R-RC-8: the deadline closes registration: what counts is when
@@ -945,11 +1059,14 @@ fn decide(
         },
         attachment_ids: serde_json::json!([]),
         completed_at: Some(c.completed_at),
-        conversion_code: None,
+        conversion_code: c.conversion.clone(),
         general_knowledge: c.general_knowledge,
         topic,
         origin: None,
         invalidated_reason: None,
+        authority_id: None,
+        results_published_on: None,
+        initial_training: false,
         created_at: now,
         updated_at: now,
         version: 1,

@@ -84,6 +84,8 @@ impl Reference {
             .map(|code| SeriesHeld {
                 group: self.groups.get(&code).copied().unwrap_or(Group::General),
                 code,
+                exempt: None,
+                terms: compliance::Terms::default(),
             })
             .collect()
     }

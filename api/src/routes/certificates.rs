@@ -545,7 +545,7 @@ pub async fn certificate_check_batch(
             .map_err(|e| ApiError::domain(&format!("years[{i}]"), e))?;
         years.push(y.value());
     }
-    let v = certificates::evaluation::check(&state, &auth, applicants, &years, chrono::Utc::now())
+    let v = certificates::evaluation::check(&state, &auth, applicants, &years, state.clock.now())
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

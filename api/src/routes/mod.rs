@@ -304,6 +304,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(records::record_resubmit)
             .service(records::record_withdraw)
             .service(records::record_declare_untruthful)
+            .service(records::accounting_exam_record)
             .service(legacy::legacy_import)
             .service(legacy::person_legacy_history),
     )

@@ -110,7 +110,7 @@ pub async fn person_view(
 
 /// A profile change; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
-#[schema(example = json!({"title": "主管护师", "series": ["nursing"], "series_year": 2026}))]
+#[schema(example = json!({"title": "主管护师", "series": ["nursing"], "series_year": 2026, "region": "440106", "series_terms": [{"series": "accounting", "started_on": "2022-07-15"}]}))]
 pub struct PersonUpdateRequest {
     /// A new name must be verified again.
     #[schema(min_length = 1, max_length = 50)]
@@ -134,6 +134,45 @@ pub struct PersonUpdateRequest {
     #[schema(minimum = 2017, maximum = 2100)]
     #[validate(range(min = 2017, max = 2100))]
     pub series_year: Option<i32>,
+    /// The district (GB/T 2260, six digits not ending in `00`) of the
+    /// person's information collection (信息采集所属区): the finance
+    /// department of this district confirms their accounting conversions
+    /// (R-ACC-4), the education or health authority covering it reviews
+    /// what a person of those series declares (R-RC-10).
+    #[schema(
+        min_length = 6,
+        max_length = 6,
+        pattern = "^[0-9]{6}$",
+        example = "440106"
+    )]
+    #[validate(length(min = 6, max = 6, code = "region_invalid"))]
+    pub region: Option<String>,
+    /// Terms of the person's membership of these series, each replacing
+    /// what was set for its series (R-ACC-6, R-ARC-1).
+    #[schema(max_items = 5)]
+    #[validate(length(max = 5), nested)]
+    pub series_terms: Option<Vec<SeriesTermsRequest>>,
+}
+
+/// What a person's membership of a series says beyond the years held.
+#[derive(Debug, Deserialize, serde::Serialize, ToSchema, Validate)]
+#[schema(example = json!({"series": "archives", "started_on": "2026-03-01", "has_degree": false}))]
+pub struct SeriesTermsRequest {
+    pub series: SeriesCode,
+    /// Accounting: the day of the qualification (取得会计专业技术资格) or of the
+    /// first accounting job (从事会计工作) — the duty starts the next year
+    /// (R-ACC-6). Archives: the first day in the post (上岗, R-ARC-1).
+    #[serde(default)]
+    pub started_on: Option<chrono::NaiveDate>,
+    /// Accounting: a student in accounting degree education who earned a
+    /// junior title at school studies until this day (graduation) and owes
+    /// nothing in the years before it (在校学习期间无需进行继续教育, R-ACC-6).
+    #[serde(default)]
+    pub studying_until: Option<chrono::NaiveDate>,
+    /// Archives: holds an archives degree (档案专业大专以上学历); without one,
+    /// the first year in the post asks for initial training (R-ARC-1).
+    #[serde(default)]
+    pub has_degree: Option<bool>,
 }
 
 /// A professional series code (`GET /api/v1/series`).
@@ -165,6 +204,28 @@ impl TryFrom<PersonUpdateRequest> for ProfileChange {
             title: r.title.map(|t| t.trim().to_string()),
             series: r.series.map(|s| s.into_iter().map(|c| c.0).collect()),
             series_year: Year::new(year).map_err(|e| ApiError::domain("series_year", e))?,
+            region: r
+                .region
+                .as_deref()
+                .map(|s| {
+                    crate::domain::authority::Region::parse(
+                        s,
+                        crate::domain::authority::AuthorityLevel::District,
+                    )
+                })
+                .transpose()
+                .map_err(|e| ApiError::domain("region", e))?,
+            series_terms: r
+                .series_terms
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| persons::SeriesTerms {
+                    series: t.series.0,
+                    started_on: t.started_on,
+                    studying_until: t.studying_until,
+                    has_degree: t.has_degree,
+                })
+                .collect(),
         })
     }
 }
@@ -184,6 +245,7 @@ impl TryFrom<PersonUpdateRequest> for ProfileChange {
         (status = 200, description = "The updated person", body = PersonView, headers(("ETag" = String, description = "The new version"))),
         (status = 409, description = "The phone is bound to another account (`phone_taken`)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed by someone else first (`version_mismatch`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An invalid field: a region that is no district code (`region_invalid`), an unknown series (`series_unknown`), …", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/persons/{id}")]

@@ -133,8 +133,11 @@ pub async fn record_view(
 ///
 /// R-RC-3, R-RC-4, R-RV-1: an admin of the unit the record was sent to
 /// approves it (it counts), returns it to the person for changes, or closes
-/// it; an approved record that turns out wrong can still be closed. Other
-/// units get 404.
+/// it; an approved record that turns out wrong can still be closed. A
+/// record sent to an authority (`authority_id`: a finance department,
+/// R-ACC-4, or an education or health authority, R-RC-10) is decided by
+/// that authority's account alone, never by the unit. Other units and
+/// authorities get 404.
 #[utoipa::path(
     tag = "records",
     params(("id" = Uuid, Path, description = "Record id"), IfMatchHeader),
@@ -286,6 +289,12 @@ pub struct DeclareRequest {
     #[schema(nullable = false)]
     #[serde(default, deserialize_with = "super::no_null")]
     pub class_id: Option<Uuid>,
+    /// Hours of archives initial training (初任培训) in archives
+    /// professional subjects; professional hours of the archives series
+    /// only (R-ARC-1).
+    #[serde(default)]
+    #[schema(default = false)]
+    pub initial_training: bool,
 }
 
 /// A conversion form and how many of its units.
@@ -305,13 +314,28 @@ pub struct ConversionRequest {
     #[validate(range(min = 0.1, max = 1000.0, code = "quantity_invalid"))]
     #[serde(default, deserialize_with = "super::no_null")]
     pub quantity: Option<f64>,
+    /// For `related_qualification_exam_subject` (and only it): the day the
+    /// exam's results were published; the exam counts for the year when
+    /// they were published from May 1 of the year to the year's deadline
+    /// (2023: 2023-05-01 to 2024-04-30, R-ACC-5).
+    #[schema(nullable = false, example = "2023-12-15")]
+    #[serde(default, deserialize_with = "super::no_null")]
+    pub results_published_on: Option<chrono::NaiveDate>,
 }
 
 /// Declare a record
 ///
 /// R-RC-1, R-RC-2, R-RC-5: a verified person bound to a unit declares
 /// professional or elective hours with proof, for this year or an earlier
-/// one; the record waits for the unit (R-RC-3). Professional hours need an
+/// one; the record waits for the unit (R-RC-3) — or, instead of the unit,
+/// for the district finance department of the person's region when it is
+/// an accounting conversion the person applies for (R-ACC-4), and for the
+/// education or health authority of the person's series and region when
+/// the person holds such a series (R-RC-10); see the record's
+/// `authority_id`. Routing to an authority needs the person's region
+/// (`PATCH /persons/{id}` `region`, 信息采集所属区): until it is set, the unit
+/// reviews as before. Accounting credits of a year close with its deadline
+/// (R-ACC-5). Professional hours need an
 /// approved origin (R-RC-6, 问答 九, 十六): a provider qualified in the
 /// series (`provider_id`), a city base whose scope covers it (`base_no`)
 /// or a class of an approved and filed plan of it (`class_id`), with the training
@@ -325,8 +349,8 @@ pub struct ConversionRequest {
         (status = 201, description = "The record, pending the unit's review", body = RecordView,
             headers(("ETag" = String, description = "Its version"), ("Location" = String, description = "The record"))),
         (status = 403, description = "Not a person (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not verified (`not_verified`) or bound to no unit (`not_bound`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Future year (`year_in_future`), public category (`public_not_declarable`), series not held that year (`series_not_held`), no approved origin (`origin_required`), an origin not of the series (`origin_not_qualified`), no proof (`proof_required`), a conversion that is unknown (`conversion_unknown`), of the wrong category (`conversion_category`) or not for the person's series (`conversion_not_allowed`), worth more than 1000 hours (`quantity_invalid`), unknown attachment, or another invalid field", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not verified (`not_verified`), bound to no unit (`not_bound`), or no authority registered for the person's region to review it (`reviewer_missing`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Accounting credits after the year's deadline (`accounting_deadline_passed`), a related exam without or outside its results window (`results_published_required`, `results_published_outside`, `results_published_invalid`), initial training outside the archives series (`initial_training_invalid`), future year (`year_in_future`), public category (`public_not_declarable`), series not held that year (`series_not_held`), no approved origin (`origin_required`), an origin not of the series (`origin_not_qualified`), no proof (`proof_required`), a conversion that is unknown (`conversion_unknown`), of the wrong category (`conversion_category`) or not for the person's series (`conversion_not_allowed`), worth more than 1000 hours (`quantity_invalid`), unknown attachment, or another invalid field", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/records")]
@@ -360,10 +384,12 @@ pub async fn record_declare(
                 Ok(ConversionClaim {
                     code: c.code.trim().to_string(),
                     quantity: super::hours(c.quantity.unwrap_or(1.0))?,
+                    results_published_on: c.results_published_on,
                 })
             })
             .transpose()?,
         general_knowledge: b.general_knowledge,
+        initial_training: b.initial_training,
         origin: match (b.provider_id, super::optional_text(b.base_no), b.class_id) {
             (None, None, None) => None,
             (Some(p), None, None) => Some(Origin::Provider(p)),
@@ -739,4 +765,77 @@ pub async fn record_push_outcome(
     Ok(HttpResponse::Ok().json(BatchOutcome::from(
         push::outcome(&state, &auth, batch_id.into_inner()).await?,
     )))
+}
+
+/// An exam subject passed in Guangdong (R-ACC-4).
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"year": 2026, "code": "accounting_qualification_exam_subject", "subject": "中级会计实务"}))]
+pub struct ExamPassRequest {
+    /// The year the subject was passed; it completes that year (90
+    /// credits, public included, R-ACC-2).
+    #[schema(minimum = 2017, maximum = 2100, example = 2026)]
+    #[validate(range(min = 2017, max = 2100, code = "year_invalid"))]
+    #[serde(deserialize_with = "super::whole::i32")]
+    pub year: i32,
+    /// The conversion form: `accounting_qualification_exam_subject` (the
+    /// national accounting qualification or the CPA exam, one subject).
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        example = "accounting_qualification_exam_subject"
+    )]
+    #[validate(length(min = 1, max = 64))]
+    pub code: String,
+    /// The subject passed.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S",
+        example = "中级会计实务"
+    )]
+    #[validate(length(min = 1, max = 200))]
+    pub subject: String,
+}
+
+/// Record an exam subject passed in Guangdong
+///
+/// R-ACC-4: exam subjects passed in Guangdong are recorded by the
+/// provincial finance department, with no application (由省财政厅录入，会计人员
+/// 无需申请): the account of an approved province-level authority of the
+/// accounting series records one for a person of its region; the record
+/// is approved at once (source `conversion`, 90 credits, the whole year
+/// including public, R-ACC-2) and the standing and certificate follow.
+/// Others get 403; a person outside the authority's region 404.
+#[utoipa::path(
+    tag = "records",
+    params(("id" = Uuid, Path, description = "Person id")),
+    request_body = ExamPassRequest,
+    responses(
+        (status = 201, description = "The record, approved", body = RecordView,
+            headers(("ETag" = String, description = "Its version"), ("Location" = String, description = "The record"))),
+        (status = 403, description = "Not the provincial finance department (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such person in the authority's region (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The person has not set their region (`region_required`), or the subject is recorded already (`exam_recorded`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a form the province records (`conversion_not_allowed`), no accounting series held that year (`series_not_held`), after the year's deadline (`accounting_deadline_passed`), or another invalid field", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/persons/{id}/accounting-exams")]
+pub async fn accounting_exam_record(
+    state: web::Data<AppState>,
+    auth: Caller,
+    id: web::Path<Uuid>,
+    body: Json<ExamPassRequest>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let b = body.into_inner();
+    let e = records::ExamPass {
+        year: super::year(b.year)?,
+        code: b.code.trim().to_string(),
+        subject: super::non_blank(&b.subject, "subject")?,
+    };
+    let r = records::record_exam(&state, &auth, id.into_inner(), e).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/records/{}", r.id)))
+        .insert_header(etag(r.version))
+        .json(RecordView::from(r)))
 }

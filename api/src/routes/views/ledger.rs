@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::compliance::{ComplianceStatus, ExemptReason, InitialTrainingStatus};
 use crate::domain::record::{RecordCategory, RecordSource, RecordStatus};
 use crate::ledger::{compliance, policies, records};
 use crate::routes::views::review::ReviewView;
@@ -37,8 +38,21 @@ pub struct RecordView {
     pub class_id: Option<Uuid>,
     /// The unit that reviews the record; `null` while the person has no
     /// unit: the record waits as `pending_unit_review` and goes to the unit
-    /// the person binds to next.
+    /// the person binds to next. `null` too when an authority reviews it
+    /// (`authority_id`).
     pub unit_id: Option<Uuid>,
+    /// The authority that reviews the record instead of the unit: the
+    /// district finance department (an authority of the accounting series)
+    /// of the person's region for an accounting conversion they applied
+    /// for (R-ACC-4), or the education or health authority of their series
+    /// and region for what a person of those series declares (R-RC-10).
+    /// Its `pending_unit_review` means: waiting for that authority.
+    pub authority_id: Option<Uuid>,
+    /// When a related exam's results were published (R-ACC-5).
+    pub results_published_on: Option<NaiveDate>,
+    /// Hours of archives initial training (初任培训, R-ARC-1).
+    #[serde(default)]
+    pub initial_training: bool,
     pub status: RecordStatus,
     /// The platform that pushed the record; `null` for records of other
     /// sources.
@@ -78,6 +92,9 @@ impl From<records::Record> for RecordView {
             provider_name: v.provider_name,
             class_id: v.class_id,
             unit_id: v.unit_id,
+            authority_id: v.authority_id,
+            results_published_on: v.results_published_on,
+            initial_training: v.initial_training,
             status: v.status,
             platform_id: v.platform_id,
             external_id: v.external_id,
@@ -213,10 +230,58 @@ pub struct ComplianceView {
     pub year: i32,
     /// Every category and series has its approved minimum.
     pub complete: bool,
+    /// The year's verdict: `complete`, `incomplete`, or `exempt` — nothing
+    /// is owed (`exempt_reason`, R-ACC-6): not complete, nothing missing,
+    /// no certificate.
+    pub status: ComplianceStatus,
+    /// Why nothing is owed: `duty_not_started` (accounting duty starts the
+    /// year after the qualification or first accounting job) or `studying`
+    /// (a student with a junior title owes nothing while studying).
+    pub exempt_reason: Option<ExemptReason>,
+    /// Archives initial training (初任培训, R-ARC-1), shown to a person
+    /// without an archives degree in the calendar years of their first
+    /// year in the post.
+    pub initial_training: Option<InitialTrainingView>,
     pub categories: CategoryLines,
     /// Professional hours per series held that year; empty when none is
     /// declared (then the general minimum applies to all professional hours).
     pub series: Vec<SeriesLine>,
+}
+
+/// Archives initial training in the first year in the post (R-ARC-1).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InitialTrainingView {
+    #[schema(max_length = 64, example = "archives")]
+    pub series: String,
+    /// The first day in the post.
+    pub started_on: NaiveDate,
+    /// The last day of the first year in the post.
+    pub due_by: NaiveDate,
+    /// Hours of archives professional subjects asked for: 80.
+    #[schema(minimum = 0, maximum = 10000)]
+    pub required: f64,
+    /// Approved hours declared as initial training, over the calendar
+    /// years the first year spans.
+    #[schema(minimum = 0, maximum = 100000)]
+    pub approved: f64,
+    #[schema(minimum = 0, maximum = 100000)]
+    pub pending: f64,
+    /// `met`, `due` (still possible until `due_by`) or `not_met`.
+    pub status: InitialTrainingStatus,
+}
+
+impl From<compliance::InitialTraining> for InitialTrainingView {
+    fn from(v: compliance::InitialTraining) -> Self {
+        Self {
+            series: v.series,
+            started_on: v.started_on,
+            due_by: v.due_by,
+            required: v.required,
+            approved: v.approved,
+            pending: v.pending,
+            status: v.status,
+        }
+    }
 }
 
 impl From<compliance::Compliance> for ComplianceView {
@@ -225,6 +290,9 @@ impl From<compliance::Compliance> for ComplianceView {
             person_id: v.person_id,
             year: v.year,
             complete: v.complete,
+            status: v.status,
+            exempt_reason: v.exempt_reason,
+            initial_training: v.initial_training.map(Into::into),
             categories: v.categories.into(),
             series: v.series.into_iter().map(Into::into).collect(),
         }

@@ -59,9 +59,43 @@ pub struct PersonView {
     pub series: Vec<SeriesYear>,
     /// The unit the person is bound to now (R-PU-1).
     pub current_unit_id: Option<Uuid>,
+    /// The district of the person's information collection (信息采集所属区):
+    /// its finance department and sector authority review what is routed
+    /// to them (R-ACC-4, R-RC-10).
+    #[schema(max_length = 6, example = "440106")]
+    pub region: Option<String>,
+    /// Per series, the terms of the person's membership (R-ACC-6, R-ARC-1).
+    #[serde(default)]
+    pub series_terms: Vec<SeriesTermsView>,
     pub created_at: chrono::DateTime<Utc>,
     #[schema(minimum = 1)]
     pub version: i32,
+}
+
+/// What a person's membership of a series says beyond the years held.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct SeriesTermsView {
+    #[schema(max_length = 64)]
+    pub series: String,
+    /// Accounting: qualification or first accounting job (duty starts the
+    /// next year, R-ACC-6). Archives: first day in the post (R-ARC-1).
+    pub started_on: Option<chrono::NaiveDate>,
+    /// Accounting: studying until this day, owing nothing before its year
+    /// (R-ACC-6).
+    pub studying_until: Option<chrono::NaiveDate>,
+    /// Archives: holds an archives degree (R-ARC-1).
+    pub has_degree: Option<bool>,
+}
+
+impl From<persons::SeriesTerms> for SeriesTermsView {
+    fn from(v: persons::SeriesTerms) -> Self {
+        Self {
+            series: v.series,
+            started_on: v.started_on,
+            studying_until: v.studying_until,
+            has_degree: v.has_degree,
+        }
+    }
 }
 
 impl From<persons::Person> for PersonView {
@@ -76,6 +110,8 @@ impl From<persons::Person> for PersonView {
             title: v.title,
             series: v.series.into_iter().map(Into::into).collect(),
             current_unit_id: v.current_unit_id,
+            region: v.region,
+            series_terms: v.series_terms.into_iter().map(Into::into).collect(),
             created_at: v.created_at,
             version: v.version,
         }

@@ -72,6 +72,23 @@ pub struct PushItem {
         example = "中国式现代化"
     )]
     pub topic: Option<String>,
+    /// An accounting conversion form the pushing system confirms itself
+    /// (R-ACC-2, R-ACC-4): a code of the conversion table whose
+    /// `confirmed_by` is `institute_push` (`cpa_continuing_education`: the
+    /// CPA institute's system, 90 credits for the whole year, public
+    /// included) or `platform_push` (`registered_online_platform`: 2.5
+    /// credits an hour). With it, `hours` is the form's quantity (hours
+    /// learned; ignored by a per-year form) and the record holds the
+    /// credits; professional hours of an accounting series only. Absent:
+    /// the item is hours as before.
+    #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        nullable = false,
+        example = "cpa_continuing_education"
+    )]
+    pub conversion: Option<String>,
 }
 
 /// The outcome of one item, in the order sent.
