@@ -64,6 +64,8 @@ async fn r_ce_5_evaluator_checks_in_bulk() {
             title: None,
             series: Some(vec!["engineering".parse().unwrap()]),
             series_year: Some(y),
+            region: None,
+            series_terms: None,
         }
     ))
     .unwrap();
