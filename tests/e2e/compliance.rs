@@ -46,6 +46,40 @@ async fn r_req_1_the_seeded_policies_are_in_force_by_year() {
     let p2021 = call!(app.client.api().policy_view(2021)).unwrap();
     assert_eq!(p2021.groups.archives.professional_min, 60);
     assert_eq!(p2021.groups.general.effective_year, 2018);
+    // The reading (issue 20): 30/42/18 is the 2023 guide's and applies from
+    // 2023; 2019–2022 are judged by 2018's 18/42/12.
+    for year in 2019..=2022 {
+        let g = call!(app.client.api().policy_view(year))
+            .unwrap()
+            .groups
+            .general;
+        assert_eq!(
+            (
+                g.effective_year,
+                g.public_min,
+                g.professional_min,
+                g.elective_min
+            ),
+            (2018, 18, 42, 12),
+            "{year}"
+        );
+    }
+    for year in [2023, 2024, 2026] {
+        let g = call!(app.client.api().policy_view(year))
+            .unwrap()
+            .groups
+            .general;
+        assert_eq!(
+            (
+                g.effective_year,
+                g.public_min,
+                g.professional_min,
+                g.elective_min
+            ),
+            (2023, 30, 42, 18),
+            "{year}"
+        );
+    }
     let err = call!(app.client.api().policy_view(2017)).unwrap_err();
     assert_eq!(err.status(), Some(404));
 }

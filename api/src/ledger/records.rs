@@ -961,7 +961,7 @@ pub async fn assign_authority<C: ConnectionTrait>(
         return Err(ServiceError::conflict(
             "region_required",
             format!(
-                "set your region (the district of your information collection) first: {who}                  reviews this record (R-ACC-4, R-RC-10)"
+                "set your region (the district of your information collection) first: {who} reviews this record (R-ACC-4, R-RC-10)"
             ),
         ));
     };
@@ -993,7 +993,7 @@ pub async fn assign_authority<C: ConnectionTrait>(
             ServiceError::conflict(
                 "reviewer_missing",
                 format!(
-                    "{who} is not registered in the system for {series} in region {region};                      it must register first (R-ACC-4, R-RC-10)"
+                    "{who} is not registered in the system for {series} in region {region}; it must register first (R-ACC-4, R-RC-10)"
                 ),
             )
         })
