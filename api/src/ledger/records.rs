@@ -850,15 +850,23 @@ fn conversion_error(code: &'static str, message: impl Into<String>) -> ServiceEr
     ServiceError::invalid_field(code, "conversion", message)
 }
 
+/// An accounting form a declaration claims, as checked.
+struct ClaimedForm {
+    /// What the form is worth; it replaces the declared hours.
+    credits: Hours,
+    /// Who confirms it (`accounting_credit_conversions.confirmed_by`),
+    /// which decides who reviews the record (R-ACC-4).
+    confirmed_by: String,
+}
+
 /// R-RC-7, R-ACC-2: whether the person may claim the conversion for this
-/// record; for an accounting form, the credits it is worth (they replace
-/// the declared hours).
+/// record; for an accounting form, what it is worth and who confirms it.
 async fn check_conversion(
     state: &AppState,
     series_rows: &[ce_entity::professional_series::Model],
     d: &Declaration,
     claim: &ConversionClaim,
-) -> Result<Option<Hours>, ServiceError> {
+) -> Result<Option<ClaimedForm>, ServiceError> {
     if claim.code == crate::ledger::conversions::DEGREE_EDUCATION {
         if d.category != RecordCategory::Elective {
             return Err(conversion_error(
@@ -905,8 +913,12 @@ async fn check_conversion(
     // related exam counts in the year its results were published.
     let deadline = crate::ledger::policies::accounting_deadline(&state.db, d.year.value()).await?;
     if let Some(deadline) = deadline {
-        crate::domain::public::check_accounting_received(d.year.value(), Utc::now(), deadline)
-            .map_err(|e| ServiceError::invalid_field(e.code, "year", e.message))?;
+        crate::domain::public::check_accounting_received(
+            d.year.value(),
+            state.clock.now(),
+            deadline,
+        )
+        .map_err(|e| ServiceError::invalid_field(e.code, "year", e.message))?;
     }
     if claim.code == RELATED_EXAM {
         let Some(published) = claim.results_published_on else {
@@ -934,7 +946,10 @@ async fn check_conversion(
             format!("the form's credits × quantity exceed {MAX_DECLARED_HOURS} hours"),
         ));
     }
-    Ok(Some(credits))
+    Ok(Some(ClaimedForm {
+        credits,
+        confirmed_by: form.confirmed_by.clone(),
+    }))
 }
 
 /// R-RC-10, R-ACC-4: the authority a routed record goes to — an approved
@@ -1074,6 +1089,7 @@ pub async fn declare(
         ));
     }
     let mut hours = d.hours;
+    let mut confirmed_by: Option<String> = None;
     match (&d.conversion, &d.series) {
         (None, Some(series)) if d.category == RecordCategory::Professional => {
             // R-ACC-5: accounting professional credits close with the
@@ -1100,9 +1116,10 @@ pub async fn declare(
         }
         (None, _) => {}
         (Some(claim), _) => {
-            hours = check_conversion(state, &held, &d, claim)
-                .await?
-                .unwrap_or(hours);
+            if let Some(form) = check_conversion(state, &held, &d, claim).await? {
+                hours = form.credits;
+                confirmed_by = Some(form.confirmed_by);
+            }
         }
     }
     let attachment_ids = crate::parties::qualifications::dedup(d.attachment_ids);
@@ -1110,13 +1127,6 @@ pub async fn declare(
         .await?;
     // R-RC-3, R-RC-10, R-ACC-4: the unit, or the authority the record is
     // routed to.
-    let confirmed_by = match &d.conversion {
-        Some(c) => crate::ledger::conversions::accounting_forms(&state.db)
-            .await?
-            .remove(&c.code)
-            .map(|f| f.confirmed_by),
-        None => None,
-    };
     let refs: Vec<SeriesRef<'_>> = held
         .iter()
         .map(|s| SeriesRef {
@@ -1185,18 +1195,32 @@ pub async fn declare(
     }
     .insert(&txn)
     .await?;
-    let mut ledger = Ledger::new();
-    ledger.record(None, Some(&m))?;
-    let applied = ledger
-        .apply(&txn, &state.reference, &*state.follower)
-        .await?;
-    audit::record(
-        &txn,
-        applied.note(record_change(&m, "declared").after(summary(&m))),
-    )
-    .await?;
+    count_new(state, &txn, &m, "declared").await?;
     txn.commit().await?;
     Ok(view(m))
+}
+
+/// A record just inserted in `txn` starts counting: its hours go to the
+/// person's standing through the [`Ledger`] (certificates follow), and its
+/// audit event `action` is written — what a declaration and the province's
+/// exam recording both do with the record they make.
+async fn count_new(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    m: &record::Model,
+    action: &'static str,
+) -> Result<(), ServiceError> {
+    let mut ledger = Ledger::new();
+    ledger.record(None, Some(m))?;
+    let applied = ledger
+        .apply(txn, &state.reference, &*state.follower)
+        .await?;
+    audit::record(
+        txn,
+        applied.note(record_change(m, action).after(summary(m))),
+    )
+    .await?;
+    Ok(())
 }
 
 /// A change of the record `r`: the person's, and their unit's.
@@ -1808,16 +1832,7 @@ pub async fn record_exam(
     }
     .insert(&txn)
     .await?;
-    let mut ledger = Ledger::new();
-    ledger.record(None, Some(&m))?;
-    let applied = ledger
-        .apply(&txn, &state.reference, &*state.follower)
-        .await?;
-    audit::record(
-        &txn,
-        applied.note(record_change(&m, "recorded").after(summary(&m))),
-    )
-    .await?;
+    count_new(state, &txn, &m, "recorded").await?;
     txn.commit().await?;
     Ok(view(m))
 }

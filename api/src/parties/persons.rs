@@ -189,48 +189,90 @@ pub async fn view<C: ConnectionTrait>(
     p: &person::Model,
     reveal: bool,
 ) -> Result<Person, ServiceError> {
-    let (id_card_no, phone) = if reveal {
-        let phone = match &p.phone_enc {
-            Some(enc) => Some(state.pii.decrypt(enc)?),
-            None => None,
-        };
-        (state.pii.decrypt(&p.id_card_enc)?, phone)
-    } else {
-        (p.id_card_masked.clone(), p.phone_masked.clone())
-    };
-    let mut by_year: BTreeMap<i32, Vec<String>> = BTreeMap::new();
-    for s in person_series::Entity::find()
-        .filter(person_series::Column::PersonId.eq(p.id))
-        .all(conn)
-        .await?
-    {
-        by_year.entry(s.year).or_default().push(s.series_code);
-    }
-    Ok(Person {
-        id: p.id,
-        name: p.name.clone(),
-        id_card_no,
-        phone,
-        verified: p.verified,
-        education: p.education.as_deref().and_then(Education::parse),
-        title: p.title.clone(),
-        series: by_year
-            .into_iter()
-            .rev()
-            .map(|(year, mut series)| {
-                series.sort();
-                SeriesYear { year, series }
-            })
-            .collect(),
-        current_unit_id: current_unit(conn, p.id).await?,
-        region: p.region.clone(),
-        series_terms: series_terms(conn, p.id).await?,
-        created_at: p.created_at,
-        version: p.version,
-    })
+    let mut one = views(state, conn, std::slice::from_ref(p), reveal).await?;
+    Ok(one.remove(0))
 }
 
-/// How much of a person the caller may see: `None` → not at all (404).
+/// The views of a page of persons, with three queries for the whole page
+/// (series by year, current units, series terms) rather than three a person.
+pub async fn views<C: ConnectionTrait>(
+    state: &AppState,
+    conn: &C,
+    persons: &[person::Model],
+    reveal: bool,
+) -> Result<Vec<Person>, ServiceError> {
+    use ce_entity::person_series_term;
+    let ids: Vec<Uuid> = persons.iter().map(|p| p.id).collect();
+    let mut by_year: HashMap<Uuid, BTreeMap<i32, Vec<String>>> = HashMap::new();
+    let mut terms: HashMap<Uuid, Vec<SeriesTerms>> = HashMap::new();
+    let mut units = HashMap::new();
+    for chunk in ids.chunks(crate::db::IN_LIST_CHUNK) {
+        for s in person_series::Entity::find()
+            .filter(person_series::Column::PersonId.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?
+        {
+            by_year
+                .entry(s.person_id)
+                .or_default()
+                .entry(s.year)
+                .or_default()
+                .push(s.series_code);
+        }
+        for t in person_series_term::Entity::find()
+            .filter(person_series_term::Column::PersonId.is_in(chunk.iter().copied()))
+            .order_by_asc(person_series_term::Column::SeriesCode)
+            .all(conn)
+            .await?
+        {
+            terms.entry(t.person_id).or_default().push(SeriesTerms {
+                series: t.series_code,
+                started_on: t.started_on,
+                studying_until: t.studying_until,
+                has_degree: t.has_degree,
+            });
+        }
+        units.extend(current_units(conn, chunk).await?);
+    }
+    let mut out = Vec::with_capacity(persons.len());
+    for p in persons {
+        let (id_card_no, phone) = if reveal {
+            let phone = match &p.phone_enc {
+                Some(enc) => Some(state.pii.decrypt(enc)?),
+                None => None,
+            };
+            (state.pii.decrypt(&p.id_card_enc)?, phone)
+        } else {
+            (p.id_card_masked.clone(), p.phone_masked.clone())
+        };
+        out.push(Person {
+            id: p.id,
+            name: p.name.clone(),
+            id_card_no,
+            phone,
+            verified: p.verified,
+            education: p.education.as_deref().and_then(Education::parse),
+            title: p.title.clone(),
+            series: by_year
+                .remove(&p.id)
+                .unwrap_or_default()
+                .into_iter()
+                .rev()
+                .map(|(year, mut series)| {
+                    series.sort();
+                    SeriesYear { year, series }
+                })
+                .collect(),
+            current_unit_id: units.get(&p.id).copied(),
+            region: p.region.clone(),
+            series_terms: terms.remove(&p.id).unwrap_or_default(),
+            created_at: p.created_at,
+            version: p.version,
+        });
+    }
+    Ok(out)
+}
+
 async fn access(
     state: &AppState,
     auth: &Caller,
@@ -389,10 +431,7 @@ pub async fn list(
     let (rows, next_cursor) = page
         .load(&state.db, q, person::Column::Id, false, |r| r.id)
         .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for p in &rows {
-        items.push(view(state, &state.db, p, reveal).await?);
-    }
+    let items = views(state, &state.db, &rows, reveal).await?;
     Ok(PersonPage { items, next_cursor })
 }
 
