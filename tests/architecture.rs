@@ -709,3 +709,23 @@ fn the_wire_type_check_sees_a_derive_in_a_service() {
             .any(|f| f == "routes/views/ledger.rs")
     );
 }
+
+/// Handlers read bodies and queries through `routes::extract::{Json,
+/// Query}`, which name the field in a problem and refuse unknown body
+/// fields (issue 19); actix's own extractors would quietly bring back the
+/// unnamed error and the dropped field.
+#[test]
+fn handlers_take_the_strict_extractors() {
+    let src = root().join("api/src");
+    let mut wrong = Vec::new();
+    for file in sources(&src) {
+        let code = code_of(&std::fs::read_to_string(&file).unwrap());
+        if code.contains("web::Json<") || code.contains("web::Query<") {
+            wrong.push(file.strip_prefix(&src).unwrap().display().to_string());
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "web::Json / web::Query in {wrong:?}: use routes::extract::Json / Query"
+    );
+}

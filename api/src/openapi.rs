@@ -226,6 +226,7 @@ fn operations_mut(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = 
 /// responses its shape implies (401/403 with a token, 400/413/415/422 with
 /// a body, 400 with parameters, 404 with path parameters).
 pub fn finish(spec: &mut Spec) {
+    let examples = answer_examples();
     for (path, item) in spec.paths.paths.iter_mut() {
         let answers_from_memory = IN_MEMORY.contains(&path.as_str());
         for op in operations_mut(item) {
@@ -309,7 +310,7 @@ pub fn finish(spec: &mut Spec) {
             if let Some(RefOr::T(body)) = op.request_body.as_mut() {
                 body.required = Some(Required::True);
             }
-            attach_answer_example(op);
+            attach_answer_example(op, &examples);
         }
         if let Some(op) = item.post.as_mut()
             && crate::routes::idempotency::creates(&actix_web::http::Method::POST, op)
@@ -335,26 +336,21 @@ pub fn answer_examples() -> serde_json::Map<String, serde_json::Value> {
 }
 
 /// Puts an operation's recorded answer on its JSON success response.
-fn attach_answer_example(op: &mut Operation) {
-    thread_local! {
-        static EXAMPLES: serde_json::Map<String, serde_json::Value> = answer_examples();
-    }
-    let Some(id) = op.operation_id.clone() else {
+fn attach_answer_example(
+    op: &mut Operation,
+    examples: &serde_json::Map<String, serde_json::Value>,
+) {
+    let Some(recorded) = op.operation_id.as_ref().and_then(|id| examples.get(id)) else {
         return;
     };
-    let Some((status, example)) = EXAMPLES.with(|all| {
-        let e = all.get(&id)?;
-        Some((
-            e.get("status")?.as_str()?.to_string(),
-            e.get("example")?.clone(),
-        ))
-    }) else {
+    let (Some(status), Some(example)) = (recorded["status"].as_str(), recorded.get("example"))
+    else {
         return;
     };
-    if let Some(RefOr::T(response)) = op.responses.responses.get_mut(&status)
+    if let Some(RefOr::T(response)) = op.responses.responses.get_mut(status)
         && let Some(RefOr::T(content)) = response.content.get_mut("application/json")
     {
-        content.example = Some(example);
+        content.example = Some(example.clone());
     }
 }
 

@@ -1,6 +1,6 @@
 //! City bases claimed by their own institutions (R-PQ-5).
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
@@ -138,8 +138,8 @@ pub struct BaseClaimListQuery {
 pub async fn base_claim_list(
     state: web::Data<AppState>,
     auth: Caller,
-    filter: web::Query<BaseClaimListQuery>,
-    query: web::Query<PageQuery>,
+    filter: Query<BaseClaimListQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     filter.validate()?;
     query.validate()?;

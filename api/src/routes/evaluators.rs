@@ -1,7 +1,7 @@
 //! Title-evaluation committees (R-CE-5): hrss grants and revokes the
 //! `evaluator` role; an evaluator sees its own grants.
 
-use crate::routes::extract::Json;
+use crate::routes::extract::{Json, Query};
 use std::collections::BTreeSet;
 
 use actix_web::http::header;
@@ -116,7 +116,7 @@ pub async fn evaluator_grant(
 pub async fn evaluator_list(
     state: web::Data<AppState>,
     auth: Caller,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let page = Page::try_from(&*query)?;
