@@ -146,8 +146,20 @@ fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>,
 pub struct AuthSettings {
     pub issuer: String,
     pub audience: String,
-    /// Lifetime of a person's or admin's access token.
+    /// Lifetime of a person's or admin's access token (15 minutes by
+    /// default: a session goes on through its refresh token).
     pub token_ttl_seconds: u32,
+    /// Lifetime of a refresh token: each refresh spends it and issues the
+    /// next with this lifetime again; unused this long, the session ends.
+    pub refresh_ttl_seconds: u32,
+    /// How often each process reads the access tokens other processes
+    /// signed out (the deny list), in ms: a token signed out on one
+    /// process is refused by the others after at most this (on its own
+    /// process at once).
+    pub deny_list_refresh_ms: u64,
+    /// How often expired SMS codes and challenges, refresh tokens past
+    /// their expiry and expired deny-list entries are deleted, in seconds.
+    pub purge_interval_seconds: u64,
     /// Lifetime of a platform's client-credentials token.
     pub platform_token_ttl_seconds: u32,
     /// Consecutive failures that lock an account (R-ID-3).
@@ -321,7 +333,10 @@ impl Default for AuthSettings {
         Self {
             issuer: "ce-api".into(),
             audience: "ce-api".into(),
-            token_ttl_seconds: 3600,
+            token_ttl_seconds: 900,
+            refresh_ttl_seconds: 30 * 24 * 3600,
+            deny_list_refresh_ms: 1000,
+            purge_interval_seconds: 600,
             platform_token_ttl_seconds: 3600,
             lockout_threshold: 5,
             lockout_minutes: 15,

@@ -146,12 +146,25 @@ impl Application {
             series_changed: Arc::new(crate::certificates::FollowTheStanding),
             issuer: Arc::new(issuer),
             clock,
+            denied: Arc::new(crate::auth::deny::DenyList::default()),
         };
         bootstrap::ensure_hrss_admin(&state).await?;
+        // Signed-out tokens are refused from the first request on.
+        state
+            .denied
+            .refresh(&state.db)
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the deny list: {e}"))?;
 
         let port = addr.port();
         let server = run(listener, state.clone())?;
         tokio::spawn(crate::platforms::webhooks::run_worker(state.clone()));
+        tokio::spawn(crate::auth::deny::run_refresher(
+            state.denied.clone(),
+            state.db.clone(),
+            std::time::Duration::from_millis(state.settings.auth.deny_list_refresh_ms),
+        ));
+        tokio::spawn(crate::parties::sessions::run_purge(state.clone()));
         Ok(Self {
             port,
             server,

@@ -55,6 +55,8 @@ pub struct AppState {
     pub issuer: Arc<IssuerKey>,
     /// What time it is (the system's; a test's settable one).
     pub clock: Arc<dyn crate::ports::clock::Clock>,
+    /// Access tokens signed out before they expire (issue 22).
+    pub denied: Arc<crate::auth::deny::DenyList>,
 }
 
 /// A rate limiter keyed by client address.

@@ -37,6 +37,7 @@ mod push_cli;
 mod resources;
 mod scale;
 mod security;
+mod sessions;
 mod spec;
 mod standing;
 mod states;

@@ -2,6 +2,7 @@
 //! hashing. What a caller may do is `crate::authz`'s.
 
 pub mod caller;
+pub mod deny;
 pub mod password;
 pub mod token;
 

@@ -18,7 +18,7 @@ use crate::error::{ServiceError, UniqueViolation};
 use crate::parties::views::{
     LoginResponse, Me, MfaChallenge, PasswordResetStarted, PrincipalKind, TokenResponse,
 };
-use crate::parties::{persons, sms};
+use crate::parties::{persons, sessions, sms};
 use crate::state::AppState;
 
 /// A self-registration, parsed.
@@ -268,9 +268,14 @@ async fn record_failure(
     Ok(None)
 }
 
-/// A successful login: the failure count starts again, and the login is
-/// an audit event.
-async fn logged_in(state: &AppState, a: &account::Model, factor: &str) -> Result<(), ServiceError> {
+/// A successful login: the failure count starts again, a session starts
+/// (the access token and the first refresh token of a new family,
+/// `parties::sessions`), and the login is an audit event.
+async fn logged_in(
+    state: &AppState,
+    a: &account::Model,
+    factor: &str,
+) -> Result<TokenResponse, ServiceError> {
     audit::acting_as(a.id);
     let txn = crate::db::begin_write(&state.db).await?;
     account::Entity::update_many()
@@ -282,15 +287,16 @@ async fn logged_in(state: &AppState, a: &account::Model, factor: &str) -> Result
         .filter(account::Column::Id.eq(a.id))
         .exec(&txn)
         .await?;
+    let (tokens, session_id) = sessions::start(&txn, state, a.id).await?;
     audit::record(
         &txn,
         Change::new("account", a.id, "logged_in")
-            .after(json!({"factor": factor}))
+            .after(json!({"factor": factor, "session_id": session_id}))
             .person(a.person_id),
     )
     .await?;
     txn.commit().await?;
-    Ok(())
+    Ok(tokens)
 }
 
 /// The roles an account holds now.
@@ -314,20 +320,6 @@ pub async fn grants_of<C: ConnectionTrait>(
         .collect())
 }
 
-async fn issue_for_account(
-    state: &AppState,
-    account_id: Uuid,
-) -> Result<TokenResponse, ServiceError> {
-    let grants = grants_of(&state.db, account_id).await?;
-    let ttl = state.settings.auth.token_ttl_seconds;
-    let access_token = state.jwt.issue(account_id, grants, vec![], ttl)?;
-    Ok(TokenResponse {
-        access_token,
-        token_type: "Bearer".into(),
-        expires_in: ttl,
-    })
-}
-
 /// A six-digit code.
 fn new_code() -> String {
     let n = u32::from_be_bytes(random_bytes::<4>()) % 1_000_000;
@@ -349,7 +341,9 @@ async fn send_challenge(
 ) -> Result<Uuid, ServiceError> {
     let id = Uuid::now_v7();
     let code = new_code();
-    let now = Utc::now();
+    // The clock port: a challenge's expiry is a rule on time (and the
+    // purge, which reads the same clock, deletes it after).
+    let now = state.clock.now();
     let phone = match p.and_then(|p| p.phone_enc.as_ref()) {
         Some(enc) => Some(Phone::parse(&state.pii.decrypt(enc)?)?),
         None => None,
@@ -400,7 +394,7 @@ async fn redeem_challenge(
     code: &str,
     count_towards_lockout: bool,
 ) -> Result<account::Model, ServiceError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let Some(c) = auth_challenge::Entity::find_by_id(challenge_id)
         .filter(auth_challenge::Column::Purpose.eq(purpose))
         .one(&state.db)
@@ -479,8 +473,7 @@ pub async fn login(
             challenge_id,
         }));
     }
-    logged_in(state, &a, "password").await?;
-    Ok(LoginResponse::Token(issue_for_account(state, a.id).await?))
+    Ok(LoginResponse::Token(logged_in(state, &a, "password").await?))
 }
 
 /// The second step of a login.
@@ -490,8 +483,7 @@ pub async fn login_verify(
     code: &str,
 ) -> Result<TokenResponse, ServiceError> {
     let a = redeem_challenge(state, challenge_id, PURPOSE_LOGIN, code, true).await?;
-    logged_in(state, &a, "sms_code").await?;
-    issue_for_account(state, a.id).await
+    logged_in(state, &a, "sms_code").await
 }
 
 /// R-ID-3 password recovery: a code to the bound phone. The answer is the
@@ -516,7 +508,9 @@ pub async fn password_reset_start(
     Ok(PasswordResetStarted { challenge_id })
 }
 
-/// Sets the new password and unlocks the account.
+/// Sets the new password, unlocks the account and ends its sessions: every
+/// refresh family is revoked and their access tokens that still live are
+/// denied (whoever knew the old password may hold one).
 pub async fn password_reset_confirm(
     state: &AppState,
     challenge_id: Uuid,
@@ -538,15 +532,19 @@ pub async fn password_reset_confirm(
         .filter(account::Column::Id.eq(a.id))
         .exec(&txn)
         .await?;
+    let denied = sessions::revoke_account(&txn, a.id).await?;
     audit::record(
         &txn,
         Change::new("account", a.id, "password_reset")
             .before(json!({"locked_until": a.locked_until}))
-            .after(json!({"locked_until": null}))
+            .after(json!({"locked_until": null, "sessions_revoked": true, "access_tokens_denied": denied.len()}))
             .person(a.person_id),
     )
     .await?;
     txn.commit().await?;
+    for (jti, exp) in denied {
+        state.denied.deny(jti, exp);
+    }
     Ok(())
 }
 

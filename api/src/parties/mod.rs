@@ -14,6 +14,7 @@ pub mod evaluators;
 pub mod persons;
 pub mod providers;
 pub mod qualifications;
+pub mod sessions;
 pub mod sms;
 pub mod teachers;
 pub mod units;

@@ -20,6 +20,10 @@ pub struct TokenResponse {
     pub token_type: String,
     /// Seconds until the token expires.
     pub expires_in: u32,
+    /// An account's sign-in: the token that gets the next pair.
+    pub refresh_token: Option<String>,
+    /// Seconds until the refresh token expires unused.
+    pub refresh_expires_in: Option<u32>,
 }
 
 /// The second factor is needed: an SMS code was sent to the bound phone.

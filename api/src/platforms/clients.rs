@@ -230,5 +230,7 @@ pub async fn token(
         access_token,
         token_type: "Bearer".into(),
         expires_in: ttl,
+        refresh_token: None,
+        refresh_expires_in: None,
     })
 }

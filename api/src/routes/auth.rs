@@ -13,6 +13,7 @@ use crate::auth::Caller;
 use crate::domain::{IdCardNo, Password, PersonName, Phone};
 use crate::error::{ApiError, Problem};
 use crate::parties::accounts::{self, Registration};
+use crate::parties::sessions;
 use crate::platforms::clients;
 use crate::routes::views::parties::{LoginResponse, Me, PasswordResetStarted, TokenResponse};
 use crate::state::AppState;
@@ -397,6 +398,74 @@ pub async fn auth_token(
     Ok(HttpResponse::Ok()
         .insert_header(no_store())
         .json(TokenResponse::from(res)))
+}
+
+/// The refresh token of a sign-in.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"refresh_token": "rt_2vQm8Yw3kR0xLb7nTz5cHf1pJd9sGa4eUo6iNyWqXcE"}))]
+pub struct RefreshRequest {
+    /// The `refresh_token` of the last token response.
+    #[schema(min_length = 1, max_length = 128, format = Password)]
+    #[validate(length(min = 1, max = 128))]
+    pub refresh_token: String,
+}
+
+/// Exchange a refresh token for a new token pair
+///
+/// For a person's or admin's session (SPA and mobile clients): the refresh
+/// token of the last token response buys a new access token and a new
+/// refresh token; the one sent is spent. Presenting a spent refresh token
+/// again means a copy is in someone else's hands: the whole session is
+/// revoked — the newest refresh token too — and the answer is 401
+/// `refresh_token_reused`; sign in again. Anonymous by design: the refresh
+/// token is the credential (the access token may have expired).
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "The next access token and refresh token", body = TokenResponse),
+        (status = 401, description = "Unknown (`refresh_token_invalid`), expired (`refresh_token_expired`), signed out or revoked (`refresh_token_revoked`), or spent before: the session is now revoked (`refresh_token_reused`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
+    ),
+    security(())
+)]
+#[post("/auth/refresh")]
+pub async fn auth_refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    crate::state::check_rate(&state.token_limiter, &req)?;
+    body.validate()?;
+    let res = sessions::refresh(&state, &body.refresh_token).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(no_store())
+        .json(TokenResponse::from(res)))
+}
+
+/// Sign out
+///
+/// Ends the caller's session: the access token sent is refused from now on
+/// (401 `token_revoked`) until it would have expired — at once on this
+/// server, within `auth.deny_list_refresh_ms` (1 s) on the others — and the
+/// refresh token it came with (its whole family) no longer works. Any
+/// caller may sign out its own token, a platform too.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = []), ("client_credentials" = ["records:push"])),
+    responses(
+        (status = 204, description = "Signed out"),
+    )
+)]
+#[post("/auth/logout")]
+pub async fn auth_logout(
+    state: web::Data<AppState>,
+    auth: Caller,
+) -> Result<HttpResponse, ApiError> {
+    sessions::sign_out(&state, &auth).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Who am I

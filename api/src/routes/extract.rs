@@ -55,6 +55,13 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
             ));
         }
     };
+    // Signed out (issue 22): refused until it expires. In memory, no query.
+    if state.denied.is_denied(&claims.jti) {
+        return Err(ApiError::unauthorized(
+            "token_revoked",
+            "the token was signed out; sign in again",
+        ));
+    }
     let is_platform = claims.grants.iter().any(|g| g.role == Role::Platform);
     if !is_platform {
         claims.grants = crate::parties::accounts::grants_of(&state.db, claims.sub)

@@ -185,6 +185,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(auth::auth_password_reset)
             .service(auth::auth_password_reset_confirm)
             .service(auth::auth_token)
+            .service(auth::auth_refresh)
+            .service(auth::auth_logout)
             .service(auth::me_view)
             .service(platforms::platform_create)
             .service(platforms::platform_list)

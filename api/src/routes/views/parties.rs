@@ -330,6 +330,17 @@ pub struct TokenResponse {
     /// Seconds until the token expires.
     #[schema(minimum = 1, maximum = 86400)]
     pub expires_in: u32,
+    /// A person's or admin's sign-in only (not a platform's): send it to
+    /// `POST /api/v1/auth/refresh` for the next pair before or after the
+    /// access token expires. It works once; keep it as secret as a
+    /// password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "rt_2vQm8Yw3kR0xLb7nTz5cHf1pJd9sGa4eUo6iNyWqXcE")]
+    pub refresh_token: Option<String>,
+    /// Seconds until the refresh token expires unused (with `refresh_token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, example = 2592000)]
+    pub refresh_expires_in: Option<u32>,
 }
 
 impl From<views::TokenResponse> for TokenResponse {
@@ -338,6 +349,8 @@ impl From<views::TokenResponse> for TokenResponse {
             access_token: v.access_token,
             token_type: v.token_type,
             expires_in: v.expires_in,
+            refresh_token: v.refresh_token,
+            refresh_expires_in: v.refresh_expires_in,
         }
     }
 }
