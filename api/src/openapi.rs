@@ -268,7 +268,7 @@ pub fn finish(spec: &mut Spec) {
             if !public {
                 add(
                     "401",
-                    "Missing, expired or invalid bearer token (`unauthenticated`, `token_expired`, `token_invalid`)",
+                    "Missing, expired, invalid or signed-out bearer token (`unauthenticated`, `token_expired`, `token_invalid`, `token_revoked`)",
                 );
                 add(
                     "403",

@@ -29,6 +29,7 @@ mod load;
 mod notices;
 mod operations;
 mod persons;
+mod personal_data;
 mod platforms;
 mod process;
 mod providers;

@@ -74,7 +74,7 @@ pub struct AuditFilter {
     pub request_id: Option<String>,
 }
 
-fn view(m: audit_event::Model) -> AuditEvent {
+pub(crate) fn view(m: audit_event::Model) -> AuditEvent {
     let grant = m
         .grant_role
         .as_deref()

@@ -137,7 +137,7 @@ const COLS: Versioned<credit_record::Column> = Versioned {
     updated_at: credit_record::Column::UpdatedAt,
 };
 
-fn view(m: credit_record::Model) -> CreditRecord {
+pub(crate) fn view(m: credit_record::Model) -> CreditRecord {
     CreditRecord {
         id: m.id,
         subject_type: SubjectType::parse(&m.subject_type).unwrap_or(SubjectType::Person),

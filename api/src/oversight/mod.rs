@@ -7,5 +7,6 @@ pub mod credit;
 pub mod exports;
 pub mod legacy;
 pub mod notices;
+pub mod personal_data;
 pub mod statistics;
 pub mod untruthful;

@@ -15,6 +15,7 @@ use crate::error::{ApiError, Problem};
 use crate::parties::accounts::{self, Registration};
 use crate::parties::sessions;
 use crate::platforms::clients;
+use crate::routes::views::oversight::PersonalDataView;
 use crate::routes::views::parties::{LoginResponse, Me, PasswordResetStarted, TokenResponse};
 use crate::state::AppState;
 
@@ -486,6 +487,35 @@ pub async fn me_view(state: web::Data<AppState>, auth: Caller) -> Result<HttpRes
     Ok(HttpResponse::Ok()
         .insert_header(no_store())
         .json(Me::from(me)))
+}
+
+/// Download my data
+///
+/// A person's copy of everything held about them (PIPL 第四十五条), as one
+/// JSON document to keep: the profile with their own ID and phone numbers
+/// in clear, their records, certificates, the credit records about them
+/// and the audit events about them. Each part holds at most 10,000 items
+/// (`truncated` names a part cut there). The person role only, and only
+/// the caller's own data; the download is itself an audit event.
+#[utoipa::path(
+    tag = "persons",
+    responses(
+        (status = 200, description = "The document", body = PersonalDataView,
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"personal-data-<person id>.json\"`"))),
+        (status = 403, description = "The caller is not a person (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me/data")]
+pub async fn me_data(state: web::Data<AppState>, auth: Caller) -> Result<HttpResponse, ApiError> {
+    let data = crate::oversight::personal_data::export(&state, &auth).await?;
+    let filename = format!("personal-data-{}.json", data.person.id);
+    Ok(HttpResponse::Ok()
+        .insert_header(no_store())
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .json(PersonalDataView::from(data)))
 }
 
 fn no_store() -> (header::HeaderName, &'static str) {

@@ -188,6 +188,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(auth::auth_refresh)
             .service(auth::auth_logout)
             .service(auth::me_view)
+            .service(auth::me_data)
             .service(platforms::platform_create)
             .service(platforms::platform_list)
             .service(platforms::platform_view)

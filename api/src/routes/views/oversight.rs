@@ -12,7 +12,7 @@ use crate::auth::Role;
 use crate::domain::legacy::LegacyKind;
 use crate::domain::oversight::{GroupBy, NoticeKind, Severity, SubjectType};
 use crate::domain::record::RecordCategory;
-use crate::oversight::{audit_events, credit, legacy, notices, statistics};
+use crate::oversight::{audit_events, credit, legacy, notices, personal_data, statistics};
 use crate::routes::views::certificates::CertificateHours;
 
 /// A row the import refused.
@@ -524,6 +524,45 @@ impl From<crate::oversight::untruthful::Untruthful> for UntruthfulView {
             record: v.record.into(),
             credit_record: v.credit_record.map(Into::into),
             revoked_certificates: v.revoked_certificates,
+        }
+    }
+}
+
+/// A person's copy of their own data (PIPL 第四十五条).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PersonalDataView {
+    /// When the document was made.
+    pub generated_at: DateTime<Utc>,
+    /// The profile, with the person's own ID and phone numbers in clear.
+    pub person: crate::routes::views::parties::PersonView,
+    /// Every record of the person, oldest first.
+    #[schema(max_items = 10000)]
+    pub records: Vec<crate::routes::views::ledger::RecordView>,
+    /// Every certificate of the person, superseded and revoked ones too.
+    #[schema(max_items = 10000)]
+    pub certificates: Vec<crate::routes::views::certificates::CertificateView>,
+    /// The credit records about the person, published or not.
+    #[schema(max_items = 10000)]
+    pub credit_records: Vec<CreditRecordView>,
+    /// The audit events about the person, oldest first (their own
+    /// sign-ins and exports, and every change to their entities).
+    #[schema(max_items = 10000)]
+    pub audit_events: Vec<AuditEventView>,
+    /// The parts cut at 10,000 items (`records`, `certificates`,
+    /// `credit_records`, `audit_events`); empty when the document is whole.
+    pub truncated: Vec<String>,
+}
+
+impl From<personal_data::PersonalData> for PersonalDataView {
+    fn from(v: personal_data::PersonalData) -> Self {
+        Self {
+            generated_at: v.generated_at,
+            person: v.person.into(),
+            records: v.records.into_iter().map(Into::into).collect(),
+            certificates: v.certificates.into_iter().map(Into::into).collect(),
+            credit_records: v.credit_records.into_iter().map(Into::into).collect(),
+            audit_events: v.audit_events.into_iter().map(Into::into).collect(),
+            truncated: v.truncated.into_iter().map(String::from).collect(),
         }
     }
 }
