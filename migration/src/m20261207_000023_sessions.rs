@@ -73,7 +73,11 @@ impl MigrationTrait for Migration {
             ("ux_refresh_tokens_hash", RefreshTokens::TokenHash, true),
             ("ix_refresh_tokens_family", RefreshTokens::FamilyId, false),
             ("ix_refresh_tokens_account", RefreshTokens::AccountId, false),
-            ("ix_refresh_tokens_access_jti", RefreshTokens::AccessJti, false),
+            (
+                "ix_refresh_tokens_access_jti",
+                RefreshTokens::AccessJti,
+                false,
+            ),
             ("ix_refresh_tokens_expires", RefreshTokens::ExpiresAt, false),
         ] {
             let mut index = Index::create();

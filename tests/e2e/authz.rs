@@ -657,6 +657,34 @@ fn request(op: &str, w: &World) -> (&'static str, Body) {
     }
 }
 
+/// A token of the same caller with a new `jti`, signed with the server's key.
+fn same_caller_new_token(app: &TestApp, token: &str) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let mut claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    claims["jti"] = json!(uuid::Uuid::now_v7());
+    app.forge(&claims, &app.jwt_secret)
+}
+
+/// The refresh token of a new sign-in of world `w`'s person.
+async fn sign_in_refresh_token(nobody: &Client, w: &World) -> String {
+    let (status, text) = send(
+        nobody,
+        Method::POST,
+        "/api/v1/auth/login",
+        &Body::Json(json!({"account": w.id("person_id_card"), "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["refresh_token"].as_str().unwrap().to_string()
+}
+
 /// The client of a caller column (`_other` columns call as world A too).
 fn client_of<'a>(caller: &str, w: &'a World, hrss: &'a Client, nobody: &'a Client) -> &'a Client {
     match caller.trim_end_matches("_other") {
@@ -835,9 +863,24 @@ async fn every_operation_as_every_caller_answers_the_class_of_the_matrix() {
             }
             let w = if other { &b } else { &a };
             let client = client_of(caller, &a, &hrss, &nobody);
+            // Signing out ends the token it is sent with: each caller signs
+            // out a token of its own made for the call, and keeps its own.
+            let signing_out;
+            let client = match client.token() {
+                Some(token) if op == "auth_logout" => {
+                    signing_out = client.with_token(same_caller_new_token(&app, token));
+                    &signing_out
+                }
+                _ => client,
+            };
             let platform = caller.starts_with("platform");
             let mut url = url_of(&app, &hrss, w, op, path, platform).await;
-            let (query, body) = request(op, w);
+            let (query, mut body) = request(op, w);
+            // A refresh token works once: each call gets a new sign-in's.
+            if op == "auth_refresh" {
+                body =
+                    Body::Json(json!({"refresh_token": sign_in_refresh_token(&nobody, w).await}));
+            }
             url.push_str(query);
             let method = Method::from_bytes(method.as_bytes()).unwrap();
             let (status, text) = send(client, method.clone(), &url, &body).await;
@@ -1024,6 +1067,15 @@ async fn every_request_example_is_taken_by_the_server() {
                     };
                 }
             }
+        }
+        // A refresh token is the world's state too: one the server issued.
+        if op_id == "auth_refresh"
+            && let Value::Object(b) = &mut body
+        {
+            b.insert(
+                "refresh_token".into(),
+                json!(sign_in_refresh_token(&nobody, &w).await),
+            );
         }
         let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let (status, text) = send(client, m, &url, &Body::Json(body.clone())).await;

@@ -27,17 +27,27 @@ async fn a_person_downloads_their_own_data_and_nobody_elses() {
     let other = app.verified_person().await;
     app.public_hours(other.person_id(), this_year(), 120).await;
     let hrss = app.hrss().await;
-    call!(hrss.api().credit_record_create(None, &finding(person.person_id(), "虚报学时")))
-        .unwrap();
-    call!(hrss.api().credit_record_create(None, &finding(other.person_id(), "他人的记录")))
-        .unwrap();
+    call!(
+        hrss.api()
+            .credit_record_create(None, &finding(person.person_id(), "虚报学时"))
+    )
+    .unwrap();
+    call!(
+        hrss.api()
+            .credit_record_create(None, &finding(other.person_id(), "他人的记录"))
+    )
+    .unwrap();
 
     let data = call!(person.client.api().me_data()).unwrap();
     assert_eq!(data.person.id, person.person_id());
     // Their own ID number, in clear.
     assert_eq!(data.person.id_card_no.to_string(), person.person.id_card_no);
     assert!(!data.records.is_empty());
-    assert!(data.records.iter().all(|r| r.person_id == person.person_id()));
+    assert!(
+        data.records
+            .iter()
+            .all(|r| r.person_id == person.person_id())
+    );
     assert!(!data.certificates.is_empty());
     assert!(
         data.certificates
@@ -46,7 +56,11 @@ async fn a_person_downloads_their_own_data_and_nobody_elses() {
     );
     assert_eq!(data.credit_records.len(), 1);
     assert_eq!(data.credit_records[0].subject_id, person.person_id());
-    assert!(data.audit_events.iter().any(|e| e.action.as_str() == "registered"));
+    assert!(
+        data.audit_events
+            .iter()
+            .any(|e| e.action.as_str() == "registered")
+    );
     assert!(
         data.audit_events
             .iter()
@@ -79,7 +93,12 @@ async fn a_person_downloads_their_own_data_and_nobody_elses() {
     }
     // The download is an audit event about the person.
     let again = call!(person.client.api().me_data()).unwrap();
-    assert!(again.audit_events.iter().any(|e| e.action.as_str() == "data_exported"));
+    assert!(
+        again
+            .audit_events
+            .iter()
+            .any(|e| e.action.as_str() == "data_exported")
+    );
 }
 
 #[tokio::test]

@@ -21,10 +21,14 @@ async fn sign_in(app: &TestApp, p: &Person) -> types::TokenResponse {
         types::LoginResponse::TokenResponse(t) => t,
         types::LoginResponse::MfaChallenge(c) => {
             let code = app.phone.last_code(Some(&p.phone));
-            call!(app.client.api().auth_login_verify(&types::LoginVerifyRequest {
-                challenge_id: c.challenge_id,
-                code: code.parse().unwrap(),
-            }))
+            call!(
+                app.client
+                    .api()
+                    .auth_login_verify(&types::LoginVerifyRequest {
+                        challenge_id: c.challenge_id,
+                        code: code.parse().unwrap(),
+                    })
+            )
             .unwrap()
         }
     }
@@ -106,13 +110,20 @@ async fn refresh_rotates_and_a_spent_token_again_revokes_the_whole_family() {
     assert_eq!(session_events(&app, "refreshed").await, 2);
     // A new sign-in is a new family and works.
     let again = sign_in(&app, &p).await;
-    assert!(refresh(&app, again.refresh_token.as_deref().unwrap()).await.is_ok());
+    assert!(
+        refresh(&app, again.refresh_token.as_deref().unwrap())
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
 async fn an_unknown_refresh_token_is_401_refresh_token_invalid() {
     let app = spawn_app().await;
-    for token in ["rt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "not-a-token"] {
+    for token in [
+        "rt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "not-a-token",
+    ] {
         let e = refresh(&app, token).await.unwrap_err();
         assert_eq!(e.status(), Some(401));
         assert_eq!(e.code(), Some("refresh_token_invalid"));
@@ -179,18 +190,24 @@ async fn a_password_reset_ends_every_session_of_the_account() {
     let app = spawn_app().await;
     let p = app.register().await;
     let t = sign_in(&app, &p).await;
-    let started = call!(app.client.api().auth_password_reset(&types::PasswordResetRequest {
-        account: p.phone.parse().unwrap(),
-    }))
+    let started = call!(
+        app.client
+            .api()
+            .auth_password_reset(&types::PasswordResetRequest {
+                account: p.phone.parse().unwrap(),
+            })
+    )
     .unwrap();
     let code = app.phone.last_code(Some(&p.phone));
-    call!(app.client.api().auth_password_reset_confirm(
-        &types::PasswordResetConfirmRequest {
-            challenge_id: started.challenge_id,
-            code: code.parse().unwrap(),
-            new_password: "Another-horse-2027".parse().unwrap(),
-        }
-    ))
+    call!(
+        app.client
+            .api()
+            .auth_password_reset_confirm(&types::PasswordResetConfirmRequest {
+                challenge_id: started.challenge_id,
+                code: code.parse().unwrap(),
+                new_password: "Another-horse-2027".parse().unwrap(),
+            })
+    )
     .unwrap();
     let e = call!(as_client(&app, &t).api().me_view()).unwrap_err();
     assert_eq!(e.code(), Some("token_revoked"));
@@ -241,7 +258,8 @@ async fn a_platform_token_has_no_refresh_token_and_signs_out_too() {
 }
 
 #[tokio::test]
-async fn the_purge_deletes_expired_challenges_refresh_tokens_and_deny_entries_and_keeps_live_ones() {
+async fn the_purge_deletes_expired_challenges_refresh_tokens_and_deny_entries_and_keeps_live_ones()
+{
     use ce_entity::{auth_challenge, denied_token, refresh_token};
     let app = spawn_app().await;
     let db = Database::connect(&app.database_url).await.unwrap();
@@ -253,29 +271,51 @@ async fn the_purge_deletes_expired_challenges_refresh_tokens_and_deny_entries_an
         account: p.id_card_no.parse().unwrap(),
         password: p.password.parse().unwrap(),
     };
-    let types::LoginResponse::MfaChallenge(old) = call!(app.client.api().auth_login(&body)).unwrap()
+    let types::LoginResponse::MfaChallenge(old) =
+        call!(app.client.api().auth_login(&body)).unwrap()
     else {
         panic!("MFA is on");
     };
     // …and one of ten minutes later, live then.
     app.clock.set(t0 + chrono::Duration::minutes(10));
-    let types::LoginResponse::MfaChallenge(live) = call!(app.client.api().auth_login(&body)).unwrap()
+    let types::LoginResponse::MfaChallenge(live) =
+        call!(app.client.api().auth_login(&body)).unwrap()
     else {
         panic!("MFA is on");
     };
-    let purged = ce_api::parties::sessions::purge(&db, app.clock.now()).await.unwrap();
+    let purged = ce_api::parties::sessions::purge(&db, app.clock.now())
+        .await
+        .unwrap();
     assert_eq!(purged.challenges, 1);
-    assert!(auth_challenge::Entity::find_by_id(old.challenge_id).one(&db).await.unwrap().is_none());
-    assert!(auth_challenge::Entity::find_by_id(live.challenge_id).one(&db).await.unwrap().is_some());
+    assert!(
+        auth_challenge::Entity::find_by_id(old.challenge_id)
+            .one(&db)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        auth_challenge::Entity::find_by_id(live.challenge_id)
+            .one(&db)
+            .await
+            .unwrap()
+            .is_some()
+    );
     // The live one still signs in.
     let code = app.phone.last_code(Some(&p.phone));
-    let t = call!(app.client.api().auth_login_verify(&types::LoginVerifyRequest {
-        challenge_id: live.challenge_id,
-        code: code.parse().unwrap(),
-    }))
+    let t = call!(
+        app.client
+            .api()
+            .auth_login_verify(&types::LoginVerifyRequest {
+                challenge_id: live.challenge_id,
+                code: code.parse().unwrap(),
+            })
+    )
     .unwrap();
     app.clock.follow_system();
-    let spent = refresh(&app, t.refresh_token.as_deref().unwrap()).await.unwrap();
+    let spent = refresh(&app, t.refresh_token.as_deref().unwrap())
+        .await
+        .unwrap();
     call!(as_client(&app, &spent).api().auth_logout()).unwrap();
     let count = |n: usize| n as u64;
     let refresh_rows = refresh_token::Entity::find().all(&db).await.unwrap().len();
@@ -292,5 +332,11 @@ async fn the_purge_deletes_expired_challenges_refresh_tokens_and_deny_entries_an
     let month = chrono::Utc::now() + chrono::Duration::days(31);
     let purged = ce_api::parties::sessions::purge(&db, month).await.unwrap();
     assert_eq!(purged.refresh_tokens, count(refresh_rows));
-    assert!(refresh_token::Entity::find().all(&db).await.unwrap().is_empty());
+    assert!(
+        refresh_token::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

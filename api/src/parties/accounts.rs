@@ -299,26 +299,7 @@ async fn logged_in(
     Ok(tokens)
 }
 
-/// The roles an account holds now.
-pub async fn grants_of<C: ConnectionTrait>(
-    conn: &C,
-    account_id: Uuid,
-) -> Result<Vec<Grant>, ServiceError> {
-    let rows = grant::Entity::find()
-        .filter(grant::Column::AccountId.eq(account_id))
-        .all(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|g| {
-            Some(Grant {
-                role: Role::parse(&g.role)?,
-                org_id: g.org_id,
-                person_id: g.person_id,
-            })
-        })
-        .collect())
-}
+pub use crate::parties::grants::grants_of;
 
 /// A six-digit code.
 fn new_code() -> String {
@@ -473,7 +454,9 @@ pub async fn login(
             challenge_id,
         }));
     }
-    Ok(LoginResponse::Token(logged_in(state, &a, "password").await?))
+    Ok(LoginResponse::Token(
+        logged_in(state, &a, "password").await?,
+    ))
 }
 
 /// The second step of a login.

@@ -11,6 +11,7 @@ pub mod base_claims;
 pub mod bindings;
 pub mod bootstrap;
 pub mod evaluators;
+pub mod grants;
 pub mod persons;
 pub mod providers;
 pub mod qualifications;

@@ -160,7 +160,7 @@ pub async fn start<C: ConnectionTrait>(
     state: &AppState,
     account_id: Uuid,
 ) -> Result<(TokenResponse, Uuid), ServiceError> {
-    let grants = crate::parties::accounts::grants_of(conn, account_id).await?;
+    let grants = crate::parties::grants::grants_of(conn, account_id).await?;
     let access = issue_access(state, account_id, grants)?;
     let family_id = Uuid::now_v7();
     let refresh = insert_refresh(conn, state, account_id, family_id, &access).await?;
@@ -282,7 +282,7 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<TokenResponse, Ser
         tracing::warn!(family_id = %row.family_id, "a spent refresh token was presented again: the session is revoked");
         return Err(reused());
     }
-    let grants = crate::parties::accounts::grants_of(&txn, row.account_id).await?;
+    let grants = crate::parties::grants::grants_of(&txn, row.account_id).await?;
     if grants.is_empty() {
         return Err(invalid());
     }
@@ -376,7 +376,10 @@ pub struct Purged {
 
 /// Deletes what expired before `now`: SMS challenges (login and password
 /// reset codes), refresh tokens and deny-list entries.
-pub async fn purge<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) -> Result<Purged, ServiceError> {
+pub async fn purge<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+) -> Result<Purged, ServiceError> {
     let challenges = auth_challenge::Entity::delete_many()
         .filter(auth_challenge::Column::ExpiresAt.lt(now))
         .exec(conn)
@@ -415,7 +418,9 @@ pub async fn run_purge(state: AppState) {
                 denied_tokens = p.denied_tokens,
                 "purged what has expired"
             ),
-            Err(e) => tracing::warn!(error = %e, "the purge failed; trying again at the next interval"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the purge failed; trying again at the next interval")
+            }
         }
     }
 }
