@@ -592,6 +592,38 @@ async fn every_operation(app: &TestApp) {
         json!({"challenge_id": started["challenge_id"], "code": code, "new_password": "Another-pass-2026"}),
     )
     .await;
+
+    // A session: signed in, refreshed, signed out (issue 22).
+    let challenge = ok(
+        &app.client,
+        Method::POST,
+        "/auth/login",
+        json!({"account": other.person.id_card_no, "password": "Another-pass-2026"}),
+    )
+    .await;
+    let code = app.phone.last_code(Some(&other.person.phone));
+    let tokens = ok(
+        &app.client,
+        Method::POST,
+        "/auth/login/verify",
+        json!({"challenge_id": challenge["challenge_id"], "code": code}),
+    )
+    .await;
+    let next = ok(
+        &app.client,
+        Method::POST,
+        "/auth/refresh",
+        json!({"refresh_token": tokens["refresh_token"]}),
+    )
+    .await;
+    let session = app
+        .client
+        .with_token(next["access_token"].as_str().unwrap().to_string());
+    let res = session
+        .send_raw(Method::POST, "/api/v1/auth/logout", None, vec![])
+        .await
+        .unwrap();
+    assert_eq!(res.status, 204);
 }
 
 #[tokio::test]
