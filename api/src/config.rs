@@ -46,6 +46,21 @@ pub struct Settings {
     pub legacy: LegacySettings,
     pub cors: CorsSettings,
     pub pools: PoolSettings,
+    pub proxies: ProxySettings,
+}
+
+/// The reverse proxies and load balancers in front of the server.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProxySettings {
+    /// Addresses or CIDR blocks (`10.0.0.0/8`, `::1`) of the proxies whose
+    /// `X-Forwarded-For` is believed; in the environment a comma-separated
+    /// list (`APP__PROXIES__TRUSTED=10.0.0.5,10.1.0.0/16`). Empty (the
+    /// default): the client is the connection's peer and the header is
+    /// ignored, so nobody can pick their own address for the per-address
+    /// rate limits.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted: Vec<String>,
 }
 
 /// Threads and queues: what bounds the server's threads, and the memory
@@ -310,6 +325,7 @@ impl Default for Settings {
             training: TrainingSettings::default(),
             webhooks: WebhookSettings::default(),
             cors: CorsSettings::default(),
+            proxies: ProxySettings::default(),
             legacy: LegacySettings::default(),
             pools: PoolSettings::default(),
         }

@@ -22,6 +22,7 @@ pub mod pagination;
 pub mod parties;
 pub mod platforms;
 pub mod ports;
+pub mod proxies;
 pub mod reference;
 pub mod render;
 pub mod review;

@@ -123,6 +123,8 @@ impl Application {
             std::time::Duration::from_millis(pools.bulk_wait_ms),
         ));
         let policy_ttl = std::time::Duration::from_millis(settings.database.policy_cache_ms);
+        let proxies = crate::proxies::TrustedProxies::parse(&settings.proxies.trusted)
+            .map_err(|e| anyhow::anyhow!("proxies.trusted: {e}"))?;
         let state = AppState {
             db,
             jwt: Arc::new(JwtKeys::new(&jwt_secret, &settings.auth)),
@@ -146,6 +148,7 @@ impl Application {
             series_changed: Arc::new(crate::certificates::FollowTheStanding),
             issuer: Arc::new(issuer),
             clock,
+            proxies: Arc::new(proxies),
         };
         bootstrap::ensure_hrss_admin(&state).await?;
 

@@ -55,6 +55,22 @@ pub struct AppState {
     pub issuer: Arc<IssuerKey>,
     /// What time it is (the system's; a test's settable one).
     pub clock: Arc<dyn crate::ports::clock::Clock>,
+    /// The proxies whose `X-Forwarded-For` names the client.
+    pub proxies: Arc<crate::proxies::TrustedProxies>,
+}
+
+impl AppState {
+    /// The client's address: the connection's peer, or the one a trusted
+    /// proxy names (`proxies::TrustedProxies::client`).
+    pub fn client_ip(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+        let peer = req.peer_addr()?.ip();
+        let forwarded: Vec<&str> = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        Some(self.proxies.client(peer, &forwarded))
+    }
 }
 
 /// A rate limiter keyed by client address.
@@ -87,14 +103,14 @@ pub fn account_limiter(per_minute: u32) -> AccountLimiter {
     governor::RateLimiter::keyed(governor::Quota::per_minute(n))
 }
 
-/// 429 (`rate_limited`, with `Retry-After`) when the request's address has
+/// 429 (`rate_limited`, with `Retry-After`) when the client's address has
 /// used up its allowance of `limiter`.
 pub fn check_rate(
     limiter: &AddressLimiter,
-    req: &actix_web::HttpRequest,
+    client: Option<std::net::IpAddr>,
 ) -> Result<(), crate::error::ApiError> {
-    if let Some(addr) = req.peer_addr()
-        && let Err(not_until) = limiter.check_key(&addr.ip())
+    if let Some(addr) = client
+        && let Err(not_until) = limiter.check_key(&addr)
     {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(limiter.clock()));
         return Err(crate::error::ApiError::too_many_requests(

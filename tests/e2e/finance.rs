@@ -4,7 +4,7 @@
 //! their sector (R-RC-10), archives initial training (R-ARC-1).
 
 use ce_sdk::{Client, call, types};
-use chrono::{Datelike, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
