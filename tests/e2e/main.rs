@@ -28,6 +28,7 @@ mod legacy;
 mod load;
 mod notices;
 mod operations;
+mod outage;
 mod persons;
 mod platforms;
 mod process;
