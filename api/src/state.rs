@@ -55,6 +55,8 @@ pub struct AppState {
     pub issuer: Arc<IssuerKey>,
     /// What time it is (the system's; a test's settable one).
     pub clock: Arc<dyn crate::ports::clock::Clock>,
+    /// The key of the audit chain's hashes (kept outside the database).
+    pub audit_chain: Arc<crate::audit::chain::ChainKey>,
 }
 
 /// A rate limiter keyed by client address.

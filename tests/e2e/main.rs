@@ -10,6 +10,7 @@ mod rows;
 
 mod attachments;
 mod audit;
+mod audit_chain;
 mod auth;
 mod authorities;
 mod authz;
