@@ -138,10 +138,13 @@ impl MigrationTrait for Migration {
                     .map(|c| format!("NEW.{c} IS OLD.{c}"))
                     .collect::<Vec<_>>()
                     .join(" AND ");
-                db.execute_unprepared("DROP TRIGGER audit_events_no_UPDATE")
-                    .await?;
+                // One call, so one connection: SQLite's migrations run
+                // outside a transaction, on any connection of the pool, and
+                // another connection's schema may not know the drop yet
+                // when it parses the creation ("already exists").
                 db.execute_unprepared(&format!(
-                    "CREATE TRIGGER audit_events_no_UPDATE BEFORE UPDATE ON audit_events \
+                    "DROP TRIGGER audit_events_no_UPDATE; \
+                     CREATE TRIGGER audit_events_no_UPDATE BEFORE UPDATE ON audit_events \
                      WHEN NOT (OLD.seq IS NULL AND OLD.chain_hash IS NULL \
                                AND NEW.seq IS NOT NULL AND NEW.chain_hash IS NOT NULL \
                                AND {same}) \
@@ -165,10 +168,9 @@ impl MigrationTrait for Migration {
                 .await?;
             }
             _ => {
-                db.execute_unprepared("DROP TRIGGER audit_events_no_UPDATE")
-                    .await?;
                 db.execute_unprepared(
-                    "CREATE TRIGGER audit_events_no_UPDATE BEFORE UPDATE ON audit_events \
+                    "DROP TRIGGER audit_events_no_UPDATE; \
+                     CREATE TRIGGER audit_events_no_UPDATE BEFORE UPDATE ON audit_events \
                      BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
                 )
                 .await?;

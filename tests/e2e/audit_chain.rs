@@ -80,7 +80,7 @@ async fn verify_command(app: &TestApp) -> (i32, serde_json::Value) {
 
 fn the_break(r: &types::AuditChainReport) -> (i64, Option<uuid::Uuid>, types::ChainBreakKind) {
     let b = r.first_break.as_ref().expect("a break");
-    (b.seq, b.event_id, b.kind)
+    (b.seq.get() as i64, b.event_id, b.kind)
 }
 
 #[tokio::test]
@@ -94,7 +94,7 @@ async fn the_chain_reports_a_reordered_an_edited_and_a_deleted_event() {
     // fork.
     let second = app.second_server().await;
     let mut writes = Vec::new();
-    for i in 0..6 {
+    for i in 0..8 {
         let base = if i % 2 == 0 { &app.client } else { &second };
         let id = id_card_no();
         let phone = phone_no();
@@ -108,7 +108,7 @@ async fn the_chain_reports_a_reordered_an_edited_and_a_deleted_event() {
 
     let ok = sealed_report(&hrss).await;
     assert!(ok.sealed_up_to >= 10, "{ok:?}");
-    assert_eq!(ok.checked as i64, ok.sealed_up_to, "{ok:?}");
+    assert_eq!(ok.checked as i64, ok.sealed_up_to as i64, "{ok:?}");
     assert!(ok.first_break.is_none(), "{ok:?}");
     let (code, json) = verify_command(&app).await;
     assert_eq!(code, 0, "{json}");
@@ -130,7 +130,7 @@ async fn the_chain_reports_a_reordered_an_edited_and_a_deleted_event() {
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
     let ids = ids_by_seq(&db).await;
-    assert_eq!(ids.len() as i64, ok.sealed_up_to);
+    assert_eq!(ids.len() as i64, ok.sealed_up_to as i64);
     drop_the_triggers(&db).await;
 
     // Places 7 and 8 swapped.
@@ -153,10 +153,7 @@ async fn the_chain_reports_a_reordered_an_edited_and_a_deleted_event() {
     // but the first break is reported).
     exec(
         &db,
-        &format!(
-            "UPDATE audit_events SET after = '{{\"forged\": true}}' WHERE id = '{}'",
-            ids[4].1
-        ),
+        "UPDATE audit_events SET after = '{\"forged\": true}' WHERE seq = 5",
     )
     .await
     .unwrap();
@@ -169,12 +166,9 @@ async fn the_chain_reports_a_reordered_an_edited_and_a_deleted_event() {
     assert_eq!(r.checked, 4);
 
     // The event at place 2 deleted.
-    exec(
-        &db,
-        &format!("DELETE FROM audit_events WHERE id = '{}'", ids[1].1),
-    )
-    .await
-    .unwrap();
+    exec(&db, "DELETE FROM audit_events WHERE seq = 2")
+        .await
+        .unwrap();
     let r = call!(hrss.api().audit_chain_verify()).unwrap();
     assert_eq!(
         the_break(&r),
@@ -193,6 +187,9 @@ async fn the_chain_reports_a_reordered_an_edited_and_a_deleted_event() {
         .await
         .unwrap();
     let r = call!(hrss.api().audit_chain_verify()).unwrap();
-    let b = r.first_break.as_ref().unwrap();
-    assert_eq!((b.seq, b.event_id, b.kind), (2, None, types::ChainBreakKind::Missing), "{r:?} (last was {last:?})");
+    assert_eq!(
+        the_break(&r),
+        (2, None, types::ChainBreakKind::Missing),
+        "{r:?} (the last was {last:?})"
+    );
 }

@@ -177,5 +177,5 @@ async fn a_running_servers_backup_restores_with_its_keys_into_a_fresh_server() {
     let after = sealed_report(&fresh_hrss).await;
     assert!(after.first_break.is_none(), "{after:?}");
     assert!(after.sealed_up_to >= before.sealed_up_to, "{before:?} → {after:?}");
-    assert_eq!(after.checked as i64, after.sealed_up_to);
+    assert_eq!(after.checked as i64, after.sealed_up_to as i64);
 }

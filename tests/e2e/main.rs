@@ -11,6 +11,7 @@ mod rows;
 mod attachments;
 mod audit;
 mod audit_chain;
+mod backup;
 mod auth;
 mod authorities;
 mod authz;
