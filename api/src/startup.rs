@@ -155,11 +155,7 @@ impl Application {
         let server = run(listener, state.clone())?;
         tokio::spawn(crate::platforms::webhooks::run_worker(state.clone()));
         // Seals the audit events behind the writers (issue 22).
-        crate::audit::chain::start(
-            state.db.clone(),
-            state.audit_chain.clone(),
-            &state.settings,
-        );
+        crate::audit::chain::start(state.db.clone(), state.audit_chain.clone(), &state.settings);
         Ok(Self {
             port,
             server,

@@ -46,7 +46,9 @@ async fn exec(db: &DatabaseConnection, sql: &str) -> Result<(), sea_orm::DbErr> 
 /// What someone with only database access does first: the triggers go.
 async fn drop_the_triggers(db: &DatabaseConnection) {
     let sqls: &[&str] = match db.get_database_backend() {
-        DbBackend::Postgres => &["ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"],
+        DbBackend::Postgres => {
+            &["ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"]
+        }
         _ => &[
             "DROP TRIGGER audit_events_no_UPDATE",
             "DROP TRIGGER audit_events_no_DELETE",

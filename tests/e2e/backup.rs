@@ -65,7 +65,10 @@ async fn back_up_and_restore(app: &TestApp, into: &Path) -> Option<String> {
             .env("DATABASE_URL", &app.database_url)
             .env("RUST_LOG", "warn"))
         .await;
-        assert!(said.contains("audit.key"), "the command names the keys: {said}");
+        assert!(
+            said.contains("audit.key"),
+            "the command names the keys: {said}"
+        );
         let restored = into.join("ce.db");
         std::fs::rename(&copy, &restored).unwrap();
         return Some(format!("sqlite://{}?mode=rwc", restored.display()));
@@ -159,7 +162,12 @@ async fn a_running_servers_backup_restores_with_its_keys_into_a_fresh_server() {
     let fresh = Client::new(base);
 
     // The certificate verifies, and its credential with the restored key set.
-    let v = call!(fresh.api().certificate_verify(&cert.number.parse().unwrap())).unwrap();
+    let v = call!(
+        fresh
+            .api()
+            .certificate_verify(&cert.number.parse().unwrap())
+    )
+    .unwrap();
     assert_eq!(v.status, "valid", "{v:?}");
     let jwks = call!(fresh.api().issuer_jwks()).unwrap();
     ce_sdk::verify_credential(cred.jws.as_str(), &jwks)
@@ -176,6 +184,9 @@ async fn a_running_servers_backup_restores_with_its_keys_into_a_fresh_server() {
     // The audit chain checks out, at least as far as it was sealed before.
     let after = sealed_report(&fresh_hrss).await;
     assert!(after.first_break.is_none(), "{after:?}");
-    assert!(after.sealed_up_to >= before.sealed_up_to, "{before:?} → {after:?}");
+    assert!(
+        after.sealed_up_to >= before.sealed_up_to,
+        "{before:?} → {after:?}"
+    );
     assert_eq!(after.checked as i64, after.sealed_up_to as i64);
 }

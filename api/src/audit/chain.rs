@@ -171,7 +171,12 @@ pub async fn seal_pending(
 /// Seals waiting events every `interval`, in batches of `batch`, until the
 /// process ends. A failed round (the database away) is logged and tried
 /// again at the next tick; nothing is lost, the events wait unsealed.
-pub async fn run_sealer(db: DatabaseConnection, key: Arc<ChainKey>, interval: Duration, batch: u64) {
+pub async fn run_sealer(
+    db: DatabaseConnection,
+    key: Arc<ChainKey>,
+    interval: Duration,
+    batch: u64,
+) {
     let mut tick = tokio::time::interval(interval.max(Duration::from_millis(10)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

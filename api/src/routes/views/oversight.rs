@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::ActorType;
-use crate::domain::audit_chain::ChainBreakKind;
 use crate::auth::Role;
+use crate::domain::audit_chain::ChainBreakKind;
 use crate::domain::legacy::LegacyKind;
 use crate::domain::oversight::{GroupBy, NoticeKind, Severity, SubjectType};
 use crate::domain::record::RecordCategory;
