@@ -147,22 +147,22 @@ mod tests {
         assert_eq!(h, link(KEY, "", &e), "deterministic");
         assert_ne!(h, link(KEY, "00", &e), "previous place");
         assert_ne!(h, link(b"another key, also thirty-two by!", "", &e), "key");
-        let changes: Vec<Box<dyn Fn(&mut audit_event::Model)>> = vec![
-            Box::new(|e| e.id = uuid::Uuid::from_u128(8)),
-            Box::new(|e| e.occurred_at += chrono::Duration::microseconds(1)),
-            Box::new(|e| e.request_id = None),
-            Box::new(|e| e.operation = Some("POST /api/v1/records/x".into())),
-            Box::new(|e| e.actor_type = "system".into()),
-            Box::new(|e| e.actor_id = None),
-            Box::new(|e| e.grant_role = Some("hrss".into())),
-            Box::new(|e| e.grant_scope_id = None),
-            Box::new(|e| e.entity_type = "records".into()),
-            Box::new(|e| e.entity_id = None),
-            Box::new(|e| e.action = "declare".into()),
-            Box::new(|e| e.before = Some(json!({}))),
-            Box::new(|e| e.after = Some(json!({"hours_tenths": 121, "status": "submitted"}))),
-            Box::new(|e| e.person_id = None),
-            Box::new(|e| e.unit_id = Some(uuid::Uuid::from_u128(9))),
+        let changes: &[fn(&mut audit_event::Model)] = &[
+            |e| e.id = uuid::Uuid::from_u128(8),
+            |e| e.occurred_at += chrono::Duration::microseconds(1),
+            |e| e.request_id = None,
+            |e| e.operation = Some("POST /api/v1/records/x".into()),
+            |e| e.actor_type = "system".into(),
+            |e| e.actor_id = None,
+            |e| e.grant_role = Some("hrss".into()),
+            |e| e.grant_scope_id = None,
+            |e| e.entity_type = "records".into(),
+            |e| e.entity_id = None,
+            |e| e.action = "declare".into(),
+            |e| e.before = Some(json!({})),
+            |e| e.after = Some(json!({"hours_tenths": 121, "status": "submitted"})),
+            |e| e.person_id = None,
+            |e| e.unit_id = Some(uuid::Uuid::from_u128(9)),
         ];
         for (i, change) in changes.iter().enumerate() {
             let mut edited = event();
