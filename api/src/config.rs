@@ -47,6 +47,7 @@ pub struct Settings {
     pub cors: CorsSettings,
     pub pools: PoolSettings,
     pub proxies: ProxySettings,
+    pub audit: AuditSettings,
 }
 
 /// The reverse proxies and load balancers in front of the server.
@@ -61,6 +62,34 @@ pub struct ProxySettings {
     /// rate limits.
     #[serde(deserialize_with = "list_or_commas")]
     pub trusted: Vec<String>,
+}
+
+/// The audit chain (issue 22): events are sealed into a chain of keyed
+/// hashes behind the writers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditSettings {
+    /// 64 hex characters: the key of the chain's hashes
+    /// (`APP__AUDIT__CHAIN_KEY`); unset means `DATA_DIR/audit.key`,
+    /// generated once. Every server process of a deployment must use the
+    /// same key; it is never stored in the database.
+    #[serde(skip_serializing)]
+    pub chain_key: Option<String>,
+    /// How often the sealer looks for unsealed events, in milliseconds.
+    pub seal_interval_ms: u64,
+    /// The most events one sealing transaction seals (then the next batch
+    /// at once, until none wait).
+    pub seal_batch: u64,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            chain_key: None,
+            seal_interval_ms: 200,
+            seal_batch: 500,
+        }
+    }
 }
 
 /// Threads and queues: what bounds the server's threads, and the memory
@@ -328,6 +357,7 @@ impl Default for Settings {
             proxies: ProxySettings::default(),
             legacy: LegacySettings::default(),
             pools: PoolSettings::default(),
+            audit: AuditSettings::default(),
         }
     }
 }

@@ -53,6 +53,52 @@ fn main() -> anyhow::Result<()> {
             );
             return Ok(());
         }
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        match args.as_slice() {
+            // `ce-api audit verify`: walk the audit chain with the key in
+            // DATA_DIR (or APP__AUDIT__CHAIN_KEY), print what it found as
+            // JSON; exit 0 when every link verified, 2 on a break.
+            ["audit", "verify"] => {
+                let db = ce_api::db::connect_and_migrate(&settings).await?;
+                let key = ce_api::audit::chain::ChainKey::load(&settings)?;
+                let report = ce_api::audit::chain::verify(&db, &key)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("reading the audit chain: {e}"))?;
+                let broken = report.first_break.is_some();
+                let view = ce_api::routes::views::oversight::AuditChainReport::from(report);
+                println!("{}", serde_json::to_string_pretty(&view)?);
+                if broken {
+                    std::process::exit(2);
+                }
+                return Ok(());
+            }
+            // `ce-api backup --to <file>`: an online copy of the SQLite
+            // database while the server runs (the keys in DATA_DIR are
+            // copied apart, see README).
+            ["backup", "--to", to] => {
+                let db = ce_api::db::connect_and_migrate(&settings).await?;
+                let to = std::path::Path::new(to);
+                ce_api::db::backup_sqlite(&db, to).await?;
+                println!("backed up the database into {}", to.display());
+                let keys: Vec<String> = ["jwt.key", "pii.key", "audit.key", "issuer-ed25519.key"]
+                    .iter()
+                    .filter(|k| settings.data_dir.join(k).exists())
+                    .map(|k| settings.data_dir.join(k).display().to_string())
+                    .collect();
+                if !keys.is_empty() {
+                    println!(
+                        "back up these keys too, kept apart from the copy: {}",
+                        keys.join(" ")
+                    );
+                }
+                return Ok(());
+            }
+            [] => {}
+            other => anyhow::bail!(
+                "unknown command {other:?}; commands: rebuild-standings, audit verify, backup --to <file>"
+            ),
+        }
         let app = Application::build(settings).await?;
         tracing::info!(port = app.port(), "listening");
         app.run_until_stopped().await?;

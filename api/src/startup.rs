@@ -72,6 +72,7 @@ impl Application {
             None => load_or_create_key(&settings.data_dir, "pii.key")?.0,
         };
         let issuer = crate::crypto::issuer::IssuerKey::load_or_create(&settings.data_dir)?;
+        let audit_chain = Arc::new(crate::audit::chain::ChainKey::load_or_create(&settings)?);
         let db = crate::db::connect_and_migrate(&settings).await?;
         // A migration that changed how standings are kept asks for them to
         // be recomputed from the records, once (issue 17).
@@ -149,12 +150,15 @@ impl Application {
             issuer: Arc::new(issuer),
             clock,
             proxies: Arc::new(proxies),
+            audit_chain,
         };
         bootstrap::ensure_hrss_admin(&state).await?;
 
         let port = addr.port();
         let server = run(listener, state.clone())?;
         tokio::spawn(crate::platforms::webhooks::run_worker(state.clone()));
+        // Seals the audit events behind the writers (issue 22).
+        crate::audit::chain::start(state.db.clone(), state.audit_chain.clone(), &state.settings);
         Ok(Self {
             port,
             server,

@@ -57,6 +57,8 @@ pub struct AppState {
     pub clock: Arc<dyn crate::ports::clock::Clock>,
     /// The proxies whose `X-Forwarded-For` names the client.
     pub proxies: Arc<crate::proxies::TrustedProxies>,
+    /// The key of the audit chain's hashes (kept outside the database).
+    pub audit_chain: Arc<crate::audit::chain::ChainKey>,
 }
 
 impl AppState {

@@ -6,6 +6,7 @@ pub mod accounting_credit_conversion;
 pub mod admin_invitation;
 pub mod annual_requirement;
 pub mod attachment;
+pub mod audit_chain_head;
 pub mod audit_event;
 pub mod auth_challenge;
 pub mod authority;

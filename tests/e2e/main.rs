@@ -10,9 +10,11 @@ mod rows;
 
 mod attachments;
 mod audit;
+mod audit_chain;
 mod auth;
 mod authorities;
 mod authz;
+mod backup;
 mod bindings;
 mod browser;
 mod catalogue;
