@@ -46,6 +46,34 @@ pub struct Settings {
     pub legacy: LegacySettings,
     pub cors: CorsSettings,
     pub pools: PoolSettings,
+    pub cache: CacheSettings,
+}
+
+/// What each process holds in memory (issue 21, `api/src/cache.rs`): sizes
+/// and how often it asks whether another process changed what it holds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CacheSettings {
+    /// How often the process reads the change counters
+    /// (`cache_generations`), in ms: another process's revocation or
+    /// removed grant shows here within this plus one query.
+    pub poll_ms: u64,
+    /// Public verify answers held (least recently used out first; about
+    /// 0.5 KiB each: 20,000 ≈ 10 MiB). 0 holds none.
+    pub verify_entries: usize,
+    /// Accounts whose grants are held (about 0.2 KiB each: 20,000 ≈
+    /// 4 MiB). 0 holds none.
+    pub grant_entries: usize,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            poll_ms: 250,
+            verify_entries: 20_000,
+            grant_entries: 20_000,
+        }
+    }
 }
 
 /// Threads and queues: what bounds the server's threads, and the memory
@@ -312,6 +340,7 @@ impl Default for Settings {
             cors: CorsSettings::default(),
             legacy: LegacySettings::default(),
             pools: PoolSettings::default(),
+            cache: CacheSettings::default(),
         }
     }
 }

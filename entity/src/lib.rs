@@ -10,6 +10,7 @@ pub mod audit_event;
 pub mod auth_challenge;
 pub mod authority;
 pub mod authority_series;
+pub mod cache_generation;
 pub mod base_claim;
 pub mod binding;
 pub mod catalogue_course;
