@@ -206,6 +206,8 @@ pub struct Lru<K: Hash + Eq, V: Clone> {
     /// `capacity` 0: nothing is kept.
     off: bool,
     held: Mutex<(u64, lru::LruCache<K, V>)>,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl<K: Hash + Eq, V: Clone> Lru<K, V> {
@@ -217,6 +219,8 @@ impl<K: Hash + Eq, V: Clone> Lru<K, V> {
             generations,
             off: capacity == 0,
             held: Mutex::new((epoch, lru::LruCache::new(cap))),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -237,7 +241,24 @@ impl<K: Hash + Eq, V: Clone> Lru<K, V> {
     }
 
     pub fn get(&self, key: &K) -> Option<V> {
-        self.lock().1.get(key).cloned()
+        let v = self.lock().1.get(key).cloned();
+        let counter = if v.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        v
+    }
+
+    /// Answers from memory, answers read from the database, and what is
+    /// held now (`/metrics`).
+    pub fn stats(&self) -> Stats {
+        Stats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            entries: self.len(),
+        }
     }
 
     /// Keeps `value`, unless its kind was forgotten since `ticket`.
@@ -258,6 +279,36 @@ impl<K: Hash + Eq, V: Clone> Lru<K, V> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// What a cache did since the process started.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stats {
+    pub hits: u64,
+    pub misses: u64,
+    pub entries: usize,
+}
+
+/// The caches' figures in the Prometheus text format: `cache_hits_total`,
+/// `cache_misses_total` and `cache_entries`, by cache.
+pub fn exposition(caches: &[(&str, Stats)]) -> String {
+    let mut out = String::new();
+    for (metric, kind, help, value) in [
+        ("cache_hits_total", "counter", "Answers served from the process's memory", 0),
+        ("cache_misses_total", "counter", "Answers read from the database (and kept when they may be)", 1),
+        ("cache_entries", "gauge", "Answers held now", 2),
+    ] {
+        out.push_str(&format!("# HELP {metric} {help}\n# TYPE {metric} {kind}\n"));
+        for (name, s) in caches {
+            let v = match value {
+                0 => s.hits,
+                1 => s.misses,
+                _ => s.entries as u64,
+            };
+            out.push_str(&format!("{metric}{{cache=\"{name}\"}} {v}\n"));
+        }
+    }
+    out
 }
 
 impl<K: Hash + Eq, V: Clone> std::fmt::Debug for Lru<K, V> {
@@ -300,6 +351,100 @@ mod tests {
         assert_eq!(lru.len(), 2);
         assert_eq!(lru.get(&0), None);
         assert_eq!(lru.get(&2), Some(2));
+    }
+
+    /// Every write of what a cache holds bumps its counter in the same
+    /// function (issue 21): a write path that forgot to would leave other
+    /// processes answering from memory what is no longer true. The
+    /// writes are found by what they name; an issue of a certificate is
+    /// the one exception (unknown numbers are never held).
+    #[test]
+    fn every_write_of_cached_data_bumps_its_counter() {
+        const WRITES: &[(&str, &str)] = &[
+            ("certificate::Entity::update", "Kind::Certificates"),
+            ("certificate::Entity::delete", "Kind::Certificates"),
+            ("write_versioned::<certificate::Entity", "Kind::Certificates"),
+            ("UPDATE certificates", "Kind::Certificates"),
+            ("DELETE FROM certificates", "Kind::Certificates"),
+            ("person::Column::Name", "Kind::Certificates"),
+            ("persons.rs: am.name = Set", "Kind::Certificates"),
+            ("grant::ActiveModel", "Kind::Grants"),
+            ("grant::Entity::insert", "Kind::Grants"),
+            ("grant::Entity::update", "Kind::Grants"),
+            ("grant::Entity::delete", "Kind::Grants"),
+            ("INTO grants", "Kind::Grants"),
+            ("UPDATE grants", "Kind::Grants"),
+            ("FROM grants", "Kind::Grants"),
+            ("annual_requirement::ActiveModel", "Kind::Policies"),
+            ("annual_requirement::Entity::delete", "Kind::Policies"),
+            ("annual_requirement::Entity::update", "Kind::Policies"),
+            ("public_subject::ActiveModel", "Kind::Policies"),
+            ("public_subject::Entity::delete", "Kind::Policies"),
+            ("public_subject::Entity::update", "Kind::Policies"),
+        ];
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![root];
+        let mut missing = Vec::new();
+        let mut found = 0;
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") || path.ends_with("cache.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Tests write what they like.
+            let text = text.split("#[cfg(test)]").next().unwrap_or("");
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                for (write, kind) in WRITES {
+                    // `file: text` limits a write to one file.
+                    let write = match write.split_once(": ") {
+                        Some((file, w)) if path.ends_with(file) => w,
+                        Some(_) => continue,
+                        None => write,
+                    };
+                    if !line.contains(write) || line.trim_start().starts_with("//") {
+                        continue;
+                    }
+                    // Reads that name a column are not writes.
+                    if write == "person::Column::Name" && !line.contains("col_expr") {
+                        continue;
+                    }
+                    if write == "FROM grants" && !line.contains("DELETE") {
+                        continue;
+                    }
+                    found += 1;
+                    // The enclosing function: from its `fn` line to the
+                    // next line that closes an item at the margin.
+                    let item = |l: &str| {
+                        let t = l.trim_start();
+                        (l.len() - t.len() <= 4)
+                            && ["fn ", "pub fn ", "async fn ", "pub async fn ", "pub(crate) async fn ", "pub(crate) fn "]
+                                .iter()
+                                .any(|p| t.starts_with(p))
+                    };
+                    let start = (0..=i).rev().find(|&j| item(lines[j])).unwrap_or(0);
+                    let indent = lines[start].len() - lines[start].trim_start().len();
+                    let close = format!("{}}}", " ".repeat(indent));
+                    let end = (i..lines.len())
+                        .find(|&j| lines[j] == close)
+                        .unwrap_or(lines.len() - 1);
+                    let body = lines[start..=end].join("\n");
+                    if !body.contains("cache::bump(") || !body.contains(kind) {
+                        missing.push(format!("{}:{}: {write}", path.display(), i + 1));
+                    }
+                }
+            }
+        }
+        assert!(found >= 8, "the writes were not found ({found}): has the code moved?");
+        assert!(
+            missing.is_empty(),
+            "writes that do not bump their cache counter:\n{}",
+            missing.join("\n")
+        );
     }
 
     #[tokio::test]

@@ -651,6 +651,8 @@ pub async fn revoke(
         ],
     )
     .await?;
+    // Its verify answer changes (issue 21).
+    crate::cache::bump(&txn, crate::cache::Kind::Certificates).await?;
     let revoked = certificate::Entity::find_by_id(id)
         .one(&txn)
         .await?

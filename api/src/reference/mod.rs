@@ -154,6 +154,11 @@ impl PolicyCache {
         Ok(p)
     }
 
+    /// What the cache did (`/metrics`).
+    pub fn stats(&self) -> crate::cache::Stats {
+        self.held.stats()
+    }
+
     /// Forgets everything (this process changed a policy).
     pub fn clear(&self) {
         self.generations.forget(crate::cache::Kind::Policies);
