@@ -294,8 +294,18 @@ pub struct Stats {
 pub fn exposition(caches: &[(&str, Stats)]) -> String {
     let mut out = String::new();
     for (metric, kind, help, value) in [
-        ("cache_hits_total", "counter", "Answers served from the process's memory", 0),
-        ("cache_misses_total", "counter", "Answers read from the database (and kept when they may be)", 1),
+        (
+            "cache_hits_total",
+            "counter",
+            "Answers served from the process's memory",
+            0,
+        ),
+        (
+            "cache_misses_total",
+            "counter",
+            "Answers read from the database (and kept when they may be)",
+            1,
+        ),
         ("cache_entries", "gauge", "Answers held now", 2),
     ] {
         out.push_str(&format!("# HELP {metric} {help}\n# TYPE {metric} {kind}\n"));
@@ -363,7 +373,10 @@ mod tests {
         const WRITES: &[(&str, &str)] = &[
             ("certificate::Entity::update", "Kind::Certificates"),
             ("certificate::Entity::delete", "Kind::Certificates"),
-            ("write_versioned::<certificate::Entity", "Kind::Certificates"),
+            (
+                "write_versioned::<certificate::Entity",
+                "Kind::Certificates",
+            ),
             ("UPDATE certificates", "Kind::Certificates"),
             ("DELETE FROM certificates", "Kind::Certificates"),
             ("person::Column::Name", "Kind::Certificates"),
@@ -422,9 +435,16 @@ mod tests {
                     let item = |l: &str| {
                         let t = l.trim_start();
                         (l.len() - t.len() <= 4)
-                            && ["fn ", "pub fn ", "async fn ", "pub async fn ", "pub(crate) async fn ", "pub(crate) fn "]
-                                .iter()
-                                .any(|p| t.starts_with(p))
+                            && [
+                                "fn ",
+                                "pub fn ",
+                                "async fn ",
+                                "pub async fn ",
+                                "pub(crate) async fn ",
+                                "pub(crate) fn ",
+                            ]
+                            .iter()
+                            .any(|p| t.starts_with(p))
                     };
                     let start = (0..=i).rev().find(|&j| item(lines[j])).unwrap_or(0);
                     let indent = lines[start].len() - lines[start].trim_start().len();
@@ -439,7 +459,10 @@ mod tests {
                 }
             }
         }
-        assert!(found >= 8, "the writes were not found ({found}): has the code moved?");
+        assert!(
+            found >= 8,
+            "the writes were not found ({found}): has the code moved?"
+        );
         assert!(
             missing.is_empty(),
             "writes that do not bump their cache counter:\n{}",

@@ -1123,8 +1123,9 @@ async fn measure(
     .await?;
     ensure!(!numbers.is_empty(), "no certificate to verify");
     let anonymous = ce_sdk::Client::new(&server.url);
-    let probe: ce_sdk::types::CertificateVerifyNumber =
-        numbers[0].parse().map_err(|e| anyhow!("{}: {e}", numbers[0]))?;
+    let probe: ce_sdk::types::CertificateVerifyNumber = numbers[0]
+        .parse()
+        .map_err(|e| anyhow!("{}: {e}", numbers[0]))?;
     let v = anonymous
         .api()
         .certificate_verify(&probe)
