@@ -400,6 +400,7 @@ const CONTEXTS: &[(usize, &str, &[&str])] = &[
             "audit",
             "auth",
             "authz",
+            "cache",
             "review",
             "state",
         ],

@@ -48,6 +48,7 @@ pub struct Settings {
     pub pools: PoolSettings,
     pub proxies: ProxySettings,
     pub audit: AuditSettings,
+    pub cache: CacheSettings,
 }
 
 /// The reverse proxies and load balancers in front of the server.
@@ -88,6 +89,33 @@ impl Default for AuditSettings {
             chain_key: None,
             seal_interval_ms: 200,
             seal_batch: 500,
+        }
+    }
+}
+
+/// What each process holds in memory (issue 21, `api/src/cache.rs`): sizes
+/// and how often it asks whether another process changed what it holds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CacheSettings {
+    /// How often the process reads the change counters
+    /// (`cache_generations`), in ms: another process's revocation or
+    /// removed grant shows here within this plus one query.
+    pub poll_ms: u64,
+    /// Public verify answers held (least recently used out first; about
+    /// 0.5 KiB each: 20,000 ≈ 10 MiB). 0 holds none.
+    pub verify_entries: usize,
+    /// Accounts whose grants are held (about 0.2 KiB each: 20,000 ≈
+    /// 4 MiB). 0 holds none.
+    pub grant_entries: usize,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            poll_ms: 250,
+            verify_entries: 20_000,
+            grant_entries: 20_000,
         }
     }
 }
@@ -358,6 +386,7 @@ impl Default for Settings {
             legacy: LegacySettings::default(),
             pools: PoolSettings::default(),
             audit: AuditSettings::default(),
+            cache: CacheSettings::default(),
         }
     }
 }

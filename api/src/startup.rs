@@ -126,6 +126,28 @@ impl Application {
         let policy_ttl = std::time::Duration::from_millis(settings.database.policy_cache_ms);
         let proxies = crate::proxies::TrustedProxies::parse(&settings.proxies.trusted)
             .map_err(|e| anyhow::anyhow!("proxies.trusted: {e}"))?;
+        // What this process holds in memory, and the counters that say
+        // when another changed it (issue 21): read once before serving.
+        let generations = Arc::new(crate::cache::Generations::default());
+        generations
+            .poll(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the cache generations: {e}"))?;
+        crate::cache::watch(
+            db.clone(),
+            &generations,
+            std::time::Duration::from_millis(settings.cache.poll_ms.max(10)),
+        );
+        let grants = Arc::new(crate::cache::Lru::new(
+            crate::cache::Kind::Grants,
+            generations.clone(),
+            settings.cache.grant_entries,
+        ));
+        let verified = Arc::new(crate::cache::Lru::new(
+            crate::cache::Kind::Certificates,
+            generations.clone(),
+            settings.cache.verify_entries,
+        ));
         let state = AppState {
             db,
             jwt: Arc::new(JwtKeys::new(&jwt_secret, &settings.auth)),
@@ -144,7 +166,13 @@ impl Application {
             bulk,
             files,
             reference,
-            policies: Arc::new(crate::reference::PolicyCache::new(policy_ttl)),
+            policies: Arc::new(crate::reference::PolicyCache::new(
+                policy_ttl,
+                generations.clone(),
+            )),
+            generations,
+            grants,
+            verified,
             follower: Arc::new(crate::certificates::FollowTheStanding),
             series_changed: Arc::new(crate::certificates::FollowTheStanding),
             issuer: Arc::new(issuer),

@@ -49,8 +49,16 @@ pub struct AppState {
     pub follower: Arc<dyn crate::ports::ledger::Follower>,
     /// What follows a change of the series a person holds.
     pub series_changed: Arc<dyn crate::ports::ledger::SeriesChanged>,
-    /// Policies read within the last second (`PolicyCache`).
+    /// Policies held until one changes (`PolicyCache`).
     pub policies: Arc<crate::reference::PolicyCache>,
+    /// The change counters what this process holds is checked against
+    /// (`crate::cache`).
+    pub generations: Arc<crate::cache::Generations>,
+    /// Each account's grants, held until a grant changes.
+    pub grants: Arc<crate::cache::Lru<uuid::Uuid, Vec<crate::auth::Grant>>>,
+    /// Public verify answers of known numbers, held until a certificate
+    /// is superseded or revoked (R-CE-3).
+    pub verified: Arc<crate::cache::Lru<String, crate::domain::certificate::Verification>>,
     /// Signs certificates' credentials (R-CE-3).
     pub issuer: Arc<IssuerKey>,
     /// What time it is (the system's; a test's settable one).

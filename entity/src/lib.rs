@@ -13,6 +13,7 @@ pub mod authority;
 pub mod authority_series;
 pub mod base_claim;
 pub mod binding;
+pub mod cache_generation;
 pub mod catalogue_course;
 pub mod certificate;
 pub mod city_base;

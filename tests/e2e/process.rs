@@ -94,6 +94,8 @@ impl Deployment {
             .env("APP__LIMITS__LOGIN_PER_MINUTE", "100000")
             .env("APP__LIMITS__REGISTER_PER_MINUTE", "100000")
             .env("APP__LIMITS__TOKEN_PER_MINUTE", "100000")
+            .env("APP__LIMITS__VERIFY_PER_MINUTE", "100000")
+            .env("APP__LIMITS__EVALUATOR_CHECKS_PER_MINUTE", "100000")
             .env("RUST_LOG", "warn")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
