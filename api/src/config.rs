@@ -27,6 +27,27 @@ pub struct Settings {
     /// numbers; unset means generated once into `DATA_DIR`.
     #[serde(skip_serializing)]
     pub pii_key: Option<String>,
+    /// Versioned PII encryption keys (`APP__PII_KEYS=2:<hex>,1:<hex>`): new
+    /// ciphertexts are sealed with the first (or `pii_current_version`),
+    /// any listed version opens. Empty (the default): `PII_KEY` alone, as
+    /// version 1. Version 1 is the key `PII_KEY` was before keys rotated.
+    #[serde(skip_serializing, deserialize_with = "list_or_commas")]
+    pub pii_keys: Vec<String>,
+    /// The version of `pii_keys` that seals new ciphertexts; unset: the first.
+    pub pii_current_version: Option<u8>,
+    /// 64 hex characters: the master of the lookup hashes that keep one
+    /// person per ID number (`APP__PII_HASH_KEY`). It does not rotate;
+    /// unset means `PII_KEY` (or `DATA_DIR/pii.key`), as before keys were
+    /// versioned.
+    #[serde(skip_serializing)]
+    pub pii_hash_key: Option<String>,
+    /// Ed25519 issuer keys (`APP__ISSUER_KEYS=<hex seed>,x:<base64url>`):
+    /// the first is a 64-hex-character seed and signs new credentials; the
+    /// others are retired keys, a seed or only the public key (`x:` and the
+    /// JWK's `x`), published in the JWKS so old credentials still verify.
+    /// Empty (the default): the key in `DATA_DIR/issuer-ed25519.key`.
+    #[serde(skip_serializing, deserialize_with = "list_or_commas")]
+    pub issuer_keys: Vec<String>,
     /// SMS second factor for human accounts (R-ID-3).
     pub mfa_required: bool,
     /// When set and no `hrss` account exists, `hrss-admin` is created with it.
@@ -158,6 +179,15 @@ pub struct AuthSettings {
     pub code_ttl_seconds: u32,
     /// Wrong guesses a single SMS code tolerates before it is void.
     pub code_max_attempts: u32,
+    /// HS256 signing keys with their key ids (`APP__AUTH__JWT_KEYS=k2:<secret>,k1:<secret>`;
+    /// ids of letters, digits, `-` and `_`; secrets of at least 32
+    /// characters): tokens name their key in `kid`; the first (or
+    /// `jwt_current_kid`) signs new tokens; any listed key verifies. Empty
+    /// (the default): `JWT_SECRET` (or `DATA_DIR/jwt.key`) alone.
+    #[serde(skip_serializing, deserialize_with = "list_or_commas")]
+    pub jwt_keys: Vec<String>,
+    /// The key id of `jwt_keys` that signs new tokens; unset: the first.
+    pub jwt_current_kid: Option<String>,
 }
 
 /// Connection pool.
@@ -300,6 +330,10 @@ impl Default for Settings {
             data_dir: PathBuf::from("./data"),
             jwt_secret: None,
             pii_key: None,
+            pii_keys: Vec::new(),
+            pii_current_version: None,
+            pii_hash_key: None,
+            issuer_keys: Vec::new(),
             mfa_required: true,
             bootstrap_hrss_password: None,
             public_url: None,
@@ -327,6 +361,8 @@ impl Default for AuthSettings {
             lockout_minutes: 15,
             code_ttl_seconds: 300,
             code_max_attempts: 5,
+            jwt_keys: Vec::new(),
+            jwt_current_kid: None,
         }
     }
 }
