@@ -361,6 +361,90 @@ mod tests {
         );
     }
 
+    fn ring(current: u8, versions: &[u8]) -> PiiVault {
+        let keys: Vec<(u8, Vec<u8>)> = versions.iter().map(|v| (*v, vec![*v; 32])).collect();
+        PiiVault::with_keys(&[1u8; 32], &keys, current).unwrap()
+    }
+
+    #[test]
+    fn version_1_is_the_legacy_form_and_later_versions_name_themselves() {
+        // `PiiVault::new(k)` is what every deployment ran before keys were
+        // versioned: its ciphertexts have no header and open as version 1.
+        let legacy = PiiVault::new(&[1u8; 32]).unwrap();
+        let old = legacy.encrypt("44010619900101123X").unwrap();
+        assert_eq!(old.len(), 24 + 18 + 16);
+        let both = ring(2, &[2, 1]);
+        assert_eq!(both.open(&old).unwrap(), (1, "44010619900101123X".into()));
+        let new = both.encrypt("44010619900101123X").unwrap();
+        assert_eq!(&new[..4], &[0xCE, b'P', b'K', 2]);
+        assert_eq!(both.open(&new).unwrap(), (2, "44010619900101123X".into()));
+        // Without version 1 the old one no longer opens; without 2 the new.
+        let only_new = ring(2, &[2]);
+        assert!(only_new.decrypt(&old).is_err());
+        assert_eq!(only_new.decrypt(&new).unwrap(), "44010619900101123X");
+        let err = legacy.decrypt(&new).unwrap_err().to_string();
+        assert!(err.contains("version 2"), "{err}");
+        // The lookup hashes do not change with the encryption keys.
+        assert_eq!(
+            legacy.hash("id_card", "44010619900101123X"),
+            only_new.hash("id_card", "44010619900101123X")
+        );
+        assert_ne!(
+            ring(2, &[2]).hash("id_card", "x"),
+            PiiVault::with_keys(&[2u8; 32], &[(2, vec![2u8; 32])], 2)
+                .unwrap()
+                .hash("id_card", "x")
+        );
+    }
+
+    #[test]
+    fn the_version_header_is_authenticated() {
+        let v = ring(3, &[3, 2]);
+        let mut blob = v.encrypt("13800138000").unwrap();
+        blob[3] = 2;
+        assert!(v.decrypt(&blob).is_err());
+    }
+
+    #[test]
+    fn a_legacy_nonce_that_looks_like_a_header_still_opens() {
+        let legacy = PiiVault::new(&[1u8; 32]).unwrap();
+        let mut nonce = [9u8; 24];
+        nonce[..4].copy_from_slice(&[0xCE, b'P', b'K', 2]);
+        let ct = legacy
+            .cipher(1)
+            .unwrap()
+            .encrypt(XNonce::from_slice(&nonce), b"13800138000".as_slice())
+            .unwrap();
+        let blob = [nonce.as_slice(), &ct].concat();
+        assert_eq!(ring(2, &[2, 1]).open(&blob).unwrap().0, 1);
+    }
+
+    #[test]
+    fn rings_are_checked() {
+        assert!(PiiVault::with_keys(&[1u8; 32], &[(2, vec![2u8; 32])], 3).is_err());
+        assert!(PiiVault::with_keys(&[1u8; 32], &[(0, vec![2u8; 32])], 0).is_err());
+        assert!(PiiVault::with_keys(&[1u8; 32], &[(2, vec![2u8; 31])], 2).is_err());
+        assert!(
+            PiiVault::with_keys(&[1u8; 32], &[(2, vec![2u8; 32]), (2, vec![3u8; 32])], 2)
+                .is_err()
+        );
+        let (keys, current) = parse_pii_keys(
+            &[format!("2:{}", "ab".repeat(32)), format!("1:{}", "cd".repeat(32))],
+            None,
+        )
+        .unwrap();
+        assert_eq!(current, 2);
+        assert_eq!(keys[1], (1, vec![0xcd; 32]));
+        assert_eq!(
+            parse_pii_keys(&[format!("2:{}", "ab".repeat(32))], Some(1))
+                .unwrap()
+                .1,
+            1
+        );
+        assert!(parse_pii_keys(&["x:ab".into()], None).is_err());
+        assert!(parse_pii_keys(&["abab".into()], None).is_err());
+    }
+
     #[test]
     fn keys_are_created_once_and_reused() {
         let dir = std::env::temp_dir().join(format!("ce-key-{}", uuid::Uuid::now_v7()));

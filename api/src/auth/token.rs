@@ -249,6 +249,91 @@ mod tests {
         );
     }
 
+    fn kid_of(token: &str) -> Option<String> {
+        jsonwebtoken::decode_header(token).unwrap().kid
+    }
+
+    fn ring(keys: &[(&str, &[u8])], current: Option<&str>) -> JwtKeys {
+        let keys: Vec<(String, Vec<u8>)> =
+            keys.iter().map(|(k, s)| (k.to_string(), s.to_vec())).collect();
+        JwtKeys::ring(&keys, current, &AuthSettings::default()).unwrap()
+    }
+
+    const K1: &[u8] = b"k1-secret-k1-secret-k1-secret-k1";
+    const K2: &[u8] = b"k2-secret-k2-secret-k2-secret-k2";
+
+    #[test]
+    fn tokens_name_their_key_and_verify_while_it_is_in_the_ring() {
+        let old = ring(&[("k1", K1)], None);
+        let t1 = old.issue(Uuid::now_v7(), grant(), vec![], 60).unwrap();
+        assert_eq!(kid_of(&t1).as_deref(), Some("k1"));
+        let rotated = ring(&[("k2", K2), ("k1", K1)], None);
+        assert!(rotated.verify(&t1).is_ok());
+        let t2 = rotated.issue(Uuid::now_v7(), grant(), vec![], 60).unwrap();
+        assert_eq!(kid_of(&t2).as_deref(), Some("k2"));
+        assert!(rotated.verify(&t2).is_ok());
+        assert_eq!(old.verify(&t2), Err(TokenError::Invalid));
+        let named = ring(&[("k1", K1), ("k2", K2)], Some("k2"));
+        assert_eq!(kid_of(&named.issue(Uuid::now_v7(), grant(), vec![], 60).unwrap()).as_deref(), Some("k2"));
+        assert_eq!(ring(&[("k2", K2)], None).verify(&t1), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn a_kid_that_names_another_key_is_invalid() {
+        // The signature is k1's, the header claims k2: k2 does not verify it.
+        use base64::Engine;
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let both = ring(&[("k2", K2), ("k1", K1)], Some("k1"));
+        let t = both.issue(Uuid::now_v7(), grant(), vec![], 60).unwrap();
+        let parts: Vec<&str> = t.split('.').collect();
+        let header = e.encode(r#"{"typ":"JWT","alg":"HS256","kid":"k2"}"#);
+        let swapped = format!("{header}.{}.{}", parts[1], parts[2]);
+        assert_eq!(both.verify(&swapped), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn a_token_without_kid_is_tried_with_the_legacy_key_only() {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            iss: "ce-api".into(),
+            aud: "ce-api".into(),
+            sub: Uuid::now_v7(),
+            iat: now,
+            exp: now + 60,
+            jti: Uuid::now_v7(),
+            grants: grant(),
+            scopes: vec![],
+        };
+        let bare = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(K1),
+        )
+        .unwrap();
+        // `JWT_SECRET` alone: its key is the legacy key.
+        assert!(JwtKeys::new(K1, &AuthSettings::default()).verify(&bare).is_ok());
+        // Listed under its derived id, it still is; under another name, not.
+        let derived = derived_kid(K1);
+        assert!(ring(&[("k2", K2), (derived.as_str(), K1)], None).verify(&bare).is_ok());
+        assert_eq!(
+            ring(&[("k2", K2), ("k1", K1)], None).verify(&bare),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn rings_are_checked() {
+        let auth = AuthSettings::default();
+        let k = |kid: &str, s: &[u8]| vec![(kid.to_string(), s.to_vec())];
+        assert!(JwtKeys::ring(&k("k1", b"short"), None, &auth).is_err());
+        assert!(JwtKeys::ring(&k("k 1", K1), None, &auth).is_err());
+        assert!(JwtKeys::ring(&k("k1", K1), Some("k2"), &auth).is_err());
+        assert!(JwtKeys::ring(&[], None, &auth).is_err());
+        let twice = [k("k1", K1), k("k1", K2)].concat();
+        assert!(JwtKeys::ring(&twice, None, &auth).is_err());
+        assert_eq!(derived_kid(K1).len(), 16);
+    }
+
     #[test]
     fn alg_none_is_invalid() {
         use base64::Engine;

@@ -214,6 +214,25 @@ mod tests {
     }
 
     #[test]
+    fn retired_keys_stay_published_and_the_first_signs() {
+        let a = IssuerKey::from_seed(&[7u8; 32]).unwrap();
+        let b_seed = hex::encode([8u8; 32]);
+        let rotated = IssuerKey::from_list(&[b_seed.clone(), hex::encode([7u8; 32])]).unwrap();
+        let jwks = rotated.jwks();
+        let kids: Vec<&str> = jwks.keys.iter().map(|k| k.kid.as_str()).collect();
+        let b = IssuerKey::from_seed(&[8u8; 32]).unwrap();
+        assert_eq!(kids, [b.jwk().kid.as_str(), a.jwk().kid.as_str()]);
+        assert_eq!(rotated.jwk(), b.jwk());
+        // A retired key may be listed by its public half alone.
+        let public =
+            IssuerKey::from_list(&[b_seed.clone(), format!("x:{}", a.jwk().x)]).unwrap();
+        assert_eq!(public.jwks().keys[1], *a.jwk());
+        assert!(IssuerKey::from_list(&[format!("x:{}", a.jwk().x)]).is_err());
+        assert!(IssuerKey::from_list(&[b_seed.clone(), b_seed]).is_err());
+        assert!(IssuerKey::from_list(&[]).is_err());
+    }
+
+    #[test]
     fn a_seed_of_the_wrong_length_is_refused() {
         assert!(IssuerKey::from_seed(&[1u8; 31]).is_err());
     }
