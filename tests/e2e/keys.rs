@@ -349,3 +349,71 @@ async fn a_retired_issuer_key_stays_in_the_jwks_and_its_credentials_verify() {
     assert_eq!(jwks.keys.len(), 1);
     assert!(ce_sdk::verify_credential(old.jws.as_str(), &jwks).is_err());
 }
+
+/// `ce-api reencrypt` with the deployment's keys and `pii_keys`.
+async fn reencrypt_command(
+    d: &crate::process::Deployment,
+    pii_keys: &str,
+    args: &[&str],
+) -> String {
+    let out = tokio::process::Command::new(crate::process::binary().await)
+        .arg("reencrypt")
+        .args(args)
+        .env("DATA_DIR", &d.data_dir)
+        .env("DATABASE_URL", &d.database_url)
+        .env("PII_KEY", &d.pii_key)
+        .env("APP__PII_KEYS", pii_keys)
+        .env("JWT_SECRET", &d.jwt_secret)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn the_reencrypt_command_runs_beside_a_serving_process_and_resumes() {
+    let (d, _, _guard) = crate::process::Deployment::fresh().await;
+    let old = d.start().await;
+    let c = Client::new(old.url.clone());
+    let mut people = Vec::new();
+    for _ in 0..3 {
+        let (id, phone) = (id_card_no(), phone_no());
+        let me = call!(c.api().auth_register(&registration(&id, &phone))).unwrap();
+        people.push(Person {
+            id_card_no: id,
+            phone,
+            password: PASSWORD.into(),
+            me,
+        });
+    }
+    old.kill_9().await;
+    // The servers now run with [v2, v1]; the command runs beside them.
+    let keys = format!("2:{},1:{}", random_hex(), d.pii_key);
+    let mut both = d.clone();
+    both.env.push(("APP__PII_KEYS".into(), keys.clone()));
+    let serving = both.start().await;
+    let c = Client::new(serving.url.clone());
+    let text = reencrypt_command(&d, &keys, &["--batch-size", "1", "--max-batches", "2"]).await;
+    assert!(text.contains("persons.id_card_enc: 1 read, 1 rewritten"), "{text}");
+    assert!(text.contains("stopped (run again to go on)"), "{text}");
+    let db = Database::connect(&d.database_url).await.unwrap();
+    let old_left = versions(&db).await.iter().filter(|(_, v)| *v == 1).count();
+    assert_eq!(old_left, 6 - 2);
+    for p in &people {
+        reads_back(&c, p).await;
+    }
+    let text = reencrypt_command(&d, &keys, &["--batch-size", "2"]).await;
+    assert!(text.contains("done in"), "{text}");
+    assert!(text.contains(": 4 batches, 6 read, 4 rewritten"), "{text}");
+    assert!(versions(&db).await.iter().all(|(_, v)| *v == 2));
+    for p in &people {
+        reads_back(&c, p).await;
+        refused_as_duplicate(&c, &p.id_card_no).await;
+    }
+}
