@@ -410,6 +410,17 @@ const CONTRACT_ENV: &[(&str, &str)] = &[
     ("PUBLIC_URL", "public_url"),
 ];
 
+/// `APP__` variables taken verbatim, as text: keys and key ids, which
+/// `try_parsing` would otherwise read as numbers when they are all digits
+/// (`0123` → `123`).
+const VERBATIM_ENV: &[(&str, &str)] = &[
+    ("APP__AUTH__JWT_KEYS", "auth.jwt_keys"),
+    ("APP__AUTH__JWT_CURRENT_KID", "auth.jwt_current_kid"),
+    ("APP__PII_KEYS", "pii_keys"),
+    ("APP__PII_HASH_KEY", "pii_hash_key"),
+    ("APP__ISSUER_KEYS", "issuer_keys"),
+];
+
 impl Settings {
     /// Settings from the process environment (and the file it names).
     pub fn load() -> Result<Self, config::ConfigError> {
@@ -438,7 +449,7 @@ impl Settings {
                     .try_parsing(true)
                     .source(Some(app_env)),
             );
-        for (var, key) in CONTRACT_ENV {
+        for (var, key) in VERBATIM_ENV.iter().chain(CONTRACT_ENV) {
             if let Some(v) = env.get(*var).filter(|v| !v.is_empty()) {
                 builder = builder.set_override(*key, v.as_str())?;
             }
@@ -525,6 +536,28 @@ mod tests {
         );
         let s = Settings::from_env(&env(&[("PUBLIC_URL", "https://ce.example.cn/")])).unwrap();
         assert_eq!(s.effective_public_url(), "https://ce.example.cn");
+    }
+
+    #[test]
+    fn key_lists_come_as_comma_separated_variables() {
+        let s = Settings::from_env(&env(&[
+            ("APP__AUTH__JWT_KEYS", "k2:second-secret, k1:first-secret"),
+            ("APP__AUTH__JWT_CURRENT_KID", "01"),
+            ("APP__PII_KEYS", "2:abcd,1:ef01"),
+            ("APP__PII_CURRENT_VERSION", "1"),
+            ("APP__PII_HASH_KEY", "0123"),
+            ("APP__ISSUER_KEYS", "aa11,x:bb22"),
+        ]))
+        .unwrap();
+        assert_eq!(s.auth.jwt_keys, ["k2:second-secret", "k1:first-secret"]);
+        assert_eq!(s.auth.jwt_current_kid.as_deref(), Some("01"));
+        assert_eq!(s.pii_keys, ["2:abcd", "1:ef01"]);
+        assert_eq!(s.pii_current_version, Some(1));
+        assert_eq!(s.pii_hash_key.as_deref(), Some("0123"));
+        assert_eq!(s.issuer_keys, ["aa11", "x:bb22"]);
+        let none = Settings::from_env(&env(&[])).unwrap();
+        assert!(none.auth.jwt_keys.is_empty() && none.pii_keys.is_empty());
+        assert!(none.issuer_keys.is_empty() && none.pii_current_version.is_none());
     }
 
     #[test]
