@@ -301,11 +301,11 @@ pub fn parse_pii_keys(
 
 /// The vault the settings describe: `pii_keys` (versioned) when set, else
 /// `PII_KEY` alone as version 1; the lookup master is `pii_hash_key`, else
-/// `PII_KEY` (generated once into `DATA_DIR/pii.key` when unset).
+/// `PII_KEY` (generated once into `DATA_DIR/pii.key` when unset — but
+/// never generated when `pii_keys` is set: then it must exist).
 pub fn pii_vault(settings: &crate::config::Settings) -> anyhow::Result<PiiVault> {
-    let hex_setting = |name: &str, v: &str| {
-        hex::decode(v.trim()).with_context(|| format!("{name} must be hex"))
-    };
+    let hex_setting =
+        |name: &str, v: &str| hex::decode(v.trim()).with_context(|| format!("{name} must be hex"));
     let master = || -> anyhow::Result<Vec<u8>> {
         match &settings.pii_key {
             Some(k) => hex_setting("PII_KEY", k),
@@ -314,6 +314,16 @@ pub fn pii_vault(settings: &crate::config::Settings) -> anyhow::Result<PiiVault>
     };
     let lookup = match &settings.pii_hash_key {
         Some(k) => hex_setting("pii_hash_key", k)?,
+        // With versioned keys a lookup master made up now would silently
+        // break every stored hash (logins, one person per ID number).
+        None if !settings.pii_keys.is_empty()
+            && settings.pii_key.is_none()
+            && !settings.data_dir.join("pii.key").exists() =>
+        {
+            bail!(
+                "pii_keys is set but the lookup master is not: set PII_HASH_KEY (APP__PII_HASH_KEY) or PII_KEY, or keep DATA_DIR/pii.key"
+            )
+        }
         None => master()?,
     };
     if settings.pii_keys.is_empty() {
@@ -425,11 +435,13 @@ mod tests {
         assert!(PiiVault::with_keys(&[1u8; 32], &[(0, vec![2u8; 32])], 0).is_err());
         assert!(PiiVault::with_keys(&[1u8; 32], &[(2, vec![2u8; 31])], 2).is_err());
         assert!(
-            PiiVault::with_keys(&[1u8; 32], &[(2, vec![2u8; 32]), (2, vec![3u8; 32])], 2)
-                .is_err()
+            PiiVault::with_keys(&[1u8; 32], &[(2, vec![2u8; 32]), (2, vec![3u8; 32])], 2).is_err()
         );
         let (keys, current) = parse_pii_keys(
-            &[format!("2:{}", "ab".repeat(32)), format!("1:{}", "cd".repeat(32))],
+            &[
+                format!("2:{}", "ab".repeat(32)),
+                format!("1:{}", "cd".repeat(32)),
+            ],
             None,
         )
         .unwrap();
@@ -443,6 +455,26 @@ mod tests {
         );
         assert!(parse_pii_keys(&["x:ab".into()], None).is_err());
         assert!(parse_pii_keys(&["abab".into()], None).is_err());
+    }
+
+    #[test]
+    fn with_versioned_keys_the_lookup_master_is_never_made_up() {
+        let dir = std::env::temp_dir().join(format!("ce-key-{}", uuid::Uuid::now_v7()));
+        let mut s = crate::config::Settings {
+            data_dir: dir.clone(),
+            pii_keys: vec![format!("2:{}", "ab".repeat(32))],
+            ..Default::default()
+        };
+        assert!(pii_vault(&s).is_err());
+        assert!(!dir.join("pii.key").exists());
+        s.pii_hash_key = Some("cd".repeat(32));
+        let v = pii_vault(&s).unwrap();
+        assert_eq!(v.current_version(), 2);
+        assert_eq!(
+            v.hash("id_card", "x"),
+            PiiVault::new(&[0xcd; 32]).unwrap().hash("id_card", "x")
+        );
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

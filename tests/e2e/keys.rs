@@ -165,7 +165,11 @@ async fn versions(db: &DatabaseConnection) -> Vec<(String, u8)> {
 }
 
 async fn refused_as_duplicate(c: &Client, id_card_no: &str) {
-    let err = call!(c.api().auth_register(&registration(id_card_no, &phone_no()))).unwrap_err();
+    let err = call!(
+        c.api()
+            .auth_register(&registration(id_card_no, &phone_no()))
+    )
+    .unwrap_err();
     assert_eq!(err.status(), Some(409));
     assert_eq!(err.code(), Some("already_registered"));
 }
@@ -252,7 +256,11 @@ async fn pii_keys_rotate_online_and_reencryption_resumes() {
         .unwrap();
     assert!(second.complete);
     assert_eq!(second.rewritten, 4);
-    assert_eq!(second.scanned, 4 * 2, "every ciphertext read, the rewritten too");
+    assert_eq!(
+        second.scanned,
+        4 * 2,
+        "every ciphertext read, the rewritten too"
+    );
     let all = versions(&db).await;
     assert!(all.iter().all(|(_, v)| *v == 2), "{all:?}");
     // A third run finds nothing to do.
@@ -268,7 +276,10 @@ async fn pii_keys_rotate_online_and_reencryption_resumes() {
         .into_iter()
         .filter(|e| e.entity_type == "pii_keys" && e.action == "reencrypted")
         .count();
-    assert_eq!(events, 3, "2 + 1 id numbers in two pages, then 3 phones in one");
+    assert_eq!(
+        events, 3,
+        "2 + 1 id numbers in two pages, then 3 phones in one"
+    );
 
     // [v2] alone: everything reads, the lookup hashes are unchanged.
     let only_new = app
@@ -279,7 +290,13 @@ async fn pii_keys_rotate_online_and_reencryption_resumes() {
         refused_as_duplicate(&only_new, &p.id_card_no).await;
     }
     // And the old key alone can no longer read what was re-encrypted.
-    let err = call!(login_on(&app.client, &people[0].id_card_no).await.api().me_view()).unwrap_err();
+    let err = call!(
+        login_on(&app.client, &people[0].id_card_no)
+            .await
+            .api()
+            .me_view()
+    )
+    .unwrap_err();
     assert_eq!(err.status(), Some(500));
 }
 
@@ -400,7 +417,10 @@ async fn the_reencrypt_command_runs_beside_a_serving_process_and_resumes() {
     let serving = both.start().await;
     let c = Client::new(serving.url.clone());
     let text = reencrypt_command(&d, &keys, &["--batch-size", "1", "--max-batches", "2"]).await;
-    assert!(text.contains("persons.id_card_enc: 1 read, 1 rewritten"), "{text}");
+    assert!(
+        text.contains("persons.id_card_enc: 1 read, 1 rewritten"),
+        "{text}"
+    );
     assert!(text.contains("stopped (run again to go on)"), "{text}");
     let db = Database::connect(&d.database_url).await.unwrap();
     let old_left = versions(&db).await.iter().filter(|(_, v)| *v == 1).count();

@@ -95,9 +95,7 @@ impl JwtKeys {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if !well_formed {
-                anyhow::bail!(
-                    "JWT key id `{kid}`: 1-64 letters, digits, `-` or `_`"
-                );
+                anyhow::bail!("JWT key id `{kid}`: 1-64 letters, digits, `-` or `_`");
             }
             if ring.iter().any(|k| &k.kid == kid) {
                 anyhow::bail!("JWT key id `{kid}` is listed twice");
@@ -113,10 +111,9 @@ impl JwtKeys {
             });
         }
         let current = match current {
-            Some(c) => ring
-                .iter()
-                .position(|k| k.kid == c)
-                .ok_or_else(|| anyhow::anyhow!("the current JWT key `{c}` is not among the keys"))?,
+            Some(c) => ring.iter().position(|k| k.kid == c).ok_or_else(|| {
+                anyhow::anyhow!("the current JWT key `{c}` is not among the keys")
+            })?,
             None if ring.is_empty() => anyhow::bail!("the JWT key list is empty"),
             None => 0,
         };
@@ -254,8 +251,10 @@ mod tests {
     }
 
     fn ring(keys: &[(&str, &[u8])], current: Option<&str>) -> JwtKeys {
-        let keys: Vec<(String, Vec<u8>)> =
-            keys.iter().map(|(k, s)| (k.to_string(), s.to_vec())).collect();
+        let keys: Vec<(String, Vec<u8>)> = keys
+            .iter()
+            .map(|(k, s)| (k.to_string(), s.to_vec()))
+            .collect();
         JwtKeys::ring(&keys, current, &AuthSettings::default()).unwrap()
     }
 
@@ -274,8 +273,14 @@ mod tests {
         assert!(rotated.verify(&t2).is_ok());
         assert_eq!(old.verify(&t2), Err(TokenError::Invalid));
         let named = ring(&[("k1", K1), ("k2", K2)], Some("k2"));
-        assert_eq!(kid_of(&named.issue(Uuid::now_v7(), grant(), vec![], 60).unwrap()).as_deref(), Some("k2"));
-        assert_eq!(ring(&[("k2", K2)], None).verify(&t1), Err(TokenError::Invalid));
+        assert_eq!(
+            kid_of(&named.issue(Uuid::now_v7(), grant(), vec![], 60).unwrap()).as_deref(),
+            Some("k2")
+        );
+        assert_eq!(
+            ring(&[("k2", K2)], None).verify(&t1),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]
@@ -311,10 +316,18 @@ mod tests {
         )
         .unwrap();
         // `JWT_SECRET` alone: its key is the legacy key.
-        assert!(JwtKeys::new(K1, &AuthSettings::default()).verify(&bare).is_ok());
+        assert!(
+            JwtKeys::new(K1, &AuthSettings::default())
+                .verify(&bare)
+                .is_ok()
+        );
         // Listed under its derived id, it still is; under another name, not.
         let derived = derived_kid(K1);
-        assert!(ring(&[("k2", K2), (derived.as_str(), K1)], None).verify(&bare).is_ok());
+        assert!(
+            ring(&[("k2", K2), (derived.as_str(), K1)], None)
+                .verify(&bare)
+                .is_ok()
+        );
         assert_eq!(
             ring(&[("k2", K2), ("k1", K1)], None).verify(&bare),
             Err(TokenError::Invalid)
@@ -359,12 +372,8 @@ mod tests {
             grants: grant(),
             scopes: vec![],
         };
-        let t = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &k.keys[0].encoding,
-        )
-        .unwrap();
+        let t = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &k.keys[0].encoding)
+            .unwrap();
         assert_eq!(k.verify(&t), Err(TokenError::Expired));
     }
 }

@@ -224,8 +224,7 @@ mod tests {
         assert_eq!(kids, [b.jwk().kid.as_str(), a.jwk().kid.as_str()]);
         assert_eq!(rotated.jwk(), b.jwk());
         // A retired key may be listed by its public half alone.
-        let public =
-            IssuerKey::from_list(&[b_seed.clone(), format!("x:{}", a.jwk().x)]).unwrap();
+        let public = IssuerKey::from_list(&[b_seed.clone(), format!("x:{}", a.jwk().x)]).unwrap();
         assert_eq!(public.jwks().keys[1], *a.jwk());
         assert!(IssuerKey::from_list(&[format!("x:{}", a.jwk().x)]).is_err());
         assert!(IssuerKey::from_list(&[b_seed.clone(), b_seed]).is_err());
