@@ -274,12 +274,12 @@ fn utf8(plain: Vec<u8>) -> anyhow::Result<String> {
     String::from_utf8(plain).context("decrypted value is not UTF-8")
 }
 
+/// Encryption masters by version.
+pub type VersionedKeys = Vec<(u8, Vec<u8>)>;
+
 /// Parses `version:hex,version:hex` (the first is current unless
 /// `current` names another).
-pub fn parse_pii_keys(
-    list: &[String],
-    current: Option<u8>,
-) -> anyhow::Result<(Vec<(u8, Vec<u8>)>, u8)> {
+pub fn parse_pii_keys(list: &[String], current: Option<u8>) -> anyhow::Result<(VersionedKeys, u8)> {
     let mut keys = Vec::with_capacity(list.len());
     for entry in list {
         let (version, key) = entry
