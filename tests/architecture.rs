@@ -401,6 +401,7 @@ const CONTEXTS: &[(usize, &str, &[&str])] = &[
             "auth",
             "authz",
             "cache",
+            "proxies",
             "review",
             "state",
         ],

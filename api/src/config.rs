@@ -27,6 +27,27 @@ pub struct Settings {
     /// numbers; unset means generated once into `DATA_DIR`.
     #[serde(skip_serializing)]
     pub pii_key: Option<String>,
+    /// Versioned PII encryption keys (`APP__PII_KEYS=2:<hex>,1:<hex>`): new
+    /// ciphertexts are sealed with the first (or `pii_current_version`),
+    /// any listed version opens. Empty (the default): `PII_KEY` alone, as
+    /// version 1. Version 1 is the key `PII_KEY` was before keys rotated.
+    #[serde(skip_serializing, deserialize_with = "list_or_commas")]
+    pub pii_keys: Vec<String>,
+    /// The version of `pii_keys` that seals new ciphertexts; unset: the first.
+    pub pii_current_version: Option<u8>,
+    /// 64 hex characters: the master of the lookup hashes that keep one
+    /// person per ID number (`APP__PII_HASH_KEY`). It does not rotate;
+    /// unset means `PII_KEY` (or `DATA_DIR/pii.key`), as before keys were
+    /// versioned.
+    #[serde(skip_serializing)]
+    pub pii_hash_key: Option<String>,
+    /// Ed25519 issuer keys (`APP__ISSUER_KEYS=<hex seed>,x:<base64url>`):
+    /// the first is a 64-hex-character seed and signs new credentials; the
+    /// others are retired keys, a seed or only the public key (`x:` and the
+    /// JWK's `x`), published in the JWKS so old credentials still verify.
+    /// Empty (the default): the key in `DATA_DIR/issuer-ed25519.key`.
+    #[serde(skip_serializing, deserialize_with = "list_or_commas")]
+    pub issuer_keys: Vec<String>,
     /// SMS second factor for human accounts (R-ID-3).
     pub mfa_required: bool,
     /// When set and no `hrss` account exists, `hrss-admin` is created with it.
@@ -230,6 +251,15 @@ pub struct AuthSettings {
     pub code_ttl_seconds: u32,
     /// Wrong guesses a single SMS code tolerates before it is void.
     pub code_max_attempts: u32,
+    /// HS256 signing keys with their key ids (`APP__AUTH__JWT_KEYS=k2:<secret>,k1:<secret>`;
+    /// ids of letters, digits, `-` and `_`; secrets of at least 32
+    /// characters): tokens name their key in `kid`; the first (or
+    /// `jwt_current_kid`) signs new tokens; any listed key verifies. Empty
+    /// (the default): `JWT_SECRET` (or `DATA_DIR/jwt.key`) alone.
+    #[serde(skip_serializing, deserialize_with = "list_or_commas")]
+    pub jwt_keys: Vec<String>,
+    /// The key id of `jwt_keys` that signs new tokens; unset: the first.
+    pub jwt_current_kid: Option<String>,
 }
 
 /// Connection pool.
@@ -372,6 +402,10 @@ impl Default for Settings {
             data_dir: PathBuf::from("./data"),
             jwt_secret: None,
             pii_key: None,
+            pii_keys: Vec::new(),
+            pii_current_version: None,
+            pii_hash_key: None,
+            issuer_keys: Vec::new(),
             mfa_required: true,
             bootstrap_hrss_password: None,
             public_url: None,
@@ -402,6 +436,8 @@ impl Default for AuthSettings {
             lockout_minutes: 15,
             code_ttl_seconds: 300,
             code_max_attempts: 5,
+            jwt_keys: Vec::new(),
+            jwt_current_kid: None,
         }
     }
 }
@@ -449,6 +485,17 @@ const CONTRACT_ENV: &[(&str, &str)] = &[
     ("PUBLIC_URL", "public_url"),
 ];
 
+/// `APP__` variables taken verbatim, as text: keys and key ids, which
+/// `try_parsing` would otherwise read as numbers when they are all digits
+/// (`0123` → `123`).
+const VERBATIM_ENV: &[(&str, &str)] = &[
+    ("APP__AUTH__JWT_KEYS", "auth.jwt_keys"),
+    ("APP__AUTH__JWT_CURRENT_KID", "auth.jwt_current_kid"),
+    ("APP__PII_KEYS", "pii_keys"),
+    ("APP__PII_HASH_KEY", "pii_hash_key"),
+    ("APP__ISSUER_KEYS", "issuer_keys"),
+];
+
 impl Settings {
     /// Settings from the process environment (and the file it names).
     pub fn load() -> Result<Self, config::ConfigError> {
@@ -477,7 +524,7 @@ impl Settings {
                     .try_parsing(true)
                     .source(Some(app_env)),
             );
-        for (var, key) in CONTRACT_ENV {
+        for (var, key) in VERBATIM_ENV.iter().chain(CONTRACT_ENV) {
             if let Some(v) = env.get(*var).filter(|v| !v.is_empty()) {
                 builder = builder.set_override(*key, v.as_str())?;
             }
@@ -564,6 +611,28 @@ mod tests {
         );
         let s = Settings::from_env(&env(&[("PUBLIC_URL", "https://ce.example.cn/")])).unwrap();
         assert_eq!(s.effective_public_url(), "https://ce.example.cn");
+    }
+
+    #[test]
+    fn key_lists_come_as_comma_separated_variables() {
+        let s = Settings::from_env(&env(&[
+            ("APP__AUTH__JWT_KEYS", "k2:second-secret, k1:first-secret"),
+            ("APP__AUTH__JWT_CURRENT_KID", "01"),
+            ("APP__PII_KEYS", "2:abcd,1:ef01"),
+            ("APP__PII_CURRENT_VERSION", "1"),
+            ("APP__PII_HASH_KEY", "0123"),
+            ("APP__ISSUER_KEYS", "aa11,x:bb22"),
+        ]))
+        .unwrap();
+        assert_eq!(s.auth.jwt_keys, ["k2:second-secret", "k1:first-secret"]);
+        assert_eq!(s.auth.jwt_current_kid.as_deref(), Some("01"));
+        assert_eq!(s.pii_keys, ["2:abcd", "1:ef01"]);
+        assert_eq!(s.pii_current_version, Some(1));
+        assert_eq!(s.pii_hash_key.as_deref(), Some("0123"));
+        assert_eq!(s.issuer_keys, ["aa11", "x:bb22"]);
+        let none = Settings::from_env(&env(&[])).unwrap();
+        assert!(none.auth.jwt_keys.is_empty() && none.pii_keys.is_empty());
+        assert!(none.issuer_keys.is_empty() && none.pii_current_version.is_none());
     }
 
     #[test]

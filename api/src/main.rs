@@ -94,9 +94,14 @@ fn main() -> anyhow::Result<()> {
                 }
                 return Ok(());
             }
+            // `ce-api reencrypt [--batch-size N] [--max-batches N]`: seal
+            // every stored PII ciphertext again with the current key
+            // version, while servers keep running; safe to stop and run
+            // again (README "Rotating keys").
+            ["reencrypt", ..] => return reencrypt(&settings).await,
             [] => {}
             other => anyhow::bail!(
-                "unknown command {other:?}; commands: rebuild-standings, audit verify, backup --to <file>"
+                "unknown command {other:?}; commands: rebuild-standings, audit verify, backup --to <file>, reencrypt [--batch-size N] [--max-batches N]"
             ),
         }
         let app = Application::build(settings).await?;
@@ -105,4 +110,53 @@ fn main() -> anyhow::Result<()> {
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// The value after `flag` on the command line, if given.
+fn flag(flag: &str) -> anyhow::Result<Option<u64>> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == flag) {
+        None => Ok(None),
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .map(Some)
+            .ok_or_else(|| anyhow::anyhow!("{flag} takes a positive number")),
+    }
+}
+
+async fn reencrypt(settings: &Settings) -> anyhow::Result<()> {
+    use ce_api::crypto::reencrypt::{self, Options};
+    let vault = ce_api::crypto::pii_vault(settings)?;
+    let db = ce_api::db::connect_and_migrate(settings).await?;
+    let opts = Options {
+        batch_size: flag("--batch-size")?.unwrap_or(Options::default().batch_size),
+        max_batches: flag("--max-batches")?,
+    };
+    println!(
+        "re-encrypting with PII key version {}, {} rows a batch",
+        vault.current_version(),
+        opts.batch_size
+    );
+    let started = std::time::Instant::now();
+    let report = reencrypt::run(&db, &vault, opts, |b| {
+        println!(
+            "{}: {} read, {} rewritten, {} changed meanwhile",
+            b.column, b.scanned, b.rewritten, b.changed_meanwhile
+        );
+    })
+    .await?;
+    println!(
+        "{} in {:.1} s: {} batches, {} read, {} rewritten",
+        if report.complete {
+            "done"
+        } else {
+            "stopped (run again to go on)"
+        },
+        started.elapsed().as_secs_f64(),
+        report.batches,
+        report.scanned,
+        report.rewritten
+    );
+    Ok(())
 }

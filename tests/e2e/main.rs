@@ -26,6 +26,7 @@ mod errors;
 mod evaluators;
 mod faults;
 mod finance;
+mod keys;
 mod legacy;
 mod load;
 mod notices;

@@ -43,7 +43,7 @@ pub struct Deployment {
     /// Hex, as `PII_KEY` takes it.
     pub pii_key: String,
     pub hrss_password: String,
-    /// More settings for the processes (`APP__…`).
+    /// More settings for the processes (`APP__…` variables).
     pub env: Vec<(String, String)>,
 }
 
