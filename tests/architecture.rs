@@ -400,6 +400,8 @@ const CONTEXTS: &[(usize, &str, &[&str])] = &[
             "audit",
             "auth",
             "authz",
+            "cache",
+            "proxies",
             "review",
             "state",
         ],

@@ -17,12 +17,14 @@ use std::sync::{Arc, Mutex};
 
 use ce_entity::audit_event;
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, NotSet, Set};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::auth::{Claims, Grant, Role};
 pub use crate::domain::actor::ActorType;
+
+pub mod chain;
 
 tokio::task_local! {
     static CONTEXT: Arc<Context>;
@@ -258,6 +260,9 @@ pub async fn record<C: ConnectionTrait>(conn: &C, change: Change) -> Result<(), 
         after: Set(change.after),
         person_id: Set(change.person_id),
         unit_id: Set(change.unit_id),
+        // Sealed later, behind the writers (`chain::seal_pending`).
+        seq: NotSet,
+        chain_hash: NotSet,
     }
     .insert(conn)
     .await?;

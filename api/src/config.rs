@@ -27,6 +27,27 @@ pub struct Settings {
     /// numbers; unset means generated once into `DATA_DIR`.
     #[serde(skip_serializing)]
     pub pii_key: Option<String>,
+    /// Versioned PII encryption keys (`APP__PII_KEYS=2:<hex>,1:<hex>`): new
+    /// ciphertexts are sealed with the first (or `pii_current_version`),
+    /// any listed version opens. Empty (the default): `PII_KEY` alone, as
+    /// version 1. Version 1 is the key `PII_KEY` was before keys rotated.
+    #[serde(skip_serializing, deserialize_with = "list_or_commas")]
+    pub pii_keys: Vec<String>,
+    /// The version of `pii_keys` that seals new ciphertexts; unset: the first.
+    pub pii_current_version: Option<u8>,
+    /// 64 hex characters: the master of the lookup hashes that keep one
+    /// person per ID number (`APP__PII_HASH_KEY`). It does not rotate;
+    /// unset means `PII_KEY` (or `DATA_DIR/pii.key`), as before keys were
+    /// versioned.
+    #[serde(skip_serializing)]
+    pub pii_hash_key: Option<String>,
+    /// Ed25519 issuer keys (`APP__ISSUER_KEYS=<hex seed>,x:<base64url>`):
+    /// the first is a 64-hex-character seed and signs new credentials; the
+    /// others are retired keys, a seed or only the public key (`x:` and the
+    /// JWK's `x`), published in the JWKS so old credentials still verify.
+    /// Empty (the default): the key in `DATA_DIR/issuer-ed25519.key`.
+    #[serde(skip_serializing, deserialize_with = "list_or_commas")]
+    pub issuer_keys: Vec<String>,
     /// SMS second factor for human accounts (R-ID-3).
     pub mfa_required: bool,
     /// When set and no `hrss` account exists, `hrss-admin` is created with it.
@@ -46,6 +67,78 @@ pub struct Settings {
     pub legacy: LegacySettings,
     pub cors: CorsSettings,
     pub pools: PoolSettings,
+    pub proxies: ProxySettings,
+    pub audit: AuditSettings,
+    pub cache: CacheSettings,
+}
+
+/// The reverse proxies and load balancers in front of the server.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProxySettings {
+    /// Addresses or CIDR blocks (`10.0.0.0/8`, `::1`) of the proxies whose
+    /// `X-Forwarded-For` is believed; in the environment a comma-separated
+    /// list (`APP__PROXIES__TRUSTED=10.0.0.5,10.1.0.0/16`). Empty (the
+    /// default): the client is the connection's peer and the header is
+    /// ignored, so nobody can pick their own address for the per-address
+    /// rate limits.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted: Vec<String>,
+}
+
+/// The audit chain (issue 22): events are sealed into a chain of keyed
+/// hashes behind the writers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditSettings {
+    /// 64 hex characters: the key of the chain's hashes
+    /// (`APP__AUDIT__CHAIN_KEY`); unset means `DATA_DIR/audit.key`,
+    /// generated once. Every server process of a deployment must use the
+    /// same key; it is never stored in the database.
+    #[serde(skip_serializing)]
+    pub chain_key: Option<String>,
+    /// How often the sealer looks for unsealed events, in milliseconds.
+    pub seal_interval_ms: u64,
+    /// The most events one sealing transaction seals (then the next batch
+    /// at once, until none wait).
+    pub seal_batch: u64,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            chain_key: None,
+            seal_interval_ms: 200,
+            seal_batch: 500,
+        }
+    }
+}
+
+/// What each process holds in memory (issue 21, `api/src/cache.rs`): sizes
+/// and how often it asks whether another process changed what it holds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CacheSettings {
+    /// How often the process reads the change counters
+    /// (`cache_generations`), in ms: another process's revocation or
+    /// removed grant shows here within this plus one query.
+    pub poll_ms: u64,
+    /// Public verify answers held (least recently used out first; about
+    /// 0.5 KiB each: 20,000 ≈ 10 MiB). 0 holds none.
+    pub verify_entries: usize,
+    /// Accounts whose grants are held (about 0.2 KiB each: 20,000 ≈
+    /// 4 MiB). 0 holds none.
+    pub grant_entries: usize,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            poll_ms: 250,
+            verify_entries: 20_000,
+            grant_entries: 20_000,
+        }
+    }
 }
 
 /// Threads and queues: what bounds the server's threads, and the memory
@@ -170,6 +263,15 @@ pub struct AuthSettings {
     pub code_ttl_seconds: u32,
     /// Wrong guesses a single SMS code tolerates before it is void.
     pub code_max_attempts: u32,
+    /// HS256 signing keys with their key ids (`APP__AUTH__JWT_KEYS=k2:<secret>,k1:<secret>`;
+    /// ids of letters, digits, `-` and `_`; secrets of at least 32
+    /// characters): tokens name their key in `kid`; the first (or
+    /// `jwt_current_kid`) signs new tokens; any listed key verifies. Empty
+    /// (the default): `JWT_SECRET` (or `DATA_DIR/jwt.key`) alone.
+    #[serde(skip_serializing, deserialize_with = "list_or_commas")]
+    pub jwt_keys: Vec<String>,
+    /// The key id of `jwt_keys` that signs new tokens; unset: the first.
+    pub jwt_current_kid: Option<String>,
 }
 
 /// Connection pool.
@@ -312,6 +414,10 @@ impl Default for Settings {
             data_dir: PathBuf::from("./data"),
             jwt_secret: None,
             pii_key: None,
+            pii_keys: Vec::new(),
+            pii_current_version: None,
+            pii_hash_key: None,
+            issuer_keys: Vec::new(),
             mfa_required: true,
             bootstrap_hrss_password: None,
             public_url: None,
@@ -322,8 +428,11 @@ impl Default for Settings {
             training: TrainingSettings::default(),
             webhooks: WebhookSettings::default(),
             cors: CorsSettings::default(),
+            proxies: ProxySettings::default(),
             legacy: LegacySettings::default(),
             pools: PoolSettings::default(),
+            audit: AuditSettings::default(),
+            cache: CacheSettings::default(),
         }
     }
 }
@@ -342,6 +451,8 @@ impl Default for AuthSettings {
             lockout_minutes: 15,
             code_ttl_seconds: 300,
             code_max_attempts: 5,
+            jwt_keys: Vec::new(),
+            jwt_current_kid: None,
         }
     }
 }
@@ -389,6 +500,17 @@ const CONTRACT_ENV: &[(&str, &str)] = &[
     ("PUBLIC_URL", "public_url"),
 ];
 
+/// `APP__` variables taken verbatim, as text: keys and key ids, which
+/// `try_parsing` would otherwise read as numbers when they are all digits
+/// (`0123` → `123`).
+const VERBATIM_ENV: &[(&str, &str)] = &[
+    ("APP__AUTH__JWT_KEYS", "auth.jwt_keys"),
+    ("APP__AUTH__JWT_CURRENT_KID", "auth.jwt_current_kid"),
+    ("APP__PII_KEYS", "pii_keys"),
+    ("APP__PII_HASH_KEY", "pii_hash_key"),
+    ("APP__ISSUER_KEYS", "issuer_keys"),
+];
+
 impl Settings {
     /// Settings from the process environment (and the file it names).
     pub fn load() -> Result<Self, config::ConfigError> {
@@ -417,7 +539,7 @@ impl Settings {
                     .try_parsing(true)
                     .source(Some(app_env)),
             );
-        for (var, key) in CONTRACT_ENV {
+        for (var, key) in VERBATIM_ENV.iter().chain(CONTRACT_ENV) {
             if let Some(v) = env.get(*var).filter(|v| !v.is_empty()) {
                 builder = builder.set_override(*key, v.as_str())?;
             }
@@ -504,6 +626,28 @@ mod tests {
         );
         let s = Settings::from_env(&env(&[("PUBLIC_URL", "https://ce.example.cn/")])).unwrap();
         assert_eq!(s.effective_public_url(), "https://ce.example.cn");
+    }
+
+    #[test]
+    fn key_lists_come_as_comma_separated_variables() {
+        let s = Settings::from_env(&env(&[
+            ("APP__AUTH__JWT_KEYS", "k2:second-secret, k1:first-secret"),
+            ("APP__AUTH__JWT_CURRENT_KID", "01"),
+            ("APP__PII_KEYS", "2:abcd,1:ef01"),
+            ("APP__PII_CURRENT_VERSION", "1"),
+            ("APP__PII_HASH_KEY", "0123"),
+            ("APP__ISSUER_KEYS", "aa11,x:bb22"),
+        ]))
+        .unwrap();
+        assert_eq!(s.auth.jwt_keys, ["k2:second-secret", "k1:first-secret"]);
+        assert_eq!(s.auth.jwt_current_kid.as_deref(), Some("01"));
+        assert_eq!(s.pii_keys, ["2:abcd", "1:ef01"]);
+        assert_eq!(s.pii_current_version, Some(1));
+        assert_eq!(s.pii_hash_key.as_deref(), Some("0123"));
+        assert_eq!(s.issuer_keys, ["aa11", "x:bb22"]);
+        let none = Settings::from_env(&env(&[])).unwrap();
+        assert!(none.auth.jwt_keys.is_empty() && none.pii_keys.is_empty());
+        assert!(none.issuer_keys.is_empty() && none.pii_current_version.is_none());
     }
 
     #[test]

@@ -2,15 +2,19 @@
 //!
 //! ID and phone numbers (PIPL) are encrypted with XChaCha20-Poly1305 and
 //! found through an HMAC-SHA256 keyed hash, so the database alone reveals
-//! neither and uniqueness still holds. Both keys derive from one 32-byte
-//! master key (`PII_KEY` or `DATA_DIR/pii.key`).
+//! neither and uniqueness still holds. The encryption keys are versioned
+//! (`pii_keys`, see README "Rotating keys"; [`reencrypt`] moves stored
+//! ciphertexts to the current one); the lookup key derives from a master
+//! that does not rotate (`pii_hash_key`, else `PII_KEY` or
+//! `DATA_DIR/pii.key`).
 
 pub mod issuer;
+pub mod reencrypt;
 
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -91,31 +95,92 @@ mod subtle_eq {
     }
 }
 
+/// The three bytes that open a versioned ciphertext (version 2 and up);
+/// the version byte follows. Version 1 is the legacy form, `nonce ‖
+/// ciphertext` with no header, so a deployment that never rotates writes
+/// what older binaries read.
+const MAGIC: [u8; 3] = [0xCE, b'P', b'K'];
+/// Header, nonce and tag: the shortest a versioned ciphertext can be.
+const VERSIONED_MIN: usize = MAGIC.len() + 1 + 24 + 16;
+
 /// Encrypts and hashes personal information.
+///
+/// Encryption keys are versioned: each ciphertext names the version that
+/// sealed it (a header; none for version 1), new ones are sealed with the
+/// current version, and any version in the ring opens. The lookup-hash
+/// key is separate and does not rotate: it derives from the lookup master
+/// (`PII_HASH_KEY`, else `PII_KEY`) with its own label, so no encryption
+/// key of version 2 or later says anything about it.
 #[derive(Clone)]
 pub struct PiiVault {
-    cipher: XChaCha20Poly1305,
+    ciphers: Vec<(u8, XChaCha20Poly1305)>,
+    current: u8,
     hash_key: [u8; 32],
 }
 
+/// `HMAC(master, label)`: a key for one purpose.
+fn derive(master: &[u8], label: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    if let Ok(bytes) = hex::decode(keyed_hash(master, &[label.as_bytes()])) {
+        out.copy_from_slice(&bytes[..32]);
+    }
+    out
+}
+
+fn long_enough(what: &str, key: &[u8]) -> anyhow::Result<()> {
+    if key.len() < 32 {
+        bail!("{what} must be at least 32 bytes (64 hex characters)");
+    }
+    Ok(())
+}
+
 impl PiiVault {
-    /// From a master key of at least 32 bytes.
+    /// From one master key of at least 32 bytes: the lookup master and the
+    /// encryption key of version 1 (the form before keys were versioned).
     pub fn new(master: &[u8]) -> anyhow::Result<Self> {
-        if master.len() < 32 {
-            bail!("the PII key must be at least 32 bytes (64 hex characters)");
-        }
-        let derive = |label: &str| -> [u8; 32] {
-            let mut out = [0u8; 32];
-            if let Ok(bytes) = hex::decode(keyed_hash(master, &[label.as_bytes()])) {
-                out.copy_from_slice(&bytes[..32]);
+        Self::with_keys(master, &[(1, master.to_vec())], 1)
+    }
+
+    /// The lookup master, and the encryption masters by version (1–255,
+    /// each at least 32 bytes) with the one that seals new ciphertexts.
+    pub fn with_keys(
+        lookup_master: &[u8],
+        keys: &[(u8, Vec<u8>)],
+        current: u8,
+    ) -> anyhow::Result<Self> {
+        long_enough("the PII lookup key", lookup_master)?;
+        let mut ciphers: Vec<(u8, XChaCha20Poly1305)> = Vec::with_capacity(keys.len());
+        for (version, master) in keys {
+            if *version == 0 {
+                bail!("PII key versions start at 1");
             }
-            out
-        };
-        let enc_key = derive("ce-pii-encryption");
+            if ciphers.iter().any(|(v, _)| v == version) {
+                bail!("PII key version {version} is listed twice");
+            }
+            long_enough(&format!("PII key version {version}"), master)?;
+            let enc_key = derive(master, "ce-pii-encryption");
+            ciphers.push((*version, XChaCha20Poly1305::new((&enc_key).into())));
+        }
+        if !ciphers.iter().any(|(v, _)| *v == current) {
+            bail!("the current PII key version {current} is not among the keys");
+        }
         Ok(Self {
-            cipher: XChaCha20Poly1305::new((&enc_key).into()),
-            hash_key: derive("ce-pii-lookup"),
+            ciphers,
+            current,
+            hash_key: derive(lookup_master, "ce-pii-lookup"),
         })
+    }
+
+    /// The version new ciphertexts are sealed with.
+    pub fn current_version(&self) -> u8 {
+        self.current
+    }
+
+    fn cipher(&self, version: u8) -> Option<&XChaCha20Poly1305> {
+        self.ciphers
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, c)| c)
     }
 
     /// The lookup hash of a value of the given kind (`id_card`, `phone`).
@@ -131,29 +196,141 @@ impl PiiVault {
         keyed_hash(&self.hash_key, &all)
     }
 
-    /// Nonce ‖ ciphertext.
+    /// Sealed with the current version: `nonce ‖ ciphertext` for version
+    /// 1, `magic ‖ version ‖ nonce ‖ ciphertext` (the header
+    /// authenticated as associated data) for the others.
     pub fn encrypt(&self, plain: &str) -> anyhow::Result<Vec<u8>> {
+        let cipher = self
+            .cipher(self.current)
+            .context("the current PII key is missing")?;
         let nonce = random_bytes::<24>();
-        let ct = self
-            .cipher
-            .encrypt(XNonce::from_slice(&nonce), plain.as_bytes())
+        let mut out = Vec::with_capacity(VERSIONED_MIN + plain.len());
+        if self.current != 1 {
+            out.extend_from_slice(&MAGIC);
+            out.push(self.current);
+        }
+        let header_len = out.len();
+        let ct = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plain.as_bytes(),
+                    aad: &out[..header_len],
+                },
+            )
             .map_err(|_| anyhow::anyhow!("encryption failed"))?;
-        let mut out = nonce.to_vec();
+        out.extend_from_slice(&nonce);
         out.extend_from_slice(&ct);
         Ok(out)
     }
 
     pub fn decrypt(&self, data: &[u8]) -> anyhow::Result<String> {
+        self.open(data).map(|(_, plain)| plain)
+    }
+
+    /// The plain text and the version that sealed it.
+    ///
+    /// A legacy ciphertext's random nonce may begin with the magic bytes
+    /// (once in 16 million): when the versioned reading does not
+    /// authenticate, the legacy reading is tried, so either opens with the
+    /// key that sealed it.
+    pub fn open(&self, data: &[u8]) -> anyhow::Result<(u8, String)> {
+        let mut named = None;
+        if data.len() >= VERSIONED_MIN && data[..3] == MAGIC && data[3] > 1 {
+            let version = data[3];
+            named = Some(version);
+            if let Some(cipher) = self.cipher(version) {
+                let (header, rest) = data.split_at(MAGIC.len() + 1);
+                let (nonce, ct) = rest.split_at(24);
+                if let Ok(plain) = cipher.decrypt(
+                    XNonce::from_slice(nonce),
+                    Payload {
+                        msg: ct,
+                        aad: header,
+                    },
+                ) {
+                    return Ok((version, utf8(plain)?));
+                }
+            }
+        }
         if data.len() < 24 {
             bail!("ciphertext too short");
         }
-        let (nonce, ct) = data.split_at(24);
-        let plain = self
-            .cipher
-            .decrypt(XNonce::from_slice(nonce), ct)
-            .map_err(|_| anyhow::anyhow!("decryption failed: wrong PII key or corrupted data"))?;
-        String::from_utf8(plain).context("decrypted value is not UTF-8")
+        let legacy = self.cipher(1).and_then(|cipher| {
+            let (nonce, ct) = data.split_at(24);
+            cipher.decrypt(XNonce::from_slice(nonce), ct).ok()
+        });
+        match (legacy, named) {
+            (Some(plain), _) => Ok((1, utf8(plain)?)),
+            (None, Some(v)) if self.cipher(v).is_none() => {
+                bail!("decryption failed: the PII key of version {v} is not configured")
+            }
+            (None, _) => bail!("decryption failed: wrong PII key or corrupted data"),
+        }
     }
+}
+
+fn utf8(plain: Vec<u8>) -> anyhow::Result<String> {
+    String::from_utf8(plain).context("decrypted value is not UTF-8")
+}
+
+/// Encryption masters by version.
+pub type VersionedKeys = Vec<(u8, Vec<u8>)>;
+
+/// Parses `version:hex,version:hex` (the first is current unless
+/// `current` names another).
+pub fn parse_pii_keys(list: &[String], current: Option<u8>) -> anyhow::Result<(VersionedKeys, u8)> {
+    let mut keys = Vec::with_capacity(list.len());
+    for entry in list {
+        let (version, key) = entry
+            .split_once(':')
+            .context("each PII key is written `version:hex`")?;
+        let version: u8 = version
+            .trim()
+            .parse()
+            .with_context(|| format!("PII key version `{}` is not 1-255", version.trim()))?;
+        let key = hex::decode(key.trim())
+            .with_context(|| format!("PII key version {version} is not hex"))?;
+        keys.push((version, key));
+    }
+    let Some(first) = keys.first().map(|(v, _)| *v) else {
+        bail!("the PII key list is empty");
+    };
+    Ok((keys, current.unwrap_or(first)))
+}
+
+/// The vault the settings describe: `pii_keys` (versioned) when set, else
+/// `PII_KEY` alone as version 1; the lookup master is `pii_hash_key`, else
+/// `PII_KEY` (generated once into `DATA_DIR/pii.key` when unset — but
+/// never generated when `pii_keys` is set: then it must exist).
+pub fn pii_vault(settings: &crate::config::Settings) -> anyhow::Result<PiiVault> {
+    let hex_setting =
+        |name: &str, v: &str| hex::decode(v.trim()).with_context(|| format!("{name} must be hex"));
+    let master = || -> anyhow::Result<Vec<u8>> {
+        match &settings.pii_key {
+            Some(k) => hex_setting("PII_KEY", k),
+            None => Ok(load_or_create_key(&settings.data_dir, "pii.key")?.0),
+        }
+    };
+    let lookup = match &settings.pii_hash_key {
+        Some(k) => hex_setting("pii_hash_key", k)?,
+        // With versioned keys a lookup master made up now would silently
+        // break every stored hash (logins, one person per ID number).
+        None if !settings.pii_keys.is_empty()
+            && settings.pii_key.is_none()
+            && !settings.data_dir.join("pii.key").exists() =>
+        {
+            bail!(
+                "pii_keys is set but the lookup master is not: set PII_HASH_KEY (APP__PII_HASH_KEY) or PII_KEY, or keep DATA_DIR/pii.key"
+            )
+        }
+        None => master()?,
+    };
+    if settings.pii_keys.is_empty() {
+        return PiiVault::with_keys(&lookup, &[(1, master()?)], 1);
+    }
+    let (keys, current) = parse_pii_keys(&settings.pii_keys, settings.pii_current_version)?;
+    PiiVault::with_keys(&lookup, &keys, current)
 }
 
 #[cfg(test)]
@@ -192,6 +369,112 @@ mod tests {
             v.hash("phone", "13800138000"),
             w.hash("phone", "13800138000")
         );
+    }
+
+    fn ring(current: u8, versions: &[u8]) -> PiiVault {
+        let keys: Vec<(u8, Vec<u8>)> = versions.iter().map(|v| (*v, vec![*v; 32])).collect();
+        PiiVault::with_keys(&[1u8; 32], &keys, current).unwrap()
+    }
+
+    #[test]
+    fn version_1_is_the_legacy_form_and_later_versions_name_themselves() {
+        // `PiiVault::new(k)` is what every deployment ran before keys were
+        // versioned: its ciphertexts have no header and open as version 1.
+        let legacy = PiiVault::new(&[1u8; 32]).unwrap();
+        let old = legacy.encrypt("44010619900101123X").unwrap();
+        assert_eq!(old.len(), 24 + 18 + 16);
+        let both = ring(2, &[2, 1]);
+        assert_eq!(both.open(&old).unwrap(), (1, "44010619900101123X".into()));
+        let new = both.encrypt("44010619900101123X").unwrap();
+        assert_eq!(&new[..4], &[0xCE, b'P', b'K', 2]);
+        assert_eq!(both.open(&new).unwrap(), (2, "44010619900101123X".into()));
+        // Without version 1 the old one no longer opens; without 2 the new.
+        let only_new = ring(2, &[2]);
+        assert!(only_new.decrypt(&old).is_err());
+        assert_eq!(only_new.decrypt(&new).unwrap(), "44010619900101123X");
+        let err = legacy.decrypt(&new).unwrap_err().to_string();
+        assert!(err.contains("version 2"), "{err}");
+        // The lookup hashes do not change with the encryption keys.
+        assert_eq!(
+            legacy.hash("id_card", "44010619900101123X"),
+            only_new.hash("id_card", "44010619900101123X")
+        );
+        assert_ne!(
+            ring(2, &[2]).hash("id_card", "x"),
+            PiiVault::with_keys(&[2u8; 32], &[(2, vec![2u8; 32])], 2)
+                .unwrap()
+                .hash("id_card", "x")
+        );
+    }
+
+    #[test]
+    fn the_version_header_is_authenticated() {
+        let v = ring(3, &[3, 2]);
+        let mut blob = v.encrypt("13800138000").unwrap();
+        blob[3] = 2;
+        assert!(v.decrypt(&blob).is_err());
+    }
+
+    #[test]
+    fn a_legacy_nonce_that_looks_like_a_header_still_opens() {
+        let legacy = PiiVault::new(&[1u8; 32]).unwrap();
+        let mut nonce = [9u8; 24];
+        nonce[..4].copy_from_slice(&[0xCE, b'P', b'K', 2]);
+        let ct = legacy
+            .cipher(1)
+            .unwrap()
+            .encrypt(XNonce::from_slice(&nonce), b"13800138000".as_slice())
+            .unwrap();
+        let blob = [nonce.as_slice(), &ct].concat();
+        assert_eq!(ring(2, &[2, 1]).open(&blob).unwrap().0, 1);
+    }
+
+    #[test]
+    fn rings_are_checked() {
+        assert!(PiiVault::with_keys(&[1u8; 32], &[(2, vec![2u8; 32])], 3).is_err());
+        assert!(PiiVault::with_keys(&[1u8; 32], &[(0, vec![2u8; 32])], 0).is_err());
+        assert!(PiiVault::with_keys(&[1u8; 32], &[(2, vec![2u8; 31])], 2).is_err());
+        assert!(
+            PiiVault::with_keys(&[1u8; 32], &[(2, vec![2u8; 32]), (2, vec![3u8; 32])], 2).is_err()
+        );
+        let (keys, current) = parse_pii_keys(
+            &[
+                format!("2:{}", "ab".repeat(32)),
+                format!("1:{}", "cd".repeat(32)),
+            ],
+            None,
+        )
+        .unwrap();
+        assert_eq!(current, 2);
+        assert_eq!(keys[1], (1, vec![0xcd; 32]));
+        assert_eq!(
+            parse_pii_keys(&[format!("2:{}", "ab".repeat(32))], Some(1))
+                .unwrap()
+                .1,
+            1
+        );
+        assert!(parse_pii_keys(&["x:ab".into()], None).is_err());
+        assert!(parse_pii_keys(&["abab".into()], None).is_err());
+    }
+
+    #[test]
+    fn with_versioned_keys_the_lookup_master_is_never_made_up() {
+        let dir = std::env::temp_dir().join(format!("ce-key-{}", uuid::Uuid::now_v7()));
+        let mut s = crate::config::Settings {
+            data_dir: dir.clone(),
+            pii_keys: vec![format!("2:{}", "ab".repeat(32))],
+            ..Default::default()
+        };
+        assert!(pii_vault(&s).is_err());
+        assert!(!dir.join("pii.key").exists());
+        s.pii_hash_key = Some("cd".repeat(32));
+        let v = pii_vault(&s).unwrap();
+        assert_eq!(v.current_version(), 2);
+        assert_eq!(
+            v.hash("id_card", "x"),
+            PiiVault::new(&[0xcd; 32]).unwrap().hash("id_card", "x")
+        );
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod cache;
 pub mod certificates;
 pub mod config;
 pub mod crypto;
@@ -22,6 +23,7 @@ pub mod pagination;
 pub mod parties;
 pub mod platforms;
 pub mod ports;
+pub mod proxies;
 pub mod reference;
 pub mod render;
 pub mod review;

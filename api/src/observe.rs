@@ -127,12 +127,21 @@ pub async fn observe(
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_string());
-    let (res, queries) = crate::audit::scope(
+    let state = req.app_data::<web::Data<crate::state::AppState>>().cloned();
+    let ((res, changed), queries) = crate::audit::scope(
         request_id.clone(),
         format!("{method} {route}"),
-        next.call(req).instrument(span.clone()),
+        crate::cache::scope(next.call(req).instrument(span.clone())),
     )
     .await;
+    // What the request changed is forgotten here, after its commit and
+    // before its answer leaves (issue 21): this process reads it anew at
+    // once; the others within `cache.poll_ms`.
+    if let Some(state) = &state {
+        for kind in changed {
+            state.generations.forget(kind);
+        }
+    }
     let mut res = match res {
         Ok(res) => res,
         Err(e) => {

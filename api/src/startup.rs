@@ -12,7 +12,6 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::JwtKeys;
 use crate::config::{PoolSettings, Settings};
-use crate::crypto::{PiiVault, load_or_create_key};
 use crate::error::{ApiError, extractors};
 use crate::observe::{Metrics, observe};
 use crate::parties::bootstrap;
@@ -53,25 +52,16 @@ impl Application {
             // The port really bound (`:0` in tests), not the one asked for.
             settings.public_url = Some(format!("http://{addr}"));
         }
-        let jwt_secret = match &settings.jwt_secret {
-            Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
-            Some(_) => anyhow::bail!("JWT_SECRET must be at least 32 characters"),
-            None => {
-                let (key, created) = load_or_create_key(&settings.data_dir, "jwt.key")?;
-                if created {
-                    tracing::warn!(
-                        path = %settings.data_dir.join("jwt.key").display(),
-                        "JWT_SECRET is not set: generated a secret and kept it in DATA_DIR; set JWT_SECRET to share it between servers"
-                    );
-                }
-                key
-            }
-        };
-        let pii_key = match &settings.pii_key {
-            Some(hex_key) => hex::decode(hex_key.trim()).context("PII_KEY must be hex")?,
-            None => load_or_create_key(&settings.data_dir, "pii.key")?.0,
-        };
-        let issuer = crate::crypto::issuer::IssuerKey::load_or_create(&settings.data_dir)?;
+        let jwt = JwtKeys::from_settings(&settings)?;
+        let pii = crate::crypto::pii_vault(&settings)?;
+        let issuer = crate::crypto::issuer::IssuerKey::from_settings(&settings)?;
+        tracing::info!(
+            jwt_kid = jwt.current_kid(),
+            pii_version = pii.current_version(),
+            issuer_kid = %issuer.jwk().kid,
+            "keys loaded"
+        );
+        let audit_chain = Arc::new(crate::audit::chain::ChainKey::load_or_create(&settings)?);
         let db = crate::db::connect_and_migrate(&settings).await?;
         // A migration that changed how standings are kept asks for them to
         // be recomputed from the records, once (issue 17).
@@ -123,10 +113,34 @@ impl Application {
             std::time::Duration::from_millis(pools.bulk_wait_ms),
         ));
         let policy_ttl = std::time::Duration::from_millis(settings.database.policy_cache_ms);
+        let proxies = crate::proxies::TrustedProxies::parse(&settings.proxies.trusted)
+            .map_err(|e| anyhow::anyhow!("proxies.trusted: {e}"))?;
+        // What this process holds in memory, and the counters that say
+        // when another changed it (issue 21): read once before serving.
+        let generations = Arc::new(crate::cache::Generations::default());
+        generations
+            .poll(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the cache generations: {e}"))?;
+        crate::cache::watch(
+            db.clone(),
+            &generations,
+            std::time::Duration::from_millis(settings.cache.poll_ms.max(10)),
+        );
+        let grants = Arc::new(crate::cache::Lru::new(
+            crate::cache::Kind::Grants,
+            generations.clone(),
+            settings.cache.grant_entries,
+        ));
+        let verified = Arc::new(crate::cache::Lru::new(
+            crate::cache::Kind::Certificates,
+            generations.clone(),
+            settings.cache.verify_entries,
+        ));
         let state = AppState {
             db,
-            jwt: Arc::new(JwtKeys::new(&jwt_secret, &settings.auth)),
-            pii: Arc::new(PiiVault::new(&pii_key)?),
+            jwt: Arc::new(jwt),
+            pii: Arc::new(pii),
             settings: Arc::new(settings),
             sms,
             verifier: Arc::new(FormatVerifier),
@@ -141,12 +155,20 @@ impl Application {
             bulk,
             files,
             reference,
-            policies: Arc::new(crate::reference::PolicyCache::new(policy_ttl)),
+            policies: Arc::new(crate::reference::PolicyCache::new(
+                policy_ttl,
+                generations.clone(),
+            )),
+            generations,
+            grants,
+            verified,
             follower: Arc::new(crate::certificates::FollowTheStanding),
             series_changed: Arc::new(crate::certificates::FollowTheStanding),
             issuer: Arc::new(issuer),
             clock,
             denied: Arc::new(crate::auth::deny::DenyList::default()),
+            proxies: Arc::new(proxies),
+            audit_chain,
         };
         bootstrap::ensure_hrss_admin(&state).await?;
         // Signed-out tokens are refused from the first request on.
@@ -165,6 +187,8 @@ impl Application {
             std::time::Duration::from_millis(state.settings.auth.deny_list_refresh_ms),
         ));
         tokio::spawn(crate::parties::sessions::run_purge(state.clone()));
+        // Seals the audit events behind the writers (issue 22).
+        crate::audit::chain::start(state.db.clone(), state.audit_chain.clone(), &state.settings);
         Ok(Self {
             port,
             server,

@@ -49,14 +49,40 @@ pub struct AppState {
     pub follower: Arc<dyn crate::ports::ledger::Follower>,
     /// What follows a change of the series a person holds.
     pub series_changed: Arc<dyn crate::ports::ledger::SeriesChanged>,
-    /// Policies read within the last second (`PolicyCache`).
+    /// Policies held until one changes (`PolicyCache`).
     pub policies: Arc<crate::reference::PolicyCache>,
+    /// The change counters what this process holds is checked against
+    /// (`crate::cache`).
+    pub generations: Arc<crate::cache::Generations>,
+    /// Each account's grants, held until a grant changes.
+    pub grants: Arc<crate::cache::Lru<uuid::Uuid, Vec<crate::auth::Grant>>>,
+    /// Public verify answers of known numbers, held until a certificate
+    /// is superseded or revoked (R-CE-3).
+    pub verified: Arc<crate::cache::Lru<String, crate::domain::certificate::Verification>>,
     /// Signs certificates' credentials (R-CE-3).
     pub issuer: Arc<IssuerKey>,
     /// What time it is (the system's; a test's settable one).
     pub clock: Arc<dyn crate::ports::clock::Clock>,
+    /// The proxies whose `X-Forwarded-For` names the client.
+    pub proxies: Arc<crate::proxies::TrustedProxies>,
+    /// The key of the audit chain's hashes (kept outside the database).
+    pub audit_chain: Arc<crate::audit::chain::ChainKey>,
     /// Access tokens signed out before they expire (issue 22).
     pub denied: Arc<crate::auth::deny::DenyList>,
+}
+
+impl AppState {
+    /// The client's address: the connection's peer, or the one a trusted
+    /// proxy names (`proxies::TrustedProxies::client`).
+    pub fn client_ip(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+        let peer = req.peer_addr()?.ip();
+        let forwarded: Vec<&str> = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        Some(self.proxies.client(peer, &forwarded))
+    }
 }
 
 /// A rate limiter keyed by client address.
@@ -89,14 +115,14 @@ pub fn account_limiter(per_minute: u32) -> AccountLimiter {
     governor::RateLimiter::keyed(governor::Quota::per_minute(n))
 }
 
-/// 429 (`rate_limited`, with `Retry-After`) when the request's address has
+/// 429 (`rate_limited`, with `Retry-After`) when the client's address has
 /// used up its allowance of `limiter`.
 pub fn check_rate(
     limiter: &AddressLimiter,
-    req: &actix_web::HttpRequest,
+    client: Option<std::net::IpAddr>,
 ) -> Result<(), crate::error::ApiError> {
-    if let Some(addr) = req.peer_addr()
-        && let Err(not_until) = limiter.check_key(&addr.ip())
+    if let Some(addr) = client
+        && let Err(not_until) = limiter.check_key(&addr)
     {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(limiter.clock()));
         return Err(crate::error::ApiError::too_many_requests(

@@ -19,6 +19,11 @@ pub struct Model {
     pub after: Option<Json>,
     pub person_id: Option<Uuid>,
     pub unit_id: Option<Uuid>,
+    /// The event's place in the audit chain; `None` until sealed.
+    pub seq: Option<i64>,
+    /// HMAC of the previous place's hash and this event (hex); `None`
+    /// until sealed.
+    pub chain_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

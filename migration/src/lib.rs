@@ -26,6 +26,8 @@ mod m20261202_000017_idempotent_requests;
 mod m20261207_000018_evaluators_untruthful;
 mod m20261207_000019_filing_bases;
 mod m20261207_000020_finance_sectors;
+mod m20261207_000021_cache_generations;
+mod m20261207_000022_audit_chain;
 mod m20261207_000023_sessions;
 
 /// All migrations, in order.
@@ -55,6 +57,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_evaluators_untruthful::Migration),
             Box::new(m20261207_000019_filing_bases::Migration),
             Box::new(m20261207_000020_finance_sectors::Migration),
+            Box::new(m20261207_000021_cache_generations::Migration),
+            Box::new(m20261207_000022_audit_chain::Migration),
             Box::new(m20261207_000023_sessions::Migration),
         ]
     }

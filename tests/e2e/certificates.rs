@@ -89,7 +89,7 @@ pub(crate) async fn approve(admin: &Signed, record: Uuid) {
     .expect("approving");
 }
 
-async fn certificates_of(c: &Client, person: Uuid) -> Vec<types::CertificateView> {
+pub(crate) async fn certificates_of(c: &Client, person: Uuid) -> Vec<types::CertificateView> {
     call!(
         c.api()
             .certificate_list(None, None, Some(&person), None, None)

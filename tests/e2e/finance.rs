@@ -4,7 +4,7 @@
 //! their sector (R-RC-10), archives initial training (R-ARC-1).
 
 use ce_sdk::{Client, call, types};
-use chrono::{Datelike, Utc};
+use chrono::{TimeZone, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -343,6 +343,48 @@ async fn r_acc_4_the_province_records_exam_subjects_passed_in_guangdong_without_
     assert_eq!(events["items"][0]["action"], "recorded", "{events}");
 }
 
+/// Recordings of one subject racing each other land once: the province's
+/// duplicate check and its insert are one step per person (on PostgreSQL
+/// two transactions could both read "not recorded yet" and both insert).
+#[tokio::test]
+async fn r_acc_4_racing_recordings_of_one_subject_land_once() {
+    let app = spawn_app().await;
+    let f = finance(&app).await;
+    let (person, _, _) = accountant(&app).await;
+    set_profile(&person, json!({"region": "440104"})).await;
+    let path = format!("/persons/{}/accounting-exams", person.person_id());
+    let exam = json!({"year": this_year(), "code": "accounting_qualification_exam_subject", "subject": "财务管理"});
+    let answers = futures_util::future::join_all(
+        (0..8).map(|_| raw(&f.province, Method::POST, &path, exam.clone())),
+    )
+    .await;
+    let created = answers.iter().filter(|(s, _)| *s == 201).count();
+    let refused = answers
+        .iter()
+        .filter(|(s, e)| *s == 409 && code(e) == "exam_recorded")
+        .count();
+    assert_eq!((created, refused), (1, 7), "{answers:?}");
+    let hrss = app.hrss().await;
+    let records = call_ok(
+        &hrss,
+        Method::GET,
+        &format!(
+            "/records?person_id={}&year={}",
+            person.person_id(),
+            this_year()
+        ),
+        Value::Null,
+    )
+    .await;
+    let recorded = records["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["course_name"] == "财务管理")
+        .count();
+    assert_eq!(recorded, 1, "{records}");
+}
+
 #[tokio::test]
 async fn r_acc_4_a_platform_pushes_the_cpa_institutes_whole_year_form() {
     let app = spawn_app().await;
@@ -418,8 +460,60 @@ async fn r_acc_5_accounting_credits_close_with_the_deadline_and_related_exams_co
         json!({"region": "440104", "series": ["accounting"], "series_year": 2023}),
     )
     .await;
-    // 2023's credits closed on 2024-04-30, professional ones too.
-    let (status, e) = declare(&person, paper(2023)).await;
+    // 23:59 on 30 April 2024, China time: 2023's credits are still open,
+    // professional ones too.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2024, 4, 30, 15, 59, 0).unwrap());
+    let (status, r) = declare(&person, paper(2023)).await;
+    assert_eq!(status, 201, "{r}");
+    // A related exam names when its results were published, within the
+    // year's window (1 May to the deadline).
+    let exam = |published: Option<&str>| {
+        let mut conversion = json!({"code": "related_qualification_exam_subject"});
+        if let Some(p) = published {
+            conversion["results_published_on"] = p.into();
+        }
+        json!({
+            "year": 2023,
+            "category": "professional",
+            "series": "accounting",
+            "course_name": "税务师·税法（一）",
+            "hours": 90,
+            "conversion": conversion,
+        })
+    };
+    let (status, e) = declare(&person, exam(None)).await;
+    assert_eq!(
+        (status, code(&e)),
+        (422, "results_published_required"),
+        "{e}"
+    );
+    let (status, e) = declare(&person, exam(Some("2023-04-30"))).await;
+    assert_eq!(
+        (status, code(&e)),
+        (422, "results_published_outside"),
+        "{e}"
+    );
+    let (status, r) = declare(&person, exam(Some("2023-05-01"))).await;
+    assert_eq!(status, 201, "{r}");
+    assert_eq!(r["results_published_on"], "2023-05-01");
+    let mut paper_with_date = paper(2023);
+    paper_with_date["course_name"] = "论管理会计的应用".into();
+    paper_with_date["conversion"]["results_published_on"] = "2023-06-01".into();
+    let (status, e) = declare(&person, paper_with_date).await;
+    assert_eq!(
+        (status, code(&e)),
+        (422, "results_published_invalid"),
+        "{e}"
+    );
+
+    // A minute later it is 1 May in China: 过期不办理补学补登 — declared,
+    // recorded by the province or pushed, nothing more counts for 2023.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2024, 4, 30, 16, 0, 0).unwrap());
+    let mut late = paper(2023);
+    late["course_name"] = "论内部控制".into();
+    let (status, e) = declare(&person, late).await;
     assert_eq!(
         (status, code(&e)),
         (422, "accounting_deadline_passed"),
@@ -459,45 +553,7 @@ async fn r_acc_5_accounting_credits_close_with_the_deadline_and_related_exams_co
         o.items[0].code.as_ref().map(|c| c.to_string()).as_deref(),
         Some("accounting_deadline_passed")
     );
-    // A related exam names when its results were published, within the
-    // year's window (May 1 to the deadline).
-    let exam = |published: Option<String>| {
-        let mut conversion = json!({"code": "related_qualification_exam_subject"});
-        if let Some(p) = published {
-            conversion["results_published_on"] = p.into();
-        }
-        json!({
-            "year": this_year(),
-            "category": "professional",
-            "series": "accounting",
-            "course_name": "税务师·税法（一）",
-            "hours": 90,
-            "conversion": conversion,
-        })
-    };
-    let (status, e) = declare(&person, exam(None)).await;
-    assert_eq!(
-        (status, code(&e)),
-        (422, "results_published_required"),
-        "{e}"
-    );
-    let (status, e) = declare(&person, exam(Some(format!("{}-04-30", this_year())))).await;
-    assert_eq!(
-        (status, code(&e)),
-        (422, "results_published_outside"),
-        "{e}"
-    );
-    let (status, r) = declare(&person, exam(Some(format!("{}-06-01", this_year())))).await;
-    assert_eq!(status, 201, "{r}");
-    assert_eq!(r["results_published_on"], format!("{}-06-01", this_year()));
-    let mut paper_with_date = paper(this_year());
-    paper_with_date["conversion"]["results_published_on"] = format!("{}-06-01", this_year()).into();
-    let (status, e) = declare(&person, paper_with_date).await;
-    assert_eq!(
-        (status, code(&e)),
-        (422, "results_published_invalid"),
-        "{e}"
-    );
+    app.clock.follow_system();
 }
 
 #[tokio::test]
@@ -704,75 +760,71 @@ async fn r_rc_10_what_a_nurse_or_a_teacher_declares_is_reviewed_by_their_sector_
 #[tokio::test]
 async fn r_arc_1_archives_initial_training_is_due_within_the_first_year_in_the_post() {
     let app = spawn_app().await;
+    let archives = |year: i32| json!({"series": ["archives"], "series_year": year});
+    // 1 October 2025, China time.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2025, 10, 1, 2, 0, 0).unwrap());
     let (archivist, _) = member(&app, "archives", None).await;
     let pid = archivist.person_id();
-    // Started in the post today, without an archives degree.
+    for year in [2025, 2026] {
+        set_profile(&archivist, archives(year)).await;
+    }
+    // Started in the post on 1 September 2025, without an archives degree:
+    // the first year runs to 31 August 2026, across two calendar years.
     set_profile(
         &archivist,
-        json!({"series_terms": [{"series": "archives", "started_on": today().to_string(), "has_degree": false}]}),
+        json!({"series_terms": [{"series": "archives", "started_on": "2025-09-01", "has_degree": false}]}),
     )
     .await;
-    let c = compliance(&archivist.client, pid, this_year()).await;
+    let c = compliance(&archivist.client, pid, 2025).await;
     let t = &c["initial_training"];
     assert_eq!(t["status"], "due", "{c}");
     assert_eq!(t["required"], json!(80.0));
-    let due_by = today()
-        .checked_add_months(chrono::Months::new(12))
-        .unwrap()
-        .pred_opt()
-        .unwrap();
-    assert_eq!(t["due_by"], due_by.to_string());
-    // The first year spans two calendar years: next year, when the person
-    // holds the series, shows it too.
-    set_profile(
-        &archivist,
-        json!({"series": ["archives"], "series_year": this_year() + 1}),
-    )
-    .await;
-    if due_by.year() > this_year() {
-        assert!(
-            !compliance(&archivist.client, pid, this_year() + 1).await["initial_training"]
-                .is_null()
-        );
-    }
+    assert_eq!(t["due_by"], "2026-08-31");
+    // The next calendar year, within the first year, shows it too.
+    assert_eq!(
+        compliance(&archivist.client, pid, 2026).await["initial_training"]["due_by"],
+        "2026-08-31"
+    );
     // Initial-training hours: 80 of them, over the calendar years the
     // first year spans, meet it; hours not of initial training do not.
-    archives_hours(&app, pid, this_year(), 400, true).await;
-    archives_hours(&app, pid, this_year(), 600, false).await;
-    let next = if due_by.year() > this_year() {
-        this_year() + 1
-    } else {
-        this_year()
-    };
-    archives_hours(&app, pid, next, 399, true).await;
-    let c = compliance(&archivist.client, pid, this_year()).await;
+    archives_hours(&app, pid, 2025, 400, true).await;
+    archives_hours(&app, pid, 2025, 600, false).await;
+    archives_hours(&app, pid, 2026, 399, true).await;
+    let c = compliance(&archivist.client, pid, 2025).await;
     assert_eq!(c["initial_training"]["status"], "due", "{c}");
-    archives_hours(&app, pid, next, 1, true).await;
-    let c = compliance(&archivist.client, pid, this_year()).await;
+    assert_eq!(c["initial_training"]["approved"], json!(79.9));
+    archives_hours(&app, pid, 2026, 1, true).await;
+    let c = compliance(&archivist.client, pid, 2025).await;
     assert_eq!(c["initial_training"]["status"], "met", "{c}");
     assert_eq!(c["initial_training"]["approved"], json!(80.0));
+    // Outside the first year nothing is shown.
+    assert!(compliance(&archivist.client, pid, 2027).await["initial_training"].is_null());
 
-    // Started two years ago with 50 hours: the first year ended short.
+    // Started on 1 September 2023 with 50 hours: the first year ended
+    // short on 31 August 2024.
     let (late, _) = member(&app, "archives", None).await;
-    let started = chrono::NaiveDate::from_ymd_opt(this_year() - 2, 9, 1).unwrap();
+    set_profile(&late, archives(2023)).await;
     set_profile(
         &late,
-        json!({"series_terms": [{"series": "archives", "started_on": started.to_string(), "has_degree": false}]}),
+        json!({"series_terms": [{"series": "archives", "started_on": "2023-09-01", "has_degree": false}]}),
     )
     .await;
-    set_profile(
-        &late,
-        json!({"series": ["archives"], "series_year": this_year() - 1}),
-    )
-    .await;
-    archives_hours(&app, late.person_id(), this_year() - 1, 500, true).await;
-    let c = compliance(&late.client, late.person_id(), this_year() - 1).await;
+    archives_hours(&app, late.person_id(), 2023, 500, true).await;
+    let c = compliance(&late.client, late.person_id(), 2023).await;
     assert_eq!(c["initial_training"]["status"], "not_met", "{c}");
     assert_eq!(c["initial_training"]["approved"], json!(50.0));
-    // Outside the first year nothing is shown.
-    assert!(
-        compliance(&late.client, late.person_id(), this_year()).await["initial_training"].is_null()
-    );
+    assert_eq!(c["initial_training"]["due_by"], "2024-08-31");
+    // Until 31 August 2024 the same year read as still due.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2024, 8, 31, 15, 59, 0).unwrap());
+    let c = compliance(&late.client, late.person_id(), 2023).await;
+    assert_eq!(c["initial_training"]["status"], "due", "{c}");
+    app.clock
+        .set(Utc.with_ymd_and_hms(2024, 8, 31, 16, 0, 0).unwrap());
+    let c = compliance(&late.client, late.person_id(), 2023).await;
+    assert_eq!(c["initial_training"]["status"], "not_met", "{c}");
+    app.clock.follow_system();
 
     // With an archives degree, no initial training.
     let (graduate, _) = member(&app, "archives", None).await;

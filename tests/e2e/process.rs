@@ -43,6 +43,8 @@ pub struct Deployment {
     /// Hex, as `PII_KEY` takes it.
     pub pii_key: String,
     pub hrss_password: String,
+    /// More settings for the processes (`APP__…` variables).
+    pub env: Vec<(String, String)>,
 }
 
 /// One server process.
@@ -72,6 +74,7 @@ impl Deployment {
             jwt_secret: format!("jwt-{}", uuid::Uuid::now_v7().simple()),
             pii_key: key.iter().map(|b| format!("{b:02x}")).collect(),
             hrss_password: crate::helpers::HRSS_PASSWORD.into(),
+            env: Vec::new(),
         };
         let vault = ce_api::crypto::PiiVault::new(&key).expect("a PII key");
         (deployment, vault, crate::helpers::TempDir(dir))
@@ -91,7 +94,10 @@ impl Deployment {
             .env("APP__LIMITS__LOGIN_PER_MINUTE", "100000")
             .env("APP__LIMITS__REGISTER_PER_MINUTE", "100000")
             .env("APP__LIMITS__TOKEN_PER_MINUTE", "100000")
+            .env("APP__LIMITS__VERIFY_PER_MINUTE", "100000")
+            .env("APP__LIMITS__EVALUATOR_CHECKS_PER_MINUTE", "100000")
             .env("RUST_LOG", "warn")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)

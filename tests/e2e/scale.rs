@@ -4,7 +4,7 @@
 //! completed it. In CI this runs on SQLite and on PostgreSQL.
 
 use ce_sdk::PlatformClient;
-use sea_orm::Database;
+use sea_orm::{ConnectionTrait, Database};
 
 use crate::crash::{accounting_platform, count, items, one_certificate_each, seed};
 use crate::process::Deployment;
@@ -135,4 +135,214 @@ async fn r_req_2_two_processes_changing_the_same_standings_lose_no_update() {
         text.starts_with(&format!("rebuilt {PERSONS} standings")),
         "{text}"
     );
+}
+
+/// A cache's figure on one process (`cache_hits_total{cache="verify"}`).
+async fn cache_figure(url: &str, metric: &str, cache: &str) -> u64 {
+    let text = reqwest::get(format!("{url}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let prefix = format!("{metric}{{cache=\"{cache}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in the metrics"))
+        .parse()
+        .unwrap()
+}
+
+/// Asks `ask` until it answers `want`, at most 1.5 s; answers how long
+/// that took.
+async fn until<F, Fut>(want: &str, mut ask: F) -> std::time::Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = String>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        let got = ask().await;
+        if got == want {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_millis(1500),
+            "still {got:?} after {:?}, want {want:?}",
+            start.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// R-CE-3, issue 21: the verify answer is held in each process's memory;
+/// a certificate revoked through process A verifies `revoked` on A at
+/// once and on process B, which held it `valid`, within a second.
+#[tokio::test]
+async fn r_ce_3_a_revoked_certificate_verifies_revoked_on_every_process_within_a_second() {
+    let (deployment, vault, _cleanup) = Deployment::fresh().await;
+    let a = deployment.start().await;
+    let b = deployment.start().await;
+    let db = Database::connect(&deployment.database_url).await.unwrap();
+    let ids = seed(&db, &vault, 1).await;
+    let (id, secret) = accounting_platform(&a.url).await;
+    let report = PlatformClient::new(&a.url, &id, &secret)
+        .push_all(&items(&ids))
+        .await
+        .unwrap();
+    assert_eq!(report.rejected, 0);
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id, number FROM certificates",
+        ))
+        .await
+        .unwrap()
+        .expect("the push completed the year: a certificate");
+    let cert: uuid::Uuid = row.try_get("", "id").unwrap();
+    let number: String = row.try_get("", "number").unwrap();
+    let status = |url: String| {
+        let number = number.clone();
+        async move {
+            let v: serde_json::Value = reqwest::get(format!("{url}/api/v1/verify/{number}"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["status"].as_str().unwrap().to_string()
+        }
+    };
+    // B reads it once from the database, then from memory.
+    assert_eq!(status(b.url.clone()).await, "valid");
+    let hits = cache_figure(&b.url, "cache_hits_total", "verify").await;
+    assert_eq!(status(b.url.clone()).await, "valid");
+    assert_eq!(
+        cache_figure(&b.url, "cache_hits_total", "verify").await,
+        hits + 1,
+        "B answered the second verify from memory"
+    );
+    assert_eq!(status(a.url.clone()).await, "valid");
+    assert_eq!(status(a.url.clone()).await, "valid");
+
+    let hrss = match ce_sdk::Client::new(&a.url)
+        .login("hrss-admin", crate::helpers::HRSS_PASSWORD)
+        .await
+        .unwrap()
+    {
+        ce_sdk::Login::Done(c) => c,
+        ce_sdk::Login::CodeSent { .. } => panic!("MFA is off"),
+    };
+    let r = hrss
+        .send_raw(
+            reqwest::Method::POST,
+            &format!("/api/v1/certificates/{cert}/revoke"),
+            Some("application/json"),
+            serde_json::to_vec(&serde_json::json!({"reason": "学时造假，见信用记录"})).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // A, which changed it, answers `revoked` at once ...
+    assert_eq!(status(a.url.clone()).await, "revoked");
+    // ... B within a second.
+    let took = until("revoked", || status(b.url.clone())).await;
+    eprintln!("B verified the revocation after {took:?}");
+    a.kill_9().await;
+    b.kill_9().await;
+}
+
+/// Issue 21: each process holds accounts' grants in memory; an evaluator
+/// revoked through process A (R-CE-5) loses the role at once on A and,
+/// though B held its grants, within a second on B.
+#[tokio::test]
+async fn r_ce_5_a_revoked_grant_stops_working_on_every_process_within_a_second() {
+    let (deployment, _vault, _cleanup) = Deployment::fresh().await;
+    let a = deployment.start().await;
+    let b = deployment.start().await;
+    let anonymous = ce_sdk::Client::new(&a.url);
+    let (id_card, phone) = (crate::helpers::id_card_no(), crate::helpers::phone_no());
+    ce_sdk::call!(
+        anonymous
+            .api()
+            .auth_register(&crate::helpers::registration(&id_card, &phone))
+    )
+    .expect("registering");
+    let login = |url: String, account: String, password: &'static str| async move {
+        match ce_sdk::Client::new(&url)
+            .login(&account, password)
+            .await
+            .unwrap()
+        {
+            ce_sdk::Login::Done(c) => c,
+            ce_sdk::Login::CodeSent { .. } => panic!("MFA is off"),
+        }
+    };
+    let hrss = login(
+        a.url.clone(),
+        "hrss-admin".into(),
+        crate::helpers::HRSS_PASSWORD,
+    )
+    .await;
+    let officer_a = login(a.url.clone(), id_card.clone(), crate::helpers::PASSWORD).await;
+    let officer_b = ce_sdk::Client::new(&b.url).with_token(officer_a.token().unwrap());
+    // Before the grant, B reads the officer's grants: a person's. The
+    // grant through A shows on B within a second too.
+    let check = |c: ce_sdk::Client| async move {
+        let body = serde_json::json!({
+            "applicants": [{"id_card_no": "11010519491231002X", "name": "张三"}],
+        });
+        let r = c
+            .send_raw(
+                reqwest::Method::POST,
+                "/api/v1/certificates/checks",
+                Some("application/json"),
+                serde_json::to_vec(&body).unwrap(),
+            )
+            .await
+            .unwrap();
+        r.status.to_string()
+    };
+    assert_eq!(check(officer_b.clone()).await, "403");
+    let r = hrss
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/evaluators",
+            Some("application/json"),
+            serde_json::to_vec(&serde_json::json!({
+                "name": "广州市会计系列高级职称评审委员会",
+                "id_card_no": id_card,
+                "series": ["accounting"],
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let evaluator: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(check(officer_a.clone()).await, "200", "A at once");
+    until("200", || check(officer_b.clone())).await;
+    // B holds the grants now.
+    let hits = cache_figure(&b.url, "cache_hits_total", "grants").await;
+    assert_eq!(check(officer_b.clone()).await, "200");
+    assert!(
+        cache_figure(&b.url, "cache_hits_total", "grants").await > hits,
+        "B authenticated the officer from memory"
+    );
+
+    let r = hrss
+        .send_raw(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/evaluators/{}", evaluator["id"].as_str().unwrap()),
+            None,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 204, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(check(officer_a.clone()).await, "403", "A at once");
+    let took = until("403", || check(officer_b.clone())).await;
+    eprintln!("B refused the revoked evaluator after {took:?}");
+    a.kill_9().await;
+    b.kill_9().await;
 }

@@ -196,3 +196,52 @@ async fn only_the_configured_front_end_origins_may_call_from_a_browser() {
     let r = get("https://evil.example.com").await.unwrap();
     assert!(!r.headers().contains_key("access-control-allow-origin"));
 }
+
+/// Behind a load balancer (issue 22): the per-address limits count the
+/// client a trusted proxy names in `X-Forwarded-For`, not the balancer;
+/// from anyone else the header is ignored, so a client cannot pick a new
+/// address for each try.
+#[tokio::test]
+async fn the_per_address_limits_count_the_client_a_trusted_proxy_names() {
+    let app = spawn_app().await;
+    let verify = |base: String, forwarded: &'static str| async move {
+        reqwest::Client::new()
+            .get(format!("{base}/api/v1/verify/GD2026000000000001"))
+            .header("accept", "application/json")
+            .header("x-forwarded-for", forwarded)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    // Not trusted: three "clients" are one address, the third is refused.
+    let direct = app
+        .server_with(|s| s.limits.verify_per_minute = 2)
+        .await
+        .base_url()
+        .to_string();
+    let answers = [
+        verify(direct.clone(), "203.0.113.1").await,
+        verify(direct.clone(), "203.0.113.2").await,
+        verify(direct.clone(), "203.0.113.3").await,
+    ];
+    assert_ne!(answers[1], 429, "{answers:?}");
+    assert_eq!(answers[2], 429, "the header was believed: {answers:?}");
+    // Behind a trusted proxy (this test's loopback connection): each
+    // client has its own allowance, whatever it wrote left of the proxy's
+    // entry.
+    let proxied = app
+        .server_with(|s| {
+            s.limits.verify_per_minute = 2;
+            s.proxies.trusted = vec!["127.0.0.0/8".into(), "::1".into()];
+        })
+        .await
+        .base_url()
+        .to_string();
+    assert_ne!(verify(proxied.clone(), "203.0.113.1").await, 429);
+    assert_ne!(verify(proxied.clone(), "9.9.9.9, 203.0.113.1").await, 429);
+    assert_eq!(verify(proxied.clone(), "8.8.8.8, 203.0.113.1").await, 429);
+    assert_ne!(verify(proxied.clone(), "203.0.113.2").await, 429);
+    assert_ne!(verify(proxied, "203.0.113.3").await, 429);
+}

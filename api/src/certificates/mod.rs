@@ -14,7 +14,6 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, JoinType, QueryFilter,
     QuerySelect, Set, TryInsertResult,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -24,6 +23,7 @@ use ce_entity::{certificate, person};
 use crate::auth::{Caller, Role};
 use crate::authz::{holds, orgs, require_any};
 use crate::domain::Year;
+pub use crate::domain::certificate::{CertificateHours, SeriesHours, Verification};
 use crate::domain::certificate::{CertificateNumber, CertificateStatus, RECORD_UNTRUTHFUL};
 use crate::domain::compliance::{Assessment, Policy};
 use crate::error::ServiceError;
@@ -34,66 +34,6 @@ use crate::parties::persons::{current_unit, current_units};
 use crate::ports::ledger::{Applied, Follower, Judged, SeriesChanged};
 use crate::review::{self as reviews, Versioned};
 use crate::state::AppState;
-
-/// One series' approved professional hours on a certificate.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SeriesHours {
-    pub series: String,
-    pub hours: f64,
-}
-
-/// The approved hours a certificate was issued for.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CertificateHours {
-    pub public: f64,
-    pub professional: f64,
-    pub elective: f64,
-    pub total: f64,
-    pub series: Vec<SeriesHours>,
-}
-
-impl CertificateHours {
-    /// Whether any figure that counts now is below what the certificate
-    /// states (then it states more than counts: R-CE-1).
-    pub fn below(&self, stated: &CertificateHours) -> bool {
-        let tenths = |h: f64| (h * 10.0).round() as i64;
-        let less = |now: f64, then: f64| tenths(now) < tenths(then);
-        less(self.public, stated.public)
-            || less(self.professional, stated.professional)
-            || less(self.elective, stated.elective)
-            || less(self.total, stated.total)
-            || stated.series.iter().any(|s| {
-                let now = self
-                    .series
-                    .iter()
-                    .find(|n| n.series == s.series)
-                    .map_or(0.0, |n| n.hours);
-                less(now, s.hours)
-            })
-    }
-
-    pub(crate) fn of(a: &Assessment) -> Self {
-        let (p, pr, e) = (
-            a.public.approved.as_f64(),
-            a.professional.approved.as_f64(),
-            a.elective.approved.as_f64(),
-        );
-        Self {
-            public: p,
-            professional: pr,
-            elective: e,
-            total: ((p + pr + e) * 10.0).round() / 10.0,
-            series: a
-                .series
-                .iter()
-                .map(|s| SeriesHours {
-                    series: s.code.clone(),
-                    hours: s.line.approved.as_f64(),
-                })
-                .collect(),
-        }
-    }
-}
 
 /// An annual certificate.
 #[derive(Debug, Clone)]
@@ -128,30 +68,6 @@ pub struct Certificate {
 pub struct CertificatePage {
     pub items: Vec<Certificate>,
     pub next_cursor: Option<String>,
-}
-
-/// What anyone holding a number learns (R-CE-3). Unknown numbers answer
-/// the same shape; only a valid certificate shows whose it is.
-#[derive(Debug, Clone)]
-pub struct Verification {
-    /// `valid`, `superseded`, `revoked` or `unknown`.
-    pub status: String,
-    /// The number as asked, normalised when it is well-formed.
-    pub number: String,
-    pub year: Option<i32>,
-    pub hours: Option<CertificateHours>,
-    pub holder_name_masked: Option<String>,
-    pub id_card_masked: Option<String>,
-    pub issued_at: Option<DateTime<Utc>>,
-    /// A certificate of the old city system (历史证书), imported with its
-    /// printed number; it verifies like a current one.
-    pub legacy: bool,
-    /// Why a superseded or revoked number no longer stands: `reissued`
-    /// (a new number was asked for), `hours_corrected` (replaced by one
-    /// stating the hours that count now), `hours_withdrawn` (its year no
-    /// longer counts as complete), `record_untruthful` (a record of its
-    /// year was found untruthful, R-RC-12), `revoked_by_hrss`.
-    pub reason: Option<String>,
 }
 
 const COLS: Versioned<certificate::Column> = Versioned {
@@ -344,6 +260,8 @@ async fn replace_valid(
         .exec(txn)
         .await?;
     reviews::updated_once(res.rows_affected, old.version)?;
+    // The old number's verify answer changes (issue 21).
+    crate::cache::bump(txn, crate::cache::Kind::Certificates).await?;
     let new = insert_valid(txn, old.person_id, old.year, hours, old.policy.as_ref())
         .await?
         .ok_or_else(|| ServiceError::conflict("certificate_exists", "replaced meanwhile"))?;
@@ -378,6 +296,8 @@ async fn revoke_valid(
         .exec(txn)
         .await?;
     reviews::updated_once(res.rows_affected, c.version)?;
+    // Its verify answer changes (issue 21).
+    crate::cache::bump(txn, crate::cache::Kind::Certificates).await?;
     let revoked = certificate::Entity::find_by_id(c.id)
         .one(txn)
         .await?
@@ -731,6 +651,8 @@ pub async fn revoke(
         ],
     )
     .await?;
+    // Its verify answer changes (issue 21).
+    crate::cache::bump(&txn, crate::cache::Kind::Certificates).await?;
     let revoked = certificate::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -898,8 +820,15 @@ pub async fn verify(
         }
         return Ok(unknown(number.chars().take(64).collect()));
     };
-    // One query: the certificate with its holder's name and masked ID
-    // number (a public endpoint; its cost is per request).
+    // From the process's memory when it holds the answer (issue 21: it
+    // forgets it when the certificate is superseded or revoked, at once
+    // here and within `cache.poll_ms` on every other process); else one
+    // query: the certificate with its holder's name and masked ID number.
+    let key = parsed.as_ref().to_string();
+    if let Some(v) = state.verified.get(&key) {
+        return Ok(v);
+    }
+    let ticket = state.verified.ticket();
     let holder = certificate::Entity::belongs_to(person::Entity)
         .from(certificate::Column::PersonId)
         .to(person::Column::Id)
@@ -944,6 +873,8 @@ pub async fn verify(
     }
     v.reason = reason_of(status, reason.as_deref()).map(str::to_string);
     v.status = status.as_str().into();
+    // Unknown numbers are not held: issuing one needs no bump.
+    state.verified.put(ticket, key, v.clone());
     Ok(v)
 }
 

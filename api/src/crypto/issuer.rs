@@ -3,7 +3,9 @@
 //! anyone can check a credential offline (R-CE-3).
 //!
 //! The 32-byte seed lives in `DATA_DIR/issuer-ed25519.key`, created on
-//! first start; the key id is the RFC 7638 thumbprint of the public JWK.
+//! first start, unless `issuer_keys` lists the keys: then the first signs
+//! and the retired ones stay published (README "Rotating keys"). A key id
+//! is the RFC 7638 thumbprint of the public JWK.
 
 use std::path::Path;
 
@@ -47,10 +49,53 @@ pub struct Jwks {
     pub keys: Vec<PublicJwk>,
 }
 
-/// The signing key and its public description.
+/// The signing key and its public description, with the retired keys
+/// still published so the credentials they signed keep verifying.
 pub struct IssuerKey {
     encoding: EncodingKey,
     jwk: PublicJwk,
+    retired: Vec<PublicJwk>,
+}
+
+/// The public JWK of an Ed25519 public key (32 bytes).
+fn public_jwk(public: &[u8; 32]) -> PublicJwk {
+    let x = URL_SAFE_NO_PAD.encode(public);
+    // RFC 7638: the required members, in lexicographic order, no spaces.
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
+    PublicJwk {
+        kty: "OKP".into(),
+        crv: "Ed25519".into(),
+        x,
+        kid,
+        alg: "EdDSA".into(),
+        use_: "sig".into(),
+    }
+}
+
+/// A retired key as `issuer_keys` lists it: a 64-hex-character seed, or
+/// `x:` and the public key in base64url (the JWK's `x`).
+fn retired_jwk(entry: &str) -> anyhow::Result<PublicJwk> {
+    let entry = entry.trim();
+    if let Some(x) = entry.strip_prefix("x:") {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(x.trim())
+            .context("a retired issuer key `x:` is base64url")?;
+        let Ok(public) = <[u8; 32]>::try_from(bytes.as_slice()) else {
+            bail!("an Ed25519 public key is 32 bytes, not {}", bytes.len());
+        };
+        ed25519_dalek::VerifyingKey::from_bytes(&public)
+            .context("a retired issuer key is not an Ed25519 point")?;
+        return Ok(public_jwk(&public));
+    }
+    Ok(IssuerKey::from_seed(&seed_of(entry)?)?.jwk)
+}
+
+fn seed_of(entry: &str) -> anyhow::Result<Vec<u8>> {
+    let seed = hex::decode(entry.trim()).context("an issuer key seed is 64 hex characters")?;
+    seed.get(..32)
+        .map(<[u8]>::to_vec)
+        .context("an issuer key seed is 64 hex characters")
 }
 
 impl IssuerKey {
@@ -62,23 +107,41 @@ impl IssuerKey {
         let public = ed25519_dalek::SigningKey::from_bytes(&seed)
             .verifying_key()
             .to_bytes();
-        let x = URL_SAFE_NO_PAD.encode(public);
-        // RFC 7638: the required members, in lexicographic order, no spaces.
-        let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
-        let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
         let mut der = PKCS8_PREFIX.to_vec();
         der.extend_from_slice(&seed);
         Ok(Self {
             encoding: EncodingKey::from_ed_der(&der),
-            jwk: PublicJwk {
-                kty: "OKP".into(),
-                crv: "Ed25519".into(),
-                x,
-                kid,
-                alg: "EdDSA".into(),
-                use_: "sig".into(),
-            },
+            jwk: public_jwk(&public),
+            retired: Vec::new(),
         })
+    }
+
+    /// The keys `issuer_keys` lists: the first (a seed) signs, the others
+    /// are retired and only published; a key listed twice is refused.
+    pub fn from_list(list: &[String]) -> anyhow::Result<Self> {
+        let Some((current, retired)) = list.split_first() else {
+            bail!("the issuer key list is empty");
+        };
+        let mut key = Self::from_seed(&seed_of(current)?)
+            .context("the first issuer key signs, so it is a seed")?;
+        for entry in retired {
+            let jwk = retired_jwk(entry)?;
+            if jwk.kid == key.jwk.kid || key.retired.iter().any(|k| k.kid == jwk.kid) {
+                bail!("issuer key {} is listed twice", jwk.kid);
+            }
+            key.retired.push(jwk);
+        }
+        Ok(key)
+    }
+
+    /// The keys the settings describe: `issuer_keys` when set, else the
+    /// key of `DATA_DIR`.
+    pub fn from_settings(settings: &crate::config::Settings) -> anyhow::Result<Self> {
+        if settings.issuer_keys.is_empty() {
+            Self::load_or_create(&settings.data_dir)
+        } else {
+            Self::from_list(&settings.issuer_keys)
+        }
     }
 
     /// The key of `DATA_DIR`, created on first start.
@@ -96,11 +159,11 @@ impl IssuerKey {
         &self.jwk
     }
 
-    /// The published set (one key; a rotation would list the old one too).
+    /// The published set: the signing key first, then the retired ones.
     pub fn jwks(&self) -> Jwks {
-        Jwks {
-            keys: vec![self.jwk.clone()],
-        }
+        let mut keys = vec![self.jwk.clone()];
+        keys.extend(self.retired.iter().cloned());
+        Jwks { keys }
     }
 
     /// A compact JWS of `claims`, typed `typ`, naming this key.
@@ -148,6 +211,24 @@ mod tests {
             .decode("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A")
             .unwrap();
         assert_eq!(IssuerKey::from_seed(&seed).unwrap().jwk().x, x);
+    }
+
+    #[test]
+    fn retired_keys_stay_published_and_the_first_signs() {
+        let a = IssuerKey::from_seed(&[7u8; 32]).unwrap();
+        let b_seed = hex::encode([8u8; 32]);
+        let rotated = IssuerKey::from_list(&[b_seed.clone(), hex::encode([7u8; 32])]).unwrap();
+        let jwks = rotated.jwks();
+        let kids: Vec<&str> = jwks.keys.iter().map(|k| k.kid.as_str()).collect();
+        let b = IssuerKey::from_seed(&[8u8; 32]).unwrap();
+        assert_eq!(kids, [b.jwk().kid.as_str(), a.jwk().kid.as_str()]);
+        assert_eq!(rotated.jwk(), b.jwk());
+        // A retired key may be listed by its public half alone.
+        let public = IssuerKey::from_list(&[b_seed.clone(), format!("x:{}", a.jwk().x)]).unwrap();
+        assert_eq!(public.jwks().keys[1], *a.jwk());
+        assert!(IssuerKey::from_list(&[format!("x:{}", a.jwk().x)]).is_err());
+        assert!(IssuerKey::from_list(&[b_seed.clone(), b_seed]).is_err());
+        assert!(IssuerKey::from_list(&[]).is_err());
     }
 
     #[test]

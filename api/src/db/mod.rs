@@ -193,3 +193,26 @@ pub fn statement(
     };
     sea_orm::Statement::from_sql_and_values(backend, sql, values)
 }
+
+/// An online copy of a SQLite database into the new file `to` (`VACUUM
+/// INTO`): a consistent snapshot taken in one read transaction while the
+/// server goes on writing (WAL). PostgreSQL is backed up with `pg_dump`.
+pub async fn backup_sqlite(db: &DatabaseConnection, to: &std::path::Path) -> anyhow::Result<()> {
+    use sea_orm::ConnectionTrait;
+    anyhow::ensure!(
+        db.get_database_backend() == sea_orm::DbBackend::Sqlite,
+        "the database is PostgreSQL: back it up with pg_dump -Fc (see README, Backup and restore)"
+    );
+    anyhow::ensure!(!to.exists(), "{} exists already", to.display());
+    let path = to
+        .to_str()
+        .with_context(|| format!("{} is not UTF-8", to.display()))?;
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Sqlite,
+        "VACUUM INTO ?",
+        [path.into()],
+    ))
+    .await
+    .with_context(|| format!("VACUUM INTO {}", to.display()))?;
+    Ok(())
+}

@@ -15,6 +15,90 @@ const RANDOM_CHARS: usize = 11;
 /// Stored in `certificates.status`; the type lives with the entities.
 pub use ce_entity::state::CertificateStatus;
 
+/// One series' approved professional hours on a certificate.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SeriesHours {
+    pub series: String,
+    pub hours: f64,
+}
+
+/// The approved hours a certificate was issued for.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CertificateHours {
+    pub public: f64,
+    pub professional: f64,
+    pub elective: f64,
+    pub total: f64,
+    pub series: Vec<SeriesHours>,
+}
+
+impl CertificateHours {
+    /// Whether any figure that counts now is below what the certificate
+    /// states (then it states more than counts: R-CE-1).
+    pub fn below(&self, stated: &CertificateHours) -> bool {
+        let tenths = |h: f64| (h * 10.0).round() as i64;
+        let less = |now: f64, then: f64| tenths(now) < tenths(then);
+        less(self.public, stated.public)
+            || less(self.professional, stated.professional)
+            || less(self.elective, stated.elective)
+            || less(self.total, stated.total)
+            || stated.series.iter().any(|s| {
+                let now = self
+                    .series
+                    .iter()
+                    .find(|n| n.series == s.series)
+                    .map_or(0.0, |n| n.hours);
+                less(now, s.hours)
+            })
+    }
+
+    pub(crate) fn of(a: &super::compliance::Assessment) -> Self {
+        let (p, pr, e) = (
+            a.public.approved.as_f64(),
+            a.professional.approved.as_f64(),
+            a.elective.approved.as_f64(),
+        );
+        Self {
+            public: p,
+            professional: pr,
+            elective: e,
+            total: ((p + pr + e) * 10.0).round() / 10.0,
+            series: a
+                .series
+                .iter()
+                .map(|s| SeriesHours {
+                    series: s.code.clone(),
+                    hours: s.line.approved.as_f64(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What anyone holding a number learns (R-CE-3). Unknown numbers answer
+/// the same shape; only a valid certificate shows whose it is.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// `valid`, `superseded`, `revoked` or `unknown`.
+    pub status: String,
+    /// The number as asked, normalised when it is well-formed.
+    pub number: String,
+    pub year: Option<i32>,
+    pub hours: Option<CertificateHours>,
+    pub holder_name_masked: Option<String>,
+    pub id_card_masked: Option<String>,
+    pub issued_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// A certificate of the old city system (历史证书), imported with its
+    /// printed number; it verifies like a current one.
+    pub legacy: bool,
+    /// Why a superseded or revoked number no longer stands: `reissued`
+    /// (a new number was asked for), `hours_corrected` (replaced by one
+    /// stating the hours that count now), `hours_withdrawn` (its year no
+    /// longer counts as complete), `record_untruthful` (a record of its
+    /// year was found untruthful, R-RC-12), `revoked_by_hrss`.
+    pub reason: Option<String>,
+}
+
 /// What a title committee learns of an applicant it names (R-CE-5). A
 /// mismatched pair never shows the name on file.
 #[derive(

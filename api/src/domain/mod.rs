@@ -7,6 +7,7 @@
 
 pub mod actor;
 pub mod attachment;
+pub mod audit_chain;
 pub mod authority;
 pub mod certificate;
 pub mod class;

@@ -157,16 +157,28 @@ fn line(l: Line) -> LineHours {
 }
 
 /// R-REQ-2, R-REQ-3: the person's standing; the person, their unit's
-/// admins and hrss may ask, others get 404.
+/// admins and hrss may ask, other readers get 404, other roles 403.
 pub async fn of_person(
     state: &AppState,
     auth: &Caller,
     person_id: Uuid,
     year: Year,
 ) -> Result<Compliance, ServiceError> {
-    crate::parties::persons::require_full_access(state, auth, person_id).await?;
+    crate::authz::require_any(auth, &[Role::Person, Role::UnitAdmin, Role::Hrss])?;
     let policy = state.policies.get(&state.db, year).await?;
-    let (y, a) = standing::assess(&state.db, &state.reference, &policy, person_id).await?;
+    // Two queries (issue 21): the person with their unit and series, then
+    // their lines; the policy and the reference data are in memory.
+    let y = standing::read_person_year(
+        &state.db,
+        &state.reference,
+        year.value(),
+        person_id,
+        |unit| crate::parties::persons::may_see_in_full(auth, person_id, unit),
+    )
+    .await?
+    .flatten()
+    .ok_or(ServiceError::NotFound("person"))?;
+    let a = crate::domain::compliance::assess(&policy, &y.series, &y.facts);
     let mut v = view(person_id, a);
     v.initial_training = initial_training_of(
         &state.db,
@@ -250,7 +262,7 @@ pub async fn of_unit(
     {
         return Err(ServiceError::NotFound("unit"));
     }
-    let policy = crate::reference::in_force(&state.db, year).await?;
+    let policy = state.policies.get(&state.db, year).await?;
     // The unit's persons with their standing, ordered and paged in the
     // database: the judgement is the ledger's (`standings`), so a page
     // costs the same however many persons the unit has. A person with no

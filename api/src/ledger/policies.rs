@@ -164,6 +164,7 @@ pub async fn set_defaults(
     .insert(&txn)
     .await?;
     let after = defaults(&txn).await?;
+    crate::cache::bump(&txn, crate::cache::Kind::Policies).await?;
     audit::record(
         &txn,
         Change::about("policy_defaults", "set")
@@ -291,6 +292,8 @@ pub async fn put(
         .await?;
     }
     let after = get(&txn, year).await?;
+    // Every process forgets the policies it holds (issue 21).
+    crate::cache::bump(&txn, crate::cache::Kind::Policies).await?;
     // The standings of the years this rule now governs are judged again;
     // certificates issued under the old rule stand (R-REQ-4).
     let last = crate::ledger::standing::last_year(&txn)

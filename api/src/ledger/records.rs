@@ -1783,6 +1783,13 @@ pub async fn record_exam(
     let credits = crate::ledger::conversions::credits(form, Hours::from_tenths(10));
     let tenths = i32::try_from(credits.tenths()).map_err(anyhow::Error::from)?;
     let txn = crate::db::begin_write(&state.db).await?;
+    // One recording a person at a time: the check below and the insert are
+    // one step (PostgreSQL holds the person's row until the commit; SQLite's
+    // write transaction excludes other writers anyway).
+    ce_entity::person::Entity::find_by_id(person_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
     let before = record::Entity::find()
         .filter(record::Column::PersonId.eq(person_id))
         .filter(record::Column::Year.eq(e.year.value()))

@@ -286,13 +286,12 @@ fn line_of(m: standing_line::Model) -> Result<ledger::Line, ServiceError> {
     })
 }
 
-/// The lines and series of `persons` in `year`: two queries.
-pub async fn read_years<C: ConnectionTrait>(
+/// The standing lines of `persons` in `year` that hold hours: one query.
+async fn read_lines<C: ConnectionTrait>(
     conn: &C,
-    reference: &Reference,
     year: i32,
     persons: &[Uuid],
-) -> Result<Vec<PersonYear>, ServiceError> {
+) -> Result<HashMap<Uuid, Vec<ledger::Line>>, ServiceError> {
     let mut lines: HashMap<Uuid, Vec<ledger::Line>> = HashMap::new();
     for m in standing_line::Entity::find()
         .filter(standing_line::Column::PersonId.is_in(persons.iter().copied()))
@@ -304,10 +303,108 @@ pub async fn read_years<C: ConnectionTrait>(
         let l = line_of(m)?;
         lines.entry(l.key.person_id).or_default().push(l);
     }
+    Ok(lines)
+}
+
+/// The series a person holds in `year` with their groups and what each
+/// membership's terms say (R-ACC-6, R-ARC-1).
+fn held_of(
+    reference: &Reference,
+    year: i32,
+    codes: Vec<String>,
+    terms: &HashMap<String, compliance::Terms>,
+) -> Vec<compliance::SeriesHeld> {
+    let mut held = reference.held(codes);
+    for s in &mut held {
+        if let Some(t) = terms.get(&s.code) {
+            s.terms = *t;
+            // R-ACC-6: the terms say whether the year is owed.
+            if s.group == compliance::Group::Accounting {
+                s.exempt = compliance::accounting_exemption(year, t.started_on, t.studying_until);
+            }
+        }
+    }
+    held
+}
+
+/// One person's year as a compliance read needs it, in two queries:
+/// first whether the person exists, the unit they are bound to now (who
+/// may read it) and the series they hold; then — only when `may_read`
+/// says so of that unit — their lines. `None` when there is no such
+/// person, `Some(None)` when the caller may not read it.
+pub async fn read_person_year<C: ConnectionTrait>(
+    conn: &C,
+    reference: &Reference,
+    year: i32,
+    person_id: Uuid,
+    may_read: impl FnOnce(Option<Uuid>) -> bool,
+) -> Result<Option<Option<PersonYear>>, ServiceError> {
+    let backend = conn.get_database_backend();
+    let sql = format!(
+        "SELECT p.id AS person_id,
+           (SELECT b.unit_id FROM bindings b
+             WHERE b.person_id = p.id AND b.status = '{}' LIMIT 1) AS unit_id,
+           ps.series_code AS series_code, t.started_on AS started_on,
+           t.studying_until AS studying_until, t.has_degree AS has_degree
+         FROM persons p
+         LEFT JOIN person_series ps ON ps.person_id = p.id AND ps.year = ?
+         LEFT JOIN person_series_terms t
+           ON t.person_id = ps.person_id AND t.series_code = ps.series_code
+         WHERE p.id = ?",
+        ce_entity::state::BindingStatus::Approved.as_str()
+    );
+    let rows = conn
+        .query_all_raw(crate::db::statement(
+            backend,
+            &sql,
+            vec![year.into(), person_id.into()],
+        ))
+        .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let mut unit: Option<Uuid> = None;
+    let mut codes = Vec::new();
+    let mut terms = HashMap::new();
+    for r in rows {
+        unit = r.try_get("", "unit_id")?;
+        let Some(code): Option<String> = r.try_get("", "series_code")? else {
+            continue;
+        };
+        let t = compliance::Terms {
+            started_on: r.try_get("", "started_on")?,
+            studying_until: r.try_get("", "studying_until")?,
+            has_degree: r.try_get("", "has_degree")?,
+        };
+        if t != compliance::Terms::default() {
+            terms.insert(code.clone(), t);
+        }
+        codes.push(code);
+    }
+    if !may_read(unit) {
+        return Ok(Some(None));
+    }
+    let mut lines = read_lines(conn, year, &[person_id]).await?;
+    Ok(Some(Some(PersonYear {
+        person_id,
+        year,
+        series: held_of(reference, year, codes, &terms),
+        facts: reference.facts(&lines.remove(&person_id).unwrap_or_default()),
+    })))
+}
+
+/// The lines and series of `persons` in `year`: two queries.
+pub async fn read_years<C: ConnectionTrait>(
+    conn: &C,
+    reference: &Reference,
+    year: i32,
+    persons: &[Uuid],
+) -> Result<Vec<PersonYear>, ServiceError> {
+    let mut lines = read_lines(conn, year, persons).await?;
     // The series held, with what each membership says (R-ACC-6, R-ARC-1):
     // one query.
     let mut series: HashMap<Uuid, Vec<String>> = HashMap::new();
-    let mut terms: HashMap<(Uuid, String), compliance::Terms> = HashMap::new();
+    let mut terms: HashMap<Uuid, HashMap<String, compliance::Terms>> = HashMap::new();
     {
         use ce_entity::person_series_term as pst;
         use sea_orm::sea_query::{JoinType, Query};
@@ -344,7 +441,7 @@ pub async fn read_years<C: ConnectionTrait>(
                 has_degree: r.try_get("", "has_degree")?,
             };
             if t != compliance::Terms::default() {
-                terms.insert((person, code.clone()), t);
+                terms.entry(person).or_default().insert(code.clone(), t);
             }
             series.entry(person).or_default().push(code);
         }
@@ -352,17 +449,13 @@ pub async fn read_years<C: ConnectionTrait>(
     Ok(persons
         .iter()
         .map(|p| {
-            let mut held = reference.held(series.remove(p).unwrap_or_default());
-            for s in &mut held {
-                if let Some(t) = terms.get(&(*p, s.code.clone())) {
-                    s.terms = *t;
-                    // R-ACC-6: the terms say whether the year is owed.
-                    if s.group == compliance::Group::Accounting {
-                        s.exempt =
-                            compliance::accounting_exemption(year, t.started_on, t.studying_until);
-                    }
-                }
-            }
+            let none = HashMap::new();
+            let held = held_of(
+                reference,
+                year,
+                series.remove(p).unwrap_or_default(),
+                terms.get(p).unwrap_or(&none),
+            );
             PersonYear {
                 person_id: *p,
                 year,

@@ -164,3 +164,13 @@ pub async fn list(
         next_cursor,
     })
 }
+
+/// Walks the audit chain (issue 22) and reports the first broken or
+/// missing link: hrss only, as the whole trail is.
+pub async fn chain(
+    state: &AppState,
+    auth: &Caller,
+) -> Result<crate::audit::chain::ChainReport, ServiceError> {
+    crate::authz::require_role(auth, Role::Hrss, "the audit chain is verified by hrss")?;
+    Ok(crate::audit::chain::verify(&state.db, &state.audit_chain).await?)
+}

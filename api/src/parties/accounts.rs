@@ -150,7 +150,7 @@ pub async fn insert_grant<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
-    Ok(())
+    crate::cache::bump(conn, crate::cache::Kind::Grants).await
 }
 
 /// Finds the account an `account` login field names: an ID number, a phone
@@ -300,6 +300,19 @@ async fn logged_in(
 }
 
 pub use crate::parties::grants::grants_of;
+
+/// The roles an account holds now, for authenticating a request: from
+/// the process's memory (`AppState::grants`), which forgets every
+/// account's when a grant changes anywhere (`crate::cache`).
+pub async fn grants_held(state: &AppState, account_id: Uuid) -> Result<Vec<Grant>, ServiceError> {
+    if let Some(g) = state.grants.get(&account_id) {
+        return Ok(g);
+    }
+    let ticket = state.grants.ticket();
+    let g = grants_of(&state.db, account_id).await?;
+    state.grants.put(ticket, account_id, g.clone());
+    Ok(g)
+}
 
 /// A six-digit code.
 fn new_code() -> String {

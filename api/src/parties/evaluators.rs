@@ -214,6 +214,7 @@ pub async fn revoke(state: &AppState, auth: &Caller, id: Uuid) -> Result<(), Ser
         .filter(grant::Column::OrgId.eq(id))
         .exec(&txn)
         .await?;
+    crate::cache::bump(&txn, crate::cache::Kind::Grants).await?;
     audit::record(
         &txn,
         Change::new(ENTITY, id, "revoked")

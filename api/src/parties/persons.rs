@@ -273,6 +273,16 @@ pub async fn views<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// Whether the caller may see the person in full, given the unit the
+/// person is bound to now: the person themself, hrss, the admins of that
+/// unit (the rule [`require_full_access`] applies, for a caller that read
+/// the unit along with other things).
+pub fn may_see_in_full(auth: &Caller, person_id: Uuid, current_unit: Option<Uuid>) -> bool {
+    auth.has_role(Role::Hrss)
+        || crate::authz::holds(auth, Role::Person, person_id)
+        || current_unit.is_some_and(|u| crate::authz::holds(auth, Role::UnitAdmin, u))
+}
+
 async fn access(
     state: &AppState,
     auth: &Caller,
@@ -510,6 +520,11 @@ pub async fn update(
         .await
         .on_unique(&[(&unique::PERSON_PHONE, phone_taken)])?;
     crate::review::updated_once(res.rows_affected, p.version)?;
+    if change.name.as_ref().is_some_and(|n| n.as_ref() != p.name) {
+        // Their certificates verify with the new name's first character
+        // (issue 21: every process forgets the answers it holds).
+        crate::cache::bump(&txn, crate::cache::Kind::Certificates).await?;
+    }
     if let Some(series) = &change.series {
         let year = change.series_year.value();
         // R-PU-3: a certified year keeps the series it was certified for.

@@ -490,6 +490,7 @@ pub async fn remove_admin(
         ));
     }
     grant::Entity::delete_by_id(g.id).exec(&txn).await?;
+    crate::cache::bump(&txn, crate::cache::Kind::Grants).await?;
     audit::record(
         &txn,
         Change::new("unit_admin", account_id, "removed")

@@ -111,55 +111,57 @@ fn rule(m: &annual_requirement::Model) -> Option<Rule> {
     })
 }
 
-/// Policies as a process read them lately: a read within `ttl` of the
-/// last one is answered from memory. hrss changes a policy rarely; the
-/// process that changes one forgets what it held at once, every other
-/// process within `ttl` (`database.policy_cache_ms`, 1 s). Bounded by the
-/// years asked (2017–2100).
+/// Policies as a process read them lately (R-REQ-1). hrss changes a
+/// policy rarely; each change bumps the `policies` counter
+/// (`crate::cache`), so the process that made it forgets what it held as
+/// soon as its request ends and every other process within
+/// `cache.poll_ms`. `database.policy_cache_ms` bounds how long a policy is
+/// held besides. Bounded by the years asked (2017–2100).
 #[derive(Debug)]
 pub struct PolicyCache {
     ttl: std::time::Duration,
-    held: std::sync::Mutex<std::collections::HashMap<i32, (std::time::Instant, Policy)>>,
-}
-
-impl Default for PolicyCache {
-    fn default() -> Self {
-        Self::new(std::time::Duration::from_secs(1))
-    }
+    generations: std::sync::Arc<crate::cache::Generations>,
+    held: crate::cache::Lru<i32, (std::time::Instant, Policy)>,
 }
 
 impl PolicyCache {
-    pub fn new(ttl: std::time::Duration) -> Self {
+    pub fn new(
+        ttl: std::time::Duration,
+        generations: std::sync::Arc<crate::cache::Generations>,
+    ) -> Self {
         Self {
             ttl,
-            held: std::sync::Mutex::new(std::collections::HashMap::new()),
+            held: crate::cache::Lru::new(crate::cache::Kind::Policies, generations.clone(), 256),
+            generations,
         }
     }
 
-    /// The policy in force for `year`, read at most `ttl` ago.
+    /// The policy in force for `year`.
     pub async fn get<C: ConnectionTrait>(
         &self,
         conn: &C,
         year: Year,
     ) -> Result<Policy, ServiceError> {
-        if let Ok(held) = self.held.lock()
-            && let Some((at, p)) = held.get(&year.value())
+        if let Some((at, p)) = self.held.get(&year.value())
             && at.elapsed() < self.ttl
         {
-            return Ok(p.clone());
+            return Ok(p);
         }
+        let ticket = self.held.ticket();
         let p = in_force(conn, year).await?;
-        if let Ok(mut held) = self.held.lock() {
-            held.insert(year.value(), (std::time::Instant::now(), p.clone()));
-        }
+        self.held
+            .put(ticket, year.value(), (std::time::Instant::now(), p.clone()));
         Ok(p)
+    }
+
+    /// What the cache did (`/metrics`).
+    pub fn stats(&self) -> crate::cache::Stats {
+        self.held.stats()
     }
 
     /// Forgets everything (this process changed a policy).
     pub fn clear(&self) {
-        if let Ok(mut held) = self.held.lock() {
-            held.clear();
-        }
+        self.generations.forget(crate::cache::Kind::Policies);
     }
 }
 

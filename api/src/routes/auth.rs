@@ -107,7 +107,7 @@ pub async fn auth_register(
     req: HttpRequest,
     body: Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::state::check_rate(&state.register_limiter, &req)?;
+    crate::state::check_rate(&state.register_limiter, state.client_ip(&req))?;
     let body = body.into_inner();
     body.validate()?;
     let me = accounts::register(&state, body.try_into()?).await?;
@@ -156,7 +156,7 @@ pub async fn auth_login(
     req: HttpRequest,
     body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::state::check_rate(&state.login_limiter, &req)?;
+    crate::state::check_rate(&state.login_limiter, state.client_ip(&req))?;
     body.validate()?;
     let res = accounts::login(&state, &body.account, &body.password).await?;
     Ok(HttpResponse::Ok()
@@ -202,7 +202,7 @@ pub async fn auth_login_verify(
     req: HttpRequest,
     body: Json<LoginVerifyRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::state::check_rate(&state.login_limiter, &req)?;
+    crate::state::check_rate(&state.login_limiter, state.client_ip(&req))?;
     body.validate()?;
     let res = accounts::login_verify(&state, body.challenge_id, &body.code).await?;
     Ok(HttpResponse::Ok()
@@ -241,7 +241,7 @@ pub async fn auth_password_reset(
     req: HttpRequest,
     body: Json<PasswordResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::state::check_rate(&state.login_limiter, &req)?;
+    crate::state::check_rate(&state.login_limiter, state.client_ip(&req))?;
     body.validate()?;
     let res = accounts::password_reset_start(&state, &body.account).await?;
     Ok(HttpResponse::Accepted().json(PasswordResetStarted::from(res)))
@@ -284,7 +284,7 @@ pub async fn auth_password_reset_confirm(
     req: HttpRequest,
     body: Json<PasswordResetConfirmRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::state::check_rate(&state.login_limiter, &req)?;
+    crate::state::check_rate(&state.login_limiter, state.client_ip(&req))?;
     body.validate()?;
     let pw =
         Password::parse(&body.new_password).map_err(|e| ApiError::domain("new_password", e))?;
@@ -348,7 +348,7 @@ pub async fn auth_token(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    crate::state::check_rate(&state.token_limiter, &req)?;
+    crate::state::check_rate(&state.token_limiter, state.client_ip(&req))?;
     let body = super::read_body(&req, payload, state.settings.limits.json_body_bytes).await?;
     let mime = req
         .headers()
@@ -438,7 +438,7 @@ pub async fn auth_refresh(
     req: HttpRequest,
     body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::state::check_rate(&state.token_limiter, &req)?;
+    crate::state::check_rate(&state.token_limiter, state.client_ip(&req))?;
     body.validate()?;
     let res = sessions::refresh(&state, &body.refresh_token).await?;
     Ok(HttpResponse::Ok()

@@ -240,7 +240,7 @@ pub async fn certificate_verify(
     number: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     // R-CE-3: numbers are checked, not enumerated.
-    crate::state::check_rate(&state.verify_limiter, &req)?;
+    crate::state::check_rate(&state.verify_limiter, state.client_ip(&req))?;
     if number.chars().count() > 64 {
         return Err(ApiError::bad_request(
             "certificate_number_invalid",

@@ -1,7 +1,9 @@
 //! The caller from the request: the bearer token verified and, for an
-//! account, its grants read fresh from the database on every request (one
-//! indexed query), so a removed admin loses access at once rather than when
-//! the token expires; a platform's token carries its one grant and needs no
+//! account, its grants as they are now — from the process's memory, which
+//! forgets them when any grant changes (at once on the process that changed
+//! it, within `cache.poll_ms` on every other: `crate::cache`), else one
+//! indexed query — so a removed admin loses access within a second rather
+//! than when the token expires; a platform's token carries its one grant and needs no
 //! query, which keeps pushes cheap. The services take the plain
 //! [`Caller`].
 
@@ -64,7 +66,7 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
     }
     let is_platform = claims.grants.iter().any(|g| g.role == Role::Platform);
     if !is_platform {
-        claims.grants = crate::parties::accounts::grants_of(&state.db, claims.sub)
+        claims.grants = crate::parties::accounts::grants_held(&state, claims.sub)
             .await
             .map_err(ApiError::from)?;
         if claims.grants.is_empty() {

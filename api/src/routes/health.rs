@@ -52,16 +52,22 @@ pub async fn health_ready(state: web::Data<AppState>) -> Result<HttpResponse, Ap
 
 /// Prometheus metrics
 ///
-/// Request counts and latencies per route and status, in the Prometheus
-/// text exposition format.
+/// Request counts and latencies per route and status, and what each
+/// in-memory cache (grants, verify answers, policies) served, in the
+/// Prometheus text exposition format.
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "Metrics in Prometheus text format", body = String, content_type = "text/plain")),
     security(())
 )]
 #[get("/metrics")]
-pub async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
+pub async fn metrics(metrics: web::Data<Metrics>, state: web::Data<AppState>) -> HttpResponse {
+    let caches = crate::cache::exposition(&[
+        ("grants", state.grants.stats()),
+        ("verify", state.verified.stats()),
+        ("policies", state.policies.stats()),
+    ]);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render())
+        .body(metrics.render() + &caches)
 }

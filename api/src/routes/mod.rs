@@ -285,6 +285,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(notices::notice_view)
             .service(notices::notice_withdraw)
             .service(notices::notice_attachment)
+            .service(audit::audit_chain_verify)
             .service(audit::audit_event_list)
             .service(credit::credit_record_create)
             .service(credit::credit_record_list)

@@ -73,25 +73,54 @@ pub(super) fn check_public_literal(url: &str, allow_private: bool) -> Result<(),
     Ok(())
 }
 
+/// Where a delivery connects: the host's name and the addresses it was
+/// checked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Resolved {
+    pub host: String,
+    pub addrs: Vec<std::net::SocketAddr>,
+}
+
 /// Before each delivery: every address the host resolves to must be public
-/// (a name can point anywhere after registration).
-pub(super) async fn check_resolved(url: &str, allow_private: bool) -> Result<(), String> {
-    if allow_private {
-        return Ok(());
-    }
+/// (a name can point anywhere after registration). The delivery then
+/// connects to exactly these addresses ([`client_for`]), never resolving
+/// the name again: between a check and a second lookup the name could be
+/// pointed at the server's own network (DNS rebinding).
+pub(super) async fn check_resolved(url: &str, allow_private: bool) -> Result<Resolved, String> {
     let (host, port) = host_port(url).ok_or("not a valid address")?;
-    let addrs = tokio::net::lookup_host((host.as_str(), port))
+    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
         .await
-        .map_err(|e| format!("the host does not resolve: {e}"))?;
-    for a in addrs {
-        if !is_public(a.ip()) {
-            return Err(format!(
-                "refused: {host} resolves to {}, a loopback or private address",
-                a.ip()
-            ));
-        }
+        .map_err(|e| format!("the host does not resolve: {e}"))?
+        .collect();
+    if addrs.is_empty() {
+        return Err("the host resolves to no address".into());
     }
-    Ok(())
+    if !allow_private && let Some(a) = addrs.iter().find(|a| !is_public(a.ip())) {
+        return Err(format!(
+            "refused: {host} resolves to {}, a loopback or private address",
+            a.ip()
+        ));
+    }
+    Ok(Resolved { host, addrs })
+}
+
+/// A client that reaches `resolved.host` only at the addresses checked
+/// (TLS still names the host), with the worker's timeout and no redirects
+/// (a redirect would lead to an address nobody checked).
+pub(super) fn client_for(
+    resolved: &Resolved,
+    timeout: std::time::Duration,
+) -> Result<reqwest::Client, String> {
+    let builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none());
+    // A literal address is connected to as it is.
+    let builder = if resolved.host.parse::<std::net::IpAddr>().is_ok() {
+        builder
+    } else {
+        builder.resolve_to_addrs(&resolved.host, &resolved.addrs)
+    };
+    builder.build().map_err(|e| e.to_string())
 }
 
 /// Checks an endpoint address: absolute `http` or `https` with a host, no

@@ -21,7 +21,7 @@ use ce_entity::{webhook, webhook_attempt, webhook_delivery, webhook_event};
 use crate::error::ServiceError;
 use crate::state::AppState;
 
-use super::address::check_resolved;
+use super::address::{check_resolved, client_for};
 use crate::outbox::DeliveryStatus;
 
 /// The `webhook-signature` value of a body (Standard Webhooks `v1`).
@@ -47,20 +47,9 @@ pub fn backoff(base_ms: u64, attempt: u32) -> Duration {
 
 /// Delivers what is due, forever (one per server process; safe with many).
 pub async fn run_worker(state: AppState) {
-    let http = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(state.settings.webhooks.timeout_seconds))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "webhook worker could not start");
-            return;
-        }
-    };
     let every = Duration::from_millis(state.settings.webhooks.poll_interval_ms.max(10));
     loop {
-        match deliver_due(&state, &http, 20).await {
+        match deliver_due(&state, 20).await {
             // A full batch: more may be waiting.
             Ok(n) if n >= 20 => continue,
             Ok(_) => {}
@@ -71,11 +60,7 @@ pub async fn run_worker(state: AppState) {
 }
 
 /// One round: claims up to `limit` due deliveries and attempts each.
-pub async fn deliver_due(
-    state: &AppState,
-    http: &reqwest::Client,
-    limit: u64,
-) -> Result<usize, ServiceError> {
+pub async fn deliver_due(state: &AppState, limit: u64) -> Result<usize, ServiceError> {
     let now = Utc::now();
     let due = webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
@@ -98,18 +83,14 @@ pub async fn deliver_due(
             .exec(&state.db)
             .await?;
         if claimed.rows_affected == 1 {
-            attempt(state, http, d).await?;
+            attempt(state, d).await?;
             done += 1;
         }
     }
     Ok(done)
 }
 
-async fn attempt(
-    state: &AppState,
-    http: &reqwest::Client,
-    d: webhook_delivery::Model,
-) -> Result<(), ServiceError> {
+async fn attempt(state: &AppState, d: webhook_delivery::Model) -> Result<(), ServiceError> {
     let (Some(w), Some(e)) = (
         webhook::Entity::find_by_id(d.webhook_id)
             .one(&state.db)
@@ -127,9 +108,13 @@ async fn attempt(
     let signature = sign(&secret, &msg_id, ts, &body)
         .ok_or_else(|| anyhow::anyhow!("webhook {} has an unreadable secret", w.id))?;
     let started = std::time::Instant::now();
-    let sent = match check_resolved(&w.url, state.settings.webhooks.allow_private_addresses).await {
+    let timeout = Duration::from_secs(state.settings.webhooks.timeout_seconds);
+    let checked = check_resolved(&w.url, state.settings.webhooks.allow_private_addresses)
+        .await
+        .and_then(|r| client_for(&r, timeout));
+    let sent = match checked {
         Err(refused) => Err(refused),
-        Ok(()) => http
+        Ok(http) => http
             .post(&w.url)
             .header("content-type", "application/json")
             .header("user-agent", "ce-api-webhooks/1")
@@ -253,7 +238,52 @@ mod tests {
     async fn deliveries_to_names_of_private_addresses_are_refused() {
         let refused = check_resolved("http://localhost:9/x", false).await;
         assert!(refused.is_err_and(|e| e.contains("loopback or private")));
-        assert!(check_resolved("http://localhost:9/x", true).await.is_ok());
+        let allowed = check_resolved("http://localhost:9/x", true).await.unwrap();
+        assert_eq!(allowed.host, "localhost");
+        assert!(
+            allowed
+                .addrs
+                .iter()
+                .all(|a| a.port() == 9 && a.ip().is_loopback())
+        );
+    }
+
+    /// The delivery connects to the addresses it checked and never looks
+    /// the name up again (DNS rebinding): a name that resolves nowhere is
+    /// reached at the address checked for it.
+    #[tokio::test]
+    async fn a_delivery_connects_to_the_address_it_checked() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let at = listener.local_addr().unwrap();
+        let served = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let n = s.read(&mut buf).await.unwrap();
+            s.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+                .await
+                .unwrap();
+            String::from_utf8_lossy(&buf[..n]).to_string()
+        });
+        // `.invalid` never resolves (RFC 6761): only the pin reaches it.
+        let url = format!("http://hooks.rebind.invalid:{}/ce", at.port());
+        let pinned = Resolved {
+            host: "hooks.rebind.invalid".into(),
+            addrs: vec![at],
+        };
+        let http = client_for(&pinned, Duration::from_secs(5)).unwrap();
+        let answer = http.post(&url).body("{}").send().await.unwrap();
+        assert_eq!(answer.status(), 204);
+        let request = served.await.unwrap();
+        assert!(
+            request
+                .to_ascii_lowercase()
+                .contains(&format!("host: hooks.rebind.invalid:{}", at.port())),
+            "{request}"
+        );
+        // Unpinned, the same name is looked up and fails.
+        let unpinned = reqwest::Client::new().post(&url).send().await;
+        assert!(unpinned.is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::audit::ActorType;
 use crate::auth::Role;
+use crate::domain::audit_chain::ChainBreakKind;
 use crate::domain::legacy::LegacyKind;
 use crate::domain::oversight::{GroupBy, NoticeKind, Severity, SubjectType};
 use crate::domain::record::RecordCategory;
@@ -563,6 +564,51 @@ impl From<personal_data::PersonalData> for PersonalDataView {
             credit_records: v.credit_records.into_iter().map(Into::into).collect(),
             audit_events: v.audit_events.into_iter().map(Into::into).collect(),
             truncated: v.truncated.into_iter().map(String::from).collect(),
+        }
+    }
+}
+
+/// The first broken or missing link of the audit chain.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditChainBreak {
+    /// The place in the chain.
+    #[schema(minimum = 1, example = 1042)]
+    pub seq: i64,
+    /// The event at that place; for `missing`, the first event after the
+    /// gap (`null` when the chain's end is gone).
+    pub event_id: Option<Uuid>,
+    pub kind: ChainBreakKind,
+}
+
+/// What a walk of the audit chain found.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditChainReport {
+    /// Sealed events whose links verified, from the first place up to the
+    /// first break.
+    #[schema(minimum = 0, example = 1041)]
+    pub checked: u64,
+    /// The last place sealed.
+    #[schema(minimum = 0, example = 1200)]
+    pub sealed_up_to: i64,
+    /// Events written but not sealed yet (sealed within
+    /// `audit.seal_interval_ms`).
+    #[schema(minimum = 0, example = 3)]
+    pub unsealed: u64,
+    /// `null` when every link verified.
+    pub first_break: Option<AuditChainBreak>,
+}
+
+impl From<crate::audit::chain::ChainReport> for AuditChainReport {
+    fn from(v: crate::audit::chain::ChainReport) -> Self {
+        Self {
+            checked: v.checked,
+            sealed_up_to: v.sealed_up_to,
+            unsealed: v.unsealed,
+            first_break: v.first_break.map(|b| AuditChainBreak {
+                seq: b.seq,
+                event_id: b.event_id,
+                kind: b.kind,
+            }),
         }
     }
 }
