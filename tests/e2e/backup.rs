@@ -5,7 +5,7 @@
 //! the certificate and its credential verify, the ID number decrypts and
 //! the audit chain checks out.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use ce_api::startup::Application;
@@ -18,28 +18,6 @@ use crate::helpers::*;
 /// The key files a restore needs beside the database (JWT secret and PII
 /// key may be settings instead; here the JWT secret is one).
 const KEY_FILES: &[&str] = &["pii.key", "audit.key", "issuer-ed25519.key"];
-
-/// `pg_dump`'s folder: `CE_PG_BIN`, else the newest under
-/// `/usr/lib/postgresql/*/bin`.
-fn pg_bin() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("CE_PG_BIN") {
-        return Some(PathBuf::from(dir));
-    }
-    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("bin"))
-        .filter(|bin| bin.join("pg_dump").exists())
-        .collect();
-    found.sort_by_key(|p| {
-        p.parent()
-            .and_then(|v| v.file_name())
-            .and_then(|v| v.to_str())
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(0)
-    });
-    found.pop()
-}
 
 async fn run(cmd: &mut tokio::process::Command) -> String {
     let out = cmd.output().await.expect("running a backup tool");
@@ -73,7 +51,7 @@ async fn back_up_and_restore(app: &TestApp, into: &Path) -> Option<String> {
         std::fs::rename(&copy, &restored).unwrap();
         return Some(format!("sqlite://{}?mode=rwc", restored.display()));
     }
-    let Some(bin) = pg_bin() else {
+    let Some(bin) = crate::helpers::postgres_bin("pg_dump") else {
         assert!(
             std::env::var_os("CE_REQUIRE_PG_DUMP").is_none(),
             "CE_REQUIRE_PG_DUMP is set but no pg_dump was found (set CE_PG_BIN)"

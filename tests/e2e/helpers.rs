@@ -602,3 +602,24 @@ pub fn id_of(v: &serde_json::Value) -> String {
         .unwrap_or_else(|| panic!("an id in {v}"))
         .to_string()
 }
+
+/// The folder of PostgreSQL's programs holding `tool`: `CE_PG_BIN`, else
+/// the newest version under `/usr/lib/postgresql/*/bin` (by number: 15
+/// after 9). `None` when PostgreSQL is not installed.
+pub fn postgres_bin(tool: &str) -> Option<std::path::PathBuf> {
+    if let Some(dir) = std::env::var_os("CE_PG_BIN") {
+        return Some(std::path::PathBuf::from(dir));
+    }
+    std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("bin"))
+        .filter(|bin| bin.join(tool).exists())
+        .max_by_key(|p| {
+            p.parent()
+                .and_then(|v| v.file_name())
+                .and_then(|v| v.to_str())
+                .and_then(|v| v.parse::<u32>().ok())
+                .unwrap_or(0)
+        })
+}

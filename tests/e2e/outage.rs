@@ -38,14 +38,7 @@ struct Cluster {
 impl Cluster {
     /// `None` when PostgreSQL is not installed (and not required).
     fn init() -> Option<Self> {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok())
-            .map(|e| e.path().join("bin"))
-            .filter(|b| b.join("initdb").exists())
-            .max();
+        let bin = postgres_bin("initdb");
         let Some(bin) = bin else {
             assert!(
                 std::env::var_os("CE_REQUIRE_PG_CLUSTER").is_none(),
@@ -59,11 +52,7 @@ impl Cluster {
             .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
         let dir = std::env::temp_dir().join(format!("ce-pg-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(dir.join("sock")).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = crate::process::free_port();
         let c = Self {
             bin,
             dir,
