@@ -179,25 +179,7 @@ async fn r_id_3_five_wrong_passwords_lock_the_account_and_a_reset_unlocks_it() {
     assert_eq!(err.status(), Some(423));
 
     // 密码找回: a code to the bound phone, a new password, unlocked.
-    let started = call!(
-        app.client
-            .api()
-            .auth_password_reset(&types::PasswordResetRequest {
-                account: p.phone.parse().unwrap()
-            })
-    )
-    .unwrap();
-    let code = app.phone.last_code(Some(&p.phone));
-    call!(
-        app.client
-            .api()
-            .auth_password_reset_confirm(&types::PasswordResetConfirmRequest {
-                challenge_id: started.challenge_id,
-                code: code.parse().unwrap(),
-                new_password: "N3w-Passw0rd!".parse().unwrap(),
-            })
-    )
-    .unwrap();
+    app.reset_password(&p, "N3w-Passw0rd!").await;
     let c = app
         .login(&p.id_card_no, "N3w-Passw0rd!", Some(&p.phone))
         .await;

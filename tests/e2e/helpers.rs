@@ -300,6 +300,25 @@ pub fn registration(id_card_no: &str, phone: &str) -> types::RegisterRequest {
 }
 
 impl TestApp {
+    /// 密码找回: a code to the person's bound phone, then the new password.
+    pub async fn reset_password(&self, p: &Person, new_password: &str) {
+        let started = ce_sdk::call!(self.client.api().auth_password_reset(
+            &types::PasswordResetRequest {
+                account: p.phone.parse().unwrap(),
+            }
+        ))
+        .expect("starting a password reset");
+        let code = self.phone.last_code(Some(&p.phone));
+        ce_sdk::call!(self.client.api().auth_password_reset_confirm(
+            &types::PasswordResetConfirmRequest {
+                challenge_id: started.challenge_id,
+                code: code.parse().unwrap(),
+                new_password: new_password.parse().unwrap(),
+            }
+        ))
+        .expect("confirming a password reset");
+    }
+
     pub async fn register(&self) -> Person {
         let (id, phone) = (id_card_no(), phone_no());
         let me = ce_sdk::call!(self.client.api().auth_register(&registration(&id, &phone)))

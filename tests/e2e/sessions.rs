@@ -190,25 +190,7 @@ async fn a_password_reset_ends_every_session_of_the_account() {
     let app = spawn_app().await;
     let p = app.register().await;
     let t = sign_in(&app, &p).await;
-    let started = call!(
-        app.client
-            .api()
-            .auth_password_reset(&types::PasswordResetRequest {
-                account: p.phone.parse().unwrap(),
-            })
-    )
-    .unwrap();
-    let code = app.phone.last_code(Some(&p.phone));
-    call!(
-        app.client
-            .api()
-            .auth_password_reset_confirm(&types::PasswordResetConfirmRequest {
-                challenge_id: started.challenge_id,
-                code: code.parse().unwrap(),
-                new_password: "Another-horse-2027".parse().unwrap(),
-            })
-    )
-    .unwrap();
+    app.reset_password(&p, "Another-horse-2027").await;
     let e = call!(as_client(&app, &t).api().me_view()).unwrap_err();
     assert_eq!(e.code(), Some("token_revoked"));
     let e = refresh(&app, t.refresh_token.as_deref().unwrap())
