@@ -11,6 +11,9 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub year: i32,
     pub complete: bool,
+    /// Why the year owes nothing (`duty_not_started`, `studying`: every
+    /// series held that year is exempt, R-ACC-6); `None` when it is owed.
+    pub exempt: Option<String>,
     /// Approved hours per category, in tenths, as recorded (before the
     /// calculator's caps and topic rule).
     pub public_tenths: i64,

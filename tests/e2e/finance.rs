@@ -273,6 +273,66 @@ async fn r_acc_4_a_conversion_the_person_applies_for_is_confirmed_by_the_distric
     assert_eq!((status, code(&e)), (422, "region_invalid"), "{e}");
 }
 
+/// R-ACC-4: the unit's own face-to-face training for its accountants is
+/// the unit's, then the finance department's (附件 2 第 1 项: 由用人单位…报财政
+/// 部门复核; the table's `unit_then_finance_review`): the unit's approval
+/// sends it to the district finance department of the person's region,
+/// and only that department's approval counts.
+#[tokio::test]
+async fn r_acc_4_the_units_face_to_face_training_is_rechecked_by_the_district_finance_department() {
+    let app = spawn_app().await;
+    let f = finance(&app).await;
+    let (person, admin, _unit) = accountant(&app).await;
+    let mut form = paper(this_year());
+    form["course_name"] = json!("本单位会计人员面授培训（3 天）");
+    form["conversion"] = json!({"code": "face_to_face_unit_training", "quantity": 3});
+    let (status, r) = declare(&person, form).await;
+    assert_eq!(status, 201, "{r}");
+    assert_eq!(r["authority_id"], Value::Null);
+    assert_eq!(r["hours"], json!(60.0), "20 credits a day");
+    let id = id_of(&r);
+    // The unit decides first; the department does not see it yet.
+    assert!(pending_ids(&admin.client).await.contains(&id));
+    assert_eq!(review(&f.district, &id, "approve").await.0, 404);
+    // Before the person's information collection there is no department
+    // to send it to: the unit's approval is refused and it stays.
+    let (status, e) = review(&admin.client, &id, "approve").await;
+    assert_eq!((status, code(&e)), (409, "region_required"), "{e}");
+    set_profile(&person, json!({"region": "440104"})).await;
+    let (status, sent) = review(&admin.client, &id, "approve").await;
+    assert_eq!(status, 200, "{sent}");
+    assert_eq!(sent["status"], "pending_unit_review", "{sent}");
+    assert_eq!(sent["authority_id"], json!(f.district_id.to_string()));
+    // Nothing counts yet, and the unit has decided: it cannot again.
+    let c = compliance(&person.client, person.person_id(), this_year()).await;
+    assert_eq!(c["series"][0]["approved"], json!(0.0), "{c}");
+    assert!(!pending_ids(&admin.client).await.contains(&id));
+    assert_eq!(review(&admin.client, &id, "approve").await.0, 404);
+    // Another district's department never sees it; the person's does.
+    assert_eq!(review(&f.other, &id, "approve").await.0, 404);
+    assert!(pending_ids(&f.district).await.contains(&id));
+    let (status, approved) = review(&f.district, &id, "approve").await;
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(approved["status"], "approved");
+    let c = compliance(&person.client, person.person_id(), this_year()).await;
+    assert_eq!(c["series"][0]["approved"], json!(60.0), "{c}");
+    // Both decisions are on the record, each with its reviewer's role.
+    let detail = call_ok(
+        &person.client,
+        Method::GET,
+        &format!("/records/{id}"),
+        Value::Null,
+    )
+    .await;
+    let roles: Vec<&str> = detail["reviews"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reviewer_role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["unit_admin", "authority"], "{detail}");
+}
+
 #[tokio::test]
 async fn r_acc_4_the_province_records_exam_subjects_passed_in_guangdong_without_an_application() {
     let app = spawn_app().await;
@@ -633,6 +693,118 @@ async fn r_acc_6_a_year_before_accounting_duty_starts_is_exempt_and_gets_no_cert
     )
     .await;
     assert_eq!(status, 422, "{e}");
+}
+
+/// R-ACC-6: a year that owes nothing is neither complete nor behind — the
+/// statistics count it apart and a unit's list of who is behind leaves it
+/// out, as kept by the ledger and after a rebuild from the records.
+#[tokio::test]
+async fn r_acc_6_exempt_years_count_apart_in_statistics_and_the_units_lists() {
+    let app = spawn_app().await;
+    let hrss = app.hrss().await;
+    let (admin, unit) = app.unit().await;
+    let mut persons = Vec::new();
+    for name in ["张三", "张三"] {
+        let p = app.verified_person().await;
+        call!(admin.client.api().unit_person_add(
+            &unit.id,
+            None,
+            &types::UnitPersonAddRequest {
+                id_card_no: p.person.id_card_no.parse().unwrap(),
+                name: name.parse().unwrap(),
+            }
+        ))
+        .unwrap();
+        set_profile(
+            &p,
+            json!({"series": ["accounting"], "series_year": this_year()}),
+        )
+        .await;
+        persons.push(p);
+    }
+    // The first qualified this year: nothing is owed before next year;
+    // the second owes the year and has nothing yet.
+    set_profile(
+        &persons[0],
+        json!({"series_terms": [{"series": "accounting", "started_on": today().to_string()}]}),
+    )
+    .await;
+    let (exempt, behind) = (persons[0].person_id(), persons[1].person_id());
+    let year = this_year();
+    let check = |label: &'static str| {
+        let (hrss, admin, unit) = (&hrss, &admin.client, unit.id);
+        async move {
+            let stats = call_ok(
+                hrss,
+                Method::GET,
+                &format!("/statistics?year={year}&group_by=unit"),
+                Value::Null,
+            )
+            .await;
+            let g = stats["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|g| g["key"] == unit.to_string())
+                .unwrap_or_else(|| panic!("{label}: the unit's group in {stats}"))
+                .clone();
+            assert_eq!(
+                (&g["persons"], &g["persons_complete"], &g["persons_exempt"]),
+                (&json!(2), &json!(0), &json!(1)),
+                "{label}: {g}"
+            );
+            let listed = |q: &'static str| async move {
+                let page = call_ok(
+                    admin,
+                    Method::GET,
+                    &format!("/units/{unit}/compliance?year={year}{q}"),
+                    Value::Null,
+                )
+                .await;
+                page["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| {
+                        (
+                            i["standing"]["person_id"].as_str().unwrap().to_string(),
+                            i["standing"]["status"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let all = listed("").await;
+            assert_eq!(all.len(), 2, "{label}: {all:?}");
+            assert!(
+                all.contains(&(exempt.to_string(), "exempt".into())),
+                "{all:?}"
+            );
+            assert_eq!(
+                listed("&complete=false").await,
+                [(behind.to_string(), "incomplete".to_string())],
+                "{label}: only who is behind"
+            );
+            assert!(listed("&complete=true").await.is_empty(), "{label}");
+            let rows = crate::statistics::csv_of(
+                crate::statistics::get(
+                    admin,
+                    &format!("/units/{unit}/compliance/export?year={year}&complete=false"),
+                )
+                .await,
+                "unit-compliance-",
+            )
+            .await;
+            assert_eq!(rows.len(), 2, "{label}: {rows:?}");
+            assert_eq!(rows[0].last().unwrap(), "exempt_reason");
+            assert_eq!(rows[1][0], behind.to_string());
+        }
+    };
+    check("as the ledger keeps it").await;
+    // The year owed nothing has no hours: a rebuild from the records keeps
+    // its standing all the same.
+    let db = crate::statistics::db(&app).await;
+    rebuild_standings(&db).await;
+    check("after a rebuild").await;
 }
 
 /// A verified person bound to a fresh unit, holding `series` this year,

@@ -800,7 +800,8 @@ async fn unit_compliance_export_has_the_rows_of_the_list_and_quotes_text() {
             "elective_required",
             "elective_approved",
             "elective_missing",
-            "complete"
+            "complete",
+            "exempt_reason"
         ]
     );
     assert_eq!(rows.len(), 3);
@@ -993,7 +994,8 @@ async fn statistics_export_is_the_json_figures_as_csv() {
                 "public_hours",
                 "professional_hours",
                 "elective_hours",
-                "valid_certificates"
+                "valid_certificates",
+                "persons_exempt"
             ]
         );
         let groups = body["groups"].as_array().unwrap();
@@ -1006,6 +1008,7 @@ async fn statistics_export_is_the_json_figures_as_csv() {
             assert_eq!(r[4], g["persons"].to_string());
             assert_eq!(r[5], g["persons_complete"].to_string());
             assert_eq!(r[9], g["valid_certificates"].to_string());
+            assert_eq!(r[10], g["persons_exempt"].to_string());
         }
     }
 }

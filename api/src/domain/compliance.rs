@@ -136,6 +136,16 @@ pub enum ExemptReason {
     Studying,
 }
 
+impl ExemptReason {
+    /// As stored in `standings.exempt` and sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExemptReason::DutyNotStarted => "duty_not_started",
+            ExemptReason::Studying => "studying",
+        }
+    }
+}
+
 /// A year's verdict (R-REQ-2, R-ACC-6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -272,9 +272,14 @@ pub async fn of_unit(
     let backend = db.get_database_backend();
     let mut values: Vec<sea_orm::Value> = vec![unit_id.into(), year.value().into()];
     let mut conds = Vec::new();
-    if let Some(c) = complete {
-        conds.push("COALESCE(s.complete, FALSE) = ?".to_string());
-        values.push(c.into());
+    // `complete=false` lists who is behind: a year that owes nothing
+    // (R-ACC-6, `standings.exempt`) is neither.
+    match complete {
+        Some(true) => conds.push("s.complete = TRUE".to_string()),
+        Some(false) => {
+            conds.push("COALESCE(s.complete, FALSE) = FALSE AND s.exempt IS NULL".to_string())
+        }
+        None => {}
     }
     let missing = "COALESCE(s.missing_tenths, 2147483647)";
     if let Some(after) = page.after {

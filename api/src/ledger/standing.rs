@@ -187,6 +187,7 @@ async fn lock(
             person_id: Set(*p),
             year: Set(*y),
             complete: Set(false),
+            exempt: Set(None),
             public_tenths: Set(0),
             professional_tenths: Set(0),
             elective_tenths: Set(0),
@@ -486,15 +487,20 @@ async fn store(
     for chunk in judged.chunks(CHUNK) {
         let rows = chunk.iter().map(|j| {
             let f = &j.year.facts;
-            let (complete, missing) = match &j.assessment {
-                Some(a) => (a.complete, i64::from(missing_of(a))),
-                None => (false, 0),
+            let (complete, missing, exempt) = match &j.assessment {
+                Some(a) => (
+                    a.complete,
+                    i64::from(missing_of(a)),
+                    a.exempt.map(|e| e.as_str().to_string()),
+                ),
+                None => (false, 0, None),
             };
             let approved = |c| tenths_of(f, RecordStatus::Approved, Some(c));
             standing::ActiveModel {
                 person_id: Set(j.year.person_id),
                 year: Set(year),
                 complete: Set(complete),
+                exempt: Set(exempt),
                 public_tenths: Set(approved(RecordCategory::Public)),
                 professional_tenths: Set(approved(RecordCategory::Professional)),
                 elective_tenths: Set(approved(RecordCategory::Elective)),
@@ -509,6 +515,7 @@ async fn store(
                 OnConflict::columns([standing::Column::PersonId, standing::Column::Year])
                     .update_columns([
                         standing::Column::Complete,
+                        standing::Column::Exempt,
                         standing::Column::PublicTenths,
                         standing::Column::ProfessionalTenths,
                         standing::Column::ElectiveTenths,
@@ -629,7 +636,10 @@ pub async fn rebuild(db: &DatabaseConnection) -> Result<Rebuilt, ServiceError> {
             deltas.replace(None, Some(&hours_of(r)?));
         }
         drop(records);
-        let touched = deltas.person_years();
+        let mut touched = deltas.person_years();
+        // A year that owes nothing may hold no hours: its standing says so
+        // all the same (R-ACC-6), as a change of the terms leaves it.
+        touched.extend(years_with_terms(&txn, &page).await?);
         done.lines += deltas.changes().count() as u64;
         add_lines(&txn, &deltas).await?;
         lock(&txn, &touched).await?;
@@ -663,6 +673,40 @@ pub async fn rebuild(db: &DatabaseConnection) -> Result<Rebuilt, ServiceError> {
         .await?;
     txn.commit().await?;
     Ok(done)
+}
+
+/// The years in which `persons` hold a series they have terms for
+/// (R-ACC-6, R-ARC-1): one query.
+async fn years_with_terms<C: ConnectionTrait>(
+    conn: &C,
+    persons: &[Uuid],
+) -> Result<Vec<(Uuid, i32)>, ServiceError> {
+    use ce_entity::person_series_term as pst;
+    use sea_orm::sea_query::{JoinType, Query};
+    let ps = person_series::Entity;
+    let stmt = Query::select()
+        .distinct()
+        .column((ps, person_series::Column::PersonId))
+        .column((ps, person_series::Column::Year))
+        .from(ps)
+        .join(
+            JoinType::InnerJoin,
+            pst::Entity,
+            Expr::col((pst::Entity, pst::Column::PersonId))
+                .equals((ps, person_series::Column::PersonId))
+                .and(
+                    Expr::col((pst::Entity, pst::Column::SeriesCode))
+                        .equals((ps, person_series::Column::SeriesCode)),
+                ),
+        )
+        .and_where(Expr::col((ps, person_series::Column::PersonId)).is_in(persons.iter().copied()))
+        .to_owned();
+    let stmt = conn.get_database_backend().build(&stmt);
+    let mut out = Vec::new();
+    for r in conn.query_all_raw(stmt).await? {
+        out.push((r.try_get("", "person_id")?, r.try_get("", "year")?));
+    }
+    Ok(out)
 }
 
 /// Rebuilds the standings when a migration asked for it.

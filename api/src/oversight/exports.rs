@@ -194,6 +194,7 @@ const COMPLIANCE_HEADER: &[&str] = &[
     "elective_approved",
     "elective_missing",
     "complete",
+    "exempt_reason",
 ];
 
 fn compliance_line(p: &person::Model, a: &Assessment) -> Vec<String> {
@@ -212,6 +213,7 @@ fn compliance_line(p: &person::Model, a: &Assessment) -> Vec<String> {
         hours(a.elective.approved),
         hours(a.elective.missing),
         a.complete.to_string(),
+        a.exempt.map(|e| e.as_str().to_string()).unwrap_or_default(),
     ]
 }
 
@@ -282,7 +284,12 @@ async fn compliance_page(
     let lines: Vec<Vec<String>> = persons
         .iter()
         .filter_map(|p| assessed.get(&p.id).map(|a| (p, a)))
-        .filter(|(_, a)| complete.is_none_or(|want| a.complete == want))
+        .filter(|(_, a)| match complete {
+            None => true,
+            Some(true) => a.complete,
+            // Behind: a year that owes nothing (R-ACC-6) is not.
+            Some(false) => !a.complete && a.exempt.is_none(),
+        })
         .map(|(p, a)| compliance_line(p, a))
         .collect();
     let bytes = csv_bytes(c.first.then_some(COMPLIANCE_HEADER), &lines)?;
@@ -303,6 +310,7 @@ const STATISTICS_HEADER: &[&str] = &[
     "professional_hours",
     "elective_hours",
     "valid_certificates",
+    "persons_exempt",
 ];
 
 /// The statistics of `GET /statistics`, a page of groups at a time.
@@ -363,6 +371,7 @@ async fn statistics_page(
                 g.approved_hours.professional.to_string(),
                 g.approved_hours.elective.to_string(),
                 g.valid_certificates.to_string(),
+                g.persons_exempt.to_string(),
             ]
         })
         .collect();

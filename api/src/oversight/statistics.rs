@@ -11,7 +11,9 @@
 //! R-RC-7, R-RC-8, R-ACC-1, R-ACC-2; `domain::compliance::assess`) as the
 //! ledger stores it in `standings` with every change of hours: the rule is
 //! written once. A person with no hours in the year has no standing and
-//! counts as not complete. Approved hours are the records' as recorded
+//! counts as not complete. A year that owes nothing (R-ACC-6: every series
+//! held exempt, `standings.exempt`) counts in `persons_exempt`, not
+//! complete and not behind. Approved hours are the records' as recorded
 //! (the calculator's caps apply to completion only).
 //!
 //! Groups: a person's series are those held in the year
@@ -75,6 +77,9 @@ pub struct StatisticsGroup {
     pub persons: i64,
     /// Persons whose year is complete (R-REQ-2, R-REQ-3).
     pub persons_complete: i64,
+    /// Persons whose year owes nothing (every series held is exempt,
+    /// R-ACC-6): neither complete nor behind.
+    pub persons_exempt: i64,
     /// Approved hours of the year (records' hours as declared; the
     /// calculator's 72-hour cap on degree education applies to completion
     /// only).
@@ -247,6 +252,7 @@ pub async fn groups_page<C: ConnectionTrait>(
         "SELECT {key} AS gkey, MAX({name}) AS gname,
             CAST(COUNT(*) AS BIGINT) AS persons,
             CAST(SUM(pc.complete) AS BIGINT) AS complete,
+            CAST(SUM(pc.exempt) AS BIGINT) AS exempt,
             CAST(SUM(pc.pub) AS BIGINT) AS pub,
             CAST(SUM({pro}) AS BIGINT) AS pro,
             CAST(SUM(pc.ele) AS BIGINT) AS ele,
@@ -301,6 +307,7 @@ fn person_totals(scope: &Scope, year: i32, values: &mut Vec<Value>) -> String {
     format!(
         "SELECT p.id AS person_id,
             CASE WHEN s.complete THEN 1 ELSE 0 END AS complete,
+            CASE WHEN s.exempt IS NOT NULL THEN 1 ELSE 0 END AS exempt,
             COALESCE(s.public_tenths, 0) AS pub,
             {pro_expr} AS pro,
             COALESCE(s.elective_tenths, 0) AS ele
@@ -455,6 +462,7 @@ fn group_of(r: &sea_orm::QueryResult, group_by: GroupBy) -> Result<StatisticsGro
         name: r.try_get::<Option<String>>("", "gname")?,
         persons: n("persons")?,
         persons_complete: n("complete")?,
+        persons_exempt: n("exempt")?,
         approved_hours: CategoryHours {
             public: tenths(n("pub")?),
             professional: tenths(n("pro")?),

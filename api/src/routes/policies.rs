@@ -312,7 +312,8 @@ pub struct UnitComplianceQuery {
     #[param(minimum = 2017, maximum = 2100, nullable = false)]
     #[validate(range(min = 2017, max = 2100, code = "year_invalid"))]
     pub year: Option<i32>,
-    /// Only the persons whose year is (`true`) or is not (`false`) complete.
+    /// Only the persons whose year is complete (`true`) or behind (`false`:
+    /// incomplete; a year that owes nothing, R-ACC-6, is neither).
     #[param(nullable = false)]
     pub complete: Option<bool>,
     /// Default `person`.

@@ -95,7 +95,7 @@ fn csv_response(filename: &str, chunks: Chunks) -> HttpResponse {
     tag = "statistics",
     params(StatisticsQuery),
     responses(
-        (status = 200, description = "CSV with a header line: year, group_by, key, name, persons, persons_complete, public_hours, professional_hours, elective_hours, valid_certificates", content((CsvFile = "text/csv")),
+        (status = 200, description = "CSV with a header line: year, group_by, key, name, persons, persons_complete, public_hours, professional_hours, elective_hours, valid_certificates, persons_exempt (added last, so readers of the earlier columns keep working)", content((CsvFile = "text/csv")),
             headers(("Content-Disposition" = String, description = "`attachment; filename=\"statistics-<year>-<group_by>.csv\"`"))),
         (status = 400, description = "An unreadable query, e.g. an unknown `group_by` (`query_invalid`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not hrss or an industry authority (`forbidden`)", body = Problem, content_type = "application/problem+json"),
@@ -161,7 +161,8 @@ pub struct UnitComplianceExportQuery {
     #[param(minimum = 2017, maximum = 2100, nullable = false)]
     #[validate(range(min = 2017, max = 2100, code = "year_invalid"))]
     pub year: Option<i32>,
-    /// Only the persons whose year is (`true`) or is not (`false`) complete.
+    /// Only the persons whose year is complete (`true`) or behind (`false`:
+    /// incomplete; a year that owes nothing, R-ACC-6, is neither).
     #[param(nullable = false)]
     pub complete: Option<bool>,
 }
@@ -175,7 +176,7 @@ pub struct UnitComplianceExportQuery {
     tag = "compliance",
     params(("id" = Uuid, Path, description = "Unit id"), UnitComplianceExportQuery),
     responses(
-        (status = 200, description = "CSV with a header line: person_id, person_name, id_card_masked, year, then required, approved and missing of public, professional and elective, and complete", content((CsvFile = "text/csv")),
+        (status = 200, description = "CSV with a header line: person_id, person_name, id_card_masked, year, then required, approved and missing of public, professional and elective, complete, and exempt_reason (R-ACC-6; empty when the year is owed)", content((CsvFile = "text/csv")),
             headers(("Content-Disposition" = String, description = "`attachment; filename=\"unit-compliance-<year>.csv\"`"))),
         (status = 400, description = "An unreadable query or path (`query_invalid`, `path_invalid`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a unit admin or hrss (`forbidden`)", body = Problem, content_type = "application/problem+json"),

@@ -463,6 +463,10 @@ pub struct StatisticsGroup {
     /// Persons whose year is complete (R-REQ-2, R-REQ-3).
     #[schema(minimum = 0)]
     pub persons_complete: i64,
+    /// Persons whose year owes nothing (R-ACC-6: accounting duty not yet
+    /// started, or studying): neither complete nor behind; no certificate.
+    #[schema(minimum = 0)]
+    pub persons_exempt: i64,
     /// Approved hours of the year (records' hours as declared; the
     /// calculator's 72-hour cap on degree education applies to completion
     /// only).
@@ -479,6 +483,7 @@ impl From<statistics::StatisticsGroup> for StatisticsGroup {
             name: v.name,
             persons: v.persons,
             persons_complete: v.persons_complete,
+            persons_exempt: v.persons_exempt,
             approved_hours: v.approved_hours.into(),
             valid_certificates: v.valid_certificates,
         }
