@@ -28,6 +28,11 @@ pub const FINANCE_CONFIRMS: [&str; 2] = [
     "province_records_or_person_applies",
 ];
 
+/// The `confirmed_by` of the unit's own face-to-face training: the unit
+/// decides first, then the district finance department re-checks it
+/// (由用人单位…上传培训计划，报财政部门复核, 附件 2 第 1 项; R-ACC-4).
+pub const FINANCE_RECHECKS: &str = "unit_then_finance_review";
+
 /// A series as routing needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeriesRef<'a> {
@@ -131,8 +136,9 @@ mod tests {
                 }
             );
         }
-        // The unit's own face-to-face training stays with the unit, which
-        // records it (由用人单位…导入培训人员名单进行学分确认).
+        // The unit's own face-to-face training goes to the unit first (由用人
+        // 单位…导入培训人员名单进行学分确认); its approval sends it on to the
+        // finance department (`ledger::records::send_to_finance`).
         assert_eq!(
             route(
                 Some(ACCOUNTING),

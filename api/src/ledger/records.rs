@@ -543,6 +543,15 @@ async fn decide(
         return Err(ServiceError::NotFound("record"));
     };
     reviews::check_version(expected, r.version)?;
+    // R-ACC-4: the unit's approval of its own face-to-face training sends
+    // it on to the finance department, whose approval counts.
+    if role == Role::UnitAdmin
+        && decision == Decision::Approve
+        && r.status == RecordStatus::PendingUnitReview
+        && rechecked_by_finance(state, &r).await?
+    {
+        return send_to_finance(state, auth, r, comment).await;
+    }
     let from = r.status;
     let to = from
         .transition(RecordEvent::Decide(decision))
@@ -638,6 +647,73 @@ async fn decide(
     }
     txn.commit().await?;
     record::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("record"))
+}
+
+/// Whether the record is of a conversion form the finance department
+/// re-checks after the unit (`unit_then_finance_review`, R-ACC-4).
+async fn rechecked_by_finance(state: &AppState, r: &record::Model) -> Result<bool, ServiceError> {
+    let Some(code) = r.conversion_code.as_deref() else {
+        return Ok(false);
+    };
+    Ok(crate::ledger::conversions::accounting_forms(&state.db)
+        .await?
+        .get(code)
+        .is_some_and(|f| f.confirmed_by == routing::FINANCE_RECHECKS))
+}
+
+/// R-ACC-4: the unit approved its own face-to-face training; the record
+/// waits for the district finance department of the person's region (附件
+/// 2 第 1 项: 报财政部门复核), still pending, the unit's decision kept in its
+/// history. 409 `region_required` before the person's information
+/// collection, `reviewer_missing` when the district has no department.
+async fn send_to_finance(
+    state: &AppState,
+    auth: &Caller,
+    r: record::Model,
+    comment: Option<&str>,
+) -> Result<record::Model, ServiceError> {
+    let person = ce_entity::person::Entity::find_by_id(r.person_id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound("record"))?;
+    let series = r
+        .series_code
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("record {} of an accounting form has no series", r.id))?;
+    let authority = assign_authority(
+        &state.db,
+        &person,
+        series,
+        Some(crate::domain::authority::AuthorityLevel::District),
+        routing::AuthorityKind::Finance,
+    )
+    .await?;
+    let status = r.status.as_str();
+    let decided = Decided {
+        decision: Decision::Approve.as_str(),
+        comment,
+        reviewer: Reviewer {
+            account_id: auth.account_id(),
+            role: Role::UnitAdmin,
+        },
+    };
+    let change = reviews::change(&REVIEWED, r.id, status, status, &decided)
+        .person(r.person_id)
+        .unit(r.unit_id)
+        .also("sent_to_authority", json!(authority));
+    let txn = crate::db::begin_write(&state.db).await?;
+    reviews::apply::<record::Entity>(&txn, &REVIEWED, r.id, r.version, status, decided).await?;
+    record::Entity::update_many()
+        .col_expr(record::Column::AuthorityId, Expr::value(authority))
+        .filter(record::Column::Id.eq(r.id))
+        .exec(&txn)
+        .await?;
+    crate::audit::record(&txn, change).await?;
+    txn.commit().await?;
+    record::Entity::find_by_id(r.id)
         .one(&state.db)
         .await?
         .ok_or(ServiceError::NotFound("record"))
@@ -968,15 +1044,15 @@ pub async fn assign_authority<C: ConnectionTrait>(
     use crate::domain::routing::AuthorityKind;
     let who = match kind {
         AuthorityKind::Finance => {
-            "the finance department of your district (信息采集所属区级财政部门)"
+            "the finance department of the person's district (信息采集所属区级财政部门)"
         }
-        AuthorityKind::Sector => "the authority of your series",
+        AuthorityKind::Sector => "the authority of the person's series",
     };
     let Some(region) = person.region.as_deref() else {
         return Err(ServiceError::conflict(
             "region_required",
             format!(
-                "set your region (the district of your information collection) first: {who} reviews this record (R-ACC-4, R-RC-10)"
+                "the person has not set their region (the district of their information collection, `PATCH /persons/{{id}}`): {who} reviews this record (R-ACC-4, R-RC-10)"
             ),
         ));
     };
