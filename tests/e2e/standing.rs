@@ -596,6 +596,18 @@ async fn r_req_2_a_compliance_read_is_two_queries_whatever_a_person_holds() {
     );
 }
 
+/// Issue 21: the series are reference data only migrations write, so
+/// `GET /series` answers from the process's memory — no query at all.
+#[tokio::test]
+async fn the_series_are_answered_from_memory_without_a_query() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        let list = call!(app.client.api().series_list()).unwrap();
+        assert!(list.items.iter().any(|s| s.code.as_str() == "accounting"));
+    }
+    assert_eq!(queries_of(&app, "/api/v1/series", "0").await, (3, 3));
+}
+
 /// R-RC-2, R-RC-4 (issue 17): a class's record belongs to its source. The
 /// unit's return goes to the class's owner, who corrects and resends it;
 /// the person may add proof, not change hours or resend it.

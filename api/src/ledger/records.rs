@@ -658,9 +658,9 @@ async fn rechecked_by_finance(state: &AppState, r: &record::Model) -> Result<boo
     let Some(code) = r.conversion_code.as_deref() else {
         return Ok(false);
     };
-    Ok(crate::ledger::conversions::accounting_forms(&state.db)
-        .await?
-        .get(code)
+    Ok(state
+        .reference
+        .form(code)
         .is_some_and(|f| f.confirmed_by == routing::FINANCE_RECHECKS))
 }
 

@@ -10,9 +10,7 @@ use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use ce_entity::{
-    accounting_credit_conversion, annual_requirement, professional_series, public_subject,
-};
+use ce_entity::{accounting_credit_conversion, annual_requirement, public_subject};
 
 use crate::domain::Year;
 use crate::domain::compliance::{self, Conversion, Group, Policy, Requirement, Rule, SeriesHeld};
@@ -55,23 +53,36 @@ pub fn kind(
 pub struct Reference {
     groups: HashMap<String, Group>,
     forms: HashMap<String, accounting_credit_conversion::Model>,
+    /// Every series, by code (`GET /series` answers from it).
+    series: series::SeriesList,
 }
 
 impl Reference {
     pub async fn load<C: ConnectionTrait>(conn: &C) -> Result<Self, ServiceError> {
-        let groups = professional_series::Entity::find()
-            .all(conn)
-            .await?
-            .into_iter()
+        let series = series::list(conn).await?;
+        let groups = series
+            .items
+            .iter()
             .map(|s| {
                 let g = Group::parse(&s.requirement_group).unwrap_or(Group::General);
-                (s.code, g)
+                (s.code.clone(), g)
             })
             .collect();
         Ok(Self {
             groups,
             forms: accounting_forms(conn).await?,
+            series,
         })
+    }
+
+    /// Every series, ordered by code, as the process read them at start.
+    pub fn series(&self) -> &series::SeriesList {
+        &self.series
+    }
+
+    /// The accounting conversion form of `code` (R-ACC-2).
+    pub fn form(&self, code: &str) -> Option<&accounting_credit_conversion::Model> {
+        self.forms.get(code)
     }
 
     /// The series held, each with its requirement group (a code the table

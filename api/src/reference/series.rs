@@ -25,7 +25,7 @@ pub struct Series {
 }
 
 /// All series.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SeriesList {
     pub items: Vec<Series>,
 }

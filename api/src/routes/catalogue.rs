@@ -22,7 +22,8 @@ use super::non_blank;
 /// List the professional series
 ///
 /// Every series with its family, public-course platform (R-RC-9) and
-/// requirement group (R-REQ-1). Public reference data.
+/// requirement group (R-REQ-1). Public reference data, which only
+/// migrations write: answered from the process's memory.
 #[utoipa::path(
     tag = "catalogue",
     responses((status = 200, description = "All series", body = SeriesList)),
@@ -32,7 +33,7 @@ use super::non_blank;
 pub async fn series_list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .json(SeriesList::from(series::list(&state.db).await?)))
+        .json(SeriesList::from(state.reference.series().clone())))
 }
 
 /// Filters of the catalogue.
