@@ -756,6 +756,11 @@ async fn a_push_without_items_or_with_none_is_refused_whole() {
             )
             .await
             .unwrap();
-        assert_eq!(r.status, 422, "{body}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            422,
+            "{body}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
     }
 }
