@@ -33,6 +33,13 @@ per-address limits lifted (as `.ci/run` starts it). Standard library only.
    authority, platform, hrss: each later role may change what an earlier
    one works on (the authority reviews the plan the provider submitted;
    hrss revokes the certificate), never the reverse.
+   What could end a run's own access or spoil the world is kept out of
+   reach: sign-out is disabled for every role (schemathesis.toml); an
+   operation that removes what its path names gets a victim of its own
+   per run (a unit admin removes a second admin, never itself; hrss
+   revokes a second platform, not the one that pushes); a reissue or a
+   revocation gets a certificate of its own; hrss, whose sign-in fuzzing
+   may lock the accounts it names, runs last.
 4. Prints per role the share of its operations that answered 2xx at least
    once and the calls by status class (from each run's HAR report), and
    exits non-zero if any run failed.
