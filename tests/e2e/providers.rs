@@ -925,3 +925,45 @@ async fn r_pq_5_hrss_confirms_a_claim_and_two_approvals_leave_one_institution() 
     .unwrap_err();
     assert_eq!(err.status(), Some(403));
 }
+
+/// Found by fuzzing as a provider admin (issue 22): `authority_id` of a
+/// qualification's change, and `parent_id` of an authority's application,
+/// are optional but not nullable in the spec; an explicit `null` was read
+/// as absent, so the change went on to its version check (412) instead of
+/// being refused as the schema promises.
+#[tokio::test]
+async fn an_explicit_null_for_a_field_the_spec_says_is_not_nullable_is_refused() {
+    let app = spawn_app_with(Options {
+        mfa_required: false,
+        ..Options::default()
+    })
+    .await;
+    let s = setup(&app).await;
+    let r = s
+        .admin
+        .send_raw(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/qualifications/{}", s.qualification.id),
+            Some("application/json"),
+            br#"{"authority_id": null}"#.to_vec(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let applicant = app.person().await;
+    let r = applicant
+        .client
+        .send_raw(
+            reqwest::Method::POST,
+            "/api/v1/authorities",
+            Some("application/json"),
+            serde_json::to_vec(&serde_json::json!({
+                "name": "行业主管部门", "level": "province", "region": "440000",
+                "series": ["engineering"], "parent_id": null,
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+}

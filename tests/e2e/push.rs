@@ -733,3 +733,34 @@ async fn r_rc_11_2018_public_hours_are_made_up_until_the_end_of_june_2019() {
     assert_eq!(code(&o.items[0]), Some("public_deadline_passed"));
     app.clock.follow_system();
 }
+
+/// The batch's own shape is refused whole (422), unlike a bad item, which
+/// is rejected alone in a 200 — schemathesis.toml allows the 200 to a
+/// schema-violating push for that reason only (issue 22).
+#[tokio::test]
+async fn a_push_without_items_or_with_none_is_refused_whole() {
+    let app = spawn_app().await;
+    let (pf, _) = platform(&app, &[types::Category::Public], &["engineering"]).await;
+    for body in [
+        serde_json::json!({}),
+        serde_json::json!({"items": []}),
+        serde_json::json!({"items": "many"}),
+        serde_json::json!([]),
+    ] {
+        let r = pf
+            .send_raw(
+                reqwest::Method::POST,
+                "/api/v1/records/batch",
+                Some("application/json"),
+                serde_json::to_vec(&body).unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status,
+            422,
+            "{body}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+}

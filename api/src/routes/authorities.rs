@@ -73,6 +73,7 @@ pub struct ApplyAuthorityRequest {
     pub series: Vec<SeriesCode>,
     /// The approved authority one level up; none for a province.
     #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub parent_id: Option<Uuid>,
 }
 

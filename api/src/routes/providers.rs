@@ -377,6 +377,7 @@ pub async fn qualification_review(
 pub struct UpdateQualificationRequest {
     /// Another approved authority of the same series.
     #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "super::no_null")]
     pub authority_id: Option<Uuid>,
     /// The full new list of supporting documents.
     #[schema(max_items = 20)]
