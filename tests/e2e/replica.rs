@@ -538,3 +538,55 @@ async fn heavy_reads_are_served_by_the_streaming_replica_and_writes_with_their_r
     eprintln!("replica: done at {:?}", started.elapsed());
     primary.close().await.ok();
 }
+
+/// The read pool cannot write, on either backend: a code path that wrote
+/// through `AppState::read_db()` fails in the tests (`CE_TEST_READ_POOL=1`
+/// runs the suite's reads through it), not only against a standby.
+#[tokio::test]
+async fn the_read_pool_refuses_writes() {
+    let dir = std::env::temp_dir().join(format!("ce-read-{}", Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let _cleanup = TempDir(dir.clone());
+    let url = fresh_database(&dir).await;
+    let mut settings = ce_api::config::Settings {
+        data_dir: dir,
+        database_url: Some(url.clone()),
+        database_read_url: Some(url),
+        ..Default::default()
+    };
+    settings.database.max_connections = Some(2);
+    let primary = ce_api::db::connect_and_migrate(&settings).await.unwrap();
+    let replica = ce_api::db::replica::Replica::connect(&settings, &primary)
+        .await
+        .unwrap()
+        .expect("a read pool");
+    assert!(
+        replica.serving(),
+        "a read-only handle on the primary lags nothing"
+    );
+    let backend = primary.get_database_backend();
+    let write = "UPDATE cache_generations SET generation = generation + 1";
+    primary
+        .execute_raw(Statement::from_string(backend, write))
+        .await
+        .expect("the primary writes");
+    let err = replica
+        .db
+        .execute_raw(Statement::from_string(backend, write))
+        .await
+        .expect_err("the read pool refuses to write");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("read-only") || msg.contains("readonly"),
+        "{msg}"
+    );
+    let read = replica
+        .db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT COUNT(*) AS n FROM cache_generations",
+        ))
+        .await
+        .expect("the read pool reads");
+    assert!(read.is_some());
+}
