@@ -481,6 +481,14 @@ async fn heavy_reads_are_served_by_the_streaming_replica_and_writes_with_their_r
     );
     let h = ready(&a).await;
     assert_eq!(h["replica"]["status"], "serving", "{h}");
+    let metrics = reqwest::get(format!("{}/metrics", a.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("db_replica_serving 1\n"), "{metrics}");
+    assert!(metrics.contains("db_replica_lag_seconds "), "{metrics}");
 
     // Server B's bound: once the standby lags more than a second, its
     // heavy reads come from the primary.

@@ -196,6 +196,25 @@ impl Replica {
     }
 }
 
+/// The replica's state in the Prometheus text format (`/metrics`):
+/// `db_replica_serving` (1 while the heavy reads go there) and
+/// `db_replica_lag_seconds` (absent while unknown).
+pub fn exposition(replica: &Replica) -> String {
+    let mut out = format!(
+        "# HELP db_replica_serving Whether the heavy reads go to the read replica (1) or the primary (0)\n\
+         # TYPE db_replica_serving gauge\ndb_replica_serving {}\n",
+        u8::from(replica.serving())
+    );
+    if let Some(lag) = replica.lag() {
+        out.push_str(&format!(
+            "# HELP db_replica_lag_seconds How far the read replica was behind the primary at the last check\n\
+             # TYPE db_replica_lag_seconds gauge\ndb_replica_lag_seconds {:.3}\n",
+            lag.as_secs_f64()
+        ));
+    }
+    out
+}
+
 /// Checks the replica every `every`, for as long as the process runs.
 pub fn watch(replica: Arc<Replica>, primary: DatabaseConnection, every: Duration) {
     tokio::spawn(async move {

@@ -92,9 +92,8 @@ pub async fn health_ready(state: web::Data<AppState>) -> Result<HttpResponse, Ap
         .map_err(|e| ApiError::unavailable("database_unavailable", e))?;
     let replica = state.replica.as_ref().map(|r| ReplicaHealth {
         status: r.status().into(),
-        lag_seconds: r
-            .lag()
-            .map(|l| (l.as_millis() as f64 / 1000.0 * 10.0).round() / 10.0),
+        // Milliseconds are the measure's precision.
+        lag_seconds: r.lag().map(|l| l.as_millis() as f64 / 1000.0),
     });
     Ok(HttpResponse::Ok().json(Health {
         status: "ok".into(),
@@ -104,9 +103,10 @@ pub async fn health_ready(state: web::Data<AppState>) -> Result<HttpResponse, Ap
 
 /// Prometheus metrics
 ///
-/// Request counts and latencies per route and status, and what each
-/// in-memory cache (grants, verify answers, policies) served, in the
-/// Prometheus text exposition format.
+/// Request counts and latencies per route and status, what each
+/// in-memory cache (grants, verify answers, policies) served, and with a
+/// read replica whether it serves and how far it lags, in the Prometheus
+/// text exposition format.
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "Metrics in Prometheus text format", body = String, content_type = "text/plain")),
@@ -119,7 +119,12 @@ pub async fn metrics(metrics: web::Data<Metrics>, state: web::Data<AppState>) ->
         ("verify", state.verified.stats()),
         ("policies", state.policies.stats()),
     ]);
+    let replica = state
+        .replica
+        .as_deref()
+        .map(crate::db::replica::exposition)
+        .unwrap_or_default();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render() + &caches)
+        .body(metrics.render() + &caches + &replica)
 }
