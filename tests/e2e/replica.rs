@@ -3,12 +3,13 @@
 //! another port), runs the server with `DATABASE_URL` = the primary and
 //! `DATABASE_READ_URL` = the standby, then pauses the standby's replay
 //! (`pg_wal_replay_pause()`) and writes through the API. The writes
-//! succeed and the reads that must see them (the push read back, the
-//! record, the person's compliance, sign-in, the new unit) see them at
-//! once — the primary answered —, while the heavy reads (statistics and
-//! its CSV export, the records list, the unit dashboard, the units,
-//! persons and audit lists) still show the world as it was when replay
-//! paused: the paused standby answered. A second server with a lag bound
+//! succeed and the reads that must see them (the push read back, by batch
+//! and by `batch_id`, the record, a review with its history, the person's
+//! compliance, sign-in, the new unit) see them at once — the primary
+//! answered —, while the heavy reads (statistics and its CSV export, the
+//! records list, the unit dashboard, the units, persons, certificates and
+//! audit lists) still show the world as it was when replay paused: the
+//! paused standby answered. A second server with a lag bound
 //! of one second sends them to the primary once the standby lags more
 //! than that. After `pg_wal_replay_resume()` the heavy reads catch up; and
 //! with the standby stopped, `/health/ready` stays 200, says `unreachable`,
@@ -216,6 +217,8 @@ struct Heavy {
     persons: usize,
     /// The newest audit event's id.
     newest_event: Value,
+    /// Certificates of the year (`GET /certificates?year=`).
+    certificates: usize,
 }
 
 async fn heavy(hrss: &ce_sdk::Client, year: i32, p1: Uuid, unit: Uuid) -> Heavy {
@@ -242,6 +245,11 @@ async fn heavy(hrss: &ce_sdk::Client, year: i32, p1: Uuid, unit: Uuid) -> Heavy 
             .unwrap()
             .len(),
         newest_event: get_json(hrss, "/audit-events?limit=1").await["items"][0]["id"].clone(),
+        certificates:
+            get_json(hrss, &format!("/certificates?year={year}&limit=500")).await["items"]
+                .as_array()
+                .unwrap()
+                .len(),
     }
 }
 
@@ -276,6 +284,27 @@ async fn replica_becomes(server: &Server, status: &str) -> Value {
             "the replica did not become {status}: {h}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A person registered and signed in on `url` (MFA is off).
+async fn signed_in(url: &str, name: &str) -> Signed {
+    let (id, phone) = (id_card_no(), phone_no());
+    let mut reg = registration(&id, &phone);
+    reg.name = name.parse().unwrap();
+    let me = ce_sdk::call!(ce_sdk::Client::new(url).api().auth_register(&reg)).unwrap();
+    let client = match ce_sdk::Client::new(url).login(&id, PASSWORD).await.unwrap() {
+        ce_sdk::Login::Done(c) => c,
+        ce_sdk::Login::CodeSent { .. } => panic!("MFA is off"),
+    };
+    Signed {
+        person: Person {
+            id_card_no: id,
+            phone,
+            password: PASSWORD.into(),
+            me,
+        },
+        client,
     }
 }
 
@@ -450,28 +479,59 @@ async fn heavy_reads_are_served_by_the_streaming_replica_and_writes_with_their_r
         "compliance sees the push at once (the primary)"
     );
     // A new person (sign-in reads the primary) and the unit they register.
-    let (id, phone) = (id_card_no(), phone_no());
-    let mut reg = registration(&id, &phone);
-    reg.name = "李四".parse().unwrap();
-    ce_sdk::call!(ce_sdk::Client::new(&a.url).api().auth_register(&reg)).unwrap();
-    let li = match ce_sdk::Client::new(&a.url)
-        .login(&id, PASSWORD)
-        .await
-        .unwrap()
-    {
-        ce_sdk::Login::Done(c) => c,
-        ce_sdk::Login::CodeSent { .. } => panic!("MFA is off"),
-    };
+    let li = signed_in(&a.url, "李四").await;
     let mut new_unit = unit_request(&credit_code());
     new_unit.name = "副本之后的单位".parse().unwrap();
     let created = call_ok(
-        &li,
+        &li.client,
         Method::POST,
         "/units",
         serde_json::to_value(&new_unit).unwrap(),
     )
     .await;
-    get_json(&li, &format!("/units/{}", id_of(&created))).await;
+    let new_unit: Uuid = id_of(&created).parse().unwrap();
+    get_json(&li.client, &format!("/units/{new_unit}")).await;
+    // A review: an accountant of that unit declares a passed exam subject,
+    // the unit's admin approves it, which completes the year (R-ACC-2) and
+    // issues the certificate (R-CE-1); the record with its review history
+    // and the person's compliance read it at once.
+    let wang = signed_in(&a.url, "张三").await;
+    let wang_id = wang.person_id();
+    ce_sdk::call!(wang.client.api().person_verify(
+        &wang_id,
+        &ce_sdk::types::VerificationRequest {
+            name: "张三".parse().unwrap(),
+            id_card_no: wang.person.id_card_no.parse().unwrap(),
+        }
+    ))
+    .unwrap();
+    ce_sdk::call!(li.client.api().unit_person_add(
+        &new_unit,
+        None,
+        &ce_sdk::types::UnitPersonAddRequest {
+            id_card_no: wang.person.id_card_no.parse().unwrap(),
+            name: "张三".parse().unwrap(),
+        }
+    ))
+    .unwrap();
+    call_ok(
+        &wang.client,
+        Method::PATCH,
+        &format!("/persons/{wang_id}"),
+        json!({ "series": ["accounting"], "series_year": year }),
+    )
+    .await;
+    let declared = crate::certificates::exam_subject(&wang, "中级会计实务").await;
+    crate::certificates::approve(&li, declared.id).await;
+    let reviewed = get_json(&wang.client, &format!("/records/{}", declared.id)).await;
+    assert_eq!(reviewed["record"]["status"], "approved", "{reviewed}");
+    assert_eq!(reviewed["reviews"][0]["decision"], "approve", "{reviewed}");
+    let standing = get_json(
+        &wang.client,
+        &format!("/persons/{wang_id}/compliance?year={year}"),
+    )
+    .await;
+    assert_eq!(standing["complete"], true, "{standing}");
 
     // The heavy reads: as when replay paused — the standby answered.
     let paused = heavy(&hrss, year, p1, unit).await;
@@ -528,6 +588,7 @@ async fn heavy_reads_are_served_by_the_streaming_replica_and_writes_with_their_r
     assert_eq!(after.units, before.units + 1);
     assert_eq!(after.persons, before.persons + 1);
     assert_ne!(after.newest_event, before.newest_event);
+    assert_eq!(after.certificates, before.certificates + 1);
     replica_becomes(&b, "serving").await;
 
     // The standby stops: still ready, the heavy reads from the primary.
