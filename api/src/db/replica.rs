@@ -228,8 +228,9 @@ pub fn watch(replica: Arc<Replica>, primary: DatabaseConnection, every: Duration
 }
 
 /// How far `replica` lags `primary`: zero when it has replayed the
-/// primary's current WAL position (or is no standby: a primary, or the
-/// tests' read-only handle on the same database), else the age of the last
+/// primary's current WAL position (or, when the primary does not say, all
+/// it has received; or it is no standby: a primary, or the tests'
+/// read-only handle on the same database), else the age of the last
 /// transaction it replayed (`None` when it replayed none yet).
 async fn measure(
     primary: &DatabaseConnection,
@@ -241,22 +242,27 @@ async fn measure(
     }
     // The primary's position first: whatever the replica has replayed by
     // the time it answers is compared with a position no later than now.
-    // A primary that does not answer says nothing of the replica's lag.
-    let position = match primary
-        .query_one_raw(sea_orm::Statement::from_string(
+    // A primary that does not answer soon (its pool busy under load) says
+    // nothing of the replica: then the replica's own received position
+    // stands in, rather than the check failing and sending the heavy reads
+    // to the busy primary.
+    let position = match tokio::time::timeout(
+        Duration::from_millis(500),
+        primary.query_one_raw(sea_orm::Statement::from_string(
             DbBackend::Postgres,
             "SELECT pg_current_wal_lsn()::text AS lsn",
-        ))
-        .await
+        )),
+    )
+    .await
     {
-        Ok(Some(row)) => row.try_get::<String>("", "lsn").ok(),
+        Ok(Ok(Some(row))) => row.try_get::<String>("", "lsn").ok(),
         _ => None,
     };
     let row = replica
         .query_one_raw(sea_orm::Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT pg_is_in_recovery() AS standby, \
-             COALESCE(pg_last_wal_replay_lsn() >= $1::pg_lsn, $1 IS NULL) AS caught_up, \
+             COALESCE(pg_last_wal_replay_lsn() >= COALESCE($1::pg_lsn, pg_last_wal_receive_lsn()), TRUE) AS caught_up, \
              EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8 AS behind",
             [position.into()],
         ))
