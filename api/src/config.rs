@@ -1,6 +1,6 @@
 //! Layered settings: defaults → optional file → `APP__SECTION__KEY`
 //! environment → the contract's environment names (`DATABASE_URL`,
-//! `BIND_ADDR`, `DATA_DIR`, `JWT_SECRET`, `MFA_REQUIRED`,
+//! `DATABASE_READ_URL`, `BIND_ADDR`, `DATA_DIR`, `JWT_SECRET`, `MFA_REQUIRED`,
 //! `BOOTSTRAP_HRSS_PASSWORD`, `PII_KEY`).
 //!
 //! The file is `CONFIG_FILE` when set, else `./config.toml` when present.
@@ -16,6 +16,12 @@ use serde::{Deserialize, Serialize};
 pub struct Settings {
     /// `sqlite://…` or `postgres://…`; unset means `DATA_DIR/ce.db` (WAL).
     pub database_url: Option<String>,
+    /// A PostgreSQL streaming replica of `database_url`
+    /// (`DATABASE_READ_URL`) for the heavy reads — statistics, exports,
+    /// dashboards, lists (`AppState::read_db`, docs/ARCHITECTURE.md, Read
+    /// replicas). Its connections are read-only. Unset (the default): every
+    /// read on the primary.
+    pub database_read_url: Option<String>,
     /// Listen address.
     pub bind_addr: String,
     /// Attachments and generated keys live here.
@@ -300,6 +306,15 @@ pub struct DatabaseSettings {
     /// How long a process answers a year's policy from memory, in ms
     /// (another process's change to a policy shows after at most this).
     pub policy_cache_ms: u64,
+    /// Pooled connections to the read replica (`DATABASE_READ_URL`);
+    /// unset means `max_connections`' figure.
+    pub read_max_connections: Option<u32>,
+    /// The most the replica may lag the primary, in seconds, before the
+    /// heavy reads go to the primary until it catches up; 0: no bound
+    /// (a paused or far-behind replica goes on answering).
+    pub read_max_lag_seconds: u64,
+    /// How often the replica's reachability and lag are checked, in ms.
+    pub read_check_ms: u64,
 }
 
 /// Request size limits.
@@ -410,6 +425,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             database_url: None,
+            database_read_url: None,
             bind_addr: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./data"),
             jwt_secret: None,
@@ -467,6 +483,9 @@ impl Default for DatabaseSettings {
             sqlite_max_pages: None,
             acquire_timeout_seconds: 5,
             policy_cache_ms: 1000,
+            read_max_connections: None,
+            read_max_lag_seconds: 30,
+            read_check_ms: 1000,
         }
     }
 }
@@ -491,6 +510,7 @@ impl Default for LimitSettings {
 /// The contract's plain environment names and the setting each overrides.
 const CONTRACT_ENV: &[(&str, &str)] = &[
     ("DATABASE_URL", "database_url"),
+    ("DATABASE_READ_URL", "database_read_url"),
     ("BIND_ADDR", "bind_addr"),
     ("DATA_DIR", "data_dir"),
     ("JWT_SECRET", "jwt_secret"),
@@ -568,6 +588,22 @@ impl Settings {
             .max(1)
     }
 
+    /// The read replica's pool size: its own setting, or the primary's.
+    pub fn read_max_connections(&self) -> u32 {
+        self.database
+            .read_max_connections
+            .unwrap_or_else(|| self.max_connections(false))
+            .max(1)
+    }
+
+    /// The read replica's URL, when one is set (an empty value is none).
+    pub fn read_url(&self) -> Option<&str> {
+        self.database_read_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+    }
+
     /// The database URL in force: the setting, or the SQLite file in `data_dir`.
     pub fn effective_database_url(&self) -> String {
         match &self.database_url {
@@ -615,6 +651,25 @@ mod tests {
         assert!(!s.mfa_required);
         assert_eq!(s.effective_database_url(), "postgres://x@localhost/y");
         assert_eq!(s.auth.lockout_threshold, 3);
+    }
+
+    #[test]
+    fn the_read_replica_is_off_unless_named() {
+        let s = Settings::from_env(&env(&[])).unwrap();
+        assert_eq!(s.read_url(), None);
+        assert_eq!(s.read_max_connections(), 16);
+        assert_eq!(s.database.read_max_lag_seconds, 30);
+        let s = Settings::from_env(&env(&[
+            ("DATABASE_READ_URL", "postgres://x@replica/y"),
+            ("APP__DATABASE__MAX_CONNECTIONS", "12"),
+            ("APP__DATABASE__READ_MAX_LAG_SECONDS", "0"),
+        ]))
+        .unwrap();
+        assert_eq!(s.read_url(), Some("postgres://x@replica/y"));
+        assert_eq!(s.read_max_connections(), 12);
+        assert_eq!(s.database.read_max_lag_seconds, 0);
+        let s = Settings::from_env(&env(&[("APP__DATABASE__READ_MAX_CONNECTIONS", "40")])).unwrap();
+        assert_eq!(s.read_max_connections(), 40);
     }
 
     #[test]

@@ -75,6 +75,17 @@ impl Application {
                 "standings rebuilt from the records"
             );
         }
+        // The read replica for the heavy reads (issue 21), checked before
+        // the first request and then every `read_check_ms`.
+        let replica = crate::db::replica::Replica::connect(&settings, &db).await?;
+        if let Some(r) = &replica {
+            tracing::info!(status = r.status().as_str(), "read replica configured");
+            crate::db::replica::watch(
+                r.clone(),
+                db.clone(),
+                std::time::Duration::from_millis(settings.database.read_check_ms.max(50)),
+            );
+        }
         let reference = Arc::new(
             crate::reference::Reference::load(&db)
                 .await
@@ -139,6 +150,7 @@ impl Application {
         ));
         let state = AppState {
             db,
+            replica,
             jwt: Arc::new(jwt),
             pii: Arc::new(pii),
             settings: Arc::new(settings),

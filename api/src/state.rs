@@ -15,7 +15,12 @@ use crate::ports::work::{Gate, WorkPool};
 /// Shared application state, cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
+    /// The primary: every write, and every read not listed under
+    /// [`AppState::read_db`].
     pub db: DatabaseConnection,
+    /// The read replica (`DATABASE_READ_URL`), when one is set; reach it
+    /// through [`AppState::read_db`] only.
+    pub replica: Option<Arc<crate::db::replica::Replica>>,
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
     pub pii: Arc<PiiVault>,
@@ -72,6 +77,22 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The pool for the heavy reads, and for them only: statistics, the
+    /// CSV exports, the unit dashboard (`GET /units/{id}/compliance`) and
+    /// the paged lists (docs/ARCHITECTURE.md, Read replicas, names each).
+    /// The replica's while `DATABASE_READ_URL` is set and the replica
+    /// answers within the lag bound, else the primary's. What it answers
+    /// may lag the primary by the replication delay; never write through
+    /// it (its connections are read-only), and never use it for a read that
+    /// must see a write just made — a push read back, a review, anything in
+    /// a transaction, sign-in and grants, verify and compliance.
+    pub fn read_db(&self) -> &DatabaseConnection {
+        match &self.replica {
+            Some(r) if r.serving() => &r.db,
+            _ => &self.db,
+        }
+    }
+
     /// The client's address: the connection's peer, or the one a trusted
     /// proxy names (`proxies::TrustedProxies::client`).
     pub fn client_ip(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {

@@ -173,6 +173,13 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         ..Settings::default()
     };
     settings.database.max_connections = Some(4);
+    // `CE_TEST_READ_POOL=1`: the heavy reads (`AppState::read_db`) go
+    // through a read-only pool on the same database, so a test run shows
+    // that no code path writes through the read handle (issue 21).
+    if std::env::var("CE_TEST_READ_POOL").is_ok_and(|v| v == "1") {
+        settings.database_read_url = Some(database_url.clone());
+        settings.database.read_max_connections = Some(2);
+    }
     settings.limits.verify_per_minute = opts.verify_per_minute;
     settings.limits.login_per_minute = opts.login_per_minute;
     settings.limits.register_per_minute = opts.register_per_minute;

@@ -39,6 +39,7 @@ mod process;
 mod providers;
 mod push;
 mod push_cli;
+mod replica;
 mod resources;
 mod scale;
 mod security;

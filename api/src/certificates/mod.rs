@@ -538,8 +538,9 @@ pub async fn list(
     if let Some(s) = filter.status {
         q = q.filter(certificate::Column::Status.eq(s.as_str()));
     }
+    // A list: the replica's when one serves (`AppState::read_db`).
     let (rows, next_cursor) = page
-        .load(&state.db, q, certificate::Column::Id, false, |r| r.id)
+        .load(state.read_db(), q, certificate::Column::Id, false, |r| r.id)
         .await?;
     Ok(CertificatePage {
         items: rows.into_iter().map(view).collect(),

@@ -10,6 +10,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, SqlxSqliteConnector}
 use crate::config::Settings;
 
 pub mod fault;
+pub mod replica;
 pub mod unique;
 
 /// The most values one `IN (…)` list carries: longer lists are read in

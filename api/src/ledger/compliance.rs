@@ -267,8 +267,11 @@ pub async fn of_unit(
     // database: the judgement is the ledger's (`standings`), so a page
     // costs the same however many persons the unit has. A person with no
     // hours in the year has no standing yet: incomplete, and first when
-    // sorted by what is missing.
-    let db = &state.db;
+    // sorted by what is missing. A dashboard is a heavy read: the
+    // replica's when one serves (`AppState::read_db`); the unit's check
+    // above stays on the primary, so a unit just created has its (empty)
+    // dashboard at once.
+    let db = state.read_db();
     let backend = db.get_database_backend();
     let mut values: Vec<sea_orm::Value> = vec![unit_id.into(), year.value().into()];
     let mut conds = Vec::new();

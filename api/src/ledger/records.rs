@@ -409,10 +409,11 @@ pub async fn list(
     filter: RecordFilter,
     page: Page,
 ) -> Result<RecordPage, ServiceError> {
+    let read = list_db(state, &filter);
     let filter = resolve(&state.db, auth, filter).await?;
     let q = listing(auth, &filter)?;
     let (rows, next_cursor) = page
-        .load(&state.db, q, record::Column::Id, false, |r| r.id)
+        .load(read, q, record::Column::Id, false, |r| r.id)
         .await?;
     Ok(RecordPage {
         items: rows.into_iter().map(view).collect(),
@@ -478,6 +479,18 @@ pub fn listing(
 
 /// Reads what a filter names in other tables (a batch's records), before
 /// [`listing`] builds the query.
+/// Where a records list (or its export) reads: a list is a heavy read,
+/// the replica's when one serves (`AppState::read_db`) — but one of a
+/// push's records (`batch_id`) is a platform reading back what it just
+/// pushed, and reads the primary.
+pub fn list_db<'a>(state: &'a AppState, filter: &RecordFilter) -> &'a sea_orm::DatabaseConnection {
+    if filter.batch_id.is_some() {
+        &state.db
+    } else {
+        state.read_db()
+    }
+}
+
 pub async fn resolve<C: ConnectionTrait>(
     conn: &C,
     auth: &Caller,

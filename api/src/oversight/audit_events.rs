@@ -156,8 +156,9 @@ pub async fn list(
     if let Some(r) = f.request_id {
         q = q.filter(audit_event::Column::RequestId.eq(r));
     }
+    // A list: the replica's when one serves (`AppState::read_db`).
     let (rows, next_cursor) = page
-        .load(&state.db, q, audit_event::Column::Id, true, |e| e.id)
+        .load(state.read_db(), q, audit_event::Column::Id, true, |e| e.id)
         .await?;
     Ok(AuditEventPage {
         items: rows.into_iter().map(view).collect(),

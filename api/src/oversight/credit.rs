@@ -382,8 +382,11 @@ pub async fn list(
     if let Some(id) = subject_id {
         q = q.filter(credit_record::Column::SubjectId.eq(id));
     }
+    // A list: the replica's when one serves (`AppState::read_db`).
     let (rows, next_cursor) = page
-        .load(&state.db, q, credit_record::Column::Id, false, |r| r.id)
+        .load(state.read_db(), q, credit_record::Column::Id, false, |r| {
+            r.id
+        })
         .await?;
     Ok(CreditRecordPage {
         items: rows.into_iter().map(view).collect(),
@@ -405,8 +408,11 @@ pub async fn public(state: &AppState, page: Page) -> Result<PublicCreditPage, Se
                 .add(credit_record::Column::ExpiresOn.is_null())
                 .add(credit_record::Column::ExpiresOn.gte(today_in_shanghai())),
         );
+    // A list: the replica's when one serves (`AppState::read_db`).
     let (rows, next_cursor) = page
-        .load(&state.db, q, credit_record::Column::Id, false, |r| r.id)
+        .load(state.read_db(), q, credit_record::Column::Id, false, |r| {
+            r.id
+        })
         .await?;
     Ok(PublicCreditPage {
         items: rows

@@ -122,7 +122,9 @@ pub fn records(
     filter: RecordFilter,
 ) -> Result<Chunks, ServiceError> {
     let query = records::listing(auth, &filter)?;
-    let db = state.db.clone();
+    // Exports are heavy reads: the replica's when one serves (but a
+    // push's records, `batch_id`, are read back from the primary).
+    let db = records::list_db(state, &filter).clone();
     Ok(paged(Cursor::<Uuid>::start(), move |c| {
         records_page(db.clone(), query.clone(), c)
     }))
@@ -235,7 +237,8 @@ pub async fn unit_compliance(
         return Err(ServiceError::NotFound("unit"));
     }
     let policy = crate::reference::in_force(&state.db, year).await?;
-    let db: DatabaseConnection = state.db.clone();
+    // The rows: a heavy read, the replica's when one serves.
+    let db: DatabaseConnection = state.read_db().clone();
     let reference = state.reference.clone();
     Ok(paged(Cursor::<Uuid>::start(), move |c| {
         compliance_page(
@@ -320,9 +323,10 @@ pub async fn statistics(
     year: Year,
     group_by: GroupBy,
 ) -> Result<Chunks, ServiceError> {
-    let scope = statistics::scope_of(&state.db, auth).await?;
-    let policy = crate::reference::in_force(&state.db, year).await?;
-    let db: DatabaseConnection = state.db.clone();
+    // A heavy read: the replica's when one serves, the scope's lookup too.
+    let db: DatabaseConnection = state.read_db().clone();
+    let scope = statistics::scope_of(&db, auth).await?;
+    let policy = crate::reference::in_force(&db, year).await?;
     Ok(paged(
         (Some(GroupPage::After(None)), true),
         move |(page, first)| {

@@ -438,10 +438,12 @@ pub async fn list(
     if let Some(n) = &f.name {
         q = q.filter(person::Column::Name.like(crate::authz::like_prefix(n)));
     }
+    // A list: the replica's when one serves (`AppState::read_db`).
+    let read = state.read_db();
     let (rows, next_cursor) = page
-        .load(&state.db, q, person::Column::Id, false, |r| r.id)
+        .load(read, q, person::Column::Id, false, |r| r.id)
         .await?;
-    let items = views(state, &state.db, &rows, reveal).await?;
+    let items = views(state, read, &rows, reveal).await?;
     Ok(PersonPage { items, next_cursor })
 }
 

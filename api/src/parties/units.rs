@@ -161,8 +161,9 @@ pub async fn search(
     if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
         query = query.filter(unit::Column::Name.like(crate::authz::like_contains(q)));
     }
+    // A list: the replica's when one serves (`AppState::read_db`).
     let (rows, next_cursor) = page
-        .load(&state.db, query, unit::Column::Id, false, |r| r.id)
+        .load(state.read_db(), query, unit::Column::Id, false, |r| r.id)
         .await?;
     Ok(UnitPage {
         items: rows.into_iter().map(view).collect(),

@@ -63,7 +63,8 @@ pub async fn statistics_view(
 ) -> Result<HttpResponse, ApiError> {
     query.validate()?;
     let y = super::year_or_current(query.year)?;
-    let v = statistics::of_year(&state.db, &auth, y, query.group_by).await?;
+    // A heavy read: the replica's when one serves (`AppState::read_db`).
+    let v = statistics::of_year(state.read_db(), &auth, y, query.group_by).await?;
     Ok(HttpResponse::Ok().json(StatisticsView::from(v)))
 }
 
