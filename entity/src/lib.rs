@@ -45,6 +45,7 @@ pub mod qualification;
 pub mod record;
 pub mod record_batch;
 pub mod record_contribution;
+pub mod record_key;
 pub mod refresh_token;
 pub mod review;
 pub mod sms_outbox;

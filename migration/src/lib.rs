@@ -29,6 +29,7 @@ mod m20261207_000020_finance_sectors;
 mod m20261207_000021_cache_generations;
 mod m20261207_000022_audit_chain;
 mod m20261207_000023_sessions;
+mod m20261208_000026_records_partitioned;
 mod m20261208_000027_standing_exempt;
 
 /// All migrations, in order.
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_cache_generations::Migration),
             Box::new(m20261207_000022_audit_chain::Migration),
             Box::new(m20261207_000023_sessions::Migration),
+            Box::new(m20261208_000026_records_partitioned::Migration),
             Box::new(m20261208_000027_standing_exempt::Migration),
         ]
     }

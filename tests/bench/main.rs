@@ -19,6 +19,10 @@
 //! figures beside the issue's targets. Smaller runs for a quick look:
 //! `CE_BENCH_PERSONS`, `CE_BENCH_PUSH` (items pushed), `CE_BENCH_SECONDS`
 //! (per read phase), `CE_BENCH_PUSHERS` (concurrent platform clients).
+//!
+//! PostgreSQL at scale (issue 21): with `CE_BENCH_DATABASE_URL` set, one
+//! run against that PostgreSQL server only, its world seeded by `COPY`
+//! ([`scale`]): `CE_BENCH_PERSONS=1000000 CE_BENCH_RECORDS=10000000`.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -27,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail, ensure};
 use ce_api::crypto::PiiVault;
-use ce_entity::{person, person_series, record};
+use ce_entity::{person, person_series, record, record_key};
 use ce_sdk::{PlatformClient, PushOptions};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use sea_orm::{
@@ -40,6 +44,7 @@ use uuid::Uuid;
 
 #[path = "../common/rows.rs"]
 mod rows;
+mod scale;
 
 const HRSS_PASSWORD: &str = "Bench-Hrss-Passw0rd";
 /// Concurrent clients of the read phases (the issue's figure).
@@ -60,6 +65,9 @@ struct Config {
     lesson_persons: usize,
     /// Lessons pushed for them in the current year.
     lessons: usize,
+    /// `CE_BENCH_DATABASE_URL`: the PostgreSQL server of a run at scale,
+    /// seeded by `COPY`; SQLite is not run then.
+    at_scale: Option<String>,
 }
 
 /// Lesson records each per-lesson person holds in each of the past four
@@ -82,7 +90,15 @@ impl Config {
             pushers: env_or("CE_BENCH_PUSHERS", 2)?.max(1),
             lesson_persons: env_or("CE_BENCH_LESSON_PERSONS", 10_000)?,
             lessons: env_or("CE_BENCH_LESSONS", 100_000)?,
+            at_scale: std::env::var("CE_BENCH_DATABASE_URL")
+                .ok()
+                .filter(|u| !u.is_empty()),
         };
+        let records = env_or("CE_BENCH_RECORDS", c.persons * SEEDED_PER_PERSON)?;
+        ensure!(
+            records == c.persons * SEEDED_PER_PERSON,
+            "CE_BENCH_RECORDS must be {SEEDED_PER_PERSON} × CE_BENCH_PERSONS (each seeded person's five years of history)"
+        );
         ensure!(
             c.lesson_persons > 0 || c.lessons == 0,
             "CE_BENCH_LESSONS needs CE_BENCH_LESSON_PERSONS"
@@ -118,12 +134,18 @@ async fn main() -> anyhow::Result<()> {
         "per-lesson case: {} more persons holding {} lessons of 0.5 h in each of the past four years, then {} lessons pushed for this year",
         cfg.lesson_persons, LESSONS_PER_YEAR, cfg.lessons
     );
-    let mut results = vec![run(&cfg, &server, Backend::Sqlite).await?];
-    match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => {
-            results.push(run(&cfg, &server, Backend::Postgres(url)).await?);
+    let mut results = vec![];
+    if let Some(url) = &cfg.at_scale {
+        println!("at scale: PostgreSQL only, seeded by COPY (CE_BENCH_DATABASE_URL)");
+        results.push(run(&cfg, &server, Backend::Postgres(url.clone())).await?);
+    } else {
+        results.push(run(&cfg, &server, Backend::Sqlite).await?);
+        match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.is_empty() => {
+                results.push(run(&cfg, &server, Backend::Postgres(url)).await?);
+            }
+            _ => println!("\n(PostgreSQL skipped: DATABASE_URL is not set)"),
         }
-        _ => println!("\n(PostgreSQL skipped: DATABASE_URL is not set)"),
     }
     println!("\n== summary (targets on 2 cores in brackets)");
     for r in &results {
@@ -290,10 +312,12 @@ fn hex(key: &[u8; 32]) -> String {
     key.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A valid 18-character ID number, unique per `i` below 336,000.
+/// A valid 18-character ID number, unique per `i` below 336,000 × 40
+/// (a birth year from 1960 for each 336,000).
 fn id_card_no(i: usize) -> String {
     let body = format!(
-        "4401061960{:02}{:02}{:03}",
+        "440106{}{:02}{:02}{:03}",
+        1960 + i / 336_000,
         (i / 28_000) % 12 + 1,
         (i / 1_000) % 28 + 1,
         i % 1_000
@@ -554,14 +578,38 @@ async fn seed(
         person_series::Entity::insert_many(series)
             .exec(&txn)
             .await?;
-        for rows in records.chunks(1_000) {
-            record::Entity::insert_many(rows.to_vec())
-                .exec(&txn)
-                .await?;
-        }
+        insert_records(&txn, &records).await?;
         txn.commit().await?;
     }
     Ok(person_ids)
+}
+
+/// Records as the push writes them: each platform item's key
+/// (`record_keys`), then the records, 1,000 rows a statement.
+async fn insert_records<C: ConnectionTrait>(
+    conn: &C,
+    records: &[record::ActiveModel],
+) -> anyhow::Result<()> {
+    for rows in records.chunks(1_000) {
+        let keys: Vec<record_key::ActiveModel> = rows
+            .iter()
+            .filter_map(|r| {
+                Some(record_key::ActiveModel {
+                    platform_id: Set(r.platform_id.clone().unwrap()?),
+                    external_id: Set(r.external_id.clone().unwrap()?),
+                    record_id: Set(r.id.clone().unwrap()),
+                    year: Set(r.year.clone().unwrap()),
+                })
+            })
+            .collect();
+        if !keys.is_empty() {
+            record_key::Entity::insert_many(keys).exec(conn).await?;
+        }
+        record::Entity::insert_many(rows.to_vec())
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The per-lesson persons (issue 17): verified accountants, each holding
@@ -572,9 +620,10 @@ async fn seed_lessons(
     vault: &PiiVault,
     ids: &[String],
     history: Uuid,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Uuid>> {
     let now = Utc::now();
     let year = this_year();
+    let mut person_ids = Vec::with_capacity(ids.len());
     for (c, chunk) in ids.chunks(100).enumerate() {
         let txn = db.begin().await?;
         let mut persons = Vec::with_capacity(chunk.len());
@@ -583,6 +632,7 @@ async fn seed_lessons(
         for (j, id) in chunk.iter().enumerate() {
             let i = c * 100 + j;
             let pid = Uuid::now_v7();
+            person_ids.push(pid);
             persons.push(rows::verified_person(
                 pid,
                 "张三",
@@ -646,14 +696,10 @@ async fn seed_lessons(
         person_series::Entity::insert_many(series)
             .exec(&txn)
             .await?;
-        for rows in records.chunks(1_000) {
-            record::Entity::insert_many(rows.to_vec())
-                .exec(&txn)
-                .await?;
-        }
+        insert_records(&txn, &records).await?;
         txn.commit().await?;
     }
-    Ok(())
+    Ok(person_ids)
 }
 
 /// Pushes `items` through the SDK, `pushers` clients each on its share;
@@ -875,6 +921,11 @@ struct Results {
     verify: Load,
     live: Load,
     rss_mib: f64,
+    /// How long the world took to seed, and how many records it holds.
+    seeding: Duration,
+    records: i64,
+    /// The statistics query's p50 and max.
+    statistics: (Duration, Duration),
 }
 
 fn ms(d: Duration) -> String {
@@ -889,7 +940,12 @@ impl Results {
     fn print_summary(&self) {
         let ratio = self.push / self.raw;
         let verify = self.verify.per_second / self.live.per_second;
-        println!("{}:", self.backend);
+        println!(
+            "{} ({} records seeded in {:.0} s):",
+            self.backend,
+            self.records,
+            self.seeding.as_secs_f64()
+        );
         println!(
             "  push            {:>9.0} records/s   [≥ {:.0}]  {}",
             self.push,
@@ -923,6 +979,11 @@ impl Results {
             self.live.per_second,
             verify * 100.0,
             mark(verify >= 0.5)
+        );
+        println!(
+            "  statistics      p50 {}  max {}",
+            ms(self.statistics.0),
+            ms(self.statistics.1)
         );
         println!(
             "  peak RSS        {:>9.1} MiB          [≤ 200 MB]  {}",
@@ -973,31 +1034,45 @@ async fn measure(
     // The database at size.
     let started = Instant::now();
     let ids: Vec<String> = (0..cfg.persons).map(id_card_no).collect();
-    let person_ids = seed(&db, &vault, &ids, history).await?;
     let lesson_ids: Vec<String> = (cfg.persons..cfg.persons + cfg.lesson_persons)
         .map(id_card_no)
         .collect();
-    seed_lessons(&db, &vault, &lesson_ids, history).await?;
+    let person_ids = if cfg.at_scale.is_some() {
+        scale::seed_by_copy(&db, &vault, &ids, &lesson_ids, history).await?
+    } else {
+        let person_ids = seed(&db, &vault, &ids, history).await?;
+        seed_lessons(&db, &vault, &lesson_ids, history).await?;
+        person_ids
+    };
+    let seeding = started.elapsed();
     let seeded = count(&db, "SELECT COUNT(*) FROM records").await?;
     println!(
         "seeded {} persons and {seeded} records in {:.1} s",
         cfg.persons + cfg.lesson_persons,
-        started.elapsed().as_secs_f64()
+        seeding.as_secs_f64()
     );
-    // Written behind the server's back: the standings are rebuilt from
-    // the records, as after a migration.
-    let started = Instant::now();
-    let rebuilt = ce_api::ledger::standing::rebuild(&db)
-        .await
-        .map_err(|e| anyhow!("rebuilding the standings: {e}"))?;
-    println!(
-        "standings rebuilt from {} records ({} standings) in {:.1} s",
-        rebuilt.records,
-        rebuilt.standings,
-        started.elapsed().as_secs_f64()
-    );
+    if cfg.at_scale.is_none() {
+        // Written behind the server's back: the standings are rebuilt
+        // from the records, as after a migration. (At scale, the copies
+        // carry their template's rebuilt standings.)
+        let started = Instant::now();
+        let rebuilt = ce_api::ledger::standing::rebuild(&db)
+            .await
+            .map_err(|e| anyhow!("rebuilding the standings: {e}"))?;
+        println!(
+            "standings rebuilt from {} records ({} standings) in {:.1} s",
+            rebuilt.records,
+            rebuilt.standings,
+            started.elapsed().as_secs_f64()
+        );
+    }
 
+    let started = Instant::now();
     settle(&db).await?;
+    println!(
+        "settled (VACUUM ANALYZE / WAL checkpoint) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     // The items: ITEMS_PER_PERSON for each of the first persons, in order.
     let at = Utc::now() - chrono::Duration::minutes(10);
@@ -1024,9 +1099,7 @@ async fn measure(
     let started = Instant::now();
     for chunk in rows.chunks(1_000) {
         let txn = db.begin().await?;
-        record::Entity::insert_many(chunk.to_vec())
-            .exec(&txn)
-            .await?;
+        insert_records(&txn, chunk).await?;
         txn.commit().await?;
     }
     let raw = rows.len() as f64 / started.elapsed().as_secs_f64();
@@ -1157,6 +1230,14 @@ async fn measure(
         ms(live.p99)
     );
 
+    // 6. hrss's statistics of this year, by series, a few times.
+    let statistics = statistics(&server.url, &token, STATISTICS_RUNS).await?;
+    println!(
+        "statistics (GET /statistics?year={year}&group_by=series, {STATISTICS_RUNS} runs): p50 {}, max {}",
+        ms(statistics.0),
+        ms(statistics.1)
+    );
+
     // 5. What the server needed at most over all of it.
     let rss_mib = server.peak_rss_mib()?;
     println!("server peak RSS: {rss_mib:.1} MiB");
@@ -1179,5 +1260,39 @@ async fn measure(
         verify,
         live,
         rss_mib,
+        seeding,
+        records: seeded,
+        statistics,
     })
+}
+
+/// Runs of the statistics query.
+const STATISTICS_RUNS: usize = 5;
+
+/// `GET /statistics` of this year by series as hrss, `runs` times one
+/// after the other: the median and the longest answer time.
+async fn statistics(url: &str, token: &str, runs: usize) -> anyhow::Result<(Duration, Duration)> {
+    let http = reqwest::Client::new();
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let r = http
+            .get(format!(
+                "{url}/api/v1/statistics?year={}&group_by=series",
+                this_year()
+            ))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        let status = r.status();
+        let body = r.bytes().await?;
+        ensure!(
+            status.is_success(),
+            "statistics: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        times.push(started.elapsed());
+    }
+    times.sort();
+    Ok((times[times.len() / 2], times[times.len() - 1]))
 }

@@ -32,6 +32,7 @@ mod load;
 mod notices;
 mod operations;
 mod outage;
+mod partitions;
 mod personal_data;
 mod persons;
 mod platforms;

@@ -312,6 +312,8 @@ pub async fn from_closed_class<C: ConnectionTrait>(
         record_contribution::ActiveModel {
             id: Set(Uuid::now_v7()),
             record_id: Set(record_id),
+            // Both arms' record is of the plan's year.
+            record_year: Set(p.year),
             class_id: Set(c.id),
             person_id: Set(e.person_id),
             hours_tenths: Set(c.hours_tenths),
@@ -469,7 +471,19 @@ pub fn listing(
         q = q.filter(record::Column::Source.eq(s.as_str()));
     }
     if let Some(x) = &filter.external_id {
-        q = q.filter(record::Column::ExternalId.eq(x.as_str()));
+        // Through the items' keys (no index on `records` holds external
+        // ids): the records they name, in their years' partitions.
+        let mut keys = sea_orm::sea_query::Query::select()
+            .column(ce_entity::record_key::Column::RecordId)
+            .from(ce_entity::record_key::Entity)
+            .and_where(ce_entity::record_key::Column::ExternalId.eq(x.as_str()))
+            .to_owned();
+        if auth.has_role(Role::Platform) {
+            keys.and_where(ce_entity::record_key::Column::PlatformId.eq(auth.account_id()));
+        }
+        q = q
+            .filter(record::Column::Id.in_subquery(keys))
+            .filter(record::Column::ExternalId.eq(x.as_str()));
     }
     if let Some(ids) = &filter.batch_records {
         q = q.filter(record::Column::Id.is_in(ids.iter().copied()));

@@ -3,10 +3,13 @@
 //! duplicate of one sent before, or rejected with a code, and one bad item
 //! never loses the others.
 //!
-//! Exactly once, across processes: an item is a record keyed by
-//! `(platform_id, external_id)` under a unique index, inserted inside a
-//! savepoint, so a racing push of the same item (another request, another
-//! server) makes this one a `duplicate`, never a second record. The whole
+//! Exactly once, across processes: an item's key `(platform_id,
+//! external_id)` is claimed in `record_keys` (its primary key) in the same
+//! transaction as the record and before it, so a racing push of the same
+//! item (another request, another server) waits on the key, finds it
+//! taken and makes this one a `duplicate`, never a second record. The key
+//! lives beside `records` because a PostgreSQL `records` partitioned by
+//! year can only be unique on keys that include the year. The whole
 //! batch (its records, the certificates it completes, its stored outcome)
 //! is one transaction: after a crash an item is there once or not at all.
 //! With an `Idempotency-Key`, a retried request replays the stored outcome.
@@ -16,7 +19,7 @@ use serde_json::json;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, SubsecRound, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     IntoActiveModel, QueryFilter, QuerySelect, Set, TryInsertResult,
@@ -27,6 +30,7 @@ use uuid::Uuid;
 
 use ce_entity::{
     person, person_series, platform, professional_series, public_subject, record, record_batch,
+    record_key,
 };
 
 use crate::auth::{Caller, Role};
@@ -522,7 +526,9 @@ impl Lookups {
     }
 }
 
-/// The platform's records already stored under these external ids.
+/// The platform's records already stored under these external ids: their
+/// keys first, then the records by id and year (one partition a year on
+/// PostgreSQL, not every partition's index).
 async fn existing<C: ConnectionTrait>(
     conn: &C,
     platform_id: Uuid,
@@ -530,9 +536,22 @@ async fn existing<C: ConnectionTrait>(
 ) -> Result<HashMap<String, record::Model>, ServiceError> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(crate::db::IN_LIST_CHUNK) {
+        let keys: Vec<(Uuid, i32)> = record_key::Entity::find()
+            .select_only()
+            .column(record_key::Column::RecordId)
+            .column(record_key::Column::Year)
+            .filter(record_key::Column::PlatformId.eq(platform_id))
+            .filter(record_key::Column::ExternalId.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        if keys.is_empty() {
+            continue;
+        }
+        let years: BTreeSet<i32> = keys.iter().map(|(_, y)| *y).collect();
         for r in record::Entity::find()
-            .filter(record::Column::PlatformId.eq(platform_id))
-            .filter(record::Column::ExternalId.is_in(chunk.iter().cloned()))
+            .filter(record::Column::Id.is_in(keys.iter().map(|(id, _)| *id)))
+            .filter(record::Column::Year.is_in(years))
             .all(conn)
             .await?
         {
@@ -772,31 +791,50 @@ async fn judge_items(
 }
 
 /// Step 3: the new records in a few statements; the ids actually inserted.
-/// A row another request stored first (same platform and external id) is
-/// skipped by the unique index, not an error: step 4 judges its items.
+/// Each record's key is claimed first (`record_keys`, `ON CONFLICT DO
+/// NOTHING`): a key another request stored first is skipped, not an error,
+/// and so is its record; step 4 judges its items.
 async fn insert_fresh(
     txn: &DatabaseTransaction,
     fresh: &[record::Model],
 ) -> Result<HashSet<Uuid>, ServiceError> {
     let mut inserted: HashSet<Uuid> = HashSet::with_capacity(fresh.len());
     for chunk in fresh.chunks(INSERT_ROWS) {
-        let rows = chunk
-            .iter()
-            .cloned()
-            .map(IntoActiveModel::into_active_model);
-        if let TryInsertResult::Inserted(ids) = record::Entity::insert_many(rows)
+        let keys = chunk.iter().filter_map(|m| {
+            Some(record_key::ActiveModel {
+                platform_id: Set(m.platform_id?),
+                external_id: Set(m.external_id.clone()?),
+                record_id: Set(m.id),
+                year: Set(m.year),
+            })
+        });
+        let TryInsertResult::Inserted(claimed) = record_key::Entity::insert_many(keys)
             .on_conflict(
-                OnConflict::columns([record::Column::PlatformId, record::Column::ExternalId])
-                    .target_and_where(Expr::col(record::Column::PlatformId).is_not_null())
-                    .do_nothing()
-                    .to_owned(),
+                OnConflict::columns([
+                    record_key::Column::PlatformId,
+                    record_key::Column::ExternalId,
+                ])
+                .do_nothing()
+                .to_owned(),
             )
             .try_insert()
-            .exec_with_returning_keys(txn)
+            .exec_with_returning_many(txn)
             .await?
-        {
-            inserted.extend(ids);
+        else {
+            continue;
+        };
+        let claimed: HashSet<Uuid> = claimed.into_iter().map(|k| k.record_id).collect();
+        let rows: Vec<record::ActiveModel> = chunk
+            .iter()
+            .filter(|m| claimed.contains(&m.id))
+            .cloned()
+            .map(IntoActiveModel::into_active_model)
+            .collect();
+        if rows.is_empty() {
+            continue;
         }
+        record::Entity::insert_many(rows).exec(txn).await?;
+        inserted.extend(claimed);
     }
     Ok(inserted)
 }
