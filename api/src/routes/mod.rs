@@ -179,6 +179,12 @@ pub async fn read_body(
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
         scope::scope("/api/v1")
+            // actix tries the routes in the order given, each dynamic one
+            // with a regex match (and once more to name the route in
+            // `observe`): the hot reads first — public verify and a
+            // person's compliance (issue 21; their paths overlap no other).
+            .service(certificates::certificate_verify)
+            .service(policies::person_compliance)
             .service(auth::auth_register)
             .service(auth::auth_login)
             .service(auth::auth_login_verify)
@@ -262,7 +268,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(policies::policy_defaults_set)
             .service(policies::policy_view)
             .service(policies::policy_set)
-            .service(policies::person_compliance)
             .service(policies::unit_compliance)
             .service(statistics::unit_compliance_export)
             .service(statistics::statistics_view)
@@ -276,7 +281,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(certificates::certificate_view)
             .service(certificates::certificate_reissue)
             .service(certificates::certificate_revoke)
-            .service(certificates::certificate_verify)
             .service(certificates::certificate_holder_check)
             .service(certificates::certificate_credential)
             .service(certificates::certificate_pdf)
