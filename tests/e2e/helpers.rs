@@ -649,3 +649,128 @@ pub fn postgres_bin(tool: &str) -> Option<std::path::PathBuf> {
                 .unwrap_or(0)
         })
 }
+
+/// PostgreSQL clusters a test runs itself (`initdb`, `pg_ctl`; as user
+/// postgres when the tests run as root), each a data directory under one
+/// directory of the test's own with its socket directory. On drop every
+/// cluster under it is stopped (immediately) and the directory removed,
+/// also when the test fails.
+pub struct OwnPostgres {
+    pub bin: std::path::PathBuf,
+    pub dir: std::path::PathBuf,
+    as_postgres: bool,
+}
+
+impl OwnPostgres {
+    /// `None` when PostgreSQL's `tool` is not installed — unless the
+    /// variable `required_by` is set, which makes that a failure.
+    pub fn new(tool: &str, required_by: &str) -> Option<Self> {
+        let Some(bin) = postgres_bin(tool) else {
+            assert!(
+                std::env::var_os(required_by).is_none(),
+                "{required_by} is set but no /usr/lib/postgresql/*/bin/{tool} was found"
+            );
+            return None;
+        };
+        let as_postgres = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        let dir = std::env::temp_dir().join(format!("ce-pg-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(dir.join("sock")).unwrap();
+        if as_postgres {
+            let ok = std::process::Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }
+        Some(Self {
+            bin,
+            dir,
+            as_postgres,
+        })
+    }
+
+    /// Runs a shell command (as postgres when root); panics with its
+    /// output when it fails, unless `check` is false.
+    fn sh(&self, cmd: &str, check: bool) {
+        let out = if self.as_postgres {
+            std::process::Command::new("su")
+                .args(["postgres", "-s", "/bin/sh", "-c", cmd])
+                .output()
+        } else {
+            std::process::Command::new("sh").args(["-c", cmd]).output()
+        }
+        .unwrap();
+        assert!(
+            !check || out.status.success(),
+            "{cmd}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Runs one of PostgreSQL's programs with these arguments.
+    pub fn run(&self, tool: &str, args: &str) {
+        self.sh(&format!("{}/{tool} {args}", self.bin.display()), true);
+    }
+
+    /// A new cluster in the data directory `name` (its pg_hba.conf trusts
+    /// local and replication connections from 127.0.0.1).
+    pub fn initdb(&self, name: &str) {
+        self.run(
+            "initdb",
+            &format!(
+                "-D {}/{name} -U postgres -A trust -E UTF8 --locale=C.UTF-8",
+                self.dir.display()
+            ),
+        );
+    }
+
+    /// Starts the cluster `name` on `port` (on 127.0.0.1 and the socket
+    /// directory; fsync off; `settings` adds `-c` options) and waits.
+    pub fn start(&self, name: &str, port: u16, settings: &str) {
+        self.run(
+            "pg_ctl",
+            &format!(
+                "-D {d}/{name} -l {d}/{name}.log -w -o '-p {port} -k {d}/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100 {settings}' start",
+                d = self.dir.display()
+            ),
+        );
+    }
+
+    /// Stops the cluster `name` (`mode`: `fast` or `immediate`) and waits.
+    pub fn stop(&self, name: &str, mode: &str) {
+        self.run(
+            "pg_ctl",
+            &format!("-D {}/{name} -m {mode} -w stop", self.dir.display()),
+        );
+    }
+
+    pub fn url(port: u16) -> String {
+        format!("postgres://postgres@127.0.0.1:{port}/postgres")
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let clusters = std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("PG_VERSION").exists());
+        for c in clusters {
+            self.sh(
+                &format!(
+                    "{}/pg_ctl -D {} -m immediate stop",
+                    self.bin.display(),
+                    c.path().display()
+                ),
+                false,
+            );
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -13,8 +13,6 @@
 //! pass of the suite (without `TEST_DATABASE_URL`): it brings its own
 //! database either way.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -29,106 +27,31 @@ use crate::process::Deployment;
 
 /// A PostgreSQL cluster of the test's own, stopped and removed on drop.
 struct Cluster {
-    bin: PathBuf,
-    dir: PathBuf,
+    pg: OwnPostgres,
     port: u16,
-    as_postgres: bool,
 }
 
 impl Cluster {
     /// `None` when PostgreSQL is not installed (and not required).
     fn init() -> Option<Self> {
-        let bin = postgres_bin("initdb");
-        let Some(bin) = bin else {
-            assert!(
-                std::env::var_os("CE_REQUIRE_PG_CLUSTER").is_none(),
-                "CE_REQUIRE_PG_CLUSTER is set but no /usr/lib/postgresql/*/bin/initdb was found"
-            );
-            return None;
-        };
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-        let dir = std::env::temp_dir().join(format!("ce-pg-{}", uuid::Uuid::now_v7().simple()));
-        std::fs::create_dir_all(dir.join("sock")).unwrap();
-        let port = crate::process::free_port();
-        let c = Self {
-            bin,
-            dir,
-            port,
-            as_postgres: root,
-        };
-        if root {
-            let ok = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(&c.dir)
-                .status()
-                .unwrap();
-            assert!(ok.success());
-        }
-        c.run(&format!(
-            "{}/initdb -D {}/data -U postgres -A trust -E UTF8 --locale=C.UTF-8",
-            c.bin.display(),
-            c.dir.display()
-        ));
-        Some(c)
-    }
-
-    fn run(&self, cmd: &str) {
-        let out = if self.as_postgres {
-            Command::new("su")
-                .args(["postgres", "-s", "/bin/sh", "-c", cmd])
-                .output()
-        } else {
-            Command::new("sh").args(["-c", cmd]).output()
-        }
-        .unwrap();
-        assert!(
-            out.status.success(),
-            "{cmd}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let pg = OwnPostgres::new("initdb", "CE_REQUIRE_PG_CLUSTER")?;
+        pg.initdb("data");
+        Some(Self {
+            pg,
+            port: crate::process::free_port(),
+        })
     }
 
     fn start(&self) {
-        self.run(&format!(
-            "{}/pg_ctl -D {d}/data -l {d}/log -w -o '-p {} -k {d}/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100' start",
-            self.bin.display(),
-            self.port,
-            d = self.dir.display()
-        ));
+        self.pg.start("data", self.port, "");
     }
 
     fn stop(&self) {
-        self.run(&format!(
-            "{}/pg_ctl -D {}/data -m fast -w stop",
-            self.bin.display(),
-            self.dir.display()
-        ));
+        self.pg.stop("data", "fast");
     }
 
     fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let cmd = format!(
-            "{}/pg_ctl -D {}/data -m immediate stop",
-            self.bin.display(),
-            self.dir.display()
-        );
-        let _ = if self.as_postgres {
-            Command::new("su")
-                .args(["postgres", "-s", "/bin/sh", "-c", &cmd])
-                .output()
-        } else {
-            Command::new("sh").args(["-c", &cmd]).output()
-        };
-        let _ = std::fs::remove_dir_all(&self.dir);
+        OwnPostgres::url(self.port)
     }
 }
 

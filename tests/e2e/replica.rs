@@ -19,8 +19,6 @@
 //! `CE_REQUIRE_PG_REPLICA` is set (CI sets it). It brings its own two
 //! clusters whatever `TEST_DATABASE_URL` says.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -34,121 +32,52 @@ use crate::process::{Deployment, Server};
 /// A primary and its standby, the test's own: stopped (by their data
 /// directories) and removed on drop, also when the test fails.
 struct Clusters {
-    bin: PathBuf,
-    dir: PathBuf,
+    pg: OwnPostgres,
     primary_port: u16,
     standby_port: u16,
-    as_postgres: bool,
 }
+
+/// What a primary and its hot standby run with.
+const REPLICATION: &str = "-c wal_level=replica -c max_wal_senders=5 -c hot_standby=on";
 
 impl Clusters {
     /// `None` when PostgreSQL is not installed (and not required).
     fn init() -> Option<Self> {
-        let Some(bin) = postgres_bin("pg_basebackup") else {
-            assert!(
-                std::env::var_os("CE_REQUIRE_PG_REPLICA").is_none(),
-                "CE_REQUIRE_PG_REPLICA is set but no /usr/lib/postgresql/*/bin/pg_basebackup was found"
-            );
-            return None;
-        };
-        let as_postgres = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-        let dir = std::env::temp_dir().join(format!("ce-replica-{}", Uuid::now_v7().simple()));
-        std::fs::create_dir_all(dir.join("sock")).unwrap();
-        let c = Self {
-            bin,
-            dir,
-            primary_port: crate::process::free_port(),
-            standby_port: crate::process::free_port(),
-            as_postgres,
-        };
-        if as_postgres {
-            let ok = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(&c.dir)
-                .status()
-                .unwrap();
-            assert!(ok.success());
-        }
+        let pg = OwnPostgres::new("pg_basebackup", "CE_REQUIRE_PG_REPLICA")?;
         // initdb's pg_hba.conf trusts replication connections from
         // 127.0.0.1 with `-A trust`.
-        c.run(&format!(
-            "{}/initdb -D {}/primary -U postgres -A trust -E UTF8 --locale=C.UTF-8",
-            c.bin.display(),
-            c.dir.display()
-        ));
-        Some(c)
+        pg.initdb("primary");
+        Some(Self {
+            pg,
+            primary_port: crate::process::free_port(),
+            standby_port: crate::process::free_port(),
+        })
     }
 
-    fn run(&self, cmd: &str) {
-        let out = if self.as_postgres {
-            Command::new("su")
-                .args(["postgres", "-s", "/bin/sh", "-c", cmd])
-                .output()
-        } else {
-            Command::new("sh").args(["-c", cmd]).output()
-        }
-        .unwrap();
-        assert!(
-            out.status.success(),
-            "{cmd}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn start(&self, name: &str, port: u16) {
-        self.run(&format!(
-            "{}/pg_ctl -D {d}/{name} -l {d}/{name}.log -w -o '-p {port} -k {d}/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100 -c wal_level=replica -c max_wal_senders=5 -c hot_standby=on' start",
-            self.bin.display(),
-            d = self.dir.display()
-        ));
+    fn start_primary(&self) {
+        self.pg.start("primary", self.primary_port, REPLICATION);
     }
 
     /// The standby: a base backup of the running primary with `-R` (its
     /// `standby.signal` and `primary_conninfo`), started on its own port.
     fn start_standby(&self) {
-        self.run(&format!(
-            "{}/pg_basebackup -h 127.0.0.1 -p {} -U postgres -D {}/standby -R -X stream -c fast",
-            self.bin.display(),
-            self.primary_port,
-            self.dir.display()
-        ));
-        self.start("standby", self.standby_port);
+        self.pg.run(
+            "pg_basebackup",
+            &format!(
+                "-h 127.0.0.1 -p {} -U postgres -D {}/standby -R -X stream -c fast",
+                self.primary_port,
+                self.pg.dir.display()
+            ),
+        );
+        self.pg.start("standby", self.standby_port, REPLICATION);
     }
 
     fn stop_standby(&self) {
-        self.run(&format!(
-            "{}/pg_ctl -D {}/standby -m immediate -w stop",
-            self.bin.display(),
-            self.dir.display()
-        ));
+        self.pg.stop("standby", "immediate");
     }
 
     fn url(port: u16) -> String {
-        format!("postgres://postgres@127.0.0.1:{port}/postgres")
-    }
-}
-
-impl Drop for Clusters {
-    fn drop(&mut self) {
-        for name in ["standby", "primary"] {
-            let cmd = format!(
-                "{}/pg_ctl -D {}/{name} -m immediate stop",
-                self.bin.display(),
-                self.dir.display()
-            );
-            let _ = if self.as_postgres {
-                Command::new("su")
-                    .args(["postgres", "-s", "/bin/sh", "-c", &cmd])
-                    .output()
-            } else {
-                Command::new("sh").args(["-c", &cmd]).output()
-            };
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        OwnPostgres::url(port)
     }
 }
 
@@ -336,7 +265,7 @@ async fn heavy_reads_are_served_by_the_streaming_replica_and_writes_with_their_r
         return;
     };
     let started = Instant::now();
-    clusters.start("primary", clusters.primary_port);
+    clusters.start_primary();
     clusters.start_standby();
     eprintln!("replica: primary and standby up at {:?}", started.elapsed());
 
