@@ -991,8 +991,7 @@ async fn check_conversion(
         }
         return Ok(None);
     }
-    let forms = crate::ledger::conversions::accounting_forms(&state.db).await?;
-    let Some(form) = forms.get(&claim.code) else {
+    let Some(form) = state.reference.form(&claim.code) else {
         return Err(conversion_error(
             "conversion_unknown",
             format!(
@@ -1857,9 +1856,9 @@ pub async fn record_exam(
     if !within {
         return Err(ServiceError::NotFound("person"));
     }
-    let forms = crate::ledger::conversions::accounting_forms(&state.db).await?;
-    let Some(form) = forms
-        .get(&e.code)
+    let Some(form) = state
+        .reference
+        .form(&e.code)
         .filter(|f| f.confirmed_by == PROVINCE_RECORDS)
     else {
         return Err(conversion_error(
