@@ -6,8 +6,9 @@ use uuid::Uuid;
 
 use crate::helpers::*;
 
-/// A verified accountant bound to a fresh unit, with the unit's admin.
-pub(crate) async fn accountant(app: &TestApp) -> (Signed, Signed, Uuid) {
+/// A verified accountant bound to a fresh unit, with the unit's admin,
+/// who has not set their region (信息采集所属区) yet.
+pub(crate) async fn accountant_without_region(app: &TestApp) -> (Signed, Signed, Uuid) {
     let (admin, unit) = app.unit().await;
     let person = app.verified_person().await;
     call!(admin.client.api().unit_person_add(
@@ -27,6 +28,11 @@ pub(crate) async fn accountant(app: &TestApp) -> (Signed, Signed, Uuid) {
     )
     .unwrap();
     (person, admin, unit.id)
+}
+
+/// A verified accountant bound to a fresh unit, with the unit's admin.
+pub(crate) async fn accountant(app: &TestApp) -> (Signed, Signed, Uuid) {
+    accountant_without_region(app).await
 }
 
 /// An accountant whose year is complete and certified, with the unit's

@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::certificates::accountant;
+use crate::certificates::{accountant, accountant_without_region};
 use crate::helpers::*;
 
 /// `method /api/v1{path}`: the status and the JSON answer.
@@ -168,6 +168,20 @@ async fn pending_ids(c: &Client) -> Vec<String> {
         .collect()
 }
 
+/// Every record of the person, as they list them.
+async fn records_of(person: &Signed) -> Vec<Value> {
+    call_ok(
+        &person.client,
+        Method::GET,
+        &format!("/records?person_id={}", person.person_id()),
+        Value::Null,
+    )
+    .await["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
 async fn compliance(c: &Client, person: Uuid, year: i32) -> Value {
     call_ok(
         c,
@@ -196,7 +210,14 @@ async fn r_acc_4_a_conversion_the_person_applies_for_is_confirmed_by_the_distric
  {
     let app = spawn_app().await;
     let f = finance(&app).await;
-    let (person, admin, _unit) = accountant(&app).await;
+    let (person, admin, _unit) = accountant_without_region(&app).await;
+    // Before the person's information collection (信息采集所属区) there is
+    // no department to confirm it, and the unit never does: 409, nothing
+    // stored.
+    let (status, e) = declare(&person, paper(this_year())).await;
+    assert_eq!((status, code(&e)), (409, "region_required"), "{e}");
+    assert!(records_of(&person).await.is_empty());
+    assert!(pending_ids(&admin.client).await.is_empty());
     let me = set_profile(&person, json!({"region": "440104"})).await;
     assert_eq!(me.region.as_deref().map(String::as_str), Some("440104"));
 
@@ -872,7 +893,19 @@ async fn r_rc_10_what_a_nurse_or_a_teacher_declares_is_reviewed_by_their_sector_
     )
     .await;
 
-    let (nurse, nurse_unit) = member(&app, "nursing", Some("440104")).await;
+    // A nurse who has not set their region: the unit does not review in
+    // their stead (用人单位审核认定（教育、卫生除外）) — 409, nothing stored,
+    // until they set it.
+    let (nurse, nurse_unit) = member(&app, "nursing", None).await;
+    let (status, refused) = declare(&nurse, elective("护理人文修养")).await;
+    assert_eq!(
+        (status, code(&refused)),
+        (409, "region_required"),
+        "{refused}"
+    );
+    assert!(records_of(&nurse).await.is_empty());
+    assert!(pending_ids(&nurse_unit.client).await.is_empty());
+    set_profile(&nurse, json!({"region": "440104"})).await;
     let (status, r) = declare(&nurse, elective("护理人文修养")).await;
     assert_eq!(status, 201, "{r}");
     assert_eq!(r["authority_id"], json!(ch.id.to_string()));
