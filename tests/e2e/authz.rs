@@ -101,7 +101,7 @@ async fn world(app: &TestApp, hrss: &Client, series: &'static str) -> World {
         hook["webhook"]["id"].as_str().unwrap().to_string(),
     );
     let record = crate::certificates::exam_subject(&person, "中级会计实务").await;
-    crate::certificates::approve(&admin, record.id).await;
+    crate::certificates::confirm(app, record.id).await;
     ids.insert("record", record.id.to_string());
     let deliveries = ok(
         &admin.client,

@@ -33,87 +33,9 @@ fn code(v: &Value) -> &str {
     v["code"].as_str().unwrap_or_default()
 }
 
-/// A fresh person whose authority application `level`/`region` for
-/// `series` was approved by `approver` (hrss for a province).
-async fn authority(
-    app: &TestApp,
-    approver: &Client,
-    level: types::AuthorityLevel,
-    region: &str,
-    series: &[&str],
-    parent: Option<Uuid>,
-) -> (Client, types::AuthorityView) {
-    let p = app.register().await;
-    let client = app.login_person(&p).await;
-    let applied = call!(
-        client
-            .api()
-            .authority_apply(None, &authority_application(level, region, series, parent))
-    )
-    .expect("applying");
-    let approved = call!(approver.api().authority_review(
-        &applied.id,
-        None,
-        &decision(types::Decision::Approve)
-    ))
-    .expect("approving");
-    (client, approved)
-}
-
-/// The finance departments of the accounting series: the province
-/// (广东省财政厅), Guangzhou, and its Yuexiu district (440104).
-struct Finance {
-    province: Client,
-    district: Client,
-    district_id: Uuid,
-    /// Another district's department (Haizhu, 440105).
-    other: Client,
-}
-
+/// The app's finance departments (registered once per app).
 async fn finance(app: &TestApp) -> Finance {
-    let hrss = app.hrss().await;
-    let (province, p) = authority(
-        app,
-        &hrss,
-        types::AuthorityLevel::Province,
-        "440000",
-        &["accounting"],
-        None,
-    )
-    .await;
-    let (city, c) = authority(
-        app,
-        &province,
-        types::AuthorityLevel::City,
-        "440100",
-        &["accounting"],
-        Some(p.id),
-    )
-    .await;
-    let (district, d) = authority(
-        app,
-        &city,
-        types::AuthorityLevel::District,
-        "440104",
-        &["accounting"],
-        Some(c.id),
-    )
-    .await;
-    let (other, _) = authority(
-        app,
-        &city,
-        types::AuthorityLevel::District,
-        "440105",
-        &["accounting"],
-        Some(c.id),
-    )
-    .await;
-    Finance {
-        province,
-        district,
-        district_id: d.id,
-        other,
-    }
+    app.finance().await.clone()
 }
 
 async fn set_profile(person: &Signed, body: Value) -> types::PersonView {
@@ -303,7 +225,7 @@ async fn r_acc_4_a_conversion_the_person_applies_for_is_confirmed_by_the_distric
 async fn r_acc_4_the_units_face_to_face_training_is_rechecked_by_the_district_finance_department() {
     let app = spawn_app().await;
     let f = finance(&app).await;
-    let (person, admin, _unit) = accountant(&app).await;
+    let (person, admin, _unit) = accountant_without_region(&app).await;
     let mut form = paper(this_year());
     form["course_name"] = json!("本单位会计人员面授培训（3 天）");
     form["conversion"] = json!({"code": "face_to_face_unit_training", "quantity": 3});
@@ -358,7 +280,7 @@ async fn r_acc_4_the_units_face_to_face_training_is_rechecked_by_the_district_fi
 async fn r_acc_4_the_province_records_exam_subjects_passed_in_guangdong_without_an_application() {
     let app = spawn_app().await;
     let f = finance(&app).await;
-    let (person, admin, _) = accountant(&app).await;
+    let (person, admin, _) = accountant_without_region(&app).await;
     let pid = person.person_id();
     let exam = json!({"year": this_year(), "code": "accounting_qualification_exam_subject", "subject": "中级会计实务"});
     let path = format!("/persons/{pid}/accounting-exams");
