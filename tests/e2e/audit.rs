@@ -121,7 +121,7 @@ async fn every_operation(app: &TestApp) {
         &provider2,
         Method::POST,
         &format!("/providers/{}/qualifications", provider2_view.id),
-        json!({"series": "nursing", "authority_id": t.authority_view.id}),
+        json!({"series": t.series, "authority_id": t.authority_view.id}),
     )
     .await;
     ok(
@@ -679,7 +679,7 @@ async fn events(c: &Client, query: &str) -> Vec<Value> {
 async fn r_cr_2_an_event_says_who_with_which_grant_what_changed_and_in_which_request() {
     let app = spawn_app().await;
     let (person, admin, unit) = crate::certificates::accountant(&app).await;
-    let record = crate::certificates::exam_subject(&person, "中级会计实务").await;
+    let record = crate::certificates::elective(&person, "职业道德").await;
     let r = admin
         .client
         .send_raw(
@@ -766,7 +766,7 @@ async fn r_cr_2_an_event_says_who_with_which_grant_what_changed_and_in_which_req
 async fn r_cr_2_a_refused_change_leaves_no_event_and_a_lock_out_leaves_one() {
     let app = spawn_app().await;
     let (person, admin, _unit) = crate::certificates::accountant(&app).await;
-    let record = crate::certificates::exam_subject(&person, "中级会计实务").await;
+    let record = crate::certificates::elective(&person, "职业道德").await;
     let hrss = app.hrss().await;
     let before = events(&hrss, "limit=500").await.len();
     // The person may not review their own record; an unknown decision is 422.

@@ -100,8 +100,19 @@ async fn world(app: &TestApp, hrss: &Client, series: &'static str) -> World {
         "webhook",
         hook["webhook"]["id"].as_str().unwrap().to_string(),
     );
-    let record = crate::certificates::exam_subject(&person, "中级会计实务").await;
-    crate::certificates::approve(&admin, record.id).await;
+    // The exam subject completes the year (the certificate); the record the
+    // matrix acts on is one the unit reviews and approved — an exam subject
+    // is the district finance department's (R-ACC-4).
+    let exam = crate::certificates::exam_subject(&person, "中级会计实务").await;
+    crate::certificates::confirm(app, exam.id).await;
+    let record = crate::certificates::elective(&person, "职业道德").await;
+    ok(
+        &admin.client,
+        Method::POST,
+        &format!("/records/{}/review", record.id),
+        json!({"decision": "approve"}),
+    )
+    .await;
     ids.insert("record", record.id.to_string());
     let deliveries = ok(
         &admin.client,

@@ -6,8 +6,22 @@ use uuid::Uuid;
 
 use crate::helpers::*;
 
-/// A verified accountant bound to a fresh unit, with the unit's admin.
+/// A verified accountant bound to a fresh unit, with the unit's admin,
+/// who has not set their region (信息采集所属区) yet: what the finance
+/// departments confirm cannot be declared (R-ACC-4).
+pub(crate) async fn accountant_without_region(app: &TestApp) -> (Signed, Signed, Uuid) {
+    accountant_in(app, None).await
+}
+
+/// A verified accountant bound to a fresh unit, with the unit's admin, who
+/// collected their information in Yuexiu (`ACCOUNTANTS_REGION`), whose
+/// finance department (`TestApp::finance`) confirms what they apply for.
 pub(crate) async fn accountant(app: &TestApp) -> (Signed, Signed, Uuid) {
+    app.finance().await;
+    accountant_in(app, Some(ACCOUNTANTS_REGION)).await
+}
+
+async fn accountant_in(app: &TestApp, region: Option<&str>) -> (Signed, Signed, Uuid) {
     let (admin, unit) = app.unit().await;
     let person = app.verified_person().await;
     call!(admin.client.api().unit_person_add(
@@ -19,11 +33,15 @@ pub(crate) async fn accountant(app: &TestApp) -> (Signed, Signed, Uuid) {
         }
     ))
     .unwrap();
+    let profile = types::PersonUpdateRequest {
+        region: region.map(|r| r.parse().unwrap()),
+        ..series(&["accounting"])
+    };
     call!(
         person
             .client
             .api()
-            .person_update(&person.person_id(), None, &series(&["accounting"]))
+            .person_update(&person.person_id(), None, &profile)
     )
     .unwrap();
     (person, admin, unit.id)
@@ -34,7 +52,7 @@ pub(crate) async fn accountant(app: &TestApp) -> (Signed, Signed, Uuid) {
 pub(crate) async fn certified_accountant(app: &TestApp) -> (Signed, Signed, Uuid) {
     let (person, admin, unit) = accountant(app).await;
     let r = exam_subject(&person, "中级会计实务").await;
-    approve(&admin, r.id).await;
+    confirm(app, r.id).await;
     (person, admin, unit)
 }
 
@@ -51,7 +69,10 @@ fn series(codes: &[&str]) -> types::PersonUpdateRequest {
     }
 }
 
-/// A passed exam subject: alone, it completes an accountant's year (R-ACC-2).
+/// A passed exam subject, applied for by the accountant (passed outside
+/// Guangdong: 由会计人员自行申请, R-ACC-4): pending with the finance
+/// department of their district; confirmed, it alone completes their year
+/// (R-ACC-2).
 pub(crate) async fn exam_subject(person: &Signed, name: &str) -> types::RecordView {
     call!(person.client.api().record_declare(
         None,
@@ -79,14 +100,39 @@ pub(crate) async fn exam_subject(person: &Signed, name: &str) -> types::RecordVi
     .expect("declaring an exam subject")
 }
 
-pub(crate) async fn approve(admin: &Signed, record: Uuid) {
-    call!(
-        admin
-            .client
-            .api()
-            .record_review(&record, None, &decision(types::Decision::Approve))
-    )
-    .expect("approving");
+/// Elective hours the person's unit reviews (R-RC-3).
+pub(crate) async fn elective(person: &Signed, name: &str) -> types::RecordView {
+    call!(person.client.api().record_declare(
+        None,
+        &types::DeclareRequest {
+            year: this_year(),
+            category: types::RecordCategory::Elective,
+            series: None,
+            course_name: name.parse().unwrap(),
+            hours: 12.0,
+            result: None,
+            provider_name: Some("广州市会计学会".parse().unwrap()),
+            attachment_ids: vec![],
+            conversion: None,
+            general_knowledge: false,
+            provider_id: None,
+            base_no: None,
+            class_id: None,
+            initial_training: false,
+        }
+    ))
+    .expect("declaring elective hours")
+}
+
+/// The finance department of the accountants' district (`accountant`)
+/// confirms what one applied for (R-ACC-4).
+pub(crate) async fn confirm(app: &TestApp, record: Uuid) -> types::RecordView {
+    call!(app.finance().await.district.api().record_review(
+        &record,
+        None,
+        &decision(types::Decision::Approve)
+    ))
+    .expect("the finance department confirming")
 }
 
 pub(crate) async fn certificates_of(c: &Client, person: Uuid) -> Vec<types::CertificateView> {
@@ -117,7 +163,7 @@ async fn r_ce_1_the_approval_that_completes_the_year_issues_its_certificate() {
             .await
             .is_empty()
     );
-    approve(&admin, r.id).await;
+    confirm(&app, r.id).await;
     let certs = certificates_of(&person.client, person.person_id()).await;
     assert_eq!(certs.len(), 1);
     let c = &certs[0];
@@ -171,10 +217,10 @@ async fn r_ce_1_the_approval_that_completes_the_year_issues_its_certificate() {
 #[tokio::test]
 async fn r_ce_1_racing_approvals_issue_exactly_one_certificate() {
     let app = spawn_app().await;
-    let (person, admin, _) = accountant(&app).await;
+    let (person, _, _) = accountant(&app).await;
     let a = exam_subject(&person, "中级会计实务").await;
     let b = exam_subject(&person, "财务管理").await;
-    let (x, y) = tokio::join!(approve(&admin, a.id), approve(&admin, b.id));
+    let (x, y) = tokio::join!(confirm(&app, a.id), confirm(&app, b.id));
     let _ = (x, y);
     let certs = certificates_of(&person.client, person.person_id()).await;
     assert_eq!(certs.len(), 1, "{certs:?}");
@@ -183,9 +229,9 @@ async fn r_ce_1_racing_approvals_issue_exactly_one_certificate() {
 #[tokio::test]
 async fn r_ce_2_reissue_supersedes_and_hrss_revokes() {
     let app = spawn_app().await;
-    let (person, admin, _) = accountant(&app).await;
+    let (person, _, _) = accountant(&app).await;
     let r = exam_subject(&person, "中级会计实务").await;
-    approve(&admin, r.id).await;
+    confirm(&app, r.id).await;
     let old = certificates_of(&person.client, person.person_id())
         .await
         .remove(0);
@@ -226,9 +272,9 @@ async fn r_ce_3_unknown_and_malformed_numbers_answer_the_same_shape() {
     // A well-formed number nobody holds: a real one with one character
     // changed and the check character that makes it valid again (the
     // server echoes the number normalised only when it is well-formed).
-    let (person, admin, _) = accountant(&app).await;
+    let (person, _, _) = accountant(&app).await;
     let r = exam_subject(&person, "中级会计实务").await;
-    approve(&admin, r.id).await;
+    confirm(&app, r.id).await;
     let real = certificates_of(&person.client, person.person_id())
         .await
         .remove(0);
@@ -264,9 +310,9 @@ async fn r_ce_3_unknown_and_malformed_numbers_answer_the_same_shape() {
 #[tokio::test]
 async fn r_pu_3_a_certified_year_keeps_its_series() {
     let app = spawn_app().await;
-    let (person, admin, _) = accountant(&app).await;
+    let (person, _, _) = accountant(&app).await;
     let r = exam_subject(&person, "中级会计实务").await;
-    approve(&admin, r.id).await;
+    confirm(&app, r.id).await;
     let err = call!(person.client.api().person_update(
         &person.person_id(),
         None,
@@ -323,7 +369,7 @@ async fn r_ce_3_the_signed_credential_verifies_offline_and_not_when_altered() {
     let app = spawn_app().await;
     let (person, admin, _) = accountant(&app).await;
     let r = exam_subject(&person, "中级会计实务").await;
-    approve(&admin, r.id).await;
+    confirm(&app, r.id).await;
     let c = certificates_of(&person.client, person.person_id())
         .await
         .remove(0);

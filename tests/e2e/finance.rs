@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::certificates::accountant;
+use crate::certificates::{accountant, accountant_without_region};
 use crate::helpers::*;
 
 /// `method /api/v1{path}`: the status and the JSON answer.
@@ -33,87 +33,9 @@ fn code(v: &Value) -> &str {
     v["code"].as_str().unwrap_or_default()
 }
 
-/// A fresh person whose authority application `level`/`region` for
-/// `series` was approved by `approver` (hrss for a province).
-async fn authority(
-    app: &TestApp,
-    approver: &Client,
-    level: types::AuthorityLevel,
-    region: &str,
-    series: &[&str],
-    parent: Option<Uuid>,
-) -> (Client, types::AuthorityView) {
-    let p = app.register().await;
-    let client = app.login_person(&p).await;
-    let applied = call!(
-        client
-            .api()
-            .authority_apply(None, &authority_application(level, region, series, parent))
-    )
-    .expect("applying");
-    let approved = call!(approver.api().authority_review(
-        &applied.id,
-        None,
-        &decision(types::Decision::Approve)
-    ))
-    .expect("approving");
-    (client, approved)
-}
-
-/// The finance departments of the accounting series: the province
-/// (广东省财政厅), Guangzhou, and its Yuexiu district (440104).
-struct Finance {
-    province: Client,
-    district: Client,
-    district_id: Uuid,
-    /// Another district's department (Haizhu, 440105).
-    other: Client,
-}
-
+/// The app's finance departments (registered once per app).
 async fn finance(app: &TestApp) -> Finance {
-    let hrss = app.hrss().await;
-    let (province, p) = authority(
-        app,
-        &hrss,
-        types::AuthorityLevel::Province,
-        "440000",
-        &["accounting"],
-        None,
-    )
-    .await;
-    let (city, c) = authority(
-        app,
-        &province,
-        types::AuthorityLevel::City,
-        "440100",
-        &["accounting"],
-        Some(p.id),
-    )
-    .await;
-    let (district, d) = authority(
-        app,
-        &city,
-        types::AuthorityLevel::District,
-        "440104",
-        &["accounting"],
-        Some(c.id),
-    )
-    .await;
-    let (other, _) = authority(
-        app,
-        &city,
-        types::AuthorityLevel::District,
-        "440105",
-        &["accounting"],
-        Some(c.id),
-    )
-    .await;
-    Finance {
-        province,
-        district,
-        district_id: d.id,
-        other,
-    }
+    app.finance().await.clone()
 }
 
 async fn set_profile(person: &Signed, body: Value) -> types::PersonView {
@@ -168,6 +90,20 @@ async fn pending_ids(c: &Client) -> Vec<String> {
         .collect()
 }
 
+/// Every record of the person, as they list them.
+async fn records_of(person: &Signed) -> Vec<Value> {
+    call_ok(
+        &person.client,
+        Method::GET,
+        &format!("/records?person_id={}", person.person_id()),
+        Value::Null,
+    )
+    .await["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
 async fn compliance(c: &Client, person: Uuid, year: i32) -> Value {
     call_ok(
         c,
@@ -196,7 +132,14 @@ async fn r_acc_4_a_conversion_the_person_applies_for_is_confirmed_by_the_distric
  {
     let app = spawn_app().await;
     let f = finance(&app).await;
-    let (person, admin, _unit) = accountant(&app).await;
+    let (person, admin, _unit) = accountant_without_region(&app).await;
+    // Before the person's information collection (信息采集所属区) there is
+    // no department to confirm it, and the unit never does: 409, nothing
+    // stored.
+    let (status, e) = declare(&person, paper(this_year())).await;
+    assert_eq!((status, code(&e)), (409, "region_required"), "{e}");
+    assert!(records_of(&person).await.is_empty());
+    assert!(pending_ids(&admin.client).await.is_empty());
     let me = set_profile(&person, json!({"region": "440104"})).await;
     assert_eq!(me.region.as_deref().map(String::as_str), Some("440104"));
 
@@ -282,7 +225,7 @@ async fn r_acc_4_a_conversion_the_person_applies_for_is_confirmed_by_the_distric
 async fn r_acc_4_the_units_face_to_face_training_is_rechecked_by_the_district_finance_department() {
     let app = spawn_app().await;
     let f = finance(&app).await;
-    let (person, admin, _unit) = accountant(&app).await;
+    let (person, admin, _unit) = accountant_without_region(&app).await;
     let mut form = paper(this_year());
     form["course_name"] = json!("本单位会计人员面授培训（3 天）");
     form["conversion"] = json!({"code": "face_to_face_unit_training", "quantity": 3});
@@ -337,7 +280,7 @@ async fn r_acc_4_the_units_face_to_face_training_is_rechecked_by_the_district_fi
 async fn r_acc_4_the_province_records_exam_subjects_passed_in_guangdong_without_an_application() {
     let app = spawn_app().await;
     let f = finance(&app).await;
-    let (person, admin, _) = accountant(&app).await;
+    let (person, admin, _) = accountant_without_region(&app).await;
     let pid = person.person_id();
     let exam = json!({"year": this_year(), "code": "accounting_qualification_exam_subject", "subject": "中级会计实务"});
     let path = format!("/persons/{pid}/accounting-exams");
@@ -872,7 +815,19 @@ async fn r_rc_10_what_a_nurse_or_a_teacher_declares_is_reviewed_by_their_sector_
     )
     .await;
 
-    let (nurse, nurse_unit) = member(&app, "nursing", Some("440104")).await;
+    // A nurse who has not set their region: the unit does not review in
+    // their stead (用人单位审核认定（教育、卫生除外）) — 409, nothing stored,
+    // until they set it.
+    let (nurse, nurse_unit) = member(&app, "nursing", None).await;
+    let (status, refused) = declare(&nurse, elective("护理人文修养")).await;
+    assert_eq!(
+        (status, code(&refused)),
+        (409, "region_required"),
+        "{refused}"
+    );
+    assert!(records_of(&nurse).await.is_empty());
+    assert!(pending_ids(&nurse_unit.client).await.is_empty());
+    set_profile(&nurse, json!({"region": "440104"})).await;
     let (status, r) = declare(&nurse, elective("护理人文修养")).await;
     assert_eq!(status, 201, "{r}");
     assert_eq!(r["authority_id"], json!(ch.id.to_string()));

@@ -62,6 +62,9 @@ pub struct TestApp {
     pub settings: Settings,
     /// The server's clock: the system's until a test sets it.
     pub clock: Arc<SettableClock>,
+    /// The finance departments, registered the first time a test asks
+    /// (`TestApp::finance`).
+    finance: tokio::sync::OnceCell<Finance>,
     _dir: TempDir,
 }
 
@@ -209,6 +212,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         database_url,
         settings: kept,
         clock,
+        finance: tokio::sync::OnceCell::new(),
         _dir: TempDir(dir),
     }
 }
@@ -773,4 +777,102 @@ impl Drop for OwnPostgres {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The finance departments of the accounting series (R-ACC-4): the province
+/// (广东省财政厅), Guangzhou, and its Yuexiu district (440104), where the
+/// tests' accountants collect their information.
+#[derive(Clone)]
+pub struct Finance {
+    pub province: Client,
+    /// Yuexiu's department: it confirms what Yuexiu's accountants apply for.
+    pub district: Client,
+    pub district_id: uuid::Uuid,
+    /// Another district's department (Haizhu, 440105).
+    pub other: Client,
+}
+
+/// The region of the tests' accountants: Guangzhou's Yuexiu district.
+pub const ACCOUNTANTS_REGION: &str = "440104";
+
+impl TestApp {
+    /// The app's finance departments, registered once: a routed record
+    /// goes to the first approved department covering the person's region,
+    /// so a second Yuexiu department would never be the one asked.
+    pub async fn finance(&self) -> &Finance {
+        self.finance
+            .get_or_init(|| async {
+                let hrss = self.hrss().await;
+                let (province, p) = authority(
+                    self,
+                    &hrss,
+                    types::AuthorityLevel::Province,
+                    "440000",
+                    &["accounting"],
+                    None,
+                )
+                .await;
+                let (city, c) = authority(
+                    self,
+                    &province,
+                    types::AuthorityLevel::City,
+                    "440100",
+                    &["accounting"],
+                    Some(p.id),
+                )
+                .await;
+                let (district, d) = authority(
+                    self,
+                    &city,
+                    types::AuthorityLevel::District,
+                    ACCOUNTANTS_REGION,
+                    &["accounting"],
+                    Some(c.id),
+                )
+                .await;
+                let (other, _) = authority(
+                    self,
+                    &city,
+                    types::AuthorityLevel::District,
+                    "440105",
+                    &["accounting"],
+                    Some(c.id),
+                )
+                .await;
+                Finance {
+                    province,
+                    district,
+                    district_id: d.id,
+                    other,
+                }
+            })
+            .await
+    }
+}
+
+/// A fresh person whose authority application `level`/`region` for
+/// `series` was approved by `approver` (hrss for a province).
+pub async fn authority(
+    app: &TestApp,
+    approver: &Client,
+    level: types::AuthorityLevel,
+    region: &str,
+    series: &[&str],
+    parent: Option<uuid::Uuid>,
+) -> (Client, types::AuthorityView) {
+    let p = app.register().await;
+    let client = app.login_person(&p).await;
+    let applied = ce_sdk::call!(
+        client
+            .api()
+            .authority_apply(None, &authority_application(level, region, series, parent))
+    )
+    .expect("applying");
+    let approved = ce_sdk::call!(approver.api().authority_review(
+        &applied.id,
+        None,
+        &decision(types::Decision::Approve)
+    ))
+    .expect("approving");
+    (client, approved)
 }

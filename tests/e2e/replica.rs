@@ -237,6 +237,36 @@ async fn signed_in(url: &str, name: &str) -> Signed {
     }
 }
 
+/// Guangzhou Yuexiu's finance department on the server at `url`, under
+/// the province's and the city's, each approved by the one above (R-ACC-4,
+/// R-AU-1).
+async fn yuexiu_finance(url: &str, hrss: &ce_sdk::Client) -> ce_sdk::Client {
+    use ce_sdk::types::AuthorityLevel;
+    let mut approver = hrss.clone();
+    let mut parent = None;
+    for (level, region) in [
+        (AuthorityLevel::Province, "440000"),
+        (AuthorityLevel::City, "440100"),
+        (AuthorityLevel::District, ACCOUNTANTS_REGION),
+    ] {
+        let department = signed_in(url, "张三").await;
+        let applied = ce_sdk::call!(department.client.api().authority_apply(
+            None,
+            &authority_application(level, region, &["accounting"], parent)
+        ))
+        .expect("applying");
+        let approved = ce_sdk::call!(approver.api().authority_review(
+            &applied.id,
+            None,
+            &decision(ce_sdk::types::Decision::Approve)
+        ))
+        .expect("approving");
+        parent = Some(approved.id);
+        approver = department.client;
+    }
+    approver
+}
+
 fn items(id_card_no: &str, prefix: &str, n: usize, year: i32) -> Value {
     let at = chrono::Utc::now().to_rfc3339();
     let items: Vec<Value> = (0..n)
@@ -341,6 +371,7 @@ async fn heavy_reads_are_served_by_the_streaming_replica_and_writes_with_their_r
         ce_sdk::Login::CodeSent { .. } => panic!("MFA is off"),
     };
     let hrss_b = ce_sdk::Client::new(&b.url).with_token(hrss.token().unwrap());
+    let finance = yuexiu_finance(&a.url, &hrss).await;
     call_ok(
         &platform,
         Method::POST,
@@ -420,8 +451,9 @@ async fn heavy_reads_are_served_by_the_streaming_replica_and_writes_with_their_r
     .await;
     let new_unit: Uuid = id_of(&created).parse().unwrap();
     get_json(&li.client, &format!("/units/{new_unit}")).await;
-    // A review: an accountant of that unit declares a passed exam subject,
-    // the unit's admin approves it, which completes the year (R-ACC-2) and
+    // A review: an accountant of that unit, of Yuexiu, declares a passed
+    // exam subject, Yuexiu's finance department confirms it (R-ACC-4),
+    // which completes the year (R-ACC-2) and
     // issues the certificate (R-CE-1); the record with its review history
     // and the person's compliance read it at once.
     let wang = signed_in(&a.url, "张三").await;
@@ -447,11 +479,16 @@ async fn heavy_reads_are_served_by_the_streaming_replica_and_writes_with_their_r
         &wang.client,
         Method::PATCH,
         &format!("/persons/{wang_id}"),
-        json!({ "series": ["accounting"], "series_year": year }),
+        json!({ "series": ["accounting"], "series_year": year, "region": ACCOUNTANTS_REGION }),
     )
     .await;
     let declared = crate::certificates::exam_subject(&wang, "中级会计实务").await;
-    crate::certificates::approve(&li, declared.id).await;
+    ce_sdk::call!(finance.api().record_review(
+        &declared.id,
+        None,
+        &decision(ce_sdk::types::Decision::Approve)
+    ))
+    .expect("the finance department confirming");
     let reviewed = get_json(&wang.client, &format!("/records/{}", declared.id)).await;
     assert_eq!(reviewed["record"]["status"], "approved", "{reviewed}");
     assert_eq!(reviewed["reviews"][0]["decision"], "approve", "{reviewed}");

@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use uuid::Uuid;
 
-use crate::certificates::{accountant, approve, exam_subject};
+use crate::certificates::{accountant, confirm, exam_subject};
 use crate::helpers::*;
 use crate::training::{learner_of, training};
 
@@ -30,14 +30,8 @@ fn valid(certs: &[types::CertificateView]) -> Vec<&types::CertificateView> {
         .collect()
 }
 
-async fn review(admin: &Signed, record: Uuid, d: types::Decision) -> types::RecordView {
-    call!(
-        admin
-            .client
-            .api()
-            .record_review(&record, None, &decision(d))
-    )
-    .expect("reviewing")
+async fn review(reviewer: &Client, record: Uuid, d: types::Decision) -> types::RecordView {
+    call!(reviewer.api().record_review(&record, None, &decision(d))).expect("reviewing")
 }
 
 async fn compliance(c: &Client, person: Uuid) -> types::ComplianceView {
@@ -179,9 +173,9 @@ pub(crate) async fn assert_standings_equal_a_rebuild(database_url: &str) {
 #[tokio::test]
 async fn r_ce_1_r_rc_4_closing_the_record_that_completed_a_year_revokes_its_certificate() {
     let app = spawn_app().await;
-    let (person, admin, _) = accountant(&app).await;
+    let (person, _, _) = accountant(&app).await;
     let exam = exam_subject(&person, "中级会计实务").await;
-    approve(&admin, exam.id).await;
+    confirm(&app, exam.id).await;
     let certs = certificates_of(&person.client, person.person_id()).await;
     assert_eq!(valid(&certs).len(), 1);
     let number = certs[0].number.clone();
@@ -191,8 +185,14 @@ async fn r_ce_1_r_rc_4_closing_the_record_that_completed_a_year_revokes_its_cert
             .complete
     );
 
-    // R-RC-4: the approval turns out wrong; the unit closes the record.
-    review(&admin, exam.id, types::Decision::RejectClose).await;
+    // R-RC-4: the approval turns out wrong; the finance department that
+    // confirmed it closes the record.
+    review(
+        &app.finance().await.district,
+        exam.id,
+        types::Decision::RejectClose,
+    )
+    .await;
     assert!(
         !compliance(&person.client, person.person_id())
             .await
@@ -231,7 +231,7 @@ async fn r_ce_1_r_rc_4_closing_the_record_that_completed_a_year_revokes_its_cert
     // Declared again and approved: the year is complete again and gets a
     // new certificate.
     let again = exam_subject(&person, "中级会计实务").await;
-    approve(&admin, again.id).await;
+    confirm(&app, again.id).await;
     let certs = certificates_of(&person.client, person.person_id()).await;
     assert_eq!(certs.len(), 2);
     let now = valid(&certs);
@@ -243,17 +243,17 @@ async fn r_ce_1_r_rc_4_closing_the_record_that_completed_a_year_revokes_its_cert
 #[tokio::test]
 async fn r_ce_1_a_certificate_follows_falling_hours_and_ignores_growing_ones() {
     let app = spawn_app().await;
-    let (person, admin, _) = accountant(&app).await;
+    let (person, _, _) = accountant(&app).await;
     // 30 credits of a paper first, then the exam completes the year.
     let first = paper(&person).await;
-    approve(&admin, first.id).await;
+    confirm(&app, first.id).await;
     assert!(
         certificates_of(&person.client, person.person_id())
             .await
             .is_empty()
     );
     let exam = exam_subject(&person, "中级会计实务").await;
-    approve(&admin, exam.id).await;
+    confirm(&app, exam.id).await;
     let certs = certificates_of(&person.client, person.person_id()).await;
     assert_eq!(certs.len(), 1);
     let original = certs[0].clone();
@@ -261,7 +261,7 @@ async fn r_ce_1_a_certificate_follows_falling_hours_and_ignores_growing_ones() {
 
     // More hours after completion: the certificate is left alone.
     let second = paper(&person).await;
-    approve(&admin, second.id).await;
+    confirm(&app, second.id).await;
     let certs = certificates_of(&person.client, person.person_id()).await;
     assert_eq!(certs.len(), 1);
     assert_eq!(certs[0].id, original.id);
@@ -269,12 +269,22 @@ async fn r_ce_1_a_certificate_follows_falling_hours_and_ignores_growing_ones() {
 
     // Both papers closed: still complete (the exam), but 90 count where
     // the certificate states 120. It is superseded by one that states 90.
-    review(&admin, first.id, types::Decision::RejectClose).await;
+    review(
+        &app.finance().await.district,
+        first.id,
+        types::Decision::RejectClose,
+    )
+    .await;
     let certs = certificates_of(&person.client, person.person_id()).await;
     let now = valid(&certs);
     assert_eq!(now.len(), 1, "{certs:?}");
     assert_eq!(now[0].id, original.id, "120 still count after one paper");
-    review(&admin, second.id, types::Decision::RejectClose).await;
+    review(
+        &app.finance().await.district,
+        second.id,
+        types::Decision::RejectClose,
+    )
+    .await;
     let certs = certificates_of(&person.client, person.person_id()).await;
     let now = valid(&certs);
     assert_eq!(now.len(), 1, "{certs:?}");
@@ -322,7 +332,7 @@ async fn r_cl_4_hours_a_class_adds_to_an_approved_record_wait_without_withdrawin
     .items;
     assert_eq!(records.len(), 1);
     let record = records[0].id;
-    review(&admin, record, types::Decision::Approve).await;
+    review(&admin.client, record, types::Decision::Approve).await;
     let c = compliance(&learner.client, learner.person_id()).await;
     assert_eq!(c.categories.professional.approved, 24.0);
 
@@ -341,7 +351,7 @@ async fn r_cl_4_hours_a_class_adds_to_an_approved_record_wait_without_withdrawin
 
     // Closing it refuses the added hours only: the record is back to its
     // approved 24.
-    let closed = review(&admin, record, types::Decision::RejectClose).await;
+    let closed = review(&admin.client, record, types::Decision::RejectClose).await;
     assert_eq!(closed.status, types::RecordStatus::Approved);
     assert_eq!(closed.hours, 24.0);
     let c = compliance(&learner.client, learner.person_id()).await;
@@ -353,11 +363,11 @@ async fn r_cl_4_hours_a_class_adds_to_an_approved_record_wait_without_withdrawin
 #[tokio::test]
 async fn r_req_4_a_certificate_is_judged_by_the_policy_it_was_issued_under() {
     let app = spawn_app().await;
-    let (person, admin, _) = accountant(&app).await;
+    let (person, _, _) = accountant(&app).await;
     let first = paper(&person).await;
-    approve(&admin, first.id).await;
+    confirm(&app, first.id).await;
     let exam = exam_subject(&person, "中级会计实务").await;
-    approve(&admin, exam.id).await;
+    confirm(&app, exam.id).await;
     let original = valid(&certificates_of(&person.client, person.person_id()).await)[0].clone();
     // hrss raises this year's accounting minimum out of reach; the
     // certificate issued before stands (R-REQ-4) ...
@@ -376,7 +386,12 @@ async fn r_req_4_a_certificate_is_judged_by_the_policy_it_was_issued_under() {
     assert_eq!(valid(&certs)[0].id, original.id);
     // ... and a later change is judged by the rule it was issued under:
     // the exam still completes it, so closing the paper corrects it.
-    review(&admin, first.id, types::Decision::RejectClose).await;
+    review(
+        &app.finance().await.district,
+        first.id,
+        types::Decision::RejectClose,
+    )
+    .await;
     let certs = certificates_of(&person.client, person.person_id()).await;
     let now = valid(&certs);
     assert_eq!(now.len(), 1, "{certs:?}");
@@ -480,7 +495,14 @@ async fn r_req_2_any_sequence_of_record_operations_keeps_standings_equal_to_a_re
                         .unwrap();
                     }
                     types::RecordStatus::PendingUnitReview | types::RecordStatus::Approved => {
-                        let _ = call!(admin.client.api().record_review(&id, None, &decision(d)));
+                        // The unit, or the finance department a conversion
+                        // is routed to (R-ACC-4).
+                        let reviewer = if r.authority_id.is_some() {
+                            &app.finance().await.district
+                        } else {
+                            &admin.client
+                        };
+                        let _ = call!(reviewer.api().record_review(&id, None, &decision(d)));
                     }
                     types::RecordStatus::Returned => {
                         if rng.gen_bool(0.5) && r.conversion_code.is_none() {
@@ -577,7 +599,7 @@ async fn r_req_2_a_compliance_read_is_two_queries_whatever_a_person_holds() {
     // Many records later: the same.
     for _ in 0..30 {
         let r = paper(&person).await;
-        approve(&admin, r.id).await;
+        confirm(&app, r.id).await;
     }
     compliance(&hrss, pid).await;
     compliance(&admin.client, pid).await;
@@ -628,7 +650,7 @@ async fn r_rc_4_a_returned_class_record_goes_back_to_the_class_owner() {
     .unwrap()
     .items[0]
         .id;
-    review(&admin, record, types::Decision::RejectReturn).await;
+    review(&admin.client, record, types::Decision::RejectReturn).await;
 
     let patch = |c: &Client, body: serde_json::Value| {
         let c = c.clone();
@@ -689,7 +711,7 @@ async fn r_rc_4_a_returned_class_record_goes_back_to_the_class_owner() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let r = resubmit(&t.provider).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    review(&admin, record, types::Decision::Approve).await;
+    review(&admin.client, record, types::Decision::Approve).await;
     let c = compliance(&learner.client, learner.person_id()).await;
     assert_eq!(c.categories.professional.approved, 20.0);
     // Another provider's admin sees no such record.
@@ -740,8 +762,8 @@ async fn r_rc_4_a_returned_pushed_record_is_corrected_or_withdrawn_by_its_platfo
         .unwrap()
         .parse()
         .unwrap();
-    review(&admin, first, types::Decision::RejectReturn).await;
-    review(&admin, second, types::Decision::Approve).await;
+    review(&admin.client, first, types::Decision::RejectReturn).await;
+    review(&admin.client, second, types::Decision::Approve).await;
 
     // The learner cannot correct what the platform sent.
     let r = learner
@@ -771,7 +793,7 @@ async fn r_rc_4_a_returned_pushed_record_is_corrected_or_withdrawn_by_its_platfo
         serde_json::Value::Null,
     )
     .await;
-    review(&admin, first, types::Decision::Approve).await;
+    review(&admin.client, first, types::Decision::Approve).await;
     let c = compliance(&learner.client, learner.person_id()).await;
     assert_eq!(c.categories.professional.approved, 10.0);
 

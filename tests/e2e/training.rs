@@ -25,8 +25,8 @@ fn qm(v: i32) -> String {
     format!("\"{v}\"")
 }
 
-/// A nursing authority with a catalogue course, and a provider it qualified
-/// in nursing, with one enabled teacher.
+/// A province authority of a series with a catalogue course, and a provider
+/// it qualified in that series, with one enabled teacher.
 pub(crate) struct Training {
     pub(crate) authority: Client,
     pub(crate) authority_view: types::AuthorityView,
@@ -39,8 +39,11 @@ pub(crate) struct Training {
     pub(crate) hrss: Client,
 }
 
+/// The arrangement in engineering (工程技术人员系列), a series whose
+/// learners' declarations their unit reviews (R-RC-3). Education and health
+/// series are the sector's to review (R-RC-10): `training_in(app, "nursing")`.
 pub(crate) async fn training(app: &TestApp) -> Training {
-    training_in(app, "nursing").await
+    training_in(app, "engineering").await
 }
 
 /// The same arrangement in another series (one province authority reviews
@@ -274,7 +277,7 @@ async fn records_of(client: &Client) -> Vec<types::RecordView> {
 #[tokio::test]
 async fn r_cl_3_r_cl_4_from_qualification_to_closed_class_each_unit_receives_its_records() {
     let app = spawn_app().await;
-    let t = training(&app).await;
+    let t = training_in(&app, "nursing").await;
     let (admin_a, unit_a) = app.unit().await;
     let (admin_b, unit_b) = app.unit().await;
     let passes = learner_of(&app, &admin_a, &unit_a).await;
@@ -401,7 +404,7 @@ async fn r_cl_3_a_learner_without_a_unit_gets_the_record_when_they_bind() {
 #[tokio::test]
 async fn r_pq_3_a_provider_plans_only_in_a_series_it_is_qualified_for() {
     let app = spawn_app().await;
-    let t = training(&app).await;
+    let t = training_in(&app, "nursing").await;
     let (engineering, _) = app.province_authority(&["engineering"]).await;
     publish(&engineering, "engineering", COURSE).await;
     let err = call!(
@@ -745,7 +748,7 @@ async fn r_rv_1_an_authority_of_another_series_cannot_review() {
 #[tokio::test]
 async fn r_rv_1_a_returned_plan_is_edited_and_submitted_again() {
     let app = spawn_app().await;
-    let t = training(&app).await;
+    let t = training_in(&app, "nursing").await;
     publish(&t.authority, "nursing", "感染控制").await;
     let plan = t.draft().await;
     call!(t.provider.api().course_plan_submit(&plan.id, None)).unwrap();
@@ -804,7 +807,7 @@ async fn r_rv_1_a_returned_plan_is_edited_and_submitted_again() {
 #[tokio::test]
 async fn r_au_3_an_authority_declares_plans_and_runs_classes_itself() {
     let app = spawn_app().await;
-    let t = training(&app).await;
+    let t = training_in(&app, "nursing").await;
     let plan = call!(t.authority.api().course_plan_create(
         None,
         &types::CreatePlanRequest {
@@ -859,7 +862,7 @@ async fn r_au_3_an_authority_declares_plans_and_runs_classes_itself() {
 #[tokio::test]
 async fn r_cp_1_a_units_plan_goes_to_the_most_local_authority_of_its_series() {
     let app = spawn_app().await;
-    let t = training(&app).await;
+    let t = training_in(&app, "nursing").await;
     // A Guangzhou (city) nursing authority under the province one.
     let p = app.register().await;
     let city = app.login_person(&p).await;
@@ -974,7 +977,7 @@ async fn r_cl_2_results_are_entered_while_the_class_is_open() {
 #[tokio::test]
 async fn r_rc_3_the_unit_reviews_class_records_and_the_standing_follows() {
     let app = spawn_app().await;
-    let t = training(&app).await;
+    let t = training_in(&app, "nursing").await;
     let (admin, unit) = app.unit().await;
     let learner = learner_of(&app, &admin, &unit).await;
     call!(learner.client.api().person_update(
@@ -1161,6 +1164,13 @@ async fn approved(person: &Signed, admin: &Signed, d: &types::DeclareRequest) ->
     .expect("approving")
 }
 
+/// Declares and has the finance department of the person's district
+/// confirm (R-ACC-4).
+async fn confirmed(app: &TestApp, person: &Signed, d: &types::DeclareRequest) -> types::RecordView {
+    let r = call!(person.client.api().record_declare(None, d)).expect("declaring");
+    crate::certificates::confirm(app, r.id).await
+}
+
 async fn standing_in(c: &Client, person: Uuid, y: i32) -> types::ComplianceView {
     call!(c.api().person_compliance(&person, Some(y))).unwrap()
 }
@@ -1169,7 +1179,8 @@ async fn standing_in(c: &Client, person: Uuid, y: i32) -> types::ComplianceView 
 async fn r_rc_1_r_rc_2_r_rc_6_declarations_are_checked_and_a_returned_one_resubmitted_r_rc_4() {
     use types::RecordCategory::{Elective, Professional, Public};
     let app = spawn_app().await;
-    // The nursing catalogue lists COURSE; its provider is qualified in nursing.
+    // The engineering catalogue lists COURSE; its provider is qualified in
+    // engineering, a series whose declarations the unit reviews (R-RC-3).
     let catalogue = training(&app).await;
     let (admin, unit) = app.unit().await;
     let person = learner_of(&app, &admin, &unit).await;
@@ -1181,7 +1192,7 @@ async fn r_rc_1_r_rc_2_r_rc_6_declarations_are_checked_and_a_returned_one_resubm
             phone: None,
             education: None,
             title: None,
-            series: Some(vec!["nursing".parse().unwrap()]),
+            series: Some(vec!["engineering".parse().unwrap()]),
             series_year: Some(year()),
             region: None,
             series_terms: None,
@@ -1200,19 +1211,19 @@ async fn r_rc_1_r_rc_2_r_rc_6_declarations_are_checked_and_a_returned_one_resubm
     // R-PU-4: only a series held that year.
     let r = call!(api.record_declare(
         None,
-        &declaration(year(), Professional, Some("engineering"), COURSE)
+        &declaration(year(), Professional, Some("nursing"), COURSE)
     ));
     assert_eq!(code(r).as_deref(), Some("series_not_held"));
     // R-RC-6: professional hours need an approved origin; a course name
     // found in the catalogue is not one (问答 九, 十六)…
     let r = call!(api.record_declare(
         None,
-        &declaration(year(), Professional, Some("nursing"), COURSE)
+        &declaration(year(), Professional, Some("engineering"), COURSE)
     ));
     assert_eq!(code(r).as_deref(), Some("origin_required"));
     let r = call!(api.record_declare(
         None,
-        &declaration(year(), Professional, Some("nursing"), "自学笔记")
+        &declaration(year(), Professional, Some("engineering"), "自学笔记")
     ));
     assert_eq!(code(r).as_deref(), Some("origin_required"));
     // …so the hours may be elective.
@@ -1220,40 +1231,41 @@ async fn r_rc_1_r_rc_2_r_rc_6_declarations_are_checked_and_a_returned_one_resubm
     // A provider not qualified in the series, or a base whose scope does
     // not cover it, is no origin for it.
     let (_, unqualified) = app.provider_admin().await;
-    let mut d = declaration(year(), Professional, Some("nursing"), COURSE);
+    let mut d = declaration(year(), Professional, Some("engineering"), COURSE);
     d.provider_id = Some(unqualified.id);
     d.attachment_ids = vec![proof(&person).await];
     let r = call!(api.record_declare(None, &d));
     assert_eq!(code(r).as_deref(), Some("origin_not_qualified"));
     let d = from_base(
         &person,
-        declaration(year(), Professional, Some("nursing"), COURSE),
-        "027",
+        declaration(year(), Professional, Some("engineering"), COURSE),
+        "007",
     )
     .await;
     let r = call!(api.record_declare(None, &d));
     assert_eq!(code(r).as_deref(), Some("origin_not_qualified"));
     // The qualified provider is one, with the training certificate.
-    let mut d = declaration(year(), Professional, Some("nursing"), COURSE);
+    let mut d = declaration(year(), Professional, Some("engineering"), COURSE);
     d.provider_id = Some(catalogue.provider_view.id);
     let r = call!(api.record_declare(None, &d));
     assert_eq!(code(r).as_deref(), Some("proof_required"));
     d.attachment_ids = vec![proof(&person).await];
     call!(api.record_declare(None, &d)).unwrap();
-    // So is a class of an approved nursing plan that credited nothing itself.
+    // So is a class of an approved engineering plan that credited nothing itself.
     let class = catalogue.class(5).await;
-    let mut d = declaration(year(), Professional, Some("nursing"), COURSE);
+    let mut d = declaration(year(), Professional, Some("engineering"), COURSE);
     d.class_id = Some(class.id);
     d.attachment_ids = vec![proof(&person).await];
     call!(api.record_declare(None, &d)).unwrap();
-    // So is the nursing base (007), for any of its courses.
+    // So is an engineering base (027 广州市机电技师学院, 工程系列机械专业),
+    // for any of its courses.
     let d = call!(
         api.record_declare(
             None,
             &from_base(
                 &person,
-                declaration(year(), Professional, Some("nursing"), "护理科研方法"),
-                "007"
+                declaration(year(), Professional, Some("engineering"), "数控机床维修"),
+                "027"
             )
             .await
         )
@@ -1452,7 +1464,7 @@ async fn r_rc_7_73_hours_of_degree_education_count_as_72() {
 async fn r_acc_2_an_accountant_completes_the_year_with_a_passed_exam_subject() {
     use types::RecordCategory::Professional;
     let app = spawn_app().await;
-    let (person, admin) = member(&app, &["accounting"], year()).await;
+    let (person, _, _) = crate::certificates::accountant(&app).await;
     let before = standing_in(&person.client, person.person_id(), year()).await;
     assert_eq!(before.categories.public.required, 30.0);
     assert_eq!(before.series[0].required, 60.0);
@@ -1463,7 +1475,9 @@ async fn r_acc_2_an_accountant_completes_the_year_with_a_passed_exam_subject() {
         quantity: None,
         results_published_on: None,
     });
-    let r = approved(&person, &admin, &d).await;
+    // Passed outside Guangdong: applied for, and confirmed by the finance
+    // department of the accountant's district (R-ACC-4).
+    let r = confirmed(&app, &person, &d).await;
     assert_eq!(
         r.hours, 90.0,
         "the form's credits replace the declared hours"
@@ -1477,14 +1491,14 @@ async fn r_acc_2_an_accountant_completes_the_year_with_a_passed_exam_subject() {
     assert_eq!(after.categories.public.required, 0.0, "public-exempt");
 
     // A paper is worth 30 professional credits and no more.
-    let (other, other_admin) = member(&app, &["accounting"], year()).await;
+    let (other, _, _) = crate::certificates::accountant(&app).await;
     let mut paper = declaration(year(), Professional, Some("accounting"), "论文");
     paper.conversion = Some(types::ConversionRequest {
         code: "paper_sole_or_first_author".parse().unwrap(),
         quantity: Some(1.0),
         results_published_on: None,
     });
-    approved(&other, &other_admin, &paper).await;
+    confirmed(&app, &other, &paper).await;
     let s = standing_in(&other.client, other.person_id(), year()).await;
     assert_eq!(s.series[0].approved, 30.0);
     assert!(!s.complete);
@@ -1656,13 +1670,13 @@ async fn r_rc_3_a_unit_sees_the_records_of_its_own_persons_only() {
 async fn r_req_2_a_general_person_completes_2023_with_a_class_a_declaration_and_public_hours() {
     use types::RecordCategory::Elective;
     let app = spawn_app().await;
-    // A 2023 nursing plan and class (hours go to the plan's year).
-    let (authority, authority_view) = app.province_authority(&["nursing"]).await;
+    // A 2023 engineering plan and class (hours go to the plan's year).
+    let (authority, authority_view) = app.province_authority(&["engineering"]).await;
     call!(authority.api().catalogue_publish(
         2023,
         None,
         &types::CourseCreateRequest {
-            series: "nursing".parse().unwrap(),
+            series: "engineering".parse().unwrap(),
             name: COURSE.parse().unwrap(),
             hours: None,
         }
@@ -1673,12 +1687,12 @@ async fn r_req_2_a_general_person_completes_2023_with_a_class_a_declaration_and_
         None,
         &types::CreatePlanRequest {
             year: 2023,
-            ..plan_for(t.provider_view.id, "nursing")
+            ..plan_for(t.provider_view.id, "engineering")
         }
     ))
     .unwrap();
     call!(t.provider.api().course_plan_submit(&plan.id, None)).unwrap();
-    // Two nursing authorities cover the province: whichever got the plan decides.
+    // Two engineering authorities cover the province: whichever got the plan decides.
     let reviewer = if plan_reviewer(&t, &plan.id).await == authority_view.id {
         &authority
     } else {
@@ -1691,7 +1705,7 @@ async fn r_req_2_a_general_person_completes_2023_with_a_class_a_declaration_and_
     )
     .unwrap();
     let approved_plan = t.file(&plan.id).await;
-    let (person, admin) = member(&app, &["nursing"], 2023).await;
+    let (person, admin) = member(&app, &["engineering"], 2023).await;
     let mut class = class_req(types::ClassMode::Online, in_days(1), 10, &[t.teacher]);
     class.hours = 42.0;
     let class = call!(
@@ -1710,7 +1724,7 @@ async fn r_req_2_a_general_person_completes_2023_with_a_class_a_declaration_and_
     ))
     .unwrap();
     // 18 elective hours declared and approved.
-    let mut el = declaration(2023, Elective, None, "医院管理");
+    let mut el = declaration(2023, Elective, None, "项目管理");
     el.hours = 18.0;
     approved(&person, &admin, &el).await;
     let s = standing_in(&person.client, person.person_id(), 2023).await;
@@ -1790,11 +1804,11 @@ async fn r_cp_5_only_classes_of_filed_plans_credit_hours_on_closing() {
     assert_eq!(still.status, types::ClassStatus::Open);
 
     // Nor is the class of an unfiled plan an origin for a declaration (R-RC-6).
-    let (member, _) = member(&app, &["nursing"], year()).await;
+    let (member, _) = member(&app, &[t.series], year()).await;
     let mut d = declaration(
         year(),
         types::RecordCategory::Professional,
-        Some("nursing"),
+        Some(t.series),
         COURSE,
     );
     d.class_id = Some(class.id);
@@ -1897,10 +1911,10 @@ async fn r_cp_5_only_classes_of_filed_plans_credit_hours_on_closing() {
 #[tokio::test]
 async fn r_pq_5_a_base_is_an_origin_within_its_scope_once_its_institution_runs_it() {
     let app = spawn_app().await;
-    let (nurse, _) = member(&app, &["nursing"], year()).await;
-    // 007 广州卫生职业技术学院: 卫生系列护理学专业.
-    let base = call!(nurse.client.api().provider_list(
-        Some(&"007".parse().unwrap()),
+    let (engineer, _) = member(&app, &["engineering"], year()).await;
+    // 027 广州市机电技师学院: 工程系列机械专业.
+    let base = call!(engineer.client.api().provider_list(
+        Some(&"027".parse().unwrap()),
         None,
         None,
         None,
@@ -1912,21 +1926,21 @@ async fn r_pq_5_a_base_is_an_origin_within_its_scope_once_its_institution_runs_i
     let mut d = declaration(
         year(),
         types::RecordCategory::Professional,
-        Some("nursing"),
-        "护理安全管理",
+        Some("engineering"),
+        "数控机床维修",
     );
     d.provider_id = Some(base.id);
-    d.attachment_ids = vec![proof(&nurse).await];
+    d.attachment_ids = vec![proof(&engineer).await];
     // Not run by its institution yet: not an origin as a provider.
-    let err = call!(nurse.client.api().record_declare(None, &d)).unwrap_err();
+    let err = call!(engineer.client.api().record_declare(None, &d)).unwrap_err();
     assert_eq!(err.code(), Some("origin_not_qualified"));
 
     let claimant = app.person().await;
     let claim = call!(claimant.client.api().base_claim_create(
         None,
         &types::CreateBaseClaimRequest {
-            base_no: "007".parse().unwrap(),
-            name: "广州卫生职业技术学院".parse().unwrap(),
+            base_no: "027".parse().unwrap(),
+            name: "广州市机电技师学院".parse().unwrap(),
             credit_code: credit_code().parse().unwrap(),
         }
     ))
@@ -1937,19 +1951,19 @@ async fn r_pq_5_a_base_is_an_origin_within_its_scope_once_its_institution_runs_i
             .base_claim_review(&claim.id, None, &decision(types::Decision::Approve))
     )
     .unwrap();
-    let r = call!(nurse.client.api().record_declare(None, &d)).expect("declaring from the base");
+    let r = call!(engineer.client.api().record_declare(None, &d)).expect("declaring from the base");
     assert_eq!(r.category, types::RecordCategory::Professional);
     assert_eq!(r.provider_id, Some(base.id));
     // Outside its scope it is no origin.
-    let (engineer, _) = member(&app, &["engineering"], year()).await;
+    let (nurse, _) = member(&app, &["nursing"], year()).await;
     let mut e = declaration(
         year(),
         types::RecordCategory::Professional,
-        Some("engineering"),
-        "建筑施工新技术",
+        Some("nursing"),
+        "护理安全管理",
     );
     e.provider_id = Some(base.id);
-    e.attachment_ids = vec![proof(&engineer).await];
-    let err = call!(engineer.client.api().record_declare(None, &e)).unwrap_err();
+    e.attachment_ids = vec![proof(&nurse).await];
+    let err = call!(nurse.client.api().record_declare(None, &e)).unwrap_err();
     assert_eq!(err.code(), Some("origin_not_qualified"));
 }

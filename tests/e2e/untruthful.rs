@@ -204,8 +204,9 @@ async fn r_rc_12_a_declared_record_found_untruthful_is_on_the_persons_file() {
         certs[0].revoked_reason.as_deref().map(String::as_str),
         Some("record_untruthful")
     );
-    // The person reads the finding on their own file; the unit cannot
-    // review the record again.
+    // The person reads the finding on their own file; the finance
+    // department that confirmed the record cannot review it again, and the
+    // unit never could (R-ACC-4).
     let own = call!(
         person
             .client
@@ -215,13 +216,20 @@ async fn r_rc_12_a_declared_record_found_untruthful_is_on_the_persons_file() {
     .unwrap()
     .items;
     assert_eq!(own.len(), 1);
-    let err = call!(admin.client.api().record_review(
+    let err = call!(app.finance().await.district.api().record_review(
         &record,
         None,
         &decision(types::Decision::Approve)
     ))
     .unwrap_err();
     assert_eq!(err.status(), Some(409));
+    let err = call!(admin.client.api().record_review(
+        &record,
+        None,
+        &decision(types::Decision::Approve)
+    ))
+    .unwrap_err();
+    assert_eq!(err.status(), Some(404));
     // A unit admin may not declare.
     let err = call!(
         admin

@@ -10,7 +10,7 @@ use ce_sdk::{call, types};
 use hmac::{Hmac, Mac};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::certificates::{accountant, approve, exam_subject};
+use crate::certificates::{accountant, confirm, exam_subject};
 use crate::helpers::*;
 
 /// A request the receiver got: lower-case headers and the body.
@@ -159,7 +159,7 @@ async fn a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt_signed(
 
     // The approval that completes the year issues the certificate: one event.
     let r = exam_subject(&person, "中级会计实务").await;
-    approve(&admin, r.id).await;
+    confirm(&app, r.id).await;
     let d = settled(&admin.client, &id).await;
     assert_eq!(d.status.as_str(), "delivered", "{d:?}");
     assert_eq!(d.attempts, 3);

@@ -1120,7 +1120,9 @@ pub async fn assign_authority<C: ConnectionTrait>(
 pub const MAX_DECLARED_HOURS: f64 = 1000.0;
 
 /// R-RC-1, R-RC-2, R-RC-5: a verified person bound to a unit declares a
-/// professional or elective record with proof; it waits for the unit.
+/// professional or elective record with proof; it waits for the unit, or
+/// for the authority it is routed to (R-RC-10, R-ACC-4; 409
+/// `region_required` before the person has set their region).
 pub async fn declare(
     state: &AppState,
     auth: &Caller,
@@ -1240,15 +1242,16 @@ pub async fn declare(
         .series
         .as_deref()
         .and_then(|code| refs.iter().find(|s| s.code == code).copied());
-    // A person who has not set their region (信息采集所属区) yet — data from
-    // before the region was asked for — is reviewed by the unit as before;
-    // once it is set, by the authority of the region, never the unit.
+    // A routed record is never the unit's, whether or not the person has set
+    // their region (信息采集所属区): without it `assign_authority` answers 409
+    // `region_required` and nothing is stored (用人单位审核认定（教育、卫生除外）;
+    // 由会计人员自行申请，信息采集所属区级财政部门确认).
     let (unit_id, authority_id) = match routing::route(own, &refs, confirmed_by.as_deref()) {
         Route::Authority {
             series,
             level,
             kind,
-        } if p.region.is_some() => (
+        } => (
             None,
             Some(assign_authority(&state.db, &p, &series, level, kind).await?),
         ),

@@ -333,8 +333,9 @@ pub struct ConversionRequest {
 /// education or health authority of the person's series and region when
 /// the person holds such a series (R-RC-10); see the record's
 /// `authority_id`. Routing to an authority needs the person's region
-/// (`PATCH /persons/{id}` `region`, 信息采集所属区): until it is set, the unit
-/// reviews as before. Accounting credits of a year close with its deadline
+/// (`PATCH /persons/{id}` `region`, 信息采集所属区): until it is set, such a
+/// declaration is refused with 409 `region_required` and nothing is stored —
+/// the unit never reviews it in the authority's stead. Accounting credits of a year close with its deadline
 /// (R-ACC-5). Professional hours need an
 /// approved origin (R-RC-6, 问答 九, 十六): a provider qualified in the
 /// series (`provider_id`), a city base whose scope covers it (`base_no`)
@@ -346,10 +347,10 @@ pub struct ConversionRequest {
     tag = "records",
     request_body = DeclareRequest,
     responses(
-        (status = 201, description = "The record, pending the unit's review", body = RecordView,
+        (status = 201, description = "The record, pending review by the unit or by the authority it is routed to (`authority_id`)", body = RecordView,
             headers(("ETag" = String, description = "Its version"), ("Location" = String, description = "The record"))),
         (status = 403, description = "Not a person (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not verified (`not_verified`), bound to no unit (`not_bound`), or no authority registered for the person's region to review it (`reviewer_missing`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not verified (`not_verified`), bound to no unit (`not_bound`), reviewed by an authority (education or health series, R-RC-10; a conversion the district finance department confirms, R-ACC-4) while the person has not set their region (`region_required`: `PATCH /persons/{id}` first), or no authority registered for the person's region to review it (`reviewer_missing`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Accounting credits after the year's deadline (`accounting_deadline_passed`), a related exam without or outside its results window (`results_published_required`, `results_published_outside`, `results_published_invalid`), initial training outside the archives series (`initial_training_invalid`), future year (`year_in_future`), public category (`public_not_declarable`), series not held that year (`series_not_held`), no approved origin (`origin_required`), an origin not of the series (`origin_not_qualified`), no proof (`proof_required`), a conversion that is unknown (`conversion_unknown`), of the wrong category (`conversion_category`) or not for the person's series (`conversion_not_allowed`), worth more than 1000 hours (`quantity_invalid`), unknown attachment, or another invalid field", body = Problem, content_type = "application/problem+json"),
     )
 )]
