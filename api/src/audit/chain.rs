@@ -237,7 +237,12 @@ pub async fn verify<C: ConnectionTrait>(db: &C, key: &ChainKey) -> Result<ChainR
     let mut after: Option<i64> = None;
     let mut first_break = None;
     'walk: loop {
-        let mut q = audit_event::Entity::find().filter(audit_event::Column::Seq.is_not_null());
+        // Up to the head read above: events sealed while the walk runs
+        // belong to the next check (else `checked` could pass
+        // `sealed_up_to`, and a report mix two moments).
+        let mut q = audit_event::Entity::find()
+            .filter(audit_event::Column::Seq.is_not_null())
+            .filter(audit_event::Column::Seq.lte(sealed_up_to));
         if let Some(a) = after {
             q = q.filter(audit_event::Column::Seq.gt(a));
         }
