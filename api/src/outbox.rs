@@ -18,7 +18,7 @@ use crate::error::ServiceError;
 pub use ce_entity::state::DeliveryStatus;
 
 /// Who an endpoint belongs to, and so which events it may hear.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Subscriber {
     /// Events of records the platform pushed.
     Platform(Uuid),
@@ -47,6 +47,58 @@ pub async fn emit<C: ConnectionTrait>(
     if subscribers.is_empty() {
         return Ok(());
     }
+    let endpoints = listening(conn, event, subscribers).await?;
+    if endpoints.is_empty() {
+        return Ok(());
+    }
+    write(conn, event, data, &endpoints).await
+}
+
+/// The same for many events of one type, each for one subscriber: one
+/// query finds the endpoints of them all (a push that completes a hundred
+/// years announces a hundred certificates; one query each cost the push
+/// a tenth of its time in the benchmark).
+pub async fn emit_each<C: ConnectionTrait>(
+    conn: &C,
+    event: EventType,
+    events: Vec<(Subscriber, serde_json::Value)>,
+) -> Result<(), ServiceError> {
+    let subscribers: Vec<Subscriber> = events
+        .iter()
+        .map(|(s, _)| *s)
+        .collect::<std::collections::HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut endpoints: std::collections::HashMap<(&'static str, Uuid), Vec<webhook::Model>> =
+        std::collections::HashMap::new();
+    for chunk in subscribers.chunks(crate::db::IN_LIST_CHUNK / 2) {
+        for w in listening(conn, event, chunk).await? {
+            let owner = chunk
+                .iter()
+                .map(|s| s.parts())
+                .find(|(t, id)| *t == w.owner_type && *id == w.owner_id);
+            if let Some(owner) = owner {
+                endpoints.entry(owner).or_default().push(w);
+            }
+        }
+    }
+    if endpoints.is_empty() {
+        return Ok(());
+    }
+    for (subscriber, data) in events {
+        if let Some(ws) = endpoints.get(&subscriber.parts()) {
+            write(conn, event, data, ws).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The active endpoints of `subscribers` that want `event`.
+async fn listening<C: ConnectionTrait>(
+    conn: &C,
+    event: EventType,
+    subscribers: &[Subscriber],
+) -> Result<Vec<webhook::Model>, ServiceError> {
     let mut any = sea_orm::Condition::any();
     for s in subscribers {
         let (t, id) = s.parts();
@@ -56,7 +108,7 @@ pub async fn emit<C: ConnectionTrait>(
                 .add(webhook::Column::OwnerId.eq(id)),
         );
     }
-    let endpoints: Vec<webhook::Model> = webhook::Entity::find()
+    Ok(webhook::Entity::find()
         .filter(webhook::Column::DisabledAt.is_null())
         .filter(any)
         .all(conn)
@@ -66,10 +118,16 @@ pub async fn emit<C: ConnectionTrait>(
             serde_json::from_value::<Vec<EventType>>(w.events.clone())
                 .is_ok_and(|e| e.contains(&event))
         })
-        .collect();
-    if endpoints.is_empty() {
-        return Ok(());
-    }
+        .collect())
+}
+
+/// The event and a pending delivery to each of `endpoints`.
+async fn write<C: ConnectionTrait>(
+    conn: &C,
+    event: EventType,
+    data: serde_json::Value,
+    endpoints: &[webhook::Model],
+) -> Result<(), ServiceError> {
     let now = Utc::now();
     let id = Uuid::now_v7();
     webhook_event::ActiveModel {

@@ -31,6 +31,7 @@ mod m20261207_000022_audit_chain;
 mod m20261207_000023_sessions;
 mod m20261208_000026_records_partitioned;
 mod m20261208_000027_standing_exempt;
+mod m20261208_000028_sqlite_item_index;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000023_sessions::Migration),
             Box::new(m20261208_000026_records_partitioned::Migration),
             Box::new(m20261208_000027_standing_exempt::Migration),
+            Box::new(m20261208_000028_sqlite_item_index::Migration),
         ]
     }
 }

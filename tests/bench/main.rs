@@ -584,8 +584,9 @@ async fn seed(
     Ok(person_ids)
 }
 
-/// Records as the push writes them: each platform item's key
-/// (`record_keys`), then the records, 1,000 rows a statement.
+/// Records as the push writes them: on PostgreSQL each platform item's key
+/// (`record_keys`) first, then the records, 1,000 rows a statement (SQLite
+/// keeps the key in `records`' own unique index).
 async fn insert_records<C: ConnectionTrait>(
     conn: &C,
     records: &[record::ActiveModel],
@@ -602,7 +603,7 @@ async fn insert_records<C: ConnectionTrait>(
                 })
             })
             .collect();
-        if !keys.is_empty() {
+        if !keys.is_empty() && conn.get_database_backend() == sea_orm::DbBackend::Postgres {
             record_key::Entity::insert_many(keys).exec(conn).await?;
         }
         record::Entity::insert_many(rows.to_vec())

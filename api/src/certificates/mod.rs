@@ -133,10 +133,12 @@ async fn announce<C: ConnectionTrait>(
     let Some(unit) = c.unit_id else {
         return Ok(());
     };
-    outbox::emit(
-        conn,
-        event,
-        &[Subscriber::Unit(unit)],
+    outbox::emit(conn, event, &[Subscriber::Unit(unit)], event_data(c)?).await
+}
+
+/// What a certificate's event says of it.
+fn event_data(c: &certificate::Model) -> Result<serde_json::Value, ServiceError> {
+    Ok(
         serde_json::to_value(crate::domain::event::CertificateEventData {
             certificate_id: c.id,
             number: c.number.clone(),
@@ -147,7 +149,6 @@ async fn announce<C: ConnectionTrait>(
         })
         .map_err(anyhow::Error::from)?,
     )
-    .await
 }
 
 /// A new valid certificate with a fresh number, stating `hours` under
@@ -220,9 +221,14 @@ async fn insert_valid_rows(
     else {
         return Ok(Vec::new());
     };
+    // One query for the endpoints of all their units.
+    let mut events = Vec::with_capacity(made.len());
     for c in &made {
-        announce(txn, EventType::CertificateIssued, c).await?;
+        if let Some(unit) = c.unit_id {
+            events.push((Subscriber::Unit(unit), event_data(c)?));
+        }
     }
+    outbox::emit_each(txn, EventType::CertificateIssued, events).await?;
     Ok(made)
 }
 

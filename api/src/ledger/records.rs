@@ -413,7 +413,7 @@ pub async fn list(
 ) -> Result<RecordPage, ServiceError> {
     let read = list_db(state, &filter);
     let filter = resolve(&state.db, auth, filter).await?;
-    let q = listing(auth, &filter)?;
+    let q = listing(auth, &filter, read.get_database_backend())?;
     let (rows, next_cursor) = page
         .load(read, q, record::Column::Id, false, |r| r.id)
         .await?;
@@ -428,6 +428,7 @@ pub async fn list(
 pub fn listing(
     auth: &Caller,
     filter: &RecordFilter,
+    backend: sea_orm::DbBackend,
 ) -> Result<sea_orm::Select<record::Entity>, ServiceError> {
     require_any(auth, READERS)?;
     let mut q = record::Entity::find();
@@ -470,9 +471,16 @@ pub fn listing(
     if let Some(s) = filter.source {
         q = q.filter(record::Column::Source.eq(s.as_str()));
     }
-    if let Some(x) = &filter.external_id {
-        // Through the items' keys (no index on `records` holds external
-        // ids): the records they name, in their years' partitions.
+    if let Some(x) = &filter.external_id
+        && !crate::platforms::push::KeysApart::of(backend)
+    {
+        // SQLite: `records`' own unique index on the platform's items
+        // (the platform's id is filtered above).
+        q = q.filter(record::Column::ExternalId.eq(x.as_str()));
+    } else if let Some(x) = &filter.external_id {
+        // Through the items' keys (no index on PostgreSQL's partitioned
+        // `records` holds external ids): the records they name, in their
+        // years' partitions.
         let mut keys = sea_orm::sea_query::Query::select()
             .column(ce_entity::record_key::Column::RecordId)
             .from(ce_entity::record_key::Entity)

@@ -121,7 +121,7 @@ pub fn records(
     auth: &Caller,
     filter: RecordFilter,
 ) -> Result<Chunks, ServiceError> {
-    let query = records::listing(auth, &filter)?;
+    let query = records::listing(auth, &filter, state.db.get_database_backend())?;
     // Exports are heavy reads: the replica's when one serves (but a
     // push's records, `batch_id`, are read back from the primary).
     let db = records::list_db(state, &filter).clone();

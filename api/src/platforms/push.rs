@@ -4,12 +4,15 @@
 //! never loses the others.
 //!
 //! Exactly once, across processes: an item's key `(platform_id,
-//! external_id)` is claimed in `record_keys` (its primary key) in the same
-//! transaction as the record and before it, so a racing push of the same
-//! item (another request, another server) waits on the key, finds it
-//! taken and makes this one a `duplicate`, never a second record. The key
-//! lives beside `records` because a PostgreSQL `records` partitioned by
-//! year can only be unique on keys that include the year. The whole
+//! external_id)` is unique, claimed in the same transaction as the record,
+//! so a racing push of the same item (another request, another server)
+//! waits on the key, finds it taken and makes this one a `duplicate`,
+//! never a second record. On PostgreSQL the key lives beside `records`, in
+//! `record_keys` (its primary key), claimed before the record, because a
+//! `records` partitioned by year can only be unique on keys that include
+//! the year; SQLite's `records` is not partitioned and keeps the key in its
+//! own unique index `ux_records_platform_item` (two B-tree entries a record
+//! fewer, [`KeysApart`]). The whole
 //! batch (its records, the certificates it completes, its stored outcome)
 //! is one transaction: after a crash an item is there once or not at all.
 //! With an `Idempotency-Key`, a retried request replays the stored outcome.
@@ -134,7 +137,11 @@ pub struct ItemResult {
     /// (R-RC-9), `conversion_unknown`, `conversion_not_allowed` (R-ACC-4),
     /// `accounting_deadline_passed` (R-ACC-5), `conflict` (the `external_id` was sent before with other
     /// content).
+    // Left out of the stored batch when absent (most items): a thousand
+    // items' outcome is built inside the push's transaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
@@ -535,6 +542,21 @@ async fn existing<C: ConnectionTrait>(
     ids: &[String],
 ) -> Result<HashMap<String, record::Model>, ServiceError> {
     let mut out = HashMap::new();
+    if !KeysApart::on(conn) {
+        for chunk in ids.chunks(crate::db::IN_LIST_CHUNK) {
+            for r in record::Entity::find()
+                .filter(record::Column::PlatformId.eq(platform_id))
+                .filter(record::Column::ExternalId.is_in(chunk.iter().cloned()))
+                .all(conn)
+                .await?
+            {
+                if let Some(e) = r.external_id.clone() {
+                    out.insert(e, r);
+                }
+            }
+        }
+        return Ok(out);
+    }
     for chunk in ids.chunks(crate::db::IN_LIST_CHUNK) {
         let keys: Vec<(Uuid, i32)> = record_key::Entity::find()
             .select_only()
@@ -790,15 +812,56 @@ async fn judge_items(
     Ok(judged)
 }
 
+/// Where a platform item's key is unique: in `record_keys` beside
+/// `records` (PostgreSQL, whose `records` is partitioned by year), or in
+/// `records`' own unique index `ux_records_platform_item` (SQLite;
+/// `m20261208_000028`).
+pub(crate) struct KeysApart;
+
+impl KeysApart {
+    pub(crate) fn on<C: ConnectionTrait>(conn: &C) -> bool {
+        Self::of(conn.get_database_backend())
+    }
+
+    pub(crate) fn of(backend: sea_orm::DbBackend) -> bool {
+        backend == sea_orm::DbBackend::Postgres
+    }
+}
+
 /// Step 3: the new records in a few statements; the ids actually inserted.
-/// Each record's key is claimed first (`record_keys`, `ON CONFLICT DO
-/// NOTHING`): a key another request stored first is skipped, not an error,
-/// and so is its record; step 4 judges its items.
+/// Each record's key is claimed with it (`ON CONFLICT DO NOTHING`): a key
+/// another request stored first is skipped, not an error, and so is its
+/// record; step 4 judges its items. On PostgreSQL the keys are claimed
+/// first, in `record_keys`, and only the records whose key was claimed
+/// are inserted.
 async fn insert_fresh(
     txn: &DatabaseTransaction,
     fresh: &[record::Model],
 ) -> Result<HashSet<Uuid>, ServiceError> {
     let mut inserted: HashSet<Uuid> = HashSet::with_capacity(fresh.len());
+    if !KeysApart::on(txn) {
+        for chunk in fresh.chunks(INSERT_ROWS) {
+            let rows = chunk
+                .iter()
+                .cloned()
+                .map(IntoActiveModel::into_active_model);
+            if let TryInsertResult::Inserted(ids) = record::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([record::Column::PlatformId, record::Column::ExternalId])
+                        // The index's own predicate.
+                        .target_and_where(record::Column::PlatformId.is_not_null())
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .try_insert()
+                .exec_with_returning_keys(txn)
+                .await?
+            {
+                inserted.extend(ids);
+            }
+        }
+        return Ok(inserted);
+    }
     for chunk in fresh.chunks(INSERT_ROWS) {
         let keys = chunk.iter().filter_map(|m| {
             Some(record_key::ActiveModel {
