@@ -217,3 +217,19 @@ pub async fn backup_sqlite(db: &DatabaseConnection, to: &std::path::Path) -> any
     .with_context(|| format!("VACUUM INTO {}", to.display()))?;
     Ok(())
 }
+
+/// Where a platform item's key is unique: in `record_keys` beside
+/// `records` (PostgreSQL, whose `records` is partitioned by year), or in
+/// `records`' own unique index `ux_records_platform_item` (SQLite;
+/// `m20261208_000028`).
+pub struct KeysApart;
+
+impl KeysApart {
+    pub fn on<C: sea_orm::ConnectionTrait>(conn: &C) -> bool {
+        Self::of(conn.get_database_backend())
+    }
+
+    pub fn of(backend: sea_orm::DbBackend) -> bool {
+        backend == sea_orm::DbBackend::Postgres
+    }
+}

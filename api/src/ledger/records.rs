@@ -472,7 +472,7 @@ pub fn listing(
         q = q.filter(record::Column::Source.eq(s.as_str()));
     }
     if let Some(x) = &filter.external_id
-        && !crate::platforms::push::KeysApart::of(backend)
+        && !crate::db::KeysApart::of(backend)
     {
         // SQLite: `records`' own unique index on the platform's items
         // (the platform's id is filtered above).

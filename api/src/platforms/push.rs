@@ -12,7 +12,7 @@
 //! `records` partitioned by year can only be unique on keys that include
 //! the year; SQLite's `records` is not partitioned and keeps the key in its
 //! own unique index `ux_records_platform_item` (two B-tree entries a record
-//! fewer, [`KeysApart`]). The whole
+//! fewer, [`crate::db::KeysApart`]). The whole
 //! batch (its records, the certificates it completes, its stored outcome)
 //! is one transaction: after a crash an item is there once or not at all.
 //! With an `Idempotency-Key`, a retried request replays the stored outcome.
@@ -542,7 +542,7 @@ async fn existing<C: ConnectionTrait>(
     ids: &[String],
 ) -> Result<HashMap<String, record::Model>, ServiceError> {
     let mut out = HashMap::new();
-    if !KeysApart::on(conn) {
+    if !crate::db::KeysApart::on(conn) {
         for chunk in ids.chunks(crate::db::IN_LIST_CHUNK) {
             for r in record::Entity::find()
                 .filter(record::Column::PlatformId.eq(platform_id))
@@ -812,22 +812,6 @@ async fn judge_items(
     Ok(judged)
 }
 
-/// Where a platform item's key is unique: in `record_keys` beside
-/// `records` (PostgreSQL, whose `records` is partitioned by year), or in
-/// `records`' own unique index `ux_records_platform_item` (SQLite;
-/// `m20261208_000028`).
-pub(crate) struct KeysApart;
-
-impl KeysApart {
-    pub(crate) fn on<C: ConnectionTrait>(conn: &C) -> bool {
-        Self::of(conn.get_database_backend())
-    }
-
-    pub(crate) fn of(backend: sea_orm::DbBackend) -> bool {
-        backend == sea_orm::DbBackend::Postgres
-    }
-}
-
 /// Step 3: the new records in a few statements; the ids actually inserted.
 /// Each record's key is claimed with it (`ON CONFLICT DO NOTHING`): a key
 /// another request stored first is skipped, not an error, and so is its
@@ -839,7 +823,7 @@ async fn insert_fresh(
     fresh: &[record::Model],
 ) -> Result<HashSet<Uuid>, ServiceError> {
     let mut inserted: HashSet<Uuid> = HashSet::with_capacity(fresh.len());
-    if !KeysApart::on(txn) {
+    if !crate::db::KeysApart::on(txn) {
         for chunk in fresh.chunks(INSERT_ROWS) {
             let rows = chunk
                 .iter()
