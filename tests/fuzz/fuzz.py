@@ -15,7 +15,7 @@ per-address limits lifted (as `.ci/run` starts it). Standard library only.
    qualifies it, it adds a teacher, drafts a plan, and a second plan is
    approved, filed and given a class a learner enrols in; a unit's admin
    registers the unit, adds a verified person (an accountant) whose
-   declared exam subject the admin approves — which issues a certificate
+   exam subject the province's finance department records — which issues a certificate
    and fires the unit's webhook; hrss creates a platform, which pushes the
    person's public hours; plus a credit finding, a notice, an evaluator, a
    base claim, an attachment, a pending invitation, and one victim per
@@ -229,9 +229,17 @@ class Seeder:
         learner, _ = self.person("孙七", verified=True)
         ids["enrollment"] = learner.call("POST", f"/classes/{klass['id']}/enrollments")["id"]
 
+        # The authority's account also runs the province's finance
+        # department (accounting), whose region holds the accountants'.
+        finance = authority.call("POST", "/authorities", {
+            "name": "广东省财政厅", "level": "province", "region": "440000", "series": ["accounting"]})
+        self.hrss.call("POST", f"/authorities/{finance['id']}/review", {"decision": "approve"})
+
         # A unit with its admin, a webhook of the unit's, and a verified
-        # accountant the admin added; the accountant's exam subject,
-        # approved, completes the year and issues a certificate.
+        # accountant the admin added, whose information collection (信息采集)
+        # was in one of the department's districts; the exam subject the
+        # department records (R-ACC-4: passed in Guangdong, 由省财政厅录入)
+        # completes the year and issues a certificate.
         admin, who = self.person("李四")
         self.accounts["unit_admin"] = {"account": who["id_card_no"], "password": PASSWORD}
         unit = admin.call("POST", "/units", {"name": "广州市某某医院", "credit_code": credit_code()})
@@ -243,11 +251,10 @@ class Seeder:
         pid = who["person_id"]
         ids["person"], ids["person_id_card"] = pid, who["id_card_no"]
         admin.call("POST", f"/units/{unit['id']}/persons", {"id_card_no": who["id_card_no"], "name": "张三"})
-        person.call("PATCH", f"/persons/{pid}", {"series": ["accounting"], "series_year": year})
-        exam = {"year": year, "category": "professional", "series": "accounting", "hours": 90,
-                "conversion": {"code": "accounting_qualification_exam_subject"}}
-        record = person.call("POST", "/records", {**exam, "course_name": "中级会计实务"})
-        admin.call("POST", f"/records/{record['id']}/review", {"decision": "approve"})
+        person.call("PATCH", f"/persons/{pid}", {"series": ["accounting"], "series_year": year,
+                                                 "region": "440104"})
+        exam = {"year": year, "code": "accounting_qualification_exam_subject", "subject": "中级会计实务"}
+        record = authority.call("POST", f"/persons/{pid}/accounting-exams", exam)
         ids["record_approved"] = record["id"]
         # A declaration still pending, for the admin to review and the
         # person to change.
@@ -264,15 +271,6 @@ class Seeder:
         ids["base_claim"] = person.call("POST", "/base-claims", {
             "base_no": "007", "name": "广州卫生职业技术学院", "credit_code": credit_code()})["id"]
         ids["teacher"] = admin.call("POST", f"/units/{unit['id']}/teachers", {"name": "李老师"})["id"]
-
-        # The authority's account also runs the province's finance
-        # department (accounting), whose region holds the person's.
-        finance = authority.call("POST", "/authorities", {
-            "name": "广东省财政厅", "level": "province", "region": "440000", "series": ["accounting"]})
-        self.hrss.call("POST", f"/authorities/{finance['id']}/review", {"decision": "approve"})
-        # The person's information collection (信息采集) was in one of its
-        # districts (R-ACC-4): set once the department exists.
-        person.call("PATCH", f"/persons/{pid}", {"region": "440104"})
 
         # A platform (client credentials) that pushed the person's hours,
         # with a webhook of its own.
@@ -334,7 +332,7 @@ class Seeder:
         # Each is another accountant of the unit's; the person run reissues
         # its own as that accountant (a token of its own, see write_config).
         for key in ("reissue_person", "reissue_unit_admin", "reissue_hrss", "revoke_hrss"):
-            holder, holder_who, cert = self.certified(admin, unit["id"], exam)
+            holder, holder_who, cert = self.certified(admin, authority, unit["id"], exam)
             ids[f"certificate_{key}"] = cert
             if key == "reissue_person":
                 self.accounts["person_reissuer"] = {"account": holder_who["id_card_no"], "password": PASSWORD}
@@ -344,14 +342,15 @@ class Seeder:
         self.accounts["hrss"] = {"account": "hrss-admin", "password": self.hrss_password}
         return {"accounts": self.accounts, "ids": ids}
 
-    def certified(self, admin: Api, unit_id: str, exam: dict) -> tuple[Api, dict, str]:
-        """A verified accountant of the unit whose approved exam subject
-        completed the year: the person, and the certificate's id."""
+    def certified(self, admin: Api, finance: Api, unit_id: str, exam: dict) -> tuple[Api, dict, str]:
+        """A verified accountant of the unit whose exam subject, recorded by
+        the province's finance department, completed the year: the person,
+        and the certificate's id."""
         api, who = self.person("蒋十三", verified=True)
         admin.call("POST", f"/units/{unit_id}/persons", {"id_card_no": who["id_card_no"], "name": "蒋十三"})
-        api.call("PATCH", f"/persons/{who['person_id']}", {"series": ["accounting"], "series_year": exam["year"]})
-        record = api.call("POST", "/records", {**exam, "course_name": "中级会计实务"})
-        admin.call("POST", f"/records/{record['id']}/review", {"decision": "approve"})
+        api.call("PATCH", f"/persons/{who['person_id']}", {"series": ["accounting"], "series_year": exam["year"],
+                                                          "region": "440104"})
+        finance.call("POST", f"/persons/{who['person_id']}/accounting-exams", exam)
         cert = api.call("GET", f"/certificates?person_id={who['person_id']}")["items"][0]["id"]
         return api, who, cert
 
