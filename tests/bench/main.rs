@@ -12,7 +12,11 @@
 //! 3. person compliance read latency p50 / p99 under 16 concurrent clients;
 //! 4. public verify throughput and `/health/live`'s, same client, and their
 //!    ratio;
-//! 5. the server's peak RSS (`VmHWM`).
+//! 5. a login storm: persons registered through the API (their password
+//!    hashed by the server), then `STORM_LOGINS` sign-ins over
+//!    `STORM_CONNECTIONS` concurrent connections;
+//! 6. the server's peak RSS (`VmHWM`) over the whole run, the login storm
+//!    and the per-lesson push included.
 //!
 //! It is not a test: it asserts only that the work was done (every item
 //! accepted, every certificate issued, no failed request), and prints the
@@ -922,6 +926,9 @@ struct Results {
     verify: Load,
     live: Load,
     rss_mib: f64,
+    /// The login storm: sign-ins a second, their p99, and how many answers
+    /// were a 503 `busy` retried after its `Retry-After`.
+    storm: Storm,
     /// How long the world took to seed, and how many records it holds.
     seeding: Duration,
     records: i64,
@@ -987,7 +994,15 @@ impl Results {
             ms(self.statistics.1)
         );
         println!(
-            "  peak RSS        {:>9.1} MiB          [≤ 200 MB]  {}",
+            "  login storm     {:>9.0} sign-ins/s  p99 {}  ({} over {} connections, {} busy answers retried)",
+            self.storm.per_second,
+            ms(self.storm.p99),
+            STORM_LOGINS,
+            STORM_CONNECTIONS,
+            self.storm.retried
+        );
+        println!(
+            "  peak RSS        {:>9.1} MiB          [≤ 200 MB, the storm included]  {}",
             self.rss_mib,
             mark(self.rss_mib * 1.048_576 <= 200.0)
         );
@@ -1231,7 +1246,7 @@ async fn measure(
         ms(live.p99)
     );
 
-    // 6. hrss's statistics of this year, by series, a few times.
+    // hrss's statistics of this year, by series, a few times.
     let statistics = statistics(&server.url, &token, STATISTICS_RUNS).await?;
     println!(
         "statistics (GET /statistics?year={year}&group_by=series, {STATISTICS_RUNS} runs): p50 {}, max {}",
@@ -1239,7 +1254,16 @@ async fn measure(
         ms(statistics.1)
     );
 
-    // 5. What the server needed at most over all of it.
+    // 5. A login storm, with persons registered through the API.
+    let storm = login_storm(&server.url).await?;
+    println!(
+        "login storm ({STORM_LOGINS} sign-ins of {STORM_PERSONS} persons registered through the API, {STORM_CONNECTIONS} connections): {:.0}/s, p99 {}, {} busy answers retried",
+        storm.per_second,
+        ms(storm.p99),
+        storm.retried
+    );
+
+    // 6. What the server needed at most over all of it.
     let rss_mib = server.peak_rss_mib()?;
     println!("server peak RSS: {rss_mib:.1} MiB");
     db.close().await?;
@@ -1261,10 +1285,131 @@ async fn measure(
         verify,
         live,
         rss_mib,
+        storm,
         seeding,
         records: seeded,
         statistics,
     })
+}
+
+/// Persons the login storm registers through the API.
+const STORM_PERSONS: usize = 10;
+/// Sign-ins of the storm, and how many at once (issue 16's storm).
+const STORM_LOGINS: usize = 256;
+const STORM_CONNECTIONS: usize = 64;
+const STORM_PASSWORD: &str = "Bench-Storm-Passw0rd";
+
+/// What the login storm measured.
+struct Storm {
+    per_second: f64,
+    p99: Duration,
+    retried: u32,
+}
+
+/// Registers `STORM_PERSONS` persons through the API, one at a time, then
+/// signs them in `STORM_LOGINS` times over `STORM_CONNECTIONS` concurrent
+/// connections; a 503 or 429 (the server bounds its password hashing) is
+/// retried after its `Retry-After`, anything else stops the run.
+async fn login_storm(url: &str) -> anyhow::Result<Storm> {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(STORM_CONNECTIONS + 4)
+        .timeout(Duration::from_secs(120))
+        .build()?;
+    let mut accounts = Vec::with_capacity(STORM_PERSONS);
+    for k in 0..STORM_PERSONS {
+        // Far above the seeded persons' numbers.
+        let id = id_card_no(13_000_000 + k);
+        let r = http
+            .post(format!("{url}/api/v1/auth/register"))
+            .json(&json!({
+                "name": "张三",
+                "id_card_no": id,
+                "phone": format!("1371234{k:04}"),
+                "password": STORM_PASSWORD,
+            }))
+            .send()
+            .await?;
+        let status = r.status();
+        ensure!(
+            status.as_u16() == 201,
+            "registering: {status} {}",
+            r.text().await.unwrap_or_default()
+        );
+        accounts.push(id);
+    }
+    let accounts = Arc::new(accounts);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..STORM_CONNECTIONS)
+        .map(|_| {
+            let (http, url, next, accounts) = (
+                http.clone(),
+                url.to_string(),
+                next.clone(),
+                accounts.clone(),
+            );
+            tokio::spawn(async move {
+                let mut done: Vec<(Duration, u32)> = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= STORM_LOGINS {
+                        return Ok::<_, anyhow::Error>(done);
+                    }
+                    done.push(sign_in(&http, &url, &accounts[i % accounts.len()]).await?);
+                }
+            })
+        })
+        .collect();
+    let mut times = Vec::with_capacity(STORM_LOGINS);
+    let mut retried = 0;
+    for w in workers {
+        for (t, r) in w.await?? {
+            times.push(t);
+            retried += r;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    times.sort();
+    Ok(Storm {
+        per_second: times.len() as f64 / elapsed,
+        p99: times[(times.len() * 99 / 100).min(times.len() - 1)],
+        retried,
+    })
+}
+
+/// One sign-in, retried while the server answers busy: its time from the
+/// first attempt, and the attempts refused.
+async fn sign_in(
+    http: &reqwest::Client,
+    url: &str,
+    account: &str,
+) -> anyhow::Result<(Duration, u32)> {
+    let started = Instant::now();
+    let mut refused = 0;
+    loop {
+        let r = http
+            .post(format!("{url}/api/v1/auth/login"))
+            .json(&json!({"account": account, "password": STORM_PASSWORD}))
+            .send()
+            .await?;
+        match r.status().as_u16() {
+            200 => {
+                let _ = r.bytes().await?;
+                return Ok((started.elapsed(), refused));
+            }
+            503 | 429 if started.elapsed() < Duration::from_secs(60) => {
+                refused += 1;
+                let wait = r
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(1);
+                tokio::time::sleep(Duration::from_secs(wait)).await;
+            }
+            s => bail!("login answered {s}: {}", r.text().await.unwrap_or_default()),
+        }
+    }
 }
 
 /// Runs of the statistics query.
