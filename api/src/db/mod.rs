@@ -22,7 +22,20 @@ pub const IN_LIST_CHUNK: usize = 500;
 pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let url = settings.effective_database_url();
     let db = if url.starts_with("sqlite:") {
-        connect_sqlite(&url, settings).await?
+        // The migrations on one connection of their own: spread over a
+        // pool, a statement could run on a connection whose view of the
+        // schema predates the previous statement's change (a fresh test
+        // database once failed with `index ux_records_platform_item
+        // already exists` — dropped by one migration, created again by a
+        // later one). Then the pool the server uses.
+        let one = connect_sqlite(&url, settings, 1).await?;
+        Migrator::up(&one, None)
+            .await
+            .context("running migrations")?;
+        one.close()
+            .await
+            .context("closing the migrations' connection")?;
+        connect_sqlite(&url, settings, settings.max_connections(true)).await?
     } else {
         let mut opts = ConnectOptions::new(url);
         opts.max_connections(settings.max_connections(false))
@@ -35,13 +48,16 @@ pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Database
                 settings.database.acquire_timeout_seconds,
             ))
             .sqlx_logging(false);
-        Database::connect(opts)
+        let db = Database::connect(opts)
             .await
-            .context("connecting to PostgreSQL")?
+            .context("connecting to PostgreSQL")?;
+        // Each migration in a transaction of its own (sea-orm-migration's
+        // way on PostgreSQL).
+        Migrator::up(&db, None)
+            .await
+            .context("running migrations")?;
+        db
     };
-    Migrator::up(&db, None)
-        .await
-        .context("running migrations")?;
     let mut db = db;
     // Every query counts for the request making it (`/metrics`:
     // `http_request_db_queries`).
@@ -49,7 +65,11 @@ pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Database
     Ok(db)
 }
 
-async fn connect_sqlite(url: &str, settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+async fn connect_sqlite(
+    url: &str,
+    settings: &Settings,
+    max_connections: u32,
+) -> anyhow::Result<DatabaseConnection> {
     use sea_orm::sqlx::sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
     };
@@ -82,7 +102,7 @@ async fn connect_sqlite(url: &str, settings: &Settings) -> anyhow::Result<Databa
         // A local file's connection does not go stale: no ping before each
         // use (a round trip to the connection's thread, doubling a query's).
         .test_before_acquire(false)
-        .max_connections(settings.max_connections(true))
+        .max_connections(max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(
             settings.database.acquire_timeout_seconds,
