@@ -32,8 +32,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use ce_entity::{
-    person, person_series, platform, professional_series, public_subject, record, record_batch,
-    record_key,
+    person, person_series, platform, public_subject, record, record_batch, record_key,
 };
 
 use crate::auth::{Caller, Role};
@@ -423,7 +422,7 @@ impl Pusher {
 /// at once (a few queries per batch, not per item).
 #[derive(Default)]
 struct Lookups {
-    series: HashMap<String, professional_series::Model>,
+    series: HashMap<String, crate::reference::series::Series>,
     /// The public-course platforms of the series each person holds in a year.
     public_platforms: HashMap<(Uuid, i32), Vec<String>>,
     /// The last day a year's public hours are received (R-RC-8).
@@ -440,16 +439,18 @@ impl Lookups {
     /// Reads what `checked`'s items need, for the persons found.
     async fn read(
         txn: &DatabaseTransaction,
+        reference: &crate::reference::Reference,
         persons: &HashMap<String, person::Model>,
         checked: &[(usize, Checked)],
     ) -> Result<Self, ServiceError> {
-        let series: HashMap<String, professional_series::Model> =
-            professional_series::Entity::find()
-                .all(txn)
-                .await?
-                .into_iter()
-                .map(|s| (s.code.clone(), s))
-                .collect();
+        // The series from the process's reference data (only migrations
+        // write them), not a query each batch.
+        let series: HashMap<String, crate::reference::series::Series> = reference
+            .series()
+            .items
+            .iter()
+            .map(|s| (s.code.clone(), s.clone()))
+            .collect();
         let ids: Vec<Uuid> = persons.values().map(|p| p.id).collect();
         let public_years: BTreeSet<i32> = checked
             .iter()
@@ -703,7 +704,16 @@ pub async fn push(
     // them in the same order: they wait for each other, never deadlock.
     checked.sort_by(|a, b| a.1.external_id.cmp(&b.1.external_id));
     let txn = crate::db::begin_write(&state.db).await?;
-    let judged = judge_items(&txn, &me, &persons, checked, now, &mut results).await?;
+    let judged = judge_items(
+        &txn,
+        &state.reference,
+        &me,
+        &persons,
+        checked,
+        now,
+        &mut results,
+    )
+    .await?;
     let inserted = insert_fresh(&txn, &judged.fresh).await?;
     rejudge_raced(&txn, me.id, &persons, &judged, &inserted, &mut results).await?;
     // The standings of the persons pushed for, and with them their
@@ -761,13 +771,14 @@ struct Judged {
 /// rejection, or a new record.
 async fn judge_items(
     txn: &DatabaseTransaction,
+    reference: &crate::reference::Reference,
     me: &Pusher,
     persons: &HashMap<String, person::Model>,
     checked: Vec<(usize, Checked)>,
     now: DateTime<Utc>,
     results: &mut [Option<ItemResult>],
 ) -> Result<Judged, ServiceError> {
-    let lookups = Lookups::read(txn, persons, &checked).await?;
+    let lookups = Lookups::read(txn, reference, persons, &checked).await?;
     // R-ACC-2: a form's credits replace the quantity sent, before the item
     // is compared with what was sent before.
     let checked: Vec<(usize, Checked)> = checked
