@@ -437,8 +437,8 @@ struct Lookups {
 
 impl Lookups {
     /// Reads what `checked`'s items need, for the persons found.
-    async fn read(
-        txn: &DatabaseTransaction,
+    async fn read<C: ConnectionTrait>(
+        conn: &C,
         reference: &crate::reference::Reference,
         persons: &HashMap<String, person::Model>,
         checked: &[(usize, Checked)],
@@ -465,7 +465,7 @@ impl Lookups {
                 for h in person_series::Entity::find()
                     .filter(person_series::Column::PersonId.is_in(chunk.iter().copied()))
                     .filter(person_series::Column::Year.is_in(public_years.iter().copied()))
-                    .all(txn)
+                    .all(conn)
                     .await?
                 {
                     if let Some(s) = series.get(&h.series_code) {
@@ -477,14 +477,14 @@ impl Lookups {
                 }
             }
             let years: Vec<i32> = public_years.iter().copied().collect();
-            deadlines = crate::ledger::policies::public_deadlines(txn, &years)
+            deadlines = crate::ledger::policies::public_deadlines(conn, &years)
                 .await?
                 .into_iter()
                 .map(|(y, (d, _))| (y, d))
                 .collect();
             for s in public_subject::Entity::find()
                 .filter(public_subject::Column::Year.is_in(years))
-                .all(txn)
+                .all(conn)
                 .await?
             {
                 topics.entry(s.year).or_default().push(s.topic);
@@ -508,7 +508,7 @@ impl Lookups {
             .collect();
         if !accounting_years.is_empty() {
             deadlines.extend(
-                crate::ledger::policies::public_deadlines(txn, &accounting_years)
+                crate::ledger::policies::public_deadlines(conn, &accounting_years)
                     .await?
                     .into_iter()
                     .map(|(y, (d, _))| (y, d)),
@@ -516,10 +516,10 @@ impl Lookups {
         }
         let mut units = HashMap::new();
         for chunk in ids.chunks(crate::db::IN_LIST_CHUNK) {
-            units.extend(current_units(txn, chunk).await?);
+            units.extend(current_units(conn, chunk).await?);
         }
         let forms = if checked.iter().any(|(_, c)| c.conversion.is_some()) {
-            crate::reference::accounting_forms(txn).await?
+            crate::reference::accounting_forms(conn).await?
         } else {
             HashMap::new()
         };
@@ -703,9 +703,11 @@ pub async fn push(
     // Inserting in key order makes concurrent pushes that share items lock
     // them in the same order: they wait for each other, never deadlock.
     checked.sort_by(|a, b| a.1.external_id.cmp(&b.1.external_id));
-    let txn = crate::db::begin_write(&state.db).await?;
+    // Judged before the write transaction: on SQLite every millisecond
+    // inside it is one every other writer waits (issue 21). What another
+    // request stores meanwhile is caught by the insert's key (step 4).
     let judged = judge_items(
-        &txn,
+        &state.db,
         &state.reference,
         &me,
         &persons,
@@ -714,6 +716,7 @@ pub async fn push(
         &mut results,
     )
     .await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let inserted = insert_fresh(&txn, &judged.fresh).await?;
     rejudge_raced(&txn, me.id, &persons, &judged, &inserted, &mut results).await?;
     // The standings of the persons pushed for, and with them their
@@ -765,12 +768,14 @@ struct Judged {
     against_fresh: Vec<(usize, Checked)>,
 }
 
-/// Step 2: each item against what the platform stored before (read inside
-/// the transaction, so what a concurrent push committed first counts) and
-/// against the rules that need the database: a duplicate, a conflict, a
-/// rejection, or a new record.
-async fn judge_items(
-    txn: &DatabaseTransaction,
+/// Step 2: each item against what the platform stored before and against
+/// the rules that need the database: a duplicate, a conflict, a rejection,
+/// or a new record. Read before the write transaction: an item a
+/// concurrent push stores after the read is judged again in step 4 (its key
+/// is taken); one rejected here stores nothing, as if this push had come
+/// first.
+async fn judge_items<C: ConnectionTrait>(
+    conn: &C,
     reference: &crate::reference::Reference,
     me: &Pusher,
     persons: &HashMap<String, person::Model>,
@@ -778,7 +783,7 @@ async fn judge_items(
     now: DateTime<Utc>,
     results: &mut [Option<ItemResult>],
 ) -> Result<Judged, ServiceError> {
-    let lookups = Lookups::read(txn, reference, persons, &checked).await?;
+    let lookups = Lookups::read(conn, reference, persons, &checked).await?;
     // R-ACC-2: a form's credits replace the quantity sent, before the item
     // is compared with what was sent before.
     let checked: Vec<(usize, Checked)> = checked
@@ -792,7 +797,7 @@ async fn judge_items(
             (i, c)
         })
         .collect();
-    let mut stored = existing(txn, me.id, &distinct(&checked, |c| &c.external_id)).await?;
+    let mut stored = existing(conn, me.id, &distinct(&checked, |c| &c.external_id)).await?;
     let mut judged = Judged {
         fresh: Vec::new(),
         against_fresh: Vec::new(),
