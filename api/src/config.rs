@@ -297,6 +297,10 @@ pub struct DatabaseSettings {
     /// How long a SQLite write waits for another writer's lock, in ms,
     /// before the request answers 503 `database_busy` with `Retry-After`.
     pub sqlite_busy_timeout_ms: u64,
+    /// How often a background task checkpoints SQLite's write-ahead log
+    /// into the database file, in ms; 0 leaves it to the writer whose
+    /// commit passes 1,000 pages (SQLite's default), on its request's time.
+    pub sqlite_checkpoint_ms: u64,
     /// The largest the SQLite file may grow, in pages (`PRAGMA
     /// max_page_count`; unset: SQLite's own limit). A write beyond it
     /// answers 503 `database_full`; reads go on.
@@ -480,6 +484,7 @@ impl Default for DatabaseSettings {
             statement_cache: 100,
             sqlite_cache_kib: 1024,
             sqlite_busy_timeout_ms: 10_000,
+            sqlite_checkpoint_ms: 200,
             sqlite_max_pages: None,
             acquire_timeout_seconds: 5,
             policy_cache_ms: 1000,

@@ -11,6 +11,7 @@ use crate::config::Settings;
 
 pub mod fault;
 pub mod replica;
+pub mod sqlite;
 pub mod unique;
 
 /// The most values one `IN (…)` list carries: longer lists are read in
@@ -94,6 +95,16 @@ async fn connect_sqlite(
             "cache_size",
             format!("-{}", settings.database.sqlite_cache_kib.max(64)),
         );
+    // The log is checkpointed by a background task (`db::sqlite`); the
+    // writers only past a bound.
+    let opts = if settings.database.sqlite_checkpoint_ms > 0 {
+        opts.pragma(
+            "wal_autocheckpoint",
+            sqlite::WRITER_CHECKPOINT_PAGES.to_string(),
+        )
+    } else {
+        opts
+    };
     let opts = match settings.database.sqlite_max_pages {
         Some(pages) => opts.pragma("max_page_count", pages.to_string()),
         None => opts,
