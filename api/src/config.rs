@@ -589,7 +589,7 @@ impl Settings {
     /// 8 on SQLite; on PostgreSQL [`postgres_pool`] of this machine's
     /// cores.
     pub fn max_connections(&self, sqlite: bool) -> u32 {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = PoolSettings::or_cores(0);
         self.database
             .max_connections
             .unwrap_or(if sqlite { 8 } else { postgres_pool(cores) })
@@ -687,8 +687,10 @@ mod tests {
     fn the_read_replica_is_off_unless_named() {
         let s = Settings::from_env(&env(&[])).unwrap();
         assert_eq!(s.read_url(), None);
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        assert_eq!(s.read_max_connections(), postgres_pool(cores));
+        assert_eq!(
+            s.read_max_connections(),
+            postgres_pool(PoolSettings::or_cores(0))
+        );
         assert_eq!(s.database.read_max_lag_seconds, 30);
         let s = Settings::from_env(&env(&[
             ("DATABASE_READ_URL", "postgres://x@replica/y"),

@@ -199,13 +199,8 @@ impl Application {
             std::time::Duration::from_millis(state.settings.auth.deny_list_refresh_ms),
         ));
         tokio::spawn(crate::parties::sessions::run_purge(state.clone()));
-        let checkpoint_ms = state.settings.database.sqlite_checkpoint_ms;
-        if state.db.get_database_backend() == sea_orm::DbBackend::Sqlite && checkpoint_ms > 0 {
-            tokio::spawn(crate::db::sqlite::run_checkpointer(
-                state.db.clone(),
-                std::time::Duration::from_millis(checkpoint_ms),
-            ));
-        }
+        // Checkpoints SQLite's log behind the writers (issue 21).
+        crate::db::sqlite::start(&state.db, &state.settings);
         // Seals the audit events behind the writers (issue 22).
         crate::audit::chain::start(state.db.clone(), state.audit_chain.clone(), &state.settings);
         Ok(Self {

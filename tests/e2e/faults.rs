@@ -28,6 +28,19 @@ async fn post_platform(c: &Client, name: &str) -> ce_sdk::RawResponse {
     .unwrap()
 }
 
+/// A connection of another process holding SQLite's write lock until it
+/// rolls back.
+async fn hold_write_lock(app: &TestApp) -> sqlx::SqliteConnection {
+    let mut other = sqlx::SqliteConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    other
+}
+
 async fn platforms(c: &Client) -> Vec<String> {
     let page = call_ok(c, Method::GET, "/platforms?limit=500", Value::Null).await;
     page["items"]
@@ -66,13 +79,7 @@ async fn a_locked_database_answers_503_busy_and_the_retry_succeeds() {
         .await
         .with_token(token);
     // Another process holds the write lock (a backup tool, a long import).
-    let mut other = sqlx::SqliteConnection::connect(&app.database_url)
-        .await
-        .unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut other)
-        .await
-        .unwrap();
+    let mut other = hold_write_lock(&app).await;
     let res = post_platform(&server, "广州医学继续教育平台").await;
     assert_retry(&res, "database_busy");
     // Reads go on; the server is up and says it is ready.
@@ -98,13 +105,7 @@ async fn a_writer_waiting_for_the_lock_goes_on_when_it_is_released() {
         return;
     }
     let hrss = app.hrss().await;
-    let mut other = sqlx::SqliteConnection::connect(&app.database_url)
-        .await
-        .unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut other)
-        .await
-        .unwrap();
+    let mut other = hold_write_lock(&app).await;
     let release = tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();

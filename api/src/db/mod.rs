@@ -97,7 +97,7 @@ async fn connect_sqlite(
         );
     // The log is checkpointed by a background task (`db::sqlite`); the
     // writers only past a bound.
-    let opts = if settings.database.sqlite_checkpoint_ms > 0 {
+    let opts = if sqlite::checkpointer_on(settings) {
         opts.pragma(
             "wal_autocheckpoint",
             sqlite::WRITER_CHECKPOINT_PAGES.to_string(),

@@ -22,6 +22,14 @@ use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 
+use crate::config::Settings;
+
+/// Whether the background task checkpoints (and the writers only past a
+/// bound): on SQLite, with `database.sqlite_checkpoint_ms` above 0.
+pub fn checkpointer_on(settings: &Settings) -> bool {
+    settings.database.sqlite_checkpoint_ms > 0
+}
+
 /// With the background checkpointer on, a writer checkpoints the log itself
 /// only beyond this many pages (256 MiB at 4 KiB a page): a bound should
 /// the task stall, not the usual path.
@@ -41,16 +49,8 @@ pub enum Mode {
     Restart,
 }
 
-/// What one checkpoint did: the log's frames, and how many of them are in
-/// the database file now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Checkpoint {
-    pub log_frames: i64,
-    pub checkpointed: i64,
-}
-
-/// One checkpoint of the log.
-pub async fn checkpoint(db: &DatabaseConnection, mode: Mode) -> Result<Checkpoint, DbErr> {
+/// One checkpoint of the log: the log's size in frames.
+pub async fn checkpoint(db: &DatabaseConnection, mode: Mode) -> Result<i64, DbErr> {
     let sql = match mode {
         Mode::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
         Mode::Restart => "PRAGMA wal_checkpoint(RESTART)",
@@ -59,20 +59,29 @@ pub async fn checkpoint(db: &DatabaseConnection, mode: Mode) -> Result<Checkpoin
         .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
         .await?
         .ok_or_else(|| DbErr::Custom("wal_checkpoint answered no row".into()))?;
-    Ok(Checkpoint {
-        log_frames: row.try_get_by_index(1)?,
-        checkpointed: row.try_get_by_index(2)?,
-    })
+    // (busy, log frames, frames checkpointed)
+    row.try_get_by_index(1)
+}
+
+/// Starts the background checkpointer when the database is SQLite and the
+/// settings ask for it.
+pub fn start(db: &DatabaseConnection, settings: &Settings) {
+    if db.get_database_backend() == sea_orm::DbBackend::Sqlite && checkpointer_on(settings) {
+        tokio::spawn(run_checkpointer(
+            db.clone(),
+            Duration::from_millis(settings.database.sqlite_checkpoint_ms),
+        ));
+    }
 }
 
 /// Checkpoints every `every`, for as long as the server runs.
-pub async fn run_checkpointer(db: DatabaseConnection, every: Duration) {
+async fn run_checkpointer(db: DatabaseConnection, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let done = match checkpoint(&db, Mode::Passive).await {
-            Ok(c) if c.log_frames > RESTART_FRAMES => checkpoint(&db, Mode::Restart).await,
+            Ok(frames) if frames > RESTART_FRAMES => checkpoint(&db, Mode::Restart).await,
             other => other,
         };
         if let Err(e) = done {

@@ -420,9 +420,10 @@ impl Pusher {
 
 /// What the checks of a batch need beyond the item, read for all its items
 /// at once (a few queries per batch, not per item).
-#[derive(Default)]
-struct Lookups {
-    series: HashMap<String, crate::reference::series::Series>,
+struct Lookups<'a> {
+    /// The series and the accounting conversion forms (R-ACC-2): the
+    /// process's reference data, which only migrations write.
+    reference: &'a crate::reference::Reference,
     /// The public-course platforms of the series each person holds in a year.
     public_platforms: HashMap<(Uuid, i32), Vec<String>>,
     /// The last day a year's public hours are received (R-RC-8).
@@ -431,26 +432,16 @@ struct Lookups {
     topics: HashMap<i32, Vec<String>>,
     /// The unit each person is bound to now.
     units: HashMap<Uuid, Uuid>,
-    /// The accounting conversion forms, when an item names one (R-ACC-2).
-    forms: HashMap<String, ce_entity::accounting_credit_conversion::Model>,
 }
 
-impl Lookups {
+impl<'a> Lookups<'a> {
     /// Reads what `checked`'s items need, for the persons found.
     async fn read<C: ConnectionTrait>(
         conn: &C,
-        reference: &crate::reference::Reference,
+        reference: &'a crate::reference::Reference,
         persons: &HashMap<String, person::Model>,
         checked: &[(usize, Checked)],
     ) -> Result<Self, ServiceError> {
-        // The series from the process's reference data (only migrations
-        // write them), not a query each batch.
-        let series: HashMap<String, crate::reference::series::Series> = reference
-            .series()
-            .items
-            .iter()
-            .map(|s| (s.code.clone(), s.clone()))
-            .collect();
         let ids: Vec<Uuid> = persons.values().map(|p| p.id).collect();
         let public_years: BTreeSet<i32> = checked
             .iter()
@@ -468,7 +459,7 @@ impl Lookups {
                     .all(conn)
                     .await?
                 {
-                    if let Some(s) = series.get(&h.series_code) {
+                    if let Some(s) = reference.series_of(&h.series_code) {
                         public_platforms
                             .entry((h.person_id, h.year))
                             .or_default()
@@ -498,7 +489,7 @@ impl Lookups {
                 c.category == RecordCategory::Professional
                     && c.series
                         .as_ref()
-                        .and_then(|s| series.get(s))
+                        .and_then(|s| reference.series_of(s))
                         .is_some_and(|s| s.requirement_group == "accounting")
             })
             .map(|(_, c)| c.year)
@@ -518,18 +509,12 @@ impl Lookups {
         for chunk in ids.chunks(crate::db::IN_LIST_CHUNK) {
             units.extend(current_units(conn, chunk).await?);
         }
-        let forms = if checked.iter().any(|(_, c)| c.conversion.is_some()) {
-            crate::reference::accounting_forms(conn).await?
-        } else {
-            HashMap::new()
-        };
         Ok(Lookups {
-            series,
+            reference,
             public_platforms,
             deadlines,
             topics,
             units,
-            forms,
         })
     }
 }
@@ -789,7 +774,11 @@ async fn judge_items<C: ConnectionTrait>(
     let checked: Vec<(usize, Checked)> = checked
         .into_iter()
         .map(|(i, mut c)| {
-            if let Some(form) = c.conversion.as_ref().and_then(|k| lookups.forms.get(k)) {
+            if let Some(form) = c
+                .conversion
+                .as_ref()
+                .and_then(|k| lookups.reference.form(k))
+            {
                 let quantity = Hours::from_tenths(u32::try_from(c.hours_tenths).unwrap_or(0));
                 let credits = crate::ledger::conversions::credits(form, quantity);
                 c.hours_tenths = i32::try_from(credits.tenths()).unwrap_or(i32::MAX);
@@ -1086,7 +1075,7 @@ fn decide(
         ));
     }
     if let Some(code) = &c.series {
-        let Some(s) = lookups.series.get(code) else {
+        let Some(s) = lookups.reference.series_of(code) else {
             return Err(("series_unknown", format!("no series {code:?}")));
         };
         if !me.families.contains(&s.family) {
@@ -1102,14 +1091,14 @@ fn decide(
     let accounting = c.category == RecordCategory::Professional
         && c.series
             .as_ref()
-            .and_then(|s| lookups.series.get(s))
+            .and_then(|s| lookups.reference.series_of(s))
             .is_some_and(|s| s.requirement_group == "accounting");
     if accounting && let Some(deadline) = lookups.deadlines.get(&c.year) {
         crate::domain::public::check_accounting_received(c.year, now, *deadline)
             .map_err(|e| (e.code, e.message))?;
     }
     if let Some(code) = &c.conversion {
-        let Some(form) = lookups.forms.get(code) else {
+        let Some(form) = lookups.reference.form(code) else {
             return Err((
                 "conversion_unknown",
                 format!("no conversion form {code:?} in the accounting table"),

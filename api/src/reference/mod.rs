@@ -53,8 +53,10 @@ pub fn kind(
 pub struct Reference {
     groups: HashMap<String, Group>,
     forms: HashMap<String, accounting_credit_conversion::Model>,
-    /// Every series, by code (`GET /series` answers from it).
+    /// Every series, ordered by code (`GET /series` answers from it).
     series: series::SeriesList,
+    /// Where each code stands in `series`.
+    series_at: HashMap<String, usize>,
 }
 
 impl Reference {
@@ -68,16 +70,28 @@ impl Reference {
                 (s.code.clone(), g)
             })
             .collect();
+        let series_at = series
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.code.clone(), i))
+            .collect();
         Ok(Self {
             groups,
             forms: accounting_forms(conn).await?,
             series,
+            series_at,
         })
     }
 
     /// Every series, ordered by code, as the process read them at start.
     pub fn series(&self) -> &series::SeriesList {
         &self.series
+    }
+
+    /// The series of `code`.
+    pub fn series_of(&self, code: &str) -> Option<&series::Series> {
+        self.series_at.get(code).map(|&i| &self.series.items[i])
     }
 
     /// The accounting conversion form of `code` (R-ACC-2).
