@@ -30,6 +30,9 @@ mod process;
 #[path = "common/rows.rs"]
 mod rows;
 
+#[path = "common/logins.rs"]
+mod logins;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -142,17 +145,6 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// The seconds a 503 or 429 asks the client to wait.
-fn retry_after(res: &reqwest::Response) -> Duration {
-    let secs = res
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(1);
-    Duration::from_secs(secs.clamp(1, 30))
-}
-
 async fn send_json(
     http: &reqwest::Client,
     method: reqwest::Method,
@@ -171,52 +163,6 @@ async fn send_json(
     let status = res.status().as_u16();
     let text = res.text().await.unwrap_or_default();
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-/// One login until it succeeds, waiting as `Retry-After` asks; the time
-/// from the first attempt to the token, and how many times it was refused.
-async fn login(
-    http: &reqwest::Client,
-    url: &str,
-    account: &str,
-) -> Result<(Duration, u32), String> {
-    let started = Instant::now();
-    let mut refused = 0;
-    loop {
-        let res = http
-            .post(format!("{url}/api/v1/auth/login"))
-            .json(&json!({"account": account, "password": PASSWORD}))
-            .send()
-            .await
-            .map_err(|e| format!("login transport error: {e}"))?;
-        match res.status().as_u16() {
-            200 => {
-                let v: Value = res.json().await.map_err(|e| e.to_string())?;
-                if v["access_token"].as_str().is_none() {
-                    return Err(format!("login answered 200 without a token: {v}"));
-                }
-                return Ok((started.elapsed(), refused));
-            }
-            s @ (503 | 429) => {
-                refused += 1;
-                let wait = retry_after(&res);
-                let body = res.text().await.unwrap_or_default();
-                if !body.contains("\"code\"") {
-                    return Err(format!("{s} without a problem body: {body}"));
-                }
-                if started.elapsed() + wait > LOGIN_DEADLINE {
-                    return Err(format!("still refused ({s}) after {:?}", started.elapsed()));
-                }
-                tokio::time::sleep(wait).await;
-            }
-            s => {
-                return Err(format!(
-                    "login answered {s}: {}",
-                    res.text().await.unwrap_or_default()
-                ));
-            }
-        }
-    }
 }
 
 #[derive(Serialize)]
@@ -337,29 +283,18 @@ async fn a_login_storm_and_a_per_lesson_push_stay_within_200_mib() {
             (latencies, failures)
         })
     };
-    let next = Arc::new(AtomicUsize::new(0));
-    let accounts: Arc<Vec<String>> = Arc::new(persons.iter().map(|(id, _)| id.clone()).collect());
+    let accounts: Vec<String> = persons.iter().map(|(id, _)| id.clone()).collect();
     let started = Instant::now();
-    let workers: Vec<_> = (0..connections)
-        .map(|_| {
-            let (http, url, next, accounts) =
-                (http.clone(), url.clone(), next.clone(), accounts.clone());
-            tokio::spawn(async move {
-                let mut done = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= logins {
-                        return done;
-                    }
-                    done.push(login(&http, &url, &accounts[i % accounts.len()]).await);
-                }
-            })
-        })
-        .collect();
-    let mut results = Vec::new();
-    for w in workers {
-        results.extend(w.await.expect("a login worker"));
-    }
+    let results = logins::storm(
+        &http,
+        &url,
+        accounts,
+        PASSWORD,
+        logins,
+        connections,
+        LOGIN_DEADLINE,
+    )
+    .await;
     let storm_took = started.elapsed();
     storm_over.store(true, Ordering::Relaxed);
     let (mut me_latencies, me_failures) = reader.await.expect("the reader");

@@ -48,6 +48,9 @@ use uuid::Uuid;
 
 #[path = "../common/rows.rs"]
 mod rows;
+
+#[path = "../common/logins.rs"]
+mod logins;
 mod scale;
 
 const HRSS_PASSWORD: &str = "Bench-Hrss-Passw0rd";
@@ -1346,36 +1349,23 @@ async fn login_storm(url: &str) -> anyhow::Result<Storm> {
         );
         accounts.push(id);
     }
-    let accounts = Arc::new(accounts);
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
-    let workers: Vec<_> = (0..STORM_CONNECTIONS)
-        .map(|_| {
-            let (http, url, next, accounts) = (
-                http.clone(),
-                url.to_string(),
-                next.clone(),
-                accounts.clone(),
-            );
-            tokio::spawn(async move {
-                let mut done: Vec<(Duration, u32)> = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if i >= STORM_LOGINS {
-                        return Ok::<_, anyhow::Error>(done);
-                    }
-                    done.push(sign_in(&http, &url, &accounts[i % accounts.len()]).await?);
-                }
-            })
-        })
-        .collect();
     let mut times = Vec::with_capacity(STORM_LOGINS);
     let mut retried = 0;
-    for w in workers {
-        for (t, r) in w.await?? {
-            times.push(t);
-            retried += r;
-        }
+    for outcome in logins::storm(
+        &http,
+        url,
+        accounts,
+        STORM_PASSWORD,
+        STORM_LOGINS,
+        STORM_CONNECTIONS,
+        Duration::from_secs(60),
+    )
+    .await
+    {
+        let (t, r) = outcome.map_err(|e| anyhow!(e))?;
+        times.push(t);
+        retried += r;
     }
     let elapsed = started.elapsed().as_secs_f64();
     times.sort();
@@ -1384,41 +1374,6 @@ async fn login_storm(url: &str) -> anyhow::Result<Storm> {
         p99: times[(times.len() * 99 / 100).min(times.len() - 1)],
         retried,
     })
-}
-
-/// One sign-in, retried while the server answers busy: its time from the
-/// first attempt, and the attempts refused.
-async fn sign_in(
-    http: &reqwest::Client,
-    url: &str,
-    account: &str,
-) -> anyhow::Result<(Duration, u32)> {
-    let started = Instant::now();
-    let mut refused = 0;
-    loop {
-        let r = http
-            .post(format!("{url}/api/v1/auth/login"))
-            .json(&json!({"account": account, "password": STORM_PASSWORD}))
-            .send()
-            .await?;
-        match r.status().as_u16() {
-            200 => {
-                let _ = r.bytes().await?;
-                return Ok((started.elapsed(), refused));
-            }
-            503 | 429 if started.elapsed() < Duration::from_secs(60) => {
-                refused += 1;
-                let wait = r
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .unwrap_or(1);
-                tokio::time::sleep(Duration::from_secs(wait)).await;
-            }
-            s => bail!("login answered {s}: {}", r.text().await.unwrap_or_default()),
-        }
-    }
 }
 
 /// Runs of the statistics query.
